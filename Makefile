@@ -1,0 +1,54 @@
+# Serin's two commands: `make demo` and `make test`. Both install what is
+# missing (Debian packages), build, and run.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3
+BIN := .build/debug
+RELEASE_BIN := .build/release
+
+.PHONY: all deps build test demo bench-validate release strategies clean
+
+all: build
+
+# Installs only what is missing: `apt-get update` once, then one install.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	@bash scripts/check-strategies.sh
+	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
+	@if grep -E "^/.*(Sources|Tests)/.*warning:" .build-test.log; then echo "warnings are not allowed"; exit 1; fi
+	$(SWIFT) test --skip-build
+
+# Until the operator runs end to end, the demo validates and plans the quickstart.
+demo: build
+	@echo "== serin validate examples/quickstart/deploy"
+	$(BIN)/serin validate examples/quickstart/deploy
+	@echo
+	@echo "== serin plan examples/quickstart/deploy"
+	$(BIN)/serin plan examples/quickstart/deploy
+	@echo
+	@echo "This demo only validates and plans examples/quickstart for now:"
+	@echo "the operator that pulls it from Git and releases it is not built yet."
+
+bench-validate: release
+	$(RELEASE_BIN)/serin-bench validate --resources 5000 --files 500
+
+strategies:
+	bash scripts/embed-strategies.sh
+
+clean:
+	rm -rf .build .build-test.log

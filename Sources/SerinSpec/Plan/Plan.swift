@@ -1,0 +1,114 @@
+/// A Canary compiled into an explicit list of steps. Flagger fields, built-in
+/// strategies and `analysis.steps` are all ways to write one; the rollout
+/// engine runs nothing else.
+public struct Plan: Sendable, Hashable {
+    public var name: String
+    public var namespace: String
+    public var strategy: ReleaseKind
+    public var strategyRef: String?
+    public var interval: Duration
+    public var threshold: Int
+    public var skipAnalysis: Bool
+    public var progressDeadline: Duration
+    public var steps: [PlanStep]
+    public var metrics: [PlanMetric]
+    public var webhooks: [PlanWebhook]
+
+    /// Ticks of analysis the plan runs when every check passes.
+    public var analysisTicks: Int {
+        steps.reduce(0) { total, step in
+            if case .analyze(let ticks) = step { return total + ticks }
+            return total
+        }
+    }
+
+    public var pauses: Duration {
+        steps.reduce(.zero) { total, step in
+            if case .pause(let duration) = step { return total + duration }
+            return total
+        }
+    }
+
+    public var hasManualGate: Bool {
+        steps.contains { if case .gate = $0 { return true } else { return false } }
+            || webhooks.contains { $0.type == .confirmRollout || $0.type == .confirmPromotion || $0.type == .confirmTrafficIncrease }
+    }
+
+    /// From the start of analysis to promotion when every check passes.
+    public var bestTimeToPromotion: Duration {
+        interval * analysisTicks + pauses
+    }
+
+    /// The longest a release can take and still be promoted: up to
+    /// `threshold - 1` failed checks are retried before a rollback. nil when
+    /// a person or a confirm webhook has to act.
+    public var worstTimeToPromotion: Duration? {
+        guard !hasManualGate else { return nil }
+        return bestTimeToPromotion + interval * max(0, skipAnalysis ? 0 : threshold - 1)
+    }
+
+    /// The highest canary weight any step sets.
+    public var peakWeight: Int {
+        steps.reduce(0) { peak, step in
+            if case .setWeight(let weight) = step { return max(peak, weight) }
+            return peak
+        }
+    }
+
+    /// The canary weights in order, for comparing with Flagger's schedule.
+    public var weights: [Int] {
+        steps.compactMap { if case .setWeight(let weight) = $0 { return weight } else { return nil } }
+    }
+}
+
+public enum PlanStep: Sendable, Hashable {
+    /// Send this percentage of traffic to the canary.
+    case setWeight(Int)
+    /// Run the checks at each interval until this many pass.
+    case analyze(ticks: Int)
+    /// Hold for a while without checking.
+    case pause(Duration)
+    /// Wait for `serin promote`.
+    case gate(name: String)
+    /// Copy this percentage of requests to the canary; answers are discarded.
+    case mirror(weight: Int)
+    /// Send requests matching these conditions to the canary (A/B testing).
+    case match([HTTPMatchRequest])
+    /// The canary's revision becomes the primary's. Traffic then returns to
+    /// the primary at once, or through these primary weights
+    /// (stepWeightPromotion).
+    case promote(primaryWeights: [Int])
+}
+
+public struct PlanMetric: Sendable, Hashable, Encodable {
+    public enum Source: Sendable, Hashable, Encodable {
+        case builtin
+        case template(namespace: String, name: String)
+        case query(String)
+    }
+
+    public var name: String
+    public var source: Source
+    public var thresholdRange: ThresholdRange?
+    public var interval: String
+    public var onNoData: NoDataPolicy
+
+    enum CodingKeys: String, CodingKey { case name, template, thresholdRange, interval, onNoData }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        if case .template(let namespace, let name) = source {
+            try container.encode("\(namespace)/\(name)", forKey: .template)
+        }
+        try container.encodeIfPresent(thresholdRange, forKey: .thresholdRange)
+        try container.encode(interval, forKey: .interval)
+        try container.encode(onNoData, forKey: .onNoData)
+    }
+}
+
+public struct PlanWebhook: Sendable, Hashable, Encodable {
+    public var name: String
+    public var type: WebhookType
+    public var url: String
+}

@@ -1,0 +1,51 @@
+/// `serin.dev/v1alpha1` Workload: a process template the local platform
+/// runs as primary and canary replicas behind Serin's router.
+public struct WorkloadSpec: Sendable, Hashable, Decodable {
+    public var replicas: Int?
+    public var service: WorkloadService?
+    public var template: ProcessTemplate?
+}
+
+public struct WorkloadService: Sendable, Hashable, Decodable {
+    /// The router listens on 127.0.0.1:port for this workload.
+    public var port: Int?
+}
+
+public struct ProcessTemplate: Sendable, Hashable, Decodable {
+    public var command: [String]?
+    /// `$(VAR)` expands from env; PORT is assigned per replica.
+    public var args: [String]?
+    /// Relative to the revision's checkout.
+    public var workingDir: String?
+    public var env: [EnvVar]?
+    public var readinessProbe: Probe?
+    public var livenessProbe: Probe?
+    public var terminationGracePeriodSeconds: Int?
+}
+
+public struct EnvVar: Sendable, Hashable, Decodable {
+    public var name: String?
+    public var value: String?
+}
+
+public struct Probe: Sendable, Hashable, Decodable {
+    public var httpGet: HTTPGetAction?
+    public var tcpSocket: TCPSocketAction?
+    public var initialDelaySeconds: Int?
+    public var periodSeconds: Int?
+    public var timeoutSeconds: Int?
+    public var successThreshold: Int?
+    public var failureThreshold: Int?
+}
+
+public struct HTTPGetAction: Sendable, Hashable, Decodable {
+    public var path: String?
+    /// Defaults to the replica's PORT.
+    public var port: IntOrString?
+    public var scheme: String?
+    public var httpHeaders: [EnvVar]?
+}
+
+public struct TCPSocketAction: Sendable, Hashable, Decodable {
+    public var port: IntOrString?
+}

@@ -1,0 +1,16 @@
+/// The strategies every Canary can name in `strategyRef`: canary,
+/// canary-exponential, blue-green, ab-testing and mirror-then-canary. Their
+/// source is `strategies/*.yaml`, embedded at build time.
+public enum BuiltinStrategies {
+    public static let all: [Strategy] = {
+        var strategies: [Strategy] = []
+        for (file, text) in sources {
+            let loaded = ManifestLoader().load(text: text, file: file)
+            precondition(loaded.isValid, "built-in strategy \(file) does not load: \(loaded.diagnostics)")
+            strategies += loaded.strategies
+        }
+        return strategies
+    }()
+
+    public static var names: [String] { all.map(\.name) }
+}

@@ -1,0 +1,163 @@
+extension Validator {
+    /// Variables Serin sets in every replica's environment.
+    static let reservedEnv: Set<String> = ["PORT", "SERIN_WORKLOAD", "SERIN_REVISION", "SERIN_ROLE"]
+
+    func checkWorkload(_ workload: Workload, _ catalog: Catalog, _ findings: inout Findings) {
+        let spec = workload.spec
+        let source = workload.source
+        findings.range(spec.replicas, 0...1000, source, "spec.replicas")
+        if let port = spec.service?.port {
+            findings.range(port, 1...65535, source, "spec.service.port")
+            let clash = catalog.workloads.values.filter { $0.spec.service?.port == port && $0.key != workload.key }
+                .min { $0.source.document < $1.source.document }
+            if let other = clash, other.source.document < source.document {
+                findings.error(source, "spec.service.port", "\(port) is already the port of Workload \(other.name) (\(other.source.document))")
+            }
+        } else {
+            findings.error(source, "spec.service.port", "is required: the router listens on 127.0.0.1:port for this workload")
+        }
+        guard let template = spec.template else {
+            if !source.contains("spec.template") { findings.error(source, "spec.template", "is required") }
+            return
+        }
+        if let command = template.command {
+            if command.isEmpty { findings.error(source, "spec.template.command", "must not be empty") }
+            for (index, part) in command.enumerated() where part.isEmpty {
+                findings.error(source, "spec.template.command[\(index)]", "must not be empty")
+            }
+        } else {
+            findings.error(source, "spec.template.command", "is required")
+        }
+        if let dir = template.workingDir {
+            if dir.hasPrefix("/") {
+                findings.error(source, "spec.template.workingDir", "must be relative to the revision's checkout, got \"\(dir)\"")
+            } else if dir.split(separator: "/").contains("..") {
+                findings.error(source, "spec.template.workingDir", "must stay inside the revision's checkout, got \"\(dir)\"")
+            }
+        }
+        var names: Set<String> = []
+        for (index, variable) in (template.env ?? []).enumerated() {
+            let at = "spec.template.env[\(index)]"
+            guard let name = variable.name, !name.isEmpty else {
+                findings.required(nil, source, "\(at).name")
+                continue
+            }
+            if !Self.isEnvName(name) {
+                findings.error(source, "\(at).name", "\"\(name)\" must be letters, digits and '_', not starting with a digit")
+            } else if Self.reservedEnv.contains(name) {
+                findings.error(source, "\(at).name", "\(name) is set by Serin for every replica and cannot be overridden")
+            } else if !names.insert(name).inserted {
+                findings.error(source, "\(at).name", "repeats \(name)")
+            }
+        }
+        let known = names.union(Self.reservedEnv)
+        for (index, argument) in (template.args ?? []).enumerated() {
+            for reference in Self.references(in: argument) where !known.contains(reference) {
+                findings.warning(source, "spec.template.args[\(index)]", "refers to $(\(reference)), which is not in env; it is passed as written")
+            }
+        }
+        checkProbe(template.readinessProbe, at: "spec.template.readinessProbe", source, &findings)
+        checkProbe(template.livenessProbe, at: "spec.template.livenessProbe", source, &findings)
+        findings.range(template.terminationGracePeriodSeconds, 0...3600, source, "spec.template.terminationGracePeriodSeconds")
+    }
+
+    private func checkProbe(_ probe: Probe?, at path: String, _ source: SourceMap, _ findings: inout Findings) {
+        guard let probe else { return }
+        switch (probe.httpGet, probe.tcpSocket) {
+        case (nil, nil): findings.error(source, path, "needs httpGet or tcpSocket")
+        case (.some, .some): findings.error(source, path, "must hold one of httpGet or tcpSocket, not both")
+        default: break
+        }
+        if let get = probe.httpGet {
+            if let probePath = get.path, !probePath.hasPrefix("/") {
+                findings.error(source, "\(path).httpGet.path", "must start with /, got \"\(probePath)\"")
+            }
+            if let scheme = get.scheme, !["HTTP", "HTTPS"].contains(scheme.uppercased()) {
+                findings.error(source, "\(path).httpGet.scheme", "must be HTTP or HTTPS, got \"\(scheme)\"")
+            }
+            if case .int(let port)? = get.port { findings.range(port, 1...65535, source, "\(path).httpGet.port") }
+        }
+        if case .int(let port)? = probe.tcpSocket?.port { findings.range(port, 1...65535, source, "\(path).tcpSocket.port") }
+        findings.range(probe.initialDelaySeconds, 0...Int.max, source, "\(path).initialDelaySeconds")
+        findings.range(probe.periodSeconds, 1...Int.max, source, "\(path).periodSeconds")
+        findings.range(probe.timeoutSeconds, 1...Int.max, source, "\(path).timeoutSeconds")
+        findings.range(probe.successThreshold, 1...Int.max, source, "\(path).successThreshold")
+        findings.range(probe.failureThreshold, 1...Int.max, source, "\(path).failureThreshold")
+    }
+
+    func checkMetricTemplate(_ template: MetricTemplate, _ findings: inout Findings) {
+        let source = template.source
+        let types = MetricProviderType.allCases.map(\.rawValue)
+        let type = template.spec.provider?.type ?? MetricProviderType.prometheus.rawValue
+        if MetricProviderType(rawValue: type) == nil {
+            findings.error(source, "spec.provider.type", "must be one of \(types.joined(separator: ", ")), got \"\(type)\""
+                           + Suggestion.hint(for: type, among: types))
+        } else if type != MetricProviderType.prometheus.rawValue {
+            findings.warning(source, "spec.provider.type", "is \(type): Serin queries Prometheus only, so checks using this template will fail")
+        }
+        if type == MetricProviderType.prometheus.rawValue {
+            findings.url(template.spec.provider?.address, source, "spec.provider.address")
+        }
+        guard let query = template.spec.query, !query.isEmpty else {
+            findings.error(source, "spec.query", "is required")
+            return
+        }
+        switch MetricQuery.placeholders(in: query) {
+        case .failure(let problem):
+            findings.error(source, "spec.query", problem.message)
+        case .success(let placeholders):
+            var reported: Set<String> = []
+            for case .unknown(let name) in placeholders where reported.insert(name).inserted {
+                let known = MetricQuery.builtinVariables + ["variables.NAME"]
+                findings.error(source, "spec.query", "uses {{ \(name) }}, which is not a template variable (\(known.joined(separator: ", ")))"
+                               + Suggestion.hint(for: name, among: MetricQuery.builtinVariables))
+            }
+        }
+    }
+
+    func checkAlertProvider(_ provider: AlertProvider, _ findings: inout Findings) {
+        let source = provider.source
+        let serinOnly: Set<AlertProviderType> = [.generic]
+        let allowed = AlertProviderType.allCases.filter { !provider.apiVersion.hasPrefix(APIGroup.flagger) || !serinOnly.contains($0) }
+        let names = allowed.map(\.rawValue)
+        if let type = provider.spec.type, !type.isEmpty {
+            if let known = AlertProviderType(rawValue: type), allowed.contains(known) {
+                // ok
+            } else {
+                findings.error(source, "spec.type", "must be one of \(names.joined(separator: ", ")), got \"\(type)\""
+                               + Suggestion.hint(for: type, among: names))
+            }
+        } else {
+            findings.error(source, "spec.type", "is required (\(names.joined(separator: ", ")))")
+        }
+        if provider.spec.address == nil && provider.spec.secretRef == nil {
+            findings.error(source, "spec.address", "is required (or secretRef): where should notifications go?")
+        }
+        findings.url(provider.spec.address, source, "spec.address")
+        findings.url(provider.spec.proxy, source, "spec.proxy")
+        if platform == .local, provider.spec.secretRef != nil {
+            findings.warning(source, "spec.secretRef", "names a Kubernetes Secret, which the local platform cannot read; set address")
+        }
+    }
+
+    static func isEnvName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !(first.properties.numericType != nil) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_") }
+    }
+
+    /// The `$(VAR)` references of an argument; `$$(VAR)` is an escaped literal.
+    static func references(in argument: String) -> [String] {
+        var found: [String] = []
+        var rest = Substring(argument)
+        while let start = rest.range(of: "$(") {
+            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
+                rest = rest[start.upperBound...]
+                continue
+            }
+            guard let end = rest[start.upperBound...].firstIndex(of: ")") else { break }
+            found.append(String(rest[start.upperBound..<end]))
+            rest = rest[rest.index(after: end)...]
+        }
+        return found
+    }
+}

@@ -1,0 +1,98 @@
+/// Checks loaded manifests as Flagger checks them, and stricter: values,
+/// references between resources, duplicates, and fields the chosen platform
+/// ignores. Every problem is reported, one line each, at its position.
+public struct Validator: Sendable {
+    public var platform: PlatformKind
+    public var builtinStrategies: [Strategy]
+
+    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all) {
+        self.platform = platform
+        self.builtinStrategies = builtinStrategies
+    }
+
+    /// The diagnostics of the whole set, loading problems included, sorted.
+    public func validate(_ manifests: Manifests) -> [Diagnostic] {
+        let catalog = Catalog(manifests, builtinStrategies: builtinStrategies)
+        var findings = Findings()
+        checkDuplicates(manifests, &findings)
+        for workload in manifests.workloads { checkWorkload(workload, catalog, &findings) }
+        for template in manifests.metricTemplates { checkMetricTemplate(template, &findings) }
+        for provider in manifests.alertProviders { checkAlertProvider(provider, &findings) }
+        for strategy in manifests.strategies {
+            if let analysis = strategy.spec.analysis {
+                checkAnalysis(analysis, at: "spec.analysis", of: strategy.source, namespace: strategy.namespace,
+                              flagger: false, catalog, &findings)
+            }
+        }
+        var targets: [String: Canary] = [:]
+        for canary in manifests.canaries {
+            checkCanary(canary, catalog, &findings)
+            if let target = canary.spec.targetRef, let name = target.name {
+                let key = "\(canary.namespace)/\(target.kind ?? "")/\(name)"
+                if let first = targets[key] {
+                    findings.error(canary.source, "spec.targetRef.name",
+                                   "\"\(name)\" is already released by Canary \(first.name) (\(first.source.document)); a target takes one Canary")
+                } else {
+                    targets[key] = canary
+                }
+            }
+            // Compiling surfaces what only the merged analysis shows.
+            findings.diagnostics += PlanCompiler(catalog: catalog).compile(canary).diagnostics
+        }
+        if platform == .kubernetes {
+            for workload in manifests.workloads {
+                findings.diagnostics.append(.warning(at: workload.source.document,
+                    "Workload \(workload.name) runs on the local platform only; the kubernetes platform ignores it"))
+            }
+        } else {
+            for manifest in manifests.plain {
+                findings.diagnostics.append(.warning(at: manifest.source.document,
+                    "\(manifest.kind) \(manifest.name) is kept for the kubernetes platform; the local platform ignores it"))
+            }
+        }
+        return (manifests.diagnostics + findings.diagnostics).sortedByPosition()
+    }
+
+    // MARK: - Duplicates
+
+    private func checkDuplicates(_ manifests: Manifests, _ findings: inout Findings) {
+        var seen: [ResourceKey: SourceMap] = [:]
+        func visit(_ key: ResourceKey, _ source: SourceMap) {
+            if let first = seen[key] {
+                findings.error(source, "metadata.name", "repeats \(key.kind) \(key.namespace)/\(key.name), already defined at \(first.document)")
+            } else {
+                seen[key] = source
+            }
+        }
+        for resource in manifests.workloads { visit(resource.key, resource.source) }
+        for resource in manifests.canaries { visit(resource.key, resource.source) }
+        for resource in manifests.metricTemplates { visit(resource.key, resource.source) }
+        for resource in manifests.alertProviders { visit(resource.key, resource.source) }
+        for resource in manifests.strategies { visit(resource.key, resource.source) }
+        for resource in manifests.plain {
+            visit(ResourceKey(kind: "\(resource.apiVersion)/\(resource.kind)", namespace: resource.namespace, name: resource.name), resource.source)
+        }
+    }
+}
+
+/// The resources a reference can point at, by namespace and name.
+struct Catalog: Sendable {
+    var workloads: [String: Workload] = [:]
+    var templates: [String: MetricTemplate] = [:]
+    var providers: [String: AlertProvider] = [:]
+    var strategies: [String: Strategy] = [:]
+
+    init(_ manifests: Manifests, builtinStrategies: [Strategy]) {
+        for workload in manifests.workloads { workloads[Self.key(workload.namespace, workload.name)] = workload }
+        for template in manifests.metricTemplates { templates[Self.key(template.namespace, template.name)] = template }
+        for provider in manifests.alertProviders { providers[Self.key(provider.namespace, provider.name)] = provider }
+        // A repository's own strategy of the same name replaces a built-in one.
+        for strategy in builtinStrategies + manifests.strategies { strategies[strategy.name] = strategy }
+    }
+
+    static func key(_ namespace: String, _ name: String) -> String { "\(namespace)/\(name)" }
+
+    func workloadNames(in namespace: String) -> [String] {
+        workloads.values.filter { $0.namespace == namespace }.map(\.name)
+    }
+}

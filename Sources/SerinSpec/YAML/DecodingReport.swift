@@ -1,0 +1,80 @@
+import Yams
+
+/// What decoding one YAML document learned: the problems it found and where
+/// every field sits, so that later checks can point at the exact place.
+///
+/// Not `Sendable`: one report belongs to one decoding pass on one task.
+final class DecodingReport {
+    let file: String
+    private(set) var diagnostics: [Diagnostic] = []
+    /// Position of each value by field path (`spec.analysis.stepWeight`,
+    /// `spec.analysis.metrics[0].name`).
+    private(set) var positions: [String: SourcePosition] = [:]
+    private var mappings: [MappingRecord] = []
+    /// Nodes that may still be visited. Aliases make a small text expand into
+    /// a huge tree ("billion laughs"); the budget turns that into an error.
+    private var budget: Int
+
+    init(file: String, nodeBudget: Int = 200_000) {
+        self.file = file
+        self.budget = nodeBudget
+    }
+
+    func position(of mark: Mark?) -> SourcePosition {
+        SourcePosition(file: file, line: mark?.line, column: mark?.column)
+    }
+
+    func error(at mark: Mark?, _ message: String) {
+        diagnostics.append(.error(at: position(of: mark), message))
+    }
+
+    func error(at position: SourcePosition, _ message: String) {
+        diagnostics.append(.error(at: position, message))
+    }
+
+    func record(path: String, mark: Mark?) {
+        positions[path] = position(of: mark)
+    }
+
+    func register(_ mapping: MappingRecord) {
+        mappings.append(mapping)
+    }
+
+    /// Spends one node of the budget; false once the document is too large.
+    func spend(at mark: Mark?) -> Bool {
+        budget -= 1
+        if budget == -1 {
+            error(at: mark, "document is too large or expands aliases too far (over 200000 nodes)")
+        }
+        return budget >= 0
+    }
+
+    /// Keys present in a mapping that no field asked for are unknown fields.
+    /// Run once, after the document has been decoded.
+    func reportUnknownFields(displayPath: (String) -> String) {
+        for mapping in mappings {
+            for key in mapping.keys where !mapping.requested.contains(key.name) {
+                let field = mapping.path.isEmpty ? key.name : "\(mapping.path).\(key.name)"
+                let hint = Suggestion.hint(for: key.name, among: mapping.requested)
+                diagnostics.append(.error(at: position(of: key.mark), "\(displayPath(field)) is not a known field\(hint)"))
+            }
+        }
+        mappings.removeAll()
+    }
+}
+
+/// The keys one mapping holds and the keys the decoded type asked for.
+final class MappingRecord {
+    let path: String
+    let keys: [(name: String, mark: Mark?)]
+    var requested: Set<String> = []
+
+    init(path: String, keys: [(name: String, mark: Mark?)]) {
+        self.path = path
+        self.keys = keys
+    }
+}
+
+/// Thrown after the problem has been written into the report, so that the
+/// nearest optional field can drop its value and decoding can go on.
+struct RecordedDecodingFailure: Error {}

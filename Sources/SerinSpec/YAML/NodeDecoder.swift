@@ -1,0 +1,323 @@
+import Yams
+
+/// A `Decoder` over a Yams node tree that never stops at the first problem.
+///
+/// Type mismatches are written to the `DecodingReport` with their position and
+/// the offending optional field decodes as `nil`, so one pass reports every
+/// problem of a document. Every mapping remembers which keys the decoded type
+/// asked for; the rest are reported as unknown fields.
+struct NodeDecoder: Decoder {
+    let node: Node
+    let path: String
+    let report: DecodingReport
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(node: Node, path: String, codingPath: [any CodingKey], report: DecodingReport) {
+        self.node = node
+        self.path = path
+        self.codingPath = codingPath
+        self.report = report
+    }
+
+    /// Decodes a whole document and reports its unknown fields.
+    static func decode<T: Decodable>(_ type: T.Type, from node: Node, report: DecodingReport,
+                                     displayPath: (String) -> String = { $0 }) -> T? {
+        let decoder = NodeDecoder(node: node, path: "", codingPath: [], report: report)
+        defer { report.reportUnknownFields(displayPath: displayPath) }
+        return try? T(from: decoder)
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .mapping(let mapping) = node else {
+            throw mismatch(expected: "a mapping")
+        }
+        return KeyedDecodingContainer(try KeyedNodeContainer<Key>(decoder: self, mapping: mapping))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .sequence(let sequence) = node else {
+            throw mismatch(expected: "a list")
+        }
+        return UnkeyedNodeContainer(decoder: self, elements: Array(sequence))
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        SingleNodeContainer(decoder: self)
+    }
+
+    func child(_ node: Node, path: String, key: any CodingKey) -> NodeDecoder {
+        report.record(path: path, mark: node.mark)
+        return NodeDecoder(node: node, path: path, codingPath: codingPath + [key], report: report)
+    }
+
+    /// Records "X must be Y, got Z" at this node and returns the error to throw.
+    func mismatch(expected: String) -> RecordedDecodingFailure {
+        report.error(at: node.mark, "\(displayName) must be \(expected), got \(node.described)")
+        return RecordedDecodingFailure()
+    }
+
+    var displayName: String { path.isEmpty ? "document" : Self.display(path) }
+
+    /// Spec fields are named as users write them in Flagger's docs:
+    /// `analysis.stepWeight`, not `spec.analysis.stepWeight`.
+    static func display(_ path: String) -> String {
+        path.hasPrefix("spec.") ? String(path.dropFirst(5)) : path
+    }
+
+    var scalar: ScalarValue? {
+        guard case .scalar(let scalar) = node else { return nil }
+        return ScalarValue(scalar)
+    }
+}
+
+extension Node {
+    var described: String {
+        switch self {
+        case .scalar(let scalar): return ScalarValue(scalar).described
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    var isNull: Bool {
+        guard case .scalar(let scalar) = self else { return false }
+        return ScalarValue(scalar) == .null
+    }
+}
+
+struct AnyCodingKey: CodingKey, Hashable {
+    var stringValue: String
+    var intValue: Int?
+
+    init(_ string: String) { self.stringValue = string }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init(intValue: Int) {
+        self.stringValue = "\(intValue)"
+        self.intValue = intValue
+    }
+}
+
+struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: NodeDecoder
+    let entries: [String: (key: Node, value: Node)]
+    let record: MappingRecord
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    init(decoder: NodeDecoder, mapping: Node.Mapping) throws {
+        self.decoder = decoder
+        var entries: [String: (key: Node, value: Node)] = [:]
+        var order: [(name: String, mark: Mark?)] = []
+        var merged: [Node] = []
+        for (key, value) in mapping {
+            guard decoder.report.spend(at: key.mark) else { throw RecordedDecodingFailure() }
+            guard case .scalar(let scalar) = key else {
+                decoder.report.error(at: key.mark, "\(decoder.displayName) has a key that is not a plain name")
+                continue
+            }
+            // `<<: *defaults` merges another mapping's keys (YAML 1.1, as kubectl accepts).
+            if scalar.string == "<<", scalar.style == .plain {
+                merged.append(value)
+                continue
+            }
+            entries[scalar.string] = (key, value)
+            order.append((scalar.string, key.mark))
+        }
+        for source in merged {
+            let sources: [Node]
+            switch source {
+            case .mapping: sources = [source]
+            case .sequence(let list): sources = Array(list)
+            default:
+                decoder.report.error(at: source.mark, "\(decoder.displayName): a merge key (<<) needs a mapping or a list of mappings")
+                continue
+            }
+            for case .mapping(let extra) in sources {
+                for (key, value) in extra {
+                    guard case .scalar(let scalar) = key, entries[scalar.string] == nil else { continue }
+                    entries[scalar.string] = (key, value)
+                    order.append((scalar.string, key.mark))
+                }
+            }
+        }
+        self.entries = entries
+        self.record = MappingRecord(path: decoder.path, keys: order)
+        decoder.report.register(record)
+    }
+
+    var allKeys: [Key] {
+        record.keys.compactMap { Key(stringValue: $0.name) }
+    }
+
+    func contains(_ key: Key) -> Bool {
+        record.requested.insert(key.stringValue)
+        return entries[key.stringValue] != nil
+    }
+
+    private func childPath(_ key: Key) -> String {
+        decoder.path.isEmpty ? key.stringValue : "\(decoder.path).\(key.stringValue)"
+    }
+
+    private func childDecoder(_ key: Key) throws -> NodeDecoder {
+        record.requested.insert(key.stringValue)
+        guard let entry = entries[key.stringValue] else {
+            let field = NodeDecoder.display(childPath(key))
+            decoder.report.error(at: decoder.node.mark, "\(field) is required")
+            throw RecordedDecodingFailure()
+        }
+        guard decoder.report.spend(at: entry.value.mark) else { throw RecordedDecodingFailure() }
+        return decoder.child(entry.value, path: childPath(key), key: key)
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        record.requested.insert(key.stringValue)
+        return entries[key.stringValue]?.value.isNull ?? true
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try T(from: childDecoder(key))
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        record.requested.insert(key.stringValue)
+        guard let entry = entries[key.stringValue], !entry.value.isNull else { return nil }
+        do {
+            return try T(from: childDecoder(key))
+        } catch is RecordedDecodingFailure {
+            return nil
+        }
+    }
+
+    // Scalars go through the generic paths above; these forward to them so
+    // that optional scalar fields also recover from a mismatch.
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try decodeIfPresent(Wrapped<Bool>.self, forKey: key)?.value }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try decodeIfPresent(Wrapped<String>.self, forKey: key)?.value }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try decodeIfPresent(Wrapped<Double>.self, forKey: key)?.value }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try decodeIfPresent(Wrapped<Int>.self, forKey: key)?.value }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try decodeIfPresent(Wrapped<Int32>.self, forKey: key)?.value }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try decodeIfPresent(Wrapped<Int64>.self, forKey: key)?.value }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try childDecoder(key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try childDecoder(key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder { decoder }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder { try childDecoder(key) }
+}
+
+/// Routes a scalar through `Decodable` so the generic `decodeIfPresent` handles it.
+private struct Wrapped<Value: Decodable>: Decodable {
+    let value: Value
+    init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(Value.self)
+    }
+}
+
+struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
+    let decoder: NodeDecoder
+    let elements: [Node]
+    private(set) var currentIndex = 0
+
+    init(decoder: NodeDecoder, elements: [Node]) {
+        self.decoder = decoder
+        self.elements = elements
+    }
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    private mutating func next() throws -> NodeDecoder {
+        guard !isAtEnd else {
+            decoder.report.error(at: decoder.node.mark, "\(decoder.displayName) has fewer items than expected")
+            throw RecordedDecodingFailure()
+        }
+        let node = elements[currentIndex]
+        let child = decoder.child(node, path: "\(decoder.path)[\(currentIndex)]", key: AnyCodingKey(intValue: currentIndex))
+        currentIndex += 1
+        guard decoder.report.spend(at: node.mark) else { throw RecordedDecodingFailure() }
+        return child
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, elements[currentIndex].isNull else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try T(from: next())
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try next().unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder { try next() }
+}
+
+struct SingleNodeContainer: SingleValueDecodingContainer {
+    let decoder: NodeDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool { decoder.node.isNull }
+
+    func decode(_ type: Bool.Type) throws -> Bool {
+        guard case .bool(let value)? = decoder.scalar else { throw decoder.mismatch(expected: "true or false") }
+        return value
+    }
+
+    func decode(_ type: String.Type) throws -> String {
+        // As in Kubernetes, an unquoted 8080 or true is a number or a boolean,
+        // not a string: `value: "0"` in env needs its quotes.
+        guard case .string(let value)? = decoder.scalar else { throw decoder.mismatch(expected: "a string (quote it)") }
+        return value
+    }
+
+    func decode(_ type: Double.Type) throws -> Double {
+        switch decoder.scalar {
+        case .int(let value)?: return Double(value)
+        case .float(let value)?: return value
+        default: throw decoder.mismatch(expected: "a number")
+        }
+    }
+
+    func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
+
+    func decode(_ type: Int.Type) throws -> Int {
+        guard case .int(let value)? = decoder.scalar else { throw decoder.mismatch(expected: "an integer") }
+        return value
+    }
+
+    func decode(_ type: Int32.Type) throws -> Int32 { try narrow(Int32.self) }
+    func decode(_ type: Int64.Type) throws -> Int64 { Int64(try decode(Int.self)) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try narrow(Int8.self) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try narrow(Int16.self) }
+    func decode(_ type: UInt.Type) throws -> UInt { try narrow(UInt.self) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try narrow(UInt8.self) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try narrow(UInt16.self) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try narrow(UInt32.self) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try narrow(UInt64.self) }
+
+    private func narrow<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let value = try decode(Int.self)
+        guard let narrowed = T(exactly: value) else {
+            throw decoder.mismatch(expected: "an integer between \(T.min) and \(T.max)")
+        }
+        return narrowed
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try T(from: decoder)
+    }
+}
