@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(
             name: "SerinSpecTests",
             dependencies: ["SerinSpec", "SerinTesting"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SerinCLITests",
