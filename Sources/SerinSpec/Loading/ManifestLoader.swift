@@ -62,7 +62,7 @@ public struct ManifestLoader: Sendable {
                 DocumentReader(file: file).read(root, into: &manifests)
             }
         } catch let error as YamlError {
-            manifests.diagnostics.append(Self.diagnostic(for: error, file: file))
+            manifests.diagnostics.append(YAMLErrorExplainer(text: text, file: file).diagnostic(for: error))
         } catch {
             manifests.diagnostics.append(.error(at: SourcePosition(file: file), "invalid YAML: \(error)"))
         }
@@ -104,22 +104,5 @@ public struct ManifestLoader: Sendable {
             }
         }
         return files.sorted()
-    }
-
-    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
-        func at(_ mark: Mark) -> SourcePosition { SourcePosition(file: file, line: mark.line, column: mark.column) }
-        switch error {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let during = context.map { " (\($0.text))" } ?? ""
-            return .error(at: at(mark), "invalid YAML: \(problem)\(during)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return .error(at: at(context.mark), "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) in a mapping")
-        case .reader(let problem, _, _, _):
-            return .error(at: SourcePosition(file: file), "invalid YAML: \(problem)")
-        default:
-            return .error(at: SourcePosition(file: file), "invalid YAML: \(error)")
-        }
     }
 }

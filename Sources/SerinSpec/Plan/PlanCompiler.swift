@@ -135,7 +135,7 @@ public struct PlanCompiler: Sendable {
         }
         guard (step == 0 || (1...100).contains(step)),
               stepWeights.allSatisfy({ (1...100).contains($0) }),
-              (analysis.maxWeight.map { (1...100).contains($0) } ?? true)
+              (analysis.maxWeight.map { (1...100).contains($0) && $0 >= step } ?? true)
         else { return nil } // reported by the validator
         // Flagger's maxWeight(): the last stepWeights entry when there are
         // stepWeights, else maxWeight, else 100.

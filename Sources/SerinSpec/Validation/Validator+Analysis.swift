@@ -55,7 +55,7 @@ extension Validator {
             findings.required(metric.name, source, "\(at).name")
             findings.duration(metric.interval, atLeast: .seconds(1), source, "\(at).interval")
             if let range = metric.thresholdRange, let min = range.min, let max = range.max, min > max {
-                findings.error(source, "\(at).thresholdRange", "min (\(min)) must not be greater than max (\(max))")
+                findings.error(source, "\(at).thresholdRange", "min (\(Plan.number(min))) must not be greater than max (\(Plan.number(max)))")
             }
             if flagger && metric.onNoData != nil {
                 findings.error(source, "\(at).onNoData", "is a \(APIGroup.serinVersion) field; use apiVersion: \(APIGroup.serinVersion)")

@@ -46,8 +46,11 @@ struct NodeDecoder: Decoder {
         SingleNodeContainer(decoder: self)
     }
 
-    func child(_ node: Node, path: String, key: any CodingKey) -> NodeDecoder {
-        report.record(path: path, mark: node.mark)
+    /// `mark` is where messages about this value point: the value itself for
+    /// a scalar, the key for a mapping or a list (whose own mark would be
+    /// their first item).
+    func child(_ node: Node, path: String, key: any CodingKey, mark: Mark? = nil) -> NodeDecoder {
+        report.record(path: path, mark: mark ?? node.mark)
         return NodeDecoder(node: node, path: path, codingPath: codingPath + [key], report: report)
     }
 
@@ -167,7 +170,9 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
             throw RecordedDecodingFailure()
         }
         guard decoder.report.spend(at: entry.value.mark) else { throw RecordedDecodingFailure() }
-        return decoder.child(entry.value, path: childPath(key), key: key)
+        let mark: Mark?
+        if case .scalar = entry.value { mark = entry.value.mark } else { mark = entry.key.mark }
+        return decoder.child(entry.value, path: childPath(key), key: key, mark: mark)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
