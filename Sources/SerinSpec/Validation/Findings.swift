@@ -66,9 +66,9 @@ struct URLParts {
     var host: String
 
     init?(_ text: String) {
-        guard let schemeEnd = text.range(of: "://") else { return nil }
-        scheme = String(text[..<schemeEnd.lowerBound]).lowercased()
-        let rest = text[schemeEnd.upperBound...]
+        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else { return nil }
+        scheme = String(text[..<colon]).lowercased()
+        let rest = text[text.index(colon, offsetBy: 3)...]
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let hostPort = authority.split(separator: "@").last.map(String.init) ?? ""
         if hostPort.hasPrefix("[") {

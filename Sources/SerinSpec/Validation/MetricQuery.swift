@@ -17,19 +17,22 @@ public enum MetricQuery {
     }
 
     public static func placeholders(in query: String) -> Result<[Placeholder], Problem> {
+        let bytes = Array(query.utf8)
         var found: [Placeholder] = []
-        var rest = Substring(query)
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
+        var index = 0
+        while let open = bytes.indexOfPair(UInt8(ascii: "{"), from: index) {
+            guard let close = bytes.indexOfPair(UInt8(ascii: "}"), from: open + 2) else {
                 return .failure(Problem(message: "has a \"{{\" that is never closed with \"}}\""))
             }
-            var body = rest[open.upperBound..<close.lowerBound]
+            var start = open + 2
+            var end = close
             // Go templates trim whitespace with {{- and -}}.
-            if body.hasPrefix("-") { body = body.dropFirst() }
-            if body.hasSuffix("-") { body = body.dropLast() }
-            let content = body.trimmingCharacters(in: .whitespaces)
-            found.append(classify(content))
-            rest = rest[close.upperBound...]
+            if start < end, bytes[start] == UInt8(ascii: "-") { start += 1 }
+            if start < end, bytes[end - 1] == UInt8(ascii: "-") { end -= 1 }
+            while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+            while start < end, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            found.append(classify(String(decoding: bytes[start..<end], as: UTF8.self)))
+            index = close + 2
         }
         return .success(found)
     }
@@ -47,4 +50,14 @@ public enum MetricQuery {
     }
 }
 
-import Foundation
+extension Array where Element == UInt8 {
+    /// The index of the first `byte byte` pair at or after `start`.
+    func indexOfPair(_ byte: UInt8, from start: Int) -> Int? {
+        var index = start
+        while index + 1 < count {
+            if self[index] == byte && self[index + 1] == byte { return index }
+            index += 1
+        }
+        return nil
+    }
+}

@@ -147,16 +147,16 @@ extension Validator {
 
     /// The `$(VAR)` references of an argument; `$$(VAR)` is an escaped literal.
     static func references(in argument: String) -> [String] {
+        let bytes = Array(argument.utf8)
         var found: [String] = []
-        var rest = Substring(argument)
-        while let start = rest.range(of: "$(") {
-            if start.lowerBound > rest.startIndex, rest[rest.index(before: start.lowerBound)] == "$" {
-                rest = rest[start.upperBound...]
-                continue
-            }
-            guard let end = rest[start.upperBound...].firstIndex(of: ")") else { break }
-            found.append(String(rest[start.upperBound..<end]))
-            rest = rest[rest.index(after: end)...]
+        var index = 0
+        while index + 1 < bytes.count {
+            guard bytes[index] == UInt8(ascii: "$") else { index += 1; continue }
+            if bytes[index + 1] == UInt8(ascii: "$") { index += 2; continue }
+            guard bytes[index + 1] == UInt8(ascii: "("),
+                  let close = bytes[(index + 2)...].firstIndex(of: UInt8(ascii: ")")) else { index += 1; continue }
+            found.append(String(decoding: bytes[(index + 2)..<close], as: UTF8.self))
+            index = close + 1
         }
         return found
     }

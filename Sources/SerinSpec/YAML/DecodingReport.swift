@@ -53,25 +53,49 @@ final class DecodingReport {
     /// Run once, after the document has been decoded.
     func reportUnknownFields(displayPath: (String) -> String) {
         for mapping in mappings {
-            for key in mapping.keys where !mapping.requested.contains(key.name) {
-                let field = mapping.path.isEmpty ? key.name : "\(mapping.path).\(key.name)"
-                let hint = Suggestion.hint(for: key.name, among: mapping.requested)
-                diagnostics.append(.error(at: position(of: key.mark), "\(displayPath(field)) is not a known field\(hint)"))
+            for index in mapping.names.indices where !mapping.used[index] {
+                let name = mapping.names[index]
+                let field = mapping.path.isEmpty ? name : "\(mapping.path).\(name)"
+                let hint = Suggestion.hint(for: name, among: mapping.asked)
+                diagnostics.append(.error(at: position(of: mapping.keyMarks[index]), "\(displayPath(field)) is not a known field\(hint)"))
             }
         }
         mappings.removeAll()
     }
 }
 
-/// The keys one mapping holds and the keys the decoded type asked for.
+/// One mapping's entries and which of them the decoded type asked for.
+/// Mappings in manifests are small, so arrays searched in order beat hashing.
 final class MappingRecord {
     let path: String
-    let keys: [(name: String, mark: Mark?)]
-    var requested: Set<String> = []
+    private(set) var names: [String] = []
+    private(set) var keyMarks: [Mark?] = []
+    private(set) var values: [Node] = []
+    /// Entries a field asked for.
+    var used: [Bool] = []
+    /// Every field name the decoded type asked for, present or not: the
+    /// candidates for "did you mean".
+    var asked: [String] = []
 
-    init(path: String, keys: [(name: String, mark: Mark?)]) {
+    init(path: String) {
         self.path = path
-        self.keys = keys
+    }
+
+    func append(name: String, mark: Mark?, value: Node) {
+        names.append(name)
+        keyMarks.append(mark)
+        values.append(value)
+        used.append(false)
+    }
+
+    func contains(_ name: String) -> Bool { names.contains(name) }
+
+    /// Marks the field as asked for and returns its entry, if present.
+    func take(_ name: String) -> Int? {
+        asked.append(name)
+        guard let index = names.firstIndex(of: name) else { return nil }
+        used[index] = true
+        return index
     }
 }
 

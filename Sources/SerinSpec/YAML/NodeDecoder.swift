@@ -10,20 +10,35 @@ struct NodeDecoder: Decoder {
     let node: Node
     let path: String
     let report: DecodingReport
-    let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(node: Node, path: String, codingPath: [any CodingKey], report: DecodingReport) {
+    init(node: Node, path: String, report: DecodingReport) {
         self.node = node
         self.path = path
-        self.codingPath = codingPath
         self.report = report
+    }
+
+    /// Built from `path` when asked for: nothing on the decoding path needs
+    /// it, and keeping an array per node would cost an allocation each.
+    var codingPath: [any CodingKey] {
+        var keys: [any CodingKey] = []
+        for part in path.split(separator: ".") {
+            var name = part
+            var indices: [Int] = []
+            while let open = name.lastIndex(of: "["), let index = Int(name[name.index(after: open)...].dropLast()) {
+                indices.insert(index, at: 0)
+                name = name[..<open]
+            }
+            keys.append(AnyCodingKey(String(name)))
+            keys += indices.map { AnyCodingKey(intValue: $0) }
+        }
+        return keys
     }
 
     /// Decodes a whole document and reports its unknown fields.
     static func decode<T: Decodable>(_ type: T.Type, from node: Node, report: DecodingReport,
                                      displayPath: (String) -> String = { $0 }) -> T? {
-        let decoder = NodeDecoder(node: node, path: "", codingPath: [], report: report)
+        let decoder = NodeDecoder(node: node, path: "", report: report)
         defer { report.reportUnknownFields(displayPath: displayPath) }
         return try? T(from: decoder)
     }
@@ -32,7 +47,7 @@ struct NodeDecoder: Decoder {
         guard case .mapping(let mapping) = node else {
             throw mismatch(expected: "a mapping")
         }
-        return KeyedDecodingContainer(try KeyedNodeContainer<Key>(decoder: self, mapping: mapping))
+        return KeyedDecodingContainer(try KeyedNodeContainer<Key>(decoder: self, record: record(of: mapping)))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -49,9 +64,9 @@ struct NodeDecoder: Decoder {
     /// `mark` is where messages about this value point: the value itself for
     /// a scalar, the key for a mapping or a list (whose own mark would be
     /// their first item).
-    func child(_ node: Node, path: String, key: any CodingKey, mark: Mark? = nil) -> NodeDecoder {
+    func child(_ node: Node, path: String, mark: Mark? = nil) -> NodeDecoder {
         report.record(path: path, mark: mark ?? node.mark)
-        return NodeDecoder(node: node, path: path, codingPath: codingPath + [key], report: report)
+        return NodeDecoder(node: node, path: path, report: report)
     }
 
     /// Records "X must be Y, got Z" at this node and returns the error to throw.
@@ -102,30 +117,23 @@ struct AnyCodingKey: CodingKey, Hashable {
     }
 }
 
-struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let decoder: NodeDecoder
-    let entries: [String: (key: Node, value: Node)]
-    let record: MappingRecord
-    var codingPath: [any CodingKey] { decoder.codingPath }
-
-    init(decoder: NodeDecoder, mapping: Node.Mapping) throws {
-        self.decoder = decoder
-        var entries: [String: (key: Node, value: Node)] = [:]
-        var order: [(name: String, mark: Mark?)] = []
+extension NodeDecoder {
+    /// The entries of a mapping, with `<<: *defaults` merge keys applied
+    /// (YAML 1.1, as kubectl accepts them): keys written here win.
+    func record(of mapping: Node.Mapping) throws -> MappingRecord {
+        let record = MappingRecord(path: path)
         var merged: [Node] = []
         for (key, value) in mapping {
-            guard decoder.report.spend(at: key.mark) else { throw RecordedDecodingFailure() }
+            guard report.spend(at: key.mark) else { throw RecordedDecodingFailure() }
             guard case .scalar(let scalar) = key else {
-                decoder.report.error(at: key.mark, "\(decoder.displayName) has a key that is not a plain name")
+                report.error(at: key.mark, "\(displayName) has a key that is not a plain name")
                 continue
             }
-            // `<<: *defaults` merges another mapping's keys (YAML 1.1, as kubectl accepts).
             if scalar.string == "<<", scalar.style == .plain {
                 merged.append(value)
                 continue
             }
-            entries[scalar.string] = (key, value)
-            order.append((scalar.string, key.mark))
+            record.append(name: scalar.string, mark: key.mark, value: value)
         }
         for source in merged {
             let sources: [Node]
@@ -133,51 +141,64 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
             case .mapping: sources = [source]
             case .sequence(let list): sources = Array(list)
             default:
-                decoder.report.error(at: source.mark, "\(decoder.displayName): a merge key (<<) needs a mapping or a list of mappings")
+                report.error(at: source.mark, "\(displayName): a merge key (<<) needs a mapping or a list of mappings")
                 continue
             }
             for case .mapping(let extra) in sources {
                 for (key, value) in extra {
-                    guard case .scalar(let scalar) = key, entries[scalar.string] == nil else { continue }
-                    entries[scalar.string] = (key, value)
-                    order.append((scalar.string, key.mark))
+                    guard case .scalar(let scalar) = key, !record.contains(scalar.string) else { continue }
+                    record.append(name: scalar.string, mark: key.mark, value: value)
                 }
             }
         }
-        self.entries = entries
-        self.record = MappingRecord(path: decoder.path, keys: order)
-        decoder.report.register(record)
+        report.register(record)
+        return record
+    }
+}
+
+struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: NodeDecoder
+    let record: MappingRecord
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    init(decoder: NodeDecoder, record: MappingRecord) throws {
+        self.decoder = decoder
+        self.record = record
     }
 
     var allKeys: [Key] {
-        record.keys.compactMap { Key(stringValue: $0.name) }
+        record.names.compactMap { Key(stringValue: $0) }
     }
 
     func contains(_ key: Key) -> Bool {
-        record.requested.insert(key.stringValue)
-        return entries[key.stringValue] != nil
+        record.take(key.stringValue) != nil
     }
 
-    private func childPath(_ key: Key) -> String {
-        decoder.path.isEmpty ? key.stringValue : "\(decoder.path).\(key.stringValue)"
+    private func childPath(_ name: String) -> String {
+        decoder.path.isEmpty ? name : "\(decoder.path).\(name)"
+    }
+
+    /// The decoder for a present entry; messages about a mapping or a list
+    /// point at its key, about a scalar at the value.
+    private func childDecoder(at index: Int) throws -> NodeDecoder {
+        let value = record.values[index]
+        guard decoder.report.spend(at: value.mark) else { throw RecordedDecodingFailure() }
+        let mark: Mark?
+        if case .scalar = value { mark = value.mark } else { mark = record.keyMarks[index] }
+        return decoder.child(value, path: childPath(record.names[index]), mark: mark)
     }
 
     private func childDecoder(_ key: Key) throws -> NodeDecoder {
-        record.requested.insert(key.stringValue)
-        guard let entry = entries[key.stringValue] else {
-            let field = NodeDecoder.display(childPath(key))
-            decoder.report.error(at: decoder.node.mark, "\(field) is required")
+        guard let index = record.take(key.stringValue) else {
+            decoder.report.error(at: decoder.node.mark, "\(NodeDecoder.display(childPath(key.stringValue))) is required")
             throw RecordedDecodingFailure()
         }
-        guard decoder.report.spend(at: entry.value.mark) else { throw RecordedDecodingFailure() }
-        let mark: Mark?
-        if case .scalar = entry.value { mark = entry.value.mark } else { mark = entry.key.mark }
-        return decoder.child(entry.value, path: childPath(key), key: key, mark: mark)
+        return try childDecoder(at: index)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        record.requested.insert(key.stringValue)
-        return entries[key.stringValue]?.value.isNull ?? true
+        guard let index = record.take(key.stringValue) else { return true }
+        return record.values[index].isNull
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
@@ -185,23 +206,75 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        record.requested.insert(key.stringValue)
-        guard let entry = entries[key.stringValue], !entry.value.isNull else { return nil }
+        guard let index = record.take(key.stringValue), !record.values[index].isNull else { return nil }
         do {
-            return try T(from: childDecoder(key))
+            return try T(from: childDecoder(at: index))
         } catch is RecordedDecodingFailure {
             return nil
         }
     }
 
-    // Scalars go through the generic paths above; these forward to them so
-    // that optional scalar fields also recover from a mismatch.
-    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try decodeIfPresent(Wrapped<Bool>.self, forKey: key)?.value }
-    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try decodeIfPresent(Wrapped<String>.self, forKey: key)?.value }
-    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try decodeIfPresent(Wrapped<Double>.self, forKey: key)?.value }
-    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try decodeIfPresent(Wrapped<Int>.self, forKey: key)?.value }
-    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try decodeIfPresent(Wrapped<Int32>.self, forKey: key)?.value }
-    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try decodeIfPresent(Wrapped<Int64>.self, forKey: key)?.value }
+    /// Optional scalar fields, the bulk of every manifest, are read here
+    /// directly: one classification, no child decoder. A value of the wrong
+    /// type goes through `fallback`, which reports it.
+    private func scalar(_ key: Key) throws -> (value: ScalarValue, index: Int)? {
+        guard let index = record.take(key.stringValue) else { return nil }
+        let node = record.values[index]
+        guard case .scalar(let scalar) = node else { return (.null, index) }
+        let value = ScalarValue(scalar)
+        if value == .null { return nil }
+        guard decoder.report.spend(at: node.mark) else { throw RecordedDecodingFailure() }
+        decoder.report.record(path: childPath(record.names[index]), mark: node.mark)
+        return (value, index)
+    }
+
+    private func fallback<T: Decodable>(_ type: T.Type, _ found: (value: ScalarValue, index: Int)) throws -> T? {
+        let node = record.values[found.index]
+        do {
+            return try T(from: NodeDecoder(node: node, path: childPath(record.names[found.index]), report: decoder.report))
+        } catch is RecordedDecodingFailure {
+            return nil
+        }
+    }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        guard let found = try scalar(key) else { return nil }
+        if case .string(let value) = found.value { return value }
+        return try fallback(type, found)
+    }
+
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        guard let found = try scalar(key) else { return nil }
+        if case .int(let value) = found.value { return value }
+        return try fallback(type, found)
+    }
+
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        guard let found = try scalar(key) else { return nil }
+        if case .bool(let value) = found.value { return value }
+        return try fallback(type, found)
+    }
+
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        guard let found = try scalar(key) else { return nil }
+        switch found.value {
+        case .int(let value): return Double(value)
+        case .float(let value): return value
+        default: return try fallback(type, found)
+        }
+    }
+
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? {
+        guard let found = try scalar(key) else { return nil }
+        if case .int(let value) = found.value, let narrow = Int32(exactly: value) { return narrow }
+        return try fallback(type, found)
+    }
+
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+        guard let found = try scalar(key) else { return nil }
+        if case .int(let value) = found.value { return Int64(value) }
+        return try fallback(type, found)
+    }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try childDecoder(key).container(keyedBy: type)
@@ -214,14 +287,6 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func superDecoder() throws -> any Decoder { decoder }
 
     func superDecoder(forKey key: Key) throws -> any Decoder { try childDecoder(key) }
-}
-
-/// Routes a scalar through `Decodable` so the generic `decodeIfPresent` handles it.
-private struct Wrapped<Value: Decodable>: Decodable {
-    let value: Value
-    init(from decoder: any Decoder) throws {
-        value = try decoder.singleValueContainer().decode(Value.self)
-    }
 }
 
 struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
@@ -244,7 +309,7 @@ struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
             throw RecordedDecodingFailure()
         }
         let node = elements[currentIndex]
-        let child = decoder.child(node, path: "\(decoder.path)[\(currentIndex)]", key: AnyCodingKey(intValue: currentIndex))
+        let child = decoder.child(node, path: "\(decoder.path)[\(currentIndex)]")
         currentIndex += 1
         guard decoder.report.spend(at: node.mark) else { throw RecordedDecodingFailure() }
         return child

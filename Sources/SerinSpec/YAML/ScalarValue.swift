@@ -12,13 +12,17 @@ enum ScalarValue: Equatable {
 
     init(_ scalar: Node.Scalar) {
         let text = scalar.string
-        switch scalar.tag.description {
-        case "tag:yaml.org,2002:str": self = .string(text); return
-        case "tag:yaml.org,2002:null": self = .null; return
-        case "tag:yaml.org,2002:bool": self = ScalarValue.bool(text) ?? .string(text); return
-        case "tag:yaml.org,2002:int": self = ScalarValue.int(text).map(ScalarValue.int) ?? .string(text); return
-        case "tag:yaml.org,2002:float": self = ScalarValue.float(text).map(ScalarValue.float) ?? .string(text); return
-        default: break
+        let tag = scalar.tag.description
+        // Almost every scalar is untagged ("" or "!"); only explicit tags need a look.
+        if tag.utf8.count > 1 {
+            switch tag {
+            case "tag:yaml.org,2002:str": self = .string(text); return
+            case "tag:yaml.org,2002:null": self = .null; return
+            case "tag:yaml.org,2002:bool": self = ScalarValue.bool(text) ?? .string(text); return
+            case "tag:yaml.org,2002:int": self = ScalarValue.int(text).map(ScalarValue.int) ?? .string(text); return
+            case "tag:yaml.org,2002:float": self = ScalarValue.float(text).map(ScalarValue.float) ?? .string(text); return
+            default: break
+            }
         }
         guard scalar.style == .plain else {
             self = .string(text)
