@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/mxcl/Version.git", from: "2.2.1"),
     ],
     targets: [
         .systemLibrary(
@@ -23,11 +25,22 @@ let package = Package(
             name: "SerinSpec",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "SerinGit",
+            dependencies: [
+                "CLibGit2",
+                "SerinSpec",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Version", package: "Version"),
+            ]
+        ),
         .target(name: "SerinTesting"),
         .executableTarget(
             name: "serin",
             dependencies: [
                 "SerinSpec",
+                "SerinGit",
                 "CLibGit2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -43,6 +56,10 @@ let package = Package(
             name: "SerinSpecTests",
             dependencies: ["SerinSpec", "SerinTesting"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinGitTests",
+            dependencies: ["SerinGit", "SerinSpec", "SerinTesting"]
         ),
         .testTarget(
             name: "SerinCLITests",

@@ -1,0 +1,156 @@
+import Foundation
+import SerinSpec
+import Synchronization
+
+/// What the rest of the operator sees of a source.
+public struct SourceStatus: Sendable {
+    public var name: String
+    /// True while the last attempt succeeded with valid manifests.
+    public var ready: Bool
+    /// Why not ready: `FetchFailed`, `ValidationFailed`, or `Succeeded`.
+    public var reason: String
+    public var message: String
+    /// The revision the operator acts on; kept through failures.
+    public var lastGoodRevision: String?
+    public var consecutiveFailures: Int
+}
+
+/// Polls one source at its interval, at once when a webhook asks, and after a
+/// failure with capped exponential backoff. A failure of any kind (network,
+/// authentication, missing ref, invalid manifests) never replaces the last
+/// good revision: only a new valid revision is published.
+public actor GitSourceWatcher {
+    public nonisolated let spec: GitSourceSpec
+    private let thread: GitThread
+    private let mirror: MirrorBox
+    private let backoff: Backoff
+    private let wakeup = Wakeup()
+    public private(set) var status: SourceStatus
+    private let continuation: AsyncStream<SyncResult>.Continuation
+    /// New valid revisions, in order.
+    public nonisolated let revisions: AsyncStream<SyncResult>
+
+    public init(spec: GitSourceSpec, cacheDirectory: String, backoff: Backoff = Backoff()) throws {
+        self.spec = spec
+        self.thread = GitThread(label: spec.name)
+        self.mirror = MirrorBox(try SourceMirror(spec: spec, directory: cacheDirectory))
+        self.backoff = backoff
+        self.status = SourceStatus(name: spec.name, ready: false, reason: "Progressing", message: "not synced yet",
+                                   lastGoodRevision: nil, consecutiveFailures: 0)
+        (revisions, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(16))
+    }
+
+    /// Asks for a sync now (a verified webhook call).
+    public nonisolated func requestSync() {
+        wakeup.signal()
+    }
+
+    /// Runs until cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            let delay = await syncOnce()
+            await wakeup.wait(for: delay)
+        }
+        continuation.finish()
+    }
+
+    /// One poll; returns how long to wait before the next.
+    @discardableResult
+    public func syncOnce() async -> Duration {
+        let mirror = self.mirror
+        do {
+            let outcome = try await thread.run { try mirror.value.poll() }
+            switch outcome {
+            case .unchanged(let revision):
+                succeed(revision)
+            case .updated(let result):
+                succeed(result.revision)
+                continuation.yield(result)
+            case .invalid(let result):
+                let errors = result.diagnostics.errors
+                return fail("ValidationFailed", "\(result.revision) has \(errors.count) invalid manifest problem(s): "
+                    + errors.prefix(3).map(\.description).joined(separator: "; "))
+            }
+            return spec.interval
+        } catch {
+            return fail("FetchFailed", "\(error)")
+        }
+    }
+
+    private func succeed(_ revision: String) {
+        status.ready = true
+        status.reason = "Succeeded"
+        status.message = "stored \(revision)"
+        status.lastGoodRevision = revision
+        status.consecutiveFailures = 0
+    }
+
+    private func fail(_ reason: String, _ message: String) -> Duration {
+        status.ready = false
+        status.reason = reason
+        status.message = message
+        status.consecutiveFailures += 1
+        return min(backoff.delay(afterFailures: status.consecutiveFailures, jitter: Double.random(in: 0...1)), max(spec.interval, backoff.cap))
+    }
+}
+
+/// Hands the non-Sendable mirror to its GitThread.
+final class MirrorBox: @unchecked Sendable {
+    // Safe: `value` is only touched inside `GitThread.run`, whose serial
+    // queue runs one closure at a time.
+    let value: SourceMirror
+    init(_ value: SourceMirror) { self.value = value }
+}
+
+/// A sleep that a signal ends early; a signal while awake is remembered.
+final class Wakeup: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    func wait(for delay: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: delay)
+                self.signal()
+            }
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let resumeNow = self.state.withLock { state -> Bool in
+                            if state.pending {
+                                state.pending = false
+                                return true
+                            }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                } onCancel: {
+                    self.signal()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+            // The timer's signal after a webhook wake-up must not be remembered.
+            await group.waitForAll()
+            self.state.withLock { $0.pending = false }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Read-only copies of revisions' trees under `<stateDir>/revisions/<sha>/`,
+/// which local workloads run from. Each is written whole into a temporary
+/// folder and renamed into place, so a reader never sees half of one.
+public struct RevisionSnapshots: Sendable {
+    public let root: String
+
+    public init(stateDirectory: String) {
+        root = stateDirectory + "/revisions"
+    }
+
+    public func path(for commit: ObjectID) -> String { "\(root)/\(commit.hex)" }
+
+    /// Writes the snapshot with `fill` unless it exists; returns its path.
+    func export(_ commit: ObjectID, fill: (String) throws -> Void) throws -> String {
+        let final = path(for: commit)
+        if FileManager.default.fileExists(atPath: final) { return final }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let temporary = "\(root)/.partial-\(commit.hex)-\(getpid())"
+        try? Self.remove(temporary)
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        do {
+            try fill(temporary)
+            try Self.makeReadOnly(temporary)
+            fsyncDirectory(temporary)
+            guard rename(temporary, final) == 0 else {
+                if errno == EEXIST || errno == ENOTEMPTY { try? Self.remove(temporary); return final }
+                throw GitError(.invalidReference, "cannot move the snapshot into \(final): \(String(cString: strerror(errno)))")
+            }
+            fsyncDirectory(root)
+        } catch {
+            try? Self.remove(temporary)
+            throw error
+        }
+        return final
+    }
+
+    /// Removes every snapshot not in `keep`, and leftovers of interrupted exports.
+    public func prune(keeping keep: Set<ObjectID>) throws {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        for name in names {
+            if let id = ObjectID(hex: name), keep.contains(id) { continue }
+            try Self.remove("\(root)/\(name)")
+        }
+    }
+
+    public func existing() -> [ObjectID] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(ObjectID.init(hex:)).sorted()
+    }
+
+    private static func makeReadOnly(_ directory: String) throws {
+        let walker = FileManager.default.enumerator(atPath: directory)
+        var folders = [directory]
+        while let relative = walker?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let full = "\(directory)/\(relative)"
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
+                folders.append(full)
+            }
+        }
+        for folder in folders.reversed() { chmod(folder, 0o555) }
+    }
+
+    /// Snapshots are read-only: folders need write permission back first.
+    static func remove(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        chmod(path, 0o755)
+        if let walker = FileManager.default.enumerator(atPath: path) {
+            while let relative = walker.nextObject() as? String {
+                var isDirectory: ObjCBool = false
+                let full = "\(path)/\(relative)"
+                if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue { chmod(full, 0o755) }
+            }
+        }
+        try FileManager.default.removeItem(atPath: path)
+    }
+}
+
+private func fsyncDirectory(_ path: String) {
+    let descriptor = open(path, O_RDONLY | O_DIRECTORY)
+    guard descriptor >= 0 else { return }
+    fsync(descriptor)
+    close(descriptor)
+}

@@ -1,0 +1,98 @@
+import Foundation
+import SerinSpec
+
+/// One source's persistent local clone (a bare repository under the state
+/// directory, fetched incrementally: libgit2 1.5 has no shallow clone).
+///
+/// Not `Sendable`: used on its source's `GitThread` only.
+public final class SourceMirror {
+    public let spec: GitSourceSpec
+    private let repository: GitRepository
+    /// The last commit whose manifests were valid.
+    public private(set) var lastGood: SyncResult?
+
+    public init(spec: GitSourceSpec, directory: String) throws {
+        self.spec = spec
+        self.repository = try GitRepository.openOrCreateBare(at: directory)
+    }
+
+    /// Asks the remote where the ref points; fetches and reads only when it
+    /// moved. Throws when the remote cannot be read; returns `.invalid` when
+    /// the new manifests are, keeping `lastGood` as it was.
+    public func poll(loader: ManifestLoader = ManifestLoader(), validator: Validator = Validator()) throws -> PollOutcome {
+        let auth = try spec.auth()
+        let heads = try GitRepository.listRemote(spec.url, auth: auth)
+        let resolution = try spec.reference.resolve(in: heads, remote: spec.url.redacted)
+        if let lastGood, lastGood.commit.id == resolution.commit {
+            return .unchanged(revision: lastGood.revision)
+        }
+        var fetched = false
+        if !repository.hasCommit(resolution.commit) {
+            try repository.fetch(spec.url, refspecs: resolution.refspecs, auth: auth)
+            fetched = true
+            guard repository.hasCommit(resolution.commit) else {
+                throw GitError(.refNotFound, "\(spec.url.redacted): commit \(resolution.commit) is not on any branch")
+            }
+        }
+        let result = try read(resolution.commit, name: resolution.name, fetched: fetched, loader: loader, validator: validator)
+        guard result.isValid else { return .invalid(result) }
+        lastGood = result
+        return .updated(result)
+    }
+
+    /// Reads and validates the manifests under the source's path at `commit`.
+    func read(_ commit: ObjectID, name: String?, fetched: Bool, loader: ManifestLoader, validator: Validator) throws -> SyncResult {
+        let info = try repository.commit(commit)
+        let path = spec.path.split(separator: "/").joined(separator: "/")
+        guard let tree = try repository.subtree(of: info.tree, at: path) else {
+            throw GitError(.refNotFound, "\(spec.url.redacted): path \"\(spec.path)\" does not exist at commit \(commit.short)")
+        }
+        var manifests = Manifests()
+        try repository.walk(tree) { relative, kind, id in
+            guard case .file = kind, Self.isManifest(relative) else { return }
+            let file = path.isEmpty ? relative : "\(path)/\(relative)"
+            manifests.append(contentsOf: loader.load(data: try repository.blob(id), file: file))
+        }
+        let diagnostics = validator.validate(manifests)
+        return SyncResult(revision: SyncResult.revision(name, commit), commit: info, pathTree: tree,
+                          manifests: manifests, diagnostics: diagnostics, fetched: fetched)
+    }
+
+    /// The same files `serin validate` reads in a folder.
+    static func isManifest(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        guard let name = parts.last, !parts.contains(where: { $0.hasPrefix(".") }) else { return false }
+        return (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "kustomization.yaml" && name != "kustomization.yml"
+    }
+
+    /// Exports the whole tree of `commit` for workloads to run from.
+    public func snapshot(_ commit: ObjectID, into snapshots: RevisionSnapshots) throws -> String {
+        try snapshots.export(commit) { directory in
+            let info = try repository.commit(commit)
+            try repository.walk(info.tree) { relative, kind, id in
+                let target = "\(directory)/\(relative)"
+                switch kind {
+                case .directory:
+                    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+                case .file(let executable):
+                    let data = try repository.blob(id)
+                    guard FileManager.default.createFile(atPath: target, contents: data,
+                                                         attributes: [.posixPermissions: executable ? 0o555 : 0o444]) else {
+                        throw GitError(.invalidReference, "cannot write \(target)")
+                    }
+                case .symlink:
+                    // Links stay inside the snapshot: no absolute targets, no way up and out.
+                    let destination = String(decoding: try repository.blob(id), as: UTF8.self)
+                    let depth = relative.split(separator: "/").count - 1
+                    var level = 0
+                    for part in destination.split(separator: "/") {
+                        level += part == ".." ? -1 : (part == "." ? 0 : 1)
+                        if level < -depth { break }
+                    }
+                    guard !destination.hasPrefix("/"), level >= -depth else { return }
+                    try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: destination)
+                }
+            }
+        }
+    }
+}
