@@ -2,7 +2,7 @@
 # missing (Debian packages), build, and run.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
