@@ -49,6 +49,8 @@ let package = Package(
             name: "serin-bench",
             dependencies: [
                 "SerinSpec",
+                "SerinGit",
+                "SerinTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -10,6 +10,9 @@ public final class SourceMirror {
     private let repository: GitRepository
     /// The last commit whose manifests were valid.
     public private(set) var lastGood: SyncResult?
+    /// The last commit read whose manifests were invalid: polled again, it
+    /// is reported again without being read again.
+    private var lastInvalid: SyncResult?
 
     public init(spec: GitSourceSpec, directory: String) throws {
         self.spec = spec
@@ -26,6 +29,9 @@ public final class SourceMirror {
         if let lastGood, lastGood.commit.id == resolution.commit {
             return .unchanged(revision: lastGood.revision)
         }
+        if let lastInvalid, lastInvalid.commit.id == resolution.commit {
+            return .invalid(lastInvalid)
+        }
         var fetched = false
         if !repository.hasCommit(resolution.commit) {
             try repository.fetch(spec.url, refspecs: resolution.refspecs, auth: auth)
@@ -35,7 +41,11 @@ public final class SourceMirror {
             }
         }
         let result = try read(resolution.commit, name: resolution.name, fetched: fetched, loader: loader, validator: validator)
-        guard result.isValid else { return .invalid(result) }
+        guard result.isValid else {
+            lastInvalid = result
+            return .invalid(result)
+        }
+        lastInvalid = nil
         lastGood = result
         return .updated(result)
     }

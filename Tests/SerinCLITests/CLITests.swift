@@ -99,3 +99,35 @@ import Testing
         #expect(run.stdout.hasPrefix("serin 0.1.0-dev (libgit2 1."))
     }
 }
+
+/// `serin source check` against a real repository.
+@Suite struct SourceCheckCLITests {
+    let serin = Products.executable("serin")
+
+    @Test func readsARepositoryAndReportsWhatItHolds() throws {
+        let git = try GitFixture()
+        let root = Products.repositoryRoot + "/examples/quickstart"
+        var files: [String: String] = [:]
+        for name in ["deploy/workload.yaml", "deploy/canary.yaml", "deploy/metric-template.yaml", "deploy/alert-provider.yaml", "app/app.py"] {
+            files[name] = try String(contentsOfFile: "\(root)/\(name)", encoding: .utf8)
+        }
+        let commit = try git.commit(files, message: "quickstart", author: "Grace Hopper", email: "grace@example.com")
+        let run = try CommandRun.run(serin, ["source", "check", "file://\(git.bare)", "--path", "deploy", "-o", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(document["revision"] as? String == "main@sha1:\(commit)")
+        #expect(document["commit"] as? String == commit)
+        #expect((document["author"] as? [String: Any])?["name"] as? String == "Grace Hopper")
+        #expect(document["message"] as? String == "quickstart\n")
+        #expect(document["resources"] as? [String: Int] == ["Workload": 1, "Canary": 1, "MetricTemplate": 1, "AlertProvider": 1])
+
+        try git.commit(["deploy/workload.yaml": "apiVersion: serin.dev/v1alpha1\nkind: Workload\nmetadata: { name: web }\nspec: {}\n"])
+        let invalid = try CommandRun.run(serin, ["source", "check", git.bare, "--ref", "branch:main", "--path", "deploy"])
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.contains("deploy/workload.yaml:4:1: service.port is required"))
+
+        let missing = try CommandRun.run(serin, ["source", "check", git.bare, "--ref", "tag:v9"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("tag v9 does not exist"))
+    }
+}

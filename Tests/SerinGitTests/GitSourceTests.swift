@@ -143,3 +143,45 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
+
+@Suite struct GitSourceWatcherTests {
+    /// A webhook's request wakes the watcher at once, long before its interval.
+    @Test func aRequestedSyncHappensAtOnce() async throws {
+        let git = try GitFixture()
+        try git.commit(manifests())
+        let cache = try TemporaryDirectory(prefix: "serin-watch")
+        defer { cache.remove() }
+        let spec = GitSourceSpec(name: "app", url: try GitURL(git.bare), path: "deploy", interval: .seconds(3600))
+        let watcher = try GitSourceWatcher(spec: spec, cacheDirectory: cache.path + "/repo.git")
+        let running = Task { await watcher.run() }
+        defer { running.cancel() }
+        var revisions = watcher.revisions.makeAsyncIterator()
+        _ = await revisions.next()
+        let commit = try git.commit(manifests("webhook"))
+        let started = ContinuousClock.now
+        watcher.requestSync()
+        let next = await revisions.next()
+        #expect(next?.commit.id.hex == commit)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// An invalid head is reported, not published, and not read again.
+    @Test func anInvalidHeadIsReportedAndTheLastGoodRevisionStays() async throws {
+        let git = try GitFixture()
+        let good = try git.commit(manifests())
+        let cache = try TemporaryDirectory(prefix: "serin-watch")
+        defer { cache.remove() }
+        let spec = GitSourceSpec(name: "app", url: try GitURL(git.bare), path: "deploy", interval: .seconds(30))
+        let watcher = try GitSourceWatcher(spec: spec, cacheDirectory: cache.path + "/repo.git",
+                                           backoff: Backoff(base: .seconds(1), cap: .seconds(10)))
+        await watcher.syncOnce()
+        try git.commit(["deploy/web.yaml": "apiVersion: serin.dev/v1alpha1\nkind: Workload\nmetadata: { name: web }\nspec: { replicas: -1 }\n"])
+        let delay = await watcher.syncOnce()
+        let status = await watcher.status
+        #expect(!status.ready)
+        #expect(status.reason == "ValidationFailed")
+        #expect(status.message.contains("deploy/web.yaml:4:19: replicas must be between 0 and 1000, got -1"))
+        #expect(status.lastGoodRevision == "main@sha1:\(good)")
+        #expect(delay >= .seconds(1) && delay <= .milliseconds(1100))
+    }
+}

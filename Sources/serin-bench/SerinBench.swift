@@ -1,11 +1,11 @@
 import ArgumentParser
 
-struct SerinBench: ParsableCommand {
+@main
+struct SerinBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serin-bench",
         abstract: "Serin's benchmarks. Each subcommand prints one JSON object.",
-        subcommands: [ValidateBenchmark.self]
+        subcommands: [ValidateBenchmark.self, GitWebhookBenchmark.self, GitPollBenchmark.self, GitLargeBenchmark.self]
     )
 }
 
-SerinBench.main()
