@@ -28,11 +28,12 @@ public final class GitHTTPServer: @unchecked Sendable {
     public let server: ServerProcess
     private let script: TemporaryDirectory
 
-    public init(root: String, username: String? = nil, password: String? = nil) throws {
+    /// With `username` and `password`, basic auth; with `bearerToken`, bearer auth.
+    public init(root: String, username: String? = nil, password: String? = nil, bearerToken: String? = nil) throws {
         script = try TemporaryDirectory(prefix: "serin-cgi")
         let path = try script.write("git_http.py", Self.source)
         let port = try Loopback.freePort()
-        server = try ServerProcess("/usr/bin/env", ["python3", path, root, String(port), username ?? "", password ?? ""], port: port,
+        server = try ServerProcess("/usr/bin/env", ["python3", path, root, String(port), username ?? "", password ?? "", bearerToken ?? ""], port: port,
                                    log: script.path + "/server.log")
     }
 
@@ -45,8 +46,8 @@ public final class GitHTTPServer: @unchecked Sendable {
     import base64, os, subprocess, sys
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    root, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    root, port, user, password, token = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+    expected = ("Bearer " + token) if token else ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -72,7 +73,7 @@ public final class GitHTTPServer: @unchecked Sendable {
 
         def serve(self):
             data = self.body()
-            if user and self.headers.get("Authorization") != expected:
+            if (user or token) and self.headers.get("Authorization") != expected:
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="git"')
                 self.send_header("Content-Length", "0")

@@ -73,6 +73,27 @@ import Testing
         }
     }
 
+    @Test func smartHTTPWithABearerToken() throws {
+        let git = try GitFixture()
+        let commit = try git.commit(manifests())
+        let server = try GitHTTPServer(root: git.root.path, bearerToken: "tok-123")
+        defer { server.stop() }
+        let files = try TemporaryDirectory(prefix: "serin-creds")
+        defer { files.remove() }
+        let (source, cache) = try mirror(server.url("remote.git"), credentials: try files.write("token.yaml", "bearerToken: tok-123\n"))
+        defer { cache.remove() }
+        #expect(try source.poll().result?.commit.id.hex == commit)
+        let (refused, cache2) = try mirror(server.url("remote.git"), credentials: try files.write("wrong.yaml", "bearerToken: tok-999\n"))
+        defer { cache2.remove() }
+        do {
+            _ = try refused.poll()
+            Issue.record("a wrong token was accepted")
+        } catch let error as GitError {
+            #expect(error.kind == .authentication)
+            #expect(!error.message.contains("tok-999"))
+        }
+    }
+
     @Test(.enabled(if: SSHServer.isAvailable, "needs /usr/sbin/sshd and root"))
     func sshWithAKeyAndKnownHosts() throws {
         let git = try GitFixture()
