@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate release strategies clean
+.PHONY: all deps build test demo bench-validate bench-git release strategies clean
 
 all: build
 
@@ -46,6 +46,12 @@ demo: build
 
 bench-validate: release
 	$(RELEASE_BIN)/serin-bench validate --resources 5000 --files 500
+
+bench-git: release
+	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100
+	$(RELEASE_BIN)/serin-bench git-poll --polls 10000
+	$(RELEASE_BIN)/serin-bench git-poll --polls 10000 --transport file
+	$(RELEASE_BIN)/serin-bench git-large --commits 10000 --files 5000
 
 strategies:
 	bash scripts/embed-strategies.sh
