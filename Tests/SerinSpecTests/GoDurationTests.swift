@@ -43,19 +43,8 @@ import Testing
         let strategy = try #require(BuiltinStrategies.all.first { $0.name == name })
         let manifests = ManifestLoader().load(text: BuiltinStrategies.sources.first { $0.file.hasSuffix("/\(name).yaml") }!.text, file: "\(name).yaml")
         #expect(Validator().validate(manifests).errors.isEmpty)
-        let match = strategy.spec.type == .abTesting ? "\n  match: [{ headers: { x-canary: { exact: \"1\" } } }]" : ""
-        let yaml = """
-        \(workloadYAML)
-        ---
-        apiVersion: serin.dev/v1alpha1
-        kind: Canary
-        metadata: { name: web }
-        spec:
-          targetRef: { kind: Workload, name: web }
-          strategyRef: { name: \(name) }
-          analysis:
-            interval: 1m\(match.replacingOccurrences(of: "\n  ", with: "\n    "))
-        """
+        let match = strategy.spec.type == .abTesting ? "\nmatch: [{ headers: { x-canary: { exact: \"1\" } } }]" : ""
+        let yaml = strategyCanaryYAML(name, analysis: "interval: 1m" + match)
         let (found, diagnostics) = plans(yaml)
         #expect(diagnostics.errors.isEmpty, "\(diagnostics)")
         let plan = try #require(found.first)

@@ -144,18 +144,7 @@ import Testing
     }
 
     @Test func strategyRefFillsWhatTheCanaryLeavesOut() throws {
-        let yaml = """
-        \(workloadYAML)
-        ---
-        apiVersion: serin.dev/v1alpha1
-        kind: Canary
-        metadata: { name: web }
-        spec:
-          targetRef: { kind: Workload, name: web }
-          strategyRef: { name: canary }
-          analysis:
-            interval: 10s
-        """
+        let yaml = strategyCanaryYAML("canary", analysis: "interval: 10s")
         let (found, diagnostics) = plans(yaml)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let plan = try #require(found.first)
@@ -167,16 +156,7 @@ import Testing
     }
 
     @Test func aStrategysKindMustFitTheCanary() {
-        let yaml = """
-        \(workloadYAML)
-        ---
-        apiVersion: serin.dev/v1alpha1
-        kind: Canary
-        metadata: { name: web }
-        spec:
-          targetRef: { kind: Workload, name: web }
-          strategyRef: { name: ab-testing }
-        """
+        let yaml = strategyCanaryYAML("ab-testing")
         #expect(validate(yaml).errors.map(\.message) == [
             "strategyRef.name picks strategy ab-testing, which releases by ab-testing and needs analysis.match and iterations; this Canary infers blue-green",
         ])
@@ -190,14 +170,7 @@ import Testing
         spec:
           analysis: { interval: 5m, threshold: 10, stepWeights: [1, 5, 25] }
         ---
-        \(workloadYAML)
-        ---
-        apiVersion: serin.dev/v1alpha1
-        kind: Canary
-        metadata: { name: web }
-        spec:
-          targetRef: { kind: Workload, name: web }
-          strategyRef: { name: slow }
+        \(strategyCanaryYAML("slow"))
         """
         let (found, diagnostics) = plans(yaml)
         #expect(diagnostics.errors.isEmpty, "\(diagnostics)")
