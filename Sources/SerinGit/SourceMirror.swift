@@ -13,6 +13,9 @@ public final class SourceMirror {
     /// The last commit read whose manifests were invalid: polled again, it
     /// is reported again without being read again.
     private var lastInvalid: SyncResult?
+    /// Each manifest file as last parsed, by path, with its blob id: a new
+    /// commit re-parses only the files it changed.
+    private var parsed: [String: (blob: ObjectID, manifests: Manifests)] = [:]
 
     public init(spec: GitSourceSpec, directory: String) throws {
         self.spec = spec
@@ -58,11 +61,20 @@ public final class SourceMirror {
             throw GitError(.refNotFound, "\(spec.url.redacted): path \"\(spec.path)\" does not exist at commit \(commit.short)")
         }
         var manifests = Manifests()
+        var current: [String: (blob: ObjectID, manifests: Manifests)] = [:]
         try repository.walk(tree) { relative, kind, id in
             guard case .file = kind, Self.isManifest(relative) else { return }
             let file = path.isEmpty ? relative : "\(path)/\(relative)"
-            manifests.append(contentsOf: loader.load(data: try repository.blob(id), file: file))
+            let loaded: Manifests
+            if let cached = parsed[file], cached.blob == id {
+                loaded = cached.manifests
+            } else {
+                loaded = loader.load(data: try repository.blob(id), file: file)
+            }
+            current[file] = (id, loaded)
+            manifests.append(contentsOf: loaded)
         }
+        parsed = current
         let diagnostics = validator.validate(manifests)
         return SyncResult(revision: SyncResult.revision(name, commit), commit: info, pathTree: tree,
                           manifests: manifests, diagnostics: diagnostics, fetched: fetched)

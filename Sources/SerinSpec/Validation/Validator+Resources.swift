@@ -8,9 +8,7 @@ extension Validator {
         findings.range(spec.replicas, 0...1000, source, "spec.replicas")
         if let port = spec.service?.port {
             findings.range(port, 1...65535, source, "spec.service.port")
-            let clash = catalog.workloads.values.filter { $0.spec.service?.port == port && $0.key != workload.key }
-                .min { $0.source.document < $1.source.document }
-            if let other = clash, other.source.document < source.document {
+            if let other = catalog.portOwners[port], other.key != workload.key, other.source.document < source.document {
                 findings.error(source, "spec.service.port", "\(port) is already the port of Workload \(other.name) (\(other.source.document))")
             }
         } else {

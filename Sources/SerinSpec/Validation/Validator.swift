@@ -81,9 +81,17 @@ struct Catalog: Sendable {
     var templates: [String: MetricTemplate] = [:]
     var providers: [String: AlertProvider] = [:]
     var strategies: [String: Strategy] = [:]
+    /// The first Workload (in file order) to claim each router port.
+    var portOwners: [Int: Workload] = [:]
 
     init(_ manifests: Manifests, builtinStrategies: [Strategy]) {
-        for workload in manifests.workloads { workloads[Self.key(workload.namespace, workload.name)] = workload }
+        for workload in manifests.workloads {
+            workloads[Self.key(workload.namespace, workload.name)] = workload
+            if let port = workload.spec.service?.port {
+                if let owner = portOwners[port], owner.source.document < workload.source.document { continue }
+                portOwners[port] = workload
+            }
+        }
         for template in manifests.metricTemplates { templates[Self.key(template.namespace, template.name)] = template }
         for provider in manifests.alertProviders { providers[Self.key(provider.namespace, provider.name)] = provider }
         // A repository's own strategy of the same name replaces a built-in one.
