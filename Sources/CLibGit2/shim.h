@@ -16,7 +16,7 @@ static inline int serin_git_set_mwindow_mapped_limit(size_t bytes) {
 static inline int serin_git_set_mwindow_file_limit(size_t files) {
     return git_libgit2_opts(GIT_OPT_SET_MWINDOW_FILE_LIMIT, files);
 }
-static inline int serin_git_add_ssl_cert_file(const char *file) {
+static inline int serin_git_set_ssl_cert_file(const char *file) {
     return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL);
 }
 #endif

@@ -1,4 +1,5 @@
 import CLibGit2
+import Foundation
 import Synchronization
 
 /// Process-wide libgit2 setup, done once before the first repository is used.
@@ -31,17 +32,33 @@ public enum LibGit2 {
         return "\(major).\(minor).\(revision)"
     }
 
-    private static let caFiles = Mutex<Set<String>>([])
+    private static let caFiles = Mutex<[String]>([])
+
+    /// Where the system's CA bundle is on Debian and most other systems.
+    static let systemBundle = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+        .first { FileManager.default.isReadableFile(atPath: $0) }
 
     /// Adds a CA bundle to the certificates HTTPS remotes are checked
-    /// against. libgit2 keeps one store per process, so a bundle, once
-    /// added, serves every source; nothing is ever trusted blindly.
+    /// against. libgit2 keeps one store per process, and its mbedTLS backend
+    /// (Debian's) replaces that store with whatever file it is given: so the
+    /// file given is always the system bundle plus every CA any source
+    /// named. Nothing is ever trusted blindly.
     static func trust(caFile: String) throws {
         initialize()
         try caFiles.withLock { files in
             guard !files.contains(caFile) else { return }
-            try git("reading CA file \(caFile)") { serin_git_add_ssl_cert_file(caFile) }
-            files.insert(caFile)
+            guard let extra = FileManager.default.contents(atPath: caFile) else {
+                throw GitError(.credentials, "\(caFile): cannot read the CA file")
+            }
+            var bundle = systemBundle.flatMap { FileManager.default.contents(atPath: $0) } ?? Data()
+            for file in files { bundle += FileManager.default.contents(atPath: file) ?? Data() }
+            bundle += Data("\n".utf8) + extra
+            let combined = FileManager.default.temporaryDirectory.appendingPathComponent("serin-ca-bundle-\(getpid())-\(files.count).pem").path
+            guard FileManager.default.createFile(atPath: combined, contents: bundle, attributes: [.posixPermissions: 0o644]) else {
+                throw GitError(.credentials, "cannot write the combined CA bundle \(combined)")
+            }
+            try git("reading CA file \(caFile)") { serin_git_set_ssl_cert_file(combined) }
+            files.append(caFile)
         }
     }
 }

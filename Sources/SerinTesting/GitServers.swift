@@ -28,25 +28,50 @@ public final class GitHTTPServer: @unchecked Sendable {
     public let server: ServerProcess
     private let script: TemporaryDirectory
 
-    /// With `username` and `password`, basic auth; with `bearerToken`, bearer auth.
-    public init(root: String, username: String? = nil, password: String? = nil, bearerToken: String? = nil) throws {
+    /// The CA that signed the server's certificate, when serving HTTPS.
+    public private(set) var caFile: String?
+    public let scheme: String
+
+    /// With `username` and `password`, basic auth; with `bearerToken`, bearer
+    /// auth; with `tls`, HTTPS with a certificate for 127.0.0.1 signed by a
+    /// throw-away CA (`caFile`).
+    public init(root: String, username: String? = nil, password: String? = nil, bearerToken: String? = nil, tls: Bool = false) throws {
         script = try TemporaryDirectory(prefix: "serin-cgi")
         let path = try script.write("git_http.py", Self.source)
         let port = try Loopback.freePort()
-        server = try ServerProcess("/usr/bin/env", ["python3", path, root, String(port), username ?? "", password ?? "", bearerToken ?? ""], port: port,
-                                   log: script.path + "/server.log")
+        var certificate = ""
+        if tls {
+            let dir = script.path
+            for command in [
+                "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=SerinTestCA -keyout \(dir)/ca.key -out \(dir)/ca.pem",
+                "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout \(dir)/server.key -out \(dir)/server.csr",
+                "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > \(dir)/san.ext && openssl x509 -req -in \(dir)/server.csr -CA \(dir)/ca.pem -CAkey \(dir)/ca.key -CAcreateserial -days 2 -extfile \(dir)/san.ext -out \(dir)/server.pem && cat \(dir)/server.pem \(dir)/server.key > \(dir)/server-bundle.pem",
+            ] {
+                let run = try CommandRun.run("/bin/sh", ["-c", command])
+                guard run.status == 0 else { throw NSError(domain: "openssl", code: Int(run.status), userInfo: [NSLocalizedDescriptionKey: run.stderr]) }
+            }
+            caFile = "\(dir)/ca.pem"
+            certificate = "\(dir)/server-bundle.pem"
+        }
+        scheme = tls ? "https" : "http"
+        server = try ServerProcess("/usr/bin/env", ["python3", path, root, String(port), username ?? "", password ?? "", bearerToken ?? "", certificate],
+                                   port: port, log: script.path + "/server.log")
     }
 
     deinit { script.remove() }
 
-    public func url(_ repository: String) -> String { "http://127.0.0.1:\(server.port)/\(repository)" }
+    /// HTTPS uses the name `localhost`: libgit2's mbedTLS backend matches
+    /// certificate names, not IP addresses.
+    public func url(_ repository: String) -> String {
+        "\(scheme)://\(caFile == nil ? "127.0.0.1" : "localhost"):\(server.port)/\(repository)"
+    }
     public func stop() { server.stop() }
 
     static let source = #"""
-    import base64, os, subprocess, sys
+    import base64, os, ssl, subprocess, sys
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    root, port, user, password, token = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+    root, port, user, password, token, certificate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
     expected = ("Bearer " + token) if token else ("Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
 
     class Handler(BaseHTTPRequestHandler):
@@ -107,7 +132,12 @@ public final class GitHTTPServer: @unchecked Sendable {
         def log_message(self, *args):
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    if certificate:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
     """#
 }
 

@@ -94,6 +94,30 @@ import Testing
         }
     }
 
+    /// An HTTPS remote signed by a private CA is refused until the
+    /// credentials file names that CA.
+    @Test func httpsWithAPrivateCA() throws {
+        let git = try GitFixture()
+        let commit = try git.commit(manifests())
+        let server = try GitHTTPServer(root: git.root.path, tls: true)
+        defer { server.stop() }
+        let (untrusted, cache) = try mirror(server.url("remote.git"))
+        defer { cache.remove() }
+        do {
+            _ = try untrusted.poll()
+            Issue.record("a certificate from an unknown CA was accepted")
+        } catch let error as GitError {
+            #expect(error.kind == .hostKey)
+            #expect(error.message == "localhost: the TLS certificate is not trusted (set caFile in the credentials file for a private CA)")
+        }
+        let files = try TemporaryDirectory(prefix: "serin-creds")
+        defer { files.remove() }
+        let credentials = try files.write("ca.yaml", "caFile: \(server.caFile!)\n")
+        let (trusted, cache2) = try mirror(server.url("remote.git"), credentials: credentials)
+        defer { cache2.remove() }
+        #expect(try trusted.poll().result?.commit.id.hex == commit)
+    }
+
     @Test(.enabled(if: SSHServer.isAvailable, "needs /usr/sbin/sshd and root"))
     func sshWithAKeyAndKnownHosts() throws {
         let git = try GitFixture()
