@@ -26,6 +26,10 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(
+            name: "SerinEngine",
+            dependencies: ["SerinSpec"]
+        ),
+        .target(
             name: "SerinGit",
             dependencies: [
                 "CLibGit2",
@@ -58,6 +62,10 @@ let package = Package(
             name: "SerinSpecTests",
             dependencies: ["SerinSpec", "SerinTesting"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinEngineTests",
+            dependencies: ["SerinEngine", "SerinSpec"]
         ),
         .testTarget(
             name: "SerinGitTests",

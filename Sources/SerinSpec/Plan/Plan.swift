@@ -14,6 +14,22 @@ public struct Plan: Sendable, Hashable {
     public var metrics: [PlanMetric]
     public var webhooks: [PlanWebhook]
 
+    public init(name: String, namespace: String = ResourceKey.defaultNamespace, strategy: ReleaseKind = .canary,
+                strategyRef: String? = nil, interval: Duration = .seconds(60), threshold: Int = 1, skipAnalysis: Bool = false,
+                progressDeadline: Duration = .seconds(600), steps: [PlanStep], metrics: [PlanMetric] = [], webhooks: [PlanWebhook] = []) {
+        self.name = name
+        self.namespace = namespace
+        self.strategy = strategy
+        self.strategyRef = strategyRef
+        self.interval = interval
+        self.threshold = threshold
+        self.skipAnalysis = skipAnalysis
+        self.progressDeadline = progressDeadline
+        self.steps = steps
+        self.metrics = metrics
+        self.webhooks = webhooks
+    }
+
     /// Ticks of analysis the plan runs when every check passes.
     public var analysisTicks: Int {
         steps.reduce(0) { total, step in
@@ -111,4 +127,10 @@ public struct PlanWebhook: Sendable, Hashable, Encodable {
     public var name: String
     public var type: WebhookType
     public var url: String
+
+    public init(name: String, type: WebhookType, url: String) {
+        self.name = name
+        self.type = type
+        self.url = url
+    }
 }

@@ -1,0 +1,51 @@
+/// What happens to a rollout. Every event carries the time it happened
+/// (seconds on the owner's clock), so the machine never reads a clock.
+public enum RolloutEvent: Sendable, Equatable {
+    /// Git holds a new desired revision of the workload.
+    case newRevision(String, at: Double)
+    /// The interval elapsed.
+    case tick(at: Double)
+    /// The canary's replicas pass their readiness probes. Reported at each
+    /// tick while they do (a level, not an edge), so a report the machine
+    /// could not use, while paused, is simply made again.
+    case canaryReady(at: Double)
+    /// The primary runs the promoted revision and is ready.
+    case primaryReady(at: Double)
+    /// The result of the checks a `.runChecks` action asked for.
+    case checks(CheckOutcome, at: Double)
+    /// The answer of a gate a `.askGate` action asked for.
+    case gate(GateKind, open: Bool, reason: String, at: Double)
+    /// Someone asked through the API or the CLI.
+    case command(RolloutCommand, at: Double)
+}
+
+public enum CheckOutcome: Sendable, Equatable {
+    case passed
+    /// A metric out of range, a rollback webhook that answered 2xx, too many query errors.
+    case failed(reason: String)
+    /// No data yet: counts neither way.
+    case noData(reason: String)
+}
+
+/// Webhook gates with Flagger's meanings.
+public enum GateKind: String, Sendable, Codable, Equatable {
+    /// Holds the whole release until it answers 2xx (phase Waiting).
+    case confirmRollout = "confirm-rollout"
+    /// Must answer 2xx before traffic first reaches the canary; a refusal is a failed check.
+    case preRollout = "pre-rollout"
+    /// Holds each weight increase.
+    case confirmTrafficIncrease = "confirm-traffic-increase"
+    /// Holds the promotion (phase WaitingPromotion).
+    case confirmPromotion = "confirm-promotion"
+}
+
+public enum RolloutCommand: String, Sendable, Codable, Equatable, CaseIterable {
+    /// Skip the remaining steps and promote; at a manual gate, open it.
+    case promote
+    /// Roll back now.
+    case abort
+    case pause
+    case resume
+    /// Release the failed revision again.
+    case retry
+}
