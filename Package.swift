@@ -30,6 +30,10 @@ let package = Package(
             dependencies: ["SerinSpec"]
         ),
         .target(
+            name: "SerinAnalysis",
+            dependencies: ["SerinEngine", "SerinSpec"]
+        ),
+        .target(
             name: "SerinGit",
             dependencies: [
                 "CLibGit2",
@@ -66,6 +70,10 @@ let package = Package(
         .testTarget(
             name: "SerinEngineTests",
             dependencies: ["SerinEngine", "SerinSpec"]
+        ),
+        .testTarget(
+            name: "SerinAnalysisTests",
+            dependencies: ["SerinAnalysis", "SerinEngine", "SerinSpec", "SerinTesting"]
         ),
         .testTarget(
             name: "SerinGitTests",

@@ -108,6 +108,18 @@ public struct PlanMetric: Sendable, Hashable, Encodable {
     public var thresholdRange: ThresholdRange?
     public var interval: String
     public var onNoData: NoDataPolicy
+    /// `{{ variables.X }}` values for a template.
+    public var templateVariables: [String: String] = [:]
+
+    public init(name: String, source: Source, thresholdRange: ThresholdRange?, interval: String, onNoData: NoDataPolicy,
+                templateVariables: [String: String] = [:]) {
+        self.name = name
+        self.source = source
+        self.thresholdRange = thresholdRange
+        self.interval = interval
+        self.onNoData = onNoData
+        self.templateVariables = templateVariables
+    }
 
     enum CodingKeys: String, CodingKey { case name, template, thresholdRange, interval, onNoData }
 

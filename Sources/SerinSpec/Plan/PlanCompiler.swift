@@ -222,7 +222,7 @@ public struct PlanCompiler: Sendable {
                 range = name == "request-success-rate" ? ThresholdRange(min: threshold) : ThresholdRange(max: threshold)
             }
             return PlanMetric(name: name, source: source, thresholdRange: range, interval: metric.interval ?? "1m",
-                              onNoData: metric.onNoData ?? .hold)
+                              onNoData: metric.onNoData ?? .hold, templateVariables: metric.templateVariables ?? [:])
         }
     }
 

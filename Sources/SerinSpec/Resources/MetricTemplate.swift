@@ -2,6 +2,11 @@
 public struct MetricTemplateSpec: Sendable, Hashable, Decodable {
     public var provider: MetricProviderSpec?
     public var query: String?
+
+    public init(provider: MetricProviderSpec?, query: String?) {
+        self.provider = provider
+        self.query = query
+    }
 }
 
 public struct MetricProviderSpec: Sendable, Hashable, Decodable {
@@ -10,6 +15,11 @@ public struct MetricProviderSpec: Sendable, Hashable, Decodable {
     public var secretRef: NameReference?
     public var region: String?
     public var insecureSkipVerify: Bool?
+
+    public init(type: String?, address: String?) {
+        self.type = type
+        self.address = address
+    }
 }
 
 /// Metric providers Flagger knows; Serin queries Prometheus.

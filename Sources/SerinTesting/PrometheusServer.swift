@@ -1,0 +1,53 @@
+import Foundation
+
+/// Debian's `prometheus`, started on 127.0.0.1 and a free port, scraping
+/// itself and any extra targets every second, with its data in a temporary
+/// folder.
+public final class PrometheusServer: @unchecked Sendable {
+    // Safe: immutable after init.
+    public let server: ServerProcess
+    public let directory: TemporaryDirectory
+    public var address: String { "http://127.0.0.1:\(server.port)" }
+
+    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") }
+
+    public init(scraping targets: [String] = []) throws {
+        directory = try TemporaryDirectory(prefix: "serin-prometheus")
+        let port = try Loopback.freePort()
+        let all = (["127.0.0.1:\(port)"] + targets).map { "'\($0)'" }.joined(separator: ", ")
+        let config = try directory.write("prometheus.yml", """
+        global:
+          scrape_interval: 1s
+          evaluation_interval: 1s
+        scrape_configs:
+          - job_name: serin
+            static_configs:
+              - targets: [\(all)]
+        """)
+        server = try ServerProcess("/usr/bin/prometheus", [
+            "--config.file=\(config)", "--storage.tsdb.path=\(directory.path)/data",
+            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+        ], port: port, log: directory.path + "/prometheus.log")
+        // The port opens before the storage is ready; queries answer 503 until then.
+        let ready = try CommandRun.run("/usr/bin/env", ["python3", "-c", """
+        import sys, time, urllib.request
+        for _ in range(300):
+            try:
+                if urllib.request.urlopen("http://127.0.0.1:\(port)/-/ready", timeout=1).status == 200:
+                    sys.exit(0)
+            except Exception:
+                pass
+            time.sleep(0.05)
+        sys.exit(1)
+        """], timeout: .seconds(30))
+        guard ready.status == 0 else {
+            server.stop()
+            throw POSIXError(.ETIMEDOUT)
+        }
+    }
+
+    public func stop() {
+        server.stop()
+        directory.remove()
+    }
+}
