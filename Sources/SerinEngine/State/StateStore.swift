@@ -1,0 +1,79 @@
+import Foundation
+
+/// One file per rollout under `<stateDir>/rollouts/`, replaced atomically:
+/// written to a temporary file, fsynced, renamed over the old one, and the
+/// folder fsynced. A crash at any moment leaves the old state or the new
+/// one, never half of either.
+public struct StateStore: Sendable {
+    public let directory: String
+
+    public struct StoreError: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(stateDirectory: String) throws {
+        directory = stateDirectory + "/rollouts"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// Rollouts are named `namespace.name`; both are DNS-1123 names, so the
+    /// file name is safe.
+    public func path(for key: String) -> String { "\(directory)/\(key).json" }
+
+    public func save<Value: Encodable>(_ value: Value, as key: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        let final = path(for: key)
+        let temporary = "\(directory)/.\(key).\(getpid()).tmp"
+        try Self.writeDurably(data, to: temporary)
+        guard rename(temporary, final) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw StoreError(description: "cannot replace \(final): \(reason)")
+        }
+        Self.syncDirectory(directory)
+    }
+
+    public func load<Value: Decodable>(_ type: Value.Type, key: String) throws -> Value? {
+        guard let data = FileManager.default.contents(atPath: path(for: key)) else { return nil }
+        return try JSONDecoder().decode(type, from: data)
+    }
+
+    public func remove(_ key: String) {
+        unlink(path(for: key))
+        Self.syncDirectory(directory)
+    }
+
+    /// Keys of every stored rollout; leftovers of interrupted writes are removed.
+    public func keys() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") { unlink("\(directory)/\(name)") }
+        return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    static func writeDurably(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw StoreError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw StoreError(description: "cannot sync \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
