@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git release strategies clean
+.PHONY: all deps build test demo bench-validate bench-git bench-engine release strategies clean
 
 all: build
 
@@ -46,6 +46,9 @@ demo: build
 
 bench-validate: release
 	$(RELEASE_BIN)/serin-bench validate --resources 5000 --files 500
+
+bench-engine: release
+	$(RELEASE_BIN)/serin-bench engine --rollouts 10000 --seconds 10
 
 bench-git: release
 	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100

@@ -57,6 +57,8 @@ let package = Package(
             name: "serin-bench",
             dependencies: [
                 "SerinSpec",
+                "SerinEngine",
+                "SerinAnalysis",
                 "SerinGit",
                 "SerinTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -59,19 +59,23 @@ public enum MetricQueries {
         case .success:
             break
         }
-        var output = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            output += rest[..<open.lowerBound]
-            let close = rest[open.upperBound...].range(of: "}}")!
-            var body = Substring(rest[open.upperBound..<close.lowerBound])
-            if body.hasPrefix("-") { body = body.dropFirst() }
-            if body.hasSuffix("-") { body = body.dropLast() }
-            let name = body.trimmingCharacters(in: .whitespaces)
-            output += try value(of: name, metric: metric, context: context, interval: interval, variables: variables)
-            rest = rest[close.upperBound...]
+        let bytes = Array(template.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + 64)
+        var index = 0
+        while let open = bytes.indexOfPair(UInt8(ascii: "{"), from: index), let close = bytes.indexOfPair(UInt8(ascii: "}"), from: open + 2) {
+            output += bytes[index..<open]
+            var start = open + 2, end = close
+            if start < end, bytes[start] == UInt8(ascii: "-") { start += 1 }
+            if start < end, bytes[end - 1] == UInt8(ascii: "-") { end -= 1 }
+            while start < end, bytes[start] == UInt8(ascii: " ") { start += 1 }
+            while start < end, bytes[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            let name = String(decoding: bytes[start..<end], as: UTF8.self)
+            output += try value(of: name, metric: metric, context: context, interval: interval, variables: variables).utf8
+            index = close + 2
         }
-        return output + rest
+        output += bytes[index...]
+        return String(decoding: output, as: UTF8.self)
     }
 
     private static func value(of name: String, metric: String, context: Context, interval: String, variables: [String: String]) throws -> String {

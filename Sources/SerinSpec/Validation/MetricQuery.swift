@@ -50,7 +50,8 @@ public enum MetricQuery {
     }
 }
 
-extension Array where Element == UInt8 {
+public extension Array where Element == UInt8 {
+    // Public for SerinAnalysis, which renders the placeholders this finds.
     /// The index of the first `byte byte` pair at or after `start`.
     func indexOfPair(_ byte: UInt8, from start: Int) -> Int? {
         var index = start

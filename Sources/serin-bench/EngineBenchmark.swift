@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SerinAnalysis
+import SerinEngine
+import SerinSpec
+
+/// Many rollouts ticking at once against an in-process metric source: the
+/// engine's own cost per tick (machine, query rendering, verdicts, analysis
+/// round) and memory per rollout. Rollouts that finish start again with a
+/// new revision, so every tick does work.
+struct EngineBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "engine", abstract: "CPU per tick and memory per rollout of the rollout engine.")
+
+    @Option(help: "Rollouts in progress at once.") var rollouts = 10_000
+    @Option(help: "How long to tick, in seconds.") var seconds = 10.0
+
+    /// Answers every query at once, in the range the quickstart's metrics accept.
+    struct InProcessMetrics: MetricProvider {
+        func query(_ query: String) async throws -> MetricSample { .value(99.5) }
+    }
+
+    struct Rollout {
+        var machine: RolloutMachine
+        var round: AnalysisRound
+        var history: [MetricEvaluation]
+        var revision: Int
+    }
+
+    func run() async throws {
+        let yaml = try String(contentsOfFile: "examples/quickstart/deploy/canary.yaml", encoding: .utf8)
+        let workload = try String(contentsOfFile: "examples/quickstart/deploy/workload.yaml", encoding: .utf8)
+        let template = try String(contentsOfFile: "examples/quickstart/deploy/metric-template.yaml", encoding: .utf8)
+        let manifests = ManifestLoader().load(text: workload + "\n---\n" + yaml + "\n---\n" + template, file: "quickstart.yaml")
+        guard let canary = manifests.canaries.first, let plan = PlanCompiler(manifests: manifests).compile(canary).plan else {
+            throw ValidationError("the quickstart does not compile")
+        }
+        let templates = Dictionary(uniqueKeysWithValues: manifests.metricTemplates.map { ("\($0.namespace)/\($0.name)", $0.spec) })
+        let provider = InProcessMetrics()
+        let evaluator = MetricEvaluator(templates: templates, provider: { _ in provider })
+        let policies = Dictionary(uniqueKeysWithValues: plan.metrics.map { ($0.name, $0.onNoData) })
+
+        let rssBefore = rss()
+        var all: [Rollout] = []
+        all.reserveCapacity(rollouts)
+        for _ in 0..<rollouts {
+            var machine = RolloutMachine(plan: plan)
+            _ = machine.handle(.newRevision("r0", at: 0))
+            _ = machine.handle(.primaryReady(at: 0))
+            all.append(Rollout(machine: machine, round: AnalysisRound(), history: [], revision: 0))
+        }
+        for index in all.indices { start(&all[index], at: 0) }
+        let rssAfter = rss()
+
+        var ticks = 0
+        var now = 1.0
+        let cpuStart = cpu()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int(seconds * 1000))
+        let context = MetricQueries.Context(name: "web", namespace: "default", target: "web")
+        while clock.now < deadline {
+            for index in all.indices {
+                let actions = all[index].machine.handle(.tick(at: now))
+                ticks += 1
+                if actions.contains(.runChecks) {
+                    let evaluations = await evaluator.evaluate(plan.metrics, context: context, at: now)
+                    // A bounded history, as the API keeps it.
+                    all[index].history.append(contentsOf: evaluations)
+                    if all[index].history.count > 30 { all[index].history.removeFirst(all[index].history.count - 30) }
+                    let outcome = all[index].round.outcome(of: evaluations, policies: policies)
+                    _ = all[index].machine.handle(.checks(outcome, at: now))
+                }
+                switch all[index].machine.state.phase {
+                case .promoting: _ = all[index].machine.handle(.primaryReady(at: now))
+                case .succeeded, .failed: start(&all[index], at: now)
+                default: break
+                }
+            }
+            now += 10
+        }
+        let cpuUsed = cpu() - cpuStart
+        let rssAfterRun = rss()
+        let data = try JSONSerialization.data(withJSONObject: [
+            "benchmark": "engine", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
+            "cpu_us_per_tick": (cpuUsed / Double(max(ticks, 1)) * 100).rounded() / 100,
+            "rss_bytes_per_rollout_at_start": (rssAfter - rssBefore) / rollouts,
+            "rss_bytes_per_rollout": (rssAfterRun - rssBefore) / rollouts,
+            "metrics_per_check": plan.metrics.count,
+        ] as [String: Any], options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    private func start(_ rollout: inout Rollout, at now: Double) {
+        rollout.revision += 1
+        _ = rollout.machine.handle(.newRevision("r\(rollout.revision)", at: now))
+        _ = rollout.machine.handle(.canaryReady(at: now))
+    }
+
+    private func cpu() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+    }
+
+    private func rss() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
