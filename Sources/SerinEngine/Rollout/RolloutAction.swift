@@ -43,4 +43,10 @@ public struct RolloutNotification: Sendable, Equatable, Codable {
     public var severity: Severity
     public var phase: RolloutPhase
     public var message: String
+
+    public init(severity: Severity, phase: RolloutPhase, message: String) {
+        self.severity = severity
+        self.phase = phase
+        self.message = message
+    }
 }

@@ -13,6 +13,7 @@ public struct Plan: Sendable, Hashable {
     public var steps: [PlanStep]
     public var metrics: [PlanMetric]
     public var webhooks: [PlanWebhook]
+    public var alerts: [PlanAlert] = []
 
     public init(name: String, namespace: String = ResourceKey.defaultNamespace, strategy: ReleaseKind = .canary,
                 strategyRef: String? = nil, interval: Duration = .seconds(60), threshold: Int = 1, skipAnalysis: Bool = false,
@@ -139,10 +140,38 @@ public struct PlanWebhook: Sendable, Hashable, Encodable {
     public var name: String
     public var type: WebhookType
     public var url: String
+    /// Each attempt gets this long (Flagger's default: 10s).
+    public var timeout: Duration
+    /// Attempts after the first, on a connection error or a 5xx.
+    public var retries: Int
+    public var metadata: [String: String]
+    public var muteAlert: Bool
 
-    public init(name: String, type: WebhookType, url: String) {
+    public init(name: String, type: WebhookType, url: String, timeout: Duration = .seconds(10), retries: Int = 0,
+                metadata: [String: String] = [:], muteAlert: Bool = false) {
         self.name = name
         self.type = type
         self.url = url
+        self.timeout = timeout
+        self.retries = retries
+        self.metadata = metadata
+        self.muteAlert = muteAlert
+    }
+
+    enum CodingKeys: String, CodingKey { case name, type, url }
+}
+
+/// Where a Canary's notifications go, and from which severity on.
+public struct PlanAlert: Sendable, Hashable, Encodable {
+    public var name: String
+    public var severity: AlertSeverity
+    public var providerNamespace: String
+    public var providerName: String
+
+    public init(name: String, severity: AlertSeverity, providerNamespace: String, providerName: String) {
+        self.name = name
+        self.severity = severity
+        self.providerNamespace = providerNamespace
+        self.providerName = providerName
     }
 }

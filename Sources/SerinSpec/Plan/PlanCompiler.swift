@@ -63,6 +63,11 @@ public struct PlanCompiler: Sendable {
             progressDeadline: .seconds(Int(canary.spec.progressDeadlineSeconds ?? Int32(Self.defaultProgressDeadline))),
             steps: [], metrics: metrics(of: analysis, namespace: canary.namespace), webhooks: webhooks(of: analysis)
         )
+        plan.alerts = (analysis.alerts ?? []).compactMap { alert in
+            guard let name = alert.name, let provider = alert.providerRef?.name else { return nil }
+            return PlanAlert(name: name, severity: alert.severity.flatMap(AlertSeverity.init(rawValue:)) ?? .info,
+                             providerNamespace: alert.providerRef?.namespace ?? canary.namespace, providerName: provider)
+        }
         if skip {
             plan.steps = [.promote(primaryWeights: [])]
             return plan
@@ -230,7 +235,8 @@ public struct PlanCompiler: Sendable {
         (analysis.webhooks ?? []).compactMap { hook in
             guard let name = hook.name, let url = hook.url else { return nil }
             let type = hook.type.flatMap { $0.isEmpty ? nil : WebhookType(rawValue: $0) } ?? .rollout
-            return PlanWebhook(name: name, type: type, url: url)
+            return PlanWebhook(name: name, type: type, url: url, timeout: hook.timeout.flatMap(GoDuration.parse) ?? .seconds(10),
+                               retries: hook.retries ?? 0, metadata: hook.metadata ?? [:], muteAlert: hook.muteAlert ?? false)
         }
     }
 }

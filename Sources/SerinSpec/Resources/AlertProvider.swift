@@ -6,6 +6,8 @@ public struct AlertProviderSpec: Sendable, Hashable, Decodable {
     public var address: String?
     public var proxy: String?
     public var secretRef: NameReference?
+
+    public init() {}
 }
 
 public enum AlertProviderType: String, Sendable, CaseIterable {

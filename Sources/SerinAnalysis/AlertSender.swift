@@ -1,0 +1,99 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SerinEngine
+import SerinSpec
+
+/// Sends a rollout's notifications to its alert providers: Slack (and the
+/// Slack-compatible Discord and Rocket.Chat), Microsoft Teams, Google Chat,
+/// and a generic JSON webhook. An alert of severity `info` receives every
+/// notification, `warn` warnings and errors, `error` errors only, as in
+/// Flagger.
+public struct AlertSender: Sendable {
+    public struct Delivery: Sendable, Equatable {
+        public var alert: String
+        public var status: Int?
+        public var message: String
+    }
+
+    private let session: URLSession
+
+    public init() {
+        session = URLSession(configuration: .ephemeral)
+    }
+
+    static func rank(_ severity: AlertSeverity) -> Int {
+        switch severity { case .info: 0; case .warn: 1; case .error: 2 }
+    }
+
+    static func rank(_ severity: RolloutNotification.Severity) -> Int {
+        switch severity { case .info: 0; case .warn: 1; case .error: 2 }
+    }
+
+    /// The alerts of `plan` that want a notification of this severity.
+    public static func recipients(of plan: Plan, for severity: RolloutNotification.Severity) -> [PlanAlert] {
+        plan.alerts.filter { rank($0.severity) <= rank(severity) }
+    }
+
+    public func send(_ notification: RolloutNotification, of plan: Plan, revision: String?,
+                     providers: [String: AlertProviderSpec]) async -> [Delivery] {
+        var deliveries: [Delivery] = []
+        for alert in Self.recipients(of: plan, for: notification.severity) {
+            guard let provider = providers["\(alert.providerNamespace)/\(alert.providerName)"], let address = provider.address,
+                  let url = URL(string: address) else {
+                deliveries.append(Delivery(alert: alert.name, status: nil, message: "AlertProvider \(alert.providerName) has no usable address"))
+                continue
+            }
+            let body = Self.payload(for: provider.type ?? "generic", notification, plan: plan, revision: revision, provider: provider)
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.timeoutInterval = 10
+            do {
+                let (_, response) = try await session.data(for: request)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                deliveries.append(Delivery(alert: alert.name, status: status, message: "sent to \(alert.providerName): \(status)"))
+            } catch {
+                deliveries.append(Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(error.localizedDescription)"))
+            }
+        }
+        return deliveries
+    }
+
+    static func payload(for type: String, _ notification: RolloutNotification, plan: Plan, revision: String?,
+                        provider: AlertProviderSpec) -> Data {
+        let title = "\(plan.name).\(plan.namespace)"
+        let text = "\(notification.phase.rawValue): \(notification.message)"
+        let color = notification.severity == .error ? "danger" : notification.severity == .warn ? "warning" : "good"
+        let object: [String: Any]
+        switch type {
+        case "slack", "discord", "rocket":
+            object = [
+                "channel": provider.channel ?? "general", "username": provider.username ?? "serin",
+                "text": title,
+                "attachments": [["color": color, "title": title, "text": text, "fields": [
+                    ["title": "Revision", "value": revision ?? "-", "short": true],
+                    ["title": "Phase", "value": notification.phase.rawValue, "short": true],
+                ]]],
+            ]
+        case "msteams":
+            object = [
+                "@type": "MessageCard", "@context": "http://schema.org/extensions",
+                "themeColor": notification.severity == .error ? "FF0000" : "0076D7", "summary": title,
+                "sections": [["activityTitle": title, "text": text, "facts": [
+                    ["name": "Revision", "value": revision ?? "-"], ["name": "Phase", "value": notification.phase.rawValue],
+                ]]],
+            ]
+        case "gchat":
+            object = ["text": "*\(title)*\n\(text)"]
+        default:
+            object = [
+                "name": plan.name, "namespace": plan.namespace, "phase": notification.phase.rawValue,
+                "severity": notification.severity.rawValue, "message": notification.message, "revision": revision ?? "",
+            ]
+        }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    }
+}

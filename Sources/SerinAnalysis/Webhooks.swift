@@ -1,0 +1,77 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SerinEngine
+import SerinSpec
+
+/// Calls a Canary's webhooks with Flagger's payload
+/// (`{"name","namespace","phase","checksum","metadata"}`) as a JSON POST;
+/// a 2xx answer passes. Connection errors and 5xx answers are retried
+/// `retries` times; every attempt has the hook's timeout.
+public struct WebhookCaller: Sendable {
+    public struct Result: Sendable, Equatable {
+        public var name: String
+        public var type: WebhookType
+        /// The last HTTP status, nil when no answer came.
+        public var status: Int?
+        public var passed: Bool
+        public var message: String
+    }
+
+    private let session: URLSession
+
+    public init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpAdditionalHeaders = ["User-Agent": "serin"]
+        session = URLSession(configuration: configuration)
+    }
+
+    /// Calls every hook of `type` in the plan, in order.
+    public func call(_ type: WebhookType, of plan: Plan, phase: RolloutPhase, checksum: String,
+                     extraMetadata: [String: String] = [:]) async -> [Result] {
+        var results: [Result] = []
+        for hook in plan.webhooks where hook.type == type {
+            results.append(await call(hook, name: plan.name, namespace: plan.namespace, phase: phase, checksum: checksum,
+                                      metadata: hook.metadata.merging(extraMetadata) { $1 }))
+        }
+        return results
+    }
+
+    public func call(_ hook: PlanWebhook, name: String, namespace: String, phase: RolloutPhase, checksum: String,
+                     metadata: [String: String]) async -> Result {
+        struct Payload: Encodable {
+            var name: String
+            var namespace: String
+            var phase: String
+            var checksum: String
+            var metadata: [String: String]?
+        }
+        let body = (try? JSONEncoder().encode(Payload(name: name, namespace: namespace, phase: phase.rawValue, checksum: checksum,
+                                                      metadata: metadata.isEmpty ? nil : metadata))) ?? Data()
+        guard let url = URL(string: hook.url) else {
+            return Result(name: hook.name, type: hook.type, status: nil, passed: false, message: "\(hook.url) is not a URL")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = Double(hook.timeout.components.seconds) + Double(hook.timeout.components.attoseconds) / 1e18
+        var last = Result(name: hook.name, type: hook.type, status: nil, passed: false, message: "not called")
+        for attempt in 0...max(0, hook.retries) {
+            do {
+                let (data, response) = try await session.data(for: request)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let answer = String(decoding: data.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                last = Result(name: hook.name, type: hook.type, status: status, passed: (200...299).contains(status),
+                              message: "\(hook.type.rawValue) webhook \(hook.name) answered \(status)\(answer.isEmpty ? "" : ": \(answer)")")
+                if status < 500 { return last }
+            } catch {
+                last = Result(name: hook.name, type: hook.type, status: nil, passed: false,
+                              message: "\(hook.type.rawValue) webhook \(hook.name) did not answer: \(error.localizedDescription)")
+            }
+            if attempt < hook.retries { try? await Task.sleep(for: .milliseconds(200 * (1 << min(attempt, 5)))) }
+        }
+        return last
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import SerinEngine
+import SerinSpec
+import SerinTesting
+import Testing
+@testable import SerinAnalysis
+
+/// Webhooks and alerts against a real HTTP server on 127.0.0.1.
+@Suite(.serialized) final class WebhookAndAlertTests {
+    let server: RecordingHTTPServer
+
+    init() throws { server = try RecordingHTTPServer() }
+    deinit { server.stop() }
+
+    func hook(_ path: String, _ type: WebhookType = .rollout, timeout: Duration = .seconds(5), retries: Int = 0) -> PlanWebhook {
+        PlanWebhook(name: "hook", type: type, url: server.address + path, timeout: timeout, retries: retries, metadata: ["cmd": "hey -z 1m"])
+    }
+
+    @Test func sendsFlaggersPayloadAndPassesOn2xx() async throws {
+        let result = await WebhookCaller().call(hook("/ok"), name: "web", namespace: "shop", phase: .progressing, checksum: "abc", metadata: ["cmd": "hey -z 1m"])
+        #expect(result.passed)
+        #expect(result.status == 200)
+        let sent = try #require(server.requests().last)
+        #expect(sent.path == "/ok")
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body.utf8)) as? [String: Any])
+        #expect(body["name"] as? String == "web")
+        #expect(body["namespace"] as? String == "shop")
+        #expect(body["phase"] as? String == "Progressing")
+        #expect(body["checksum"] as? String == "abc")
+        #expect(body["metadata"] as? [String: String] == ["cmd": "hey -z 1m"])
+    }
+
+    @Test func aNon2xxAnswerFailsWithTheStatus() async {
+        let result = await WebhookCaller().call(hook("/status/403"), name: "web", namespace: "shop", phase: .progressing, checksum: "", metadata: [:])
+        #expect(!result.passed)
+        #expect(result.message == "rollout webhook hook answered 403: no")
+    }
+
+    @Test func retriesServerErrorsThenPasses() async {
+        let path = "/flaky/2?\(UUID().uuidString)"
+        let result = await WebhookCaller().call(hook(path, retries: 2), name: "web", namespace: "shop", phase: .progressing, checksum: "", metadata: [:])
+        #expect(result.passed)
+        #expect(server.requests().filter { $0.path == path }.count == 3)
+    }
+
+    @Test func aHookSlowerThanItsTimeoutFails() async {
+        let result = await WebhookCaller().call(hook("/slow/2", timeout: .milliseconds(300)), name: "web", namespace: "shop", phase: .progressing, checksum: "", metadata: [:])
+        #expect(!result.passed)
+        #expect(result.status == nil)
+        #expect(result.message.hasPrefix("rollout webhook hook did not answer"))
+    }
+
+    @Test func callsEveryHookOfAType() async {
+        var plan = Plan(name: "web", steps: [.promote(primaryWeights: [])])
+        plan.webhooks = [hook("/gate-a", .confirmPromotion), hook("/load", .rollout), hook("/status/500", .confirmPromotion)]
+        let results = await WebhookCaller().call(.confirmPromotion, of: plan, phase: .waitingPromotion, checksum: "")
+        #expect(results.map(\.passed) == [true, false])
+    }
+
+    @Test func alertsFollowSeverityAndProviderFormats() async throws {
+        var plan = Plan(name: "web", namespace: "shop", steps: [.promote(primaryWeights: [])])
+        plan.alerts = [
+            PlanAlert(name: "all", severity: .info, providerNamespace: "shop", providerName: "slack"),
+            PlanAlert(name: "errors", severity: .error, providerNamespace: "shop", providerName: "teams"),
+            PlanAlert(name: "audit", severity: .info, providerNamespace: "shop", providerName: "generic"),
+        ]
+        var slack = AlertProviderSpec()
+        slack.type = "slack"; slack.address = server.address + "/slack"; slack.channel = "releases"
+        var teams = AlertProviderSpec()
+        teams.type = "msteams"; teams.address = server.address + "/teams"
+        var generic = AlertProviderSpec()
+        generic.type = "generic"; generic.address = server.address + "/generic"
+        let providers = ["shop/slack": slack, "shop/teams": teams, "shop/generic": generic]
+
+        let info = RolloutNotification(severity: .info, phase: .progressing, message: "new revision r2: starting the canary")
+        let sentInfo = await AlertSender().send(info, of: plan, revision: "main@sha1:r2", providers: providers)
+        #expect(sentInfo.map(\.alert) == ["all", "audit"])
+        let failure = RolloutNotification(severity: .error, phase: .failed, message: "rolled back r2")
+        let sentError = await AlertSender().send(failure, of: plan, revision: "main@sha1:r2", providers: providers)
+        #expect(sentError.map(\.alert) == ["all", "errors", "audit"])
+        #expect(sentError.allSatisfy { $0.status == 200 })
+
+        let requests = server.requests()
+        let slackBody = try #require(requests.last { $0.path == "/slack" }?.body)
+        let slackJSON = try #require(try JSONSerialization.jsonObject(with: Data(slackBody.utf8)) as? [String: Any])
+        #expect(slackJSON["channel"] as? String == "releases")
+        #expect((slackJSON["attachments"] as? [[String: Any]])?.first?["color"] as? String == "danger")
+        let teamsBody = try #require(requests.last { $0.path == "/teams" }?.body)
+        #expect(teamsBody.contains("\"@type\":\"MessageCard\""))
+        let genericBody = try #require(requests.last { $0.path == "/generic" }?.body)
+        let genericJSON = try #require(try JSONSerialization.jsonObject(with: Data(genericBody.utf8)) as? [String: String])
+        #expect(genericJSON == ["name": "web", "namespace": "shop", "phase": "Failed", "severity": "error", "message": "rolled back r2", "revision": "main@sha1:r2"])
+    }
+}
