@@ -73,10 +73,12 @@ public final class ServerProcess: @unchecked Sendable {
         }
     }
 
+    /// Children of the test runner inherit its blocked SIGTERM (through
+    /// posix_spawn), so SIGTERM may never arrive: a short grace, then SIGKILL.
     public func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .milliseconds(200)
         while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
