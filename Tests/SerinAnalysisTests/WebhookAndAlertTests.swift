@@ -92,3 +92,48 @@ import Testing
         #expect(genericJSON == ["name": "web", "namespace": "shop", "phase": "Failed", "severity": "error", "message": "rolled back r2", "revision": "main@sha1:r2"])
     }
 }
+
+/// One tick's checks with a real Prometheus and real webhooks.
+@Suite(.serialized, .enabled(if: PrometheusServer.isAvailable, "needs /usr/bin/prometheus"))
+final class AnalysisChecksTests {
+    let prometheus: PrometheusServer
+    let hooks: RecordingHTTPServer
+
+    init() throws {
+        prometheus = try PrometheusServer()
+        hooks = try RecordingHTTPServer()
+    }
+
+    deinit {
+        prometheus.stop()
+        hooks.stop()
+    }
+
+    func checks() throws -> AnalysisChecks {
+        let client = try PrometheusClient(address: URL(string: prometheus.address)!, timeout: .seconds(5))
+        let evaluator = MetricEvaluator(templates: [
+            "default/hundred": MetricTemplateSpec(provider: nil, query: "vector(100)"),
+            "default/missing": MetricTemplateSpec(provider: nil, query: #"up{job="{{ target }}-nothing"}"#),
+        ], provider: { _ in client })
+        return AnalysisChecks(evaluator: evaluator, context: { MetricQueries.Context(name: $0.name, namespace: $0.namespace, target: $0.name) })
+    }
+
+    func plan(_ metric: String, webhooks: [PlanWebhook] = []) -> Plan {
+        var plan = Plan(name: "web", steps: [.analyze(ticks: 1), .promote(primaryWeights: [])])
+        plan.metrics = [PlanMetric(name: metric, source: .template(namespace: "default", name: metric), thresholdRange: ThresholdRange(min: 99),
+                                   interval: "1m", onNoData: .hold)]
+        plan.webhooks = webhooks
+        return plan
+    }
+
+    @Test func metricsAndRolloutWebhooksMakeOneOutcome() async throws {
+        let id = RolloutID(namespace: "default", name: "web")
+        let runner = try checks()
+        #expect(await runner.runChecks(plan("hundred"), for: id, at: 1).0 == .passed)
+        #expect(await runner.runChecks(plan("missing"), for: id, at: 2).0 == .noData(reason: "missing: no data"))
+        let failing = plan("hundred", webhooks: [PlanWebhook(name: "smoke", type: .rollout, url: hooks.address + "/status/500", timeout: .seconds(2))])
+        #expect(await runner.runChecks(failing, for: id, at: 3).0 == .failed(reason: "rollout webhook smoke answered 500: no"))
+        let rollback = plan("hundred", webhooks: [PlanWebhook(name: "big-red-button", type: .rollback, url: hooks.address + "/ok", timeout: .seconds(2))])
+        #expect(await runner.runChecks(rollback, for: id, at: 4).0 == .failed(reason: "rollback webhook big-red-button asked for a rollback"))
+    }
+}
