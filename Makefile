@@ -49,6 +49,7 @@ bench-validate: release
 
 bench-engine: release
 	$(RELEASE_BIN)/serin-bench engine --rollouts 10000 --seconds 10
+	$(RELEASE_BIN)/serin-bench engine-prometheus --canaries 200 --seconds 20
 
 bench-git: release
 	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100

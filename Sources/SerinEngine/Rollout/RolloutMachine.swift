@@ -15,7 +15,9 @@ public struct RolloutMachine: Sendable, Equatable {
 
     public init(plan: Plan, state: RolloutState = RolloutState()) {
         self.plan = plan
-        self.state = state
+        // A check in flight when the state was saved will never answer:
+        // after a restart the checks simply run again at the next tick.
+        self.state = state.settled
     }
 
     /// Whether a command can be carried out now; a refusal says why (the API
@@ -42,7 +44,8 @@ public struct RolloutMachine: Sendable, Equatable {
             let severity: RolloutNotification.Severity = state.phase == .failed ? .error : .info
             actions.append(.notify(RolloutNotification(severity: severity, phase: state.phase, message: state.message)))
         }
-        if state != before { actions.append(.persist) }
+        // Checks in flight are not worth a write: a restart runs them again.
+        if state.settled != before.settled { actions.append(.persist) }
         return actions
     }
 

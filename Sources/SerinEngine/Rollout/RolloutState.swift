@@ -42,4 +42,13 @@ public struct RolloutState: Sendable, Equatable, Codable {
     public var message = ""
 
     public init() {}
+
+    /// The state as it should be saved and restored: a check in flight
+    /// becomes a check due at the next tick.
+    public var settled: RolloutState {
+        guard waiting == .checkResult else { return self }
+        var copy = self
+        copy.waiting = .nextTick
+        return copy
+    }
 }

@@ -35,6 +35,16 @@ public struct StateStore: Sendable {
         Self.syncDirectory(directory)
     }
 
+    /// `save` on a Dispatch thread: fsync blocks, and a blocked cooperative
+    /// thread stalls every task (there are as many as cores).
+    public func saveOffPool<Value: Encodable & Sendable>(_ value: Value, as key: String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(with: Result { try self.save(value, as: key) })
+            }
+        }
+    }
+
     public func load<Value: Decodable>(_ type: Value.Type, key: String) throws -> Value? {
         guard let data = FileManager.default.contents(atPath: path(for: key)) else { return nil }
         return try JSONDecoder().decode(type, from: data)

@@ -133,7 +133,7 @@ public actor RolloutWorker {
                        decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: machine.state.canaryRevision ?? machine.state.primaryRevision)
         case .persist:
-            try store.save(machine.state, as: id.key)
+            try await store.saveOffPool(machine.state.settled, as: id.key)
         }
         return nil
     }
