@@ -39,7 +39,7 @@ struct EngineBenchmark: AsyncParsableCommand {
         let evaluator = MetricEvaluator(templates: templates, provider: { _ in provider })
         let policies = Dictionary(uniqueKeysWithValues: plan.metrics.map { ($0.name, $0.onNoData) })
 
-        let rssBefore = rss()
+        let rssBefore = Usage.rssBytes()
         var all: [Rollout] = []
         all.reserveCapacity(rollouts)
         for _ in 0..<rollouts {
@@ -49,11 +49,11 @@ struct EngineBenchmark: AsyncParsableCommand {
             all.append(Rollout(machine: machine, round: AnalysisRound(), history: [], revision: 0))
         }
         for index in all.indices { start(&all[index], at: 0) }
-        let rssAfter = rss()
+        let rssAfter = Usage.rssBytes()
 
         var ticks = 0
         var now = 1.0
-        let cpuStart = cpu()
+        let cpuStart = Usage.cpuMicroseconds()
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int(seconds * 1000))
         let context = MetricQueries.Context(name: "web", namespace: "default", target: "web")
@@ -77,8 +77,8 @@ struct EngineBenchmark: AsyncParsableCommand {
             }
             now += 10
         }
-        let cpuUsed = cpu() - cpuStart
-        let rssAfterRun = rss()
+        let cpuUsed = Usage.cpuMicroseconds() - cpuStart
+        let rssAfterRun = Usage.rssBytes()
         let data = try JSONSerialization.data(withJSONObject: [
             "benchmark": "engine", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
             "cpu_us_per_tick": (cpuUsed / Double(max(ticks, 1)) * 100).rounded() / 100,
@@ -93,17 +93,5 @@ struct EngineBenchmark: AsyncParsableCommand {
         rollout.revision += 1
         _ = rollout.machine.handle(.newRevision("r\(rollout.revision)", at: now))
         _ = rollout.machine.handle(.canaryReady(at: now))
-    }
-
-    private func cpu() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
-    }
-
-    private func rss() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
