@@ -30,7 +30,7 @@ release: deps
 test: deps
 	@bash scripts/check-strategies.sh
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
-	@if grep -E "^/.*(Sources|Tests)/.*warning:" .build-test.log; then echo "warnings are not allowed"; exit 1; fi
+	@if grep -E "^/.*/(Sources|Tests)/.*warning:" .build-test.log | grep -v "/.build/"; then echo "warnings in Serin's own code are not allowed"; exit 1; fi
 	$(SWIFT) test --skip-build
 
 # Until the operator runs end to end, the demo validates and plans the quickstart.
