@@ -66,7 +66,7 @@ public actor RolloutWorker {
         while !queue.isEmpty {
             let next = queue.removeFirst()
             if case .newRevision(let revision, let time) = next, revision != machine.state.canaryRevision,
-               revision != machine.state.primaryRevision {
+               revision != machine.state.primaryRevision, revision != machine.state.failedRevision {
                 try record(time, revision: revision, decision: "detected", reason: "new revision in Git")
             }
             for action in machine.handle(next) {
