@@ -65,17 +65,7 @@ func canaryYAML(analysis: String, extraSpec: String = "") -> String {
 }
 
 /// The `web` Workload and a serin Canary on it that names `strategy`, with
-/// an optional analysis body (indented under `analysis:`).
+/// an optional analysis body (an empty `analysis:` is null, as if absent).
 func strategyCanaryYAML(_ strategy: String, analysis: String? = nil) -> String {
-    let body = analysis.map { "\n  analysis:\n" + $0.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") } ?? ""
-    return """
-    \(workloadYAML)
-    ---
-    apiVersion: serin.dev/v1alpha1
-    kind: Canary
-    metadata: { name: web }
-    spec:
-      targetRef: { kind: Workload, name: web }
-      strategyRef: { name: \(strategy) }\(body)
-    """
+    canaryYAML(analysis: analysis ?? "", extraSpec: "  strategyRef: { name: \(strategy) }\n")
 }
