@@ -1,41 +1,31 @@
-import Synchronization
 import SerinEngine
 import SerinSpec
 
 /// The checks of one tick, as Flagger runs them: every metric, every
 /// `rollout` webhook (must answer 2xx) and every `rollback` webhook (a 2xx
-/// answer rolls back), judged together by the rollout's `AnalysisRound`.
-public final class AnalysisChecks: CheckRunner {
+/// answer rolls back). The worker judges the results.
+public struct AnalysisChecks: CheckRunner {
     private let evaluator: MetricEvaluator
     private let webhooks: WebhookCaller
     private let contexts: @Sendable (RolloutID) -> MetricQueries.Context
-    private let rounds = Mutex<[RolloutID: AnalysisRound]>([:])
-    private let errorLimit: Int
 
-    public init(evaluator: MetricEvaluator, webhooks: WebhookCaller = WebhookCaller(), errorLimit: Int = 3,
+    public init(evaluator: MetricEvaluator, webhooks: WebhookCaller = WebhookCaller(),
                 context: @escaping @Sendable (RolloutID) -> MetricQueries.Context) {
         self.evaluator = evaluator
         self.webhooks = webhooks
-        self.errorLimit = errorLimit
         self.contexts = context
     }
 
-    public func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> (CheckOutcome, [MetricEvaluation]) {
+    public func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> CheckResults {
         let evaluations = await evaluator.evaluate(plan.metrics, context: contexts(rollout), at: time)
-        let policies = Dictionary(plan.metrics.map { ($0.name, $0.onNoData) }, uniquingKeysWith: { first, _ in first })
-        var outcome = rounds.withLock { rounds in
-            var round = rounds[rollout] ?? AnalysisRound(errorLimit: errorLimit)
-            let outcome = round.outcome(of: evaluations, policies: policies)
-            rounds[rollout] = round
-            return outcome
-        }
+        var failures: [String] = []
         for result in await webhooks.call(.rollout, of: plan, phase: .progressing, checksum: "") where !result.passed {
-            outcome = .failed(reason: result.message)
+            failures.append(result.message)
         }
         for result in await webhooks.call(.rollback, of: plan, phase: .progressing, checksum: "") where result.passed {
-            outcome = .failed(reason: "rollback webhook \(result.name) asked for a rollback")
+            failures.append("rollback webhook \(result.name) asked for a rollback")
         }
-        return (outcome, evaluations)
+        return CheckResults(evaluations: evaluations, hookFailures: failures)
     }
 }
 

@@ -129,11 +129,13 @@ final class AnalysisChecksTests {
     @Test func metricsAndRolloutWebhooksMakeOneOutcome() async throws {
         let id = RolloutID(namespace: "default", name: "web")
         let runner = try checks()
-        #expect(await runner.runChecks(plan("hundred"), for: id, at: 1).0 == .passed)
-        #expect(await runner.runChecks(plan("missing"), for: id, at: 2).0 == .noData(reason: "missing: no data"))
+        #expect(await runner.runChecks(plan("hundred"), for: id, at: 1).evaluations.map(\.verdict) == [.pass])
+        let missing = await runner.runChecks(plan("missing"), for: id, at: 2)
+        #expect(missing.evaluations.map(\.verdict) == [.noData])
+        #expect(missing.evaluations.first?.query == #"up{job="web-nothing"}"#)
         let failing = plan("hundred", webhooks: [PlanWebhook(name: "smoke", type: .rollout, url: hooks.address + "/status/500", timeout: .seconds(2))])
-        #expect(await runner.runChecks(failing, for: id, at: 3).0 == .failed(reason: "rollout webhook smoke answered 500: no"))
+        #expect(await runner.runChecks(failing, for: id, at: 3).hookFailures == ["rollout webhook smoke answered 500: no"])
         let rollback = plan("hundred", webhooks: [PlanWebhook(name: "big-red-button", type: .rollback, url: hooks.address + "/ok", timeout: .seconds(2))])
-        #expect(await runner.runChecks(rollback, for: id, at: 4).0 == .failed(reason: "rollback webhook big-red-button asked for a rollback"))
+        #expect(await runner.runChecks(rollback, for: id, at: 4).hookFailures == ["rollback webhook big-red-button asked for a rollback"])
     }
 }

@@ -23,14 +23,14 @@ final class FakeTrafficRouter: TrafficRouter {
     func setRoutes(_ routes: Routes, for rollout: RolloutID) async throws { weights.withLock { $0.append(routes.canaryWeight) } }
 }
 
-/// Answers checks from a script, then passes.
+/// Answers each tick's metric with the next verdict of a script, then passes.
 final class ScriptedChecks: CheckRunner {
-    let script: Mutex<[CheckOutcome]>
-    init(_ outcomes: [CheckOutcome]) { script = Mutex(outcomes) }
-    func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> (CheckOutcome, [MetricEvaluation]) {
-        let outcome = script.withLock { $0.isEmpty ? .passed : $0.removeFirst() }
-        let verdict: MetricEvaluation.Verdict = outcome == .passed ? .pass : .fail
-        return (outcome, [MetricEvaluation(metric: "request-success-rate", query: "q", value: 99, min: 99, max: nil, verdict: verdict, message: "", time: time)])
+    let script: Mutex<[MetricEvaluation.Verdict]>
+    init(_ verdicts: [MetricEvaluation.Verdict]) { script = Mutex(verdicts) }
+    func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> CheckResults {
+        let verdict = script.withLock { $0.isEmpty ? .pass : $0.removeFirst() }
+        return CheckResults(evaluations: [MetricEvaluation(metric: "request-success-rate", query: "q", value: 99, min: 99, max: nil,
+                                                           verdict: verdict, message: verdict == .error ? "prometheus down" : "", time: time)])
     }
 }
 
@@ -47,7 +47,7 @@ struct SilentNotifier: Notifier {
     let id = RolloutID(namespace: "default", name: "web")
 
     func parts(_ root: String, platform: FakeWorkloadPlatform = FakeWorkloadPlatform(), router: FakeTrafficRouter = FakeTrafficRouter(),
-               checks: [CheckOutcome] = []) throws -> RolloutWorker.Parts {
+               checks: [MetricEvaluation.Verdict] = []) throws -> RolloutWorker.Parts {
         RolloutWorker.Parts(platform: platform, router: router, checks: ScriptedChecks(checks), hooks: OpenHooks(), notifier: SilentNotifier(),
                             store: try StateStore(stateDirectory: root), log: try EventLog(stateDirectory: root))
     }
@@ -74,7 +74,7 @@ struct SilentNotifier: Notifier {
         #expect(await worker.state.primaryRevision == "r2")
         #expect(platform.calls.withLock { $0 } == ["deployPrimary r1", "startCanary r2", "promote r2", "scaleCanaryToZero"])
         #expect(router.weights.withLock { $0 } == [20, 40, 0])
-        #expect(try StateStore(stateDirectory: root).load(RolloutState.self, key: id.key) == (await worker.state))
+        #expect(try StateStore(stateDirectory: root).load(StoredRollout.self, key: id.key)?.state == (await worker.state))
         let entries = try EventLog(stateDirectory: root).entries()
         #expect(entries.map(\.sequence) == Array(1...entries.count)) // no gap
         #expect(entries.map(\.decision) == ["detected", "Initialized", "detected", "Progressing", "Promoting", "Finalising", "Succeeded"])
@@ -88,7 +88,7 @@ struct SilentNotifier: Notifier {
     func aWorkerRebuiltFromItsStateFinishesTheSameRelease(restartAfter: Int) async throws {
         let root = temporary()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let outcomes: [CheckOutcome] = [.passed, .failed(reason: "blip"), .passed, .passed]
+        let outcomes: [MetricEvaluation.Verdict] = [.pass, .fail, .pass, .pass]
         let router = FakeTrafficRouter()
         let checks = ScriptedChecks(outcomes)
         func build() throws -> RolloutWorker {
@@ -116,6 +116,33 @@ struct SilentNotifier: Notifier {
         let entries = try EventLog(stateDirectory: root).entries()
         #expect(entries.map(\.sequence) == Array(1...entries.count))
         #expect(entries.last?.decision == "Succeeded")
+    }
+
+    /// Query errors in a row are counted across a restart: two before it and
+    /// one after make three, a failed check.
+    @Test func queryErrorCountsSurviveARestart() async throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let checks = ScriptedChecks([.error, .error, .error])
+        func build() throws -> RolloutWorker {
+            let base = try parts(root)
+            return try RolloutWorker(id: id, plan: canaryPlan([10, 20], threshold: 1),
+                                     parts: RolloutWorker.Parts(platform: base.platform, router: base.router, checks: checks, hooks: OpenHooks(),
+                                                                notifier: SilentNotifier(), store: base.store, log: base.log))
+        }
+        var worker = try build()
+        try await worker.send(.newRevision("r1", at: 0))
+        try await worker.tick(at: 0)
+        try await worker.send(.newRevision("r2", at: 1))
+        try await worker.tick(at: 10) // canary ready, 10%, and the first checks: error 1
+        try await worker.tick(at: 20) // error 2
+        #expect(await worker.state.phase == .progressing)
+        #expect(await worker.state.message == "waiting for data: request-success-rate: query error 2/3: prometheus down")
+        worker = try build()
+        #expect(await worker.round.consecutiveErrors == ["request-success-rate": 2])
+        try await worker.tick(at: 30) // error 3: a failed check, and the threshold is 1
+        #expect(await worker.state.phase == .failed)
+        #expect(await worker.state.message.contains("3 query errors in a row: prometheus down"))
     }
 
     @Test func refusedCommandsSayWhy() async throws {

@@ -18,9 +18,22 @@ public protocol WorkloadPlatform: Sendable {
     func isPrimaryReady(_ revision: String, for rollout: RolloutID) async -> Bool
 }
 
-/// Runs one tick's checks (metrics and rollout/rollback webhooks).
+/// Runs one tick's checks: evaluates the metrics and calls the rollout and
+/// rollback webhooks. It reports what it saw; the worker judges it.
 public protocol CheckRunner: Sendable {
-    func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> (CheckOutcome, [MetricEvaluation])
+    func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> CheckResults
+}
+
+public struct CheckResults: Sendable, Equatable {
+    public var evaluations: [MetricEvaluation]
+    /// Why webhooks fail the tick: a `rollout` hook that did not answer 2xx,
+    /// a `rollback` hook that did.
+    public var hookFailures: [String]
+
+    public init(evaluations: [MetricEvaluation], hookFailures: [String] = []) {
+        self.evaluations = evaluations
+        self.hookFailures = hookFailures
+    }
 }
 
 /// Asks gate webhooks and fires the others.

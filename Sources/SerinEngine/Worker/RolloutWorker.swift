@@ -14,6 +14,9 @@ public actor RolloutWorker {
     private let notifier: any Notifier
     private let store: StateStore
     private let log: EventLog
+    /// Consecutive query errors per metric: saved with the state, so a
+    /// restart does not forgive an outage.
+    public private(set) var round: AnalysisRound
     /// The last evaluations, newest last, for the API and the CLI.
     public private(set) var evaluations: [MetricEvaluation] = []
     public var historyLimit = 50
@@ -28,9 +31,12 @@ public actor RolloutWorker {
         public var notifier: any Notifier
         public var store: StateStore
         public var log: EventLog
+        /// Query errors in a row that count as a failed check.
+        public var queryErrorLimit: Int
 
         public init(platform: any WorkloadPlatform, router: any TrafficRouter, checks: any CheckRunner, hooks: any HookRunner,
-                    notifier: any Notifier, store: StateStore, log: EventLog) {
+                    notifier: any Notifier, store: StateStore, log: EventLog, queryErrorLimit: Int = 3) {
+            self.queryErrorLimit = queryErrorLimit
             self.platform = platform
             self.router = router
             self.checks = checks
@@ -44,8 +50,9 @@ public actor RolloutWorker {
     /// Resumes from the stored state when there is one.
     public init(id: RolloutID, plan: Plan, parts: Parts) throws {
         self.id = id
-        let stored = try parts.store.load(RolloutState.self, key: id.key)
-        machine = RolloutMachine(plan: plan, state: stored ?? RolloutState())
+        let stored = try parts.store.load(StoredRollout.self, key: id.key)
+        machine = RolloutMachine(plan: plan, state: stored?.state ?? RolloutState())
+        round = stored?.analysis ?? AnalysisRound(errorLimit: parts.queryErrorLimit)
         platform = parts.platform
         router = parts.router
         checks = parts.checks
@@ -117,8 +124,11 @@ public actor RolloutWorker {
         case .setRoutes(let routes):
             try await router.setRoutes(routes, for: id)
         case .runChecks:
-            let (outcome, results) = await checks.runChecks(plan, for: id, at: time)
-            evaluations += results
+            let results = await checks.runChecks(plan, for: id, at: time)
+            let policies = Dictionary(plan.metrics.map { ($0.name, $0.onNoData) }, uniquingKeysWith: { first, _ in first })
+            var outcome = round.outcome(of: results.evaluations, policies: policies)
+            if !results.hookFailures.isEmpty { outcome = .failed(reason: results.hookFailures.joined(separator: "; ")) }
+            evaluations += results.evaluations
             if evaluations.count > historyLimit { evaluations.removeFirst(evaluations.count - historyLimit) }
             return .checks(outcome, at: time)
         case .askGate(let kind):
@@ -133,7 +143,7 @@ public actor RolloutWorker {
                        decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: machine.state.canaryRevision ?? machine.state.primaryRevision)
         case .persist:
-            try await store.saveOffPool(machine.state.settled, as: id.key)
+            try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round), as: id.key)
         }
         return nil
     }
@@ -147,4 +157,10 @@ public actor RolloutWorker {
         try await send(.command(command, at: time))
         return machine.lastCommandResult
     }
+}
+
+/// What is saved per rollout.
+public struct StoredRollout: Sendable, Codable, Equatable {
+    public var state: RolloutState
+    public var analysis: AnalysisRound
 }
