@@ -33,6 +33,7 @@ let package = Package(
             name: "SerinAnalysis",
             dependencies: ["SerinEngine", "SerinSpec"]
         ),
+        .target(name: "SerinRouter"),
         .target(
             name: "SerinGit",
             dependencies: [
@@ -76,6 +77,10 @@ let package = Package(
         .testTarget(
             name: "SerinAnalysisTests",
             dependencies: ["SerinAnalysis", "SerinEngine", "SerinSpec", "SerinTesting"]
+        ),
+        .testTarget(
+            name: "SerinRouterTests",
+            dependencies: ["SerinRouter", "SerinTesting"]
         ),
         .testTarget(
             name: "SerinGitTests",
