@@ -13,6 +13,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
             case invalidReference
             case credentials
             case timeout
+            case snapshot
         }
 
         fileprivate let base: Base
@@ -24,6 +25,8 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let invalidReference = Kind(base: .invalidReference)
         public static let credentials = Kind(base: .credentials)
         public static let timeout = Kind(base: .timeout)
+        /// A revision snapshot could not be written.
+        public static let snapshot = Kind(base: .snapshot)
         static func libgit2(_ code: Int32) -> Kind { Kind(base: .libgit2(code: code)) }
     }
 

@@ -26,7 +26,7 @@ public struct RevisionSnapshots: Sendable {
             fsyncDirectory(temporary)
             guard rename(temporary, final) == 0 else {
                 if errno == EEXIST || errno == ENOTEMPTY { try? Self.remove(temporary); return final }
-                throw GitError(.invalidReference, "cannot move the snapshot into \(final): \(String(cString: strerror(errno)))")
+                throw GitError(.snapshot, "cannot move the snapshot into \(final): \(String(cString: strerror(errno)))")
             }
             fsyncDirectory(root)
         } catch {

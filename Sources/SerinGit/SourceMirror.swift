@@ -100,7 +100,7 @@ public final class SourceMirror {
                     let data = try repository.blob(id)
                     guard FileManager.default.createFile(atPath: target, contents: data,
                                                          attributes: [.posixPermissions: executable ? 0o555 : 0o444]) else {
-                        throw GitError(.invalidReference, "cannot write \(target)")
+                        throw GitError(.snapshot, "cannot write \(target)")
                     }
                 case .symlink:
                     // Links stay inside the snapshot: no absolute targets, no way up and out.

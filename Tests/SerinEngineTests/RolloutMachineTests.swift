@@ -370,3 +370,25 @@ func canaryPlan(_ weights: [Int] = [10, 20, 30], threshold: Int = 2, primaryWeig
         #expect(restored.handle(.checks(.passed, at: 20)).first == .setRoutes(Routes(canaryWeight: 20)))
     }
 }
+
+@Suite struct RevisionDuringPromotionTests {
+    /// A revision pushed while a promotion is in flight waits for it: the
+    /// primary must end up recorded as what the platform runs, and then the
+    /// new revision is released.
+    @Test func aRevisionDuringPromotionIsReleasedAfterIt() {
+        var driver = Driver(canaryPlan([50]))
+        driver.send(.newRevision("r2", at: 0))
+        driver.send(.canaryReady(at: 0))
+        #expect(driver.analyse().first == .promote(revision: "r2"))
+        #expect(driver.send(.newRevision("r3", at: driver.now)).allSatisfy { if case .startCanary = $0 { return false } else { return true } })
+        #expect(driver.state.phase == .promoting)
+        driver.send(.primaryReady(at: driver.now))
+        #expect(driver.state.primaryRevision == "r2")
+        let done = driver.tick()
+        #expect(done.contains(.startCanary(revision: "r3")))
+        #expect(driver.notifications.suffix(2).map(\.phase) == [.succeeded, .progressing])
+        #expect(driver.state.phase == .progressing)
+        #expect(driver.state.canaryRevision == "r3")
+        #expect(driver.state.pendingRevision == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import SerinTesting
 import Testing
 @testable import SerinGit
 
@@ -91,7 +92,7 @@ import Testing
     }
 
     static func hmacSHA1(_ salt: Data, _ host: String) -> String {
-        let run = try! Process.runAndRead("/usr/bin/python3", ["-c", "import hmac,hashlib,base64,sys; print(base64.b64encode(hmac.new(base64.b64decode(sys.argv[1]), sys.argv[2].encode(), hashlib.sha1).digest()).decode())", salt.base64EncodedString(), host])
+        let run = try! CommandRun.run("/usr/bin/env", ["python3", "-c", "import hmac,hashlib,base64,sys; print(base64.b64encode(hmac.new(base64.b64decode(sys.argv[1]), sys.argv[2].encode(), hashlib.sha1).digest()).decode())", salt.base64EncodedString(), host]).stdout
         return run.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
@@ -166,19 +167,5 @@ extension Result where Success == Void, Failure == WebhookVerifier.Rejection {
     var reason: String? {
         if case .failure(let rejection) = self { return rejection.reason }
         return nil
-    }
-}
-
-extension Process {
-    static func runAndRead(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

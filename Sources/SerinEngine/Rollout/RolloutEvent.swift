@@ -19,6 +19,17 @@ public enum RolloutEvent: Sendable, Equatable {
     case command(RolloutCommand, at: Double)
 }
 
+extension RolloutEvent {
+    /// When the event happened, on the owner's clock.
+    public var time: Double {
+        switch self {
+        case .newRevision(_, let at), .tick(let at), .canaryReady(let at), .primaryReady(let at), .checks(_, let at),
+             .gate(_, _, _, let at), .command(_, let at):
+            return at
+        }
+    }
+}
+
 public enum CheckOutcome: Sendable, Equatable {
     case passed
     /// A metric out of range, a rollback webhook that answered 2xx, too many query errors.

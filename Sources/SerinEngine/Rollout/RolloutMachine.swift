@@ -95,8 +95,10 @@ public struct RolloutMachine: Sendable, Equatable {
         }
         if revision == state.failedRevision && state.phase == .failed { return }
         if state.phase == .promoting || state.phase == .finalising {
-            // The primary is being replaced; the new revision starts once it is done.
-            state.failedRevision = nil
+            // The primary is being replaced: finish that, then release this one.
+            state.pendingRevision = revision
+            state.message = "\(revision) waits for the promotion of \(state.canaryRevision ?? "") to finish"
+            return
         }
         start(revision, now, restart: state.canaryRevision != nil, &actions)
     }
@@ -120,6 +122,12 @@ public struct RolloutMachine: Sendable, Equatable {
             state.canaryRevision = nil
             state.message = "promoted \(state.primaryRevision ?? "")"
             actions.append(.callWebhooks(WebhookType.postRollout.rawValue))
+            if let pending = state.pendingRevision {
+                // The success is announced before the next release begins.
+                actions.append(.notify(RolloutNotification(severity: .info, phase: .succeeded, message: state.message)))
+                state.pendingRevision = nil
+                if pending != state.primaryRevision { start(pending, now, restart: false, &actions) }
+            }
         default:
             break
         }

@@ -24,6 +24,8 @@ public struct RolloutState: Sendable, Equatable, Codable {
     /// The revision that last failed; not released again until Git changes
     /// it or someone asks for `retry`.
     public var failedRevision: String?
+    /// A revision that arrived during a promotion, released after it.
+    public var pendingRevision: String?
     /// Index of the current step in the plan.
     public var step = 0
     /// Passing ticks in the current analyse step.

@@ -78,7 +78,7 @@ public actor RolloutWorker {
             }
             for action in machine.handle(next) {
                 performed.append(action)
-                if let followUp = try await perform(action, at: time(of: next)) { queue.append(followUp) }
+                if let followUp = try await perform(action, at: next.time) { queue.append(followUp) }
             }
         }
         return performed
@@ -101,14 +101,6 @@ public actor RolloutWorker {
         }
         performed += try await send(.tick(at: time))
         return performed
-    }
-
-    private func time(of event: RolloutEvent) -> Double {
-        switch event {
-        case .newRevision(_, let at), .tick(let at), .canaryReady(let at), .primaryReady(let at), .checks(_, let at),
-             .gate(_, _, _, let at), .command(_, let at):
-            return at
-        }
     }
 
     /// Performs one action; returns the event that answers it, if any.

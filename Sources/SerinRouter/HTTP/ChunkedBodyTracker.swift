@@ -30,6 +30,8 @@ public struct ChunkedBodyTracker: Sendable, Equatable {
 
     var state: State = .size(value: 0, digits: 0)
     var trailerBytes = 0
+    /// The size of the chunk whose size line is being read.
+    private var pendingSize = 0
     public var maximumChunkSize = 1 << 40
     public var maximumTrailerBytes = 16 * 1024
 
@@ -104,7 +106,6 @@ public struct ChunkedBodyTracker: Sendable, Equatable {
         return state == .done ? .finished(at: 0) : .consumed
     }
 
-    private var pendingSize = 0
 
     static func hex(_ byte: UInt8) -> Int? {
         switch byte {
