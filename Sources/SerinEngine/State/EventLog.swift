@@ -36,12 +36,15 @@ public final class EventLog: @unchecked Sendable {
     public init(stateDirectory: String) throws {
         path = stateDirectory + "/events.log"
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        let existing = Self.read(path)
-        nextSequence = (existing.last?.sequence ?? 0) + 1
+        // The log only grows: its tail is enough to continue it.
+        let tail = Self.tail(path, bytes: 64 * 1024)
+        let decoder = JSONDecoder()
+        let lastEntry = tail.split(separator: 0x0A).reversed().lazy.compactMap { try? decoder.decode(Entry.self, from: Data($0)) }.first
+        nextSequence = (lastEntry?.sequence ?? 0) + 1
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         // A crash may have cut the last line short: start the next one afresh.
-        if let data = FileManager.default.contents(atPath: path), let last = data.last, last != 0x0A {
+        if let last = tail.last, last != 0x0A {
             _ = "\n".withCString { write(descriptor, $0, 1) }
         }
     }
@@ -69,6 +72,15 @@ public final class EventLog: @unchecked Sendable {
 
     /// Every complete entry, in order.
     public func entries() -> [Entry] { Self.read(path) }
+
+    /// The last `bytes` bytes of the file (an entry is far shorter).
+    static func tail(_ path: String, bytes: Int) -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > UInt64(bytes) ? size - UInt64(bytes) : 0)
+        return (try? handle.readToEnd()) ?? Data()
+    }
 
     static func read(_ path: String) -> [Entry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
