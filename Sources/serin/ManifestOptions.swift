@@ -12,13 +12,18 @@ struct ManifestOptions: ParsableArguments {
 
     /// Loads and validates; exits 2 when a path cannot be read.
     func loadAndValidate() throws -> (Manifests, [Diagnostic]) {
+        let (manifests, diagnostics, _) = try loadValidateAndPlan()
+        return (manifests, diagnostics)
+    }
+
+    func loadValidateAndPlan() throws -> (Manifests, [Diagnostic], [Plan]) {
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             Output.error("\(path): no such file or directory")
             throw ExitCode(ExitStatus.ioOrUsage)
         }
         let manifests = ManifestLoader().load(paths: paths)
-        let diagnostics = Validator(platform: platform).validate(manifests)
-        return (manifests, diagnostics)
+        let (diagnostics, plans) = Validator(platform: platform).validateAndPlan(manifests)
+        return (manifests, diagnostics, plans)
     }
 }
 

@@ -20,14 +20,12 @@ struct PlanCommand: ParsableCommand {
     var output: Format = .text
 
     func run() throws {
-        let (manifests, diagnostics) = try options.loadAndValidate()
+        let (_, diagnostics, plans) = try options.loadValidateAndPlan()
         Output.report(diagnostics)
         guard !diagnostics.hasErrors else {
             Output.error("invalid: \(diagnostics.errors.count) error(s); no plan printed")
             throw ExitCode(ExitStatus.invalid)
         }
-        let compiler = PlanCompiler(manifests: manifests)
-        let plans = manifests.canaries.compactMap { compiler.compile($0).plan }
         switch output {
         case .json:
             struct Document: Encodable { var canaries: [Plan] }

@@ -12,6 +12,13 @@ public struct Validator: Sendable {
 
     /// The diagnostics of the whole set, loading problems included, sorted.
     public func validate(_ manifests: Manifests) -> [Diagnostic] {
+        validateAndPlan(manifests).diagnostics
+    }
+
+    /// The diagnostics, and the plan of every Canary that compiled (in
+    /// manifest order); validation compiles them anyway.
+    public func validateAndPlan(_ manifests: Manifests) -> (diagnostics: [Diagnostic], plans: [Plan]) {
+        var plans: [Plan] = []
         let catalog = Catalog(manifests, builtinStrategies: builtinStrategies)
         var findings = Findings()
         checkDuplicates(manifests, &findings)
@@ -37,7 +44,9 @@ public struct Validator: Sendable {
                 }
             }
             // Compiling surfaces what only the merged analysis shows.
-            findings.diagnostics += PlanCompiler(catalog: catalog).compile(canary).diagnostics
+            let output = PlanCompiler(catalog: catalog).compile(canary)
+            findings.diagnostics += output.diagnostics
+            if let plan = output.plan { plans.append(plan) }
         }
         if platform == .kubernetes {
             for workload in manifests.workloads {
@@ -50,7 +59,7 @@ public struct Validator: Sendable {
                     "\(manifest.kind) \(manifest.name) is kept for the kubernetes platform; the local platform ignores it"))
             }
         }
-        return (manifests.diagnostics + findings.diagnostics).sortedByPosition()
+        return ((manifests.diagnostics + findings.diagnostics).sortedByPosition(), plans)
     }
 
     // MARK: - Duplicates
