@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/mxcl/Version.git", from: "2.2.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -33,7 +34,14 @@ let package = Package(
             name: "SerinAnalysis",
             dependencies: ["SerinEngine", "SerinSpec"]
         ),
-        .target(name: "SerinRouter"),
+        .target(
+            name: "SerinRouter",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SerinGit",
             dependencies: [
@@ -50,6 +58,7 @@ let package = Package(
             dependencies: [
                 "SerinSpec",
                 "SerinGit",
+                "SerinRouter",
                 "CLibGit2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -80,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinRouterTests",
-            dependencies: ["SerinRouter", "SerinTesting"]
+            dependencies: ["SerinRouter", "SerinTesting", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "SerinGitTests",

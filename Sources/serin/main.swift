@@ -5,7 +5,11 @@ import Foundation
 // code for them is 64.
 do {
     var command = try SerinCommand.parseAsRoot()
-    try command.run()
+    if let router = command as? RouterCommand {
+        try await router.run()
+    } else {
+        try command.run()
+    }
 } catch {
     let code = SerinCommand.exitCode(for: error)
     let message = SerinCommand.fullMessage(for: error)

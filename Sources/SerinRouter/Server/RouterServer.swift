@@ -1,0 +1,172 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The data plane: one listener per workload, served on `options.threads`
+/// event loops (one by default: on a small host a second loop competes with
+/// the backends for the same cores). Tables are applied whole: new
+/// listeners are bound first, then every loop switches to the new table
+/// between two requests, then listeners no longer wanted are closed. A
+/// request in flight finishes on the backend it started on.
+public actor RouterServer {
+    public struct ApplyResult: Sendable, Equatable, Codable {
+        public var version: Int
+        /// False when the table was the one already in force.
+        public var changed: Bool
+    }
+
+    public struct ConflictError: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let group: MultiThreadedEventLoopGroup
+    private let options: RouterOptions
+    private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
+    private var listeners: [String: any Channel] = [:]
+    private var table = RouteTable.empty
+    /// Where the table in force is kept, so a restarted router serves at once.
+    private let tableFile: URL?
+
+    public init(options: RouterOptions = RouterOptions(), tableFile: URL? = nil) {
+        self.options = options
+        self.tableFile = tableFile
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
+        var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        let empty = try! CompiledTable(.empty)
+        for loop in group.makeIterator() {
+            // Made on its own loop: the context is used only there.
+            contexts[ObjectIdentifier(loop)] = try! loop.submit {
+                NIOLoopBound(LoopContext(eventLoop: loop, table: empty, options: options), eventLoop: loop)
+            }.wait()
+        }
+        self.contexts = contexts
+    }
+
+    public var currentTable: RouteTable { table }
+
+    /// Loads the table saved by a previous run, if any, and applies it.
+    public func restoreSavedTable() async throws {
+        guard let tableFile, let data = try? Data(contentsOf: tableFile) else { return }
+        let saved = try JSONDecoder().decode(RouteTable.self, from: data)
+        _ = try await apply(saved, force: true)
+    }
+
+    /// Applies a whole table. An older version than the one in force is
+    /// refused; the same version is accepted only with the same content
+    /// (a retry), and changes nothing.
+    @discardableResult
+    public func apply(_ newTable: RouteTable, force: Bool = false) async throws -> ApplyResult {
+        if !force {
+            if newTable.version < table.version {
+                throw ConflictError(description: "version \(newTable.version) is older than the table in force (\(table.version))")
+            }
+            if newTable.version == table.version && (table.version > 0 || !table.routes.isEmpty) {
+                guard newTable == table else {
+                    throw ConflictError(description: "version \(newTable.version) is in force with a different content; send a new version")
+                }
+                return ApplyResult(version: table.version, changed: false)
+            }
+        }
+        let compiled = try CompiledTable(newTable)
+        // Bind what is new before anything changes, so a port in use refuses
+        // the whole table and leaves the old one serving.
+        var wanted: [String: CompiledRoute] = [:]
+        for route in compiled.routes.values { wanted[Self.listenerKey(route)] = route }
+        var bound: [String: any Channel] = [:]
+        do {
+            for (key, route) in wanted where listeners[key] == nil {
+                bound[key] = try await bind(route)
+            }
+        } catch {
+            for channel in bound.values { try? await channel.close() }
+            throw RouteTableError(path: "routes", "cannot listen: \(error)")
+        }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for bound in contexts.values {
+                tasks.addTask {
+                    try await bound.eventLoop.submit { bound.value.install(compiled) }.get()
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        for (key, channel) in listeners where wanted[key] == nil {
+            try? await channel.close()
+            listeners[key] = nil
+        }
+        listeners.merge(bound) { old, _ in old }
+        table = newTable
+        if let tableFile { try Self.save(newTable, to: tableFile) }
+        return ApplyResult(version: table.version, changed: true)
+    }
+
+    /// The address each workload's listener actually bound (port 0 resolved).
+    public func boundAddresses() -> [String: Int] {
+        var ports: [String: Int] = [:]
+        for (key, channel) in listeners {
+            let workload = String(key.split(separator: "@", maxSplits: 1)[0])
+            ports[workload] = channel.localAddress?.port
+        }
+        return ports
+    }
+
+    public func shutdown() async {
+        for channel in listeners.values { try? await channel.close() }
+        listeners.removeAll()
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: metrics
+
+    public func metricsText() async -> String {
+        var stats: [String: WorkloadStatsSnapshot] = [:]
+        var mirrored: [String: UInt64] = [:]
+        for bound in contexts.values {
+            guard let (snapshot, mirrors) = try? await bound.eventLoop.submit({
+                (bound.value.statsSnapshot, bound.value.mirroredCounts)
+            }).get() else { continue }
+            for (workload, value) in snapshot {
+                if stats[workload] == nil { stats[workload] = value } else { stats[workload]!.add(value) }
+            }
+            mirrored.merge(mirrors, uniquingKeysWith: +)
+        }
+        return MetricsText.render(stats, table: table, mirrored: mirrored)
+    }
+
+    // MARK: private
+
+    private static func listenerKey(_ route: CompiledRoute) -> String {
+        "\(route.workload)@\(route.listenKey)"
+    }
+
+    private func bind(_ route: CompiledRoute) async throws -> any Channel {
+        let contexts = self.contexts
+        let workload = route.workload
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let loop = contexts[ObjectIdentifier(channel.eventLoop)]!.value
+                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(loop: loop, workload: workload))
+                }
+            }
+            .bind(to: route.listen)
+            .get()
+    }
+
+    static func save(_ table: RouteTable, to file: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(table)
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).tmp")
+        try data.write(to: temporary)
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, file.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path])
+        }
+    }
+}

@@ -1,0 +1,117 @@
+/// The router's whole configuration for its data plane: what each workload's
+/// listener sends where. It is replaced as a whole (never patched), carries a
+/// version so a replay of an older table is refused and a repeat of the same
+/// one is a no-op, and travels as JSON over the control socket.
+public struct RouteTable: Sendable, Codable, Equatable {
+    public var version: Int
+    public var routes: [Route]
+
+    public init(version: Int = 0, routes: [Route] = []) {
+        self.version = version
+        self.routes = routes
+    }
+
+    public static let empty = RouteTable()
+}
+
+/// One workload: a listener, its backends by role, and how requests are
+/// split between them.
+public struct Route: Sendable, Codable, Equatable {
+    public var workload: String
+    /// `host:port` the router listens on for this workload.
+    public var listen: String
+    public var primary: [String]
+    public var canary: [String]
+    /// Percent of requests (0…100) sent to the canary.
+    public var canaryWeight: Int
+    /// Percent of the primary's requests copied to the canary; the copy's
+    /// answer is discarded.
+    public var mirrorWeight: Int
+    /// Requests matching any of these conditions go to the canary (A/B).
+    public var match: [MatchCondition]
+    public var sessionAffinity: SessionAffinity?
+
+    public init(workload: String, listen: String, primary: [String], canary: [String] = [], canaryWeight: Int = 0,
+                mirrorWeight: Int = 0, match: [MatchCondition] = [], sessionAffinity: SessionAffinity? = nil) {
+        self.workload = workload
+        self.listen = listen
+        self.primary = primary
+        self.canary = canary
+        self.canaryWeight = canaryWeight
+        self.mirrorWeight = mirrorWeight
+        self.match = match
+        self.sessionAffinity = sessionAffinity
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case workload, listen, primary, canary, canaryWeight, mirrorWeight, match, sessionAffinity
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        workload = try container.decodeIfPresent(String.self, forKey: .workload) ?? ""
+        listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? ""
+        primary = try container.decodeIfPresent([String].self, forKey: .primary) ?? []
+        canary = try container.decodeIfPresent([String].self, forKey: .canary) ?? []
+        canaryWeight = try container.decodeIfPresent(Int.self, forKey: .canaryWeight) ?? 0
+        mirrorWeight = try container.decodeIfPresent(Int.self, forKey: .mirrorWeight) ?? 0
+        match = try container.decodeIfPresent([MatchCondition].self, forKey: .match) ?? []
+        sessionAffinity = try container.decodeIfPresent(SessionAffinity.self, forKey: .sessionAffinity)
+    }
+}
+
+/// Flagger's (Istio's) request match: every header listed must match.
+public struct MatchCondition: Sendable, Codable, Equatable {
+    public var headers: [String: StringMatch]
+
+    public init(headers: [String: StringMatch]) {
+        self.headers = headers
+    }
+}
+
+/// How a header value is compared; exactly one is set.
+public struct StringMatch: Sendable, Codable, Equatable {
+    public var exact: String?
+    public var prefix: String?
+    public var suffix: String?
+    public var regex: String?
+
+    public init(exact: String? = nil, prefix: String? = nil, suffix: String? = nil, regex: String? = nil) {
+        self.exact = exact
+        self.prefix = prefix
+        self.suffix = suffix
+        self.regex = regex
+    }
+}
+
+/// Flagger's sessionAffinity: a client sent to the canary by weight gets a
+/// cookie that keeps it there; with `primaryCookieName`, one sent to the
+/// primary is kept there too.
+public struct SessionAffinity: Sendable, Codable, Equatable {
+    public var cookieName: String
+    public var primaryCookieName: String?
+    /// Seconds; Flagger's default is a day.
+    public var maxAge: Int
+
+    public init(cookieName: String, primaryCookieName: String? = nil, maxAge: Int = 86_400) {
+        self.cookieName = cookieName
+        self.primaryCookieName = primaryCookieName
+        self.maxAge = maxAge
+    }
+
+    enum CodingKeys: String, CodingKey { case cookieName, primaryCookieName, maxAge }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        cookieName = try container.decodeIfPresent(String.self, forKey: .cookieName) ?? ""
+        primaryCookieName = try container.decodeIfPresent(String.self, forKey: .primaryCookieName)
+        maxAge = try container.decodeIfPresent(Int.self, forKey: .maxAge) ?? 86_400
+    }
+}
+
+extension RouteTable {
+    /// Checks the table as the router would before applying it.
+    public func validate() throws(RouteTableError) {
+        _ = try CompiledTable(self)
+    }
+}
