@@ -89,7 +89,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinRouterTests",
-            dependencies: ["SerinRouter", "SerinTesting", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "SerinRouter",
+                "SerinTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SerinGitTests",

@@ -22,7 +22,8 @@ public actor RouterServer {
     public let group: MultiThreadedEventLoopGroup
     private let options: RouterOptions
     private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
-    private var listeners: [String: any Channel] = [:]
+    /// By workload.
+    private var listeners: [String: Listener] = [:]
     private var table = RouteTable.empty
     /// Where the table in force is kept, so a restarted router serves at once.
     private let tableFile: URL?
@@ -70,15 +71,18 @@ public actor RouterServer {
         let compiled = try CompiledTable(newTable)
         // Bind what is new before anything changes, so a port in use refuses
         // the whole table and leaves the old one serving.
-        var wanted: [String: CompiledRoute] = [:]
-        for route in compiled.routes.values { wanted[Self.listenerKey(route)] = route }
-        var bound: [String: any Channel] = [:]
+        var kept: [String: Listener] = [:]
+        var bound: [String: Listener] = [:]
         do {
-            for (key, route) in wanted where listeners[key] == nil {
-                bound[key] = try await bind(route)
+            for route in compiled.routes.values {
+                if let listener = listeners[route.workload], listener.serves(route.listen) {
+                    kept[route.workload] = listener
+                } else {
+                    bound[route.workload] = Listener(requested: route.listen, channel: try await bind(route))
+                }
             }
         } catch {
-            for channel in bound.values { try? await channel.close() }
+            for listener in bound.values { try? await listener.channel.close() }
             throw RouteTableError(path: "routes", "cannot listen: \(error)")
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -89,11 +93,10 @@ public actor RouterServer {
             }
             try await tasks.waitForAll()
         }
-        for (key, channel) in listeners where wanted[key] == nil {
-            try? await channel.close()
-            listeners[key] = nil
+        for (workload, listener) in listeners where kept[workload] == nil {
+            try? await listener.channel.close()
         }
-        listeners.merge(bound) { old, _ in old }
+        listeners = kept.merging(bound) { old, _ in old }
         table = newTable
         if let tableFile { try Self.save(newTable, to: tableFile) }
         return ApplyResult(version: table.version, changed: true)
@@ -101,16 +104,11 @@ public actor RouterServer {
 
     /// The address each workload's listener actually bound (port 0 resolved).
     public func boundAddresses() -> [String: Int] {
-        var ports: [String: Int] = [:]
-        for (key, channel) in listeners {
-            let workload = String(key.split(separator: "@", maxSplits: 1)[0])
-            ports[workload] = channel.localAddress?.port
-        }
-        return ports
+        listeners.compactMapValues { $0.channel.localAddress?.port }
     }
 
     public func shutdown() async {
-        for channel in listeners.values { try? await channel.close() }
+        for listener in listeners.values { try? await listener.channel.close() }
         listeners.removeAll()
         try? await group.shutdownGracefully()
     }
@@ -134,8 +132,15 @@ public actor RouterServer {
 
     // MARK: private
 
-    private static func listenerKey(_ route: CompiledRoute) -> String {
-        "\(route.workload)@\(route.listenKey)"
+    private struct Listener {
+        /// As the table asked (port 0 means any).
+        let requested: SocketAddress
+        let channel: any Channel
+
+        /// The same address as asked before, or the one actually bound.
+        func serves(_ address: SocketAddress) -> Bool {
+            address == requested || address == channel.localAddress
+        }
     }
 
     private func bind(_ route: CompiledRoute) async throws -> any Channel {

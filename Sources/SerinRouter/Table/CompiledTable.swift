@@ -21,7 +21,7 @@ final class CompiledTable: Sendable {
             if routes[route.workload] != nil {
                 throw RouteTableError(path: "\(path).workload", "\"\(route.workload)\" appears twice")
             }
-            if let other = listens[compiled.listenKey] {
+            if compiled.listen.port != 0, let other = listens[compiled.listenKey] {
                 throw RouteTableError(path: "\(path).listen", "\(route.listen) is already the listener of workload \(other)")
             }
             listens[compiled.listenKey] = route.workload
@@ -59,10 +59,10 @@ final class Backend: Sendable {
         address = try Backend.parse(text, path: path)
     }
 
-    static func parse(_ text: String, path: String) throws(RouteTableError) -> SocketAddress {
+    static func parse(_ text: String, path: String, allowAnyPort: Bool = false) throws(RouteTableError) -> SocketAddress {
         var host = Substring(text)
         guard let colon = host.lastIndex(of: ":"), let port = Int(host[host.index(after: colon)...]),
-              (1...65_535).contains(port) else {
+              ((allowAnyPort ? 0 : 1)...65_535).contains(port) else {
             throw RouteTableError(path: path, "\"\(text)\" is not host:port")
         }
         host = host[..<colon]
@@ -93,7 +93,8 @@ final class CompiledRoute: Sendable {
             throw RouteTableError(path: "\(path).workload", "\"\(route.workload)\" must be printable ASCII without quotes or spaces")
         }
         workload = route.workload
-        listen = try Backend.parse(route.listen, path: "\(path).listen")
+        // Port 0 lets the system pick (tests, benchmarks); boundAddresses() tells which.
+        listen = try Backend.parse(route.listen, path: "\(path).listen", allowAnyPort: true)
         listenKey = "\(listen)"
         guard !route.primary.isEmpty || !route.canary.isEmpty else {
             throw RouteTableError(path: "\(path).primary", "a route needs at least one backend")

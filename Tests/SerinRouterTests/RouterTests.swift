@@ -1,0 +1,279 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import SerinTesting
+import Testing
+@testable import SerinRouter
+
+/// A router in front of a primary and a canary test backend.
+struct RouterFixture {
+    let router: RouterServer
+    let primary: TestBackend
+    let canary: TestBackend
+    let port: Int
+
+    static func start(canaryWeight: Int = 0, mirrorWeight: Int = 0, match: [MatchCondition] = [],
+                      affinity: SessionAffinity? = nil, primaryBackends: [String]? = nil,
+                      options: RouterOptions = RouterOptions()) async throws -> RouterFixture {
+        let primary = try await TestBackend("primary")
+        let canary = try await TestBackend("canary")
+        let router = RouterServer(options: options)
+        try await router.apply(RouteTable(version: 1, routes: [
+            Route(workload: "web", listen: "127.0.0.1:0", primary: primaryBackends ?? [primary.address], canary: [canary.address],
+                  canaryWeight: canaryWeight, mirrorWeight: mirrorWeight, match: match, sessionAffinity: affinity),
+        ]))
+        let port = try #require(await router.boundAddresses()["web"])
+        return RouterFixture(router: router, primary: primary, canary: canary, port: port)
+    }
+
+    func route(version: Int, canaryWeight: Int = 0, primary: [String]? = nil, canary: [String]? = nil) -> RouteTable {
+        RouteTable(version: version, routes: [
+            Route(workload: "web", listen: "127.0.0.1:\(port)", primary: primary ?? [self.primary.address],
+                  canary: canary ?? [self.canary.address], canaryWeight: canaryWeight),
+        ])
+    }
+
+    func stop() async {
+        await router.shutdown()
+        await primary.stop()
+        await canary.stop()
+    }
+}
+
+@Suite struct RouterTests {
+    @Test(arguments: [0, 10, 37, 100])
+    func weightsHoldOverTenThousandRequests(weight: Int) async throws {
+        let fixture = try await RouterFixture.start(canaryWeight: weight)
+        defer { Task { await fixture.stop() } }
+        var canary = 0
+        let connections = try (0..<4).map { _ in try TestConnection(port: fixture.port) }
+        for index in 0..<10_000 {
+            let response = try connections[index % 4].get("/")
+            #expect(response.status == 200)
+            if response.text == "canary\n" { canary += 1 }
+        }
+        // Within ±1 percentage point; the split is an accumulator, not a draw.
+        #expect(abs(Double(canary) / 100 - Double(weight)) <= 1, "\(canary) of 10000 went to the canary at weight \(weight)")
+        await fixture.stop()
+    }
+
+    @Test func headerAndCookieMatchSendToTheCanary() async throws {
+        let fixture = try await RouterFixture.start(match: [
+            MatchCondition(headers: ["x-canary": StringMatch(exact: "insider")]),
+            MatchCondition(headers: ["cookie": StringMatch(regex: "^(.*?;)?(canary=always)(;.*)?$")]),
+        ])
+        let connection = try TestConnection(port: fixture.port)
+        #expect(try connection.get("/").text == "primary\n")
+        #expect(try connection.get("/", headers: ["X-Canary": "insider"]).text == "canary\n")
+        #expect(try connection.get("/", headers: ["X-Canary": "outsider"]).text == "primary\n")
+        #expect(try connection.get("/", headers: ["Cookie": "canary=always; a=1"]).text == "canary\n")
+        #expect(try connection.get("/", headers: ["Cookie": "a=1;canary=always"]).text == "canary\n")
+        #expect(try connection.get("/", headers: ["Cookie": "canary=never"]).text == "primary\n")
+        await fixture.stop()
+    }
+
+    @Test func mirroringCopiesRequestsAndServesThePrimarysAnswer() async throws {
+        let fixture = try await RouterFixture.start(mirrorWeight: 100)
+        let connection = try TestConnection(port: fixture.port)
+        let body = Array("mirrored body".utf8)
+        for _ in 0..<20 {
+            let response = try connection.post("/echo", body: body)
+            #expect(response.status == 200)
+            #expect(response.body == body)
+            #expect(response.header("x-backend") == "primary")
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while fixture.canary.requestCount < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(fixture.canary.requestCount == 20)
+        #expect(fixture.canary.requests.allSatisfy { $0.path == "/echo" && $0.body == body })
+        #expect(fixture.primary.requestCount == 20)
+        // The copy is counted when the canary closes its connection, a moment after it answered.
+        var metrics = await fixture.router.metricsText()
+        while !metrics.contains("role=\"canary\",code=\"200\"} 20") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            metrics = await fixture.router.metricsText()
+        }
+        #expect(metrics.contains("serin_router_requests_total{workload=\"web\",role=\"canary\",code=\"200\"} 20"))
+        #expect(metrics.contains("serin_router_mirrored_requests_total{workload=\"web\"} 20"))
+        await fixture.stop()
+    }
+
+    @Test func stickySessionsKeepAClientOnTheCanary() async throws {
+        let fixture = try await RouterFixture.start(canaryWeight: 50, affinity: SessionAffinity(cookieName: "serin-canary", maxAge: 60))
+        let connection = try TestConnection(port: fixture.port)
+        var cookie: String?
+        for _ in 0..<4 {
+            let response = try connection.get("/")
+            if response.text == "canary\n" {
+                cookie = response.header("set-cookie")
+                #expect(cookie?.contains("Max-Age=60") == true)
+            } else {
+                #expect(response.header("set-cookie") == nil)
+            }
+        }
+        let pair = try #require(cookie?.split(separator: ";").first.map(String.init))
+        for _ in 0..<50 {
+            #expect(try connection.get("/", headers: ["Cookie": "other=1; \(pair)"]).text == "canary\n")
+        }
+        await fixture.stop()
+    }
+
+    @Test func hopByHopFieldsAreDroppedAndForwardedForAdded() async throws {
+        let fixture = try await RouterFixture.start()
+        let connection = try TestConnection(port: fixture.port)
+        let response = try connection.get("/headers", headers: [
+            "Connection": "keep-alive, X-Secret", "X-Secret": "1", "Keep-Alive": "timeout=5",
+            "X-Forwarded-For": "10.0.0.1", "X-Forwarded-Proto": "https", "TE": "trailers", "X-Kept": "yes",
+        ])
+        let lines = Set(response.text.split(separator: "\n").map(String.init))
+        #expect(lines.contains("x-forwarded-for: 10.0.0.1, 127.0.0.1"))
+        #expect(lines.contains("x-forwarded-proto: http"))
+        #expect(lines.contains("x-kept: yes"))
+        #expect(lines.contains("host: test"))
+        #expect(!lines.contains { $0.hasPrefix("x-secret") || $0.hasPrefix("keep-alive") || $0.hasPrefix("te:") || $0.hasPrefix("connection") })
+        await fixture.stop()
+    }
+
+    @Test func bodiesStreamBothWaysWithLengthOrChunks() async throws {
+        let fixture = try await RouterFixture.start()
+        let connection = try TestConnection(port: fixture.port)
+        let body = [UInt8](repeating: 0, count: 2 << 20).enumerated().map { UInt8(truncatingIfNeeded: $0.offset * 31 / 7) }
+        let echoed = try connection.post("/echo", body: body)
+        #expect(echoed.body == body)
+        // Chunked, in uneven pieces, with an extension and a trailer.
+        var request = Array("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        var expected: [UInt8] = []
+        for size in [1, 4096, 70_000, 3] {
+            let piece = Array(body[0..<size])
+            expected += piece
+            request += Array("\(String(size, radix: 16));ext=1\r\n".utf8) + piece + Array("\r\n".utf8)
+        }
+        request += Array("0\r\nX-Trailer: t\r\n\r\n".utf8)
+        try connection.send(request)
+        let response = try connection.readResponse()
+        #expect(response.body == expected)
+        #expect(try connection.get("/").text == "primary\n")
+        await fixture.stop()
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let fixture = try await RouterFixture.start()
+        let connection = try TestConnection(port: fixture.port)
+        try connection.send("GET /slow/100 HTTP/1.1\r\nHost: t\r\n\r\nGET /status/201 HTTP/1.1\r\nHost: t\r\n\r\nGET /headers HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try connection.readResponse().text == "primary\n")
+        #expect(try connection.readResponse().status == 201)
+        #expect(try connection.readResponse().text.contains("host: t"))
+        await fixture.stop()
+    }
+
+    @Test func aRefusingBackendIsSkippedAndTheRequestRetried() async throws {
+        let dead = "127.0.0.1:\(try Loopback.freePort())"
+        let live = try await TestBackend("live")
+        let fixture = try await RouterFixture.start(primaryBackends: [dead, live.address])
+        for _ in 0..<20 {
+            let connection = try TestConnection(port: fixture.port)
+            let response = try connection.get("/", headers: ["Connection": "close"])
+            #expect(response.status == 200)
+            #expect(response.text == "live\n")
+        }
+        await live.stop()
+        await fixture.stop()
+    }
+
+    @Test func noBackendLeftAnswers502AndCountsIt() async throws {
+        let dead = "127.0.0.1:\(try Loopback.freePort())"
+        let fixture = try await RouterFixture.start(primaryBackends: [dead])
+        let connection = try TestConnection(port: fixture.port)
+        let response = try connection.get("/")
+        #expect(response.status == 502)
+        #expect(response.header("connection") == "close")
+        #expect(await fixture.router.metricsText().contains("role=\"primary\",code=\"502\"} 1"))
+        await fixture.stop()
+    }
+
+    @Test func aSlowBackendGets504AfterTheResponseTimeout() async throws {
+        var options = RouterOptions()
+        options.responseTimeout = .milliseconds(200)
+        let fixture = try await RouterFixture.start(options: options)
+        let connection = try TestConnection(port: fixture.port)
+        let started = ContinuousClock.now
+        #expect(try connection.get("/slow/2000").status == 504)
+        #expect(ContinuousClock.now - started < .seconds(1.5))
+        await fixture.stop()
+    }
+
+    @Test func aRequestInFlightFinishesOnTheBackendItStartedOn() async throws {
+        let fixture = try await RouterFixture.start()
+        let connection = try TestConnection(port: fixture.port)
+        try connection.send("GET /slow/400 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+        // The primary leaves the table while its request is in flight.
+        try await fixture.router.apply(fixture.route(version: 2, canaryWeight: 100, primary: [fixture.canary.address]))
+        let response = try connection.readResponse()
+        #expect(response.text == "primary\n")
+        #expect(try connection.get("/").text == "canary\n")
+        await fixture.stop()
+    }
+
+    @Test func tablesAreVersionedAndIdempotent() async throws {
+        let fixture = try await RouterFixture.start()
+        let next = fixture.route(version: 2, canaryWeight: 30)
+        #expect(try await fixture.router.apply(next) == .init(version: 2, changed: true))
+        #expect(try await fixture.router.apply(next) == .init(version: 2, changed: false))
+        await #expect(throws: RouterServer.ConflictError.self) { try await fixture.router.apply(fixture.route(version: 1)) }
+        await #expect(throws: RouterServer.ConflictError.self) { try await fixture.router.apply(fixture.route(version: 2, canaryWeight: 31)) }
+        await #expect(throws: RouteTableError.self) { try await fixture.router.apply(fixture.route(version: 3, canaryWeight: 101)) }
+        #expect(await fixture.router.currentTable == next)
+        await fixture.stop()
+    }
+
+    @Test func theControlSocketReadsAndReplacesTheTable() async throws {
+        let fixture = try await RouterFixture.start()
+        let directory = try TemporaryDirectory()
+        let socket = directory.path + "/router.sock"
+        let control = try await AdminServer.listen(fixture.router, unixSocket: socket)
+        let client = RouterControlClient(socketPath: socket)
+        #expect(try await client.table().version == 1)
+        #expect(try await client.apply(fixture.route(version: 5, canaryWeight: 100)) == .init(version: 5, changed: true))
+        #expect(try TestConnection(port: fixture.port).get("/").text == "canary\n")
+        await #expect(throws: RouterControlClient.Failure.self) { try await client.apply(fixture.route(version: 4)) }
+        try await control.close()
+        await fixture.stop()
+    }
+
+    @Test func weightChangesUnderLoadFailNoRequest() async throws {
+        let fixture = try await RouterFixture.start()
+        let stop = ManagedFlag()
+        let load = Task.detached { () -> (ok: Int, failed: Int) in
+            var ok = 0, failed = 0
+            let connections = try (0..<4).map { _ in try TestConnection(port: fixture.port) }
+            var index = 0
+            while !stop.isSet {
+                let response = try? connections[index % 4].get("/")
+                if response?.status == 200 { ok += 1 } else { failed += 1 }
+                index += 1
+                usleep(4_000) // about 200 requests/s
+            }
+            return (ok, failed)
+        }
+        var version = 2
+        for weight in Array(stride(from: 0, through: 100, by: 5)) + Array(stride(from: 95, through: 0, by: -5)) {
+            try await fixture.router.apply(fixture.route(version: version, canaryWeight: weight))
+            version += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        stop.set()
+        let result = try await load.value
+        #expect(result.failed == 0)
+        #expect(result.ok > 100)
+        #expect(fixture.canary.requestCount > 0)
+        await fixture.stop()
+    }
+}
+
+/// A flag a detached load loop polls.
+final class ManagedFlag: Sendable {
+    private let value = NIOLockedValueBox(false)
+    var isSet: Bool { value.withLockedValue { $0 } }
+    func set() { value.withLockedValue { $0 = true } }
+}
