@@ -70,7 +70,10 @@ extension LocalSupervisor {
                 await self.readinessProbed(id, identity, passed: passed)
             }
         }
-        if let probe = instance.record.launch.liveness, !instance.liveness.inFlight, instance.liveness.nextDue <= now {
+        // Liveness is probed only once the instance was ready: the local
+        // platform has no startupProbe, and a slow starter must not be
+        // killed for not answering before it listens.
+        if let probe = instance.record.launch.liveness, instance.everReady, !instance.liveness.inFlight, instance.liveness.nextDue <= now {
             instance.liveness.inFlight = true
             group.addTask {
                 let passed = await HealthCheck.run(probe.check, defaultPort: port, timeout: .seconds(probe.timeoutSeconds))
@@ -147,11 +150,11 @@ extension LocalSupervisor {
         instances[id] = instance
     }
 
-    /// The delay before the next restart; a process that ran well for twice
-    /// the limit starts the sequence over.
+    /// The delay before the next restart; a process that ran for
+    /// `Options.restartBackoffReset` starts the sequence over.
     private func nextBackoff(_ instance: inout Instance, now: ContinuousClock.Instant, peek: Bool = false) -> Duration {
         var delay = instance.backoff
-        if now - instance.startedAt >= options.restartBackoffLimit * 2 { delay = options.restartBackoff }
+        if now - instance.startedAt >= options.restartBackoffReset { delay = options.restartBackoff }
         if !peek { instance.backoff = min(delay * 2, options.restartBackoffLimit) }
         return delay
     }

@@ -19,10 +19,12 @@ extension LocalSupervisor {
         public var firstReadinessPoll: Duration = .milliseconds(50)
         /// How often the monitor looks for exited processes and due probes.
         public var monitorInterval: Duration = .milliseconds(50)
-        /// Restart delays: the first, doubling up to the limit. An instance
-        /// that ran for twice the limit starts again from the first.
+        /// Restart delays: the first, doubling up to the limit.
         public var restartBackoff: Duration = .seconds(1)
         public var restartBackoffLimit: Duration = .seconds(30)
+        /// A process that ran this long before failing restarts after the
+        /// first delay again (Kubernetes waits 10 minutes).
+        public var restartBackoffReset: Duration = .seconds(600)
         /// How long `apply` and `promote` wait for new instances to be ready
         /// before giving up and keeping the old ones.
         public var readinessTimeout: Duration = .seconds(300)
