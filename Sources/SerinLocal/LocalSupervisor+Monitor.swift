@@ -162,7 +162,9 @@ extension LocalSupervisor {
     /// Starts the process of a record again: same port when it is still
     /// free (the router's table stays valid), otherwise a new one.
     func restart(_ id: InstanceID) async {
-        guard var instance = instances[id] else { return }
+        // Only a process waiting for its restart: one that is being stopped
+        // meanwhile stays stopped.
+        guard var instance = instances[id], case .restarting = instance.phase else { return }
         var record = instance.record
         let port = LoopbackPort.isFree(record.port) ? record.port : ((try? LoopbackPort.pick()) ?? record.port)
         let request = ProcessSpawner.Request(launch: record.launch, workload: record.workload, revision: record.revision,

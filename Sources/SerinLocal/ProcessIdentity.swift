@@ -17,12 +17,15 @@ struct ProcessIdentity: Sendable, Hashable {
     /// process that happens to be our child (tests drop a supervisor and
     /// adopt its processes in the same test process); for any other process
     /// a zombie counts as gone, since it will never answer again.
+    ///
+    /// The main thread of a multi-threaded child shows as a zombie before
+    /// its other threads are gone, and cannot be reaped yet: it counts as
+    /// running until it can, or it would be left a zombie for good.
     func isRunning() -> Bool {
         guard let stat = Stat(pid: pid), stat.startTime == startTime else { return false }
         guard stat.isDead else { return true }
         var status: Int32 = 0
-        _ = waitpid(pid, &status, WNOHANG)
-        return false
+        return waitpid(pid, &status, WNOHANG) == 0
     }
 
     /// The fields of /proc/<pid>/stat that the supervisor needs.

@@ -90,7 +90,7 @@ struct SupervisorTests {
         await supervisor.stopAll()
     }
 
-    @Test func stopSendsSIGTERMToAProcessThatWouldHaveItBlocked() async throws {
+    @Test func processesAreIsolatedAndStopOnSIGTERM() async throws {
         let harness = try Harness()
         defer { harness.cleanUp() }
         let supervisor = try harness.supervisor()
@@ -100,7 +100,23 @@ struct SupervisorTests {
         // A long grace: only a delivered SIGTERM stops this one quickly.
         try await supervisor.apply(workload: "polite", role: .primary, revision: "r1", template: TestApp.template(grace: 20), replicas: 1, snapshot: snapshot)
         try await eventually("ready") { await supervisor.isReady(workload: "polite", role: .primary, revision: "r1") }
-        let pid = try #require(await supervisor.status().first?.pid)
+        let instance = try #require(await supervisor.status().first)
+        let pid = instance.pid
+
+        // Its own session, no blocked signals, and only stdio plus its own sockets open.
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        #expect(status.contains("SigBlk:\t0000000000000000"))
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        #expect(fields[3] == "\(pid)")  // session id (field 6)
+        var descriptors: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") {
+            descriptors[name] = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)")
+        }
+        #expect(descriptors["0"] == "/dev/null")
+        #expect(descriptors["1"] == instance.logPath && descriptors["2"] == instance.logPath)
+        #expect(descriptors.filter { Int($0.key)! > 2 }.values.allSatisfy { $0.hasPrefix("socket:") }, "\(descriptors)")
+
         let started = ContinuousClock.now
         await supervisor.stop(workload: "polite", role: .primary)
         #expect(ContinuousClock.now - started < .seconds(3))
@@ -134,7 +150,7 @@ struct SupervisorTests {
         let started = ContinuousClock.now
         await supervisor.stop(workload: "stubborn", role: .primary)
         let took = ContinuousClock.now - started
-        #expect(took >= .milliseconds(1200) && took < .seconds(4))
+        #expect(took >= .milliseconds(1200) && took < .seconds(4), "\(took); \(harness.messages.all)")
         #expect(kill(pid, 0) != 0)
         // The router heard of the removal while the process still ran.
         let seen = seenAtNotification.withLock { $0 }
