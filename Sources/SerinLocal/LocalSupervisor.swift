@@ -66,7 +66,8 @@ public actor LocalSupervisor {
     /// (when any old one was ready), then drains and stops the old ones, so
     /// a role that had a ready instance always has one. When the new ones
     /// are not ready within `Options.readinessTimeout` they are stopped, the
-    /// old ones keep running, and this throws.
+    /// old ones keep running, and this throws. Readiness comes from the
+    /// monitor's probes: `run()` must be running for a replacement to finish.
     public func apply(workload: String, role: Role, revision: String, template: ProcessTemplate, replicas: Int, snapshot: URL) async throws {
         let launch = try ProcessLaunch(template)
         guard replicas >= 0 else { throw SupervisorError("replicas of \(workload) is \(replicas): give 0 or more") }
