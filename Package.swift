@@ -53,6 +53,11 @@ let package = Package(
             ]
         ),
         .target(name: "SerinTesting"),
+        .target(name: "CSerinProcess"),
+        .target(
+            name: "SerinLocal",
+            dependencies: ["SerinEngine", "SerinSpec", "CSerinProcess"]
+        ),
         .executableTarget(
             name: "serin",
             dependencies: [
@@ -101,6 +106,10 @@ let package = Package(
         .testTarget(
             name: "SerinGitTests",
             dependencies: ["SerinGit", "SerinSpec", "SerinTesting"]
+        ),
+        .testTarget(
+            name: "SerinLocalTests",
+            dependencies: ["SerinLocal", "SerinSpec", "SerinEngine", "SerinTesting"]
         ),
         .testTarget(
             name: "SerinCLITests",

@@ -1,0 +1,88 @@
+import CSerinProcess
+import Foundation
+
+/// Starts one workload process: builds its environment and arguments, opens
+/// its log, and hands the rest to `serin_spawn` (own session, clean signal
+/// state, no inherited descriptors).
+enum ProcessSpawner {
+    struct Request: Sendable {
+        var launch: ProcessLaunch
+        var workload: String
+        var revision: String
+        var role: Role
+        var replica: Int
+        var port: Int
+        var snapshot: String
+        var logPath: String
+        /// Names of the supervisor's own variables the process inherits.
+        var inherited: [String]
+    }
+
+    /// The process's environment: the inherited variables, then the
+    /// template's in order (each may refer to the ones before it and to
+    /// PORT and the SERIN_ variables), then the supervisor's, which win.
+    static func environment(for request: Request) -> [(name: String, value: String)] {
+        var values: [String: String] = [:]
+        var order: [String] = []
+        func set(_ name: String, _ value: String) {
+            if values.updateValue(value, forKey: name) == nil { order.append(name) }
+        }
+        let parent = ProcessInfo.processInfo.environment
+        for name in request.inherited { if let value = parent[name] { set(name, value) } }
+        let own = [
+            ("PORT", String(request.port)), ("SERIN_WORKLOAD", request.workload), ("SERIN_REVISION", request.revision),
+            ("SERIN_ROLE", request.role.rawValue), ("SERIN_REPLICA", String(request.replica)),
+        ]
+        for (name, value) in own { set(name, value) }
+        for variable in request.launch.environment { set(variable.name, ArgumentExpansion.expand(variable.value, values)) }
+        for (name, value) in own { set(name, value) }
+        return order.map { ($0, values[$0]!) }
+    }
+
+    static func arguments(for request: Request) -> [String] {
+        let values = Dictionary(environment(for: request).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        return (request.launch.command + request.launch.args).map { ArgumentExpansion.expand($0, values) }
+    }
+
+    static func workingDirectory(for request: Request) -> String {
+        guard let relative = request.launch.workingDirectory, !relative.isEmpty, relative != "." else { return request.snapshot }
+        return request.snapshot + "/" + relative
+    }
+
+    /// Starts the process and returns who it is.
+    static func spawn(_ request: Request) throws(SupervisorError) -> ProcessIdentity {
+        let directory = workingDirectory(for: request)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SupervisorError("working directory \(directory) of \(request.workload) revision \(request.revision) does not exist: check template.workingDir and the revision's snapshot")
+        }
+        // O_APPEND: after the supervisor truncates the log to rotate it, the
+        // process's next write lands at the new end instead of leaving a hole.
+        let log = open(request.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw .system("cannot open log \(request.logPath)") }
+        defer { close(log) }
+
+        let arguments = arguments(for: request)
+        let environment = environment(for: request).map { "\($0.name)=\($0.value)" }
+        var pid: pid_t = 0
+        let result = withCStrings(arguments) { argv in
+            withCStrings(environment) { envp in
+                serin_spawn(arguments[0], argv, envp, directory, log, &pid)
+            }
+        }
+        guard result == 0 else {
+            throw SupervisorError("cannot start `\(arguments[0])` for \(request.workload) in \(directory): \(String(cString: strerror(result))); check template.command and PATH")
+        }
+        // A process that died at once is a zombie until reaped, and still has
+        // its start time: record it, and let the monitor see it exit.
+        let startTime = ProcessIdentity.Stat(pid: pid)?.startTime ?? 0
+        return ProcessIdentity(pid: pid, startTime: startTime)
+    }
+
+    /// A NULL-terminated array of C strings that lives for `body`.
+    private static func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result) -> Result {
+        let pointers = strings.map { strdup($0) } + [nil]
+        defer { for pointer in pointers { free(pointer) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
