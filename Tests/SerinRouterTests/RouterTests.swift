@@ -48,7 +48,7 @@ struct RouterFixture {
         var canary = 0
         let connections = try (0..<4).map { _ in try TestConnection(port: fixture.port) }
         for index in 0..<10_000 {
-            let response = try connections[index % 4].get("/")
+            let response = try await connections[index % 4].get("/")
             #expect(response.status == 200)
             if response.text == "canary\n" { canary += 1 }
         }
@@ -63,12 +63,12 @@ struct RouterFixture {
             MatchCondition(headers: ["cookie": StringMatch(regex: "^(.*?;)?(canary=always)(;.*)?$")]),
         ])
         let connection = try TestConnection(port: fixture.port)
-        #expect(try connection.get("/").text == "primary\n")
-        #expect(try connection.get("/", headers: ["X-Canary": "insider"]).text == "canary\n")
-        #expect(try connection.get("/", headers: ["X-Canary": "outsider"]).text == "primary\n")
-        #expect(try connection.get("/", headers: ["Cookie": "canary=always; a=1"]).text == "canary\n")
-        #expect(try connection.get("/", headers: ["Cookie": "a=1;canary=always"]).text == "canary\n")
-        #expect(try connection.get("/", headers: ["Cookie": "canary=never"]).text == "primary\n")
+        #expect(try await connection.get("/").text == "primary\n")
+        #expect(try await connection.get("/", headers: ["X-Canary": "insider"]).text == "canary\n")
+        #expect(try await connection.get("/", headers: ["X-Canary": "outsider"]).text == "primary\n")
+        #expect(try await connection.get("/", headers: ["Cookie": "canary=always; a=1"]).text == "canary\n")
+        #expect(try await connection.get("/", headers: ["Cookie": "a=1;canary=always"]).text == "canary\n")
+        #expect(try await connection.get("/", headers: ["Cookie": "canary=never"]).text == "primary\n")
         await fixture.stop()
     }
 
@@ -77,7 +77,7 @@ struct RouterFixture {
         let connection = try TestConnection(port: fixture.port)
         let body = Array("mirrored body".utf8)
         for _ in 0..<20 {
-            let response = try connection.post("/echo", body: body)
+            let response = try await connection.post("/echo", body: body)
             #expect(response.status == 200)
             #expect(response.body == body)
             #expect(response.header("x-backend") == "primary")
@@ -89,7 +89,8 @@ struct RouterFixture {
         #expect(fixture.primary.requestCount == 20)
         // The copy is counted when the canary closes its connection, a moment after it answered.
         var metrics = await fixture.router.metricsText()
-        while !metrics.contains("role=\"canary\",code=\"200\"} 20") && ContinuousClock.now < deadline {
+        let metricsDeadline = ContinuousClock.now + .seconds(10)
+        while !metrics.contains("role=\"canary\",code=\"200\"} 20") && ContinuousClock.now < metricsDeadline {
             try await Task.sleep(for: .milliseconds(20))
             metrics = await fixture.router.metricsText()
         }
@@ -103,7 +104,7 @@ struct RouterFixture {
         let connection = try TestConnection(port: fixture.port)
         var cookie: String?
         for _ in 0..<4 {
-            let response = try connection.get("/")
+            let response = try await connection.get("/")
             if response.text == "canary\n" {
                 cookie = response.header("set-cookie")
                 #expect(cookie?.contains("Max-Age=60") == true)
@@ -113,7 +114,7 @@ struct RouterFixture {
         }
         let pair = try #require(cookie?.split(separator: ";").first.map(String.init))
         for _ in 0..<50 {
-            #expect(try connection.get("/", headers: ["Cookie": "other=1; \(pair)"]).text == "canary\n")
+            #expect(try await connection.get("/", headers: ["Cookie": "other=1; \(pair)"]).text == "canary\n")
         }
         await fixture.stop()
     }
@@ -121,7 +122,7 @@ struct RouterFixture {
     @Test func hopByHopFieldsAreDroppedAndForwardedForAdded() async throws {
         let fixture = try await RouterFixture.start()
         let connection = try TestConnection(port: fixture.port)
-        let response = try connection.get("/headers", headers: [
+        let response = try await connection.get("/headers", headers: [
             "Connection": "keep-alive, X-Secret", "X-Secret": "1", "Keep-Alive": "timeout=5",
             "X-Forwarded-For": "10.0.0.1", "X-Forwarded-Proto": "https", "TE": "trailers", "X-Kept": "yes",
         ])
@@ -138,7 +139,7 @@ struct RouterFixture {
         let fixture = try await RouterFixture.start()
         let connection = try TestConnection(port: fixture.port)
         let body = [UInt8](repeating: 0, count: 2 << 20).enumerated().map { UInt8(truncatingIfNeeded: $0.offset * 31 / 7) }
-        let echoed = try connection.post("/echo", body: body)
+        let echoed = try await connection.post("/echo", body: body)
         #expect(echoed.body == body)
         // Chunked, in uneven pieces, with an extension and a trailer.
         var request = Array("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
@@ -149,20 +150,20 @@ struct RouterFixture {
             request += Array("\(String(size, radix: 16));ext=1\r\n".utf8) + piece + Array("\r\n".utf8)
         }
         request += Array("0\r\nX-Trailer: t\r\n\r\n".utf8)
-        try connection.send(request)
-        let response = try connection.readResponse()
+        try await connection.send(request)
+        let response = try await connection.readResponse()
         #expect(response.body == expected)
-        #expect(try connection.get("/").text == "primary\n")
+        #expect(try await connection.get("/").text == "primary\n")
         await fixture.stop()
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let fixture = try await RouterFixture.start()
         let connection = try TestConnection(port: fixture.port)
-        try connection.send("GET /slow/100 HTTP/1.1\r\nHost: t\r\n\r\nGET /status/201 HTTP/1.1\r\nHost: t\r\n\r\nGET /headers HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(try connection.readResponse().text == "primary\n")
-        #expect(try connection.readResponse().status == 201)
-        #expect(try connection.readResponse().text.contains("host: t"))
+        try await connection.send("GET /slow/100 HTTP/1.1\r\nHost: t\r\n\r\nGET /status/201 HTTP/1.1\r\nHost: t\r\n\r\nGET /headers HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(try await connection.readResponse().text == "primary\n")
+        #expect(try await connection.readResponse().status == 201)
+        #expect(try await connection.readResponse().text.contains("host: t"))
         await fixture.stop()
     }
 
@@ -172,7 +173,7 @@ struct RouterFixture {
         let fixture = try await RouterFixture.start(primaryBackends: [dead, live.address])
         for _ in 0..<20 {
             let connection = try TestConnection(port: fixture.port)
-            let response = try connection.get("/", headers: ["Connection": "close"])
+            let response = try await connection.get("/", headers: ["Connection": "close"])
             #expect(response.status == 200)
             #expect(response.text == "live\n")
         }
@@ -184,7 +185,7 @@ struct RouterFixture {
         let dead = "127.0.0.1:\(try Loopback.freePort())"
         let fixture = try await RouterFixture.start(primaryBackends: [dead])
         let connection = try TestConnection(port: fixture.port)
-        let response = try connection.get("/")
+        let response = try await connection.get("/")
         #expect(response.status == 502)
         #expect(response.header("connection") == "close")
         #expect(await fixture.router.metricsText().contains("role=\"primary\",code=\"502\"} 1"))
@@ -197,7 +198,7 @@ struct RouterFixture {
         let fixture = try await RouterFixture.start(options: options)
         let connection = try TestConnection(port: fixture.port)
         let started = ContinuousClock.now
-        #expect(try connection.get("/slow/2000").status == 504)
+        #expect(try await connection.get("/slow/2000").status == 504)
         #expect(ContinuousClock.now - started < .seconds(1.5))
         await fixture.stop()
     }
@@ -205,13 +206,13 @@ struct RouterFixture {
     @Test func aRequestInFlightFinishesOnTheBackendItStartedOn() async throws {
         let fixture = try await RouterFixture.start()
         let connection = try TestConnection(port: fixture.port)
-        try connection.send("GET /slow/400 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try await connection.send("GET /slow/400 HTTP/1.1\r\nHost: t\r\n\r\n")
         try await Task.sleep(for: .milliseconds(100))
         // The primary leaves the table while its request is in flight.
         try await fixture.router.apply(fixture.route(version: 2, canaryWeight: 100, primary: [fixture.canary.address]))
-        let response = try connection.readResponse()
+        let response = try await connection.readResponse()
         #expect(response.text == "primary\n")
-        #expect(try connection.get("/").text == "canary\n")
+        #expect(try await connection.get("/").text == "canary\n")
         await fixture.stop()
     }
 
@@ -235,7 +236,7 @@ struct RouterFixture {
         let client = RouterControlClient(socketPath: socket)
         #expect(try await client.table().version == 1)
         #expect(try await client.apply(fixture.route(version: 5, canaryWeight: 100)) == .init(version: 5, changed: true))
-        #expect(try TestConnection(port: fixture.port).get("/").text == "canary\n")
+        #expect(try await TestConnection(port: fixture.port).get("/").text == "canary\n")
         await #expect(throws: RouterControlClient.Failure.self) { try await client.apply(fixture.route(version: 4)) }
         try await control.close()
         await fixture.stop()
@@ -244,18 +245,19 @@ struct RouterFixture {
     @Test func weightChangesUnderLoadFailNoRequest() async throws {
         let fixture = try await RouterFixture.start()
         let stop = ManagedFlag()
-        let load = Task.detached { () -> (ok: Int, failed: Int) in
+        let port = fixture.port
+        let load = Task { try await offPool { () -> (ok: Int, failed: Int) in
             var ok = 0, failed = 0
-            let connections = try (0..<4).map { _ in try TestConnection(port: fixture.port) }
+            let connections = try (0..<4).map { _ in try TestConnection(port: port) }
             var index = 0
             while !stop.isSet {
-                let response = try? connections[index % 4].get("/")
+                let response = try? connections[index % 4].getNow("/")
                 if response?.status == 200 { ok += 1 } else { failed += 1 }
                 index += 1
                 usleep(4_000) // about 200 requests/s
             }
             return (ok, failed)
-        }
+        } }
         var version = 2
         for weight in Array(stride(from: 0, through: 100, by: 5)) + Array(stride(from: 95, through: 0, by: -5)) {
             try await fixture.router.apply(fixture.route(version: version, canaryWeight: weight))

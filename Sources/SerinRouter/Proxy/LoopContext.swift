@@ -12,8 +12,11 @@ final class LoopContext {
     /// Bumped with every table; handlers re-resolve their route when it moves.
     private(set) var generation = 0
     private var workloads: [String: WorkloadState] = [:]
-    private var idle: [String: [UpstreamHandler]] = [:]
-    private var downUntil: [String: NIODeadline] = [:]
+    /// Per backend address: idle connections and when it may be tried again.
+    private var poolsByKey: [String: BackendPool] = [:]
+    /// The same pools by the current table's Backend objects: the hot path
+    /// finds a pool without hashing a string.
+    private var pools: [ObjectIdentifier: BackendPool] = [:]
     private lazy var bootstrap = ClientBootstrap(group: eventLoop)
         .connectTimeout(options.connectTimeout)
         .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -32,13 +35,25 @@ final class LoopContext {
     func install(_ table: CompiledTable) {
         self.table = table
         generation += 1
+        var byKey: [String: BackendPool] = [:]
+        var byBackend: [ObjectIdentifier: BackendPool] = [:]
+        for route in table.routes.values {
+            for backend in route.primary + route.canary {
+                let pool = byKey[backend.key] ?? poolsByKey[backend.key] ?? BackendPool(key: backend.key)
+                byKey[backend.key] = pool
+                byBackend[ObjectIdentifier(backend)] = pool
+            }
+        }
         // Idle connections to backends no longer in the table are closed now;
         // busy ones finish their request first and are closed on release.
-        for (key, handlers) in idle where !table.backends.contains(key) {
-            idle[key] = nil
-            for handler in handlers { handler.channel.close(promise: nil) }
+        for (key, pool) in poolsByKey where byKey[key] == nil {
+            pool.retired = true
+            let idle = pool.idle
+            pool.idle.removeAll()
+            for handler in idle { handler.channel.close(promise: nil) }
         }
-        downUntil = downUntil.filter { table.backends.contains($0.key) }
+        poolsByKey = byKey
+        pools = byBackend
     }
 
     func state(for workload: String) -> WorkloadState {
@@ -58,29 +73,29 @@ final class LoopContext {
 
     // MARK: backends
 
-    func isDown(_ backend: Backend, now: NIODeadline) -> Bool {
-        guard let until = downUntil[backend.key] else { return false }
-        if until <= now {
-            downUntil[backend.key] = nil
-            return false
-        }
-        return true
+    func pool(_ backend: Backend) -> BackendPool? {
+        pools[ObjectIdentifier(backend)]
     }
 
     func markDown(_ backend: Backend) {
-        downUntil[backend.key] = .now() + options.downTime
+        pool(backend)?.downUntil = .now() + options.downTime
     }
 
     /// The next backend of a role by round robin, skipping those marked down
     /// and those already tried for this request.
     func pick(_ backends: [Backend], cursor: inout Int, excluding tried: [Backend]) -> Backend? {
         guard !backends.isEmpty else { return nil }
-        let now = NIODeadline.now()
+        var now: NIODeadline?
         for _ in 0..<backends.count {
             cursor = cursor &+ 1
             let backend = backends[Int(UInt(bitPattern: cursor) % UInt(backends.count))]
-            if tried.contains(where: { $0 === backend }) { continue }
-            if isDown(backend, now: now) { continue }
+            if !tried.isEmpty, tried.contains(where: { $0 === backend }) { continue }
+            if let pool = pool(backend), let until = pool.downUntil {
+                let current = now ?? .now()
+                now = current
+                if until > current { continue }
+                pool.downUntil = nil
+            }
             return backend
         }
         return nil
@@ -89,31 +104,45 @@ final class LoopContext {
     // MARK: upstream connections
 
     func takeIdle(_ backend: Backend) -> UpstreamHandler? {
-        guard var handlers = idle[backend.key] else { return nil }
-        defer { idle[backend.key] = handlers }
-        while let handler = handlers.popLast() {
+        guard let pool = pool(backend) else { return nil }
+        while let handler = pool.idle.popLast() {
             if handler.channel.isActive { return handler }
         }
         return nil
     }
 
     func release(_ handler: UpstreamHandler) {
-        guard handler.channel.isActive, table.backends.contains(handler.backendKey),
-              idle[handler.backendKey, default: []].count < options.maximumIdlePerBackend else {
+        guard let pool = handler.pool, !pool.retired, pool.idle.count < options.maximumIdlePerBackend,
+              handler.channel.isActive else {
             handler.channel.close(promise: nil)
             return
         }
-        idle[handler.backendKey, default: []].append(handler)
-    }
-
-    func forget(_ handler: UpstreamHandler) {
-        guard var handlers = idle[handler.backendKey], let index = handlers.firstIndex(where: { $0 === handler }) else { return }
-        handlers.remove(at: index)
-        idle[handler.backendKey] = handlers
+        // Idle, it must read again: a close or stray bytes from the backend
+        // are how a dead pooled connection shows itself.
+        handler.resumeReads()
+        pool.idle.append(handler)
     }
 
     func connect(_ backend: Backend) -> EventLoopFuture<any Channel> {
         bootstrap.connect(to: backend.address)
+    }
+}
+
+/// One backend's idle connections on one loop, and whether it is resting
+/// after refusing a connection.
+final class BackendPool {
+    let key: String
+    var idle: [UpstreamHandler] = []
+    var downUntil: NIODeadline?
+    /// The backend left the table: connections coming back are closed.
+    var retired = false
+
+    init(key: String) {
+        self.key = key
+    }
+
+    func forget(_ handler: UpstreamHandler) {
+        if let index = idle.firstIndex(where: { $0 === handler }) { idle.remove(at: index) }
     }
 }
 

@@ -27,8 +27,7 @@ final class MirrorSink: UpstreamOwner {
                     return
                 }
                 handler.owner = self
-                handler.loop = loop
-                handler.backendKey = backend.key
+                handler.pool = loop.pool(backend)
                 self.upstream = handler
                 if let queued = self.queued {
                     self.queued = nil

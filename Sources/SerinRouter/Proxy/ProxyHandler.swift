@@ -13,6 +13,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private let loop: LoopContext
     private let workload: String
     private var context: ChannelHandlerContext!
+    /// Kept from handlerAdded: reaching them through the context costs
+    /// reference counting on every request.
+    private var channel: (any Channel)!
+    private var allocator = ByteBufferAllocator()
     private var clientAddress: [UInt8] = []
 
     private var generation = -1
@@ -49,6 +53,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private var setCookie: String?
     private var mirror: MirrorSink?
 
+    /// Written but not flushed yet; flushed once per read burst or exchange.
+    private var upstreamNeedsFlush = false
+    private var clientNeedsFlush = false
+
     private var responseHead: ByteBuffer?
     private var responseBody = BodyProgress.awaitingHead
     private var status = 0
@@ -64,6 +72,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channel = context.channel
+        allocator = context.channel.allocator
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = Array(address.utf8) }
         armTimer()
     }
@@ -92,7 +102,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        upstream?.flush()
+        flushUpstream()
+    }
+
+    private func flushUpstream() {
+        if upstreamNeedsFlush {
+            upstreamNeedsFlush = false
+            upstream?.flush()
+        }
         mirror?.flush()
     }
 
@@ -162,7 +179,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private func startExchange(_ head: RequestHead, _ buffer: inout ByteBuffer) {
         exchange &+= 1
         phase = .exchanging
-        started = .now()
+        started = lastActivity
         requestMinor = head.minorVersion
         requestKeepAlive = head.keepAlive
         tried.removeAll(keepingCapacity: true)
@@ -178,14 +195,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             respondWithError(503, "no route for workload \(workload)")
             return
         }
-        var upstreamHead = context.channel.allocator.buffer(capacity: head.length + 64 + clientAddress.count)
+        var upstreamHead = allocator.buffer(capacity: head.length + 64 + clientAddress.count)
         var mirrorHead: ByteBuffer?
         let decision = buffer.withUnsafeReadableBytes { bytes -> RouteDecision in
             requestIsHead = head.method.count == 4 && HeadScanner.equalsIgnoringCase(bytes, head.method, "head")
             let decision = RouteDecision.decide(head, bytes, route, workloadState)
             RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: false, into: &upstreamHead)
             if decision.mirror {
-                var copy = context.channel.allocator.buffer(capacity: upstreamHead.readableBytes + 20)
+                var copy = allocator.buffer(capacity: upstreamHead.readableBytes + 20)
                 RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: true, into: &copy)
                 mirrorHead = copy
             }
@@ -207,15 +224,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             mirror = nil
         }
         queued = upstreamHead
-        connectUpstream()
+        connectUpstream(deferFlush: true)
         if requestBody.isInProgress { forwardBody(from: &buffer) }
-        if requestBody.isInProgress == false { requestEnded = .now() }
+        if requestBody.isInProgress == false { requestEnded = started }
         if buffer.readableBytes > 0 {
             buffered = buffer
             pause(.pipelined)
         }
-        upstream?.flush()
-        mirror?.flush()
     }
 
     /// Sends the body bytes at the front of `buffer` on, leaving whatever
@@ -249,6 +264,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         mirror?.send(slice)
         if let upstream {
             upstream.write(slice)
+            upstreamNeedsFlush = true
         } else {
             if queued == nil { queued = slice } else { var slice = slice; queued!.writeBuffer(&slice) }
             if queued!.readableBytes > loop.options.maximumQueuedBytes { pause(.upstreamBusy) }
@@ -267,7 +283,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     // MARK: upstream
 
-    private func connectUpstream() {
+    /// `deferFlush`: the caller is handling a client read (or ends an
+    /// exchange) and flushes once it is done.
+    private func connectUpstream(deferFlush: Bool = false) {
         guard let route, let workloadState else { return }
         let candidates = role == .primary ? route.primary : route.canary
         let picked: Backend?
@@ -277,13 +295,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             picked = loop.pick(candidates, cursor: &workloadState.canaryCursor, excluding: tried)
         }
         guard let picked else {
-            respondWithError(502, "no \(role.rawValue) backend of \(workload) accepts connections")
+            if candidates.isEmpty {
+                respondWithError(503, "\(workload) has no ready \(role.rawValue) backend")
+            } else {
+                respondWithError(502, "no \(role.rawValue) backend of \(workload) accepts connections")
+            }
             return
         }
         backend = picked
         tried.append(picked)
         if let idle = loop.takeIdle(picked) {
-            attach(idle, reused: true)
+            attach(idle, reused: true, flushNow: !deferFlush)
             return
         }
         let exchange = self.exchange
@@ -299,7 +321,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
                     self.respondWithError(502, "backend connection failed")
                     return
                 }
-                self.attach(handler, reused: false)
+                self.attach(handler, reused: false, flushNow: true)
             case .failure:
                 // Nothing was sent: another backend of the same role can take it.
                 self.loop.markDown(picked)
@@ -308,18 +330,22 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         }
     }
 
-    private func attach(_ handler: UpstreamHandler, reused: Bool) {
+    private func attach(_ handler: UpstreamHandler, reused: Bool, flushNow: Bool) {
         upstream = handler
         upstreamReused = reused
         handler.owner = self
-        handler.loop = loop
-        handler.backendKey = backend!.key
-        if context.channel.isWritable { handler.resumeReads() } else { handler.pauseReads() }
+        handler.pool = loop.pool(backend!)
+        if !reused {
+            if channel.isWritable { handler.resumeReads() } else { handler.pauseReads() }
+        }
         if let queued {
             self.queued = nil
             handler.write(queued)
+            upstreamNeedsFlush = true
         }
-        handler.flush()
+        if flushNow { flushUpstream() }
+        // An idle pooled connection has nothing pending: it is writable.
+        if reused { return }
         if handler.isWritable { resume(.upstreamBusy) } else { pause(.upstreamBusy) }
     }
 
@@ -372,7 +398,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             }
             if case .success(let channel) = result,
                let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamHandler.self) {
-                self.attach(handler, reused: false)
+                self.attach(handler, reused: false, flushNow: true)
             } else {
                 self.loop.markDown(backend)
                 self.connectUpstream()
@@ -381,7 +407,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     func upstreamRead(_ buffer: ByteBuffer) {
-        lastActivity = .now()
         replay = nil
         var buffer = buffer
         if case .awaitingHead = responseBody {
@@ -425,21 +450,27 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         responseKeepAlive = head.keepAlive && requestMinor == 1
         let closeAfter = !requestKeepAlive || requestMinor == 0 || head.body == .untilClose
         if closeAfter { requestKeepAlive = false }
-        if head.hopByHop.isEmpty && setCookie == nil && !closeAfter && head.minorVersion == 1 {
-            writeToClient(buffer.readSlice(length: head.length)!)
-        } else {
-            var out = context.channel.allocator.buffer(capacity: head.length + 96)
-            buffer.withUnsafeReadableBytes { bytes in
-                ResponseRewriter.write(head, bytes, setCookie: setCookie, connectionClose: closeAfter, into: &out)
-            }
-            buffer.moveReaderIndex(forwardBy: head.length)
-            writeToClient(out)
-        }
         switch head.body {
         case .none: responseBody = .done
         case .length(let length): responseBody = .length(length)
         case .chunked: responseBody = .chunked(ChunkedBodyTracker())
         case .untilClose: responseBody = .untilClose
+        }
+        if head.hopByHop.isEmpty && setCookie == nil && !closeAfter && head.minorVersion == 1 {
+            writeToClient(buffer.readSlice(length: head.length)!)
+        } else {
+            var out = allocator.buffer(capacity: head.length + 96 + min(buffer.readableBytes, 8192))
+            buffer.withUnsafeReadableBytes { bytes in
+                ResponseRewriter.write(head, bytes, setCookie: setCookie, connectionClose: closeAfter, into: &out)
+            }
+            buffer.moveReaderIndex(forwardBy: head.length)
+            // A small body that came with its head leaves in the same write.
+            if case .length(let length) = responseBody, length <= 8192, buffer.readableBytes >= length {
+                var body = buffer.readSlice(length: length)!
+                out.writeBuffer(&body)
+                responseBody = .done
+            }
+            writeToClient(out)
         }
     }
 
@@ -479,17 +510,27 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     func upstreamReadComplete() {
-        context.flush()
+        flushClient()
+    }
+
+    private func flushClient() {
+        if clientNeedsFlush {
+            clientNeedsFlush = false
+            context.flush()
+        }
     }
 
     private func writeToClient(_ buffer: ByteBuffer) {
         wroteResponse = true
+        clientNeedsFlush = true
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if !context.channel.isWritable { upstream?.pauseReads() }
+        if !channel.isWritable { upstream?.pauseReads() }
     }
 
     private func finishResponse(upstreamReusable: Bool) {
-        workloadState?.stats.record(role, status: status, seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
+        let now = NIODeadline.now()
+        lastActivity = now
+        workloadState?.stats.record(role, status: status, seconds: Double((now - started).nanoseconds) / 1e9)
         let requestComplete = !requestBody.isInProgress
         if let upstream {
             self.upstream = nil
@@ -512,12 +553,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             closeClient()
             return
         }
-        context.flush()
+        // The upstream is detached now: its read-complete no longer reaches us.
+        flushClient()
         phase = .awaitingHead
-        lastActivity = .now()
         resume(.pipelined)
         resume(.upstreamBusy)
         processBuffered()
+        flushUpstream()
     }
 
     private func closeClient() {
@@ -525,7 +567,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         phase = .closing
         buffered = nil
         let context = self.context!
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }
@@ -538,7 +580,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         if !wroteResponse {
             let reason = code == 400 ? "Bad Request" : code == 502 ? "Bad Gateway" : code == 503 ? "Service Unavailable" : "Gateway Timeout"
             let body = message + "\n"
-            var out = context.channel.allocator.buffer(capacity: 160 + body.utf8.count)
+            var out = allocator.buffer(capacity: 160 + body.utf8.count)
             out.writeString("HTTP/1.1 \(code) \(reason)\r\ncontent-type: text/plain\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)")
             writeToClient(out)
         }

@@ -9,7 +9,7 @@ struct RouteDecision {
     static func decide(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer, _ route: CompiledRoute,
                        _ state: WorkloadState) -> RouteDecision {
         if route.canary.isEmpty { return RouteDecision(role: .primary, mirror: false) }
-        if route.primary.isEmpty { return RouteDecision(role: .canary, mirror: false) }
+        if route.primary.isEmpty && route.canaryWeight > 0 { return RouteDecision(role: .canary, mirror: false) }
         if !route.match.isEmpty, route.match.contains(where: { matchesAll($0, head, bytes) }) {
             return RouteDecision(role: .canary, mirror: false)
         }

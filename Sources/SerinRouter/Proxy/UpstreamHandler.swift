@@ -18,8 +18,8 @@ final class UpstreamHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     let channel: any Channel
-    var backendKey = ""
-    weak var loop: LoopContext?
+    /// The backend's pool on this loop, where the connection idles between requests.
+    var pool: BackendPool?
     var owner: (any UpstreamOwner)?
     private var context: ChannelHandlerContext?
     private var readsPaused = false
@@ -73,7 +73,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
             owner.upstreamRead(buffer)
         } else {
             // A backend talking on an idle connection: nothing can be trusted on it.
-            loop?.forget(self)
+            pool?.forget(self)
             context.close(promise: nil)
         }
     }
@@ -87,7 +87,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
             self.owner = nil
             owner.upstreamClosed(self)
         } else {
-            loop?.forget(self)
+            pool?.forget(self)
         }
     }
 

@@ -96,9 +96,8 @@ final class CompiledRoute: Sendable {
         // Port 0 lets the system pick (tests, benchmarks); boundAddresses() tells which.
         listen = try Backend.parse(route.listen, path: "\(path).listen", allowAnyPort: true)
         listenKey = "\(listen)"
-        guard !route.primary.isEmpty || !route.canary.isEmpty else {
-            throw RouteTableError(path: "\(path).primary", "a route needs at least one backend")
-        }
+        // A route may have no backend for a while (nothing is ready yet): its
+        // listener stays open and answers 503 rather than refusing connections.
         var primary: [Backend] = []
         for (index, text) in route.primary.enumerated() { primary.append(try Backend(text, path: "\(path).primary[\(index)]")) }
         var canary: [Backend] = []

@@ -9,13 +9,24 @@ struct TestResponse {
     func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
 }
 
+/// Runs blocking work on a dispatch thread and waits for it without
+/// holding a cooperative thread.
+func offPool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
 struct TestClientError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// A plain blocking HTTP/1.1 client over one keep-alive connection, so tests
-/// see exactly what the router sends (and can send what a library wouldn't).
-final class TestConnection {
+/// A plain HTTP/1.1 client over one keep-alive connection, so tests see
+/// exactly what the router sends (and can send what a library wouldn't).
+/// Its socket calls block, so each runs on a dispatch thread: blocking the
+/// two cooperative threads would stall every other test running meanwhile.
+final class TestConnection: @unchecked Sendable {
+    // Safe: a connection is used by one test, one call at a time.
     private let fd: Int32
     private var buffer: [UInt8] = []
 
@@ -38,7 +49,7 @@ final class TestConnection {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) throws {
+    func sendNow(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -47,20 +58,28 @@ final class TestConnection {
         }
     }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
+    func sendNow(_ text: String) throws { try sendNow(Array(text.utf8)) }
 
-    func get(_ path: String, headers: [String: String] = [:]) throws -> TestResponse {
+    func getNow(_ path: String, headers: [String: String] = [:]) throws -> TestResponse {
         var request = "GET \(path) HTTP/1.1\r\nHost: test\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        try send(request + "\r\n")
-        return try readResponse()
+        try sendNow(request + "\r\n")
+        return try readResponseNow()
     }
 
-    func post(_ path: String, body: [UInt8]) throws -> TestResponse {
-        try send("POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Length: \(body.count)\r\n\r\n")
-        try send(body)
-        return try readResponse()
+    func postNow(_ path: String, body: [UInt8]) throws -> TestResponse {
+        try sendNow("POST \(path) HTTP/1.1\r\nHost: test\r\nContent-Length: \(body.count)\r\n\r\n")
+        try sendNow(body)
+        return try readResponseNow()
     }
+
+    func send(_ bytes: [UInt8]) async throws { try await offPool { try self.sendNow(bytes) } }
+    func send(_ text: String) async throws { try await offPool { try self.sendNow(text) } }
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> TestResponse {
+        try await offPool { try self.getNow(path, headers: headers) }
+    }
+    func post(_ path: String, body: [UInt8]) async throws -> TestResponse { try await offPool { try self.postNow(path, body: body) } }
+    func readResponse() async throws -> TestResponse { try await offPool { try self.readResponseNow() } }
 
     /// True when the server closed the connection (reads EOF).
     func isClosedByPeer() -> Bool {
@@ -68,7 +87,7 @@ final class TestConnection {
         return recv(fd, &byte, 1, 0) == 0
     }
 
-    func readResponse(head: Bool = false) throws -> TestResponse {
+    func readResponseNow(head: Bool = false) throws -> TestResponse {
         let headEnd = try readUntilHeadEnd()
         let headText = String(decoding: buffer[..<headEnd], as: UTF8.self)
         buffer.removeFirst(headEnd)

@@ -1,0 +1,289 @@
+import Foundation
+import SerinRouter
+import SerinSpec
+
+/// The local platform as the operator drives it: workload processes under a
+/// `LocalSupervisor`, Serin's router as a separate process, and the routing
+/// table kept equal to what is ready and what the rollout asked for.
+///
+/// Everything it needs to resume is outside the operator: processes are
+/// recorded by the supervisor, the router keeps its table. `start()` adopts
+/// both, learns listeners and weights back from the router's table, and
+/// re-asserts a table built from what is actually ready.
+public actor LocalPlatform {
+    public struct Options: Sendable {
+        /// How to start the router: the `serin` executable and `router`.
+        public var routerCommand: [String]
+        /// Where the router serves /metrics and /healthz.
+        public var routerAdmin = "127.0.0.1:9901"
+        public var supervisor = LocalSupervisor.Options()
+        /// How often `run()` checks the router process.
+        public var routerCheckInterval: Duration = .milliseconds(500)
+
+        public init(routerCommand: [String]) {
+            self.routerCommand = routerCommand
+        }
+    }
+
+    /// How a workload's requests are split, as the rollout decides.
+    public struct Traffic: Sendable, Equatable {
+        public var canaryWeight: Int
+        public var mirrorWeight: Int
+        public var match: [MatchCondition]
+        public var sessionAffinity: SerinRouter.SessionAffinity?
+
+        public static let allPrimary = Traffic()
+
+        public init(canaryWeight: Int = 0, mirrorWeight: Int = 0, match: [MatchCondition] = [], sessionAffinity: SerinRouter.SessionAffinity? = nil) {
+            self.canaryWeight = canaryWeight
+            self.mirrorWeight = mirrorWeight
+            self.match = match
+            self.sessionAffinity = sessionAffinity
+        }
+    }
+
+    public struct StartReport: Sendable {
+        public var routerAdopted: Bool
+        public var processes: AdoptionReport
+    }
+
+    public nonisolated let supervisor: LocalSupervisor
+    public nonisolated let control: RouterControlClient
+    private let options: Options
+    private let router: RouterProcess
+    private var routerIdentity: ProcessIdentity?
+    private var ports: [String: Int] = [:]
+    private var traffic: [String: Traffic] = [:]
+    private var pushed = RouteTable.empty
+    /// Table pushes run one at a time, in order; callers wait for theirs.
+    private var wanted = 0
+    private var applied = 0
+    private var pushing = false
+    private var waiters: [(generation: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private var lastPushError: String?
+
+    public init(stateDirectory: String, options: Options) throws {
+        self.options = options
+        let relay = BackendRelay()
+        var supervisorOptions = options.supervisor
+        let outer = supervisorOptions.onBackendsChanged
+        supervisorOptions.onBackendsChanged = { workload in
+            await outer?(workload)
+            await relay.platform?.backendsChanged(workload)
+        }
+        supervisor = try LocalSupervisor(stateDirectory: stateDirectory, options: supervisorOptions)
+        router = RouterProcess(command: options.routerCommand, admin: options.routerAdmin, stateDirectory: stateDirectory)
+        control = RouterControlClient(socketPath: router.controlSocket)
+        relay.platform = self
+    }
+
+    /// Adopts or starts the router, adopts the workload processes, and
+    /// re-asserts the routing table.
+    public func start() async throws -> StartReport {
+        var adopted = false
+        if let identity = router.adoptable() {
+            routerIdentity = identity
+            adopted = true
+        } else {
+            routerIdentity = try router.start()
+        }
+        let table = try await waitForRouter()
+        pushed = table
+        for route in table.routes {
+            if let port = Int(route.listen.split(separator: ":").last ?? "") { ports[route.workload] = port }
+            traffic[route.workload] = Traffic(canaryWeight: route.canaryWeight, mirrorWeight: route.mirrorWeight,
+                                              match: route.match, sessionAffinity: route.sessionAffinity)
+        }
+        let processes = await supervisor.adopt()
+        try await pushTable()
+        return StartReport(routerAdopted: adopted, processes: processes)
+    }
+
+    /// Probes, restarts and rotates logs (the supervisor's monitor), and
+    /// brings the router back if it dies, until cancelled. Cancelling leaves
+    /// every process running.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.supervisor.run() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.options.routerCheckInterval)
+                    await self.checkRouter()
+                }
+            }
+        }
+    }
+
+    // MARK: what runs
+
+    /// Makes `role` of `workload` run `revision`; the router listens on
+    /// 127.0.0.1:`port` for it.
+    public func deploy(workload: String, role: Role, revision: String, template: ProcessTemplate, replicas: Int,
+                       snapshot: URL, port: Int) async throws {
+        if ports[workload] != port {
+            ports[workload] = port
+            if traffic[workload] == nil { traffic[workload] = .allPrimary }
+            try await pushTable()
+        }
+        try await supervisor.apply(workload: workload, role: role, revision: revision, template: template,
+                                   replicas: replicas, snapshot: snapshot)
+        try await pushTable()
+    }
+
+    public func scaleCanary(workload: String, replicas: Int) async throws {
+        if replicas == 0 {
+            // Traffic leaves the canary before its processes do.
+            if var current = traffic[workload], current.canaryWeight > 0 || current.mirrorWeight > 0 || !current.match.isEmpty {
+                current = .allPrimary
+                traffic[workload] = current
+                try await pushTable()
+            }
+            await supervisor.stop(workload: workload, role: .canary)
+        } else {
+            try await supervisor.scale(workload: workload, role: .canary, replicas: replicas)
+        }
+        try await pushTable()
+    }
+
+    public func setTraffic(_ settings: Traffic, workload: String) async throws {
+        traffic[workload] = settings
+        try await pushTable()
+    }
+
+    public func currentTraffic(workload: String) -> Traffic? { traffic[workload] }
+
+    /// The canary's processes become the primary's, with no moment without
+    /// a ready primary; traffic returns to the primary.
+    public func promote(workload: String) async throws {
+        try await supervisor.promote(workload: workload)
+        traffic[workload] = .allPrimary
+        try await pushTable()
+    }
+
+    /// Stops a workload that left the desired state and closes its listener.
+    public func remove(workload: String) async throws {
+        ports[workload] = nil
+        traffic[workload] = nil
+        try await pushTable()
+        await supervisor.stop(workload: workload, role: .canary)
+        await supervisor.stop(workload: workload, role: .primary)
+    }
+
+    /// Stops every workload process and the router: `serin down`, tests.
+    public func stopDataPlane() async {
+        await supervisor.stopAll()
+        if let identity = routerIdentity ?? router.adoptable() {
+            await router.stop(identity)
+        }
+        routerIdentity = nil
+    }
+
+    public var routerPID: Int32? { routerIdentity?.pid }
+    public var routerLog: String { router.logPath }
+
+    // MARK: the table
+
+    fileprivate func backendsChanged(_ workload: String) async {
+        do {
+            try await pushTable()
+        } catch {
+            options.supervisor.log?("router table not applied after a backend change of \(workload): \(error)")
+        }
+    }
+
+    /// Builds the table from what is ready now and sends it if it differs
+    /// from the last one sent. Concurrent callers are served by one push
+    /// loop, in order, and each returns once a table at least as new as its
+    /// request is in force.
+    public func pushTable() async throws {
+        wanted += 1
+        let mine = wanted
+        if pushing {
+            await withCheckedContinuation { continuation in waiters.append((mine, continuation)) }
+            if let lastPushError, applied < mine { throw SupervisorError("router table not applied: \(lastPushError)") }
+            return
+        }
+        pushing = true
+        defer { pushing = false }
+        var failure: (any Error)?
+        while applied < wanted {
+            let generation = wanted
+            do {
+                try await send(await buildTable())
+                lastPushError = nil
+                failure = nil
+            } catch {
+                lastPushError = "\(error)"
+                failure = error
+            }
+            applied = generation
+            let ready = waiters.filter { $0.generation <= generation }
+            waiters.removeAll { $0.generation <= generation }
+            for waiter in ready { waiter.continuation.resume() }
+        }
+        if let failure { throw failure }
+    }
+
+    private func buildTable() async -> RouteTable {
+        var routes: [Route] = []
+        for (workload, port) in ports.sorted(by: { $0.key < $1.key }) {
+            let settings = traffic[workload] ?? .allPrimary
+            let primary = await supervisor.readyBackends(workload: workload, role: .primary)
+            let canary = await supervisor.readyBackends(workload: workload, role: .canary)
+            routes.append(Route(workload: workload, listen: "127.0.0.1:\(port)", primary: primary, canary: canary,
+                                canaryWeight: settings.canaryWeight, mirrorWeight: settings.mirrorWeight,
+                                match: settings.match, sessionAffinity: settings.sessionAffinity))
+        }
+        return RouteTable(version: pushed.version, routes: routes)
+    }
+
+    private func send(_ table: RouteTable) async throws {
+        guard table.routes != pushed.routes else { return }
+        var next = table
+        next.version = pushed.version + 1
+        do {
+            try await control.apply(next)
+        } catch let failure as RouterControlClient.Failure where failure.status == 409 {
+            // Someone else moved the router's table on: continue from its version.
+            let current = try await control.table()
+            next.version = current.version + 1
+            try await control.apply(next)
+        }
+        pushed = next
+    }
+
+    private func waitForRouter() async throws -> RouteTable {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try await control.table()
+            } catch {
+                if ContinuousClock.now > deadline {
+                    throw SupervisorError("the router did not answer on \(router.controlSocket) within 10 s: \(error); see \(router.logPath)")
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private func checkRouter() async {
+        guard let identity = routerIdentity, !identity.isRunning() else { return }
+        options.supervisor.log?("the router (pid \(identity.pid)) is gone; starting it again")
+        do {
+            routerIdentity = try router.start()
+            let table = try await waitForRouter()
+            pushed = table
+            try await pushTable()
+        } catch {
+            options.supervisor.log?("cannot restart the router: \(error)")
+        }
+    }
+}
+
+/// Lets the supervisor's callback reach the platform that owns it, which
+/// does not exist yet when the supervisor is made.
+private final class BackendRelay: @unchecked Sendable {
+    // Safe: written once in LocalPlatform.init before the supervisor can
+    // call back (nothing runs before init returns), read-only afterwards.
+    weak var platform: LocalPlatform?
+}
