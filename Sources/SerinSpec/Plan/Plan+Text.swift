@@ -1,6 +1,9 @@
 /// The form of `serin plan` meant for people: numbered steps, what is
 /// checked at each, and how long a release takes.
 extension Plan {
+    /// One line per step, as `text` numbers them (the API and `serin get` show these).
+    public var stepDescriptions: [String] { steps.map(describe) }
+
     public var text: String {
         var lines: [String] = []
         let strategyNote = strategyRef.map { ", strategy \($0)" } ?? ""

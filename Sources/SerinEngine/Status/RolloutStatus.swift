@@ -1,0 +1,100 @@
+import SerinSpec
+
+/// What the API and the CLI show of one rollout.
+public struct RolloutStatus: Sendable, Codable, Equatable {
+    /// The Canary's name (the API's key) and namespace.
+    public var name: String
+    public var namespace: String
+    /// The workload it releases.
+    public var workload: String
+    public var phase: RolloutPhase
+    public var canaryWeight: Int
+    public var mirrorWeight: Int
+    public var failedChecks: Int
+    /// 1-based step in force (0 before the first), of `stepCount`.
+    public var step: Int
+    public var stepCount: Int
+    public var primaryRevision: String?
+    public var canaryRevision: String?
+    /// Why the rollout is where it is ("waiting for data", the last error…).
+    public var message: String
+    /// One line per plan step (`Plan.stepDescriptions`).
+    public var plan: [String]
+    /// The newest last.
+    public var evaluations: [MetricEvaluation]
+    public var events: [EventLog.Entry]
+
+    public init(name: String, namespace: String, workload: String, phase: RolloutPhase, canaryWeight: Int, mirrorWeight: Int,
+                failedChecks: Int, step: Int, stepCount: Int, primaryRevision: String?, canaryRevision: String?, message: String,
+                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry]) {
+        self.name = name
+        self.namespace = namespace
+        self.workload = workload
+        self.phase = phase
+        self.canaryWeight = canaryWeight
+        self.mirrorWeight = mirrorWeight
+        self.failedChecks = failedChecks
+        self.step = step
+        self.stepCount = stepCount
+        self.primaryRevision = primaryRevision
+        self.canaryRevision = canaryRevision
+        self.message = message
+        self.plan = plan
+        self.evaluations = evaluations
+        self.events = events
+    }
+}
+
+/// One released revision of a rollout, for `serin history`.
+public struct RevisionHistoryEntry: Sendable, Codable, Equatable {
+    public var revision: String
+    public var commit: String?
+    public var author: String?
+    /// succeeded, failed, superseded or in progress.
+    public var result: String
+    public var started: Double
+    public var finished: Double?
+
+    public init(revision: String, commit: String?, author: String?, result: String, started: Double, finished: Double?) {
+        self.revision = revision
+        self.commit = commit
+        self.author = author
+        self.result = result
+        self.started = started
+        self.finished = finished
+    }
+}
+
+/// The outcome of a manual command, as the API answers it.
+public enum CommandOutcome: Sendable, Equatable {
+    case accepted(String)
+    /// No rollout of that name.
+    case unknownRollout
+    /// The command makes no sense in the rollout's phase.
+    case conflict(String)
+}
+
+/// The outcome of a Git webhook delivery.
+public enum WebhookOutcome: Sendable, Equatable {
+    /// The signature checked out; a sync was requested.
+    case accepted
+    case unknownSource
+    /// A missing or wrong signature, or a secret that cannot be read.
+    case unauthorized(String)
+}
+
+/// What the operator exposes to its API: read the rollouts, command them,
+/// follow the event log, hear from Git.
+public protocol OperatorControl: Sendable {
+    func rollouts() async -> [RolloutStatus]
+    func rollout(named name: String) async -> RolloutStatus?
+    func history(of name: String) async -> [RevisionHistoryEntry]?
+    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome
+    /// Events after `sequence` (0: all kept), then new ones as they are written, until cancelled.
+    func events(after sequence: Int) async -> AsyncStream<EventLog.Entry>
+    func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome
+    /// Whether the operator has loaded its state and synced every source once.
+    func isReady() async -> Bool
+    /// Prometheus text exposition of the operator's metrics.
+    func metricsText() async -> String
+}
