@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/mxcl/Version.git", from: "2.2.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -59,6 +61,14 @@ let package = Package(
         .target(name: "SerinTesting"),
         .target(name: "CSerinProcess"),
         .target(
+            name: "SerinOperator",
+            dependencies: [
+                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinRouter",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
             name: "SerinLocal",
             dependencies: ["SerinEngine", "SerinSpec", "SerinRouter", "CSerinProcess"]
         ),
@@ -68,8 +78,12 @@ let package = Package(
                 "SerinSpec",
                 "SerinGit",
                 "SerinRouter",
+                "SerinLocal",
+                "SerinOperator",
                 "CLibGit2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(

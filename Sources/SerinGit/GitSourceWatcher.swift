@@ -45,6 +45,13 @@ public actor GitSourceWatcher {
         wakeup.signal()
     }
 
+    /// Exports `commit`'s whole tree as a read-only snapshot that workloads
+    /// run from; an existing snapshot is reused.
+    public func snapshot(_ commit: ObjectID, into snapshots: RevisionSnapshots) async throws -> String {
+        let mirror = self.mirror
+        return try await thread.run { try mirror.value.snapshot(commit, into: snapshots) }
+    }
+
     /// Runs until cancelled.
     public func run() async {
         while !Task.isCancelled {

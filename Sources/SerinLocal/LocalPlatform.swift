@@ -50,7 +50,7 @@ public actor LocalPlatform {
     public nonisolated let supervisor: LocalSupervisor
     public nonisolated let control: RouterControlClient
     private let options: Options
-    private let router: RouterProcess
+    private let router: DetachedProcess
     private var routerIdentity: ProcessIdentity?
     private var ports: [String: Int] = [:]
     private var traffic: [String: Traffic] = [:]
@@ -72,8 +72,10 @@ public actor LocalPlatform {
             await relay.platform?.backendsChanged(workload)
         }
         supervisor = try LocalSupervisor(stateDirectory: stateDirectory, options: supervisorOptions)
-        router = RouterProcess(command: options.routerCommand, admin: options.routerAdmin, stateDirectory: stateDirectory)
-        control = RouterControlClient(socketPath: router.controlSocket)
+        router = DetachedProcess(name: "router", arguments: options.routerCommand + [
+            "--state-dir", stateDirectory + "/router", "--admin", options.routerAdmin,
+        ], stateDirectory: stateDirectory)
+        control = RouterControlClient(socketPath: router.directory + "/router.sock")
         relay.platform = self
     }
 
@@ -259,7 +261,7 @@ public actor LocalPlatform {
                 return try await control.table()
             } catch {
                 if ContinuousClock.now > deadline {
-                    throw SupervisorError("the router did not answer on \(router.controlSocket) within 10 s: \(error); see \(router.logPath)")
+                    throw SupervisorError("the router did not answer on \(control.socketPath) within 10 s: \(error); see \(router.logPath)")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -7,6 +7,10 @@ do {
     var command = try SerinCommand.parseAsRoot()
     if let router = command as? RouterCommand {
         try await router.run()
+    } else if let run = command as? RunCommand {
+        try await run.run()
+    } else if let down = command as? DownCommand {
+        try await down.run()
     } else {
         try command.run()
     }

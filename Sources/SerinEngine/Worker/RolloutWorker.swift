@@ -144,6 +144,12 @@ public actor RolloutWorker {
         try log.append(.init(time: time, rollout: id.description, revision: revision, author: author, decision: decision, reason: reason))
     }
 
+    /// Who committed the revision being released, for the event log.
+    public func setAuthor(_ author: String?) { self.author = author }
+
+    public func platformIsCanaryReady() async -> Bool { await platform.isCanaryReady(for: id) }
+    public func platformIsPrimaryReady(_ revision: String) async -> Bool { await platform.isPrimaryReady(revision, for: id) }
+
     /// Carries out a person's command; the result says whether it was refused.
     public func command(_ command: RolloutCommand, at time: Double) async throws -> RolloutMachine.CommandResult {
         try await send(.command(command, at: time))

@@ -55,7 +55,7 @@ public enum JSONValue: Sendable, Hashable, Decodable {
 }
 
 /// Kubernetes' IntOrString, as in `targetPort: 8080` or `targetPort: http`.
-public enum IntOrString: Sendable, Hashable, Decodable {
+public enum IntOrString: Sendable, Hashable, Codable {
     case int(Int)
     case string(String)
 
@@ -69,6 +69,14 @@ public enum IntOrString: Sendable, Hashable, Decodable {
         case .int(let value)?: self = .int(value)
         case .string(let value)?: self = .string(value)
         default: throw nodeDecoder.mismatch(expected: "a port number or name")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .int(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
         }
     }
 }

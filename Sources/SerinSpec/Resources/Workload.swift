@@ -11,7 +11,7 @@ public struct WorkloadService: Sendable, Hashable, Decodable {
     public var port: Int?
 }
 
-public struct ProcessTemplate: Sendable, Hashable, Decodable {
+public struct ProcessTemplate: Sendable, Hashable, Codable {
     public var command: [String]?
     /// `$(VAR)` expands from env; PORT is assigned per replica.
     public var args: [String]?
@@ -23,12 +23,12 @@ public struct ProcessTemplate: Sendable, Hashable, Decodable {
     public var terminationGracePeriodSeconds: Int?
 }
 
-public struct EnvVar: Sendable, Hashable, Decodable {
+public struct EnvVar: Sendable, Hashable, Codable {
     public var name: String?
     public var value: String?
 }
 
-public struct Probe: Sendable, Hashable, Decodable {
+public struct Probe: Sendable, Hashable, Codable {
     public var httpGet: HTTPGetAction?
     public var tcpSocket: TCPSocketAction?
     public var initialDelaySeconds: Int?
@@ -38,7 +38,7 @@ public struct Probe: Sendable, Hashable, Decodable {
     public var failureThreshold: Int?
 }
 
-public struct HTTPGetAction: Sendable, Hashable, Decodable {
+public struct HTTPGetAction: Sendable, Hashable, Codable {
     public var path: String?
     /// Defaults to the replica's PORT.
     public var port: IntOrString?
@@ -46,6 +46,6 @@ public struct HTTPGetAction: Sendable, Hashable, Decodable {
     public var httpHeaders: [EnvVar]?
 }
 
-public struct TCPSocketAction: Sendable, Hashable, Decodable {
+public struct TCPSocketAction: Sendable, Hashable, Codable {
     public var port: IntOrString?
 }

@@ -2,35 +2,47 @@ import CSerinProcess
 import Foundation
 import SerinRouter
 
-/// The router runs as a process of its own, in its own session, so the data
-/// plane keeps serving while the operator is down. It is recorded (pid and
-/// start time) and adopted like a workload; it keeps its table in its state
-/// folder, so even a restarted router serves the last table at once.
-struct RouterProcess: Sendable {
+/// A helper process of the platform (the router, a managed Prometheus) run
+/// in a session of its own, so it keeps serving while the operator is down.
+/// It is recorded (pid and start time) and adopted like a workload.
+public struct DetachedProcess: Sendable {
     struct Record: Codable, Sendable {
         var pid: Int32
         var startTime: UInt64
-        var admin: String
-        var command: [String]
+        var arguments: [String]
     }
 
-    let command: [String]
-    let admin: String
-    let directory: String
-    let logPath: String
+    public let name: String
+    let arguments: [String]
+    /// Its working directory, which it may write to.
+    public let directory: String
+    public let logPath: String
     private let recordPath: String
 
-    var controlSocket: String { directory + "/router.sock" }
-
-    init(command: [String], admin: String, stateDirectory: String) {
-        self.command = command
-        self.admin = admin
-        directory = stateDirectory + "/router"
-        logPath = stateDirectory + "/local/logs/router.log"
-        recordPath = stateDirectory + "/local/router.json"
+    /// `<stateDir>/<name>` is its directory, its log and record live with
+    /// the workloads' under `<stateDir>/local`.
+    public init(name: String, arguments: [String], stateDirectory: String) {
+        self.name = name
+        self.arguments = arguments
+        directory = stateDirectory + "/" + name
+        logPath = stateDirectory + "/local/logs/\(name).log"
+        recordPath = stateDirectory + "/local/\(name).json"
     }
 
-    /// The recorded router if it still runs as the same process.
+    /// The recorded process if it still runs as the same process.
+    public func isRunning() -> Bool { adoptable() != nil }
+
+    /// Adopts the recorded process or starts a new one; true when adopted.
+    public func adoptOrStart() throws(SupervisorError) -> Bool {
+        if adoptable() != nil { return true }
+        _ = try start()
+        return false
+    }
+
+    public func stop() async {
+        if let identity = adoptable() { await stop(identity) }
+    }
+
     func adoptable() -> ProcessIdentity? {
         guard let data = FileManager.default.contents(atPath: recordPath),
               let record = try? JSONDecoder().decode(Record.self, from: data) else { return nil }
@@ -45,7 +57,6 @@ struct RouterProcess: Sendable {
         } catch {
             throw SupervisorError("cannot create \(directory): \(error.localizedDescription); check the state directory's permissions")
         }
-        let arguments = command + ["--state-dir", directory, "--admin", admin]
         let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard log >= 0 else { throw SupervisorError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
         defer { close(log) }
@@ -55,10 +66,10 @@ struct RouterProcess: Sendable {
             Self.withCStrings(environment) { envp in serin_spawn(arguments[0], argv, envp, directory, log, &pid) }
         }
         guard result == 0 else {
-            throw SupervisorError("cannot start the router `\(arguments.joined(separator: " "))`: \(String(cString: strerror(result)))")
+            throw SupervisorError("cannot start the \(name) `\(arguments.joined(separator: " "))`: \(String(cString: strerror(result)))")
         }
         let identity = ProcessIdentity(pid: pid, startTime: ProcessIdentity.Stat(pid: pid)?.startTime ?? 0)
-        let record = Record(pid: pid, startTime: identity.startTime, admin: admin, command: command)
+        let record = Record(pid: pid, startTime: identity.startTime, arguments: arguments)
         do {
             let data = try JSONEncoder().encode(record)
             let temporary = recordPath + ".tmp"
@@ -67,7 +78,7 @@ struct RouterProcess: Sendable {
             if fd >= 0 { fsync(fd); close(fd) }
             guard rename(temporary, recordPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
         } catch {
-            throw SupervisorError("cannot record the router process in \(recordPath): \(error.localizedDescription)")
+            throw SupervisorError("cannot record the \(name) process in \(recordPath): \(error.localizedDescription)")
         }
         return identity
     }

@@ -1,0 +1,151 @@
+import Foundation
+import SerinGit
+import SerinSpec
+
+/// `serin.yaml`: the host's configuration of the operator (not in Git).
+public struct OperatorConfig: Sendable, Decodable {
+    public struct Prometheus: Sendable, Decodable {
+        public var address: String?
+        /// Serin starts Debian's prometheus itself, scraping the router and the operator.
+        public var managed: Bool?
+        /// `host:port` the managed Prometheus listens on (default 127.0.0.1:9090).
+        public var listen: String?
+    }
+
+    public struct Router: Sendable, Decodable {
+        public var admin: String?
+    }
+
+    public struct API: Sendable, Decodable {
+        public var listen: String?
+        public var tokenFile: String?
+    }
+
+    public struct Reference: Sendable, Decodable {
+        public var branch: String?
+        public var tag: String?
+        public var semver: String?
+        public var commit: String?
+    }
+
+    public struct Source: Sendable, Decodable {
+        public var name: String?
+        public var url: String?
+        public var ref: Reference?
+        public var path: String?
+        public var interval: String?
+        public var timeout: String?
+        public var credentialsFile: String?
+        public var knownHostsFile: String?
+        public var webhookSecretFile: String?
+    }
+
+    public var stateDir: String?
+    public var platform: String?
+    public var prometheus: Prometheus?
+    public var router: Router?
+    public var api: API?
+    public var sources: [Source]?
+    /// How often readiness is polled between analysis ticks (default 250ms).
+    public var pollInterval: String?
+
+    /// The checked form the operator runs with.
+    public struct Resolved: Sendable {
+        public var stateDirectory: String
+        public var prometheusAddress: URL?
+        public var managedPrometheus: Bool
+        public var prometheusListen: String
+        public var routerAdmin: String
+        public var apiListen: String
+        public var tokenFile: String?
+        public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?)]
+        public var pollInterval: Duration
+    }
+
+    /// Reads and checks a file; every problem comes back with file:line:column.
+    public static func load(_ path: String) -> Result<Resolved, ConfigProblems> {
+        let decoded = ConfigFile.decode(OperatorConfig.self, contentsOf: path)
+        guard let config = decoded.value, decoded.errors.isEmpty else {
+            return .failure(ConfigProblems(diagnostics: decoded.errors.isEmpty
+                ? [.error(at: decoded.source.document, "cannot read the configuration")] : decoded.errors))
+        }
+        var problems: [Diagnostic] = []
+        func problem(_ field: String, _ message: String) {
+            problems.append(.error(at: decoded.source.position(field), "\(field): \(message)"))
+        }
+        func duration(_ field: String, _ text: String?, default fallback: Duration) -> Duration {
+            guard let text else { return fallback }
+            guard let value = GoDuration.parse(text), value > .zero else {
+                problem(field, "\"\(text)\" is not a positive duration (such as 10s)")
+                return fallback
+            }
+            return value
+        }
+        if config.stateDir == nil { problem("stateDir", "is required (a directory Serin owns, such as /var/lib/serin)") }
+        if let platform = config.platform, platform != "local" {
+            problem("platform", "\"\(platform)\" is not supported here; use local (kubernetes is not available yet)")
+        }
+        let prometheus = config.prometheus
+        var address: URL?
+        if let text = prometheus?.address {
+            if let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil {
+                address = url
+            } else {
+                problem("prometheus.address", "\"\(text)\" is not an http(s) URL")
+            }
+        }
+        let managed = prometheus?.managed ?? false
+        if managed && address != nil { problem("prometheus", "give either address or managed: true, not both") }
+        if !managed && address == nil { problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true") }
+        let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
+        if managed { address = URL(string: "http://\(prometheusListen)") }
+        var sources: [(GitSourceSpec, String?)] = []
+        var names: Set<String> = []
+        for (index, source) in (config.sources ?? []).enumerated() {
+            let field = "sources[\(index)]"
+            guard let name = source.name, !name.isEmpty else { problem("\(field).name", "is required"); continue }
+            guard names.insert(name).inserted else { problem("\(field).name", "\"\(name)\" is used twice"); continue }
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+                problem("\(field).name", "\"\(name)\" may hold letters, digits, '-', '_' and '.' only"); continue
+            }
+            guard let urlText = source.url else { problem("\(field).url", "is required"); continue }
+            let url: GitURL
+            do { url = try GitURL(urlText) } catch { problem("\(field).url", "\(error)"); continue }
+            var reference = GitReference.defaultBranch
+            if let ref = source.ref {
+                let given = [ref.branch.map { "branch:\($0)" }, ref.tag.map { "tag:\($0)" }, ref.semver.map { "semver:\($0)" },
+                             ref.commit.map { "commit:\($0)" }].compactMap { $0 }
+                if given.count != 1 {
+                    problem("\(field).ref", "needs exactly one of branch, tag, semver, commit")
+                } else {
+                    do { reference = try GitReference(parsing: given[0]) } catch { problem("\(field).ref", "\(error)") }
+                }
+            }
+            let interval = duration("\(field).interval", source.interval, default: .seconds(60))
+            let timeout = duration("\(field).timeout", source.timeout, default: .seconds(60))
+            for (key, file) in [("credentialsFile", source.credentialsFile), ("knownHostsFile", source.knownHostsFile),
+                                ("webhookSecretFile", source.webhookSecretFile)] {
+                if let file, !FileManager.default.isReadableFile(atPath: file) { problem("\(field).\(key)", "cannot read \(file)") }
+            }
+            sources.append((GitSourceSpec(name: name, url: url, reference: reference, path: source.path ?? "", interval: interval,
+                                          timeout: timeout, credentialsFile: source.credentialsFile,
+                                          knownHostsFile: source.knownHostsFile), source.webhookSecretFile))
+        }
+        if sources.isEmpty && problems.isEmpty { problem("sources", "needs at least one Git source") }
+        if let file = config.api?.tokenFile, !FileManager.default.isReadableFile(atPath: file) {
+            problem("api.tokenFile", "cannot read \(file)")
+        }
+        let poll = duration("pollInterval", config.pollInterval, default: .milliseconds(250))
+        guard problems.isEmpty else { return .failure(ConfigProblems(diagnostics: problems)) }
+        return .success(Resolved(stateDirectory: config.stateDir!, prometheusAddress: address, managedPrometheus: managed,
+                                 prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
+                                 apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
+                                 sources: sources, pollInterval: poll))
+    }
+}
+
+/// Every problem of a configuration file, each with file:line:column.
+public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import SerinEngine
+import SerinSpec
+import Synchronization
+
+/// Drives one rollout: a single loop feeds its worker every input (new
+/// revisions, commands, readiness, interval ticks), so the machine sees
+/// events one at a time and in order even though the worker awaits I/O.
+final class RolloutRunner: Sendable {
+    enum Input: Sendable {
+        case revision(String, author: String?)
+        case command(RolloutCommand, reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void)
+    }
+
+    let id: RolloutID
+    let workload: String
+    let worker: RolloutWorker
+    let plan: Plan
+    private let inbox = Inbox()
+    private let pollInterval: Duration
+    private let onError: @Sendable (String) -> Void
+
+    init(id: RolloutID, workload: String, plan: Plan, worker: RolloutWorker, pollInterval: Duration,
+         onError: @escaping @Sendable (String) -> Void) {
+        self.id = id
+        self.workload = workload
+        self.plan = plan
+        self.worker = worker
+        self.pollInterval = pollInterval
+        self.onError = onError
+    }
+
+    func submit(_ input: Input) { inbox.put(input) }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Until cancelled. Ticks at the plan's interval; readiness is polled in
+    /// between, so a ready canary starts its analysis without waiting a tick.
+    func run() async {
+        let interval = Double(plan.interval.components.seconds) + Double(plan.interval.components.attoseconds) / 1e18
+        var nextTick = Self.now() + interval
+        while !Task.isCancelled {
+            for input in await inbox.take(waitingAtMost: pollInterval) {
+                await handle(input)
+            }
+            if Task.isCancelled { break }
+            let now = Self.now()
+            do {
+                switch await worker.state.waiting {
+                case .canaryReady, .primaryReady:
+                    // tick() reports readiness first; only a due tick analyses.
+                    if now >= nextTick {
+                        try await worker.tick(at: now)
+                        nextTick = now + interval
+                    } else {
+                        try await reportReadiness(at: now)
+                    }
+                default:
+                    if now >= nextTick {
+                        try await worker.tick(at: now)
+                        nextTick = now + interval
+                    }
+                }
+            } catch {
+                onError("\(id): \(error)")
+            }
+        }
+    }
+
+    private func reportReadiness(at now: Double) async throws {
+        let state = await worker.state
+        switch state.waiting {
+        case .canaryReady:
+            if await worker.platformIsCanaryReady() { try await worker.send(.canaryReady(at: now)) }
+        case .primaryReady:
+            if let revision = state.phase == .initializing ? state.primaryRevision : state.canaryRevision,
+               await worker.platformIsPrimaryReady(revision) {
+                try await worker.send(.primaryReady(at: now))
+            }
+        default:
+            break
+        }
+    }
+
+    private func handle(_ input: Input) async {
+        do {
+            switch input {
+            case .revision(let revision, let author):
+                await worker.setAuthor(author)
+                try await worker.send(.newRevision(revision, at: Self.now()))
+            case .command(let command, let reply):
+                let result = try await worker.command(command, at: Self.now())
+                reply(result, nil)
+            }
+        } catch {
+            if case .command(_, let reply) = input { reply(nil, "\(error)") }
+            onError("\(id): \(error)")
+        }
+    }
+}
+
+/// Inputs waiting for a runner's loop, and a sleep they cut short.
+final class Inbox: Sendable {
+    private struct State {
+        var items: [RolloutRunner.Input] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        /// Tells a timer whether the waiter it would wake is still its own.
+        var generation = 0
+    }
+
+    private let state = Mutex(State())
+
+    func put(_ item: RolloutRunner.Input) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.items.append(item)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// What is waiting, or what arrives within `duration` (maybe nothing).
+    func take(waitingAtMost duration: Duration) async -> [RolloutRunner.Input] {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let generation = state.withLock { state -> Int? in
+                if !state.items.isEmpty { return nil }
+                state.generation += 1
+                state.waiter = continuation
+                return state.generation
+            }
+            guard let generation else { return continuation.resume() }
+            let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
+                let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard state.generation == generation else { return nil }
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume()
+            }
+        }
+        return state.withLock { state in
+            defer { state.items.removeAll() }
+            return state.items
+        }
+    }
+}
