@@ -35,14 +35,11 @@ test: deps
 
 # Until the operator runs end to end, the demo validates and plans the quickstart.
 demo: build
-	@echo "== serin validate examples/quickstart/deploy"
-	$(BIN)/serin validate examples/quickstart/deploy
-	@echo
 	@echo "== serin plan examples/quickstart/deploy"
 	$(BIN)/serin plan examples/quickstart/deploy
 	@echo
-	@echo "This demo only validates and plans examples/quickstart for now:"
-	@echo "the operator that pulls it from Git and releases it is not built yet."
+	@echo "== serin demo: a good release is promoted, a bad one rolled back (about a minute)"
+	$(BIN)/serin demo --example examples/quickstart
 
 bench-validate: release
 	$(RELEASE_BIN)/serin-bench validate --resources 5000 --files 500

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Ports on 127.0.0.1 for workload processes.
-enum LoopbackPort {
+public enum LoopbackPort {
     /// A port that was free a moment ago: the kernel's pick for port 0.
     /// The process binds it a little later; a clash in between shows up as
     /// a process that fails to start, and is restarted on a new port.
-    static func pick() throws(SupervisorError) -> Int {
+    public static func pick() throws(SupervisorError) -> Int {
         guard let port = bind(0) else { throw .system("cannot pick a free port on 127.0.0.1") }
         return port
     }

@@ -5,7 +5,7 @@ struct SerinCommand: ParsableCommand {
         commandName: "serin",
         abstract: "GitOps progressive delivery: canary releases from Git, analysed with Prometheus.",
         version: SerinVersion.current,
-        subcommands: [ValidateCommand.self, PlanCommand.self, SourceCommand.self, RunCommand.self, DownCommand.self, RouterCommand.self, VersionCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, SourceCommand.self, RunCommand.self, DownCommand.self, DemoCommand.self, RouterCommand.self, VersionCommand.self]
     )
 }
 

@@ -11,6 +11,8 @@ do {
         try await run.run()
     } else if let down = command as? DownCommand {
         try await down.run()
+    } else if let demo = command as? DemoCommand {
+        try await demo.run()
     } else {
         try command.run()
     }

@@ -1,0 +1,54 @@
+import Foundation
+import SerinTesting
+import Testing
+
+/// What `make demo` does, asserted: a temporary Git repository, a real
+/// Prometheus, the operator, steady traffic, a good release promoted and a
+/// release answering 20% errors rolled back by itself.
+@Suite struct DemoEndToEndTests {
+    struct Summary: Decodable {
+        var goodRelease: String
+        var badRelease: String
+        var traffic: [String: Int]
+        var decisions: [String]
+        var eventLogComplete: Bool
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aGoodReleaseIsPromotedAndABadOneRolledBack() async throws {
+        let directory = try TemporaryDirectory()
+        let summaryPath = directory.path + "/summary.json"
+        let serin = Products.executable("serin")
+        let example = Products.repositoryRoot + "/examples/quickstart"
+        // The demo takes most of a minute: wait for it on a dispatch thread,
+        // not on one of the two cooperative threads other tests need.
+        let run = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    try CommandRun.run(serin, ["demo", "--example", example, "--interval", "3s", "--summary-json", summaryPath],
+                                       timeout: .seconds(240))
+                })
+            }
+        }
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: URL(fileURLWithPath: summaryPath)))
+        #expect(summary.goodRelease == "Succeeded")
+        #expect(summary.badRelease == "Failed")
+        // No request failed for want of a backend while releases came and went.
+        #expect(summary.traffic["connection error"] == nil)
+        #expect(summary.traffic.keys.allSatisfy { $0.hasPrefix("200 revision ") || $0 == "500" }, "\(summary.traffic)")
+        // Three revisions answered: the first, the promoted good one, the bad one (briefly).
+        let revisions = summary.traffic.keys.filter { $0.hasPrefix("200 revision ") }
+        #expect(revisions.count == 3, "\(summary.traffic)")
+        let errors = summary.traffic["500"] ?? 0
+        let total = summary.traffic.values.reduce(0, +)
+        #expect(errors > 0 && Double(errors) < Double(total) * 0.1, "the bad canary never had much traffic: \(summary.traffic)")
+        // The audit trail, in order and without gaps.
+        #expect(summary.eventLogComplete)
+        let expected = ["detected", "Initialized", "detected", "Progressing", "Promoting", "Finalising", "Succeeded",
+                        "detected", "Progressing", "Failed"]
+        var remaining = expected[...]
+        for decision in summary.decisions where decision == remaining.first { remaining.removeFirst() }
+        #expect(remaining.isEmpty, "decisions: \(summary.decisions)")
+    }
+}
