@@ -210,18 +210,40 @@ public actor Operator: OperatorControl {
     }
 
     /// After a restart, what the saved state says is running is made so
-    /// again (idempotently): the primary, a canary in flight, the routes.
+    /// again. The machine saves each decision before acting on it, so a
+    /// crash can leave the action undone; every step here is idempotent.
     private func reassert(_ runner: RolloutRunner) async {
         guard let rollouts else { return }
         let state = await runner.worker.state
+        let workload = runner.workload
+        let supervisor = rollouts.platform.supervisor
+        let instances = await supervisor.status().filter { $0.workload == workload }
+        let canaryRunning = instances.contains { $0.role == .canary }
         do {
-            if let primary = state.primaryRevision, let revision = await rollouts.revision(primary),
-               !(await rollouts.isPrimaryReady(primary, for: runner.id)), state.phase != .initializing {
-                try await rollouts.deploy(revision, role: SerinLocal.Role.primary)
-            }
-            if let canary = state.canaryRevision, [.progressing, .waiting, .waitingPromotion].contains(state.phase),
-               let revision = await rollouts.revision(canary) {
-                try await rollouts.deploy(revision, role: SerinLocal.Role.canary)
+            switch state.phase {
+            case .initializing:
+                if let primary = state.primaryRevision, let revision = await rollouts.revision(primary) {
+                    try await rollouts.deploy(revision, role: SerinLocal.Role.primary)
+                }
+            case .progressing, .waiting, .waitingPromotion:
+                if let canary = state.canaryRevision, let revision = await rollouts.revision(canary) {
+                    try await rollouts.deploy(revision, role: SerinLocal.Role.canary)
+                }
+            case .promoting where state.waiting == .primaryReady:
+                // The promotion may not have happened: do it, or finish it.
+                if let canary = state.canaryRevision, !(await rollouts.isPrimaryReady(canary, for: runner.id)) {
+                    if canaryRunning {
+                        try await rollouts.promote(canary, for: runner.id)
+                    } else if let revision = await rollouts.revision(canary) {
+                        try await rollouts.deploy(revision, role: SerinLocal.Role.primary)
+                    }
+                }
+            case .finalising, .succeeded, .failed, .initialized:
+                if canaryRunning && state.canaryRevision == nil || state.phase == .finalising {
+                    try await rollouts.scaleCanaryToZero(for: runner.id)
+                }
+            default:
+                break
             }
             if state.primaryRevision != nil { try await rollouts.setRoutes(state.routes, for: runner.id) }
         } catch {

@@ -4,10 +4,13 @@ import Foundation
 /// itself and any extra targets every second, with its data in a temporary
 /// folder.
 public final class PrometheusServer: @unchecked Sendable {
-    // Safe: immutable after init.
-    public let server: ServerProcess
+    // Safe: `server` changes only in pause()/resume(), which a test calls
+    // from its one task; the rest is immutable after init.
+    public private(set) var server: ServerProcess
     public let directory: TemporaryDirectory
-    public var address: String { "http://127.0.0.1:\(server.port)" }
+    public let port: Int
+    private let arguments: [String]
+    public var address: String { "http://127.0.0.1:\(port)" }
 
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") }
 
@@ -24,10 +27,27 @@ public final class PrometheusServer: @unchecked Sendable {
             static_configs:
               - targets: [\(all)]
         """)
-        server = try ServerProcess("/usr/bin/prometheus", [
+        self.port = port
+        arguments = [
             "--config.file=\(config)", "--storage.tsdb.path=\(directory.path)/data",
             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-        ], port: port, log: directory.path + "/prometheus.log")
+        ]
+        server = try ServerProcess("/usr/bin/prometheus", arguments, port: port, log: directory.path + "/prometheus.log")
+        try Self.waitUntilReady(port: port, server: server)
+    }
+
+    /// An outage: the server stops; `resume()` brings it back on the same
+    /// port with the same data.
+    public func pause() {
+        server.stop()
+    }
+
+    public func resume() throws {
+        server = try ServerProcess("/usr/bin/prometheus", arguments, port: port, log: directory.path + "/prometheus.log")
+        try Self.waitUntilReady(port: port, server: server)
+    }
+
+    private static func waitUntilReady(port: Int, server: ServerProcess) throws {
         // The port opens before the storage is ready; queries answer 503 until then.
         let ready = try CommandRun.run("/usr/bin/env", ["python3", "-c", """
         import sys, time, urllib.request

@@ -36,11 +36,11 @@ import Testing
         #expect(summary.badRelease == "Failed")
         // No request failed for want of a backend while releases came and went.
         #expect(summary.traffic["connection error"] == nil)
-        #expect(summary.traffic.keys.allSatisfy { $0.hasPrefix("200 revision ") || $0 == "500" }, "\(summary.traffic)")
+        #expect(summary.traffic.keys.allSatisfy { $0.hasPrefix("200 revision ") || $0 == "500 injected" }, "\(summary.traffic)")
         // Three revisions answered: the first, the promoted good one, the bad one (briefly).
         let revisions = summary.traffic.keys.filter { $0.hasPrefix("200 revision ") }
         #expect(revisions.count == 3, "\(summary.traffic)")
-        let errors = summary.traffic["500"] ?? 0
+        let errors = summary.traffic["500 injected"] ?? 0
         let total = summary.traffic.values.reduce(0, +)
         #expect(errors > 0 && Double(errors) < Double(total) * 0.1, "the bad canary never had much traffic: \(summary.traffic)")
         // The audit trail, in order and without gaps.

@@ -45,7 +45,10 @@ public struct RolloutMachine: Sendable, Equatable {
             actions.append(.notify(RolloutNotification(severity: severity, phase: state.phase, message: state.message)))
         }
         // Checks in flight are not worth a write: a restart runs them again.
-        if state.settled != before.settled { actions.append(.persist) }
+        // The decision is saved before anything acts on it (write-ahead): a
+        // crash in the middle of the I/O resumes from the decision, and the
+        // owner re-asserts what it implies, idempotently.
+        if state.settled != before.settled { actions.insert(.persist, at: 0) }
         return actions
     }
 

@@ -1,0 +1,209 @@
+import Foundation
+
+/// The quickstart as a throwaway installation: a copy of the example made
+/// into a Git repository, a `serin.yaml` on free loopback ports, and the
+/// operator (`serin run`) as a real process. `serin demo` and the end-to-end
+/// tests drive it.
+public final class QuickstartSandbox: @unchecked Sendable {
+    // Safe: used by one task at a time (the demo's, or one test's).
+    public struct Event: Decodable, Sendable {
+        public var sequence: Int
+        public var rollout: String
+        public var revision: String?
+        public var author: String?
+        public var decision: String
+        public var reason: String
+    }
+
+    /// What the rollout's state file says, as far as tests and the demo look.
+    public struct Rollout: Decodable, Sendable {
+        public struct Routes: Decodable, Sendable { public var canaryWeight: Int }
+        public var phase: String
+        public var routes: Routes
+        public var failedChecks: Int
+        public var step: Int
+        public var message: String
+        public var primaryRevision: String?
+        public var canaryRevision: String?
+    }
+
+    public let root: String
+    public let repository: String
+    public let stateDirectory: String
+    public let configPath: String
+    public let servicePort: Int
+    public let routerAdminPort: Int
+    public let apiPort: Int
+    public let started = ContinuousClock.now
+    private let serin: String
+    public private(set) var operatorProcess: Process?
+
+    /// `prometheus`: an address to use, or nil for `managed: true` on a free port.
+    public init(example: String, serin: String, interval: String = "5s", prometheus: String? = nil,
+                routerAdminPort: Int? = nil, root: String? = nil) throws {
+        guard FileManager.default.fileExists(atPath: example + "/deploy/workload.yaml") else {
+            throw SandboxError("\(example) is not the quickstart folder (no deploy/workload.yaml)")
+        }
+        self.serin = serin
+        self.root = root ?? NSTemporaryDirectory() + "serin-sandbox-\(getpid())-\(UUID().uuidString.prefix(6))"
+        repository = self.root + "/repo"
+        stateDirectory = self.root + "/state"
+        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: example, toPath: repository)
+        servicePort = try Loopback.freePort()
+        self.routerAdminPort = try routerAdminPort ?? Loopback.freePort()
+        apiPort = try Loopback.freePort()
+        try Self.replace(in: repository + "/deploy/workload.yaml", "port: 8080", "port: \(servicePort)")
+        try Self.replace(in: repository + "/deploy/canary.yaml", "interval: 10s", "interval: \(interval)")
+        let prometheusLine = try prometheus.map { "{ address: \($0) }" } ?? "{ managed: true, listen: 127.0.0.1:\(Loopback.freePort()) }"
+        configPath = self.root + "/serin.yaml"
+        try """
+        stateDir: \(stateDirectory)
+        platform: local
+        prometheus: \(prometheusLine)
+        router: { admin: 127.0.0.1:\(self.routerAdminPort) }
+        api: { listen: 127.0.0.1:\(apiPort) }
+        pollInterval: 200ms
+        sources:
+          - name: quickstart
+            url: file://\(repository)
+            ref: { branch: main }
+            path: deploy
+            interval: 1s
+
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try git(["init", "-q", "-b", "main"])
+        try git(["add", "-A"])
+        try git(["-c", "user.name=Serin Demo", "-c", "user.email=demo@serin.dev", "commit", "-qm", "The quickstart"])
+    }
+
+    /// Replaces text in a file of the repository (not committed).
+    public func edit(_ file: String, _ old: String, _ new: String) throws {
+        try Self.replace(in: repository + "/" + file, old, new)
+    }
+
+    static func replace(in path: String, _ old: String, _ new: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        guard text.contains(old) else { throw SandboxError("\(path) has no \"\(old)\" to change") }
+        try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    public func git(_ arguments: [String]) throws {
+        let run = try CommandRun.run("/usr/bin/git", ["-C", repository] + arguments)
+        guard run.status == 0 else { throw SandboxError("git \(arguments.joined(separator: " ")) failed: \(run.stderr)") }
+    }
+
+    /// Sets an env value of the workload and commits; returns the commit's short id.
+    @discardableResult
+    public func commit(_ variable: String, to value: String, message: String, author: String) throws -> String {
+        let path = repository + "/deploy/workload.yaml"
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        guard let range = text.range(of: "- name: \(variable)\n        value: ") else { throw SandboxError("no \(variable) in \(path)") }
+        let lineEnd = text[range.upperBound...].firstIndex(of: "\n") ?? text.endIndex
+        text.replaceSubrange(range.upperBound..<lineEnd, with: "\"\(value)\"")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try commitAll(message, author: author)
+    }
+
+    @discardableResult
+    public func commitAll(_ message: String, author: String) throws -> String {
+        let email = author.lowercased().replacingOccurrences(of: " ", with: ".") + "@example.com"
+        try git(["-c", "user.name=\(author)", "-c", "user.email=\(email)", "commit", "-qam", message])
+        let head = try CommandRun.run("/usr/bin/git", ["-C", repository, "rev-parse", "--short=12", "HEAD"])
+        return head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func startOperator() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: serin)
+        process.arguments = ["run", "--config", configPath]
+        let log = root + "/operator.log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        operatorProcess = process
+    }
+
+    /// SIGKILL: what a crash or the OOM killer does.
+    public func killOperator() {
+        guard let process = operatorProcess, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        operatorProcess = nil
+    }
+
+    public func stopOperator() {
+        guard let process = operatorProcess, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+        operatorProcess = nil
+    }
+
+    public var operatorIsRunning: Bool { operatorProcess?.isRunning ?? false }
+
+    public func events() -> [Event] {
+        guard let text = try? String(contentsOfFile: stateDirectory + "/events.log", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Event.self, from: Data($0.utf8)) }
+    }
+
+    public func rollout(_ key: String = "default.web") -> Rollout? {
+        struct Stored: Decodable { var state: Rollout }
+        guard let data = FileManager.default.contents(atPath: stateDirectory + "/rollouts/\(key).json") else { return nil }
+        return (try? JSONDecoder().decode(Stored.self, from: data))?.state
+    }
+
+    /// The process records of the workloads: name → pid.
+    public func workloadPIDs() -> [String: Int32] {
+        struct Record: Decodable { var pid: Int32 }
+        let folder = stateDirectory + "/local/processes"
+        var pids: [String: Int32] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".json") {
+            if let data = FileManager.default.contents(atPath: folder + "/" + name),
+               let record = try? JSONDecoder().decode(Record.self, from: data) {
+                pids[String(name.dropLast(5))] = record.pid
+            }
+        }
+        return pids
+    }
+
+    /// Waits until an event after `after` decides one of `decisions` for the
+    /// rollout (or, with `operatorEvents`, for the operator itself);
+    /// `progress` sees every new event and state change meanwhile.
+    public func waitForDecision(_ decisions: Set<String>, after: Int = 0, timeout: Duration, operatorEvents: Bool = false,
+                                progress: (Event?, Rollout?) -> Void = { _, _ in }) async throws -> Event {
+        let deadline = ContinuousClock.now + timeout
+        var shown = after
+        var lastState: String?
+        while ContinuousClock.now < deadline {
+            for event in events() where event.sequence > shown {
+                shown = event.sequence
+                progress(event, nil)
+                if event.rollout != "-" || operatorEvents, decisions.contains(event.decision) { return event }
+            }
+            if let state = rollout() {
+                let summary = "\(state.phase) \(state.routes.canaryWeight) \(state.step) \(state.failedChecks) \(state.message)"
+                if summary != lastState {
+                    lastState = summary
+                    progress(nil, state)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw SandboxError("timed out waiting for \(decisions.sorted().joined(separator: " or ")); see \(root)/operator.log")
+    }
+
+    /// Stops the operator and the data plane it left serving.
+    public func tearDown() {
+        stopOperator()
+        _ = try? CommandRun.run(serin, ["down", "--config", configPath], timeout: .seconds(60))
+    }
+}
+
+public struct SandboxError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

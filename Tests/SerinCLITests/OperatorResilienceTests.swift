@@ -1,0 +1,121 @@
+import Foundation
+import SerinTesting
+import Testing
+
+/// The operator as users run it (`serin run`, a real Prometheus, real
+/// processes behind the real router), under steady traffic, through
+/// crashes, slow releases and Prometheus outages.
+@Suite(.serialized) struct OperatorResilienceTests {
+    let serin = Products.executable("serin")
+    let example = Products.repositoryRoot + "/examples/quickstart"
+
+    /// The revision the rollout detected after `sequence`.
+    func detected(_ sandbox: QuickstartSandbox, after sequence: Int) -> String? {
+        sandbox.events().first { $0.sequence > sequence && $0.decision == "detected" }?.revision
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func killedTwentyTimesMidReleaseTheRolloutEndsAsIfNothingHappened() async throws {
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1s")
+        defer { sandbox.tearDown() }
+        try sandbox.startOperator()
+        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        let traffic = SteadyTraffic(port: sandbox.servicePort)
+        let load = Task { await traffic.run() }
+        defer { load.cancel() }
+
+        // A crash with nothing in flight: the new operator adopts everything.
+        let before = sandbox.workloadPIDs()
+        #expect(before.count == 2)
+        sandbox.killOperator()
+        try await Task.sleep(for: .seconds(1))
+        try sandbox.startOperator()
+        let restart = try await sandbox.waitForDecision(["started"], after: first.sequence, timeout: .seconds(30), operatorEvents: true)
+        #expect(restart.reason.contains("router adopted"), "\(restart.reason)")
+        #expect(restart.reason.contains("restarted 0"), "\(restart.reason)")
+        #expect(sandbox.workloadPIDs() == before)
+
+        // A release, with the operator killed at 20 seeded points along it.
+        let mark = sandbox.events().last?.sequence ?? 0
+        try sandbox.commit("MESSAGE", to: "release under fire", message: "A good release", author: "Ada Lovelace")
+        var random = SeededRandom(seed: 20)
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(300 + Int(random.next() % 900)))
+            sandbox.killOperator()
+            try sandbox.startOperator()
+            if sandbox.events().contains(where: { $0.sequence > mark && ["Succeeded", "Failed"].contains($0.decision) }) { break }
+        }
+        let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: mark, timeout: .seconds(120))
+        #expect(end.decision == "Succeeded", "\(end.reason)")
+        let released = try #require(detected(sandbox, after: mark))
+        #expect(sandbox.rollout()?.primaryRevision == released)
+        #expect(sandbox.rollout()?.canaryRevision == nil)
+        try await Task.sleep(for: .seconds(1))
+        let counts = await traffic.snapshot()
+        #expect(await traffic.failures == 0, "\(counts)")
+        #expect(counts.keys.contains("200 revision \(released)"), "\(counts)")
+        let sequences = sandbox.events().map(\.sequence)
+        #expect(sequences == Array(1...sequences.count), "the event log has a gap")
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aSlowReleaseIsRolledBackByRequestDuration() async throws {
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "2s")
+        defer { sandbox.tearDown() }
+        try sandbox.startOperator()
+        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        let traffic = SteadyTraffic(port: sandbox.servicePort)
+        let load = Task { await traffic.run() }
+        defer { load.cancel() }
+        try await Task.sleep(for: .seconds(2))
+        try sandbox.commit("LATENCY_MS", to: "300", message: "A slow release", author: "Eve Mallory")
+        let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(120))
+        #expect(end.decision == "Failed")
+        #expect(end.reason.contains("request-duration"), "\(end.reason)")
+        #expect(sandbox.rollout()?.routes.canaryWeight == 0)
+        let counts = await traffic.snapshot()
+        #expect(await traffic.failures == 0, "\(counts)")
+    }
+
+    @Test(.timeLimit(.minutes(3)), arguments: [false, true])
+    func aPrometheusOutageNeverPromotes(long: Bool) async throws {
+        let adminPort = try Loopback.freePort()
+        let prometheus = try PrometheusServer(scraping: ["127.0.0.1:\(adminPort)"])
+        defer { prometheus.stop() }
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "2s", prometheus: prometheus.address,
+                                            routerAdminPort: adminPort)
+        defer { sandbox.tearDown() }
+        try sandbox.startOperator()
+        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        let traffic = SteadyTraffic(port: sandbox.servicePort)
+        let load = Task { await traffic.run() }
+        defer { load.cancel() }
+        try sandbox.commit("MESSAGE", to: "good but unobserved", message: "A good release", author: "Ada Lovelace")
+        // Into the analysis, then Prometheus goes away: for about one check
+        // (under the error limit of 3), or for good.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while (sandbox.rollout()?.routes.canaryWeight ?? 0) == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        prometheus.pause()
+        let outage = ContinuousClock.now + .seconds(long ? 40 : 3)
+        var decided: String?
+        while ContinuousClock.now < outage && decided == nil {
+            let phase = sandbox.rollout()?.phase ?? ""
+            #expect(!["Promoting", "Finalising", "Succeeded"].contains(phase), "promoted while Prometheus was down")
+            decided = sandbox.events().first { $0.sequence > first.sequence && $0.decision == "Failed" }?.decision
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if long {
+            #expect(decided == "Failed", "a long outage must end in a rollback")
+            #expect(sandbox.rollout()?.message.contains("error") == true, "\(sandbox.rollout()?.message ?? "")")
+            try prometheus.resume()
+        } else {
+            try prometheus.resume()
+            let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(90))
+            #expect(end.decision == "Succeeded", "\(end.reason)")
+        }
+        let counts = await traffic.snapshot()
+        #expect(await traffic.failures == 0, "\(counts)")
+    }
+}
