@@ -80,6 +80,8 @@ let package = Package(
                 "SerinRouter",
                 "SerinLocal",
                 "SerinOperator",
+                // The demo drives the same sandbox as the end-to-end tests.
+                "SerinTesting",
                 "CLibGit2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
