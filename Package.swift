@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/mxcl/Version.git", from: "2.2.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Already in the graph through Hummingbird; named here so the API server can be a Service.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -57,17 +61,37 @@ let package = Package(
             ]
         ),
         .target(name: "SerinTesting"),
+        .target(
+            name: "SerinServerTesting",
+            dependencies: ["SerinServer", "SerinEngine", "SerinTesting"]
+        ),
         .target(name: "CSerinProcess"),
         .target(
             name: "SerinLocal",
             dependencies: ["SerinEngine", "SerinSpec", "SerinRouter", "CSerinProcess"]
         ),
+        .target(
+            name: "SerinServer",
+            dependencies: [
+                "SerinEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SerinCLI",
+            dependencies: ["SerinEngine"]
+        ),
         .executableTarget(
             name: "serin",
             dependencies: [
                 "SerinSpec",
+                "SerinEngine",
                 "SerinGit",
                 "SerinRouter",
+                "SerinCLI",
                 "CLibGit2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -116,8 +140,13 @@ let package = Package(
             dependencies: ["SerinLocal", "SerinSpec", "SerinEngine", "SerinTesting"]
         ),
         .testTarget(
+            name: "SerinServerTests",
+            dependencies: ["SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"]
+        ),
+        .testTarget(
             name: "SerinCLITests",
-            dependencies: ["serin", "SerinTesting"]
+            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"],
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

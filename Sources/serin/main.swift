@@ -5,8 +5,8 @@ import Foundation
 // code for them is 64.
 do {
     var command = try SerinCommand.parseAsRoot()
-    if let router = command as? RouterCommand {
-        try await router.run()
+    if let asyncCommand = command as? any AsyncRunnable {
+        try await asyncCommand.run()
     } else {
         try command.run()
     }
