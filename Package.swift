@@ -63,7 +63,13 @@ let package = Package(
         .target(name: "SerinTesting"),
         .target(
             name: "SerinServerTesting",
-            dependencies: ["SerinServer", "SerinEngine", "SerinTesting"]
+            dependencies: [
+                "SerinServer",
+                "SerinEngine",
+                "SerinTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(name: "CSerinProcess"),
         .target(

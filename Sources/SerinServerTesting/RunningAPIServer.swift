@@ -1,9 +1,11 @@
 import Logging
 import SerinEngine
 import SerinServer
+import ServiceLifecycle
 
 /// Runs an `APIServer` on 127.0.0.1 with a port the kernel picks, for the
-/// duration of `body`, then stops it (cancellation, as at shutdown).
+/// duration of `body`, then shuts it down gracefully, as the operator does
+/// on SIGTERM (open event streams included).
 public func withAPIServer<Result: Sendable>(
     _ control: any OperatorControl,
     token: String? = "s3cret-token",
@@ -19,15 +21,28 @@ public func withAPIServer<Result: Sendable>(
         logger: logger,
         onListening: { address in announce.yield(address.port) }
     )
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
+    let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask {
             // A server that fails to bind must not leave the wait below hanging.
             defer { announce.finish() }
-            try await server.run()
+            try await group.run()
         }
-        defer { group.cancelAll() }
         var ports = bound.makeAsyncIterator()
-        guard let port = await ports.next() else { throw TestHTTPError(description: "the API server stopped before it listened") }
-        return try await body(port)
+        guard let port = await ports.next() else {
+            try await tasks.waitForAll()
+            throw TestHTTPError(description: "the API server stopped before it listened")
+        }
+        let result: Result
+        do {
+            result = try await body(port)
+        } catch {
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return result
     }
 }

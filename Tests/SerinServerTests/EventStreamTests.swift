@@ -74,3 +74,19 @@ import Testing
         }
     }
 }
+
+extension EventStreamTests {
+    @Test func aGracefulShutdownEndsOpenStreams() async throws {
+        let control = FakeOperator()
+        let started = ContinuousClock.now
+        let stream = try await withAPIServer(control) { port in
+            let stream = try await EventStreamClient(port: port)
+            #expect(try await stream.next().comment == "serin events after 0")
+            return stream
+        }
+        // The server stopped (the helper waited for it) well before a heartbeat was due.
+        #expect(ContinuousClock.now - started < .seconds(10))
+        await #expect(throws: TestHTTPError.self) { try await stream.next() }
+        stream.close()
+    }
+}
