@@ -13,7 +13,7 @@ import Testing
     /// and the server under test needs those threads.
     func runSerin(_ arguments: [String]) async throws -> CommandRun {
         let serin = self.serin
-        return try await offPool { try CommandRun.run(serin, arguments, timeout: .seconds(30)) }
+        return try await offPool { try CommandRun.run(serin, arguments, timeout: .seconds(120)) }
     }
 
     @Test func statusPrintsTheGoldenTable() async throws {

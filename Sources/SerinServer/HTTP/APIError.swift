@@ -1,26 +1,26 @@
 import Hummingbird
 
 /// An error the API answers with its status and `{"error": "..."}`.
-public struct APIError: HTTPResponseError, Sendable, Equatable, CustomStringConvertible {
+struct APIError: HTTPResponseError, Sendable, Equatable, CustomStringConvertible {
     private enum Kind: Sendable, Equatable {
         case badRequest, unauthorized, notFound, conflict, contentTooLarge
     }
 
     private let kind: Kind
-    public let message: String
+    let message: String
 
     private init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
-    public static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, message) }
-    public static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
-    public static func conflict(_ message: String) -> APIError { APIError(.conflict, message) }
-    public static func contentTooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, message) }
+    static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    static func unauthorized(_ message: String) -> APIError { APIError(.unauthorized, message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
+    static func conflict(_ message: String) -> APIError { APIError(.conflict, message) }
+    static func contentTooLarge(_ message: String) -> APIError { APIError(.contentTooLarge, message) }
 
-    public var status: HTTPResponse.Status {
+    var status: HTTPResponse.Status {
         switch kind {
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
@@ -30,9 +30,9 @@ public struct APIError: HTTPResponseError, Sendable, Equatable, CustomStringConv
         }
     }
 
-    public var description: String { "\(status.code) \(message)" }
+    var description: String { "\(status.code) \(message)" }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = JSONResponse.make(status: status, ErrorBody(error: message))
         if kind == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
