@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git bench-engine release strategies clean
+.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router release strategies clean
 
 all: build
 
@@ -47,6 +47,9 @@ bench-validate: release
 bench-engine: release
 	$(RELEASE_BIN)/serin-bench engine --rollouts 10000 --seconds 10
 	$(RELEASE_BIN)/serin-bench engine-prometheus --canaries 200 --seconds 20
+
+bench-router: release
+	bash scripts/bench-router.sh --serin $(CURDIR)/$(RELEASE_BIN)/serin
 
 bench-git: release
 	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100

@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Already in the graph through Hummingbird; named here so the API server can be a Service.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -59,6 +63,16 @@ let package = Package(
             ]
         ),
         .target(name: "SerinTesting"),
+        .target(
+            name: "SerinServerTesting",
+            dependencies: [
+                "SerinServer",
+                "SerinEngine",
+                "SerinTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "CSerinProcess"),
         .target(
             name: "SerinOperator",
@@ -72,20 +86,39 @@ let package = Package(
             name: "SerinLocal",
             dependencies: ["SerinEngine", "SerinSpec", "SerinRouter", "CSerinProcess"]
         ),
+        .target(
+            name: "SerinServer",
+            dependencies: [
+                "SerinEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SerinCLI",
+            dependencies: ["SerinEngine"]
+        ),
         .executableTarget(
             name: "serin",
             dependencies: [
                 "SerinSpec",
+                "SerinEngine",
                 "SerinGit",
                 "SerinRouter",
                 "SerinLocal",
                 "SerinOperator",
+                "SerinServer",
+                "SerinCLI",
                 // The demo drives the same sandbox as the end-to-end tests.
                 "SerinTesting",
                 "CLibGit2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -132,8 +165,13 @@ let package = Package(
             dependencies: ["SerinLocal", "SerinSpec", "SerinEngine", "SerinTesting"]
         ),
         .testTarget(
+            name: "SerinServerTests",
+            dependencies: ["SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"]
+        ),
+        .testTarget(
             name: "SerinCLITests",
-            dependencies: ["serin", "SerinTesting"]
+            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"],
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -38,7 +38,10 @@ final class RolloutRunner: Sendable {
     /// between, so a ready canary starts its analysis without waiting a tick.
     func run() async {
         let interval = Double(plan.interval.components.seconds) + Double(plan.interval.components.attoseconds) / 1e18
-        var nextTick = Self.now() + interval
+        // The first tick comes soon: after a restart the interval that was
+        // running is lost, and waiting a whole new one would stall a rollout
+        // whose operator restarts often.
+        var nextTick = Self.now() + min(interval, 1)
         while !Task.isCancelled {
             for input in await inbox.take(waitingAtMost: pollInterval) {
                 await handle(input)

@@ -6,7 +6,7 @@ import SerinTesting
 /// repository, a real Prometheus, the operator, steady traffic; then a good
 /// release (promoted) and a release answering 20% errors (rolled back by
 /// itself), shown live, with a summary at the end.
-struct DemoCommand: AsyncParsableCommand {
+struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Release the quickstart twice on this machine: a good revision is promoted, a bad one rolled back."

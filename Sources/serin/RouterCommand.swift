@@ -5,7 +5,7 @@ import NIOCore
 import SerinRouter
 import SerinSpec
 
-struct RouterCommand: AsyncParsableCommand {
+struct RouterCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "router",
         abstract: "Run Serin's HTTP router: per workload a listener that splits traffic between primary and canary.",

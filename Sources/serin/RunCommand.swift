@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Metrics
 import Prometheus
 import SerinLocal
 import SerinOperator
+import SerinServer
 import SerinSpec
+import ServiceLifecycle
 
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the operator: pull the Git sources of serin.yaml and release their workloads progressively.",
@@ -24,25 +27,42 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((problems.description + "\n").utf8))
             throw ExitCode(ExitStatus.invalid)
         }
+        guard let listen = ListenAddress(resolved.apiListen) else {
+            FileHandle.standardError.write(Data("\(config): api.listen: \"\(resolved.apiListen)\" is not host:port\n".utf8))
+            throw ExitCode(ExitStatus.invalid)
+        }
+        var token: String?
+        if let file = resolved.tokenFile {
+            token = (try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if token?.isEmpty != false {
+                FileHandle.standardError.write(Data("\(config): api.tokenFile: \(file) is empty or unreadable\n".utf8))
+                throw ExitCode(ExitStatus.invalid)
+            }
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let executable = Self.executablePath()
+        var logger = Logger(label: "serin")
+        logger.logLevel = .info
         var prometheus: DetachedProcess?
         if resolved.managedPrometheus {
             prometheus = try ManagedPrometheus.start(config: resolved)
         }
         let serinOperator: Operator
         do {
-            serinOperator = try Operator(config: resolved, options: Operator.Options(serinExecutable: executable, registry: registry))
+            serinOperator = try Operator(config: resolved, options: Operator.Options(serinExecutable: Self.executablePath(), registry: registry))
         } catch {
             FileHandle.standardError.write(Data("serin run: \(error)\n".utf8))
             throw ExitCode(ExitStatus.ioOrUsage)
         }
-        let task = Task { try await serinOperator.run() }
-        FileHandle.standardError.write(Data("serin run: state in \(resolved.stateDirectory); \(resolved.sources.count) source(s)\(prometheus.map { "; prometheus log \($0.logPath)" } ?? "")\n".utf8))
-        await RouterCommand.waitForTermination()
-        task.cancel()
-        _ = try? await task.value
+        let api = APIServer(control: serinOperator, configuration: .init(listen: listen, token: token), logger: logger)
+        logger.info("serin run", metadata: [
+            "stateDir": "\(resolved.stateDirectory)", "sources": "\(resolved.sources.count)", "api": "\(resolved.apiListen)",
+            "prometheus": "\(prometheus?.logPath ?? resolved.prometheusAddress?.absoluteString ?? "")",
+        ])
+        // SIGTERM/SIGINT end both gracefully; the data plane keeps serving.
+        let group = ServiceGroup(services: [OperatorService(serinOperator: serinOperator), api],
+                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 
     /// This binary, for starting the router as `serin router`.
@@ -51,7 +71,18 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-struct DownCommand: AsyncParsableCommand {
+/// The operator as a Service: it runs until a graceful shutdown cancels it.
+struct OperatorService: Service {
+    let serinOperator: Operator
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await serinOperator.run()
+        }
+    }
+}
+
+struct DownCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "down",
         abstract: "Stop the data plane a `serin run` left serving: workload processes, the router and a managed Prometheus."

@@ -5,7 +5,11 @@ struct SerinCommand: ParsableCommand {
         commandName: "serin",
         abstract: "GitOps progressive delivery: canary releases from Git, analysed with Prometheus.",
         version: SerinVersion.current,
-        subcommands: [ValidateCommand.self, PlanCommand.self, SourceCommand.self, RunCommand.self, DownCommand.self, DemoCommand.self, RouterCommand.self, VersionCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, SourceCommand.self, RunCommand.self, StatusCommand.self, GetCommand.self,
+            PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self, RetryCommand.self, HistoryCommand.self,
+            DemoCommand.self, DownCommand.self, RouterCommand.self, VersionCommand.self,
+        ]
     )
 }
 

@@ -5,14 +5,8 @@ import Foundation
 // code for them is 64.
 do {
     var command = try SerinCommand.parseAsRoot()
-    if let router = command as? RouterCommand {
-        try await router.run()
-    } else if let run = command as? RunCommand {
-        try await run.run()
-    } else if let down = command as? DownCommand {
-        try await down.run()
-    } else if let demo = command as? DemoCommand {
-        try await demo.run()
+    if let asyncCommand = command as? any AsyncRunnable {
+        try await asyncCommand.run()
     } else {
         try command.run()
     }

@@ -1,0 +1,61 @@
+import Hummingbird
+import Logging
+import SerinEngine
+import ServiceLifecycle
+
+/// `GET /api/v1/events`: the event log as server-sent events, from where the
+/// client asks, then live, with a heartbeat comment so a dead client is found
+/// (its write fails) and idle proxies keep the connection.
+struct EventStreamRoutes: Sendable {
+    let control: any OperatorControl
+    let heartbeat: Duration
+    let logger: Logger
+
+    private enum Chunk: Sendable {
+        case entry(EventLog.Entry)
+        case heartbeat
+    }
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/api/v1/events") { request, _ in
+            let lastEventID = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
+            let start = try ServerSentEvent.startSequence(lastEventID: lastEventID,
+                                                          after: request.uri.queryParameters["after"].map(String.init))
+            return Response(status: .ok,
+                            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                            body: ResponseBody { writer in try await stream(after: start, to: &writer) })
+        }
+    }
+
+    private func stream(after start: Int, to writer: inout any ResponseBodyWriter) async throws {
+        let control = self.control, heartbeat = self.heartbeat
+        let events = await control.events(after: start)
+        // Entries and heartbeats meet in one stream so that a single loop owns the writer.
+        let (chunks, output) = AsyncStream<Chunk>.makeStream()
+        logger.debug("event stream opened", metadata: ["after": "\(start)"])
+        defer { logger.debug("event stream closed", metadata: ["after": "\(start)"]) }
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await entry in events { output.yield(.entry(entry)) }
+                    output.finish()
+                }
+                group.addTask {
+                    while (try? await Task.sleep(for: heartbeat)) != nil { output.yield(.heartbeat) }
+                }
+                defer { group.cancelAll() }
+                try await writer.write(ByteBuffer(string: ServerSentEvent.comment("serin events after \(start)")))
+                for await chunk in chunks {
+                    switch chunk {
+                    case .entry(let entry): try await writer.write(ByteBuffer(string: ServerSentEvent.message(entry)))
+                    case .heartbeat: try await writer.write(ByteBuffer(string: ServerSentEvent.comment("heartbeat")))
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            // Open streams would otherwise hold the server's shutdown forever.
+            output.finish()
+        }
+        try await writer.finish(nil)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+import SerinEngine
+
+/// `/api/v1/rollouts`: read rollouts and their history, send them commands.
+struct RolloutRoutes: Sendable {
+    let control: any OperatorControl
+    let token: BearerToken
+    let logger: Logger
+
+    /// A command's body is at most a small JSON object (room for options later).
+    static let commandBodyLimit = 64 * 1024
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/api/v1/rollouts") { _, _ in
+            JSONResponse.make(await control.rollouts())
+        }
+        router.get("/api/v1/rollouts/:name") { _, context in
+            let name = try context.parameters.require("name")
+            guard let status = await control.rollout(named: name) else { throw Self.unknown(name) }
+            return JSONResponse.make(status)
+        }
+        router.get("/api/v1/rollouts/:name/history") { _, context in
+            let name = try context.parameters.require("name")
+            guard let history = await control.history(of: name) else { throw Self.unknown(name) }
+            return JSONResponse.make(history)
+        }
+        router.post("/api/v1/rollouts/:name/:command") { request, context in
+            try await command(request, name: context.parameters.require("name"), command: context.parameters.require("command"))
+        }
+    }
+
+    /// Checks in this order: who asks (before anything is revealed), what is
+    /// asked, then whether it applies to the rollout as it stands.
+    private func command(_ request: Request, name: String, command commandName: String) async throws -> Response {
+        try token.authorize(request)
+        guard let command = RolloutCommand(rawValue: commandName) else {
+            let known = RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError.badRequest("unknown command \"\(commandName)\": use one of \(known)")
+        }
+        try Self.checkCommandBody(try await request.body.collect(upTo: Self.commandBodyLimit))
+        let outcome = await control.command(command, rollout: name)
+        switch outcome {
+        case .accepted(let message):
+            logger.info("command accepted", metadata: ["rollout": "\(name)", "command": "\(command.rawValue)"])
+            return JSONResponse.make(status: .accepted, AcceptedBody(accepted: message))
+        case .unknownRollout:
+            throw Self.unknown(name)
+        case .conflict(let reason):
+            logger.info("command refused", metadata: ["rollout": "\(name)", "command": "\(command.rawValue)", "reason": "\(reason)"])
+            throw APIError.conflict(reason)
+        }
+    }
+
+    /// Empty, or a JSON object: anything else is a client that meant something we do not do.
+    static func checkCommandBody(_ body: ByteBuffer) throws(APIError) {
+        let bytes = Data(body.readableBytesView)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return }
+        guard (try? JSONSerialization.jsonObject(with: bytes)) is [String: Any] else {
+            throw .badRequest("the body must be empty or a JSON object")
+        }
+    }
+
+    static func unknown(_ name: String) -> APIError {
+        .notFound("no rollout named \"\(name)\"")
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import SerinEngine
+
+/// A stand-in for the operator behind the API, for tests of the API and the
+/// CLI while the real operator is written elsewhere: canned rollouts, an
+/// in-memory event log, and a record of what it was asked.
+public final class FakeOperator: OperatorControl, @unchecked Sendable {
+    // Safe: every stored var is read and written only while holding `lock`,
+    // and no continuation is finished while holding it (its termination
+    // handler takes the lock).
+    private let lock = NSLock()
+    private var statuses: [RolloutStatus]
+    private var histories: [String: [RevisionHistoryEntry]]
+    private var log: [EventLog.Entry]
+    private var subscribers: [UUID: AsyncStream<EventLog.Entry>.Continuation] = [:]
+    private var ready = false
+    private var receivedCommands: [(command: RolloutCommand, rollout: String)] = []
+    private var receivedDeliveries: [Delivery] = []
+    /// Source name → the shared secret a delivery must carry in `x-serin-secret`.
+    private let sources: [String: String]
+    private let metrics: String
+
+    public struct Delivery: Sendable, Equatable {
+        public var source: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    public init(rollouts: [RolloutStatus] = SampleRollouts.all, histories: [String: [RevisionHistoryEntry]] = SampleRollouts.histories,
+                events: [EventLog.Entry] = [], sources: [String: String] = ["deploy": "hook-secret"],
+                metrics: String = "# TYPE serin_info gauge\nserin_info{version=\"test\"} 1\n") {
+        statuses = rollouts
+        self.histories = histories
+        log = events
+        self.sources = sources
+        self.metrics = metrics
+    }
+
+    // MARK: What tests do to it
+
+    public func setReady(_ value: Bool) { lock.withLock { ready = value } }
+
+    /// Appends an entry with the next sequence number and sends it to every open stream.
+    @discardableResult
+    public func publish(_ entry: EventLog.Entry) -> EventLog.Entry {
+        lock.withLock {
+            var entry = entry
+            entry.sequence = (log.last?.sequence ?? 0) + 1
+            log.append(entry)
+            for subscriber in subscribers.values { subscriber.yield(entry) }
+            return entry
+        }
+    }
+
+    public var commands: [(command: RolloutCommand, rollout: String)] { lock.withLock { receivedCommands } }
+    public var deliveries: [Delivery] { lock.withLock { receivedDeliveries } }
+    /// Streams handed out and not yet ended by their reader.
+    public var openStreams: Int { lock.withLock { subscribers.count } }
+
+    // MARK: OperatorControl
+
+    public func rollouts() async -> [RolloutStatus] { lock.withLock { statuses } }
+
+    public func rollout(named name: String) async -> RolloutStatus? { lock.withLock { statuses.first { $0.name == name } } }
+
+    public func history(of name: String) async -> [RevisionHistoryEntry]? {
+        lock.withLock { statuses.contains { $0.name == name } ? histories[name] ?? [] : nil }
+    }
+
+    /// Flagger's rules, simplified: what each command needs of the phase.
+    public func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome {
+        lock.withLock {
+            guard let index = statuses.firstIndex(where: { $0.name == name }) else { return .unknownRollout }
+            let phase = statuses[index].phase
+            let allowed: Set<RolloutPhase>
+            switch command {
+            case .promote: allowed = [.progressing, .waitingPromotion, .paused]
+            case .abort: allowed = [.waiting, .progressing, .waitingPromotion, .paused]
+            case .pause: allowed = [.waiting, .progressing, .waitingPromotion]
+            case .resume: allowed = [.paused]
+            case .retry: allowed = [.failed]
+            }
+            guard allowed.contains(phase) else {
+                return .conflict("cannot \(command.rawValue) \(name): it is \(phase.rawValue)")
+            }
+            receivedCommands.append((command, name))
+            return .accepted("\(command.rawValue) \(name): requested")
+        }
+    }
+
+    public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {
+        let (stream, continuation) = AsyncStream<EventLog.Entry>.makeStream()
+        let id = UUID()
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            _ = self.lock.withLock { self.subscribers.removeValue(forKey: id) }
+        }
+        // Backlog and registration under one lock: no entry is missed or sent twice.
+        lock.withLock {
+            for entry in log where entry.sequence > sequence { continuation.yield(entry) }
+            subscribers[id] = continuation
+        }
+        return stream
+    }
+
+    public func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome {
+        lock.withLock {
+            guard let secret = sources[source] else { return .unknownSource }
+            receivedDeliveries.append(Delivery(source: source, headers: headers, body: body))
+            guard let presented = headers["x-serin-secret"] else { return .unauthorized("no x-serin-secret header") }
+            return presented == secret ? .accepted : .unauthorized("x-serin-secret does not match source \"\(source)\"")
+        }
+    }
+
+    public func isReady() async -> Bool { lock.withLock { ready } }
+
+    public func metricsText() async -> String { metrics }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import SerinCLI
+
+/// Where the operator's API is and how to prove who we are; shared by the
+/// commands that talk to a running operator.
+struct APIOptions: ParsableArguments {
+    static let defaultAPI = "http://127.0.0.1:9797"
+
+    @Option(name: .customLong("api"), help: "The operator's API (default: $SERIN_API or \(APIOptions.defaultAPI)).")
+    var api: String?
+
+    @Option(name: .customLong("token-file"), help: "A file holding the API's bearer token (default: $SERIN_TOKEN_FILE); commands that change a rollout need it.")
+    var tokenFile: String?
+
+    /// A client; with `needsToken`, one that carries the token or a failure saying where to put it.
+    func client(needsToken: Bool = false) throws(APIClient.Failure) -> APIClient {
+        let environment = ProcessInfo.processInfo.environment
+        let address = api ?? environment["SERIN_API"] ?? Self.defaultAPI
+        guard let base = URL(string: address), base.scheme == "http" || base.scheme == "https", base.host != nil else {
+            throw APIClient.Failure(description: "--api \(address) is not an http(s) URL such as \(Self.defaultAPI)", exitStatus: 2)
+        }
+        guard needsToken else { return APIClient(base: base) }
+        guard let path = tokenFile ?? environment["SERIN_TOKEN_FILE"] else {
+            throw APIClient.Failure(description: "this command needs the API token: pass --token-file PATH or set SERIN_TOKEN_FILE", exitStatus: 2)
+        }
+        return APIClient(base: base, token: try APIClient.readToken(path))
+    }
+}
+
+/// Ends a command that talks to the API: the message on standard error, the status as the exit code.
+func failed(_ failure: APIClient.Failure, command: String) -> ExitCode {
+    FileHandle.standardError.write(Data("serin \(command): \(failure.description)\n".utf8))
+    return ExitCode(failure.exitStatus)
+}
+
+/// Percent-encodes a rollout name for a path segment.
+func pathSegment(_ name: String) -> String {
+    name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import SerinCLI
+import SerinEngine
+
+/// The commands that act on a rollout through the API; each is one `RolloutCommand`.
+protocol ControlCommand: AsyncParsableCommand, AsyncRunnable {
+    static var command: RolloutCommand { get }
+    var options: APIOptions { get }
+    var name: String { get }
+}
+
+extension ControlCommand {
+    func run() async throws {
+        let verb = Self.command.rawValue
+        do {
+            let answer = try await options.client(needsToken: true).post("/api/v1/rollouts/\(pathSegment(name))/\(verb)")
+            print(answer)
+        } catch {
+            throw failed(error, command: verb)
+        }
+    }
+}
+
+struct PromoteCommand: ControlCommand {
+    static let configuration = CommandConfiguration(commandName: "promote", abstract: "Skip the remaining steps and promote the canary; at a manual gate, open it.")
+    static let command = RolloutCommand.promote
+    @OptionGroup var options: APIOptions
+    @Argument(help: "The rollout (its Canary's name).") var name: String
+}
+
+struct AbortCommand: ControlCommand {
+    static let configuration = CommandConfiguration(commandName: "abort", abstract: "Roll the canary back now.")
+    static let command = RolloutCommand.abort
+    @OptionGroup var options: APIOptions
+    @Argument(help: "The rollout (its Canary's name).") var name: String
+}
+
+struct PauseCommand: ControlCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Hold the rollout where it stands.")
+    static let command = RolloutCommand.pause
+    @OptionGroup var options: APIOptions
+    @Argument(help: "The rollout (its Canary's name).") var name: String
+}
+
+struct ResumeCommand: ControlCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Continue a paused rollout where it stood.")
+    static let command = RolloutCommand.resume
+    @OptionGroup var options: APIOptions
+    @Argument(help: "The rollout (its Canary's name).") var name: String
+}
+
+struct RetryCommand: ControlCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Release the failed revision again.")
+    static let command = RolloutCommand.retry
+    @OptionGroup var options: APIOptions
+    @Argument(help: "The rollout (its Canary's name).") var name: String
+}

@@ -1,0 +1,91 @@
+import Foundation
+import SerinEngine
+import SerinServerTesting
+import SerinTesting
+import Testing
+
+/// The real `serin` binary against a real API server (backed by
+/// `FakeOperator`) in this test process.
+@Suite struct APICommandTests {
+    let serin = Products.executable("serin")
+
+    /// Runs serin off the cooperative pool: `CommandRun` waits by polling,
+    /// and the server under test needs those threads.
+    func runSerin(_ arguments: [String]) async throws -> CommandRun {
+        let serin = self.serin
+        return try await offPool { try CommandRun.run(serin, arguments, timeout: .seconds(120)) }
+    }
+
+    @Test func statusPrintsTheGoldenTable() async throws {
+        try await withAPIServer(FakeOperator()) { port in
+            let run = try await runSerin(["status", "--api", "http://127.0.0.1:\(port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.isEmpty)
+            #expect(run.stdout == (try Golden.text("status")))
+        }
+    }
+
+    @Test func commandsNeedTheTokenAndExitByTheAnswer() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("token", "s3cret-token\n")
+        let tokenFile = directory.path + "/token"
+        let control = FakeOperator()
+        try await withAPIServer(control, token: "s3cret-token") { port in
+            let api = ["--api", "http://127.0.0.1:\(port)"]
+            let promoted = try await runSerin(["promote", "web", "--token-file", tokenFile] + api)
+            #expect(promoted.status == 0, "\(promoted.stderr)")
+            #expect(promoted.stdout == "promote web: requested\n")
+
+            let conflict = try await runSerin(["abort", "api", "--token-file", tokenFile] + api)
+            #expect(conflict.status == 1)
+            #expect(conflict.stderr == "serin abort: cannot abort api: it is Succeeded\n")
+
+            let unknown = try await runSerin(["pause", "nope", "--token-file", tokenFile] + api)
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr == "serin pause: no rollout named \"nope\"\n")
+
+            try directory.write("wrong", "guess\n")
+            let wrong = try await runSerin(["resume", "web", "--token-file", directory.path + "/wrong"] + api)
+            #expect(wrong.status == 2)
+            #expect(wrong.stderr == "serin resume: unauthorized: wrong token\n")
+
+            let noToken = try await runSerin(["retry", "search"] + api)
+            #expect(noToken.status == 2)
+            #expect(noToken.stderr.contains("--token-file"))
+        }
+        #expect(control.commands.map(\.command) == [.promote])
+    }
+
+    @Test func getAndHistoryReadOneRollout() async throws {
+        try await withAPIServer(FakeOperator()) { port in
+            let api = ["--api", "http://127.0.0.1:\(port)"]
+            let get = try await runSerin(["get", "web"] + api)
+            #expect(get.status == 0, "\(get.stderr)")
+            #expect(get.stdout.contains("▶ 3. set canary weight to 40%"))
+            let history = try await runSerin(["history", "web"] + api)
+            #expect(history.status == 0, "\(history.stderr)")
+            #expect(history.stdout.hasPrefix("REVISION      COMMIT   AUTHOR"))
+            let missing = try await runSerin(["get", "nope"] + api)
+            #expect(missing.status == 1)
+            #expect(missing.stderr == "serin get: no rollout named \"nope\"\n")
+        }
+    }
+
+    @Test func watchIntoAPipeEndsWhenTheReleaseDoes() async throws {
+        try await withAPIServer(FakeOperator()) { port in
+            let run = try await runSerin(["get", "api", "--watch", "--api", "http://127.0.0.1:\(port)"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout == "api: Succeeded, step 7/7, canary weight 0% (promoted 9c8b7a6d5e4f)\n")
+            let failed = try await runSerin(["get", "search", "--watch", "--api", "http://127.0.0.1:\(port)"])
+            #expect(failed.status == 1)
+        }
+    }
+
+    @Test func anUnreachableAPIExitsTwo() async throws {
+        let port = try Loopback.freePort()
+        let run = try await runSerin(["status", "--api", "http://127.0.0.1:\(port)"])
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix("serin status: cannot reach the Serin API at http://127.0.0.1:\(port)"))
+    }
+}

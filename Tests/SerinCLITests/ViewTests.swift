@@ -1,0 +1,66 @@
+import Foundation
+import SerinCLI
+import SerinEngine
+import SerinServerTesting
+import Testing
+
+/// The CLI's views as pure functions, against golden files; times in UTC.
+@Suite struct ViewTests {
+    let utc = TimeZone(identifier: "UTC")!
+
+    @Test func statusTable() throws {
+        try Golden.check(StatusView.render(SampleRollouts.all), "status")
+    }
+
+    @Test func getShowsAProgressingCanaryAtStepThreeOfSeven() throws {
+        try Golden.check(RolloutView.render(SampleRollouts.web, timeZone: utc), "get-web")
+    }
+
+    @Test func getShowsWhereAFailedReleaseStopped() throws {
+        try Golden.check(RolloutView.render(SampleRollouts.search, timeZone: utc), "get-search")
+    }
+
+    @Test func historyTable() throws {
+        try Golden.check(HistoryView.render(SampleRollouts.histories["web"] ?? [], timeZone: utc), "history")
+    }
+
+    @Test(arguments: [(0, 40), (20, 32), (40, 24), (50, 20), (100, 0)])
+    func theWeightBarHasFortyCellsFilledWithThePrimarysShare(canary: Int, filled: Int) {
+        let bar = RolloutView.weightBar(canary: canary)
+        #expect(bar.filter { $0 == "█" }.count == filled)
+        #expect(bar.filter { $0 == "█" || $0 == "░" }.count == 40)
+        #expect(bar.hasSuffix(" \(100 - canary)% | canary \(canary)%"))
+    }
+
+    @Test func emptyListsSaySo() {
+        #expect(StatusView.render([]) == "no rollouts\n")
+        #expect(HistoryView.render([]) == "no revisions released yet\n")
+    }
+
+    @Test func watchingIntoAPipePrintsOnlyWhatChanged() {
+        var log = WatchLog(timeZone: utc)
+        var status = SampleRollouts.web
+        status.events = Array(status.events.prefix(2))
+        #expect(log.lines(for: status) == [
+            "web: Progressing, step 3/7, canary weight 40% (advancing: canary weight 40%)",
+            "09:00:00  detected  new revision a1b2c3d4e5f6 from commit 8e1f2a3 by Ada Lovelace",
+            "09:00:02  Progressing  canary ready: starting analysis",
+        ])
+        #expect(log.lines(for: status).isEmpty)
+
+        status.events = SampleRollouts.web.events
+        status.step = 4
+        #expect(log.lines(for: status) == [
+            "09:00:02  weight  canary weight 20%",
+            "09:00:12  checked  request-success-rate 99.4 >= 99, request-duration 175 <= 500",
+            "09:00:12  weight  canary weight 40%",
+            "step 3/7 → 4/7: analyse 1 tick (10s): request-success-rate >= 99, request-duration <= 500",
+        ])
+
+        status.phase = .succeeded
+        status.message = "promoted a1b2c3d4e5f6"
+        status.canaryWeight = 0
+        #expect(log.lines(for: status) == ["phase Progressing → Succeeded: promoted a1b2c3d4e5f6", "canary weight 40% → 0%"])
+        #expect(WatchLog.isFinal(status))
+    }
+}
