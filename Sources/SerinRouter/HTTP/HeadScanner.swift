@@ -17,6 +17,16 @@ public struct HeadScanner: Sendable {
     public init() {}
 
     public func scan(_ bytes: UnsafeRawBufferPointer) -> Result {
+        var fields: [RequestHead.Field] = []
+        return scan(bytes, reusing: &fields)
+    }
+
+    /// `scan`, with the fields collected in `fields` (emptied first), whose
+    /// capacity a connection keeps from one request to the next: the head
+    /// returned shares its storage, so the array is unique again, and can be
+    /// refilled without allocating, once that head is gone.
+    func scan(_ bytes: UnsafeRawBufferPointer, reusing fields: inout [RequestHead.Field]) -> Result {
+        fields.removeAll(keepingCapacity: true)
         // Find the end of the head first: nothing is judged on a partial head.
         guard let end = Self.endOfHead(bytes, limit: maximumHeadLength) else {
             return bytes.count >= maximumHeadLength ? .invalid("request head larger than \(maximumHeadLength) bytes") : .needMore
@@ -39,7 +49,6 @@ public struct HeadScanner: Sendable {
         let minor = Int(bytes[index + 7] - UInt8(ascii: "0"))
         index += 10
 
-        var fields: [RequestHead.Field] = []
         var contentLength: Int?
         var chunked = false
         var transferEncoding = false

@@ -35,6 +35,15 @@ struct ResponseHeadScanner {
 
     /// `requestMethodIsHead`: a response to HEAD has no body whatever it says.
     func scan(_ bytes: UnsafeRawBufferPointer, requestMethodIsHead: Bool) -> Result {
+        var hopByHop: [Range<Int>] = []
+        return scan(bytes, requestMethodIsHead: requestMethodIsHead, reusing: &hopByHop)
+    }
+
+    /// `scan`, collecting the hop-by-hop ranges in `hopByHop` (emptied first):
+    /// a connection keeps one array so that a response does not allocate one
+    /// (nearly every backend response carries a Connection field).
+    func scan(_ bytes: UnsafeRawBufferPointer, requestMethodIsHead: Bool, reusing hopByHop: inout [Range<Int>]) -> Result {
+        hopByHop.removeAll(keepingCapacity: true)
         guard let end = HeadScanner.endOfHead(bytes, limit: maximumHeadLength) else {
             return bytes.count >= maximumHeadLength ? .invalid("response head larger than \(maximumHeadLength) bytes") : .needMore
         }
@@ -53,7 +62,6 @@ struct ResponseHeadScanner {
         var transferEncoding = false
         var close = false
         var keepAliveToken = false
-        var hopByHop: [Range<Int>] = []
         while index < end - 2 {
             let lineStart = index
             let nameStart = index

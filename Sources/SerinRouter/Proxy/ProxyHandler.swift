@@ -19,6 +19,17 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private var allocator = ByteBufferAllocator()
     private var clientAddress: [UInt8] = []
 
+    /// Kept from one exchange to the next so that the steady state allocates
+    /// nothing for them: the scanners' field lists, and the buffers the
+    /// rewritten heads are written into. Once NIO has written a head to the
+    /// socket (normally at the flush that follows), the buffer is referenced
+    /// only here again and `clear()` reuses its storage; while a write is
+    /// still pending, `clear()` gives it new storage instead.
+    private var requestFields: [RequestHead.Field] = []
+    private var responseHopByHop: [Range<Int>] = []
+    private var requestOut: ByteBuffer?
+    private var responseOut: ByteBuffer?
+
     private var generation = -1
     private var route: CompiledRoute?
     private var workloadState: WorkloadState?
@@ -156,7 +167,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     private func processBuffered() {
         guard phase == .awaitingHead, var buffer = buffered, buffer.readableBytes > 0 else { return }
-        let result = buffer.withUnsafeReadableBytes { HeadScanner().scan($0) }
+        let result = buffer.withUnsafeReadableBytes { HeadScanner().scan($0, reusing: &requestFields) }
         switch result {
         case .needMore:
             return
@@ -195,7 +206,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             respondWithError(503, "no route for workload \(workload)")
             return
         }
-        var upstreamHead = allocator.buffer(capacity: head.length + 64 + clientAddress.count)
+        var upstreamHead = reusableBuffer(&requestOut, capacity: head.length + 64 + clientAddress.count)
         var mirrorHead: ByteBuffer?
         let decision = buffer.withUnsafeReadableBytes { bytes -> RouteDecision in
             requestIsHead = head.method.count == 4 && HeadScanner.equalsIgnoringCase(bytes, head.method, "head")
@@ -209,6 +220,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             return decision
         }
         buffer.moveReaderIndex(forwardBy: head.length)
+        keep(upstreamHead, in: &requestOut)
         role = decision.role
         setCookie = decision.setCookie
         switch head.body {
@@ -418,7 +430,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             guard var head = responseHead else { return }
             while case .awaitingHead = responseBody {
                 let result = head.withUnsafeReadableBytes {
-                    ResponseHeadScanner().scan($0, requestMethodIsHead: requestIsHead)
+                    ResponseHeadScanner().scan($0, requestMethodIsHead: requestIsHead, reusing: &responseHopByHop)
                 }
                 switch result {
                 case .needMore:
@@ -459,7 +471,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         if head.hopByHop.isEmpty && setCookie == nil && !closeAfter && head.minorVersion == 1 {
             writeToClient(buffer.readSlice(length: head.length)!)
         } else {
-            var out = allocator.buffer(capacity: head.length + 96 + min(buffer.readableBytes, 8192))
+            var out = reusableBuffer(&responseOut, capacity: head.length + 96 + min(buffer.readableBytes, 8192))
             buffer.withUnsafeReadableBytes { bytes in
                 ResponseRewriter.write(head, bytes, setCookie: setCookie, connectionClose: closeAfter, into: &out)
             }
@@ -470,6 +482,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
                 out.writeBuffer(&body)
                 responseBody = .done
             }
+            keep(out, in: &responseOut)
             writeToClient(out)
         }
     }
@@ -511,6 +524,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     func upstreamReadComplete() {
         flushClient()
+    }
+
+    /// The buffer kept in `slot`, emptied, or a new one.
+    private func reusableBuffer(_ slot: inout ByteBuffer?, capacity: Int) -> ByteBuffer {
+        guard var buffer = slot.take() else { return allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Keeps a head's buffer for the next exchange, unless it grew large
+    /// (an unusual head): idle connections should not hold much memory.
+    private func keep(_ buffer: ByteBuffer, in slot: inout ByteBuffer?) {
+        slot = buffer.capacity <= 16 * 1024 ? buffer : nil
     }
 
     private func flushClient() {
