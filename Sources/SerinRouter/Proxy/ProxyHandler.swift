@@ -16,6 +16,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     /// Kept from handlerAdded: reaching them through the context costs
     /// reference counting on every request.
     private var channel: (any Channel)!
+    /// The client channel's writability, kept from channelWritabilityChanged
+    /// (NIO sends it synchronously from the write that changes it) rather
+    /// than asked of the channel after every write.
+    private var clientWritable = true
     private var allocator = ByteBufferAllocator()
     private var clientAddress: [UInt8] = []
 
@@ -84,6 +88,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         channel = context.channel
+        clientWritable = context.channel.isWritable
         allocator = context.channel.allocator
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = Array(address.utf8) }
         armTimer()
@@ -138,7 +143,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { upstream?.resumeReads() } else { upstream?.pauseReads() }
+        clientWritable = context.channel.isWritable
+        if clientWritable { upstream?.resumeReads() } else { upstream?.pauseReads() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -346,9 +352,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         upstream = handler
         upstreamReused = reused
         handler.owner = self
-        handler.pool = loop.pool(backend!)
         if !reused {
-            if channel.isWritable { handler.resumeReads() } else { handler.pauseReads() }
+            // A pooled connection already points at its backend's pool.
+            handler.pool = loop.pool(backend!)
+            if clientWritable { handler.resumeReads() } else { handler.pauseReads() }
         }
         if let queued {
             self.queued = nil
@@ -550,7 +557,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         wroteResponse = true
         clientNeedsFlush = true
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if !channel.isWritable { upstream?.pauseReads() }
+        if !clientWritable { upstream?.pauseReads() }
     }
 
     private func finishResponse(upstreamReusable: Bool) {
