@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Scans an HTTP/1.1 request head in one pass over bytes, incrementally:
 /// call again with more bytes until it completes. Strict where lenience is
 /// dangerous for a proxy (request smuggling): a request with both
@@ -117,13 +125,24 @@ public struct HeadScanner: Sendable {
         let count = min(bytes.count, limit)
         guard count >= 4 else { return nil }
         var index = 3
-        while index < count {
-            if bytes[index] == .lf && bytes[index - 1] == .cr && bytes[index - 2] == .lf && bytes[index - 3] == .cr {
-                return index + 1
+        // From LF to LF (memchr is vectorised) rather than byte by byte: heads
+        // are scanned twice per request, and this was most of their cost.
+        while let lf = firstIndex(of: .lf, in: bytes, from: index, to: count) {
+            if bytes[lf - 1] == .cr && bytes[lf - 2] == .lf && bytes[lf - 3] == .cr {
+                return lf + 1
             }
-            index += 1
+            index = lf + 1
         }
         return nil
+    }
+
+    /// The first index of `byte` in `bytes[start..<end]`.
+    @inline(__always)
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        guard start < end, let base = bytes.baseAddress, let found = memchr(base + start, Int32(byte), end - start) else {
+            return nil
+        }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// RFC 9110 tchar.
