@@ -22,6 +22,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private var clientWritable = true
     private var allocator = ByteBufferAllocator()
     private var clientAddress: [UInt8] = []
+    /// X-Forwarded-For and -Proto as most requests get them, blank line included.
+    private var forwardedTail: [UInt8] = []
 
     /// Kept from one exchange to the next so that the steady state allocates
     /// nothing for them: the scanners' field lists, and the buffers the
@@ -91,6 +93,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         clientWritable = context.channel.isWritable
         allocator = context.channel.allocator
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = Array(address.utf8) }
+        forwardedTail = RequestRewriter.forwardedTail(clientAddress: clientAddress)
         armTimer()
     }
 
@@ -217,7 +220,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         let decision = buffer.withUnsafeReadableBytes { bytes -> RouteDecision in
             requestIsHead = head.method.count == 4 && HeadScanner.equalsIgnoringCase(bytes, head.method, "head")
             let decision = RouteDecision.decide(head, bytes, route, workloadState)
-            RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: false, into: &upstreamHead)
+            RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: false, tail: forwardedTail,
+                                  into: &upstreamHead)
             if decision.mirror {
                 var copy = allocator.buffer(capacity: upstreamHead.readableBytes + 20)
                 RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: true, into: &copy)
