@@ -13,9 +13,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private let loop: LoopContext
     private let workload: String
     private var context: ChannelHandlerContext!
-    /// Kept from handlerAdded: reaching them through the context costs
-    /// reference counting on every request.
-    private var channel: (any Channel)!
     /// The client channel's writability, kept from channelWritabilityChanged
     /// (NIO sends it synchronously from the write that changes it) rather
     /// than asked of the channel after every write.
@@ -89,7 +86,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        channel = context.channel
         clientWritable = context.channel.isWritable
         allocator = context.channel.allocator
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = Array(address.utf8) }
