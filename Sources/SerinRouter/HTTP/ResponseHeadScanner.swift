@@ -35,6 +35,15 @@ struct ResponseHeadScanner {
 
     /// `requestMethodIsHead`: a response to HEAD has no body whatever it says.
     func scan(_ bytes: UnsafeRawBufferPointer, requestMethodIsHead: Bool) -> Result {
+        var hopByHop: [Range<Int>] = []
+        return scan(bytes, requestMethodIsHead: requestMethodIsHead, reusing: &hopByHop)
+    }
+
+    /// `scan`, collecting the hop-by-hop ranges in `hopByHop` (emptied first):
+    /// a connection keeps one array so that a response does not allocate one
+    /// (nearly every backend response carries a Connection field).
+    func scan(_ bytes: UnsafeRawBufferPointer, requestMethodIsHead: Bool, reusing hopByHop: inout [Range<Int>]) -> Result {
+        hopByHop.removeAll(keepingCapacity: true)
         guard let end = HeadScanner.endOfHead(bytes, limit: maximumHeadLength) else {
             return bytes.count >= maximumHeadLength ? .invalid("response head larger than \(maximumHeadLength) bytes") : .needMore
         }
@@ -53,7 +62,6 @@ struct ResponseHeadScanner {
         var transferEncoding = false
         var close = false
         var keepAliveToken = false
-        var hopByHop: [Range<Int>] = []
         while index < end - 2 {
             let lineStart = index
             let nameStart = index
@@ -61,6 +69,20 @@ struct ResponseHeadScanner {
             guard index > nameStart, index < end, bytes[index] == .colon else { return .invalid("malformed header field") }
             let name = nameStart..<index
             index += 1
+            let initial = bytes[name.lowerBound] | 0x20
+            guard initial == UInt8(ascii: "c") || initial == UInt8(ascii: "t") || initial == UInt8(ascii: "k")
+                    || initial == UInt8(ascii: "p") else {
+                // A field the router does not read (most of them): only its
+                // line's end matters, found with memchr. The value ends at the
+                // first CR or LF, and a CR must be followed by LF: so there is
+                // an LF, and no CR before the byte just ahead of it.
+                guard let lf = HeadScanner.firstIndex(of: .lf, in: bytes, from: index, to: end) else {
+                    return .invalid("truncated head")
+                }
+                if HeadScanner.firstIndex(of: .cr, in: bytes, from: index, to: lf - 1) != nil { return .invalid("bare CR") }
+                index = lf + 1
+                continue
+            }
             while index < end, bytes[index] == .space || bytes[index] == .tab { index += 1 }
             let valueStart = index
             var valueEnd = index
@@ -73,7 +95,7 @@ struct ResponseHeadScanner {
             guard index < end, bytes[index] == .lf else { return .invalid("bare CR") }
             index += 1
             let value = valueStart..<valueEnd
-            switch bytes[name.lowerBound] | 0x20 {
+            switch initial {
             case UInt8(ascii: "c"):
                 if HeadScanner.equalsIgnoringCase(bytes, name, "content-length") {
                     guard let length = HeadScanner.decimal(bytes, value) else { return .invalid("invalid Content-Length") }

@@ -17,6 +17,10 @@ final class LoopContext {
     /// The same pools by the current table's Backend objects: the hot path
     /// finds a pool without hashing a string.
     private var pools: [ObjectIdentifier: BackendPool] = [:]
+    /// Pools whose `downUntil` is set: while none is, `pick` need not look
+    /// its backends' pools up. (A pool that leaves the table while marked
+    /// keeps it positive: that only costs the look-ups again.)
+    private var downCount = 0
     private lazy var bootstrap = ClientBootstrap(group: eventLoop)
         .connectTimeout(options.connectTimeout)
         .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -78,7 +82,9 @@ final class LoopContext {
     }
 
     func markDown(_ backend: Backend) {
-        pool(backend)?.downUntil = .now() + options.downTime
+        guard let pool = pool(backend) else { return }
+        if pool.downUntil == nil { downCount += 1 }
+        pool.downUntil = .now() + options.downTime
     }
 
     /// The next backend of a role by round robin, skipping those marked down
@@ -90,11 +96,12 @@ final class LoopContext {
             cursor = cursor &+ 1
             let backend = backends[Int(UInt(bitPattern: cursor) % UInt(backends.count))]
             if !tried.isEmpty, tried.contains(where: { $0 === backend }) { continue }
-            if let pool = pool(backend), let until = pool.downUntil {
+            if downCount > 0, let pool = pool(backend), let until = pool.downUntil {
                 let current = now ?? .now()
                 now = current
                 if until > current { continue }
                 pool.downUntil = nil
+                downCount -= 1
             }
             return backend
         }

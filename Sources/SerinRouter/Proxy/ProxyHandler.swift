@@ -13,11 +13,25 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private let loop: LoopContext
     private let workload: String
     private var context: ChannelHandlerContext!
-    /// Kept from handlerAdded: reaching them through the context costs
-    /// reference counting on every request.
-    private var channel: (any Channel)!
+    /// The client channel's writability, kept from channelWritabilityChanged
+    /// (NIO sends it synchronously from the write that changes it) rather
+    /// than asked of the channel after every write.
+    private var clientWritable = true
     private var allocator = ByteBufferAllocator()
     private var clientAddress: [UInt8] = []
+    /// X-Forwarded-For and -Proto as most requests get them, blank line included.
+    private var forwardedTail: [UInt8] = []
+
+    /// Kept from one exchange to the next so that the steady state allocates
+    /// nothing for them: the scanners' field lists, and the buffers the
+    /// rewritten heads are written into. Once NIO has written a head to the
+    /// socket (normally at the flush that follows), the buffer is referenced
+    /// only here again and `clear()` reuses its storage; while a write is
+    /// still pending, `clear()` gives it new storage instead.
+    private var requestFields: [RequestHead.Field] = []
+    private var responseHopByHop: [Range<Int>] = []
+    private var requestOut: ByteBuffer?
+    private var responseOut: ByteBuffer?
 
     private var generation = -1
     private var route: CompiledRoute?
@@ -72,9 +86,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        channel = context.channel
+        clientWritable = context.channel.isWritable
         allocator = context.channel.allocator
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = Array(address.utf8) }
+        forwardedTail = RequestRewriter.forwardedTail(clientAddress: clientAddress)
         armTimer()
     }
 
@@ -127,7 +142,8 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { upstream?.resumeReads() } else { upstream?.pauseReads() }
+        clientWritable = context.channel.isWritable
+        if clientWritable { upstream?.resumeReads() } else { upstream?.pauseReads() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -156,7 +172,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     private func processBuffered() {
         guard phase == .awaitingHead, var buffer = buffered, buffer.readableBytes > 0 else { return }
-        let result = buffer.withUnsafeReadableBytes { HeadScanner().scan($0) }
+        let result = buffer.withUnsafeReadableBytes { HeadScanner().scan($0, reusing: &requestFields) }
         switch result {
         case .needMore:
             return
@@ -195,12 +211,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             respondWithError(503, "no route for workload \(workload)")
             return
         }
-        var upstreamHead = allocator.buffer(capacity: head.length + 64 + clientAddress.count)
+        var upstreamHead = reusableBuffer(&requestOut, capacity: head.length + 64 + clientAddress.count)
         var mirrorHead: ByteBuffer?
         let decision = buffer.withUnsafeReadableBytes { bytes -> RouteDecision in
             requestIsHead = head.method.count == 4 && HeadScanner.equalsIgnoringCase(bytes, head.method, "head")
             let decision = RouteDecision.decide(head, bytes, route, workloadState)
-            RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: false, into: &upstreamHead)
+            RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: false, tail: forwardedTail,
+                                  into: &upstreamHead)
             if decision.mirror {
                 var copy = allocator.buffer(capacity: upstreamHead.readableBytes + 20)
                 RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: true, into: &copy)
@@ -209,6 +226,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             return decision
         }
         buffer.moveReaderIndex(forwardBy: head.length)
+        keep(upstreamHead, in: &requestOut)
         role = decision.role
         setCookie = decision.setCookie
         switch head.body {
@@ -334,9 +352,10 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         upstream = handler
         upstreamReused = reused
         handler.owner = self
-        handler.pool = loop.pool(backend!)
         if !reused {
-            if channel.isWritable { handler.resumeReads() } else { handler.pauseReads() }
+            // A pooled connection already points at its backend's pool.
+            handler.pool = loop.pool(backend!)
+            if clientWritable { handler.resumeReads() } else { handler.pauseReads() }
         }
         if let queued {
             self.queued = nil
@@ -418,7 +437,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             guard var head = responseHead else { return }
             while case .awaitingHead = responseBody {
                 let result = head.withUnsafeReadableBytes {
-                    ResponseHeadScanner().scan($0, requestMethodIsHead: requestIsHead)
+                    ResponseHeadScanner().scan($0, requestMethodIsHead: requestIsHead, reusing: &responseHopByHop)
                 }
                 switch result {
                 case .needMore:
@@ -459,7 +478,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         if head.hopByHop.isEmpty && setCookie == nil && !closeAfter && head.minorVersion == 1 {
             writeToClient(buffer.readSlice(length: head.length)!)
         } else {
-            var out = allocator.buffer(capacity: head.length + 96 + min(buffer.readableBytes, 8192))
+            var out = reusableBuffer(&responseOut, capacity: head.length + 96 + min(buffer.readableBytes, 8192))
             buffer.withUnsafeReadableBytes { bytes in
                 ResponseRewriter.write(head, bytes, setCookie: setCookie, connectionClose: closeAfter, into: &out)
             }
@@ -470,6 +489,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
                 out.writeBuffer(&body)
                 responseBody = .done
             }
+            keep(out, in: &responseOut)
             writeToClient(out)
         }
     }
@@ -513,6 +533,19 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         flushClient()
     }
 
+    /// The buffer kept in `slot`, emptied, or a new one.
+    private func reusableBuffer(_ slot: inout ByteBuffer?, capacity: Int) -> ByteBuffer {
+        guard var buffer = slot.take() else { return allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Keeps a head's buffer for the next exchange, unless it grew large
+    /// (an unusual head): idle connections should not hold much memory.
+    private func keep(_ buffer: ByteBuffer, in slot: inout ByteBuffer?) {
+        slot = buffer.capacity <= 16 * 1024 ? buffer : nil
+    }
+
     private func flushClient() {
         if clientNeedsFlush {
             clientNeedsFlush = false
@@ -524,7 +557,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         wroteResponse = true
         clientNeedsFlush = true
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if !channel.isWritable { upstream?.pauseReads() }
+        if !clientWritable { upstream?.pauseReads() }
     }
 
     private func finishResponse(upstreamReusable: Bool) {
