@@ -128,6 +128,7 @@ let package = Package(
                 "SerinEngine",
                 "SerinAnalysis",
                 "SerinGit",
+                "SerinLocal",
                 "SerinTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

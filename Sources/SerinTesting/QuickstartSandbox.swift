@@ -136,9 +136,14 @@ public final class QuickstartSandbox: @unchecked Sendable {
         operatorProcess = nil
     }
 
+    /// SIGTERM, and SIGKILL if it has not stopped within 15 s (then the
+    /// graceful shutdown is broken, which a test will notice in the log).
     public func stopOperator() {
         guard let process = operatorProcess, process.isRunning else { return }
         process.terminate()
+        let deadline = ContinuousClock.now + .seconds(15)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         operatorProcess = nil
     }

@@ -21,6 +21,17 @@ public struct ProcessTemplate: Sendable, Hashable, Codable {
     public var readinessProbe: Probe?
     public var livenessProbe: Probe?
     public var terminationGracePeriodSeconds: Int?
+
+    public init(command: [String]? = nil, args: [String]? = nil, workingDir: String? = nil, env: [EnvVar]? = nil,
+                readinessProbe: Probe? = nil, livenessProbe: Probe? = nil, terminationGracePeriodSeconds: Int? = nil) {
+        self.command = command
+        self.args = args
+        self.workingDir = workingDir
+        self.env = env
+        self.readinessProbe = readinessProbe
+        self.livenessProbe = livenessProbe
+        self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+    }
 }
 
 public struct EnvVar: Sendable, Hashable, Codable {
