@@ -162,6 +162,16 @@ public actor Operator: OperatorControl {
                 deployPlain(revision)
             }
         }
+        // A Canary removed from Git stops steering its workload (which is now
+        // released without one); its saved state stays for the record.
+        let canaries = Set(latest.values.flatMap { $0.manifests.canaries.map(\.name) })
+        for (name, runner) in runners where !canaries.contains(name) {
+            runnerTasks[name]?.cancel()
+            runnerTasks[name] = nil
+            runners[name] = nil
+            await rollouts.unbind(runner.id)
+            record(rollout: runner.id.description, revision: nil, "unmanaged", "the Canary left Git; \(runner.workload) is released without one")
+        }
         // Keep what rollouts still refer to (a primary, a canary in flight).
         for runner in runners.values {
             let state = await runner.worker.state
@@ -335,7 +345,22 @@ public actor Operator: OperatorControl {
         let state = await runner.worker.state
         let evaluations = await runner.worker.evaluations
         let events = eventLimit == 0 ? [] : Array(log.entries().filter { $0.rollout == runner.id.description }.suffix(eventLimit))
-        Gauge(label: "serin_canary_weight", dimensions: [("name", name)]).record(state.routes.canaryWeight)
+        let labels = [("name", name), ("namespace", runner.id.namespace)]
+        Gauge(label: "serin_canary_weight", dimensions: labels).record(state.routes.canaryWeight)
+        // Flagger's codes: 0 in progress, 1 succeeded (or steady), 2 failed.
+        let code: Int
+        switch state.phase {
+        case .succeeded, .initialized: code = 1
+        case .failed: code = 2
+        default: code = 0
+        }
+        Gauge(label: "serin_canary_status", dimensions: labels).record(code)
+        var seen: Set<String> = []
+        for evaluation in evaluations.reversed() where seen.insert(evaluation.metric).inserted {
+            if let value = evaluation.value {
+                Gauge(label: "serin_canary_metric_analysis", dimensions: labels + [("metric", evaluation.metric)]).record(value)
+            }
+        }
         return RolloutStatus(name: name, namespace: runner.id.namespace, workload: runner.workload, phase: state.phase,
                              canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
                              failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
@@ -421,6 +446,7 @@ public actor Operator: OperatorControl {
     }
 
     public func metricsText() async -> String {
+        Gauge(label: "serin_canary_total").record(runners.count)
         for name in runners.keys { _ = await status(name, eventLimit: 0) }
         return options.registry.emitToString()
     }

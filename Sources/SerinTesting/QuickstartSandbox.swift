@@ -39,8 +39,10 @@ public final class QuickstartSandbox: @unchecked Sendable {
     public private(set) var operatorProcess: Process?
 
     /// `prometheus`: an address to use, or nil for `managed: true` on a free port.
+    /// `requestDurationMax`: the request-duration check's bound in ms, for
+    /// a machine too busy for the quickstart's 250 (tests run beside others).
     public init(example: String, serin: String, interval: String = "5s", prometheus: String? = nil,
-                routerAdminPort: Int? = nil, root: String? = nil) throws {
+                routerAdminPort: Int? = nil, requestDurationMax: Int? = nil, root: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: example + "/deploy/workload.yaml") else {
             throw SandboxError("\(example) is not the quickstart folder (no deploy/workload.yaml)")
         }
@@ -55,6 +57,9 @@ public final class QuickstartSandbox: @unchecked Sendable {
         apiPort = try Loopback.freePort()
         try Self.replace(in: repository + "/deploy/workload.yaml", "port: 8080", "port: \(servicePort)")
         try Self.replace(in: repository + "/deploy/canary.yaml", "interval: 10s", "interval: \(interval)")
+        if let requestDurationMax {
+            try Self.replace(in: repository + "/deploy/canary.yaml", "thresholdRange: { max: 250 }", "thresholdRange: { max: \(requestDurationMax) }")
+        }
         let prometheusLine = try prometheus.map { "{ address: \($0) }" } ?? "{ managed: true, listen: 127.0.0.1:\(Loopback.freePort()) }"
         configPath = self.root + "/serin.yaml"
         try """

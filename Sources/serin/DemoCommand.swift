@@ -24,10 +24,14 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(help: "Give up after this many seconds.")
     var timeout = 220
 
+    @Option(name: .customLong("request-duration-max"), help: ArgumentHelp("The request-duration check's bound in ms (default: the quickstart's).", visibility: .hidden))
+    var requestDurationMax: Int?
+
     func run() async throws {
         let sandbox: QuickstartSandbox
         do {
-            sandbox = try QuickstartSandbox(example: example, serin: RunCommand.executablePath(), interval: interval)
+            sandbox = try QuickstartSandbox(example: example, serin: RunCommand.executablePath(), interval: interval,
+                                            requestDurationMax: requestDurationMax)
         } catch {
             throw ValidationError("\(error); run from the repository or pass --example")
         }
@@ -52,13 +56,18 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
 
         let bad = try sandbox.commit("ERROR_RATE", to: "0.2", message: "A bad release: 20% of answers are 500", author: "Eve Mallory")
         view.say("committed a bad release (\(bad)): 20% of its answers are errors; expect an automatic rollback")
-        let badEnd = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: goodEnd.sequence, timeout: timeout, progress: view.show)
+        var badPeakWeight = 0
+        let badEnd = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: goodEnd.sequence, timeout: timeout) { event, state in
+            view.show(event, state)
+            if let state { badPeakWeight = max(badPeakWeight, state.routes.canaryWeight) }
+        }
         try await Task.sleep(for: .seconds(2))
         load.cancel()
         let counts = await traffic.snapshot()
 
         let events = sandbox.events()
-        let summary = DemoSummary(goodRelease: goodEnd.decision, badRelease: badEnd.decision, traffic: counts, events: events.count,
+        let summary = DemoSummary(goodRelease: goodEnd.decision, badRelease: badEnd.decision, badPeakWeight: badPeakWeight,
+                                  traffic: counts, events: events.count,
                                   decisions: events.filter { $0.rollout != "-" }.map(\.decision),
                                   eventLogComplete: events.map(\.sequence) == Array(1...max(1, events.count)),
                                   seconds: Int((ContinuousClock.now - sandbox.started).components.seconds))
@@ -98,6 +107,8 @@ struct DemoView {
 struct DemoSummary: Codable {
     var goodRelease: String
     var badRelease: String
+    /// The highest canary weight the bad release reached before its rollback.
+    var badPeakWeight: Int
     /// "status revision" → requests.
     var traffic: [String: Int]
     var events: Int
@@ -110,7 +121,7 @@ struct DemoSummary: Codable {
     var text: String {
         var lines = ["Summary (\(seconds) s):",
                      "  good release: \(goodRelease == "Succeeded" ? "promoted" : goodRelease)",
-                     "  bad release:  \(badRelease == "Failed" ? "rolled back automatically" : badRelease)",
+                     "  bad release:  \(badRelease == "Failed" ? "rolled back automatically" : badRelease) (at most \(badPeakWeight)% of traffic)",
                      "  traffic (status, revision that answered):"]
         for key in traffic.keys.sorted() { lines.append("    \(String(traffic[key]!).leftPadded(6))  \(key)") }
         lines.append("  \(events) events in the audit log")

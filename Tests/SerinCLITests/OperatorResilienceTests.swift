@@ -5,9 +5,9 @@ import Testing
 /// The operator as users run it (`serin run`, a real Prometheus, real
 /// processes behind the real router), under steady traffic, through
 /// crashes, slow releases and Prometheus outages.
-@Suite(.serialized) struct OperatorResilienceTests {
-    let serin = Products.executable("serin")
-    let example = Products.repositoryRoot + "/examples/quickstart"
+extension EndToEndTests {
+    var serin: String { Products.executable("serin") }
+    var example: String { Products.repositoryRoot + "/examples/quickstart" }
 
     /// The revision the rollout detected after `sequence`.
     func detected(_ sandbox: QuickstartSandbox, after sequence: Int) -> String? {
@@ -16,7 +16,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(4)))
     func killedTwentyTimesMidReleaseTheRolloutEndsAsIfNothingHappened() async throws {
-        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1s")
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1s", requestDurationMax: 2000)
         defer { sandbox.tearDown() }
         try sandbox.startOperator()
         let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
@@ -82,7 +82,7 @@ import Testing
         let prometheus = try PrometheusServer(scraping: ["127.0.0.1:\(adminPort)"])
         defer { prometheus.stop() }
         let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "2s", prometheus: prometheus.address,
-                                            routerAdminPort: adminPort)
+                                            routerAdminPort: adminPort, requestDurationMax: 2000)
         defer { sandbox.tearDown() }
         try sandbox.startOperator()
         let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
@@ -116,5 +116,57 @@ import Testing
         }
         let counts = await traffic.snapshot()
         #expect(await traffic.failures == 0, "\(counts)")
+    }
+}
+
+/// A workload without a Canary, and one removed from Git.
+extension EndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func withoutACanaryARevisionReplacesTheOldSafelyAndRemovalPrunes() async throws {
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "2s", requestDurationMax: 2000)
+        defer { sandbox.tearDown() }
+        try sandbox.git(["rm", "-q", "deploy/canary.yaml"])
+        try sandbox.commitAll("No Canary: releases replace the workload at once", author: "Ada Lovelace")
+        try sandbox.startOperator()
+        let first = try await sandbox.waitForDecision(["deployed"], timeout: .seconds(60), operatorEvents: true)
+        let traffic = SteadyTraffic(port: sandbox.servicePort)
+        let load = Task { await traffic.run() }
+        defer { load.cancel() }
+        try await Task.sleep(for: .seconds(1))
+        try sandbox.commit("MESSAGE", to: "replaced", message: "A new revision, no Canary", author: "Ada Lovelace")
+        let second = try await sandbox.waitForDecision(["deployed"], after: first.sequence, timeout: .seconds(60), operatorEvents: true)
+        #expect(second.revision != first.revision)
+        try await Task.sleep(for: .seconds(1))
+        let counts = await traffic.snapshot()
+        #expect(await traffic.failures == 0, "\(counts)")
+        #expect(counts.keys.contains("200 revision \(second.revision ?? "")"), "\(counts)")
+        // Only the new revision's processes are left.
+        let old = sandbox.workloadPIDs()
+        #expect(old.count == 2, "\(old)")
+
+        load.cancel()
+        try sandbox.git(["rm", "-q", "deploy/workload.yaml"])
+        try sandbox.commitAll("Remove the workload", author: "Ada Lovelace")
+        _ = try await sandbox.waitForDecision(["pruned"], after: second.sequence, timeout: .seconds(60), operatorEvents: true)
+        #expect(sandbox.workloadPIDs().isEmpty)
+        #expect(throws: (any Error).self) { try TestSocketProbe.connect(port: sandbox.servicePort) }
+    }
+}
+
+/// Whether something accepts connections on a loopback port.
+enum TestSocketProbe {
+    struct Refused: Error {}
+
+    static func connect(port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        if !connected { throw Refused() }
     }
 }

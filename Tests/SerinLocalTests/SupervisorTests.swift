@@ -119,7 +119,8 @@ struct SupervisorTests {
 
         let started = ContinuousClock.now
         await supervisor.stop(workload: "polite", role: .primary)
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Well under the 20 s grace: SIGTERM arrived (a slow machine may take seconds).
+        #expect(ContinuousClock.now - started < .seconds(12))
         #expect(kill(pid, 0) != 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: harness.stateDirectory + "/local/processes").isEmpty)
     }
@@ -150,7 +151,7 @@ struct SupervisorTests {
         let started = ContinuousClock.now
         await supervisor.stop(workload: "stubborn", role: .primary)
         let took = ContinuousClock.now - started
-        #expect(took >= .milliseconds(1200) && took < .seconds(4), "\(took); \(harness.messages.all)")
+        #expect(took >= .milliseconds(1200) && took < .seconds(15), "\(took); \(harness.messages.all)")
         #expect(kill(pid, 0) != 0)
         // The router heard of the removal while the process still ran.
         let seen = seenAtNotification.withLock { $0 }

@@ -141,7 +141,7 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TimedOut(description: "timed out waiting for \(what)") }

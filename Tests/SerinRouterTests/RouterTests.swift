@@ -198,8 +198,8 @@ struct RouterFixture {
         let fixture = try await RouterFixture.start(options: options)
         let connection = try TestConnection(port: fixture.port)
         let started = ContinuousClock.now
-        #expect(try await connection.get("/slow/2000").status == 504)
-        #expect(ContinuousClock.now - started < .seconds(1.5))
+        #expect(try await connection.get("/slow/20000").status == 504)
+        #expect(ContinuousClock.now - started < .seconds(10))
         await fixture.stop()
     }
 
