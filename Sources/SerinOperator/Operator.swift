@@ -273,8 +273,13 @@ public actor Operator: OperatorControl {
             if !running.isEmpty && running.allSatisfy({ $0.revision == revision.id }) { return }
             do {
                 try await rollouts.deploy(revision, role: SerinLocal.Role.primary)
+                // A first deploy returns once started; "deployed" means serving.
+                let supervisor = rollouts.platform.supervisor
+                while !Task.isCancelled, !(await supervisor.isReady(workload: revision.workload, role: .primary, revision: revision.id)) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 _ = try? log.append(.init(time: Date().timeIntervalSince1970, rollout: revision.workload, revision: revision.id,
-                                          author: revision.author, decision: "deployed", reason: "replaced without a Canary"))
+                                          author: revision.author, decision: "deployed", reason: "serving without a Canary"))
             } catch {
                 _ = try? log.append(.init(time: Date().timeIntervalSince1970, rollout: revision.workload, revision: revision.id,
                                           author: revision.author, decision: "error", reason: "\(error)"))
