@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router release strategies clean
+.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator release strategies clean
 
 all: build
 
@@ -50,6 +50,9 @@ bench-engine: release
 
 bench-router: release
 	bash scripts/bench-router.sh --serin $(CURDIR)/$(RELEASE_BIN)/serin
+
+bench-operator: release
+	$(RELEASE_BIN)/serin-bench operator
 
 bench-git: release
 	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100

@@ -16,8 +16,12 @@ public struct WorkloadRevision: Sendable, Codable, Equatable {
     public var commit: String
     public var author: String?
 
-    static func identify(template: ProcessTemplate, snapshot: String) -> String {
+    /// The workload's name is part of it: two workloads with the same
+    /// template are still two revisions (the catalog is keyed by id).
+    static func identify(workload: String, template: ProcessTemplate, snapshot: String) -> String {
         var hasher = SHA256()
+        hasher.update(data: Data(workload.utf8))
+        hasher.update(data: Data([0]))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         hasher.update(data: (try? encoder.encode(template)) ?? Data())

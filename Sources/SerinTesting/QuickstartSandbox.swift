@@ -8,6 +8,8 @@ public final class QuickstartSandbox: @unchecked Sendable {
     // Safe: used by one task at a time (the demo's, or one test's).
     public struct Event: Decodable, Sendable {
         public var sequence: Int
+        /// Seconds since 1970.
+        public var time: Double
         public var rollout: String
         public var revision: String?
         public var author: String?
@@ -34,6 +36,10 @@ public final class QuickstartSandbox: @unchecked Sendable {
     public let servicePort: Int
     public let routerAdminPort: Int
     public let apiPort: Int
+    /// The API's bearer token file (`api.tokenFile`), when the sandbox was given a token.
+    public let tokenFile: String?
+    /// The source's `webhookSecretFile`, when the sandbox was given a secret.
+    public let webhookSecretFile: String?
     public let started = ContinuousClock.now
     private let serin: String
     public private(set) var operatorProcess: Process?
@@ -41,8 +47,12 @@ public final class QuickstartSandbox: @unchecked Sendable {
     /// `prometheus`: an address to use, or nil for `managed: true` on a free port.
     /// `requestDurationMax`: the request-duration check's bound in ms, for
     /// a machine too busy for the quickstart's 250 (tests run beside others).
+    /// `sourceInterval`: how often the source is polled; `apiToken` and
+    /// `webhookSecret`, when given, are written beside serin.yaml and named
+    /// there (`api.tokenFile`, the source's `webhookSecretFile`).
     public init(example: String, serin: String, interval: String = "5s", prometheus: String? = nil,
-                routerAdminPort: Int? = nil, requestDurationMax: Int? = nil, root: String? = nil) throws {
+                routerAdminPort: Int? = nil, requestDurationMax: Int? = nil, root: String? = nil, sourceInterval: String = "1s",
+                apiToken: String? = nil, webhookSecret: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: example + "/deploy/workload.yaml") else {
             throw SandboxError("\(example) is not the quickstart folder (no deploy/workload.yaml)")
         }
@@ -62,19 +72,26 @@ public final class QuickstartSandbox: @unchecked Sendable {
         }
         let prometheusLine = try prometheus.map { "{ address: \($0) }" } ?? "{ managed: true, listen: 127.0.0.1:\(Loopback.freePort()) }"
         configPath = self.root + "/serin.yaml"
+        let base = self.root
+        tokenFile = apiToken == nil ? nil : base + "/token"
+        webhookSecretFile = webhookSecret == nil ? nil : base + "/webhook-secret"
+        if let apiToken, let tokenFile { try apiToken.write(toFile: tokenFile, atomically: true, encoding: .utf8) }
+        if let webhookSecret, let webhookSecretFile { try webhookSecret.write(toFile: webhookSecretFile, atomically: true, encoding: .utf8) }
+        let tokenLine = tokenFile.map { ", tokenFile: \($0)" } ?? ""
+        let secretLine = webhookSecretFile.map { "\n    webhookSecretFile: \($0)" } ?? ""
         try """
         stateDir: \(stateDirectory)
         platform: local
         prometheus: \(prometheusLine)
         router: { admin: 127.0.0.1:\(self.routerAdminPort) }
-        api: { listen: 127.0.0.1:\(apiPort) }
+        api: { listen: 127.0.0.1:\(apiPort)\(tokenLine) }
         pollInterval: 200ms
         sources:
           - name: quickstart
             url: file://\(repository)
             ref: { branch: main }
             path: deploy
-            interval: 1s
+            interval: \(sourceInterval)\(secretLine)
 
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
         try git(["init", "-q", "-b", "main"])
@@ -152,6 +169,9 @@ public final class QuickstartSandbox: @unchecked Sendable {
         process.waitUntilExit()
         operatorProcess = nil
     }
+
+    /// The pid of the `serin run` this sandbox started, while it runs.
+    public var operatorPID: Int32? { operatorProcess.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
 
     public var operatorIsRunning: Bool { operatorProcess?.isRunning ?? false }
 

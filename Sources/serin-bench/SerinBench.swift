@@ -5,7 +5,10 @@ struct SerinBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serin-bench",
         abstract: "Serin's benchmarks. Each subcommand prints one JSON object.",
-        subcommands: [EngineBenchmark.self, EnginePrometheusBenchmark.self, ValidateBenchmark.self, GitWebhookBenchmark.self, GitPollBenchmark.self, GitLargeBenchmark.self, RollbackBenchmark.self]
+        subcommands: [
+            EngineBenchmark.self, EnginePrometheusBenchmark.self, ValidateBenchmark.self, GitWebhookBenchmark.self,
+            GitPollBenchmark.self, GitLargeBenchmark.self, RollbackBenchmark.self, OperatorBenchmark.self,
+        ]
     )
 }
 
