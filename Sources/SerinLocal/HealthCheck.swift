@@ -4,15 +4,19 @@ import Foundation
 /// One probe attempt against 127.0.0.1: a TCP connect, or an HTTP GET that
 /// must answer 2xx or 3xx, both within the probe's timeout.
 ///
-/// The socket work blocks (poll with a timeout), so it runs on a Dispatch
-/// thread: a process that accepts and never answers must not hold one of
-/// the few cooperative threads every other task needs.
+/// The socket work blocks (poll with a timeout), so it runs on a thread of
+/// its own: a process that accepts and never answers must not hold one of
+/// the few cooperative threads every other task needs, nor wait behind other
+/// blocking work on Dispatch's global pool, which is as small as the
+/// machine (a long wait parked there by a test once delayed probes by 50 s).
 enum HealthCheck {
     static func run(_ check: ProbeSettings.Check, defaultPort: Int, timeout: Duration) async -> Bool {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
+            let thread = Thread {
                 continuation.resume(returning: runBlocking(check, defaultPort: defaultPort, timeout: timeout))
             }
+            thread.stackSize = 256 * 1024
+            thread.start()
         }
     }
 

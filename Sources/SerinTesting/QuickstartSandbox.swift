@@ -154,8 +154,15 @@ public final class QuickstartSandbox: @unchecked Sendable {
     public func killOperator() {
         guard let process = operatorProcess, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        Self.waitForExit(process, within: .seconds(10))
         operatorProcess = nil
+    }
+
+    /// Polls rather than `waitUntilExit()`, which spins a run loop at full
+    /// CPU on Linux while it waits.
+    private static func waitForExit(_ process: Process, within limit: Duration) {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
     }
 
     /// SIGTERM, and SIGKILL if it has not stopped within 15 s (then the
@@ -163,10 +170,9 @@ public final class QuickstartSandbox: @unchecked Sendable {
     public func stopOperator() {
         guard let process = operatorProcess, process.isRunning else { return }
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(15)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        Self.waitForExit(process, within: .seconds(15))
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        Self.waitForExit(process, within: .seconds(10))
         operatorProcess = nil
     }
 
@@ -226,10 +232,17 @@ public final class QuickstartSandbox: @unchecked Sendable {
         throw SandboxError("timed out waiting for \(decisions.sorted().joined(separator: " or ")); see \(root)/operator.log")
     }
 
-    /// Stops the operator and the data plane it left serving.
-    public func tearDown() {
-        stopOperator()
-        _ = try? CommandRun.run(serin, ["down", "--config", configPath], timeout: .seconds(60))
+    /// Stops the operator and the data plane it left serving, on a thread of
+    /// its own: it takes seconds, and a test's `defer` runs on one of the
+    /// few cooperative threads every other test needs.
+    public func tearDown(waiting: Bool = false) {
+        let done = DispatchSemaphore(value: 0)
+        Thread { [self] in
+            stopOperator()
+            _ = try? CommandRun.run(serin, ["down", "--config", configPath], timeout: .seconds(60))
+            done.signal()
+        }.start()
+        if waiting { done.wait() }
     }
 }
 

@@ -37,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
         }
         let view = DemoView(sandbox: sandbox)
         defer {
-            sandbox.tearDown()
+            sandbox.tearDown(waiting: true)
             view.say("stopped every process the demo started; files kept in \(sandbox.root)")
         }
         let timeout = Duration.seconds(self.timeout)

@@ -162,7 +162,8 @@ import Testing
         watcher.requestSync()
         let next = await revisions.next()
         #expect(next?.commit.id.hex == commit)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Well before the hour-long interval; slack for a busy machine.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     /// An invalid head is reported, not published, and not read again.

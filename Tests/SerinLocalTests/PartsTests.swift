@@ -60,7 +60,7 @@ struct PartsTests {
         let started = ContinuousClock.now
         #expect(await HealthCheck.run(.tcp(port: port), defaultPort: port, timeout: .seconds(5)) == false)
         #expect(await HealthCheck.run(.http(path: "/", port: nil, headers: []), defaultPort: port, timeout: .seconds(5)) == false)
-        // Refused at once, not after the timeout.
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Refused at once, not after the timeout (5 s each; slack for a busy machine).
+        #expect(ContinuousClock.now - started < .seconds(4.5))
     }
 }

@@ -152,7 +152,7 @@ func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: (
 /// GET http://127.0.0.1:port/path with HTTP/1.0, off the cooperative pool.
 func httpGet(_ backend: String, _ path: String = "/") async -> (status: Int, body: String)? {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: httpGetBlocking(backend, path)) }
+        Thread { continuation.resume(returning: httpGetBlocking(backend, path)) }.start()
     }
 }
 

@@ -9,11 +9,12 @@ struct TestResponse {
     func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name.lowercased() }?.value }
 }
 
-/// Runs blocking work on a dispatch thread and waits for it without
-/// holding a cooperative thread.
+/// Runs blocking work on a thread of its own and waits for it without
+/// holding a cooperative thread. Not on Dispatch's global queues: blocked
+/// there, it starves the supervisor's probes running beside these tests.
 func offPool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
 
