@@ -1,4 +1,5 @@
 import Foundation
+import SerinTesting
 
 /// A blocking TCP connection to 127.0.0.1 with a read timeout, and a buffer
 /// for what was read past the last answer.
@@ -10,19 +11,10 @@ final class TestSocket: @unchecked Sendable {
     /// The timeout is generous: on a loaded two-core machine the whole test
     /// process can stall for a while, and a late answer is not a wrong one.
     init(port: Int, timeoutSeconds: Int = 60) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else {
-            close(fd)
-            throw TestHTTPError(description: "cannot connect to 127.0.0.1:\(port): errno \(errno)")
+        do {
+            fd = try Loopback.connect(port: port, receiveTimeout: .seconds(timeoutSeconds))
+        } catch {
+            throw TestHTTPError(description: "cannot connect to 127.0.0.1:\(port): \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SerinTesting
 
 struct TestResponse {
     var status: Int
@@ -32,19 +33,10 @@ final class TestConnection: @unchecked Sendable {
     private var buffer: [UInt8] = []
 
     init(port: Int, timeoutSeconds: Int = 10) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else {
-            close(fd)
-            throw TestClientError(description: "cannot connect to 127.0.0.1:\(port): errno \(errno)")
+        do {
+            fd = try Loopback.connect(port: port, receiveTimeout: .seconds(timeoutSeconds))
+        } catch {
+            throw TestClientError(description: "cannot connect to 127.0.0.1:\(port): \(error)")
         }
     }
 
