@@ -45,7 +45,8 @@ public actor Operator: OperatorControl {
     private var runnerTasks: [String: Task<Void, Never>] = [:]
     /// Workloads released without a Canary: the task replacing each.
     private var plainDeploys: [String: (revision: String, task: Task<Void, Never>)] = [:]
-    private var desiredWorkloads: Set<String> = []
+    /// The workloads each source declared last.
+    private var desiredWorkloads: [String: Set<String>] = [:]
     private var started = false
     private var syncedSources: Set<String> = []
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
@@ -181,10 +182,12 @@ public actor Operator: OperatorControl {
             let state = await runner.worker.state
             for id in [state.primaryRevision, state.canaryRevision, state.pendingRevision].compactMap({ $0 }) { keepRevisions.insert(id) }
         }
-        for removed in desiredWorkloads.subtracting(wanted) where !latest.contains(where: { $0.key != source && $0.value.manifests.workloads.contains { $0.name == removed } }) {
+        // Pruned: what this source declared before and no source declares now.
+        let elsewhere = Set(desiredWorkloads.filter { $0.key != source }.values.flatMap { $0 })
+        for removed in (desiredWorkloads[source] ?? []).subtracting(wanted).subtracting(elsewhere) {
             await prune(removed)
         }
-        desiredWorkloads = wanted
+        desiredWorkloads[source] = wanted
         try? await rollouts.retain(keepRevisions)
         Timer(label: "serin_git_sync_duration_seconds", dimensions: [("source", source)]).recordInterval(since: started)
     }
