@@ -235,6 +235,18 @@ public final class QuickstartSandbox: @unchecked Sendable {
     /// Stops the operator and the data plane it left serving, on a thread of
     /// its own: it takes seconds, and a test's `defer` runs on one of the
     /// few cooperative threads every other test needs.
+    /// `tearDown` for the end of a test: waits until everything stopped
+    /// without holding a cooperative thread. (A test's `defer` can only call
+    /// the fire-and-forget form, which a process exiting right after may cut short.)
+    public func shutDown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread { [self] in
+                tearDown(waiting: true)
+                continuation.resume()
+            }.start()
+        }
+    }
+
     public func tearDown(waiting: Bool = false) {
         let done = DispatchSemaphore(value: 0)
         Thread { [self] in

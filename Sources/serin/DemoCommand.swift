@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
         }
         try await Task.sleep(for: .seconds(2))
         load.cancel()
-        let counts = await traffic.snapshot()
+        let counts = traffic.snapshot()
 
         let events = sandbox.events()
         let summary = DemoSummary(goodRelease: goodEnd.decision, badRelease: badEnd.decision, badPeakWeight: badPeakWeight,

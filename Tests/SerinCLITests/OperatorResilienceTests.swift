@@ -50,11 +50,12 @@ extension EndToEndTests {
         #expect(sandbox.rollout()?.primaryRevision == released)
         #expect(sandbox.rollout()?.canaryRevision == nil)
         try await Task.sleep(for: .seconds(1))
-        let counts = await traffic.snapshot()
-        #expect(await traffic.failures == 0, "\(counts)")
+        let counts = traffic.snapshot()
+        #expect(traffic.failures == 0, "\(counts)")
         #expect(counts.keys.contains("200 revision \(released)"), "\(counts)")
         let sequences = sandbox.events().map(\.sequence)
         #expect(sequences == Array(1...sequences.count), "the event log has a gap")
+        await sandbox.shutDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -72,8 +73,9 @@ extension EndToEndTests {
         #expect(end.decision == "Failed")
         #expect(end.reason.contains("request-duration"), "\(end.reason)")
         #expect(sandbox.rollout()?.routes.canaryWeight == 0)
-        let counts = await traffic.snapshot()
-        #expect(await traffic.failures == 0, "\(counts)")
+        let counts = traffic.snapshot()
+        #expect(traffic.failures == 0, "\(counts)")
+        await sandbox.shutDown()
     }
 
     @Test(.timeLimit(.minutes(3)), arguments: [false, true])
@@ -114,8 +116,9 @@ extension EndToEndTests {
             let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(90))
             #expect(end.decision == "Succeeded", "\(end.reason)")
         }
-        let counts = await traffic.snapshot()
-        #expect(await traffic.failures == 0, "\(counts)")
+        let counts = traffic.snapshot()
+        #expect(traffic.failures == 0, "\(counts)")
+        await sandbox.shutDown()
     }
 }
 
@@ -137,8 +140,8 @@ extension EndToEndTests {
         let second = try await sandbox.waitForDecision(["deployed"], after: first.sequence, timeout: .seconds(60), operatorEvents: true)
         #expect(second.revision != first.revision)
         try await Task.sleep(for: .seconds(1))
-        let counts = await traffic.snapshot()
-        #expect(await traffic.failures == 0, "\(counts)")
+        let counts = traffic.snapshot()
+        #expect(traffic.failures == 0, "\(counts)")
         #expect(counts.keys.contains("200 revision \(second.revision ?? "")"), "\(counts)")
         // Only the new revision's processes are left.
         let old = sandbox.workloadPIDs()
@@ -150,5 +153,6 @@ extension EndToEndTests {
         _ = try await sandbox.waitForDecision(["pruned"], after: second.sequence, timeout: .seconds(60), operatorEvents: true)
         #expect(sandbox.workloadPIDs().isEmpty)
         #expect(!Loopback.isListening(sandbox.servicePort), "the pruned workload's listener is closed")
+        await sandbox.shutDown()
     }
 }

@@ -58,9 +58,10 @@ struct PartsTests {
     @Test func probesAnswerFalseFastOnAClosedPort() async throws {
         let port = try Loopback.freePort()
         let started = ContinuousClock.now
-        #expect(await HealthCheck.run(.tcp(port: port), defaultPort: port, timeout: .seconds(5)) == false)
-        #expect(await HealthCheck.run(.http(path: "/", port: nil, headers: []), defaultPort: port, timeout: .seconds(5)) == false)
-        // Refused at once, not after the timeout (5 s each; slack for a busy machine).
-        #expect(ContinuousClock.now - started < .seconds(4.5))
+        #expect(await HealthCheck.run(.tcp(port: port), defaultPort: port, timeout: .seconds(30)) == false)
+        #expect(await HealthCheck.run(.http(path: "/", port: nil, headers: []), defaultPort: port, timeout: .seconds(30)) == false)
+        // Refused at once, not after the timeout: 30 s each, so the bound says
+        // that whatever a busy machine adds to the scheduling.
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 }

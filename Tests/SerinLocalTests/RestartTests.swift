@@ -38,7 +38,7 @@ struct RestartTests {
         // Ready (the port accepts) although /healthz hangs: liveness does not gate traffic.
         try await eventually("ready") { await supervisor.isReady(workload: "hung", role: .primary, revision: "r1") }
         let firstPid = try #require(await supervisor.status().first?.pid)
-        try await eventually("a restart", timeout: .seconds(15)) { await supervisor.status().first.map { $0.restarts >= 1 } ?? false }
+        try await eventually("a restart", timeout: .seconds(60)) { await supervisor.status().first.map { $0.restarts >= 1 } ?? false }
         #expect(await supervisor.status().first?.pid != firstPid)
         #expect(kill(firstPid, 0) != 0)
         #expect(harness.messages.all.contains { $0.contains("liveness probe failed 2 times") })
