@@ -62,8 +62,8 @@ public struct DetachedProcess: Sendable {
         defer { close(log) }
         let environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG"].contains($0.key) }.map { "\($0)=\($1)" }
         var pid: pid_t = 0
-        let result = Self.withCStrings(arguments) { argv in
-            Self.withCStrings(environment) { envp in serin_spawn(arguments[0], argv, envp, directory, log, &pid) }
+        let result = ProcessSpawner.withCStrings(arguments) { argv in
+            ProcessSpawner.withCStrings(environment) { envp in serin_spawn(arguments[0], argv, envp, directory, log, &pid) }
         }
         guard result == 0 else {
             throw SupervisorError("cannot start the \(name) `\(arguments.joined(separator: " "))`: \(String(cString: strerror(result)))")
@@ -90,11 +90,5 @@ public struct DetachedProcess: Sendable {
         if identity.isRunning() { kill(-identity.pid, SIGKILL) }
         while identity.isRunning() { try? await Task.sleep(for: .milliseconds(10)) }
         try? FileManager.default.removeItem(atPath: recordPath)
-    }
-
-    private static func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Result) -> Result {
-        let pointers = strings.map { strdup($0) } + [nil]
-        defer { for pointer in pointers { free(pointer) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -78,11 +78,7 @@ struct RouterCommand: AsyncParsableCommand, AsyncRunnable {
     static func waitForTermination() async {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        var sigset = sigset_t()
-        sigemptyset(&sigset)
-        sigaddset(&sigset, SIGTERM)
-        sigaddset(&sigset, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &sigset, nil)
+        // main.swift unblocked both before any thread started.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let queue = DispatchQueue(label: "serin.signals")
             let once = SignalOnce(continuation)
