@@ -19,6 +19,37 @@ public enum Loopback {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// A loopback port that refuses connections for as long as it is held:
+    /// bound and never listened on, so no other server of a parallel test run
+    /// can take it meanwhile (a port that was merely free a moment ago can be,
+    /// and a probe of it then finds someone else's server). `close()` frees it.
+    public final class RefusingPort: Sendable {
+        public let port: Int
+        private let fd: Int32
+
+        public init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw POSIXError(.EMFILE) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else {
+                Glibc.close(fd)
+                throw POSIXError(.EADDRINUSE)
+            }
+            self.fd = fd
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        public var address: String { "127.0.0.1:\(port)" }
+
+        public func close() { Glibc.close(fd) }
+    }
+
     /// A blocking TCP connection to 127.0.0.1:port (close-on-exec, with a
     /// receive timeout), or an error when nothing accepts it.
     public static func connect(port: Int, receiveTimeout: Duration = .seconds(10)) throws -> Int32 {

@@ -80,7 +80,9 @@ final class PrometheusClientTests {
 /// A Prometheus that is not there: an error, never a value.
 @Suite struct PrometheusDownTests {
     @Test func aPrometheusThatDoesNotAnswerIsAnError() async throws {
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let client = try PrometheusClient(address: URL(string: "http://127.0.0.1:\(port)")!, timeout: .seconds(2))
         do {
             _ = try await client.query("vector(1)")

@@ -83,7 +83,9 @@ import Testing
     }
 
     @Test func anUnreachableAPIExitsTwo() async throws {
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let run = try await runSerin(["status", "--api", "http://127.0.0.1:\(port)"])
         #expect(run.status == 2)
         #expect(run.stderr.hasPrefix("serin status: cannot reach the Serin API at http://127.0.0.1:\(port)"))

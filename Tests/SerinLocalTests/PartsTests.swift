@@ -56,7 +56,9 @@ struct PartsTests {
     }
 
     @Test func probesAnswerFalseFastOnAClosedPort() async throws {
-        let port = try Loopback.freePort()
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        let port = refusing.port
         let started = ContinuousClock.now
         #expect(await HealthCheck.run(.tcp(port: port), defaultPort: port, timeout: .seconds(30)) == false)
         #expect(await HealthCheck.run(.http(path: "/", port: nil, headers: []), defaultPort: port, timeout: .seconds(30)) == false)

@@ -173,7 +173,9 @@ struct RouterFixture {
     }
 
     @Test func aRefusingBackendIsSkippedAndTheRequestRetried() async throws {
-        let dead = "127.0.0.1:\(try Loopback.freePort())"
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        let dead = refusing.address
         let live = try await TestBackend("live")
         let fixture = try await RouterFixture.start(primaryBackends: [dead, live.address])
         for _ in 0..<20 {
@@ -187,7 +189,9 @@ struct RouterFixture {
     }
 
     @Test func noBackendLeftAnswers502AndCountsIt() async throws {
-        let dead = "127.0.0.1:\(try Loopback.freePort())"
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        let dead = refusing.address
         let fixture = try await RouterFixture.start(primaryBackends: [dead])
         let connection = try TestConnection(port: fixture.port)
         let response = try await connection.get("/")
