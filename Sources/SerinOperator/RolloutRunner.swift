@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import SerinEngine
 import SerinSpec
 import Synchronization
@@ -18,6 +19,9 @@ final class RolloutRunner: Sendable {
     let plan: Plan
     private let inbox = Inbox()
     private let pollInterval: Duration
+    /// Flagger's canary_duration_seconds: how long each analysis run took
+    /// (its checks, webhooks and the routing they lead to).
+    private let analysisDuration: Timer
     private let onError: @Sendable (String) -> Void
 
     init(id: RolloutID, workload: String, plan: Plan, worker: RolloutWorker, pollInterval: Duration,
@@ -28,6 +32,7 @@ final class RolloutRunner: Sendable {
         self.worker = worker
         self.pollInterval = pollInterval
         self.onError = onError
+        analysisDuration = Timer(label: "serin_canary_duration_seconds", dimensions: [("name", id.name), ("namespace", id.namespace)])
     }
 
     func submit(_ input: Input) { inbox.put(input) }
@@ -53,14 +58,14 @@ final class RolloutRunner: Sendable {
                 case .canaryReady, .primaryReady:
                     // tick() reports readiness first; only a due tick analyses.
                     if now >= nextTick {
-                        try await worker.tick(at: now)
+                        try await analyse(at: now)
                         nextTick = now + interval
                     } else {
                         try await reportReadiness(at: now)
                     }
                 default:
                     if now >= nextTick {
-                        try await worker.tick(at: now)
+                        try await analyse(at: now)
                         nextTick = now + interval
                     }
                 }
@@ -68,6 +73,12 @@ final class RolloutRunner: Sendable {
                 onError("\(id): \(error)")
             }
         }
+    }
+
+    private func analyse(at now: Double) async throws {
+        let started = DispatchTime.now()
+        defer { analysisDuration.recordInterval(since: started) }
+        try await worker.tick(at: now)
     }
 
     private func reportReadiness(at now: Double) async throws {

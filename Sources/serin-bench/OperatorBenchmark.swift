@@ -79,6 +79,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(1))
         }
         let idleCPU = (Self.cpuSeconds(pid) - cpuBefore) / Self.seconds(ContinuousClock.now - wallBefore) * 100
+        let breakdown = Self.rssBreakdown(pid)
 
         // 3. Webhook → canary started.
         let events = EventTail(path: sandbox.stateDirectory + "/events.log")
@@ -119,6 +120,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
                                   "cold": cold.map(Self.round), "warm": warm.map(Self.round)],
             "operator_idle_rss_mb": Self.round(rss.max() ?? 0),
             "operator_idle_cpu_percent": (idleCPU * 100).rounded() / 100,
+            "operator_idle_rss_breakdown": breakdown,
             "router_idle_rss_mb": Self.round(routerMax),
             "idle_sample_seconds": sample, "idle_settle_seconds": settle,
             "webhook_to_canary_started_ms": ["p50": Usage.percentile(webhook, 0.5), "p90": Usage.percentile(webhook, 0.9),
@@ -243,6 +245,34 @@ struct OperatorBenchmark: AsyncParsableCommand {
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
         return kilobytes / 1024
+    }
+
+    /// Where a process's resident memory is, from /proc/PID/smaps: anonymous
+    /// (heap, stacks, written copies of file pages) and file-backed pages in
+    /// total, and the largest file-backed mappings by file, in MiB.
+    static func rssBreakdown(_ pid: Int32) -> [String: Any] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return [:] }
+        var byFile: [String: Double] = [:]
+        var anonymous = 0.0, total = 0.0
+        var current = "[anon]"
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first.contains("-") && !first.hasSuffix(":") {
+                current = fields.count >= 6 ? String(fields[5...].joined(separator: " ")) : "[anon]"
+            } else if first == "Rss:", fields.count > 1, let kilobytes = Double(fields[1]) {
+                total += kilobytes
+                byFile[current.hasPrefix("/") ? URL(fileURLWithPath: current).lastPathComponent : current, default: 0] += kilobytes
+            } else if first == "Anonymous:", fields.count > 1, let kilobytes = Double(fields[1]) {
+                anonymous += kilobytes
+            }
+        }
+        let largest = byFile.filter { !$0.key.hasPrefix("[") }.sorted { $0.value > $1.value }.prefix(8)
+        return [
+            "total_mb": round(total / 1024), "anonymous_mb": round(anonymous / 1024),
+            "file_backed_mb": round((total - anonymous) / 1024),
+            "largest_files_mb": Dictionary(uniqueKeysWithValues: largest.map { ($0.key, round($0.value / 1024)) }),
+        ]
     }
 
     /// utime + stime from /proc/PID/stat, in seconds.

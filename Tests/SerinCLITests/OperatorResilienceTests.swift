@@ -75,6 +75,19 @@ extension EndToEndTests {
         #expect(sandbox.rollout()?.routes.canaryWeight == 0)
         let counts = traffic.snapshot()
         #expect(traffic.failures == 0, "\(counts)")
+
+        // The operator's metrics (DESIGN.md's names, Flagger's meanings) tell the same story.
+        let metrics = try Loopback.request(port: sandbox.apiPort, path: "/metrics").body.split(separator: "\n")
+        func sample(_ prefix: String) -> Double? {
+            metrics.first { $0.hasPrefix(prefix) }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        }
+        #expect(sample(#"serin_canary_status{name="web""#) == 2, "failed")
+        #expect(sample(#"serin_canary_weight{name="web""#) == 0)
+        #expect(sample("serin_canary_total") == 1)
+        #expect((sample(#"serin_canary_duration_seconds_count{name="web""#) ?? 0) >= 2, "one per analysis run")
+        #expect(sample(#"serin_canary_metric_analysis{name="web",namespace="default",metric="request-duration""#) != nil)
+        #expect((sample(#"serin_git_sync_duration_seconds_count{source="quickstart"}"#) ?? 0) >= 1)
+        #expect(sample(#"serin_info{version="#) == 1)
         await sandbox.shutDown()
     }
 
