@@ -1,5 +1,6 @@
 import CSerinProcess
 import Foundation
+import SerinEngine
 import SerinRouter
 
 /// A helper process of the platform (the router, a managed Prometheus) run
@@ -71,14 +72,9 @@ public struct DetachedProcess: Sendable {
         let identity = ProcessIdentity(pid: pid, startTime: ProcessIdentity.Stat(pid: pid)?.startTime ?? 0)
         let record = Record(pid: pid, startTime: identity.startTime, arguments: arguments)
         do {
-            let data = try JSONEncoder().encode(record)
-            let temporary = recordPath + ".tmp"
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else { throw CocoaError(.fileWriteUnknown) }
-            let fd = open(temporary, O_RDONLY)
-            if fd >= 0 { fsync(fd); close(fd) }
-            guard rename(temporary, recordPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            try DurableFile.replace(recordPath, with: try JSONEncoder().encode(record))
         } catch {
-            throw SupervisorError("cannot record the \(name) process in \(recordPath): \(error.localizedDescription)")
+            throw SupervisorError("cannot record the \(name) process: \(error)")
         }
         return identity
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SerinEngine
 
 /// One JSON file per process under `<stateDir>/local/processes/`, replaced
 /// atomically (temporary file, fsync, rename, folder fsync): a supervisor
@@ -22,20 +23,15 @@ struct ProcessRecordStore: Sendable {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data: Data
         do { data = try encoder.encode(record) } catch { throw SupervisorError("cannot encode the record of \(record.name): \(error)") }
-        let final = path(for: record.name)
-        let temporary = "\(directory)/.\(record.name).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        try Self.writeDurably(data, to: temporary)
-        guard rename(temporary, final) == 0 else {
-            let error = SupervisorError.system("cannot replace \(final)")
-            unlink(temporary)
-            throw error
+        do {
+            try DurableFile.replace(path(for: record.name), with: data)
+        } catch {
+            throw SupervisorError(error.description)
         }
-        syncDirectory()
     }
 
     func remove(_ name: String) {
-        unlink(path(for: name))
-        syncDirectory()
+        DurableFile.remove(path(for: name))
     }
 
     /// Every readable record; leftovers of interrupted writes are removed,
@@ -46,7 +42,7 @@ struct ProcessRecordStore: Sendable {
         var problems: [String] = []
         for name in names.sorted() {
             let full = "\(directory)/\(name)"
-            if name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            if DurableFile.isLeftover(name) {
                 unlink(full)
                 continue
             }
@@ -59,32 +55,5 @@ struct ProcessRecordStore: Sendable {
             }
         }
         return (records, problems)
-    }
-
-    private static func writeDurably(_ data: Data, to path: String) throws(SupervisorError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .system("cannot write \(path)") }
-        defer { close(descriptor) }
-        let failure: Int32? = data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += written
-            }
-            return nil
-        }
-        if let failure { throw .system("cannot write \(path)", failure) }
-        guard fsync(descriptor) == 0 else { throw .system("cannot sync \(path)") }
-    }
-
-    private func syncDirectory() {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
     }
 }

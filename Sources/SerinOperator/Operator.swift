@@ -45,8 +45,12 @@ public actor Operator: OperatorControl {
     private var runnerTasks: [String: Task<Void, Never>] = [:]
     /// Workloads released without a Canary: the task replacing each.
     private var plainDeploys: [String: (revision: String, task: Task<Void, Never>)] = [:]
-    /// The workloads each source declared last.
-    private var desiredWorkloads: [String: Set<String>] = [:]
+    /// The workloads each source declared last, kept in the state directory
+    /// so that a workload removed from Git while the operator was down is
+    /// still pruned when its source next syncs.
+    private var desiredWorkloads: [String: Set<String>]
+    /// Sources applied since this operator started.
+    private var appliedSources: Set<String> = []
     private var started = false
     private var syncedSources: Set<String> = []
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
@@ -61,6 +65,7 @@ public actor Operator: OperatorControl {
         snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
         resources = CurrentResources(prometheus: config.prometheusAddress)
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
+        desiredWorkloads = Self.loadDeclared(stateDirectory: config.stateDirectory)
     }
 
     // MARK: running
@@ -188,6 +193,9 @@ public actor Operator: OperatorControl {
             await prune(removed)
         }
         desiredWorkloads[source] = wanted
+        appliedSources.insert(source)
+        await pruneDroppedSources()
+        saveDeclared()
         try? await rollouts.retain(keepRevisions)
         Timer(label: "serin_git_sync_duration_seconds", dimensions: [("source", source)]).recordInterval(since: started)
     }
@@ -293,6 +301,39 @@ public actor Operator: OperatorControl {
             }
         }
         plainDeploys[revision.workload] = (revision.id, task)
+    }
+
+    /// A source taken out of the configuration: once every configured
+    /// source has said what it declares, what only the dropped one declared
+    /// is pruned (before then, a workload that moved to another source could
+    /// be stopped and started again).
+    private func pruneDroppedSources() async {
+        let configured = Set(config.sources.map(\.spec.name))
+        guard configured.isSubset(of: appliedSources) else { return }
+        let declared = Set(desiredWorkloads.filter { configured.contains($0.key) }.values.flatMap { $0 })
+        for (source, workloads) in desiredWorkloads where !configured.contains(source) {
+            for workload in workloads.subtracting(declared).sorted() { await prune(workload) }
+            desiredWorkloads[source] = nil
+        }
+    }
+
+    private static func declaredPath(_ stateDirectory: String) -> String { stateDirectory + "/operator/declared.json" }
+
+    private static func loadDeclared(stateDirectory: String) -> [String: Set<String>] {
+        guard let data = FileManager.default.contents(atPath: declaredPath(stateDirectory)) else { return [:] }
+        return (try? JSONDecoder().decode([String: Set<String>].self, from: data)) ?? [:]
+    }
+
+    private func saveDeclared() {
+        let path = Self.declaredPath(config.stateDirectory)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try DurableFile.replace(path, with: try encoder.encode(desiredWorkloads.mapValues { $0.sorted() }))
+        } catch {
+            record(rollout: "-", revision: nil, "error", "cannot record the declared workloads in \(path): \(error)")
+        }
     }
 
     private func prune(_ workload: String) async {

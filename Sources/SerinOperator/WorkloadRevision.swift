@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SerinEngine
 import SerinSpec
 
 /// One revision of a Workload: what to run and from where. Its id is a hash
@@ -75,12 +76,6 @@ struct RevisionCatalog {
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(revisions)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
-        }
-        let fd = open(temporary, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        try DurableFile.replace(path, with: data)
     }
 }

@@ -135,7 +135,7 @@ extension EndToEndTests {
     }
 }
 
-/// A workload without a Canary, and one removed from Git.
+/// A workload without a Canary, and one removed from Git while the operator was down.
 extension EndToEndTests {
     @Test(.timeLimit(.minutes(3)))
     func withoutACanaryARevisionReplacesTheOldSafelyAndRemovalPrunes() async throws {
@@ -160,9 +160,13 @@ extension EndToEndTests {
         let old = sandbox.workloadPIDs()
         #expect(old.count == 2, "\(old)")
 
+        // Removed from Git while the operator is down (killed, the worst
+        // case): the next operator still knows the source declared it.
         load.cancel()
+        sandbox.killOperator()
         try sandbox.git(["rm", "-q", "deploy/workload.yaml"])
         try sandbox.commitAll("Remove the workload", author: "Ada Lovelace")
+        try sandbox.startOperator()
         _ = try await sandbox.waitForDecision(["pruned"], after: second.sequence, timeout: .seconds(60), operatorEvents: true)
         #expect(sandbox.workloadPIDs().isEmpty)
         #expect(!Loopback.isListening(sandbox.servicePort), "the pruned workload's listener is closed")

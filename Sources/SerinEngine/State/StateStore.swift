@@ -24,15 +24,11 @@ public struct StateStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(value)
-        let final = path(for: key)
-        let temporary = "\(directory)/.\(key).\(getpid()).tmp"
-        try Self.writeDurably(data, to: temporary)
-        guard rename(temporary, final) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw StoreError(description: "cannot replace \(final): \(reason)")
+        do {
+            try DurableFile.replace(path(for: key), with: data)
+        } catch {
+            throw StoreError(description: error.description)
         }
-        Self.syncDirectory(directory)
     }
 
     /// `save` on a Dispatch thread: fsync blocks, and a blocked cooperative
@@ -51,39 +47,13 @@ public struct StateStore: Sendable {
     }
 
     public func remove(_ key: String) {
-        unlink(path(for: key))
-        Self.syncDirectory(directory)
+        DurableFile.remove(path(for: key))
     }
 
     /// Keys of every stored rollout; leftovers of interrupted writes are removed.
     public func keys() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") { unlink("\(directory)/\(name)") }
+        for name in names where DurableFile.isLeftover(name) { unlink("\(directory)/\(name)") }
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
-    }
-
-    static func writeDurably(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw StoreError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw StoreError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-                }
-                offset += written
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw StoreError(description: "cannot sync \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    static func syncDirectory(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
     }
 }
