@@ -35,7 +35,8 @@ struct OperatorBenchmark: AsyncParsableCommand {
         let sandbox = try QuickstartSandbox(example: example.path, serin: serin, interval: "10s", sourceInterval: "1h",
                                             apiToken: Self.token, webhookSecret: Self.secret)
         defer {
-            sandbox.tearDown()
+            // `serin down` needs the sandbox's config: wait for it before removing the folder.
+            sandbox.tearDown(waiting: true)
             if !keep { try? FileManager.default.removeItem(atPath: sandbox.root) }
         }
         let names = (0..<workloads).map { "w-\($0)" }
@@ -251,7 +252,10 @@ struct OperatorBenchmark: AsyncParsableCommand {
     /// (heap, stacks, written copies of file pages) and file-backed pages in
     /// total, and the largest file-backed mappings by file, in MiB.
     static func rssBreakdown(_ pid: Int32) -> [String: Any] {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return [:] }
+        // /proc files have no size: read to the end rather than what stat says.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps"),
+              let data = try? handle.readToEnd() else { return [:] }
+        let text = String(decoding: data, as: UTF8.self)
         var byFile: [String: Double] = [:]
         var anonymous = 0.0, total = 0.0
         var current = "[anon]"
