@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Prometheus, webhooks, alerts and the CLI's API calls: NIO's client, not
+        // URLSession (libcurl and its dozen libraries loaded into every serin
+        // process, and async calls cancelled mid-flight can crash it on Linux).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Already in the graph through Hummingbird; named here so the API server can be a Service.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
@@ -38,7 +42,11 @@ let package = Package(
         ),
         .target(
             name: "SerinAnalysis",
-            dependencies: ["SerinEngine", "SerinSpec"]
+            dependencies: [
+                "SerinEngine", "SerinSpec",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "SerinRouter",
@@ -98,7 +106,7 @@ let package = Package(
         ),
         .target(
             name: "SerinCLI",
-            dependencies: ["SerinEngine"]
+            dependencies: ["SerinEngine", "SerinAnalysis"]
         ),
         .executableTarget(
             name: "serin",

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SerinEngine
 import SerinSpec
 
@@ -17,11 +14,7 @@ public struct AlertSender: Sendable {
         public var message: String
     }
 
-    private let session: URLSession
-
-    public init() {
-        session = URLSession(configuration: .ephemeral)
-    }
+    public init() {}
 
     static func rank(_ severity: AlertSeverity) -> Int {
         switch severity { case .info: 0; case .warn: 1; case .error: 2 }
@@ -46,17 +39,12 @@ public struct AlertSender: Sendable {
                 continue
             }
             let body = Self.payload(for: provider.type ?? "generic", notification, plan: plan, revision: revision, provider: provider)
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.timeoutInterval = 10
             do {
-                let (_, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                deliveries.append(Delivery(alert: alert.name, status: status, message: "sent to \(alert.providerName): \(status)"))
+                let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
+                                                        body: body, timeout: .seconds(10))
+                deliveries.append(Delivery(alert: alert.name, status: reply.status, message: "sent to \(alert.providerName): \(reply.status)"))
             } catch {
-                deliveries.append(Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(error.localizedDescription)"))
+                deliveries.append(Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(error)"))
             }
         }
         return deliveries

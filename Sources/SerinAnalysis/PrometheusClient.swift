@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SerinEngine
 
 /// Prometheus's HTTP API, instant queries only, parsed strictly: a vector
@@ -17,7 +14,6 @@ public struct PrometheusClient: MetricProvider {
     public var timeout: Duration
     /// `Authorization` header value, read from a file (bearer token or basic).
     private var authorization: String?
-    private let session: URLSession
 
     public init(address: URL, timeout: Duration = .seconds(10), bearerTokenFile: String? = nil,
                 basicAuth: (username: String, passwordFile: String)? = nil) throws {
@@ -28,9 +24,6 @@ public struct PrometheusClient: MetricProvider {
         } else if let basic = basicAuth {
             authorization = "Basic " + Data("\(basic.username):\(try Self.secret(basic.passwordFile))".utf8).base64EncodedString()
         }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        session = URLSession(configuration: configuration)
     }
 
     private static func secret(_ file: String) throws -> String {
@@ -43,17 +36,14 @@ public struct PrometheusClient: MetricProvider {
     public func query(_ query: String) async throws -> MetricSample {
         var components = URLComponents(url: address.appendingPathComponent("api/v1/query"), resolvingAgainstBaseURL: false)!
         components.queryItems = [URLQueryItem(name: "query", value: query)]
-        var request = URLRequest(url: components.url!)
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        let data: Data
-        let response: URLResponse
+        let answer: HTTPExchange.Answer
         do {
-            (data, response) = try await session.data(for: request)
+            answer = try await HTTPExchange.send(.GET, components.url!.absoluteString, headers: authorization.map { [("Authorization", $0)] } ?? [],
+                                                 timeout: timeout)
         } catch {
-            throw QueryError(message: "Prometheus at \(address.absoluteString) did not answer: \(error.localizedDescription)")
+            throw QueryError(message: "Prometheus at \(address.absoluteString) did not answer: \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        return try Self.parse(data, status: status, query: query)
+        return try Self.parse(answer.body, status: answer.status, query: query)
     }
 
     /// The API's answer to an instant query.

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SerinEngine
 import SerinSpec
 
@@ -19,13 +16,7 @@ public struct WebhookCaller: Sendable {
         public var message: String
     }
 
-    private let session: URLSession
-
-    public init() {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpAdditionalHeaders = ["User-Agent": "serin"]
-        session = URLSession(configuration: configuration)
-    }
+    public init() {}
 
     /// Calls every hook of `type` in the plan, in order.
     public func call(_ type: WebhookType, of plan: Plan, phase: RolloutPhase, checksum: String,
@@ -49,26 +40,22 @@ public struct WebhookCaller: Sendable {
         }
         let body = (try? JSONEncoder().encode(Payload(name: name, namespace: namespace, phase: phase.rawValue, checksum: checksum,
                                                       metadata: metadata.isEmpty ? nil : metadata))) ?? Data()
-        guard let url = URL(string: hook.url) else {
-            return Result(name: hook.name, type: hook.type, status: nil, passed: false, message: "\(hook.url) is not a URL")
+        guard let url = URL(string: hook.url), url.scheme == "http" || url.scheme == "https" else {
+            return Result(name: hook.name, type: hook.type, status: nil, passed: false, message: "\(hook.url) is not an http(s) URL")
         }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = Double(hook.timeout.components.seconds) + Double(hook.timeout.components.attoseconds) / 1e18
         var last = Result(name: hook.name, type: hook.type, status: nil, passed: false, message: "not called")
         for attempt in 0...max(0, hook.retries) {
             do {
-                let (data, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                let answer = String(decoding: data.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
+                                                        body: body, timeout: hook.timeout)
+                let status = reply.status
+                let answer = String(decoding: reply.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 last = Result(name: hook.name, type: hook.type, status: status, passed: (200...299).contains(status),
                               message: "\(hook.type.rawValue) webhook \(hook.name) answered \(status)\(answer.isEmpty ? "" : ": \(answer)")")
                 if status < 500 { return last }
             } catch {
                 last = Result(name: hook.name, type: hook.type, status: nil, passed: false,
-                              message: "\(hook.type.rawValue) webhook \(hook.name) did not answer: \(error.localizedDescription)")
+                              message: "\(hook.type.rawValue) webhook \(hook.name) did not answer: \(error)")
             }
             if attempt < hook.retries { try? await Task.sleep(for: .milliseconds(200 * (1 << min(attempt, 5)))) }
         }

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import SerinAnalysis
 
 /// The CLI's side of the operator's API.
 public struct APIClient: Sendable {
@@ -19,15 +17,13 @@ public struct APIClient: Sendable {
 
     public let base: URL
     private let token: String?
-    private let session: URLSession
+    private let timeout: Duration
 
     /// `base` is the API's root (`http://127.0.0.1:9797`).
     public init(base: URL, token: String? = nil, timeout: TimeInterval = 10) {
         self.base = base
         self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        session = URLSession(configuration: configuration)
+        self.timeout = .milliseconds(Int64(timeout * 1000))
     }
 
     /// Reads the token file: its first line, without surrounding blanks.
@@ -59,18 +55,17 @@ public struct APIClient: Sendable {
         guard let url = URL(string: base.absoluteString.trimmingSuffix("/") + path) else {
             throw Failure(description: "\(base.absoluteString)\(path) is not a URL", exitStatus: 2)
         }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let data: Data, response: URLResponse
+        var headers = [("Accept", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let data: Data, status: Int
         do {
-            (data, response) = try await session.data(for: request)
+            let answer = try await HTTPExchange.send(method == "POST" ? .POST : .GET, url.absoluteString, headers: headers,
+                                                     timeout: timeout, bodyLimit: 16 << 20)
+            (data, status) = (answer.body, answer.status)
         } catch {
-            throw Failure(description: "cannot reach the Serin API at \(base.absoluteString): \(error.localizedDescription) (is `serin run` up? see --api or SERIN_API)",
+            throw Failure(description: "cannot reach the Serin API at \(base.absoluteString): \(error) (is `serin run` up? see --api or SERIN_API)",
                           exitStatus: 2)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard !(200..<300).contains(status) else { return data }
         let message = Self.field("error", in: data) ?? "HTTP \(status)"
         switch status {
