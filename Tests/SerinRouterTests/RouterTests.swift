@@ -44,18 +44,24 @@ struct RouterFixture {
     @Test(arguments: [0, 10, 37, 100])
     func weightsHoldOverTenThousandRequests(weight: Int) async throws {
         let fixture = try await RouterFixture.start(canaryWeight: weight)
-        defer { Task { await fixture.stop() } }
         let port = fixture.port
-        let (canary, failures) = try await offPool { () -> (Int, Int) in
-            var canary = 0, failures = 0
-            let connections = try (0..<4).map { _ in try TestConnection(port: port) }
-            for index in 0..<10_000 {
-                let response = try connections[index % 4].getNow("/")
-                if response.status != 200 { failures += 1 }
-                if response.text == "canary\n" { canary += 1 }
+        let counted: (canary: Int, failures: Int)
+        do {
+            counted = try await offPool { () -> (Int, Int) in
+                var canary = 0, failures = 0
+                let connections = try (0..<4).map { _ in try TestConnection(port: port) }
+                for index in 0..<10_000 {
+                    let response = try connections[index % 4].getNow("/")
+                    if response.status != 200 { failures += 1 }
+                    if response.text == "canary\n" { canary += 1 }
+                }
+                return (canary, failures)
             }
-            return (canary, failures)
+        } catch {
+            await fixture.stop()
+            throw error
         }
+        let (canary, failures) = counted
         #expect(failures == 0)
         // Within ±1 percentage point; the split is an accumulator, not a draw.
         #expect(abs(Double(canary) / 100 - Double(weight)) <= 1, "\(canary) of 10000 went to the canary at weight \(weight)")

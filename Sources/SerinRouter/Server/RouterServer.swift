@@ -24,6 +24,7 @@ public actor RouterServer {
     private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     /// By workload.
     private var listeners: [String: Listener] = [:]
+    private var stopped = false
     private var table = RouteTable.empty
     /// Where the table in force is kept, so a restarted router serves at once.
     private let tableFile: URL?
@@ -107,7 +108,11 @@ public actor RouterServer {
         listeners.compactMapValues { $0.channel.localAddress?.port }
     }
 
+    /// Closes every listener and stops the loops; a second call does nothing
+    /// (the loops are gone, and NIO refuses work scheduled on them).
     public func shutdown() async {
+        guard !stopped else { return }
+        stopped = true
         for listener in listeners.values { try? await listener.channel.close() }
         listeners.removeAll()
         try? await group.shutdownGracefully()
