@@ -33,6 +33,8 @@ public final class QuickstartSandbox: @unchecked Sendable {
     public let repository: String
     public let stateDirectory: String
     public let configPath: String
+    /// The Prometheus the operator queries: the one given, or the one it manages.
+    public let prometheusAddress: String
     public let servicePort: Int
     public let routerAdminPort: Int
     public let apiPort: Int
@@ -70,7 +72,9 @@ public final class QuickstartSandbox: @unchecked Sendable {
         if let requestDurationMax {
             try Self.replace(in: repository + "/deploy/canary.yaml", "thresholdRange: { max: 250 }", "thresholdRange: { max: \(requestDurationMax) }")
         }
-        let prometheusLine = try prometheus.map { "{ address: \($0) }" } ?? "{ managed: true, listen: 127.0.0.1:\(Loopback.freePort()) }"
+        let managedPort = try Loopback.freePort()
+        prometheusAddress = prometheus ?? "http://127.0.0.1:\(managedPort)"
+        let prometheusLine = prometheus.map { "{ address: \($0) }" } ?? "{ managed: true, listen: 127.0.0.1:\(managedPort) }"
         configPath = self.root + "/serin.yaml"
         let base = self.root
         tokenFile = apiToken == nil ? nil : base + "/token"

@@ -88,6 +88,24 @@ extension EndToEndTests {
         #expect(sample(#"serin_canary_metric_analysis{name="web",namespace="default",metric="request-duration""#) != nil)
         #expect((sample(#"serin_git_sync_duration_seconds_count{source="quickstart"}"#) ?? 0) >= 1)
         #expect(sample(#"serin_info{version="#) == 1)
+
+        // Every query of the Grafana dashboard in examples/ is valid PromQL
+        // and finds series in what the managed Prometheus scraped.
+        try await Task.sleep(for: .seconds(2))
+        let dashboard = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Products.repositoryRoot + "/examples/grafana-dashboard.json"))) as? [String: Any]
+        let panels = dashboard?["panels"] as? [[String: Any]] ?? []
+        let queries = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(queries.count >= 10)
+        let prometheusPort = try #require(URL(string: sandbox.prometheusAddress)?.port)
+        for query in queries where !query.contains("mirrored") {  // the quickstart does not mirror
+            let expression = query.replacingOccurrences(of: "$workload", with: ".+")
+            var components = URLComponents()
+            components.queryItems = [URLQueryItem(name: "query", value: expression)]
+            let answer = try Loopback.request(port: prometheusPort, path: "/api/v1/query?"
+                + (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B"))
+            #expect(answer.status == 200, "\(query): \(answer.body)")
+            #expect(answer.body.contains(#""result":[{"#), "no series for \(query): \(answer.body)")
+        }
         await sandbox.shutDown()
     }
 
