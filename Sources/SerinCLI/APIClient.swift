@@ -45,6 +45,11 @@ public struct APIClient: Sendable {
         }
     }
 
+    /// The body of a GET, as the API sent it.
+    public func raw(_ path: String) async throws(Failure) -> Data {
+        try await send("GET", path)
+    }
+
     /// POSTs a command; returns the API's `accepted` message.
     public func post(_ path: String) async throws(Failure) -> String {
         let data = try await send("POST", path)

@@ -38,3 +38,26 @@ func failed(_ failure: APIClient.Failure, command: String) -> ExitCode {
 func pathSegment(_ name: String) -> String {
     name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
 }
+
+/// How a reading command prints: a table for people, or the API's JSON for
+/// scripts (`serin status -o json | jq ...`), as kubectl and argo do.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: "table or json (the API's document, pretty-printed).")
+    var output: OutputFormat = .table
+
+    /// With `-o json`, prints the API's answer at `path` and returns true.
+    func printJSON(_ client: APIClient, _ path: String) async throws(APIClient.Failure) -> Bool {
+        guard output == .json else { return false }
+        let data = try await client.raw(path)
+        guard let object = try? JSONSerialization.jsonObject(with: data),
+              let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+            throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
+        }
+        print(String(decoding: pretty, as: UTF8.self))
+        return true
+    }
+}

@@ -21,11 +21,18 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
     @Flag(help: "Follow the rollout until it succeeds or fails.")
     var watch = false
 
+    @OptionGroup var format: OutputOptions
+
+    func validate() throws {
+        if watch && format.output == .json { throw ValidationError("--watch draws the live view; -o json prints one document, without --watch") }
+    }
+
     func run() async throws {
         do {
             let client = try options.client()
             let path = "/api/v1/rollouts/\(pathSegment(name))"
             guard watch else {
+                if try await format.printJSON(client, path) { return }
                 print(RolloutView.render(try await client.get(RolloutStatus.self, path)), terminator: "")
                 return
             }

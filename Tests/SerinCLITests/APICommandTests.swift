@@ -72,6 +72,27 @@ import Testing
         }
     }
 
+    @Test func outputJSONIsTheAPIsDocument() async throws {
+        try await withAPIServer(FakeOperator()) { port in
+            let api = ["--api", "http://127.0.0.1:\(port)"]
+            let status = try await runSerin(["status", "-o", "json"] + api)
+            #expect(status.status == 0, "\(status.stderr)")
+            let list = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
+            #expect(list?.compactMap { $0["name"] as? String }.contains("web") == true, "\(status.stdout)")
+            let get = try await runSerin(["get", "web", "--output", "json"] + api)
+            #expect(get.status == 0, "\(get.stderr)")
+            let rollout = try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [String: Any]
+            #expect(rollout?["name"] as? String == "web")
+            #expect(rollout?["canaryWeight"] as? Int == 40)
+            let history = try await runSerin(["history", "web", "-o", "json"] + api)
+            #expect(history.status == 0, "\(history.stderr)")
+            #expect((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [Any])?.isEmpty == false)
+            let both = try await runSerin(["get", "web", "--watch", "-o", "json"] + api)
+            #expect(both.status != 0)
+            #expect(both.stderr.contains("without --watch"), "\(both.stderr)")
+        }
+    }
+
     @Test func watchIntoAPipeEndsWhenTheReleaseDoes() async throws {
         try await withAPIServer(FakeOperator()) { port in
             let run = try await runSerin(["get", "api", "--watch", "--api", "http://127.0.0.1:\(port)"])
