@@ -57,6 +57,10 @@ public enum LibGit2 {
             guard FileManager.default.createFile(atPath: combined, contents: bundle, attributes: [.posixPermissions: 0o644]) else {
                 throw GitError(.credentials, "cannot write the combined CA bundle \(combined)")
             }
+            // The TLS backend parses the file when it is set (mbedTLS and
+            // OpenSSL alike): it is not needed afterwards, so no bundle is
+            // left in the temporary folder by each run.
+            defer { try? FileManager.default.removeItem(atPath: combined) }
             try git("reading CA file \(caFile)") { serin_git_set_ssl_cert_file(combined) }
             files.append(caFile)
         }
