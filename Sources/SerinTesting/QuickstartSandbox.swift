@@ -242,10 +242,14 @@ public final class QuickstartSandbox: @unchecked Sendable {
     /// `tearDown` for the end of a test: waits until everything stopped
     /// without holding a cooperative thread. (A test's `defer` can only call
     /// the fire-and-forget form, which a process exiting right after may cut short.)
+    /// The end of a test that passed: everything stopped, then the folder
+    /// removed (a failing test's `tearDown` keeps it, logs and state, for
+    /// the failure message that points at it).
     public func shutDown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread { [self] in
                 tearDown(waiting: true)
+                try? FileManager.default.removeItem(atPath: root)
                 continuation.resume()
             }.start()
         }
