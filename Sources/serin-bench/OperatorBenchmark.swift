@@ -271,9 +271,15 @@ struct OperatorBenchmark: AsyncParsableCommand {
                 anonymous += kilobytes
             }
         }
+        // Pss shares each page among the processes mapping it (the router runs the same binary).
+        var proportional = 0.0
+        if let rollup = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps_rollup").flatMap({ try? $0.readToEnd() }) {
+            let line = String(decoding: rollup, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("Pss:") }
+            proportional = line.flatMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first }.flatMap { Double($0) } ?? 0
+        }
         let largest = byFile.filter { !$0.key.hasPrefix("[") }.sorted { $0.value > $1.value }.prefix(8)
         return [
-            "total_mb": round(total / 1024), "anonymous_mb": round(anonymous / 1024),
+            "total_mb": round(total / 1024), "anonymous_mb": round(anonymous / 1024), "pss_mb": round(proportional / 1024),
             "file_backed_mb": round((total - anonymous) / 1024),
             "largest_files_mb": Dictionary(uniqueKeysWithValues: largest.map { ($0.key, round($0.value / 1024)) }),
         ]
