@@ -179,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinCLITests",
-            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"],
+            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting"],
             exclude: ["Golden"]
         ),
     ],

@@ -19,6 +19,9 @@ public actor LocalPlatform {
         public var supervisor = LocalSupervisor.Options()
         /// How often `run()` checks the router process.
         public var routerCheckInterval: Duration = .milliseconds(500)
+        /// How often `run()` reads the router's table back: a table replaced
+        /// by hand on the control socket is drift, reported and undone.
+        public var tableCheckInterval: Duration = .seconds(5)
 
         public init(routerCommand: [String]) {
             self.routerCommand = routerCommand
@@ -111,6 +114,12 @@ public actor LocalPlatform {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.options.routerCheckInterval)
                     await self.checkRouter()
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.options.tableCheckInterval)
+                    await self.checkTable()
                 }
             }
         }
@@ -265,6 +274,24 @@ public actor LocalPlatform {
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
+        }
+    }
+
+    /// The router serves what Serin last pushed, or something else was put
+    /// there by hand (the control socket is open to the socket's owner): then
+    /// Serin's table goes back, with a version above the stranger's.
+    private func checkTable() async {
+        guard let identity = routerIdentity, identity.isRunning(), !pushing else { return }
+        let before = pushed
+        guard let current = try? await control.table() else { return }
+        // A push that ran meanwhile makes the reading stale, not drift.
+        guard !pushing, pushed == before, current.routes != before.routes else { return }
+        options.supervisor.log?("drift: the router's table was replaced outside Serin (version \(current.version)); putting Serin's back")
+        pushed = current
+        do {
+            try await pushTable()
+        } catch {
+            options.supervisor.log?("cannot put the routing table back: \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SerinRouter
 import SerinTesting
 import Testing
 
@@ -55,6 +56,8 @@ extension EndToEndTests {
         #expect(counts.keys.contains("200 revision \(released)"), "\(counts)")
         let sequences = sandbox.events().map(\.sequence)
         #expect(sequences == Array(1...sequences.count), "the event log has a gap")
+        // Twenty operators pushing tables and reading them back: none took its own pushes for drift.
+        #expect(!sandbox.events().contains { $0.reason.hasPrefix("drift") })
         await sandbox.shutDown()
     }
 
@@ -177,6 +180,23 @@ extension EndToEndTests {
         // Only the new revision's processes are left.
         let old = sandbox.workloadPIDs()
         #expect(old.count == 2, "\(old)")
+
+        // The routing table replaced by hand on the router's control socket
+        // is drift: reported as an event and undone.
+        #expect(!sandbox.events().contains { $0.reason.hasPrefix("drift") }, "no drift before anyone touched the router")
+        let control = RouterControlClient(socketPath: sandbox.stateDirectory + "/router/router.sock")
+        let served = try await control.table()
+        let mark = sandbox.events().last?.sequence ?? 0
+        try await control.apply(RouteTable(version: served.version + 10, routes: []))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !sandbox.events().contains(where: { $0.sequence > mark && $0.reason.hasPrefix("drift") }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(sandbox.events().contains { $0.sequence > mark && $0.reason.hasPrefix("drift") }, "the hand-made table was not reported")
+        let restored = try await control.table()
+        #expect(restored.routes == served.routes)
+        #expect(restored.version > served.version + 10)
+        #expect(try Loopback.request(port: sandbox.servicePort, path: "/").status == 200)
 
         // Removed from Git while the operator is down (killed, the worst
         // case): the next operator still knows the source declared it.
