@@ -47,14 +47,23 @@ final class RolloutRunner: Sendable {
         // running is lost, and waiting a whole new one would stall a rollout
         // whose operator restarts often.
         var nextTick = Self.now() + min(interval, 1)
+        var wait = pollInterval
         while !Task.isCancelled {
-            for input in await inbox.take(waitingAtMost: pollInterval) {
+            for input in await inbox.take(waitingAtMost: wait) {
                 await handle(input)
             }
             if Task.isCancelled { break }
             let now = Self.now()
             do {
-                switch await worker.state.waiting {
+                let waiting = await worker.state.waiting
+                // Readiness is polled; otherwise nothing happens before the
+                // next tick but an input, which wakes the inbox at once: a
+                // steady rollout sleeps an interval, not a poll period.
+                switch waiting {
+                case .canaryReady, .primaryReady: wait = pollInterval
+                default: wait = max(pollInterval, .milliseconds(Int64(max(0, nextTick - now) * 1000)))
+                }
+                switch waiting {
                 case .canaryReady, .primaryReady:
                     // tick() reports readiness first; only a due tick analyses.
                     if now >= nextTick {
@@ -67,6 +76,7 @@ final class RolloutRunner: Sendable {
                     if now >= nextTick {
                         try await analyse(at: now)
                         nextTick = now + interval
+                        wait = pollInterval
                     }
                 }
             } catch {
@@ -118,6 +128,8 @@ final class Inbox: Sendable {
     private struct State {
         var items: [RolloutRunner.Input] = []
         var waiter: CheckedContinuation<Void, Never>?
+        /// The runner's task was cancelled: no more waiting.
+        var cancelled = false
         /// Tells a timer whether the waiter it would wake is still its own.
         var generation = 0
     }
@@ -133,11 +145,29 @@ final class Inbox: Sendable {
         waiter?.resume()
     }
 
-    /// What is waiting, or what arrives within `duration` (maybe nothing).
+    /// What is waiting, or what arrives within `duration` (maybe nothing);
+    /// returns at once when the task is cancelled.
     func take(waitingAtMost duration: Duration) async -> [RolloutRunner.Input] {
+        await withTaskCancellationHandler {
+            await wait(atMost: duration)
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.cancelled = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+        return state.withLock { state in
+            defer { state.items.removeAll() }
+            return state.items
+        }
+    }
+
+    private func wait(atMost duration: Duration) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let generation = state.withLock { state -> Int? in
-                if !state.items.isEmpty { return nil }
+                if !state.items.isEmpty || state.cancelled { return nil }
                 state.generation += 1
                 state.waiter = continuation
                 return state.generation
@@ -152,10 +182,6 @@ final class Inbox: Sendable {
                 }
                 waiter?.resume()
             }
-        }
-        return state.withLock { state in
-            defer { state.items.removeAll() }
-            return state.items
         }
     }
 }
