@@ -66,4 +66,17 @@ struct PartsTests {
         // that whatever a busy machine adds to the scheduling.
         #expect(ContinuousClock.now - started < .seconds(20))
     }
+
+    @Test func workloadPortsStayOutOfTheEphemeralRange() throws {
+        #expect(LoopbackPort.usableRange(ephemeral: 32768...60999) == 20000...32000)
+        #expect(LoopbackPort.usableRange(ephemeral: nil) == 20000...32000)
+        #expect(LoopbackPort.usableRange(ephemeral: 25000...60999) == 20000...24999)
+        #expect(LoopbackPort.usableRange(ephemeral: 10000...21000) == 21001...32000)
+        #expect(LoopbackPort.usableRange(ephemeral: 1024...65535) == nil)
+        let ephemeral = LoopbackPort.ephemeralRange()
+        for _ in 0..<20 {
+            let port = try LoopbackPort.pick()
+            #expect(ephemeral.map { !$0.contains(port) } ?? true, "port \(port) in the ephemeral range")
+        }
+    }
 }
