@@ -139,10 +139,10 @@ public final class QuickstartSandbox: @unchecked Sendable {
         return head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    public func startOperator() throws {
+    public func startOperator(arguments extra: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: serin)
-        process.arguments = ["run", "--config", configPath]
+        process.arguments = ["run", "--config", configPath] + extra
         let log = root + "/operator.log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -66,21 +66,21 @@ struct OperatorBenchmark: AsyncParsableCommand {
             try await waitForInitialized(sandbox, names)
         }
 
-        // 2. Idle, with every workload Initialized.
-        try await Task.sleep(for: .seconds(settle))
-        guard let pid = sandbox.operatorPID else { throw ValidationError("the operator is not running; see \(sandbox.root)/operator.log") }
-        let routerPID = Self.recordedPID(sandbox.stateDirectory + "/local/router.json")
-        let cpuBefore = Self.cpuSeconds(pid)
-        let wallBefore = ContinuousClock.now
-        var rss: [Double] = [], routerRSS: [Double] = []
-        let deadline = wallBefore + .seconds(sample)
-        while ContinuousClock.now < deadline {
-            rss.append(Self.rssMegabytes(pid))
-            if let routerPID { routerRSS.append(Self.rssMegabytes(routerPID)) }
-            try await Task.sleep(for: .seconds(1))
+        // 2. Idle, with every workload Initialized: first with code pages
+        // never given back (`--trim-interval 0`), then as `serin run` runs
+        // by default, side by side.
+        var idle: [String: IdleSample] = [:]
+        for (name, arguments) in [("untrimmed", ["--trim-interval", "0"]), ("default", [])] {
+            sandbox.stopOperator()
+            try sandbox.startOperator(arguments: arguments)
+            _ = try await waitForReady(sandbox, since: .now)
+            try await waitForInitialized(sandbox, names)
+            try await Task.sleep(for: .seconds(settle))
+            idle[name] = try await sampleIdle(sandbox)
         }
-        let idleCPU = (Self.cpuSeconds(pid) - cpuBefore) / Self.seconds(ContinuousClock.now - wallBefore) * 100
-        let breakdown = Self.rssBreakdown(pid)
+        guard let pid = sandbox.operatorPID, let untrimmed = idle["untrimmed"], let trimmed = idle["default"] else {
+            throw ValidationError("the operator is not running; see \(sandbox.root)/operator.log")
+        }
 
         // 3. Webhook → canary started.
         let events = EventTail(path: sandbox.stateDirectory + "/events.log")
@@ -114,15 +114,20 @@ struct OperatorBenchmark: AsyncParsableCommand {
             try await abort(target, sandbox)
         }
 
-        let routerMax = routerRSS.max() ?? 0
+        // Right after the releases, before the next periodic return of pages.
+        let afterReleases = Self.rssMegabytes(pid)
+
         try Usage.printJSON([
             "benchmark": "operator", "workloads": workloads, "runs": runs, "pushes": webhook.count,
             "start_to_ready_ms": ["cold_median": Self.median(cold), "warm_median": Self.median(warm),
                                   "cold": cold.map(Self.round), "warm": warm.map(Self.round)],
-            "operator_idle_rss_mb": Self.round(rss.max() ?? 0),
-            "operator_idle_cpu_percent": (idleCPU * 100).rounded() / 100,
-            "operator_idle_rss_breakdown": breakdown,
-            "router_idle_rss_mb": Self.round(routerMax),
+            "operator_idle_rss_mb": Self.round(trimmed.rss),
+            "operator_idle_cpu_percent": trimmed.cpuPercent,
+            "operator_idle_rss_breakdown": trimmed.breakdown,
+            "operator_idle_untrimmed": ["rss_mb": Self.round(untrimmed.rss), "cpu_percent": untrimmed.cpuPercent,
+                                        "rss_breakdown": untrimmed.breakdown],
+            "operator_rss_after_releases_mb": Self.round(afterReleases),
+            "router_idle_rss_mb": Self.round(trimmed.routerRSS),
             "idle_sample_seconds": sample, "idle_settle_seconds": settle,
             "webhook_to_canary_started_ms": ["p50": Usage.percentile(webhook, 0.5), "p90": Usage.percentile(webhook, 0.9),
                                              "max": Usage.percentile(webhook, 1.0)],
@@ -226,6 +231,29 @@ struct OperatorBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("\(name) did not abort within 60 s; see \(sandbox.root)")
+    }
+
+    /// The idle operator sampled every second for `sample` seconds: the
+    /// largest RSS of the operator and the router, the operator's CPU.
+    struct IdleSample {
+        var rss: Double, routerRSS: Double, cpuPercent: Double, breakdown: [String: Any]
+    }
+
+    func sampleIdle(_ sandbox: QuickstartSandbox) async throws -> IdleSample {
+        guard let pid = sandbox.operatorPID else { throw ValidationError("the operator is not running; see \(sandbox.root)/operator.log") }
+        let routerPID = Self.recordedPID(sandbox.stateDirectory + "/local/router.json")
+        let cpuBefore = Self.cpuSeconds(pid)
+        let wallBefore = ContinuousClock.now
+        var rss: [Double] = [], routerRSS: [Double] = []
+        let deadline = wallBefore + .seconds(sample)
+        while ContinuousClock.now < deadline {
+            rss.append(Self.rssMegabytes(pid))
+            if let routerPID { routerRSS.append(Self.rssMegabytes(routerPID)) }
+            try await Task.sleep(for: .seconds(1))
+        }
+        let cpu = (Self.cpuSeconds(pid) - cpuBefore) / Self.seconds(ContinuousClock.now - wallBefore) * 100
+        return IdleSample(rss: rss.max() ?? 0, routerRSS: routerRSS.max() ?? 0, cpuPercent: (cpu * 100).rounded() / 100,
+                          breakdown: Self.rssBreakdown(pid))
     }
 
     // MARK: processes

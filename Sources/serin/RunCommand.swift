@@ -19,6 +19,11 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(help: "The operator's configuration file.")
     var config = "serin.yaml"
 
+    @Option(help: ArgumentHelp(
+        "Seconds between two returns of code pages the operator has not used lately; 0 turns it off.",
+        discussion: "The first is 15 seconds after start. Unmodified read-only file mappings (code, constants) leave the page tables; what is still used comes back from the page cache."))
+    var trimInterval: Double = 300
+
     func run() async throws {
         let resolved: OperatorConfig.Resolved
         switch OperatorConfig.load(config) {
@@ -60,7 +65,11 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
             "prometheus": "\(prometheus?.logPath ?? resolved.prometheusAddress?.absoluteString ?? "")",
         ])
         // SIGTERM/SIGINT end both gracefully; the data plane keeps serving.
-        let group = ServiceGroup(services: [OperatorService(serinOperator: serinOperator), api],
+        var services: [any Service] = [OperatorService(serinOperator: serinOperator), api]
+        if trimInterval > 0 {
+            services.append(CodePageTrimService(first: .seconds(15), every: .seconds(trimInterval), logger: logger))
+        }
+        let group = ServiceGroup(services: services,
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
@@ -78,6 +87,26 @@ struct OperatorService: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await serinOperator.run()
+        }
+    }
+}
+
+/// Gives back the code pages start-up used and idling does not, then does
+/// so again now and then (a release touches code an idle operator does not).
+struct CodePageTrimService: Service {
+    let first: Duration
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var delay = first
+            while true {
+                try await Task.sleep(for: delay)
+                let trimmed = CodePages.trim()
+                logger.debug("code pages given back", metadata: ["mappings": "\(trimmed.mappings)", "bytes": "\(trimmed.bytes)"])
+                delay = every
+            }
         }
     }
 }
