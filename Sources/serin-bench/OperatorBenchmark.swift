@@ -19,6 +19,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
     @Option(help: "Webhook pushes to time.") var pushes = 10
     @Option(help: "Seconds to wait after every workload is Initialized before sampling.") var settle = 20.0
     @Option(help: "Seconds to sample the idle operator.") var sample = 30.0
+    @Option(help: "How often the operator polls the Git source (it also gets a webhook per push).") var sourceInterval = "10s"
     @Flag(help: "Keep the sandbox folder (logs, state) instead of removing it.") var keep = false
 
     static let token = "bench-token-0123456789"
@@ -32,7 +33,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         let example = try TemporaryDirectory(prefix: "serin-bench-operator-example")
         defer { example.remove() }
         try writeExample(example)
-        let sandbox = try QuickstartSandbox(example: example.path, serin: serin, interval: "10s", sourceInterval: "1h",
+        let sandbox = try QuickstartSandbox(example: example.path, serin: serin, interval: "10s", sourceInterval: sourceInterval,
                                             apiToken: Self.token, webhookSecret: Self.secret)
         defer {
             // `serin down` needs the sandbox's config: wait for it before removing the folder.

@@ -22,7 +22,7 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(help: ArgumentHelp(
         "Seconds between two returns of code pages the operator has not used lately; 0 turns it off.",
         discussion: "The first is 15 seconds after start. Unmodified read-only file mappings (code, constants) leave the page tables; what is still used comes back from the page cache."))
-    var trimInterval: Double = 300
+    var trimInterval: Double = 60
 
     func run() async throws {
         let resolved: OperatorConfig.Resolved
