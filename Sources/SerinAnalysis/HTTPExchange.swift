@@ -43,10 +43,49 @@ public enum HTTPExchange {
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
             + Int64(timeout.components.attoseconds / 1_000_000_000))
+        let deadline = ContinuousClock.now + timeout, prepared = request
+        do {
+            // AsyncHTTPClient's deadline ends with the answer's head: a
+            // server that sends a head and then stalls would hold the body
+            // forever. The whole exchange races the deadline instead.
+            return try await withThrowingTaskGroup(of: Answer?.self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, timeout: amount)
+                    let bytes = try await response.body.collect(upTo: bodyLimit)
+                    return Answer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(until: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let answer = first else { throw HTTPClientError.deadlineExceeded }
+                return answer
+            }
+        } catch {
+            throw Failure(description: describe(error, timeout: timeout))
+        }
+    }
+
+    /// A GET whose body is read as it comes (a server-sent event stream):
+    /// `chunk` sees each piece; returns when the server ends the body. A
+    /// status other than 2xx is a failure; so is no answer head within
+    /// `timeout`. Cancelling the task closes the connection.
+    public static func stream(_ url: String, headers: [(String, String)] = [], timeout: Duration,
+                              chunk: (Data) async throws -> Void) async throws(Failure) {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: "serin")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+            + Int64(timeout.components.attoseconds / 1_000_000_000))
         do {
             let response = try await client.execute(request, timeout: amount)
-            let bytes = try await response.body.collect(upTo: bodyLimit)
-            return Answer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
+            guard (200..<300).contains(response.status.code) else {
+                throw Failure(description: "HTTP \(response.status.code)")
+            }
+            for try await piece in response.body { try await chunk(Data(piece.readableBytesView)) }
+        } catch let failure as Failure {
+            throw failure
         } catch {
             throw Failure(description: describe(error, timeout: timeout))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SerinAnalysis
+import SerinEngine
 
 /// The CLI's side of the operator's API.
 public struct APIClient: Sendable {
@@ -80,6 +81,25 @@ public struct APIClient: Sendable {
         }
     }
 
+    /// Follows `/api/v1/events` from after `sequence`: `entry` sees each
+    /// event as it is logged. Returns when the stream ends; throws when it
+    /// cannot be opened or breaks.
+    public func followEvents(after sequence: Int, _ entry: @Sendable (EventLog.Entry) -> Void) async throws(Failure) {
+        let url = base.absoluteString.trimmingSuffix("/") + "/api/v1/events?after=\(sequence)"
+        var headers = [("Accept", "text/event-stream")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        var parser = EventStreamParser()
+        do {
+            try await HTTPExchange.stream(url, headers: headers, timeout: timeout) { chunk in
+                for data in parser.feed(chunk) {
+                    if let decoded = try? JSONDecoder().decode(EventLog.Entry.self, from: Data(data.utf8)) { entry(decoded) }
+                }
+            }
+        } catch {
+            throw Failure(description: "the event stream of \(base.absoluteString): \(error)", exitStatus: 2)
+        }
+    }
+
     static func field(_ name: String, in data: Data) -> String? {
         (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?[name] as? String
     }
@@ -88,5 +108,30 @@ public struct APIClient: Sendable {
 private extension String {
     func trimmingSuffix(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
+
+/// Splits a server-sent event stream into the `data` of its messages;
+/// comments and other fields are dropped. Bytes are kept until a message is
+/// whole, so a chunk may end anywhere, inside a character too.
+struct EventStreamParser {
+    private var pending: [UInt8] = []
+
+    /// The data of every message completed by `bytes`.
+    mutating func feed(_ bytes: some Sequence<UInt8>) -> [String] {
+        pending.append(contentsOf: bytes.lazy.filter { $0 != UInt8(ascii: "\r") })
+        var messages: [String] = []
+        var start = 0
+        var index = 0
+        while index + 1 < pending.count {
+            guard pending[index] == UInt8(ascii: "\n"), pending[index + 1] == UInt8(ascii: "\n") else { index += 1; continue }
+            let block = String(decoding: pending[start..<index], as: UTF8.self)
+            let data = block.split(separator: "\n").filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }
+            if !data.isEmpty { messages.append(data.joined(separator: "\n")) }
+            index += 2
+            start = index
+        }
+        pending.removeFirst(start)
+        return messages
     }
 }

@@ -40,6 +40,13 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
 
     public func setReady(_ value: Bool) { lock.withLock { ready = value } }
 
+    /// Changes what the API shows of rollout `name`.
+    public func update(_ name: String, _ change: (inout RolloutStatus) -> Void) {
+        lock.withLock {
+            if let index = statuses.firstIndex(where: { $0.name == name }) { change(&statuses[index]) }
+        }
+    }
+
     /// Appends an entry with the next sequence number and sends it to every open stream.
     @discardableResult
     public func publish(_ entry: EventLog.Entry) -> EventLog.Entry {

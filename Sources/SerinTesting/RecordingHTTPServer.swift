@@ -3,7 +3,8 @@ import Foundation
 /// An HTTP server on 127.0.0.1 that answers POSTs by path and records every
 /// request (path and body) for the test to read:
 /// `/status/503` answers 503, `/flaky/2` answers 500 twice then 200,
-/// `/slow/1.5` answers after 1.5 s, anything else 200.
+/// `/slow/1.5` answers after 1.5 s, `/stall/3` sends its head and half its
+/// body then waits 3 s before the rest, anything else 200.
 public final class RecordingHTTPServer: @unchecked Sendable {
     // Safe: immutable after init.
     public let server: ServerProcess
@@ -62,6 +63,15 @@ public final class RecordingHTTPServer: @unchecked Sendable {
                 status = 500 if seen <= int(parts[1]) else 200
             elif parts[0] == "slow":
                 time.sleep(float(parts[1]))
+            elif parts[0] == "stall":
+                self.send_response(200)
+                self.send_header("Content-Length", "4")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                self.wfile.flush()
+                time.sleep(float(parts[1]))
+                self.wfile.write(b"ok")
+                return
             reply = b"ok" if status < 300 else b"no"
             self.send_response(status)
             self.send_header("Content-Length", str(len(reply)))

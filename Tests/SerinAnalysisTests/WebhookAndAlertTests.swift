@@ -50,6 +50,15 @@ import Testing
         #expect(result.message.hasPrefix("rollout webhook hook did not answer"))
     }
 
+    @Test func aHookThatStallsMidBodyFailsAtItsTimeout() async {
+        let started = ContinuousClock.now
+        let result = await WebhookCaller().call(hook("/stall/20", timeout: .milliseconds(500)), name: "web", namespace: "shop", phase: .progressing, checksum: "", metadata: [:])
+        #expect(!result.passed)
+        #expect(result.message.hasPrefix("rollout webhook hook did not answer"), "\(result.message)")
+        // The head came at once; the deadline covers the body too (the server stalls 20 s).
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     @Test func callsEveryHookOfAType() async {
         var plan = Plan(name: "web", steps: [.promote(primaryWeights: [])])
         plan.webhooks = [hook("/gate-a", .confirmPromotion), hook("/load", .rollout), hook("/status/500", .confirmPromotion)]

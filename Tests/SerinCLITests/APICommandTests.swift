@@ -103,6 +103,35 @@ import Testing
         }
     }
 
+    @Test func watchFollowsTheRolloutsEvents() async throws {
+        let control = FakeOperator()
+        try await withAPIServer(control) { port in
+            // Looking only once a minute by itself: what ends the watch early is the event.
+            let serin = self.serin
+            let watching = Task { try await offPool { try CommandRun.run(serin, ["get", "web", "--watch", "--refresh", "60", "--api", "http://127.0.0.1:\(port)"], timeout: .seconds(120)) } }
+            let opening = ContinuousClock.now + .seconds(60)
+            while control.openStreams == 0 {
+                #expect(ContinuousClock.now < opening, "no event stream opened")
+                if ContinuousClock.now > opening { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let started = ContinuousClock.now
+            control.update("web") {
+                $0.phase = .succeeded
+                $0.canaryWeight = 0
+                $0.step = 7
+                $0.message = "promoted a1b2c3d4e5f6"
+            }
+            control.publish(EventLog.Entry(time: 1_790_000_000, rollout: "default/web", revision: "a1b2c3d4e5f6", author: nil,
+                                           decision: "promoted", reason: "all steps passed"))
+            let run = try await watching.value
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(ContinuousClock.now - started < .seconds(30))
+            #expect(run.stdout.hasPrefix("web: Progressing, step 3/7, canary weight 40%"), "\(run.stdout)")
+            #expect(run.stdout.contains("phase Progressing → Succeeded: promoted a1b2c3d4e5f6"), "\(run.stdout)")
+        }
+    }
+
     @Test func anUnreachableAPIExitsTwo() async throws {
         let refusing = try Loopback.RefusingPort()
         defer { refusing.close() }

@@ -1,5 +1,5 @@
 import Foundation
-import SerinCLI
+@testable import SerinCLI
 import SerinEngine
 import SerinServerTesting
 import Testing
@@ -62,5 +62,21 @@ import Testing
         status.canaryWeight = 0
         #expect(log.lines(for: status) == ["phase Progressing → Succeeded: promoted a1b2c3d4e5f6", "canary weight 40% → 0%"])
         #expect(WatchLog.isFinal(status))
+    }
+}
+
+@Suite struct EventStreamParserTests {
+    @Test func messagesAreWholeWhereverTheChunksEnd() {
+        let stream = Array(": serin events after 0\n\nid: 1\nevent: rollout\ndata: {\"reason\":\"é ✓\"}\n\n: heartbeat\n\nid: 2\r\ndata: a\r\ndata: b\r\n\r\n".utf8)
+        for size in [1, 2, 3, 7, stream.count] {
+            var parser = EventStreamParser()
+            var messages: [String] = []
+            var offset = 0
+            while offset < stream.count {
+                messages += parser.feed(stream[offset..<min(offset + size, stream.count)])
+                offset += size
+            }
+            #expect(messages == [#"{"reason":"é ✓"}"#, "a\nb"], "chunks of \(size) bytes")
+        }
     }
 }
