@@ -138,8 +138,12 @@ struct SilentNotifier: Notifier {
         try await worker.tick(at: 20) // error 2
         #expect(await worker.state.phase == .progressing)
         #expect(await worker.state.message == "waiting for data: request-success-rate: query error 2/3: prometheus down")
+        let evaluations = await worker.evaluations
+        #expect(evaluations.count == 2)
         worker = try build()
         #expect(await worker.round.consecutiveErrors == ["request-success-rate": 2])
+        // The evaluations behind the saved decisions survive the restart too.
+        #expect(await worker.evaluations == evaluations)
         try await worker.tick(at: 30) // error 3: a failed check, and the threshold is 1
         #expect(await worker.state.phase == .failed)
         #expect(await worker.state.message.contains("3 query errors in a row: prometheus down"))

@@ -17,7 +17,8 @@ public actor RolloutWorker {
     /// Consecutive query errors per metric: saved with the state, so a
     /// restart does not forgive an outage.
     public private(set) var round: AnalysisRound
-    /// The last evaluations, newest last, for the API and the CLI.
+    /// The last evaluations, newest last, for the API and the CLI; saved
+    /// with the state, so a restart keeps those of every saved decision.
     public private(set) var evaluations: [MetricEvaluation] = []
     public var historyLimit = 50
     /// The author of the revision being released, for the audit trail.
@@ -53,6 +54,7 @@ public actor RolloutWorker {
         let stored = try parts.store.load(StoredRollout.self, key: id.key)
         machine = RolloutMachine(plan: plan, state: stored?.state ?? RolloutState())
         round = stored?.analysis ?? AnalysisRound(errorLimit: parts.queryErrorLimit)
+        evaluations = stored?.evaluations ?? []
         platform = parts.platform
         router = parts.router
         checks = parts.checks
@@ -135,7 +137,7 @@ public actor RolloutWorker {
                        decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: machine.state.canaryRevision ?? machine.state.primaryRevision)
         case .persist:
-            try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round), as: id.key)
+            try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, evaluations: evaluations), as: id.key)
         }
         return nil
     }
@@ -161,4 +163,6 @@ public actor RolloutWorker {
 public struct StoredRollout: Sendable, Codable, Equatable {
     public var state: RolloutState
     public var analysis: AnalysisRound
+    /// The last evaluations, newest last; nil in files written before they were kept.
+    public var evaluations: [MetricEvaluation]?
 }
