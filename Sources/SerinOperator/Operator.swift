@@ -80,6 +80,13 @@ public actor Operator: OperatorControl {
             _ = try? log.append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil,
                                       decision: "platform", reason: message))
         }
+        // A readiness change wakes the workload's rollout at once (without
+        // holding the supervisor, which awaits this).
+        let outer = supervisorOptions.onBackendsChanged
+        supervisorOptions.onBackendsChanged = { [weak self] workload in
+            await outer?(workload)
+            Task { await self?.readinessChanged(of: workload) }
+        }
         var platformOptions = LocalPlatform.Options(routerCommand: [options.serinExecutable, "router"])
         platformOptions.routerAdmin = config.routerAdmin
         platformOptions.supervisor = supervisorOptions
@@ -198,6 +205,10 @@ public actor Operator: OperatorControl {
         saveDeclared()
         try? await rollouts.retain(keepRevisions)
         Timer(label: "serin_git_sync_duration_seconds", dimensions: [("source", source)]).recordInterval(since: started)
+    }
+
+    private func readinessChanged(of workload: String) {
+        for runner in runners.values where runner.workload == workload { runner.readinessChanged() }
     }
 
     private func release(_ revision: WorkloadRevision, with plan: Plan, canary: Canary) async {

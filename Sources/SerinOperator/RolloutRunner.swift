@@ -11,6 +11,8 @@ final class RolloutRunner: Sendable {
     enum Input: Sendable {
         case revision(String, author: String?)
         case command(RolloutCommand, reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void)
+        /// The workload's ready processes changed: readiness is looked at now.
+        case readinessChanged
     }
 
     let id: RolloutID
@@ -37,10 +39,15 @@ final class RolloutRunner: Sendable {
 
     func submit(_ input: Input) { inbox.put(input) }
 
+    /// The platform says the workload's ready processes changed.
+    func readinessChanged() { inbox.put(.readinessChanged) }
+
     static func now() -> Double { Date().timeIntervalSince1970 }
 
-    /// Until cancelled. Ticks at the plan's interval; readiness is polled in
-    /// between, so a ready canary starts its analysis without waiting a tick.
+    /// Until cancelled. Ticks at the plan's interval. Readiness is looked at
+    /// when the platform says it changed, and polled in between as a
+    /// safety net, so a ready canary starts its analysis without waiting a
+    /// tick.
     func run() async {
         let interval = Double(plan.interval.components.seconds) + Double(plan.interval.components.attoseconds) / 1e18
         // The first tick comes soon: after a restart the interval that was
@@ -56,9 +63,9 @@ final class RolloutRunner: Sendable {
             let now = Self.now()
             do {
                 let waiting = await worker.state.waiting
-                // Readiness is polled; otherwise nothing happens before the
-                // next tick but an input, which wakes the inbox at once: a
-                // steady rollout sleeps an interval, not a poll period.
+                // Readiness is also polled; otherwise nothing happens before
+                // the next tick but an input, which wakes the inbox at once:
+                // a steady rollout sleeps an interval, not a poll period.
                 switch waiting {
                 case .canaryReady, .primaryReady: wait = pollInterval
                 default: wait = max(pollInterval, .milliseconds(Int64(max(0, nextTick - now) * 1000)))
@@ -115,6 +122,8 @@ final class RolloutRunner: Sendable {
             case .command(let command, let reply):
                 let result = try await worker.command(command, at: Self.now())
                 reply(result, nil)
+            case .readinessChanged:
+                break // the loop looks at readiness next
             }
         } catch {
             if case .command(_, let reply) = input { reply(nil, "\(error)") }

@@ -51,10 +51,11 @@ public final class QuickstartSandbox: @unchecked Sendable {
     /// a machine too busy for the quickstart's 250 (tests run beside others).
     /// `sourceInterval`: how often the source is polled; `apiToken` and
     /// `webhookSecret`, when given, are written beside serin.yaml and named
-    /// there (`api.tokenFile`, the source's `webhookSecretFile`).
+    /// there (`api.tokenFile`, the source's `webhookSecretFile`);
+    /// `pollInterval`: how often the operator looks at readiness by itself.
     public init(example: String, serin: String, interval: String = "5s", prometheus: String? = nil,
                 routerAdminPort: Int? = nil, requestDurationMax: Int? = nil, root: String? = nil, sourceInterval: String = "1s",
-                apiToken: String? = nil, webhookSecret: String? = nil) throws {
+                apiToken: String? = nil, webhookSecret: String? = nil, pollInterval: String = "200ms") throws {
         guard FileManager.default.fileExists(atPath: example + "/deploy/workload.yaml") else {
             throw SandboxError("\(example) is not the quickstart folder (no deploy/workload.yaml)")
         }
@@ -89,7 +90,7 @@ public final class QuickstartSandbox: @unchecked Sendable {
         prometheus: \(prometheusLine)
         router: { admin: 127.0.0.1:\(self.routerAdminPort) }
         api: { listen: 127.0.0.1:\(apiPort)\(tokenLine) }
-        pollInterval: 200ms
+        pollInterval: \(pollInterval)
         sources:
           - name: quickstart
             url: file://\(repository)
@@ -257,13 +258,24 @@ public final class QuickstartSandbox: @unchecked Sendable {
 
     public func tearDown(waiting: Bool = false) {
         let done = DispatchSemaphore(value: 0)
+        _ = Self.waitForTearDownsAtExit
+        Self.tearDowns.enter()
         Thread { [self] in
             stopOperator()
             _ = try? CommandRun.run(serin, ["down", "--config", configPath], timeout: .seconds(60))
             done.signal()
+            Self.tearDowns.leave()
         }.start()
         if waiting { done.wait() }
     }
+
+    /// Tear-downs still running: the process waits for them when it exits,
+    /// or a test that failed last would leave its router and Prometheus
+    /// serving (they outlive the operator by design).
+    private static let tearDowns = DispatchGroup()
+    private static let waitForTearDownsAtExit: Void = {
+        atexit { _ = QuickstartSandbox.tearDowns.wait(timeout: .now() + 60) }
+    }()
 }
 
 public struct SandboxError: Error, CustomStringConvertible, Sendable {

@@ -211,3 +211,24 @@ extension EndToEndTests {
         await sandbox.shutDown()
     }
 }
+
+/// Readiness reaches the rollout when it changes, not at the next tick or poll.
+extension EndToEndTests {
+    @Test(.timeLimit(.minutes(3)))
+    func readinessWakesTheRolloutAtOnce() async throws {
+        // Ticks every 5 minutes and no polling of its own: only the
+        // platform's word can move the rollout within the bounds below.
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "5m", requestDurationMax: 2000, pollInterval: "1h")
+        defer { sandbox.tearDown() }
+        try sandbox.startOperator()
+        let initialized = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        #expect(ContinuousClock.now - sandbox.started < .seconds(45))
+        let committed = ContinuousClock.now
+        try sandbox.commit("MESSAGE", to: "ready", message: "A canary to wait for", author: "Ada Lovelace")
+        let progressing = try await sandbox.waitForDecision(["Progressing"], after: initialized.sequence, timeout: .seconds(120))
+        #expect(ContinuousClock.now - committed < .seconds(30), "canary ready noticed only after \(ContinuousClock.now - committed)")
+        #expect(sandbox.rollout()?.phase == "Progressing")
+        #expect(progressing.revision != initialized.revision)
+        await sandbox.shutDown()
+    }
+}
