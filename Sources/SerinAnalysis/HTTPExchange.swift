@@ -36,35 +36,30 @@ public enum HTTPExchange {
     /// body is larger than `bodyLimit`.
     public static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil,
                             timeout: Duration, bodyLimit: Int = 4 << 20) async throws(Failure) -> Answer {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "User-Agent", value: "serin")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-            + Int64(timeout.components.attoseconds / 1_000_000_000))
-        let deadline = ContinuousClock.now + timeout, prepared = request
         do {
-            // AsyncHTTPClient's deadline ends with the answer's head: a
-            // server that sends a head and then stalls would hold the body
-            // forever. The whole exchange races the deadline instead.
-            return try await withThrowingTaskGroup(of: Answer?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(prepared, timeout: amount)
-                    let bytes = try await response.body.collect(upTo: bodyLimit)
-                    return Answer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
-                }
-                group.addTask {
-                    try await Task.sleep(until: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let answer = first else { throw HTTPClientError.deadlineExceeded }
-                return answer
+            var request = try HTTPClient.Request(url: url, method: method, body: body.map { .bytes($0) })
+            request.headers.add(name: "User-Agent", value: "serin")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            // This API's deadline covers the whole exchange, the body
+            // included, and is kept on NIO's event loop: a server that sends
+            // a head and then stalls fails at the deadline, and a busy
+            // cooperative pool cannot make an answer that came in time late.
+            // (The async `execute(_:timeout:)` stops its deadline at the head.)
+            let task = client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: bodyLimit),
+                                      deadline: .now() + timeAmount(timeout))
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
             }
+            return Answer(status: Int(response.status.code), body: response.body.map { Data($0.readableBytesView) } ?? Data())
         } catch {
             throw Failure(description: describe(error, timeout: timeout))
         }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + Int64(duration.components.attoseconds / 1_000_000_000))
     }
 
     /// A GET whose body is read as it comes (a server-sent event stream):
@@ -76,10 +71,8 @@ public enum HTTPExchange {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "User-Agent", value: "serin")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-            + Int64(timeout.components.attoseconds / 1_000_000_000))
         do {
-            let response = try await client.execute(request, timeout: amount)
+            let response = try await client.execute(request, timeout: timeAmount(timeout))
             guard (200..<300).contains(response.status.code) else {
                 throw Failure(description: "HTTP \(response.status.code)")
             }
@@ -107,7 +100,7 @@ public enum HTTPExchange {
         }
         // "connection reset (error set): Connection refused (errno: 111)" says less than strerror alone.
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
-        if error is NIOTooManyBytesError { return "the answer's body is too large" }
+        if error is NIOTooManyBytesError || error is ResponseAccumulator.ResponseTooBigError { return "the answer's body is too large" }
         if error is CancellationError { return Task.isCancelled ? "cancelled" : "no answer within \(timeout)" }
         return "\(error)"
     }

@@ -86,7 +86,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         // 3. Webhook → canary started.
         let events = EventTail(path: sandbox.stateDirectory + "/events.log")
         let verifier = WebhookVerifier(secret: Data(Self.secret.utf8))
-        var webhook: [Double] = [], syncPart: [Double] = []
+        var webhook: [Double] = [], syncPart: [Double] = [], progressing: [Double] = []
         let target = names[0]
         for push in 1...max(pushes, 1) {
             _ = events.newEvents() // skip what came before
@@ -98,18 +98,24 @@ struct OperatorBenchmark: AsyncParsableCommand {
                 "Content-Type": "application/json", "X-Hub-Signature-256": verifier.signature(for: Data(body)),
             ], body: body)
             guard answer.status == 202 else { throw ValidationError("the webhook answered \(answer.status): \(answer.body)") }
-            var detected: Double?
+            var detected: Double?, canaryStarted = false
             let timeout = started + .seconds(60)
             polling: while true {
                 for event in events.newEvents() {
-                    if event.rollout == target || event.rollout.hasSuffix("/\(target)"), event.decision == "detected", detected == nil { detected = event.time }
-                    if event.decision == "platform", event.reason.contains("\(target)-canary-"), event.reason.contains("started revision") {
+                    let mine = event.rollout == target || event.rollout.hasSuffix("/\(target)")
+                    if mine, event.decision == "detected", detected == nil { detected = event.time }
+                    if !canaryStarted, event.decision == "platform", event.reason.contains("\(target)-canary-"), event.reason.contains("started revision") {
                         webhook.append(Self.seconds(ContinuousClock.now - started) * 1000)
                         if let detected { syncPart.append((detected - sentAt) * 1000) }
+                        canaryStarted = true
+                    }
+                    // The canary ready and its analysis started (the first step's weight set).
+                    if canaryStarted, mine, event.decision == "Progressing" {
+                        progressing.append(Self.seconds(ContinuousClock.now - started) * 1000)
                         break polling
                     }
                 }
-                guard ContinuousClock.now < timeout else { throw ValidationError("push \(push): no canary started within 60 s; see \(sandbox.root)") }
+                guard ContinuousClock.now < timeout else { throw ValidationError("push \(push): no canary progressing within 60 s; see \(sandbox.root)") }
                 try await Task.sleep(for: .milliseconds(5))
             }
             try await abort(target, sandbox)
@@ -133,6 +139,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
             "webhook_to_canary_started_ms": ["p50": Usage.percentile(webhook, 0.5), "p90": Usage.percentile(webhook, 0.9),
                                              "max": Usage.percentile(webhook, 1.0)],
             "webhook_to_detected_ms_p50": Usage.percentile(syncPart, 0.5),
+            "webhook_to_canary_progressing_ms": ["p50": Usage.percentile(progressing, 0.5), "p90": Usage.percentile(progressing, 0.9)],
         ])
     }
 
