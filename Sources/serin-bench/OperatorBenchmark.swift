@@ -86,7 +86,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
         // 3. Webhook → canary started.
         let events = EventTail(path: sandbox.stateDirectory + "/events.log")
         let verifier = WebhookVerifier(secret: Data(Self.secret.utf8))
-        var webhook: [Double] = [], syncPart: [Double] = [], progressing: [Double] = []
+        var webhook: [Double] = [], syncPart: [Double] = [], firstStep: [Double] = []
         let target = names[0]
         for push in 1...max(pushes, 1) {
             _ = events.newEvents() // skip what came before
@@ -109,13 +109,13 @@ struct OperatorBenchmark: AsyncParsableCommand {
                         if let detected { syncPart.append((detected - sentAt) * 1000) }
                         canaryStarted = true
                     }
-                    // The canary ready and its analysis started (the first step's weight set).
-                    if canaryStarted, mine, event.decision == "Progressing" {
-                        progressing.append(Self.seconds(ContinuousClock.now - started) * 1000)
-                        break polling
-                    }
                 }
-                guard ContinuousClock.now < timeout else { throw ValidationError("push \(push): no canary progressing within 60 s; see \(sandbox.root)") }
+                // The canary ready and its first step in force (traffic on the canary).
+                if canaryStarted, (sandbox.rollout("default.\(target)")?.step ?? 0) >= 1 {
+                    firstStep.append(Self.seconds(ContinuousClock.now - started) * 1000)
+                    break polling
+                }
+                guard ContinuousClock.now < timeout else { throw ValidationError("push \(push): no canary on its first step within 60 s; see \(sandbox.root)") }
                 try await Task.sleep(for: .milliseconds(5))
             }
             try await abort(target, sandbox)
@@ -139,7 +139,7 @@ struct OperatorBenchmark: AsyncParsableCommand {
             "webhook_to_canary_started_ms": ["p50": Usage.percentile(webhook, 0.5), "p90": Usage.percentile(webhook, 0.9),
                                              "max": Usage.percentile(webhook, 1.0)],
             "webhook_to_detected_ms_p50": Usage.percentile(syncPart, 0.5),
-            "webhook_to_canary_progressing_ms": ["p50": Usage.percentile(progressing, 0.5), "p90": Usage.percentile(progressing, 0.9)],
+            "webhook_to_canary_first_step_ms": ["p50": Usage.percentile(firstStep, 0.5), "p90": Usage.percentile(firstStep, 0.9)],
         ])
     }
 

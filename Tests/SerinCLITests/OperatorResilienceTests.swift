@@ -225,10 +225,15 @@ extension EndToEndTests {
         #expect(ContinuousClock.now - sandbox.started < .seconds(45))
         let committed = ContinuousClock.now
         try sandbox.commit("MESSAGE", to: "ready", message: "A canary to wait for", author: "Ada Lovelace")
+        // Progressing starts with the canary's processes; its first step
+        // (traffic on the canary) waits for them to be ready.
         let progressing = try await sandbox.waitForDecision(["Progressing"], after: initialized.sequence, timeout: .seconds(120))
-        #expect(ContinuousClock.now - committed < .seconds(30), "canary ready noticed only after \(ContinuousClock.now - committed)")
-        #expect(sandbox.rollout()?.phase == "Progressing")
         #expect(progressing.revision != initialized.revision)
+        while (sandbox.rollout()?.step ?? 0) < 1 && ContinuousClock.now - committed < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(ContinuousClock.now - committed < .seconds(30), "canary ready noticed only after \(ContinuousClock.now - committed)")
+        #expect((sandbox.rollout()?.routes.canaryWeight ?? 0) > 0)
         await sandbox.shutDown()
     }
 }
