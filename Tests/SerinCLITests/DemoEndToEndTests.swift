@@ -43,7 +43,7 @@ extension EndToEndTests {
         let summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: URL(fileURLWithPath: summaryPath)))
         #expect(summary.goodRelease == "Succeeded")
         #expect(summary.badRelease == "Failed")
-        #expect(summary.badPeakWeight < 50, "the bad release reached \(summary.badPeakWeight)%")
+        #expect(summary.badPeakWeight < 50, "the bad release reached \(summary.badPeakWeight)%:\n\(run.stdout)")
         // No request failed for want of a backend while releases came and went.
         #expect(summary.traffic["connection error"] == nil)
         #expect(summary.traffic.keys.allSatisfy { $0.hasPrefix("200 revision ") || $0 == "500 injected" }, "\(summary.traffic)")
