@@ -12,6 +12,7 @@ set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 1; }
 A=$1 B=$2 ROUNDS=${3:-6} SECONDS_EACH=${4:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/router-bench-routes.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-router-ab.XXXXXX")
 read -r P_A P_B P_RA P_RB P_AA P_AB < <(python3 "$HERE/bench-router-report.py" ports 6)
 PIDS=()
@@ -36,16 +37,7 @@ C
 nginx -c "$TMP/backends.conf" -g 'daemon off;' & PIDS+=($!)
 for x in A B; do
   if [ $x = A ]; then port=$P_RA admin=$P_AA binary=$A; else port=$P_RB admin=$P_AB binary=$B; fi
-  cat > "$TMP/$x.yaml" <<C
-admin: { listen: 127.0.0.1:$admin }
-threads: 1
-routes:
-  - workload: bench
-    listen: 127.0.0.1:$port
-    primary: [127.0.0.1:$P_A]
-    canary: [127.0.0.1:$P_B]
-    canaryWeight: 10
-C
+  write_bench_routes "$TMP/$x.yaml" "$admin" "$port" "$P_A" "$P_B"
   "$binary" router --config "$TMP/$x.yaml" --state-dir "$TMP/state-$x" > "$TMP/$x.log" 2>&1 & PIDS+=($!)
 done
 for port in $P_RA $P_RB; do

@@ -234,17 +234,8 @@ backend be
   server b 127.0.0.1:$P_B weight 10
 EOF
 
-# threads: 1 to match nginx's single worker and HAProxy's nbthread 1.
-cat > "$TMP/routes.yaml" <<EOF
-admin: { listen: 127.0.0.1:$P_ADMIN }
-threads: 1
-routes:
-  - workload: bench
-    listen: 127.0.0.1:$P_SERIN
-    primary: [127.0.0.1:$P_A]
-    canary: [127.0.0.1:$P_B]
-    canaryWeight: 10
-EOF
+. "$HERE/router-bench-routes.sh"
+write_bench_routes "$TMP/routes.yaml" "$P_ADMIN" "$P_SERIN" "$P_A" "$P_B"
 
 declare -A PID_OF URL_OF
 EXIT_STATUS=0
