@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Already in the graph through Hummingbird; named here so the API server can be a Service.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        // Tests step time instead of sleeping (TestClock).
+        .package(url: "https://github.com/pointfreeco/swift-clocks.git", from: "1.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -38,13 +40,30 @@ let package = Package(
         ),
         .target(
             name: "SerinEngine",
-            dependencies: ["SerinSpec"]
+            dependencies: [
+                "SerinSpec",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // One HTTP exchange with a deadline over the whole answer, on one
+        // AsyncHTTPClient per process: Prometheus, webhooks, alerts, the CLI.
+        .target(
+            name: "SerinHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "SerinAnalysis",
             dependencies: [
-                "SerinEngine", "SerinSpec",
+                "SerinEngine", "SerinSpec", "SerinHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -70,7 +89,11 @@ let package = Package(
                 .product(name: "Version", package: "Version"),
             ]
         ),
-        .target(name: "SerinTesting"),
+        // What `serin demo` runs (a throwaway installation of the quickstart);
+        // the end-to-end tests drive the same sandbox through SerinTesting.
+        .target(name: "SerinSandbox"),
+        .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
+        .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
         .target(
             name: "SerinServerTesting",
             dependencies: [
@@ -85,14 +108,18 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinRouter",
+                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(
             name: "SerinLocal",
-            dependencies: ["SerinEngine", "SerinSpec", "SerinRouter", "CSerinProcess"]
+            dependencies: [
+                "SerinEngine", "SerinSpec", "SerinRouter", "CSerinProcess",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "SerinServer",
@@ -106,7 +133,7 @@ let package = Package(
         ),
         .target(
             name: "SerinCLI",
-            dependencies: ["SerinEngine", "SerinAnalysis"]
+            dependencies: ["SerinEngine", "SerinHTTP"]
         ),
         .executableTarget(
             name: "serin",
@@ -119,10 +146,9 @@ let package = Package(
                 "SerinOperator",
                 "SerinServer",
                 "SerinCLI",
-                // The demo drives the same sandbox as the end-to-end tests.
-                "SerinTesting",
-                "CLibGit2",
+                "SerinSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,6 +160,7 @@ let package = Package(
             dependencies: [
                 "SerinSpec",
                 "SerinEngine",
+                "SerinEngineTesting",
                 "SerinAnalysis",
                 "SerinGit",
                 "SerinLocal",
@@ -148,7 +175,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinEngineTests",
-            dependencies: ["SerinEngine", "SerinSpec"]
+            dependencies: ["SerinEngine", "SerinEngineTesting", "SerinSpec"]
+        ),
+        .testTarget(
+            name: "SerinReconcilerTests",
+            dependencies: [
+                "SerinEngine", "SerinEngineTesting", "SerinSpec",
+                .product(name: "Clocks", package: "swift-clocks"),
+            ]
         ),
         .testTarget(
             name: "SerinAnalysisTests",

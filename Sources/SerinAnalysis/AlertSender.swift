@@ -1,3 +1,4 @@
+import SerinHTTP
 import Foundation
 import SerinEngine
 import SerinSpec

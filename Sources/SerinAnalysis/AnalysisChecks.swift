@@ -7,17 +7,17 @@ import SerinSpec
 public struct AnalysisChecks: CheckRunner {
     private let evaluator: MetricEvaluator
     private let webhooks: WebhookCaller
-    private let contexts: @Sendable (RolloutID) -> MetricQueries.Context
+    private let contexts: @Sendable (CheckContext) -> MetricQueries.Context
 
     public init(evaluator: MetricEvaluator, webhooks: WebhookCaller = WebhookCaller(),
-                context: @escaping @Sendable (RolloutID) -> MetricQueries.Context) {
+                context: @escaping @Sendable (CheckContext) -> MetricQueries.Context) {
         self.evaluator = evaluator
         self.webhooks = webhooks
         self.contexts = context
     }
 
-    public func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> CheckResults {
-        let evaluations = await evaluator.evaluate(plan.metrics, context: contexts(rollout), at: time)
+    public func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
+        let evaluations = await evaluator.evaluate(plan.metrics, context: contexts(context), at: context.time)
         var failures: [String] = []
         for result in await webhooks.call(.rollout, of: plan, phase: .progressing, checksum: "") where !result.passed {
             failures.append(result.message)

@@ -1,5 +1,5 @@
 import Foundation
-import SerinAnalysis
+import SerinHTTP
 import SerinEngine
 
 /// The CLI's side of the operator's API.

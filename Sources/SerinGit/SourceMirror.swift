@@ -75,9 +75,10 @@ public final class SourceMirror {
             manifests.append(contentsOf: loaded)
         }
         parsed = current
-        let diagnostics = validator.validate(manifests)
+        // Plans are compiled here, once, with the validation that needs them.
+        let (diagnostics, plans) = validator.validateAndPlan(manifests)
         return SyncResult(revision: SyncResult.revision(name, commit), commit: info, pathTree: tree,
-                          manifests: manifests, diagnostics: diagnostics, fetched: fetched)
+                          manifests: manifests, diagnostics: diagnostics, plans: plans, fetched: fetched)
     }
 
     /// The same files `serin validate` reads in a folder.

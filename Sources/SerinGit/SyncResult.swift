@@ -10,6 +10,8 @@ public struct SyncResult: Sendable {
     public var manifests: Manifests
     /// Validation problems, warnings included.
     public var diagnostics: [Diagnostic]
+    /// The Canaries compiled into plans, once, where they were validated.
+    public var plans: [Plan]
     /// False when the commit was already in the local clone.
     public var fetched: Bool
 

@@ -1,4 +1,5 @@
 import Foundation
+import SerinEngine
 import SerinRouter
 import SerinSpec
 
@@ -22,6 +23,10 @@ public actor LocalPlatform {
         /// How often `run()` reads the router's table back: a table replaced
         /// by hand on the control socket is drift, reported and undone.
         public var tableCheckInterval: Duration = .seconds(5)
+        /// Where the platform's own decisions go (drift undone, the router
+        /// restarted): the audit trail. The supervisor's chatter (probes,
+        /// restarts) goes to `supervisor.log`.
+        public var report: (@Sendable (String) -> Void)?
 
         public init(routerCommand: [String]) {
             self.routerCommand = routerCommand
@@ -52,6 +57,11 @@ public actor LocalPlatform {
 
     public nonisolated let supervisor: LocalSupervisor
     public nonisolated let control: RouterControlClient
+    /// Readiness changes for the engine, one per role of a workload whose
+    /// ready processes changed.
+    nonisolated let readiness = AsyncStream<ReadinessChange>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+    /// The supervisor's word that a workload's ready processes changed.
+    private nonisolated let backendChanges: AsyncStream<String>
     private let options: Options
     private let router: DetachedProcess
     private var routerIdentity: ProcessIdentity?
@@ -67,19 +77,19 @@ public actor LocalPlatform {
 
     public init(stateDirectory: String, options: Options) throws {
         self.options = options
-        let relay = BackendRelay()
+        let (changes, changed) = AsyncStream<String>.makeStream()
+        backendChanges = changes
         var supervisorOptions = options.supervisor
         let outer = supervisorOptions.onBackendsChanged
         supervisorOptions.onBackendsChanged = { workload in
             await outer?(workload)
-            await relay.platform?.backendsChanged(workload)
+            changed.yield(workload)
         }
         supervisor = try LocalSupervisor(stateDirectory: stateDirectory, options: supervisorOptions)
         router = DetachedProcess(name: "router", arguments: options.routerCommand + [
             "--state-dir", stateDirectory + "/router", "--admin", options.routerAdmin,
         ], stateDirectory: stateDirectory)
         control = RouterControlClient(socketPath: router.directory + "/router.sock")
-        relay.platform = self
     }
 
     /// Adopts or starts the router, adopts the workload processes, and
@@ -108,8 +118,12 @@ public actor LocalPlatform {
     /// brings the router back if it dies, until cancelled. Cancelling leaves
     /// every process running.
     public func run() async {
+        let changes = backendChanges
         await withDiscardingTaskGroup { group in
             group.addTask { await self.supervisor.run() }
+            group.addTask {
+                for await workload in changes { await self.backendsChanged(workload) }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.options.routerCheckInterval)
@@ -194,11 +208,18 @@ public actor LocalPlatform {
 
     // MARK: the table
 
-    fileprivate func backendsChanged(_ workload: String) async {
+    private func backendsChanged(_ workload: String) async {
         do {
             try await pushTable()
         } catch {
-            options.supervisor.log?("router table not applied after a backend change of \(workload): \(error)")
+            options.report?("router table not applied after a backend change of \(workload): \(error)")
+        }
+        let running = await running(key: workload)
+        let id = Self.workloadID(key: workload)
+        for role in WorkloadRole.allCases {
+            let revision = running[role]
+            let ready = if let revision { await supervisor.isReady(workload: workload, role: Role(role), revision: revision) } else { false }
+            readiness.continuation.yield(ReadinessChange(workload: id, role: role, revision: revision, ready: ready))
         }
     }
 
@@ -286,33 +307,25 @@ public actor LocalPlatform {
         guard let current = try? await control.table() else { return }
         // A push that ran meanwhile makes the reading stale, not drift.
         guard !pushing, pushed == before, current.routes != before.routes else { return }
-        options.supervisor.log?("drift: the router's table was replaced outside Serin (version \(current.version)); putting Serin's back")
+        options.report?("drift: the router's table was replaced outside Serin (version \(current.version)); putting Serin's back")
         pushed = current
         do {
             try await pushTable()
         } catch {
-            options.supervisor.log?("cannot put the routing table back: \(error)")
+            options.report?("cannot put the routing table back: \(error)")
         }
     }
 
     private func checkRouter() async {
         guard let identity = routerIdentity, !identity.isRunning() else { return }
-        options.supervisor.log?("the router (pid \(identity.pid)) is gone; starting it again")
+        options.report?("the router (pid \(identity.pid)) is gone; starting it again")
         do {
             routerIdentity = try router.start()
             let table = try await waitForRouter()
             pushed = table
             try await pushTable()
         } catch {
-            options.supervisor.log?("cannot restart the router: \(error)")
+            options.report?("cannot restart the router: \(error)")
         }
     }
-}
-
-/// Lets the supervisor's callback reach the platform that owns it, which
-/// does not exist yet when the supervisor is made.
-private final class BackendRelay: @unchecked Sendable {
-    // Safe: written once in LocalPlatform.init before the supervisor can
-    // call back (nothing runs before init returns), read-only afterwards.
-    weak var platform: LocalPlatform?
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SerinAnalysis
 import SerinEngine
+import SerinLocal
 import SerinSpec
 import Synchronization
 
@@ -10,7 +11,6 @@ final class CurrentResources: Sendable {
     private struct Resources {
         var templates: [String: MetricTemplateSpec] = [:]
         var providers: [String: AlertProviderSpec] = [:]
-        var workloads: [RolloutID: String] = [:]
     }
 
     private let resources = Mutex(Resources())
@@ -27,30 +27,25 @@ final class CurrentResources: Sendable {
         }
     }
 
-    func bind(_ rollout: RolloutID, workload: String) {
-        resources.withLock { $0.workloads[rollout] = workload }
-    }
-
     var templates: [String: MetricTemplateSpec] { resources.withLock { $0.templates } }
     var providers: [String: AlertProviderSpec] { resources.withLock { $0.providers } }
-    func workload(_ rollout: RolloutID) -> String { resources.withLock { $0.workloads[rollout] } ?? rollout.name }
 }
 
 /// Flagger's checks against the current templates and the default Prometheus.
 struct LiveChecks: CheckRunner {
     let resources: CurrentResources
 
-    func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> CheckResults {
+    func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
         let fallback = resources.prometheus
         let evaluator = MetricEvaluator(templates: resources.templates) { address in
             guard let url = address.flatMap(URL.init(string:)) ?? fallback else { return nil }
             return try? PrometheusClient(address: url, timeout: .seconds(5))
         }
-        let resources = self.resources
-        let checks = AnalysisChecks(evaluator: evaluator) { id in
-            MetricQueries.Context(name: id.name, namespace: id.namespace, target: resources.workload(id))
+        // The router's series name a workload by its local key.
+        let checks = AnalysisChecks(evaluator: evaluator) { context in
+            MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: LocalPlatform.key(context.target))
         }
-        return await checks.runChecks(plan, for: rollout, at: time)
+        return await checks.runChecks(plan, context)
     }
 }
 

@@ -2,14 +2,14 @@ import ArgumentParser
 import Foundation
 import SerinAnalysis
 import SerinEngine
+import SerinEngineTesting
 import SerinSpec
 import SerinTesting
 
 /// Many canaries analysed at once against a real Prometheus: each worker
 /// ticks on its own schedule; the lag is how late a tick's checks finish
-/// after the tick was due. Platform and router are in-process stand-ins
-/// (the local platform is not built yet), so this measures the engine and
-/// Prometheus, not process supervision.
+/// after the tick was due. The platform is the in-memory fake, so this
+/// measures the engine and Prometheus, not process supervision.
 struct EnginePrometheusBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "engine-prometheus",
                                                     abstract: "Tick lag of many canaries analysed at once with a real Prometheus.")
@@ -17,19 +17,6 @@ struct EnginePrometheusBenchmark: AsyncParsableCommand {
     @Option(help: "Canaries analysed at once.") var canaries = 200
     @Option(help: "Seconds to run.") var seconds = 20.0
     @Option(help: "Analysis interval in milliseconds.") var intervalMs = 1000
-
-    final class StandInPlatform: WorkloadPlatform {
-        func deployPrimary(_ revision: String, for rollout: RolloutID) async throws {}
-        func startCanary(_ revision: String, for rollout: RolloutID) async throws {}
-        func scaleCanaryToZero(for rollout: RolloutID) async throws {}
-        func promote(_ revision: String, for rollout: RolloutID) async throws {}
-        func isCanaryReady(for rollout: RolloutID) async -> Bool { true }
-        func isPrimaryReady(_ revision: String, for rollout: RolloutID) async -> Bool { true }
-    }
-
-    struct StandInRouter: TrafficRouter {
-        func setRoutes(_ routes: Routes, for rollout: RolloutID) async throws {}
-    }
 
     struct Quiet: Notifier {
         func notify(_ notification: RolloutNotification, _ plan: Plan, revision: String?) async {}
@@ -43,7 +30,7 @@ struct EnginePrometheusBenchmark: AsyncParsableCommand {
         let client = try PrometheusClient(address: URL(string: prometheus.address)!, timeout: .seconds(5))
         let evaluator = MetricEvaluator(templates: ["default/up": MetricTemplateSpec(provider: nil, query: #"sum(up{job="serin"})"#)],
                                         provider: { _ in client })
-        let checks = AnalysisChecks(evaluator: evaluator, context: { MetricQueries.Context(name: $0.name, namespace: $0.namespace, target: $0.name) })
+        let checks = AnalysisChecks(evaluator: evaluator, context: { MetricQueries.Context(name: $0.rollout.name, namespace: $0.rollout.namespace, target: $0.target.name) })
         // Built-in metrics (no router here: no data, which holds) and one metric with data.
         var draft = Plan(name: "bench", interval: .milliseconds(intervalMs), threshold: 3, progressDeadline: .seconds(3600),
                         steps: (1...50).flatMap { [PlanStep.setWeight($0 * 2), .analyze(ticks: 1)] } + [.promote(primaryWeights: [])])
@@ -53,7 +40,7 @@ struct EnginePrometheusBenchmark: AsyncParsableCommand {
             PlanMetric(name: "up", source: .template(namespace: "default", name: "up"), thresholdRange: ThresholdRange(min: 0), interval: "1m", onNoData: .pass),
         ]
         let plan = draft
-        let parts = RolloutWorker.Parts(platform: StandInPlatform(), router: StandInRouter(), checks: checks, hooks: WebhookHooks(),
+        let parts = RolloutWorker<FakePlatform>.Parts(platform: FakePlatform(), checks: checks, hooks: WebhookHooks(),
                                         notifier: Quiet(), store: try StateStore(stateDirectory: state.path), log: try EventLog(stateDirectory: state.path))
         let start = ContinuousClock.now
         let interval = Duration.milliseconds(intervalMs)
@@ -61,10 +48,11 @@ struct EnginePrometheusBenchmark: AsyncParsableCommand {
         let lags = try await withThrowingTaskGroup(of: [Double].self) { group in
             for index in 0..<canaries {
                 group.addTask {
-                    let worker = try RolloutWorker(id: RolloutID(namespace: "bench", name: "web-\(index)"), plan: plan, parts: parts)
-                    try await worker.send(.newRevision("r1", at: 0))
+                    let workload = WorkloadID(namespace: "bench", name: "web-\(index)")
+                    let worker = try RolloutWorker(id: RolloutID(namespace: "bench", name: "web-\(index)"), target: workload, plan: plan, parts: parts)
+                    try await worker.release(FakeRevision("r1", workload: workload), at: 0)
                     try await worker.tick(at: 0)
-                    try await worker.send(.newRevision("r2", at: 0))
+                    try await worker.release(FakeRevision("r2", workload: workload), at: 0)
                     var lags: [Double] = []
                     // Spread the first ticks over one interval, as workers started at different times would be.
                     var due = start + interval * (Double(index) / Double(canaries))

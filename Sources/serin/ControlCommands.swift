@@ -13,7 +13,7 @@ extension ControlCommand {
     func run() async throws {
         let verb = Self.command.rawValue
         do {
-            let answer = try await options.client(needsToken: true).post("/api/v1/rollouts/\(pathSegment(name))/\(verb)")
+            let answer = try await options.client(needsToken: true).post(rolloutPath(name) + "/\(verb)")
             print(answer)
         } catch {
             throw failed(error, command: verb)

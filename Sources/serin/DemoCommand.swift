@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SerinTesting
+import SerinSandbox
 
 /// `serin demo`: the quickstart end to end on this machine. A temporary Git
 /// repository, a real Prometheus, the operator, steady traffic; then a good

@@ -34,7 +34,7 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
     func run() async throws {
         do {
             let client = try options.client()
-            let path = "/api/v1/rollouts/\(pathSegment(name))"
+            let path = rolloutPath(name)
             guard watch else {
                 if try await format.printJSON(client, path) { return }
                 print(RolloutView.render(try await client.get(RolloutStatus.self, path)), terminator: "")

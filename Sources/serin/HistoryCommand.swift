@@ -14,7 +14,7 @@ struct HistoryCommand: AsyncParsableCommand, AsyncRunnable {
     func run() async throws {
         do {
             let client = try options.client()
-            let path = "/api/v1/rollouts/\(pathSegment(name))/history"
+            let path = rolloutPath(name) + "/history"
             if try await format.printJSON(client, path) { return }
             let entries = try await client.get([RevisionHistoryEntry].self, path)
             print(HistoryView.render(entries), terminator: "")

@@ -124,7 +124,7 @@ final class AnalysisChecksTests {
             "default/hundred": MetricTemplateSpec(provider: nil, query: "vector(100)"),
             "default/missing": MetricTemplateSpec(provider: nil, query: #"up{job="{{ target }}-nothing"}"#),
         ], provider: { _ in client })
-        return AnalysisChecks(evaluator: evaluator, context: { MetricQueries.Context(name: $0.name, namespace: $0.namespace, target: $0.name) })
+        return AnalysisChecks(evaluator: evaluator, context: { MetricQueries.Context(name: $0.rollout.name, namespace: $0.rollout.namespace, target: $0.target.name) })
     }
 
     func plan(_ metric: String, webhooks: [PlanWebhook] = []) -> Plan {
@@ -138,13 +138,13 @@ final class AnalysisChecksTests {
     @Test func metricsAndRolloutWebhooksMakeOneOutcome() async throws {
         let id = RolloutID(namespace: "default", name: "web")
         let runner = try checks()
-        #expect(await runner.runChecks(plan("hundred"), for: id, at: 1).evaluations.map(\.verdict) == [.pass])
-        let missing = await runner.runChecks(plan("missing"), for: id, at: 2)
+        #expect(await runner.runChecks(plan("hundred"), CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 1)).evaluations.map(\.verdict) == [.pass])
+        let missing = await runner.runChecks(plan("missing"), CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 2))
         #expect(missing.evaluations.map(\.verdict) == [.noData])
         #expect(missing.evaluations.first?.query == #"up{job="web-nothing"}"#)
         let failing = plan("hundred", webhooks: [PlanWebhook(name: "smoke", type: .rollout, url: hooks.address + "/status/500", timeout: .seconds(2))])
-        #expect(await runner.runChecks(failing, for: id, at: 3).hookFailures == ["rollout webhook smoke answered 500: no"])
+        #expect(await runner.runChecks(failing, CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 3)).hookFailures == ["rollout webhook smoke answered 500: no"])
         let rollback = plan("hundred", webhooks: [PlanWebhook(name: "big-red-button", type: .rollback, url: hooks.address + "/ok", timeout: .seconds(2))])
-        #expect(await runner.runChecks(rollback, for: id, at: 4).hookFailures == ["rollback webhook big-red-button asked for a rollback"])
+        #expect(await runner.runChecks(rollback, CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 4)).hookFailures == ["rollback webhook big-red-button asked for a rollback"])
     }
 }

@@ -59,6 +59,11 @@ public enum DurableFile {
         }
     }
 
+    /// Makes a rename in `path`'s folder durable.
+    public static func syncDirectory(of path: String) {
+        syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
     private static func syncDirectory(_ path: String) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }

@@ -1,27 +1,28 @@
 import SerinSpec
 
-/// Splits a workload's traffic between primary and canary (Serin's router
-/// on the local platform; Gateway API and others on Kubernetes).
-public protocol TrafficRouter: Sendable {
-    func setRoutes(_ routes: Routes, for rollout: RolloutID) async throws
-}
-
-/// Runs a workload's revisions (supervised processes locally, Deployments
-/// on Kubernetes).
-public protocol WorkloadPlatform: Sendable {
-    func deployPrimary(_ revision: String, for rollout: RolloutID) async throws
-    func startCanary(_ revision: String, for rollout: RolloutID) async throws
-    func scaleCanaryToZero(for rollout: RolloutID) async throws
-    /// Makes the primary run `revision`, without a moment with no ready primary.
-    func promote(_ revision: String, for rollout: RolloutID) async throws
-    func isCanaryReady(for rollout: RolloutID) async -> Bool
-    func isPrimaryReady(_ revision: String, for rollout: RolloutID) async -> Bool
-}
-
 /// Runs one tick's checks: evaluates the metrics and calls the rollout and
 /// rollback webhooks. It reports what it saw; the worker judges it.
 public protocol CheckRunner: Sendable {
-    func runChecks(_ plan: Plan, for rollout: RolloutID, at time: Double) async -> CheckResults
+    func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults
+}
+
+/// What one tick's checks are about: the rollout, the workload it releases
+/// and the revisions on each side.
+public struct CheckContext: Sendable, Equatable {
+    public var rollout: RolloutID
+    public var target: WorkloadID
+    public var primaryRevision: String?
+    public var canaryRevision: String?
+    /// Seconds on the owner's clock.
+    public var time: Double
+
+    public init(rollout: RolloutID, target: WorkloadID, primaryRevision: String? = nil, canaryRevision: String? = nil, time: Double) {
+        self.rollout = rollout
+        self.target = target
+        self.primaryRevision = primaryRevision
+        self.canaryRevision = canaryRevision
+        self.time = time
+    }
 }
 
 public struct CheckResults: Sendable, Equatable {
@@ -55,6 +56,12 @@ public struct RolloutID: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(namespace: String, name: String) {
         self.namespace = namespace
         self.name = name
+    }
+
+    /// `namespace/name`, or a bare `name` in the default namespace.
+    public init(parsing text: String) {
+        let id = WorkloadID(parsing: text)
+        self.init(namespace: id.namespace, name: id.name)
     }
 
     public var description: String { "\(namespace)/\(name)" }

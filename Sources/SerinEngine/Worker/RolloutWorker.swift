@@ -1,32 +1,37 @@
+import Logging
 import SerinSpec
 
 /// Drives one Canary's `RolloutMachine`: feeds it events, performs the
-/// actions it returns through the platform, router, checks, hooks and
-/// notifier, persists its state after every transition and writes
-/// decisions to the event log. Actions run one at a time, in order.
-public actor RolloutWorker {
+/// actions it returns through the platform, checks, hooks and notifier,
+/// persists its state after every transition and writes decisions to the
+/// event log. Actions run one at a time, in order.
+public actor RolloutWorker<P: Platform> {
     public nonisolated let id: RolloutID
+    /// The workload the Canary releases.
+    public nonisolated let target: WorkloadID
     public private(set) var machine: RolloutMachine
-    private let platform: any WorkloadPlatform
-    private let router: any TrafficRouter
+    private let platform: P
     private let checks: any CheckRunner
     private let hooks: any HookRunner
     private let notifier: any Notifier
     private let store: StateStore
     private let log: EventLog
+    private let logger: Logger
     /// Consecutive query errors per metric: saved with the state, so a
     /// restart does not forgive an outage.
     public private(set) var round: AnalysisRound
     /// The last evaluations, newest last, for the API and the CLI; saved
     /// with the state, so a restart keeps those of every saved decision.
     public private(set) var evaluations: [MetricEvaluation] = []
+    /// What the revisions the state names run: saved with the state, so a
+    /// restarted operator can still start, promote or roll back them.
+    public private(set) var revisions: [String: P.Revision] = [:]
     public var historyLimit = 50
     /// The author of the revision being released, for the audit trail.
-    public var author: String?
+    public private(set) var author: String?
 
     public struct Parts: Sendable {
-        public var platform: any WorkloadPlatform
-        public var router: any TrafficRouter
+        public var platform: P
         public var checks: any CheckRunner
         public var hooks: any HookRunner
         public var notifier: any Notifier
@@ -34,37 +39,51 @@ public actor RolloutWorker {
         public var log: EventLog
         /// Query errors in a row that count as a failed check.
         public var queryErrorLimit: Int
+        public var logger: Logger
 
-        public init(platform: any WorkloadPlatform, router: any TrafficRouter, checks: any CheckRunner, hooks: any HookRunner,
-                    notifier: any Notifier, store: StateStore, log: EventLog, queryErrorLimit: Int = 3) {
-            self.queryErrorLimit = queryErrorLimit
+        public init(platform: P, checks: any CheckRunner, hooks: any HookRunner, notifier: any Notifier, store: StateStore,
+                    log: EventLog, queryErrorLimit: Int = 3, logger: Logger = Logger(label: "serin.rollout")) {
             self.platform = platform
-            self.router = router
             self.checks = checks
             self.hooks = hooks
             self.notifier = notifier
             self.store = store
             self.log = log
+            self.queryErrorLimit = queryErrorLimit
+            self.logger = logger
         }
     }
 
     /// Resumes from the stored state when there is one.
-    public init(id: RolloutID, plan: Plan, parts: Parts) throws {
+    public init(id: RolloutID, target: WorkloadID, plan: Plan, parts: Parts) throws {
         self.id = id
-        let stored = try parts.store.load(StoredRollout.self, key: id.key)
+        self.target = target
+        let stored = try parts.store.load(StoredRollout<P.Revision>.self, key: id.key)
         machine = RolloutMachine(plan: plan, state: stored?.state ?? RolloutState())
         round = stored?.analysis ?? AnalysisRound(errorLimit: parts.queryErrorLimit)
         evaluations = stored?.evaluations ?? []
+        revisions = stored?.revisions ?? [:]
         platform = parts.platform
-        router = parts.router
         checks = parts.checks
         hooks = parts.hooks
         notifier = parts.notifier
         store = parts.store
         log = parts.log
+        var logger = parts.logger
+        logger[metadataKey: "rollout"] = "\(id)"
+        self.logger = logger
     }
 
     public var state: RolloutState { machine.state }
+    public var plan: Plan { machine.plan }
+
+    /// Git holds `revision` for the workload: release it.
+    @discardableResult
+    public func release(_ revision: P.Revision, at time: Double) async throws -> [RolloutAction] {
+        revisions[revision.id] = revision
+        author = revision.origin.author
+        return try await send(.newRevision(revision.id, at: time))
+    }
 
     /// Handles an event and everything it leads to: answers of checks,
     /// gates and readiness are fed back until the machine waits.
@@ -90,19 +109,63 @@ public actor RolloutWorker {
     @discardableResult
     public func tick(at time: Double) async throws -> [RolloutAction] {
         var performed: [RolloutAction] = []
+        if let readiness = await readinessEvent(at: time) {
+            performed += try await send(readiness)
+        }
+        performed += try await send(.tick(at: time))
+        return performed
+    }
+
+    /// The readiness the machine waits for, if the platform reports it now.
+    public func readinessEvent(at time: Double) async -> RolloutEvent? {
         switch machine.state.waiting {
-        case .canaryReady where await platform.isCanaryReady(for: id):
-            performed += try await send(.canaryReady(at: time))
+        case .canaryReady:
+            guard let revision = machine.state.canaryRevision, await platform.isReady(revision, as: .canary, of: target) else { return nil }
+            return .canaryReady(at: time)
         case .primaryReady:
-            if let revision = machine.state.phase == .initializing ? machine.state.primaryRevision : machine.state.canaryRevision,
-               await platform.isPrimaryReady(revision, for: id) {
-                performed += try await send(.primaryReady(at: time))
+            guard let revision = machine.state.phase == .initializing ? machine.state.primaryRevision : machine.state.canaryRevision,
+                  await platform.isReady(revision, as: .primary, of: target) else { return nil }
+            return .primaryReady(at: time)
+        default:
+            return nil
+        }
+    }
+
+    /// After a restart, what the saved state says is running is made so
+    /// again. The machine saves each decision before acting on it, so a
+    /// crash can leave the action undone; every platform call is idempotent.
+    public func reassert() async throws {
+        let state = machine.state
+        let running = await platform.running(target)
+        switch state.phase {
+        case .initializing:
+            if let primary = state.primaryRevision { try await platform.deployPrimary(try value(primary)) }
+        case .progressing, .waiting, .waitingPromotion:
+            if let canary = state.canaryRevision { try await platform.startCanary(try value(canary)) }
+        case .promoting where state.waiting == .primaryReady:
+            // The promotion may not have happened: do it, or finish it.
+            if let canary = state.canaryRevision, !(await platform.isReady(canary, as: .primary, of: target)) {
+                if running.canary != nil {
+                    try await platform.promote(try value(canary))
+                } else {
+                    try await platform.deployPrimary(try value(canary))
+                }
+            }
+        case .finalising, .succeeded, .failed, .initialized:
+            if running.canary != nil && state.canaryRevision == nil || state.phase == .finalising {
+                try await platform.scaleCanaryToZero(target)
             }
         default:
             break
         }
-        performed += try await send(.tick(at: time))
-        return performed
+        if state.primaryRevision != nil { try await platform.setRoutes(machine.plan.trafficRoutes(state.routes), for: target) }
+    }
+
+    private func value(_ revision: String) throws -> P.Revision {
+        guard let value = revisions[revision] else {
+            throw RolloutError("revision \(revision) of \(id) is not known any more; push it to Git again")
+        }
+        return value
     }
 
     /// Performs one action; returns the event that answers it, if any.
@@ -110,15 +173,17 @@ public actor RolloutWorker {
         let plan = machine.plan
         switch action {
         case .deployPrimary(let revision):
-            try await platform.deployPrimary(revision, for: id)
+            try await platform.deployPrimary(try value(revision))
         case .startCanary(let revision):
-            try await platform.startCanary(revision, for: id)
+            try await platform.startCanary(try value(revision))
         case .scaleCanaryToZero:
-            try await platform.scaleCanaryToZero(for: id)
+            try await platform.scaleCanaryToZero(target)
         case .setRoutes(let routes):
-            try await router.setRoutes(routes, for: id)
+            try await platform.setRoutes(plan.trafficRoutes(routes), for: target)
         case .runChecks:
-            let results = await checks.runChecks(plan, for: id, at: time)
+            let context = CheckContext(rollout: id, target: target, primaryRevision: machine.state.primaryRevision,
+                                       canaryRevision: machine.state.canaryRevision, time: time)
+            let results = await checks.runChecks(plan, context)
             let policies = Dictionary(plan.metrics.map { ($0.name, $0.onNoData) }, uniquingKeysWith: { first, _ in first })
             var outcome = round.outcome(of: results.evaluations, policies: policies)
             if !results.hookFailures.isEmpty { outcome = .failed(reason: results.hookFailures.joined(separator: "; ")) }
@@ -131,26 +196,26 @@ public actor RolloutWorker {
         case .callWebhooks(let type):
             await hooks.fire(type, plan, phase: machine.state.phase)
         case .promote(let revision):
-            try await platform.promote(revision, for: id)
+            try await platform.promote(try value(revision))
         case .notify(let notification):
-            try record(time, revision: machine.state.canaryRevision ?? machine.state.primaryRevision,
-                       decision: notification.phase.rawValue, reason: notification.message)
-            await notifier.notify(notification, plan, revision: machine.state.canaryRevision ?? machine.state.primaryRevision)
+            let revision = machine.state.canaryRevision ?? machine.state.primaryRevision
+            logger.info("\(notification.phase.rawValue): \(notification.message)",
+                        metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
+            try record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
+            await notifier.notify(notification, plan, revision: revision)
         case .persist:
-            try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, evaluations: evaluations), as: id.key)
+            let state = machine.state.settled
+            let referenced = Set([state.primaryRevision, state.canaryRevision, state.pendingRevision, state.failedRevision].compactMap { $0 })
+            revisions = revisions.filter { referenced.contains($0.key) }
+            try await store.saveOffPool(StoredRollout(state: state, analysis: round, evaluations: evaluations, revisions: revisions), as: id.key)
         }
         return nil
     }
 
     private func record(_ time: Double, revision: String?, decision: String, reason: String) throws {
-        try log.append(.init(time: time, rollout: id.description, revision: revision, author: author, decision: decision, reason: reason))
+        try log.append(.init(time: time, rollout: id.description, revision: revision, author: author,
+                             commit: revision.flatMap { revisions[$0]?.origin.commit }, decision: decision, reason: reason))
     }
-
-    /// Who committed the revision being released, for the event log.
-    public func setAuthor(_ author: String?) { self.author = author }
-
-    public func platformIsCanaryReady() async -> Bool { await platform.isCanaryReady(for: id) }
-    public func platformIsPrimaryReady(_ revision: String) async -> Bool { await platform.isPrimaryReady(revision, for: id) }
 
     /// Carries out a person's command; the result says whether it was refused.
     public func command(_ command: RolloutCommand, at time: Double) async throws -> RolloutMachine.CommandResult {
@@ -160,9 +225,23 @@ public actor RolloutWorker {
 }
 
 /// What is saved per rollout.
-public struct StoredRollout: Sendable, Codable, Equatable {
+public struct StoredRollout<Revision: PlatformRevision>: Sendable, Codable, Equatable {
     public var state: RolloutState
     public var analysis: AnalysisRound
     /// The last evaluations, newest last; nil in files written before they were kept.
     public var evaluations: [MetricEvaluation]?
+    /// What the revisions `state` names run; nil in files written before they were kept.
+    public var revisions: [String: Revision]?
+
+    public init(state: RolloutState, analysis: AnalysisRound, evaluations: [MetricEvaluation]?, revisions: [String: Revision]?) {
+        self.state = state
+        self.analysis = analysis
+        self.evaluations = evaluations
+        self.revisions = revisions
+    }
+}
+
+public struct RolloutError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -12,23 +12,33 @@ struct RolloutRoutes: Sendable {
     /// A command's body is at most a small JSON object (room for options later).
     static let commandBodyLimit = 64 * 1024
 
+    /// A rollout is `/api/v1/namespaces/NS/rollouts/NAME`, or
+    /// `/api/v1/rollouts/NAME` where only one rollout has that name.
     func register(on router: Router<some RequestContext>) {
         router.get("/api/v1/rollouts") { _, _ in
             JSONResponse.make(await control.rollouts())
         }
-        router.get("/api/v1/rollouts/:name") { _, context in
-            let name = try context.parameters.require("name")
-            guard let status = await control.rollout(named: name) else { throw Self.unknown(name) }
-            return JSONResponse.make(status)
+        for prefix in ["/api/v1/rollouts/:name", "/api/v1/namespaces/:namespace/rollouts/:name"] {
+            router.get(RouterPath(prefix)) { _, context in
+                let name = try Self.name(context)
+                guard let status = await control.rollout(named: name) else { throw Self.unknown(name) }
+                return JSONResponse.make(status)
+            }
+            router.get(RouterPath(prefix + "/history")) { _, context in
+                let name = try Self.name(context)
+                guard let history = await control.history(of: name) else { throw Self.unknown(name) }
+                return JSONResponse.make(history)
+            }
+            router.post(RouterPath(prefix + "/:command")) { request, context in
+                try await command(request, name: Self.name(context), command: context.parameters.require("command"))
+            }
         }
-        router.get("/api/v1/rollouts/:name/history") { _, context in
-            let name = try context.parameters.require("name")
-            guard let history = await control.history(of: name) else { throw Self.unknown(name) }
-            return JSONResponse.make(history)
-        }
-        router.post("/api/v1/rollouts/:name/:command") { request, context in
-            try await command(request, name: context.parameters.require("name"), command: context.parameters.require("command"))
-        }
+    }
+
+    static func name(_ context: some RequestContext) throws -> String {
+        let name = try context.parameters.require("name")
+        guard let namespace = context.parameters.get("namespace") else { return name }
+        return "\(namespace)/\(name)"
     }
 
     /// Checks in this order: who asks (before anything is revealed), what is

@@ -14,6 +14,9 @@ public struct Plan: Sendable, Hashable {
     public var metrics: [PlanMetric]
     public var webhooks: [PlanWebhook]
     public var alerts: [PlanAlert] = []
+    /// Clients that reached the canary keep reaching it (Flagger's
+    /// `analysis.sessionAffinity`); routers carry it out.
+    public var sessionAffinity: PlanSessionAffinity?
 
     public init(name: String, namespace: String = ResourceKey.defaultNamespace, strategy: ReleaseKind = .canary,
                 strategyRef: String? = nil, interval: Duration = .seconds(60), threshold: Int = 1, skipAnalysis: Bool = false,
@@ -159,6 +162,20 @@ public struct PlanWebhook: Sendable, Hashable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case name, type, url }
+}
+
+/// A cookie pins a client to the side it reached.
+public struct PlanSessionAffinity: Sendable, Hashable, Codable {
+    public var cookieName: String
+    public var primaryCookieName: String?
+    /// Seconds; Flagger's default is a day.
+    public var maxAge: Int
+
+    public init(cookieName: String, primaryCookieName: String? = nil, maxAge: Int = 86_400) {
+        self.cookieName = cookieName
+        self.primaryCookieName = primaryCookieName
+        self.maxAge = maxAge
+    }
 }
 
 /// Where a Canary's notifications go, and from which severity on.

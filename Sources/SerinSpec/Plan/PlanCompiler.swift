@@ -68,6 +68,10 @@ public struct PlanCompiler: Sendable {
             return PlanAlert(name: name, severity: alert.severity.flatMap(AlertSeverity.init(rawValue:)) ?? .info,
                              providerNamespace: alert.providerRef?.namespace ?? canary.namespace, providerName: provider)
         }
+        if let affinity = analysis.sessionAffinity, let cookie = affinity.cookieName {
+            plan.sessionAffinity = PlanSessionAffinity(cookieName: cookie, primaryCookieName: affinity.primaryCookieName,
+                                                       maxAge: affinity.maxAge ?? 86_400)
+        }
         if skip {
             plan.steps = [.promote(primaryWeights: [])]
             return plan

@@ -1,0 +1,115 @@
+import SerinSpec
+
+/// Where a revision came from, for the audit trail and `serin history`.
+public struct RevisionOrigin: Sendable, Codable, Hashable {
+    /// The Git source that declared it.
+    public var source: String
+    /// The commit's full id.
+    public var commit: String
+    public var author: String?
+
+    public init(source: String, commit: String, author: String?) {
+        self.source = source
+        self.commit = commit
+        self.author = author
+    }
+}
+
+/// One revision of one workload, as the platform that runs it understands
+/// it: what to run (a process template and its checkout, a pod template),
+/// with an id that changes exactly when what runs changes.
+public protocol PlatformRevision: Sendable, Codable, Hashable {
+    var id: String { get }
+    var workload: WorkloadID { get }
+    var origin: RevisionOrigin { get }
+}
+
+/// A readiness change of one revision of a workload, as the platform sees it.
+public struct ReadinessChange: Sendable, Equatable {
+    public var workload: WorkloadID
+    public var role: WorkloadRole
+    /// The revision the role runs now (nil when it runs nothing).
+    public var revision: String?
+    public var ready: Bool
+
+    public init(workload: WorkloadID, role: WorkloadRole, revision: String?, ready: Bool) {
+        self.workload = workload
+        self.role = role
+        self.revision = revision
+        self.ready = ready
+    }
+}
+
+/// What a workload runs now, by role.
+public struct RunningRevisions: Sendable, Equatable {
+    public var primary: String?
+    public var canary: String?
+
+    public init(primary: String? = nil, canary: String? = nil) {
+        self.primary = primary
+        self.canary = canary
+    }
+
+    public subscript(role: WorkloadRole) -> String? {
+        switch role {
+        case .primary: primary
+        case .canary: canary
+        }
+    }
+}
+
+/// What a platform makes of one source's desired state: the workloads it
+/// runs, each as a revision it understands, and what it cannot run.
+public struct PlatformSelection<Revision: PlatformRevision>: Sendable {
+    public var revisions: [Revision]
+    /// Resources of this revision the platform cannot run, with why.
+    public var refused: [(resource: ResourceKey, reason: String)]
+
+    public init(revisions: [Revision], refused: [(resource: ResourceKey, reason: String)] = []) {
+        self.revisions = revisions
+        self.refused = refused
+    }
+}
+
+/// Everything the reconciler and the rollout workers need from a platform
+/// (supervised processes behind Serin's router locally; Deployments,
+/// Services and a traffic provider on Kubernetes). Every call is
+/// idempotent: after a restart the engine re-asserts what its saved state
+/// says, and a call that finds its effect in place does nothing.
+public protocol Platform: Sendable {
+    associatedtype Revision: PlatformRevision
+
+    /// The kinds a Canary's `targetRef` may name on this platform.
+    var targetKinds: Set<String> { get }
+
+    /// The workloads of one source's desired state, as revisions this
+    /// platform runs.
+    func revisions(in desired: DesiredState) async throws -> PlatformSelection<Revision>
+
+    /// Adopts what runs from before a restart; the returned line is for the
+    /// audit trail.
+    func restore() async throws -> String
+
+    /// Makes the primary run `revision` (a first deploy, a plain replacement
+    /// without a Canary, or a primary restored after a restart), with no
+    /// moment without a ready primary when one ran before.
+    func deployPrimary(_ revision: Revision) async throws
+    /// Starts (or restarts) the canary running `revision`.
+    func startCanary(_ revision: Revision) async throws
+    /// Traffic leaves the canary, then its replicas stop.
+    func scaleCanaryToZero(_ workload: WorkloadID) async throws
+    /// The canary's `revision` becomes the primary's, with no moment without
+    /// a ready primary; traffic returns to the primary.
+    func promote(_ revision: Revision) async throws
+    /// Stops everything of a workload that left the desired state.
+    func remove(_ workload: WorkloadID) async throws
+    /// How the workload's requests are split, as the rollout decided.
+    func setRoutes(_ routes: TrafficRoutes, for workload: WorkloadID) async throws
+
+    /// Whether `role` of the workload runs `revision` and is ready.
+    func isReady(_ revision: String, as role: WorkloadRole, of workload: WorkloadID) async -> Bool
+    /// What the workload runs now.
+    func running(_ workload: WorkloadID) async -> RunningRevisions
+    /// Readiness changes of every workload, as they happen. One consumer.
+    func readinessChanges() -> AsyncStream<ReadinessChange>
+}

@@ -1,0 +1,340 @@
+import Foundation
+import Logging
+import SerinSpec
+
+/// Turns each source's desired state into what runs, on one platform: per
+/// workload, a first deploy, a progressive release (a Canary), a plain
+/// replacement, or a prune. Every rollout runner and deploy is a child task
+/// of `run()`, so cancelling it stops them all and waits for them.
+///
+/// It knows platforms only through `Platform`; what the Canary's checks,
+/// hooks and notifications go through is given in `Parts`.
+public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
+    public struct Parts: Sendable {
+        public var platform: P
+        public var checks: any CheckRunner
+        public var hooks: any HookRunner
+        public var notifier: any Notifier
+        public var store: StateStore
+        public var log: EventLog
+        /// Where the reconciler keeps what each source declared.
+        public var stateDirectory: String
+        /// The sources configured now: what only a dropped source declared is
+        /// pruned once every configured one has been applied.
+        public var sources: Set<String>
+        /// How often a runner looks at readiness between the platform's reports.
+        public var pollInterval: Duration
+        public var clock: C
+        public var logger: Logger
+
+        public init(platform: P, checks: any CheckRunner, hooks: any HookRunner, notifier: any Notifier, store: StateStore, log: EventLog,
+                    stateDirectory: String, sources: Set<String>, pollInterval: Duration, clock: C,
+                    logger: Logger = Logger(label: "serin.reconciler")) {
+            self.platform = platform
+            self.checks = checks
+            self.hooks = hooks
+            self.notifier = notifier
+            self.store = store
+            self.log = log
+            self.stateDirectory = stateDirectory
+            self.sources = sources
+            self.pollInterval = pollInterval
+            self.clock = clock
+            self.logger = logger
+        }
+    }
+
+    /// A workload released without a Canary: the revision being deployed,
+    /// and the mailbox that wakes (or ends) its deploy.
+    private struct PlainDeploy {
+        var revision: String
+        var mailbox: Mailbox<Void>
+    }
+
+    private let parts: Parts
+    private var platform: P { parts.platform }
+    private let jobs: AsyncStream<@Sendable () async -> Void>
+    private let jobQueue: AsyncStream<@Sendable () async -> Void>.Continuation
+    private var runners: [RolloutID: RolloutRunner<P, C>] = [:]
+    private var plainDeploys: [WorkloadID: PlainDeploy] = [:]
+    /// The Canaries each source declares now.
+    private var canaries: [String: Set<RolloutID>] = [:]
+    /// The workloads each source declared last, kept in the state directory
+    /// so that a workload removed from Git while the operator was down is
+    /// still pruned when its source next syncs.
+    private var declared: [String: Set<WorkloadID>]
+    /// Sources applied since this reconciler started.
+    private var applied: Set<String> = []
+
+    public init(parts: Parts) {
+        self.parts = parts
+        (jobs, jobQueue) = AsyncStream.makeStream()
+        declared = Self.loadDeclared(Self.declaredPath(parts.stateDirectory))
+    }
+
+    // MARK: running
+
+    /// Adopts what runs from before a restart.
+    public func start() async throws {
+        let report = try await platform.restore()
+        record(rollout: "-", revision: nil, "started", report)
+    }
+
+    /// Runs every rollout and deploy, and passes the platform's readiness
+    /// changes on, until cancelled. Cancelling stops the runners and leaves
+    /// the workloads as they are.
+    public func run() async {
+        let readiness = platform.readinessChanges()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await change in readiness { await self.readinessChanged(change) }
+            }
+            for await job in jobs {
+                group.addTask { await job() }
+            }
+        }
+    }
+
+    private func readinessChanged(_ change: ReadinessChange) {
+        for runner in runners.values where runner.target == change.workload { runner.readinessChanged() }
+        plainDeploys[change.workload]?.mailbox.send(())
+    }
+
+    // MARK: reconciling
+
+    /// A new valid revision of one source: make what it declares so.
+    public func apply(_ desired: DesiredState) async {
+        let selection: PlatformSelection<P.Revision>
+        do {
+            selection = try await platform.revisions(in: desired)
+        } catch {
+            record(rollout: "-", revision: desired.revision, "error", "cannot read the workloads of \(desired.revision): \(error)")
+            return
+        }
+        for refusal in selection.refused {
+            record(rollout: refusal.resource.description, revision: desired.revision, "unsupported", refusal.reason)
+        }
+        canaries[desired.source] = Set(desired.manifests.canaries.map { RolloutID(namespace: $0.namespace, name: $0.name) })
+        var wanted: Set<WorkloadID> = []
+        for revision in selection.revisions {
+            wanted.insert(revision.workload)
+            if let (canary, plan) = desired.canary(for: revision.workload, kinds: platform.targetKinds) {
+                release(revision, with: plan, canary: RolloutID(namespace: canary.namespace, name: canary.name))
+            } else {
+                deployPlain(revision)
+            }
+        }
+        // A Canary removed from Git stops steering its workload (which is now
+        // released without one); its saved state stays for the record.
+        let declaredCanaries = canaries.values.reduce(into: Set<RolloutID>()) { $0.formUnion($1) }
+        for (id, runner) in runners where !declaredCanaries.contains(id) {
+            runner.stop()
+            runners[id] = nil
+            record(rollout: id.description, revision: nil, "unmanaged", "the Canary left Git; \(runner.target.name) is released without one")
+        }
+        // Pruned: what this source declared before and no source declares now.
+        let elsewhere = declared.filter { $0.key != desired.source }.values.reduce(into: Set<WorkloadID>()) { $0.formUnion($1) }
+        for removed in (declared[desired.source] ?? []).subtracting(wanted).subtracting(elsewhere).sorted() {
+            await prune(removed)
+        }
+        declared[desired.source] = wanted
+        applied.insert(desired.source)
+        await pruneDroppedSources()
+        saveDeclared()
+    }
+
+    private func release(_ revision: P.Revision, with plan: Plan, canary id: RolloutID) {
+        if let plain = plainDeploys.removeValue(forKey: revision.workload) { plain.mailbox.close() }
+        if let runner = runners[id], runner.plan != plan || runner.target != revision.workload {
+            // A changed Canary: the rollout continues from its saved state under the new plan.
+            runner.stop()
+            runners[id] = nil
+        }
+        if runners[id] == nil {
+            do {
+                let worker = try RolloutWorker(id: id, target: revision.workload, plan: plan, parts: .init(
+                    platform: platform, checks: parts.checks, hooks: parts.hooks, notifier: parts.notifier,
+                    store: parts.store, log: parts.log, logger: parts.logger))
+                let log = parts.log, logger = parts.logger
+                let runner = RolloutRunner(worker: worker, plan: plan, pollInterval: parts.pollInterval, clock: parts.clock,
+                                           logger: logger) { message in
+                    Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: id.description, revision: nil, author: nil,
+                                                   decision: "error", reason: message))
+                }
+                runners[id] = runner
+                jobQueue.yield {
+                    do {
+                        try await worker.reassert()
+                    } catch {
+                        Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: id.description, revision: nil, author: nil,
+                                                       decision: "error", reason: "cannot restore what the saved state runs: \(error)"))
+                    }
+                    await runner.run()
+                }
+            } catch {
+                record(rollout: id.description, revision: revision.id, "error", "cannot start the rollout: \(error)")
+                return
+            }
+        }
+        runners[id]?.submit(.release(revision))
+    }
+
+    /// A workload without a Canary is replaced safely: the platform starts
+    /// the new revision and keeps the old one until the new one is ready.
+    private func deployPlain(_ revision: P.Revision) {
+        if plainDeploys[revision.workload]?.revision == revision.id { return }
+        plainDeploys[revision.workload]?.mailbox.close()
+        let mailbox = Mailbox<Void>()
+        plainDeploys[revision.workload] = PlainDeploy(revision: revision.id, mailbox: mailbox)
+        let platform = self.platform, log = parts.log, logger = parts.logger, clock = parts.clock
+        jobQueue.yield {
+            if await platform.running(revision.workload).primary == revision.id { return }
+            let entry = { (decision: String, reason: String) in
+                Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: revision.workload.description, revision: revision.id,
+                                               author: revision.origin.author, commit: revision.origin.commit, decision: decision, reason: reason))
+            }
+            do {
+                try await platform.deployPrimary(revision)
+                // A first deploy returns once started; "deployed" means serving.
+                while !(await platform.isReady(revision.id, as: .primary, of: revision.workload)) {
+                    guard await mailbox.take(waitingAtMost: .milliseconds(250), on: clock) != nil else { return }
+                }
+                entry("deployed", "serving without a Canary")
+            } catch {
+                entry("error", "\(error)")
+            }
+        }
+    }
+
+    /// A source taken out of the configuration: once every configured
+    /// source has said what it declares, what only the dropped one declared
+    /// is pruned (before then, a workload that moved to another source could
+    /// be stopped and started again).
+    private func pruneDroppedSources() async {
+        guard parts.sources.isSubset(of: applied) else { return }
+        let kept = declared.filter { parts.sources.contains($0.key) }.values.reduce(into: Set<WorkloadID>()) { $0.formUnion($1) }
+        for (source, workloads) in declared where !parts.sources.contains(source) {
+            for workload in workloads.subtracting(kept).sorted() { await prune(workload) }
+            declared[source] = nil
+            canaries[source] = nil
+        }
+    }
+
+    private func prune(_ workload: WorkloadID) async {
+        for (id, runner) in runners where runner.target == workload {
+            runner.stop()
+            runners[id] = nil
+        }
+        plainDeploys.removeValue(forKey: workload)?.mailbox.close()
+        do {
+            try await platform.remove(workload)
+            record(rollout: workload.name, revision: nil, "pruned", "\(workload.name) is no longer in Git")
+        } catch {
+            record(rollout: workload.name, revision: nil, "error", "cannot prune \(workload): \(error)")
+        }
+    }
+
+    // MARK: what each source declared
+
+    private static func declaredPath(_ stateDirectory: String) -> String { stateDirectory + "/operator/declared.json" }
+
+    /// Names without a namespace (written before workloads had one) are in the default namespace.
+    private static func loadDeclared(_ path: String) -> [String: Set<WorkloadID>] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let saved = try? JSONDecoder().decode([String: [String]].self, from: data) else { return [:] }
+        return saved.mapValues { Set($0.map(WorkloadID.init(parsing:))) }
+    }
+
+    private func saveDeclared() {
+        let path = Self.declaredPath(parts.stateDirectory)
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try DurableFile.replace(path, with: try encoder.encode(declared.mapValues { $0.sorted().map(\.description) }))
+        } catch {
+            record(rollout: "-", revision: nil, "error", "cannot record the declared workloads in \(path): \(error)")
+        }
+    }
+
+    // MARK: the audit trail
+
+    func record(rollout: String, revision: String?, _ decision: String, _ reason: String) {
+        Self.append(parts.log, parts.logger, .init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil,
+                                                   decision: decision, reason: reason))
+    }
+
+    /// A decision that cannot be written is still reported, to the log.
+    static func append(_ log: EventLog, _ logger: Logger, _ entry: EventLog.Entry) {
+        do {
+            try log.append(entry)
+            logger.info("\(entry.decision): \(entry.reason)", metadata: ["rollout": "\(entry.rollout)", "revision": "\(entry.revision ?? "-")"])
+        } catch {
+            logger.error("audit trail not written: \(error)", metadata: [
+                "rollout": "\(entry.rollout)", "decision": "\(entry.decision)", "reason": "\(entry.reason)",
+            ])
+        }
+    }
+
+    // MARK: what the API shows
+
+    public var rolloutIDs: [RolloutID] { runners.keys.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) } }
+
+    /// `namespace/name`, or a bare name that only one rollout has.
+    public func runner(named text: String) -> RolloutRunner<P, C>? {
+        if text.contains("/") { return runners[RolloutID(parsing: text)] }
+        let matches = runners.filter { $0.key.name == text }
+        return matches.count == 1 ? matches.first?.value : nil
+    }
+
+    public func status(of text: String, eventLimit: Int) async -> RolloutStatus? {
+        guard let runner = runner(named: text) else { return nil }
+        let state = await runner.worker.state
+        let evaluations = await runner.worker.evaluations
+        let events = eventLimit == 0 ? [] : Array(parts.log.entries().filter { $0.rollout == runner.id.description }.suffix(eventLimit))
+        return RolloutStatus(name: runner.id.name, namespace: runner.id.namespace, workload: runner.target.name, phase: state.phase,
+                             canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
+                             failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
+                             primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
+                             plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events)
+    }
+
+    /// Every release of the rollout, oldest first.
+    public func history(of text: String) -> [RevisionHistoryEntry]? {
+        guard let runner = runner(named: text) else { return nil }
+        var entries: [RevisionHistoryEntry] = []
+        var commits: [String: String] = [:]
+        for event in parts.log.entries() where event.rollout == runner.id.description {
+            guard let revision = event.revision else { continue }
+            if let commit = event.commit { commits[revision] = commit }
+            if event.decision == "detected" {
+                if let index = entries.lastIndex(where: { $0.finished == nil && $0.revision != revision }), entries[index].result == "in progress" {
+                    entries[index].result = "superseded"
+                    entries[index].finished = event.time
+                }
+                entries.append(RevisionHistoryEntry(revision: revision, commit: commits[revision].map { String($0.prefix(12)) },
+                                                    author: event.author, result: "in progress", started: event.time, finished: nil))
+            } else if let index = entries.lastIndex(where: { $0.revision == revision && $0.finished == nil }) {
+                if event.decision == RolloutPhase.succeeded.rawValue || event.decision == RolloutPhase.failed.rawValue {
+                    entries[index].result = event.decision == RolloutPhase.succeeded.rawValue ? "succeeded" : "failed"
+                    entries[index].finished = event.time
+                }
+            }
+        }
+        return entries
+    }
+
+    public func command(_ command: RolloutCommand, rollout text: String) async -> CommandOutcome {
+        guard let runner = runner(named: text) else { return .unknownRollout }
+        let (result, error) = await withCheckedContinuation { (continuation: CheckedContinuation<(RolloutMachine.CommandResult?, String?), Never>) in
+            let reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void = { result, error in continuation.resume(returning: (result, error)) }
+            if !runner.submit(.command(command, reply: reply)) { reply(nil, "the rollout is stopping") }
+        }
+        if let error { return .conflict(error) }
+        switch result {
+        case .accepted?: return .accepted("\(command.rawValue) accepted for \(runner.id.name)")
+        case .refused(let reason)?: return .conflict(reason)
+        case nil: return .conflict("no answer")
+        }
+    }
+}
