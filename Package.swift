@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "CLibGit2",
                 "SerinSpec",
+                "SerinEngine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Version", package: "Version"),

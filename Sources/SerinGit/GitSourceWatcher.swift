@@ -1,6 +1,6 @@
 import Foundation
+import SerinEngine
 import SerinSpec
-import Synchronization
 
 /// What the rest of the operator sees of a source.
 public struct SourceStatus: Sendable {
@@ -24,7 +24,9 @@ public actor GitSourceWatcher {
     private let thread: GitThread
     private let mirror: MirrorBox
     private let backoff: Backoff
-    private let wakeup = Wakeup()
+    /// Webhook deliveries end the wait for the next poll early; several
+    /// during one poll make one more poll.
+    private let wakeup = Mailbox<Void>()
     public private(set) var status: SourceStatus
     private let continuation: AsyncStream<SyncResult>.Continuation
     /// New valid revisions, in order.
@@ -42,7 +44,7 @@ public actor GitSourceWatcher {
 
     /// Asks for a sync now (a verified webhook call).
     public nonisolated func requestSync() {
-        wakeup.signal()
+        wakeup.send(())
     }
 
     /// Exports `commit`'s whole tree as a read-only snapshot that workloads
@@ -56,7 +58,7 @@ public actor GitSourceWatcher {
     public func run() async {
         while !Task.isCancelled {
             let delay = await syncOnce()
-            await wakeup.wait(for: delay)
+            _ = await wakeup.take(waitingAtMost: delay, on: ContinuousClock())
         }
         continuation.finish()
     }
@@ -107,57 +109,4 @@ final class MirrorBox: @unchecked Sendable {
     // queue runs one closure at a time.
     let value: SourceMirror
     init(_ value: SourceMirror) { self.value = value }
-}
-
-/// A sleep that a signal ends early; a signal while awake is remembered.
-final class Wakeup: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
-            }
-            state.pending = true
-            return nil
-        }
-        waiter?.resume()
-    }
-
-    func wait(for delay: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await Task.sleep(for: delay)
-                self.signal()
-            }
-            group.addTask {
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { continuation in
-                        let resumeNow = self.state.withLock { state -> Bool in
-                            if state.pending {
-                                state.pending = false
-                                return true
-                            }
-                            state.waiter = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
-                    }
-                } onCancel: {
-                    self.signal()
-                }
-            }
-            await group.next()
-            group.cancelAll()
-            // The timer's signal after a webhook wake-up must not be remembered.
-            await group.waitForAll()
-            self.state.withLock { $0.pending = false }
-        }
-    }
 }
