@@ -40,6 +40,11 @@ public struct WebhookHooks: HookRunner {
     public func ask(_ gate: GateKind, _ plan: Plan, phase: RolloutPhase) async -> (open: Bool, reason: String) {
         guard let type = WebhookType(rawValue: gate.rawValue) else { return (true, "no such webhook type") }
         let results = await caller.call(type, of: plan, phase: phase, checksum: "")
+        if gate == .rollback {
+            // Any rollback hook answering 2xx asks for a rollback (Flagger).
+            guard let hit = results.first(where: \.passed) else { return (false, "no rollback webhook answered 2xx") }
+            return (true, "rollback webhook \(hit.name) asked for a rollback")
+        }
         if let refusal = results.first(where: { !$0.passed }) { return (false, refusal.message) }
         return (true, results.isEmpty ? "no \(gate.rawValue) webhooks" : "every \(gate.rawValue) webhook answered 2xx")
     }

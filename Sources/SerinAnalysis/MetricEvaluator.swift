@@ -34,6 +34,8 @@ public struct MetricEvaluator: Sendable {
         let template: String
         var address: String?
         switch metric.source {
+        case .builtin where metric.name == "request-success-rate":
+            return await successRate(metric, context: context, result)
         case .builtin:
             guard let query = MetricQueries.builtin(metric.name) else {
                 return result("", nil, .error, "\(metric.name) is not a built-in metric")
@@ -68,6 +70,60 @@ public struct MetricEvaluator: Sendable {
         } catch {
             return result(query, nil, .error, "\(error)")
         }
+    }
+
+    /// The built-in success rate, judged on counts: the canary revision's
+    /// requests and 5xx answers in the window, with a 95% Wilson interval.
+    /// It passes when the interval's lower bound meets `min`, fails when its
+    /// upper bound misses it (or when every answer was an error), and is
+    /// undecided in between. No requests and no series are told apart.
+    private func successRate(_ metric: PlanMetric, context: MetricQueries.Context,
+                             _ result: (String, Double?, MetricEvaluation.Verdict, String) -> MetricEvaluation) async -> MetricEvaluation {
+        let totalQuery: String, errorQuery: String
+        do {
+            totalQuery = try MetricQueries.render(MetricQueries.requestCount, metric: metric.name, context: context, interval: metric.interval, variables: [:])
+            errorQuery = try MetricQueries.render(MetricQueries.requestErrors, metric: metric.name, context: context, interval: metric.interval, variables: [:])
+        } catch {
+            return result(MetricQueries.requestCount, nil, .error, "\(error)")
+        }
+        let shownQuery = totalQuery + "\n" + errorQuery
+        guard let provider = provider(nil) else { return result(shownQuery, nil, .error, "no metrics provider for the default Prometheus") }
+        let total: Double, errors: Double
+        do {
+            guard case .value(let requests) = try await provider.query(totalQuery) else {
+                return result(shownQuery, nil, .noData, "the query matched nothing: no answers of revision \(context.canaryRevision) yet")
+            }
+            guard requests > 0 else {
+                return result(shownQuery, nil, .noData, "no requests reached the canary in the last \(metric.interval)")
+            }
+            total = requests
+            if case .value(let failed) = try await provider.query(errorQuery) { errors = min(failed, requests) } else { errors = 0 }
+        } catch {
+            return result(shownQuery, nil, .error, "\(error)")
+        }
+        let rate = (total - errors) / total * 100
+        let interval = Wilson(successes: total - errors, trials: total)
+        let lower = interval.lower * 100, upper = interval.upper * 100
+        let min = metric.thresholdRange?.min, max = metric.thresholdRange?.max
+        let counts = "\(Self.format(rate))% of \(Int(total.rounded())) requests, 95% interval [\(Self.format(lower)), \(Self.format(upper))]"
+        var evaluation: MetricEvaluation
+        if errors >= total {
+            evaluation = result(shownQuery, rate, .fail, "every answer was an error: \(counts)")
+        } else if let min, upper < min {
+            evaluation = result(shownQuery, rate, .fail, "\(counts) < \(Self.format(min)) (min)")
+        } else if let max, lower > max {
+            evaluation = result(shownQuery, rate, .fail, "\(counts) > \(Self.format(max)) (max)")
+        } else if (min.map { lower >= $0 } ?? true) && (max.map { upper <= $0 } ?? true) {
+            evaluation = result(shownQuery, rate, .pass, counts)
+        } else {
+            let needed = min.map { Wilson.requestsNeeded(toShow: $0 / 100) }
+            evaluation = result(shownQuery, rate, .undecided,
+                                "undecided: \(counts) spans the threshold" + (needed.map { " (a clean pass needs \($0) requests)" } ?? ""))
+        }
+        evaluation.requests = total
+        evaluation.lower = lower
+        evaluation.upper = upper
+        return evaluation
     }
 
     private func judge(_ value: Double, _ range: ThresholdRange?, _ query: String,

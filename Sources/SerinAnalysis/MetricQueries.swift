@@ -14,14 +14,20 @@ public enum MetricQueries {
         public var service: String
         public var ingress: String
         public var route: String
+        /// The revisions on each side: the canary's is the one being judged.
+        public var canaryRevision: String
+        public var primaryRevision: String
 
-        public init(name: String, namespace: String, target: String, service: String? = nil, ingress: String = "", route: String = "") {
+        public init(name: String, namespace: String, target: String, service: String? = nil, ingress: String = "", route: String = "",
+                    canaryRevision: String = "", primaryRevision: String = "") {
             self.name = name
             self.namespace = namespace
             self.target = target
             self.service = service ?? target
             self.ingress = ingress
             self.route = route
+            self.canaryRevision = canaryRevision
+            self.primaryRevision = primaryRevision
         }
     }
 
@@ -30,15 +36,28 @@ public enum MetricQueries {
         public var description: String { message }
     }
 
-    /// Percent of the canary's requests not answered 5xx.
-    public static let requestSuccessRate = """
-    sum(rate(serin_router_requests_total{workload="{{ target }}",role="canary",code!~"5.."}[{{ interval }}])) \
-    / sum(rate(serin_router_requests_total{workload="{{ target }}",role="canary"}[{{ interval }}])) * 100
+    /// The canary revision's requests in the window: with `requestErrors`,
+    /// the counts the built-in success rate is judged on (a sample, with a
+    /// confidence interval), not a ratio.
+    public static let requestCount = """
+    sum(increase(serin_router_requests_total{workload="{{ target }}",role="canary",revision="{{ revision }}"}[{{ interval }}]))
     """
 
-    /// The canary's 99th percentile latency, in milliseconds.
+    /// The canary revision's 5xx answers in the window (0 when there is none).
+    public static let requestErrors = """
+    sum(increase(serin_router_requests_total{workload="{{ target }}",role="canary",revision="{{ revision }}",code=~"5.."}[{{ interval }}])) or vector(0)
+    """
+
+    /// Percent of the canary revision's requests not answered 5xx, as a
+    /// ratio: what the counts above make, for people and dashboards.
+    public static let requestSuccessRate = """
+    sum(rate(serin_router_requests_total{workload="{{ target }}",role="canary",revision="{{ revision }}",code!~"5.."}[{{ interval }}])) \
+    / sum(rate(serin_router_requests_total{workload="{{ target }}",role="canary",revision="{{ revision }}"}[{{ interval }}])) * 100
+    """
+
+    /// The canary revision's 99th percentile latency, in milliseconds.
     public static let requestDuration = """
-    histogram_quantile(0.99, sum(rate(serin_router_request_duration_seconds_bucket{workload="{{ target }}",role="canary"}[{{ interval }}])) by (le)) * 1000
+    histogram_quantile(0.99, sum(rate(serin_router_request_duration_seconds_bucket{workload="{{ target }}",role="canary",revision="{{ revision }}"}[{{ interval }}])) by (le)) * 1000
     """
 
     public static func builtin(_ name: String) -> String? {
@@ -86,6 +105,8 @@ public enum MetricQueries {
         case "service": return context.service
         case "ingress": return context.ingress
         case "route": return context.route
+        case "revision", "canary_revision": return context.canaryRevision
+        case "primary_revision": return context.primaryRevision
         case "interval": return interval
         default:
             if name.hasPrefix("variables.") {

@@ -60,6 +60,9 @@ enum Formatting {
             return "waiting for data"
         case .error:
             return "\(evaluation.metric) error: \(evaluation.message)"
+        case .undecided:
+            guard let value = evaluation.value else { return "\(evaluation.metric) undecided" }
+            return "\(evaluation.metric) \(number(value)) undecided (\(Int((evaluation.requests ?? 0).rounded())) requests)"
         case .pass, .fail:
             let mark = evaluation.verdict == .pass ? "✓" : "✗"
             guard let value = evaluation.value else { return "\(evaluation.metric) \(mark)" }

@@ -82,6 +82,7 @@ public enum RolloutView {
         case .pass: "✓"
         case .fail: "✗ \(evaluation.message)"
         case .noData: "no data: \(evaluation.message)"
+        case .undecided: "? \(evaluation.message)"
         case .error: "error: \(evaluation.message)"
         }
     }

@@ -262,9 +262,12 @@ public actor LocalPlatform {
             let settings = traffic[workload] ?? .allPrimary
             let primary = await supervisor.readyBackends(workload: workload, role: .primary)
             let canary = await supervisor.readyBackends(workload: workload, role: .canary)
+            // The router labels its metrics with these: each release is judged on its own answers.
+            let running = await running(key: workload)
             routes.append(Route(workload: workload, listen: "127.0.0.1:\(port)", primary: primary, canary: canary,
                                 canaryWeight: settings.canaryWeight, mirrorWeight: settings.mirrorWeight,
-                                match: settings.match, sessionAffinity: settings.sessionAffinity))
+                                match: settings.match, sessionAffinity: settings.sessionAffinity,
+                                primaryRevision: running.primary, canaryRevision: running.canary))
         }
         return RouteTable(version: pushed.version, routes: routes)
     }

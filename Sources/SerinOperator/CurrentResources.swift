@@ -43,7 +43,8 @@ struct LiveChecks: CheckRunner {
         }
         // The router's series name a workload by its local key.
         let checks = AnalysisChecks(evaluator: evaluator) { context in
-            MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: LocalPlatform.key(context.target))
+            MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: LocalPlatform.key(context.target),
+                                  canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "")
         }
         return await checks.runChecks(plan, context)
     }

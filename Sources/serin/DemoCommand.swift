@@ -25,9 +25,9 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
     var timeout = 220
 
     @Option(help: ArgumentHelp(
-        "Seconds between the end of the good release and the bad one.",
-        discussion: "The quickstart's checks look at 30 s of traffic: released sooner, the bad canary would be judged partly on the good one's answers, which share its metric series."))
-    var pause = 30
+        "Seconds between the end of the good release and the bad one (none needed: each release is judged on its own revision's answers).",
+        visibility: .hidden))
+    var pause = 0
 
     @Option(name: .customLong("request-duration-max"), help: ArgumentHelp("The request-duration check's bound in ms (default: the quickstart's).", visibility: .hidden))
     var requestDurationMax: Int?
@@ -60,7 +60,7 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
         let goodEnd = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: timeout, progress: view.show)
 
         if pause > 0 {
-            view.say("waiting \(pause) s: the checks' 30 s windows still hold the good canary's traffic")
+            view.say("waiting \(pause) s")
             try await Task.sleep(for: .seconds(pause))
         }
         let bad = try sandbox.commit("ERROR_RATE", to: "0.2", message: "A bad release: 20% of answers are 500", author: "Eve Mallory")

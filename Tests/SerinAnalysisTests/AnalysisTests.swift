@@ -32,9 +32,14 @@ struct FakeMetricProvider: MetricProvider {
 
     @Test func theBuiltInsReadTheRoutersMetricsForTheCanary() throws {
         let rate = try MetricQueries.render(MetricQueries.requestSuccessRate, metric: "request-success-rate", context: context, interval: "30s", variables: [:])
-        #expect(rate.contains(#"serin_router_requests_total{workload="web",role="canary",code!~"5.."}[30s]"#))
+        #expect(rate.contains(#"serin_router_requests_total{workload="web",role="canary",revision="",code!~"5.."}[30s]"#))
         let duration = try MetricQueries.render(MetricQueries.requestDuration, metric: "request-duration", context: context, interval: "30s", variables: [:])
-        #expect(duration.hasPrefix("histogram_quantile(0.99, sum(rate(serin_router_request_duration_seconds_bucket{workload=\"web\",role=\"canary\"}[30s])) by (le)) * 1000"))
+        #expect(duration.hasPrefix("histogram_quantile(0.99, sum(rate(serin_router_request_duration_seconds_bucket{workload=\"web\",role=\"canary\",revision=\"\"}[30s])) by (le)) * 1000"))
+        // The canary's revision, and no other, is what the built-ins judge.
+        var released = context
+        released.canaryRevision = "abc123"
+        let count = try MetricQueries.render(MetricQueries.requestCount, metric: "request-success-rate", context: released, interval: "30s", variables: [:])
+        #expect(count == #"sum(increase(serin_router_requests_total{workload="web",role="canary",revision="abc123"}[30s]))"#)
     }
 }
 
@@ -73,8 +78,8 @@ struct FakeMetricProvider: MetricProvider {
 
     @Test func noDataFollowsEachMetricsPolicy() {
         var round = AnalysisRound()
-        #expect(round.outcome(of: [evaluation("a", .noData)], policies: [:]) == .noData(reason: "a: no data"))
-        #expect(round.outcome(of: [evaluation("a", .noData)], policies: ["a": .fail]) == .failed(reason: "a: no data"))
+        #expect(round.outcome(of: [evaluation("a", .noData)], policies: [:]) == .noData(reason: "a: no data (m)"))
+        #expect(round.outcome(of: [evaluation("a", .noData)], policies: ["a": .fail]) == .failed(reason: "a: no data (m)"))
         #expect(round.outcome(of: [evaluation("a", .noData)], policies: ["a": .pass]) == .passed)
     }
 

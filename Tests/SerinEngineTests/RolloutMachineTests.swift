@@ -245,7 +245,10 @@ func canaryPlan(_ weights: [Int] = [10, 20, 30], threshold: Int = 2, primaryWeig
         driver.analyse()
         #expect(driver.state.phase == .waitingPromotion)
         #expect(driver.state.waiting == .manualGate("qa"))
-        #expect(driver.tick().isEmpty)
+        // Gates never stop analysis: the checks still run at every interval.
+        #expect(driver.tick() == [.runChecks])
+        driver.check(.passed)
+        #expect(driver.state.waiting == .manualGate("qa"))
         #expect(driver.send(.command(.promote, at: driver.now)).first == .setRoutes(Routes(canaryWeight: 50)))
         #expect(driver.state.phase == .progressing)
         #expect(driver.analyse().first == .promote(revision: "r2"))
@@ -265,12 +268,13 @@ func canaryPlan(_ weights: [Int] = [10, 20, 30], threshold: Int = 2, primaryWeig
 
     @Test func confirmGatesHoldUntilTheyOpenAndAreAskedAgainEachTick() {
         var driver = Driver(canaryPlan([50], webhooks: [.confirmRollout, .confirmTrafficIncrease, .confirmPromotion]))
-        driver.send(.newRevision("r2", at: 0))
-        #expect(driver.send(.canaryReady(at: 0)) .first == .askGate(.confirmRollout))
+        // confirm-rollout is asked before the canary starts.
+        #expect(driver.send(.newRevision("r2", at: 0)).first == .askGate(.confirmRollout))
         #expect(driver.state.phase == .waiting)
         driver.send(.gate(.confirmRollout, open: false, reason: "503", at: 0))
         #expect(driver.tick() == [.askGate(.confirmRollout)])
-        #expect(driver.send(.gate(.confirmRollout, open: true, reason: "200", at: driver.now)).first == .askGate(.confirmTrafficIncrease))
+        #expect(driver.send(.gate(.confirmRollout, open: true, reason: "200", at: driver.now)).first == .startCanary(revision: "r2"))
+        #expect(driver.send(.canaryReady(at: driver.now)).first == .askGate(.confirmTrafficIncrease))
         #expect(driver.weight == 0)
         #expect(driver.send(.gate(.confirmTrafficIncrease, open: true, reason: "200", at: driver.now)).first == .setRoutes(Routes(canaryWeight: 50)))
         #expect(driver.analyse().first == .askGate(.confirmPromotion))
@@ -331,7 +335,7 @@ func canaryPlan(_ weights: [Int] = [10, 20, 30], threshold: Int = 2, primaryWeig
     func aRestoredMachineContinuesExactlyWhereItWas(stopAfter: Int) throws {
         let plan = canaryPlan([10, 20, 30], threshold: 3, primaryWeights: [80, 100])
         let events: [RolloutEvent] = [
-            .newRevision("r2", at: 0), .canaryReady(at: 1), .tick(at: 10), .checks(.passed, at: 10),
+            .newRevision("r2", at: 0), .canaryReady(at: 0), .tick(at: 10), .checks(.passed, at: 10),
             .tick(at: 20), .checks(.failed(reason: "x"), at: 20), .tick(at: 30), .checks(.passed, at: 30),
             .tick(at: 40), .checks(.passed, at: 40), .primaryReady(at: 41), .tick(at: 50), .tick(at: 60),
         ]

@@ -112,8 +112,9 @@ struct SilentNotifier: Notifier {
         try await worker.release(FakeRevision("r1"), at: 0)
         try await worker.tick(at: 0)
         try await worker.release(FakeRevision("r2"), at: 1)
-        try await worker.tick(at: 10) // canary ready, 10%, and the first checks: error 1
-        try await worker.tick(at: 20) // error 2
+        try await worker.tick(at: 10) // canary ready, 10%: the first checks come a full interval later
+        try await worker.tick(at: 20) // error 1
+        try await worker.tick(at: 30) // error 2
         #expect(await worker.state.phase == .progressing)
         #expect(await worker.state.message == "waiting for data: request-success-rate: query error 2/3: prometheus down")
         let evaluations = await worker.evaluations
@@ -122,7 +123,7 @@ struct SilentNotifier: Notifier {
         #expect(await worker.round.consecutiveErrors == ["request-success-rate": 2])
         // The evaluations behind the saved decisions survive the restart too.
         #expect(await worker.evaluations == evaluations)
-        try await worker.tick(at: 30) // error 3: a failed check, and the threshold is 1
+        try await worker.tick(at: 40) // error 3: a failed check, and the threshold is 1
         #expect(await worker.state.phase == .failed)
         #expect(await worker.state.message.contains("3 query errors in a row: prometheus down"))
     }

@@ -101,11 +101,11 @@ struct RouterFixture {
         // The copy is counted when the canary closes its connection, a moment after it answered.
         var metrics = await fixture.router.metricsText()
         let metricsDeadline = ContinuousClock.now + .seconds(10)
-        while !metrics.contains("role=\"canary\",code=\"200\"} 20") && ContinuousClock.now < metricsDeadline {
+        while !metrics.contains("role=\"canary\",revision=\"\",code=\"200\"} 20") && ContinuousClock.now < metricsDeadline {
             try await Task.sleep(for: .milliseconds(20))
             metrics = await fixture.router.metricsText()
         }
-        #expect(metrics.contains("serin_router_requests_total{workload=\"web\",role=\"canary\",code=\"200\"} 20"))
+        #expect(metrics.contains("serin_router_requests_total{workload=\"web\",role=\"canary\",revision=\"\",code=\"200\"} 20"))
         #expect(metrics.contains("serin_router_mirrored_requests_total{workload=\"web\"} 20"))
         await fixture.stop()
     }
@@ -203,7 +203,7 @@ struct RouterFixture {
         let response = try await connection.get("/")
         #expect(response.status == 502)
         #expect(response.header("connection") == "close")
-        #expect(await fixture.router.metricsText().contains("role=\"primary\",code=\"502\"} 1"))
+        #expect(await fixture.router.metricsText().contains("role=\"primary\",revision=\"\",code=\"502\"} 1"))
         await fixture.stop()
     }
 
@@ -293,4 +293,45 @@ final class ManagedFlag: Sendable {
     private let value = NIOLockedValueBox(false)
     var isSet: Bool { value.withLockedValue { $0 } }
     func set() { value.withLockedValue { $0 = true } }
+}
+
+/// A release is judged on its own revision's answers: the router's series
+/// carry the revision that answered.
+@Suite struct RevisionMetricsTests {
+    func table(_ fixture: RouterFixture, version: Int, canaryRevision: String) -> RouteTable {
+        RouteTable(version: version, routes: [
+            Route(workload: "web", listen: "127.0.0.1:\(fixture.port)", primary: [fixture.primary.address], canary: [fixture.canary.address],
+                  canaryWeight: 100, primaryRevision: "aaa", canaryRevision: canaryRevision),
+        ])
+    }
+
+    @Test func eachRevisionHasItsOwnSeriesAndAReleasedOneStopsGrowing() async throws {
+        let fixture = try await RouterFixture.start(canaryWeight: 100)
+        try await fixture.router.apply(table(fixture, version: 2, canaryRevision: "bad"))
+        let connection = try TestConnection(port: fixture.port)
+        for _ in 0..<5 { _ = try await connection.get("/") }
+        try await fixture.router.apply(table(fixture, version: 3, canaryRevision: "good"))
+        for _ in 0..<3 { _ = try await connection.get("/") }
+        let metrics = await fixture.router.metricsText()
+        #expect(metrics.contains(#"serin_router_requests_total{workload="web",role="canary",revision="bad",code="200"} 5"#), "\(metrics)")
+        #expect(metrics.contains(#"serin_router_requests_total{workload="web",role="canary",revision="good",code="200"} 3"#), "\(metrics)")
+        #expect(metrics.contains(#"serin_router_request_duration_seconds_count{workload="web",role="canary",revision="good"} 3"#))
+        // The primary answered nothing: its series is there, at zero.
+        #expect(metrics.contains(#"serin_router_request_duration_seconds_count{workload="web",role="primary",revision="aaa"} 0"#))
+        // A revision that comes back continues its series.
+        try await fixture.router.apply(table(fixture, version: 4, canaryRevision: "bad"))
+        _ = try await connection.get("/")
+        #expect(await fixture.router.metricsText().contains(#"revision="bad",code="200"} 6"#))
+        await fixture.stop()
+    }
+
+    @Test func aRevisionThatIsNotPrintableIsRefused() async throws {
+        let router = RouterServer(options: RouterOptions())
+        await #expect(throws: (any Error).self) {
+            try await router.apply(RouteTable(version: 1, routes: [
+                Route(workload: "web", listen: "127.0.0.1:0", primary: [], canaryRevision: "a b"),
+            ]))
+        }
+        await router.shutdown()
+    }
 }

@@ -33,11 +33,15 @@ public struct AnalysisRound: Sendable, Equatable, Codable {
             case .fail:
                 failures.append("\(evaluation.metric): \(evaluation.message)")
             case .noData:
+                let why = evaluation.message.isEmpty || evaluation.message == "no data" ? "no data" : "no data (\(evaluation.message))"
                 switch policies[evaluation.metric] ?? .hold {
-                case .hold: waiting.append("\(evaluation.metric): no data")
-                case .fail: failures.append("\(evaluation.metric): no data")
+                case .hold: waiting.append("\(evaluation.metric): \(why)")
+                case .fail: failures.append("\(evaluation.metric): \(why)")
                 case .pass: break
                 }
+            case .undecided:
+                // Not "no data": onNoData does not apply; the release holds.
+                waiting.append("\(evaluation.metric): \(evaluation.message)")
             default:
                 break
             }

@@ -16,6 +16,9 @@ public enum MetricSample: Sendable, Equatable {
 public struct MetricEvaluation: Sendable, Equatable, Codable {
     public enum Verdict: String, Sendable, Codable {
         case pass, fail, noData, error
+        /// There is data, but too little to tell pass from fail with
+        /// confidence: the release holds (the progress deadline applies).
+        case undecided
     }
 
     public var metric: String
@@ -29,8 +32,14 @@ public struct MetricEvaluation: Sendable, Equatable, Codable {
     public var message: String
     /// Seconds on the owner's clock.
     public var time: Double
+    /// For a check judged on counts (the built-in success rate): the
+    /// requests in the window, and the confidence interval of the value.
+    public var requests: Double?
+    public var lower: Double?
+    public var upper: Double?
 
-    public init(metric: String, query: String, value: Double?, min: Double?, max: Double?, verdict: Verdict, message: String, time: Double) {
+    public init(metric: String, query: String, value: Double?, min: Double?, max: Double?, verdict: Verdict, message: String, time: Double,
+                requests: Double? = nil, lower: Double? = nil, upper: Double? = nil) {
         self.metric = metric
         self.query = query
         self.value = value
@@ -39,5 +48,8 @@ public struct MetricEvaluation: Sendable, Equatable, Codable {
         self.verdict = verdict
         self.message = message
         self.time = time
+        self.requests = requests
+        self.lower = lower
+        self.upper = upper
     }
 }

@@ -164,7 +164,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 runners[id] = runner
                 jobQueue.yield {
                     do {
-                        try await worker.reassert()
+                        try await runner.reassert()
                     } catch {
                         Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: id.description, revision: nil, author: nil,
                                                        decision: "error", reason: "cannot restore what the saved state runs: \(error)"))

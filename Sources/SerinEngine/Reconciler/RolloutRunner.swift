@@ -50,6 +50,11 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     @discardableResult
     public func submit(_ input: Input) -> Bool { mailbox.send(input) }
 
+    /// After a restart: what the saved state runs is made so again.
+    public func reassert() async throws {
+        try await worker.reassert(at: now())
+    }
+
     /// The platform says the workload's readiness changed.
     public func readinessChanged() { mailbox.send(.readinessChanged) }
 
@@ -91,12 +96,17 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
                         try await worker.send(readiness)
                     }
                 default:
+                    // A check due before the next tick (a step that began
+                    // between ticks, a schedule saved before a restart) moves
+                    // the tick to it.
+                    if let due = await worker.state.nextCheckAt, due < nextTick { nextTick = max(due, now) }
                     if now >= nextTick {
                         try await analyse(at: now)
                         nextTick = now + interval
-                        wait = pollInterval
+                        if let due = await worker.state.nextCheckAt, due > now, due < nextTick { nextTick = due }
+                        wait = .milliseconds(Int64(max(0, nextTick - now) * 1000))
                     } else {
-                        wait = max(pollInterval, .milliseconds(Int64((nextTick - now) * 1000)))
+                        wait = max(.milliseconds(1), .milliseconds(Int64((nextTick - now) * 1000)))
                     }
                 }
             } catch {

@@ -17,6 +17,12 @@ public enum RolloutEvent: Sendable, Equatable {
     case gate(GateKind, open: Bool, reason: String, at: Double)
     /// Someone asked through the API or the CLI.
     case command(RolloutCommand, at: Double)
+    /// The canary runs but is not ready (it crashed, its probe fails):
+    /// reported at each tick while it holds, and a failed check each time.
+    case canaryUnready(String, at: Double)
+    /// The Canary was edited (a new plan) while its revision was being
+    /// released: the analysis starts again from the first step.
+    case planChanged(at: Double)
 }
 
 extension RolloutEvent {
@@ -24,7 +30,7 @@ extension RolloutEvent {
     public var time: Double {
         switch self {
         case .newRevision(_, let at), .tick(let at), .canaryReady(let at), .primaryReady(let at), .checks(_, let at),
-             .gate(_, _, _, let at), .command(_, let at):
+             .gate(_, _, _, let at), .command(_, let at), .canaryUnready(_, let at), .planChanged(let at):
             return at
         }
     }
@@ -48,6 +54,9 @@ public enum GateKind: String, Sendable, Codable, Equatable {
     case confirmTrafficIncrease = "confirm-traffic-increase"
     /// Holds the promotion (phase WaitingPromotion).
     case confirmPromotion = "confirm-promotion"
+    /// Not a gate that holds: asked at every tick while a canary runs and
+    /// no checks do; "open" (a hook answered 2xx) rolls back at once.
+    case rollback
 }
 
 public enum RolloutCommand: String, Sendable, Codable, Equatable, CaseIterable {

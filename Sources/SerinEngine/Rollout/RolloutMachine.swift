@@ -13,12 +13,25 @@ public struct RolloutMachine: Sendable, Equatable {
     public let plan: Plan
     public private(set) var state: RolloutState
 
+    /// `plan.digest`, computed once.
+    public let planDigest: String
+
     public init(plan: Plan, state: RolloutState = RolloutState()) {
         self.plan = plan
+        planDigest = plan.digest
         // A check in flight when the state was saved will never answer:
         // after a restart the checks simply run again at the next tick.
         self.state = state.settled
     }
+
+    /// The saved state was written under another plan (the Canary was
+    /// edited) while a release was in flight.
+    public var planChangedMidRelease: Bool {
+        guard let saved = state.planDigest, saved != planDigest, state.canaryRevision != nil else { return false }
+        return [.progressing, .waiting, .waitingPromotion, .paused].contains(state.phase)
+    }
+
+    private var interval: Double { GoDuration.seconds(plan.interval) }
 
     /// Whether a command can be carried out now; a refusal says why (the API
     /// answers 409 with it).
@@ -35,6 +48,7 @@ public struct RolloutMachine: Sendable, Equatable {
     public mutating func handle(_ event: RolloutEvent) -> [RolloutAction] {
         let before = state
         var actions: [RolloutAction] = []
+        if case .planChanged = event {} else { state.planDigest = planDigest }
         if state.phase == .paused {
             held(event, &actions)
         } else {
@@ -57,10 +71,15 @@ public struct RolloutMachine: Sendable, Equatable {
     /// are dropped (gates are asked again), readiness is reported again.
     private mutating func held(_ event: RolloutEvent, _ actions: inout [RolloutAction]) {
         switch event {
-        case .command, .newRevision:
+        case .command, .newRevision, .planChanged, .gate(.rollback, _, _, _):
             apply(event, &actions)
+        case .tick:
+            // A rollback webhook is asked even while paused.
+            if hasGate(.rollback) && state.canaryRevision != nil { actions.append(.askGate(.rollback)) }
         case .checks where state.waiting == .checkResult:
             state.waiting = .nextTick
+        case .checks where state.checking:
+            state.checking = false
         default:
             break
         }
@@ -75,6 +94,8 @@ public struct RolloutMachine: Sendable, Equatable {
         case .checks(let outcome, let now): checks(outcome, now, &actions)
         case .gate(let kind, let open, let reason, let now): gate(kind, open, reason, now, &actions)
         case .command(let command, let now): lastCommandResult = self.command(command, now, &actions)
+        case .canaryUnready(let reason, let now): canaryUnready(reason, now, &actions)
+        case .planChanged(let now): planChanged(now, &actions)
         }
     }
 
@@ -90,6 +111,14 @@ public struct RolloutMachine: Sendable, Equatable {
             return
         }
         if revision == state.canaryRevision { return }
+        if state.phase == .promoting || state.phase == .finalising {
+            // The primary is being replaced: finish that, then release this
+            // one (a revert to the old primary included: it is a new release
+            // of what the primary ran, not the promotion's success).
+            state.pendingRevision = revision
+            state.message = "\(revision) waits for the promotion of \(state.canaryRevision ?? "") to finish"
+            return
+        }
         if revision == primary {
             // Git went back to what the primary runs: the release is moot.
             guard state.canaryRevision != nil else { return }
@@ -97,12 +126,6 @@ public struct RolloutMachine: Sendable, Equatable {
             return
         }
         if revision == state.failedRevision && state.phase == .failed { return }
-        if state.phase == .promoting || state.phase == .finalising {
-            // The primary is being replaced: finish that, then release this one.
-            state.pendingRevision = revision
-            state.message = "\(revision) waits for the promotion of \(state.canaryRevision ?? "") to finish"
-            return
-        }
         start(revision, now, restart: state.canaryRevision != nil, &actions)
     }
 
@@ -110,14 +133,34 @@ public struct RolloutMachine: Sendable, Equatable {
         switch state.waiting {
         case .canaryReady where now - state.lastProgress > deadline:
             rollback("the canary was not ready within the progress deadline (\(GoDuration.format(plan.progressDeadline)))", &actions)
-        case .nextTick:
+        case .canaryReady, .until:
+            // No checks run now: a rollback webhook is still asked.
+            if case .until(let time) = state.waiting, now >= time {
+                advance(now, &actions)
+            } else if hasGate(.rollback) {
+                actions.append(.askGate(.rollback))
+            }
+        case .nextTick where now + Self.early >= state.nextCheckAt ?? 0:
             state.waiting = .checkResult
             actions.append(.runChecks)
-        case .until(let time) where now >= time:
-            advance(now, &actions)
+        case .gate(let kind) where kind != .confirmRollout && kind != .preRollout:
+            // Gates never stop analysis: the checks run at every interval
+            // while the gate is asked again, and failures count.
+            if now + Self.early >= state.nextCheckAt ?? 0 {
+                state.checking = true
+                actions.append(.runChecks)
+            }
+            actions.append(.askGate(kind))
         case .gate(let kind):
             // Gates are asked again at every interval until they open.
             actions.append(.askGate(kind))
+        case .manualGate:
+            if now + Self.early >= state.nextCheckAt ?? 0 {
+                state.checking = true
+                actions.append(.runChecks)
+            }
+        case .primaryReady where state.phase == .promoting && now - state.lastProgress > deadline:
+            failPromotion(now, &actions)
         case .nothing where state.phase == .promoting:
             promotionTraffic(&actions)
         case .nothing where state.phase == .finalising:
@@ -136,19 +179,40 @@ public struct RolloutMachine: Sendable, Equatable {
         }
     }
 
+    /// Ticks and readiness reports come from clocks that do not agree to
+    /// the microsecond: a check due within this many seconds is due.
+    static let early = 0.05
+
     private mutating func canaryReady(_ now: Double, _ actions: inout [RolloutAction]) {
         guard state.waiting == .canaryReady else { return }
         state.lastProgress = now
         if plan.skipAnalysis {
             beginPromotion(&actions)
-        } else if hasGate(.confirmRollout) {
-            state.phase = .waiting
-            state.waiting = .gate(.confirmRollout)
-            state.message = "waiting for confirm-rollout"
-            actions.append(.askGate(.confirmRollout))
         } else {
             beginAnalysis(now, &actions)
         }
+    }
+
+    /// The canary stopped being ready while it is being judged: a failed
+    /// check, as Flagger counts it, and no check of its traffic this tick.
+    private mutating func canaryUnready(_ reason: String, _ now: Double, _ actions: inout [RolloutAction]) {
+        guard state.canaryRevision != nil, state.phase == .progressing || state.phase == .waitingPromotion else { return }
+        switch state.waiting {
+        case .canaryReady, .primaryReady, .nothing, .gate(.confirmRollout), .gate(.preRollout): return
+        default: break
+        }
+        let wait = state.waiting == .checkResult ? RolloutState.Wait.nextTick : state.waiting
+        state.nextCheckAt = now + interval
+        failCheck("the canary \(state.canaryRevision ?? "") is not ready: \(reason)", then: wait, &actions)
+    }
+
+    /// The Canary was edited mid-release: start its analysis over.
+    private mutating func planChanged(_ now: Double, _ actions: inout [RolloutAction]) {
+        state.planDigest = planDigest
+        guard let revision = state.canaryRevision,
+              [.progressing, .waiting, .waitingPromotion, .paused].contains(state.phase) else { return }
+        start(revision, now, restart: true, &actions)
+        state.message = "the Canary changed: restarting the analysis of \(revision) from the first step"
     }
 
     private mutating func primaryReady(_ now: Double, _ actions: inout [RolloutAction]) {
@@ -166,8 +230,16 @@ public struct RolloutMachine: Sendable, Equatable {
     }
 
     private mutating func checks(_ outcome: CheckOutcome, _ now: Double, _ actions: inout [RolloutAction]) {
+        if state.checking {
+            // Checks while a gate waits: they never open it, failures count.
+            state.checking = false
+            state.nextCheckAt = now + interval
+            if case .failed(let reason) = outcome { failCheck(reason, then: state.waiting, &actions) }
+            return
+        }
         guard state.waiting == .checkResult, state.phase == .progressing else { return }
         guard case .analyze(let ticks) = currentStep else { return }
+        state.nextCheckAt = now + interval
         switch outcome {
         case .passed:
             state.passedTicks += 1
@@ -179,7 +251,7 @@ public struct RolloutMachine: Sendable, Equatable {
                 state.message = "analysis \(state.passedTicks)/\(ticks) passed"
             }
         case .failed(let reason):
-            failCheck(reason, &actions)
+            failCheck(reason, then: .nextTick, &actions)
         case .noData(let reason):
             if now - state.lastProgress > deadline {
                 rollback("no data within the progress deadline: \(reason)", &actions)
@@ -191,12 +263,18 @@ public struct RolloutMachine: Sendable, Equatable {
     }
 
     private mutating func gate(_ kind: GateKind, _ open: Bool, _ reason: String, _ now: Double, _ actions: inout [RolloutAction]) {
+        if kind == .rollback {
+            // A rollback webhook that answered 2xx rolls back at once.
+            if open && state.canaryRevision != nil && [.progressing, .waitingPromotion, .paused].contains(state.phase) {
+                rollback(reason, &actions)
+            }
+            return
+        }
         guard state.waiting == .gate(kind) else { return }
         guard open else {
             if kind == .preRollout {
                 // Flagger counts a failing pre-rollout hook as a failed check.
-                failCheck("pre-rollout: \(reason)", &actions)
-                if state.phase != .failed { state.waiting = .gate(.preRollout) }
+                failCheck("pre-rollout: \(reason)", then: .gate(.preRollout), &actions)
             } else {
                 state.message = "waiting for \(kind.rawValue): \(reason)"
             }
@@ -204,11 +282,21 @@ public struct RolloutMachine: Sendable, Equatable {
         }
         state.waiting = .nothing
         state.lastProgress = now
+        state.checking = false
         switch kind {
-        case .confirmRollout: beginAnalysis(now, &actions)
+        case .confirmRollout: startCanary(now, &actions)
         case .preRollout: enterStep(now, &actions)
         case .confirmTrafficIncrease: applyStep(now, &actions, confirmed: true)
-        case .confirmPromotion: beginPromotion(&actions)
+        case .confirmPromotion:
+            if case .setWeight? = currentStep {
+                // Blue/green: confirmed before the switch; the promotion follows its analysis.
+                state.promotionConfirmed = true
+                state.phase = .progressing
+                applyStep(now, &actions, confirmed: false)
+            } else {
+                beginPromotion(&actions)
+            }
+        case .rollback: break
         }
     }
 
@@ -226,7 +314,11 @@ public struct RolloutMachine: Sendable, Equatable {
                 beginPromotion(&actions)
             }
         case .abort:
-            guard releasing || state.phase == .promoting else { return .refused("nothing to abort in phase \(state.phase.rawValue)") }
+            if state.phase == .promoting || state.phase == .finalising {
+                return .refused("cannot abort in phase \(state.phase.rawValue): \(state.canaryRevision ?? "the canary") is replacing the primary; "
+                                + "commit the previous revision to Git to release it again")
+            }
+            guard releasing else { return .refused("nothing to abort in phase \(state.phase.rawValue)") }
             rollback("aborted by hand", &actions)
         case .pause:
             guard releasing, state.phase != .paused else { return .refused("cannot pause in phase \(state.phase.rawValue)") }
@@ -269,10 +361,29 @@ public struct RolloutMachine: Sendable, Equatable {
         state.passedTicks = 0
         state.failedChecks = 0
         state.promotionWeight = 0
+        state.promotionConfirmed = false
+        state.checking = false
+        state.nextCheckAt = nil
         state.pausedFrom = nil
         state.lastProgress = now
+        if hasGate(.confirmRollout) {
+            // Asked before the canary starts, skipAnalysis or not (Flagger).
+            state.phase = .waiting
+            state.waiting = .gate(.confirmRollout)
+            state.message = "waiting for confirm-rollout before starting \(revision)"
+            actions.append(.askGate(.confirmRollout))
+            return
+        }
+        startCanary(now, &actions)
+        if restart { state.message = "new revision \(revision): restarting the analysis" }
+    }
+
+    private mutating func startCanary(_ now: Double, _ actions: inout [RolloutAction]) {
+        guard let revision = state.canaryRevision else { return }
+        state.phase = .progressing
+        state.lastProgress = now
         state.waiting = .canaryReady
-        state.message = restart ? "new revision \(revision): restarting the analysis" : "new revision \(revision): starting the canary"
+        state.message = "new revision \(revision): starting the canary"
         actions.append(.startCanary(revision: revision))
     }
 
@@ -300,12 +411,23 @@ public struct RolloutMachine: Sendable, Equatable {
 
     private mutating func applyStep(_ now: Double, _ actions: inout [RolloutAction], confirmed: Bool) {
         var confirmed = confirmed
+        state.checking = false
         while let step = currentStep {
             state.lastProgress = now
             switch step {
             case .setWeight(let weight):
+                if plan.strategy == .blueGreen && weight == 100 && hasGate(.confirmPromotion) && !state.promotionConfirmed {
+                    // Flagger's blue/green: confirm-promotion before the switch.
+                    state.phase = .waitingPromotion
+                    state.waiting = .gate(.confirmPromotion)
+                    state.nextCheckAt = now + interval
+                    state.message = "waiting for confirm-promotion before switching to \(state.canaryRevision ?? "the canary")"
+                    actions.append(.askGate(.confirmPromotion))
+                    return
+                }
                 if weight > state.routes.canaryWeight && hasGate(.confirmTrafficIncrease) && !confirmed {
                     state.waiting = .gate(.confirmTrafficIncrease)
+                    state.nextCheckAt = now + interval
                     state.message = "waiting for confirm-traffic-increase before \(weight)%"
                     actions.append(.askGate(.confirmTrafficIncrease))
                     return
@@ -320,6 +442,8 @@ public struct RolloutMachine: Sendable, Equatable {
             case .analyze(let ticks):
                 state.passedTicks = 0
                 state.waiting = .nextTick
+                // The first check judges a full interval of this step.
+                state.nextCheckAt = now + interval
                 state.message = "analysing at \(state.routes.canaryWeight)% (0/\(ticks))"
                 return
             case .pause(let duration):
@@ -329,12 +453,14 @@ public struct RolloutMachine: Sendable, Equatable {
             case .gate(let name):
                 state.phase = .waitingPromotion
                 state.waiting = .manualGate(name)
+                state.nextCheckAt = now + interval
                 state.message = "waiting at gate \(name) for `serin promote`"
                 return
             case .promote:
-                if hasGate(.confirmPromotion) {
+                if hasGate(.confirmPromotion) && !(plan.strategy == .blueGreen && state.promotionConfirmed) {
                     state.phase = .waitingPromotion
                     state.waiting = .gate(.confirmPromotion)
+                    state.nextCheckAt = now + interval
                     state.message = "waiting for confirm-promotion"
                     actions.append(.askGate(.confirmPromotion))
                 } else {
@@ -353,12 +479,14 @@ public struct RolloutMachine: Sendable, Equatable {
         actions.append(.setRoutes(routes))
     }
 
-    private mutating func failCheck(_ reason: String, _ actions: inout [RolloutAction]) {
+    /// Counts a failed check; below the threshold the rollout goes on
+    /// waiting for `wait`.
+    private mutating func failCheck(_ reason: String, then wait: RolloutState.Wait, _ actions: inout [RolloutAction]) {
         state.failedChecks += 1
         if state.failedChecks >= plan.threshold {
             rollback("\(state.failedChecks) failed check\(state.failedChecks == 1 ? "" : "s"): \(reason)", &actions)
         } else {
-            state.waiting = .nextTick
+            state.waiting = wait
             state.message = "check failed (\(state.failedChecks)/\(plan.threshold)): \(reason)"
         }
     }
@@ -367,6 +495,7 @@ public struct RolloutMachine: Sendable, Equatable {
 
     private mutating func beginPromotion(_ actions: inout [RolloutAction]) {
         guard let revision = state.canaryRevision else { return }
+        state.checking = false
         state.phase = .promoting
         state.waiting = .primaryReady
         state.promotionWeight = 0
@@ -391,6 +520,25 @@ public struct RolloutMachine: Sendable, Equatable {
         actions.append(.scaleCanaryToZero)
     }
 
+    /// The promoted primary was not ready within the progress deadline: the
+    /// previous primary runs again and takes the traffic back.
+    private mutating func failPromotion(_ now: Double, _ actions: inout [RolloutAction]) {
+        let promoted = state.canaryRevision ?? ""
+        state.failedRevision = state.canaryRevision
+        setRoutes(.allPrimary, &actions)
+        if let previous = state.primaryRevision { actions.append(.deployPrimary(revision: previous)) }
+        actions.append(.scaleCanaryToZero)
+        state.phase = .failed
+        state.canaryRevision = nil
+        state.waiting = .nothing
+        state.step = 0
+        state.passedTicks = 0
+        state.lastProgress = now
+        state.message = "the promoted primary \(promoted) was not ready within the progress deadline "
+            + "(\(GoDuration.format(plan.progressDeadline))); \(state.primaryRevision ?? "the previous primary") serves again"
+        actions.append(.callWebhooks(WebhookType.postRollout.rawValue))
+    }
+
     private mutating func rollback(_ reason: String, _ actions: inout [RolloutAction]) {
         state.failedRevision = state.canaryRevision
         stopCanary("rolled back \(state.canaryRevision ?? ""): \(reason)", phase: .failed, &actions)
@@ -406,6 +554,8 @@ public struct RolloutMachine: Sendable, Equatable {
         state.pausedFrom = nil
         state.step = 0
         state.passedTicks = 0
+        state.checking = false
+        state.nextCheckAt = nil
         state.message = message
     }
 }

@@ -105,15 +105,28 @@ public actor RolloutWorker<P: Platform> {
         return performed
     }
 
-    /// The interval elapsed: readiness is reported (a level), then the tick.
+    /// The interval elapsed: readiness is reported (a level: ready when the
+    /// machine waits for it, not ready while the canary is judged), then the tick.
     @discardableResult
     public func tick(at time: Double) async throws -> [RolloutAction] {
         var performed: [RolloutAction] = []
         if let readiness = await readinessEvent(at: time) {
             performed += try await send(readiness)
+        } else if let canary = machine.state.canaryRevision, isJudging(machine.state),
+                  !(await platform.isReady(canary, as: .canary, of: target)) {
+            performed += try await send(.canaryUnready("its replicas do not pass their readiness probes", at: time))
         }
         performed += try await send(.tick(at: time))
         return performed
+    }
+
+    /// Whether the canary runs and is being judged: it must stay ready.
+    private func isJudging(_ state: RolloutState) -> Bool {
+        guard state.phase == .progressing || state.phase == .waitingPromotion else { return false }
+        switch state.waiting {
+        case .canaryReady, .primaryReady, .nothing, .gate(.confirmRollout): return false
+        default: return true
+        }
     }
 
     /// The readiness the machine waits for, if the platform reports it now.
@@ -134,12 +147,19 @@ public actor RolloutWorker<P: Platform> {
     /// After a restart, what the saved state says is running is made so
     /// again. The machine saves each decision before acting on it, so a
     /// crash can leave the action undone; every platform call is idempotent.
-    public func reassert() async throws {
+    public func reassert(at time: Double) async throws {
+        if machine.planChangedMidRelease {
+            // An edited Canary: its release starts over under the new plan.
+            try await send(.planChanged(at: time))
+            return
+        }
         let state = machine.state
         let running = await platform.running(target)
         switch state.phase {
         case .initializing:
             if let primary = state.primaryRevision { try await platform.deployPrimary(try value(primary)) }
+        case .waiting where state.waiting == .gate(.confirmRollout):
+            break // the canary starts once confirm-rollout opens
         case .progressing, .waiting, .waitingPromotion:
             if let canary = state.canaryRevision { try await platform.startCanary(try value(canary)) }
         case .promoting where state.waiting == .primaryReady:
@@ -175,6 +195,9 @@ public actor RolloutWorker<P: Platform> {
         case .deployPrimary(let revision):
             try await platform.deployPrimary(try value(revision))
         case .startCanary(let revision):
+            // Counters belong to their release.
+            round = AnalysisRound(errorLimit: round.errorLimit)
+            evaluations = []
             try await platform.startCanary(try value(revision))
         case .scaleCanaryToZero:
             try await platform.scaleCanaryToZero(target)

@@ -1,9 +1,19 @@
 /// Request counts and latency histograms of one workload, kept by one event
 /// loop and touched only on it: plain integers, no locks or atomics on the
 /// hot path. A scrape asks each loop for a snapshot and adds them up.
+///
+/// Series are per role and revision, so a release is judged on its own
+/// answers only. When a role starts serving another revision, the old
+/// revision's series stop growing; the last few are still exported, and one
+/// that comes back (a canary promoted, a revert) continues where it was.
 final class WorkloadStats {
-    var primary = RoleStats()
-    var canary = RoleStats()
+    private(set) var primary = RoleStats()
+    private(set) var canary = RoleStats()
+    private(set) var primaryRevision = ""
+    private(set) var canaryRevision = ""
+    private var earlier: [(key: SeriesKey, stats: RoleStats)] = []
+    /// Revisions no longer served whose series are still exported.
+    static let earlierKept = 8
 
     func record(_ role: Role, status: Int, seconds: Double) {
         switch role {
@@ -12,7 +22,48 @@ final class WorkloadStats {
         }
     }
 
-    var snapshot: WorkloadStatsSnapshot { WorkloadStatsSnapshot(primary: primary, canary: canary) }
+    /// The revisions the table says each role serves now.
+    func serve(primary newPrimary: String, canary newCanary: String) {
+        if newPrimary != primaryRevision {
+            retire(SeriesKey(role: .primary, revision: primaryRevision), primary)
+            primary = resume(SeriesKey(role: .primary, revision: newPrimary))
+            primaryRevision = newPrimary
+        }
+        if newCanary != canaryRevision {
+            retire(SeriesKey(role: .canary, revision: canaryRevision), canary)
+            canary = resume(SeriesKey(role: .canary, revision: newCanary))
+            canaryRevision = newCanary
+        }
+    }
+
+    private func retire(_ key: SeriesKey, _ stats: RoleStats) {
+        guard stats.count > 0 else { return }
+        earlier.append((key, stats))
+        if earlier.count > Self.earlierKept { earlier.removeFirst(earlier.count - Self.earlierKept) }
+    }
+
+    private func resume(_ key: SeriesKey) -> RoleStats {
+        guard let index = earlier.firstIndex(where: { $0.key == key }) else { return RoleStats() }
+        return earlier.remove(at: index).stats
+    }
+
+    var snapshot: WorkloadStatsSnapshot {
+        var series: [SeriesKey: RoleStats] = [:]
+        for (key, stats) in earlier { series[key] = stats }
+        series[SeriesKey(role: .primary, revision: primaryRevision)] = primary
+        series[SeriesKey(role: .canary, revision: canaryRevision)] = canary
+        return WorkloadStatsSnapshot(series: series)
+    }
+}
+
+/// One series of a workload: the role and the revision that answered.
+struct SeriesKey: Hashable, Sendable, Comparable {
+    var role: Role
+    var revision: String
+
+    static func < (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
+        (lhs.role.rawValue, lhs.revision) < (rhs.role.rawValue, rhs.revision)
+    }
 }
 
 public enum Role: String, Sendable, Codable, CaseIterable {
@@ -61,12 +112,22 @@ struct RoleStats: Sendable, Equatable {
 }
 
 struct WorkloadStatsSnapshot: Sendable {
-    var primary: RoleStats
-    var canary: RoleStats
+    var series: [SeriesKey: RoleStats]
 
     mutating func add(_ other: WorkloadStatsSnapshot) {
-        primary.add(other.primary)
-        canary.add(other.canary)
+        for (key, stats) in other.series {
+            if series[key] == nil { series[key] = stats } else { series[key]!.add(stats) }
+        }
+    }
+
+    /// The series to export: each revision that answered, and a role
+    /// nothing answered for yet at zero (its histogram reads 0, not absent).
+    var exported: [(key: SeriesKey, stats: RoleStats)] {
+        var result = series.filter { $0.value.count > 0 }
+        for role in Role.allCases where !result.keys.contains(where: { $0.role == role }) {
+            if let idle = series.filter({ $0.key.role == role }).min(by: { $0.key < $1.key }) { result[idle.key] = idle.value }
+        }
+        return result.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
 
@@ -74,16 +135,15 @@ struct WorkloadStatsSnapshot: Sendable {
 enum MetricsText {
     static func render(_ stats: [String: WorkloadStatsSnapshot], table: RouteTable, mirrored: [String: UInt64]) -> String {
         var out = """
-        # HELP serin_router_requests_total Requests answered by the router, by workload, backend role and status code.
+        # HELP serin_router_requests_total Requests answered by the router, by workload, backend role, the revision that answered and status code.
         # TYPE serin_router_requests_total counter
 
         """
         let workloads = stats.keys.sorted()
         for workload in workloads {
-            for role in Role.allCases {
-                let roleStats = role == .primary ? stats[workload]!.primary : stats[workload]!.canary
+            for (key, roleStats) in stats[workload]!.exported {
                 for (code, count) in roleStats.codes.sorted(by: { $0.code < $1.code }) {
-                    out += "serin_router_requests_total{workload=\"\(workload)\",role=\"\(role.rawValue)\",code=\"\(code)\"} \(count)\n"
+                    out += "serin_router_requests_total{workload=\"\(workload)\",role=\"\(key.role.rawValue)\",revision=\"\(key.revision)\",code=\"\(code)\"} \(count)\n"
                 }
             }
         }
@@ -93,9 +153,8 @@ enum MetricsText {
 
         """
         for workload in workloads {
-            for role in Role.allCases {
-                let roleStats = role == .primary ? stats[workload]!.primary : stats[workload]!.canary
-                let labels = "workload=\"\(workload)\",role=\"\(role.rawValue)\""
+            for (key, roleStats) in stats[workload]!.exported {
+                let labels = "workload=\"\(workload)\",role=\"\(key.role.rawValue)\",revision=\"\(key.revision)\""
                 var cumulative: UInt64 = 0
                 for (index, bound) in RoleStats.bounds.enumerated() {
                     cumulative += roleStats.buckets[index]

@@ -42,6 +42,7 @@ final class LoopContext {
         var byKey: [String: BackendPool] = [:]
         var byBackend: [ObjectIdentifier: BackendPool] = [:]
         for route in table.routes.values {
+            state(for: route.workload).stats.serve(primary: route.primaryRevision, canary: route.canaryRevision)
             for backend in route.primary + route.canary {
                 let pool = byKey[backend.key] ?? poolsByKey[backend.key] ?? BackendPool(key: backend.key)
                 byKey[backend.key] = pool

@@ -86,6 +86,8 @@ final class CompiledRoute: Sendable {
     let mirrorWeight: Int
     let match: [[HeaderMatcher]]
     let affinity: CompiledAffinity?
+    let primaryRevision: String
+    let canaryRevision: String
 
     init(_ route: Route, path: String) throws(RouteTableError) {
         guard !route.workload.isEmpty else { throw RouteTableError(path: "\(path).workload", "is required") }
@@ -112,6 +114,12 @@ final class CompiledRoute: Sendable {
         }
         canaryWeight = route.canaryWeight
         mirrorWeight = route.mirrorWeight
+        for (field, revision) in [("primaryRevision", route.primaryRevision), ("canaryRevision", route.canaryRevision)] {
+            guard let revision, !revision.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { continue }
+            throw RouteTableError(path: "\(path).\(field)", "\"\(revision)\" must be printable ASCII without quotes or spaces")
+        }
+        primaryRevision = route.primaryRevision ?? ""
+        canaryRevision = route.canaryRevision ?? ""
         var match: [[HeaderMatcher]] = []
         for (index, condition) in route.match.enumerated() {
             var matchers: [HeaderMatcher] = []

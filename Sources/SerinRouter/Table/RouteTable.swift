@@ -30,9 +30,14 @@ public struct Route: Sendable, Codable, Equatable {
     /// Requests matching any of these conditions go to the canary (A/B).
     public var match: [MatchCondition]
     public var sessionAffinity: SessionAffinity?
+    /// What each side runs: the `revision` label of the router's metrics, so
+    /// a release is judged on its own revision's answers only.
+    public var primaryRevision: String?
+    public var canaryRevision: String?
 
     public init(workload: String, listen: String, primary: [String], canary: [String] = [], canaryWeight: Int = 0,
-                mirrorWeight: Int = 0, match: [MatchCondition] = [], sessionAffinity: SessionAffinity? = nil) {
+                mirrorWeight: Int = 0, match: [MatchCondition] = [], sessionAffinity: SessionAffinity? = nil,
+                primaryRevision: String? = nil, canaryRevision: String? = nil) {
         self.workload = workload
         self.listen = listen
         self.primary = primary
@@ -41,10 +46,12 @@ public struct Route: Sendable, Codable, Equatable {
         self.mirrorWeight = mirrorWeight
         self.match = match
         self.sessionAffinity = sessionAffinity
+        self.primaryRevision = primaryRevision
+        self.canaryRevision = canaryRevision
     }
 
     enum CodingKeys: String, CodingKey {
-        case workload, listen, primary, canary, canaryWeight, mirrorWeight, match, sessionAffinity
+        case workload, listen, primary, canary, canaryWeight, mirrorWeight, match, sessionAffinity, primaryRevision, canaryRevision
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,6 +64,8 @@ public struct Route: Sendable, Codable, Equatable {
         mirrorWeight = try container.decodeIfPresent(Int.self, forKey: .mirrorWeight) ?? 0
         match = try container.decodeIfPresent([MatchCondition].self, forKey: .match) ?? []
         sessionAffinity = try container.decodeIfPresent(SessionAffinity.self, forKey: .sessionAffinity)
+        primaryRevision = try container.decodeIfPresent(String.self, forKey: .primaryRevision)
+        canaryRevision = try container.decodeIfPresent(String.self, forKey: .canaryRevision)
     }
 }
 

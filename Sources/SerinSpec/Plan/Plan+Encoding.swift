@@ -1,3 +1,5 @@
+import Foundation
+
 /// The stable JSON form of `serin plan -o json`:
 /// `{"name","namespace","strategy","interval","threshold","steps":[{"action":"setWeight","weight":10}, ...]}`.
 extension Plan: Encodable {
@@ -58,5 +60,21 @@ extension PlanStep: Encodable {
         case .promote(let primaryWeights):
             if !primaryWeights.isEmpty { try container.encode(primaryWeights, forKey: .primaryWeights) }
         }
+    }
+}
+
+extension Plan {
+    /// A digest of the plan's JSON form, stable across processes: a saved
+    /// rollout remembers which plan it was running, so an edited Canary
+    /// restarts its analysis instead of reading an old step index against a
+    /// new plan.
+    public var digest: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data()
+        // FNV-1a, 64 bits: identity, not secrecy.
+        let hash = data.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -17,6 +17,7 @@ extension Plan {
             let padded = String(repeating: " ", count: width - number.count) + number
             lines.append("  \(padded). \(describe(step))")
         }
+        if let sample = sampleNote { lines.append("  \(sample)") }
         let gates = webhooks.filter { [.confirmRollout, .confirmTrafficIncrease, .confirmPromotion].contains($0.type) }
         for gate in gates {
             let when: String
@@ -35,6 +36,21 @@ extension Plan {
             lines.append("  time to promotion: \(best) if every check passes; unbounded at worst (waits for a person or a confirm webhook)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// How much traffic the built-in success rate needs to decide: it is
+    /// judged on counts, with a 95% confidence interval, so a canary that
+    /// sees too few requests holds instead of passing by luck.
+    var sampleNote: String? {
+        guard let metric = metrics.first(where: { $0.name == "request-success-rate" && $0.source == .builtin }),
+              let min = metric.thresholdRange?.min, min > 0, min < 100 else { return nil }
+        let needed = Wilson.requestsNeeded(toShow: min / 100)
+        var note = "request-success-rate is judged on counts (95% confidence): a clean pass needs \(needed) canary requests within \(metric.interval)"
+        if let weight = weights.first(where: { $0 > 0 }), let window = GoDuration.parse(metric.interval), GoDuration.seconds(window) > 0 {
+            let rate = Double(needed) / (Double(weight) / 100) / GoDuration.seconds(window)
+            note += ", about \(Self.number((rate * 10).rounded(.up) / 10)) requests/s in all at \(weight)%"
+        }
+        return note
     }
 
     /// What one analysis tick checks, for the text form.

@@ -103,7 +103,10 @@ public struct PlanCompiler: Sendable {
                 if analysis.mirror == true {
                     plan.steps.append(.mirror(weight: mirrorWeight(analysis)))
                 }
-                plan.steps += [.analyze(ticks: iterations), .setWeight(100)]
+                // Flagger's order: the iterations, confirm-promotion (asked by
+                // the engine before the switch), all traffic to the canary,
+                // one analysed interval at 100%, then the promotion.
+                plan.steps += [.analyze(ticks: iterations), .setWeight(100), .analyze(ticks: 1)]
             } else {
                 guard let weights = canaryWeights(analysis, prefix: prefix, source: source, &findings) else { return nil }
                 if analysis.mirror == true {

@@ -1,8 +1,11 @@
 /// The `{{ ... }}` placeholders of a MetricTemplate query, as Flagger renders
 /// them: `name`, `namespace`, `target`, `service`, `ingress`, `route` (APISIX), `interval` and
-/// `variables.X` from the Canary metric's templateVariables.
+/// `variables.X` from the Canary metric's templateVariables; and Serin's
+/// `revision` (= `canary_revision`) and `primary_revision`, so a query can
+/// select the answers of the revision being released and no other.
 public enum MetricQuery {
-    public static let builtinVariables = ["name", "namespace", "target", "service", "ingress", "route", "interval"]
+    public static let builtinVariables = ["name", "namespace", "target", "service", "ingress", "route", "interval",
+                                          "revision", "canary_revision", "primary_revision"]
 
     public enum Placeholder: Hashable, Sendable {
         case builtin(String)
