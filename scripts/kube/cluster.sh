@@ -6,6 +6,7 @@
 #   cluster.sh up             start everything (building first if needed); prints the env (below) on stdout
 #   cluster.sh env            print `export ...` lines: KUBECONFIG, SERIN_KUBE_* (eval them)
 #   cluster.sh status         say what runs
+#   cluster.sh check          end-to-end checks of the running cluster (app pods, in-cluster auth, 410)
 #   cluster.sh down [--wipe]  stop everything and clean up; --wipe also deletes etcd data and credentials
 #
 #   eval "$(scripts/kube/cluster.sh up)" && kubectl get nodes
@@ -73,5 +74,6 @@ case $cmd in
   down)   exec "$HERE/down.sh" "$@" ;;
   env)    env_lines ;;
   status) status ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  check)  exec "$HERE/check.sh" "$@" ;;
+  *) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0" >&2; exit 2 ;;
 esac

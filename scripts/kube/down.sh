@@ -56,7 +56,6 @@ if [ -f "$RUN/outside.before" ]; then
       *) rm -rf "$f" ;;
     esac
   done
-  rm -rf /var/lib/kubelet/device-plugins /var/lib/kubelet/pod-resources /run/containerd/runc/k8s.io
   for d in $(tac "$RUN/outside.created" 2>/dev/null); do
     mountpoint -q "$d" && umount "$d"; rm -rf "$d"
   done
