@@ -30,6 +30,8 @@ CD_SOCK=$CD/containerd.sock
 # the kernel's ephemeral range is 32768-60999. up.sh refuses to start if one is taken by someone else.
 ETCD_PORT=${SERIN_KUBE_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${SERIN_KUBE_ETCD_PEER_PORT:-2380}
+# up falls back to 7379/7380 when 2379/2380 are someone else's, and notes its choice here for this run dir.
+if [ -z "${SERIN_KUBE_ETCD_PORT:-}" ] && [ -f "$RUN/etcd-ports.env" ]; then . "$RUN/etcd-ports.env"; fi
 API_PORT=${SERIN_KUBE_API_PORT:-6443}
 CM_PORT=${SERIN_KUBE_CM_PORT:-7257}
 SCHED_PORT=${SERIN_KUBE_SCHED_PORT:-7259}

@@ -21,6 +21,12 @@ check_port() { # name port
   local o; o=$(port_owner "$2")
   [ -z "$o" ] || die "port $2 (for $1) is in use: $o -- set SERIN_KUBE_*_PORT (see scripts/kube/common.sh)"
 }
+if [ ! -f "$RUN/etcd-ports.env" ] && [ -z "${SERIN_KUBE_ETCD_PORT:-}" ] && ! alive etcd \
+   && { [ -n "$(port_owner "$ETCD_PORT")" ] || [ -n "$(port_owner "$ETCD_PEER_PORT")" ]; }; then
+  ETCD_PORT=7379 ETCD_PEER_PORT=7380
+  log "2379/2380 are in use on this machine: etcd takes $ETCD_PORT/$ETCD_PEER_PORT"
+fi
+echo "ETCD_PORT=$ETCD_PORT ETCD_PEER_PORT=$ETCD_PEER_PORT" >"$RUN/etcd-ports.env"
 check_port etcd "$ETCD_PORT"; check_port etcd "$ETCD_PEER_PORT"; check_port apiserver "$API_PORT"
 check_port cm "$CM_PORT"; check_port sched "$SCHED_PORT"; check_port kubelet "$KUBELET_PORT"
 check_port kubelet "$KUBELET_HEALTHZ_PORT"; check_port containerd "$CRI_STREAM_PORT"
