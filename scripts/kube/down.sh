@@ -15,8 +15,9 @@ stop1() { # name
   pid=$(cat "$f")
   if alive "$1"; then
     kill "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; sleep 0.2; }
+    # alive is false for a zombie too (empty command line), which PID 1 may reap late
+    for _ in $(seq 1 100); do alive "$1" || break; sleep 0.1; done
+    alive "$1" && { kill -9 "$pid"; sleep 0.2; }
     log "stopped $1 ($pid)"
   fi
   rm -f "$f"
