@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator release strategies clean
+.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator release strategies clean kube-up kube-down
 
 all: build
 
@@ -68,6 +68,15 @@ bench-git: release
 
 strategies:
 	bash scripts/embed-strategies.sh
+
+# The Kubernetes 1.20.2 test cluster (scripts/kube/README.md): built once into /var/cache/serin-kube
+# (about 10 minutes), then up in about half a minute. `make kube-up` prints the env to eval;
+# in a shell: eval "$$(scripts/kube/cluster.sh up)"
+kube-up:
+	@bash scripts/kube/cluster.sh up
+
+kube-down:
+	@bash scripts/kube/cluster.sh down
 
 clean:
 	rm -rf .build .build-test.log
