@@ -185,9 +185,10 @@ let package = Package(
             name: "SerinKubernetesTests",
             dependencies: [
                 "SerinKubernetes",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SerinGitTests",

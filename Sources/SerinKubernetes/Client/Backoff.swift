@@ -19,7 +19,7 @@ public struct Backoff: Sendable, Hashable {
 
     public func delay(attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = ceiling(attempt: attempt)
-        let fraction = Double.random(in: 0.5...1.0, using: &generator)
+        let fraction = Double.random(in: 0.5..<1.0, using: &generator)
         return ceiling * fraction
     }
 

@@ -48,9 +48,9 @@ public final class KubeClient: Sendable {
         // connection, and 8 (AsyncHTTPClient's default) would queue
         // ordinary calls behind long watches.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        // The apiserver's own name checks (SANs with IP addresses) apply;
-        // only the name checked may differ (tls-server-name).
-        if config.insecureSkipTLSVerify { configuration.tlsConfiguration?.certificateVerification = .none }
+        if config.tlsServerName != nil {
+            logger.debug("tls-server-name is not applied: the server certificate is checked against the server's host")
+        }
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 

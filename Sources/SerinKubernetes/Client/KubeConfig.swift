@@ -8,7 +8,9 @@ public struct KubeConfig: Sendable, Hashable {
     /// PEM of the cluster's CA; nil trusts the system's roots.
     public var certificateAuthority: [UInt8]?
     public var insecureSkipTLSVerify: Bool
-    /// The name the server certificate must carry, when not the host of `server`.
+    /// The name the server certificate must carry, when not the host of
+    /// `server`. Read, but not applied yet: AsyncHTTPClient checks the
+    /// certificate against the URL's host.
     public var tlsServerName: String?
     public var credentials: Credentials
     /// The context's namespace, or the pod's, or "default".

@@ -116,21 +116,21 @@ public final class Informer<Object: KubeAPIObject>: Sendable {
     /// The stream ends when `run()` returns.
     public func changes() -> AsyncStream<InformerChange<Object>> {
         let (stream, continuation) = AsyncStream<InformerChange<Object>>.makeStream()
-        let id = state.withLockedValue { state -> Int? in
-            guard !state.finished else { return nil }
+        let id = state.withLockedValue { state in
             state.nextID += 1
-            state.subscribers[state.nextID] = continuation
-            // Under the lock, so no change slips between the replay and the stream.
-            for object in state.store.sorted { continuation.yield(.added(object)) }
             return state.nextID
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: id) }
         }
+        let subscribed = state.withLockedValue { state in
+            guard !state.finished else { return false }
+            state.subscribers[id] = continuation
+            // Under the lock, so no change slips between the replay and the stream.
+            for object in state.store.sorted { continuation.yield(.added(object)) }
+            return true
+        }
+        if !subscribed { continuation.finish() }
         return stream
     }
 
