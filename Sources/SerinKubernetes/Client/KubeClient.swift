@@ -48,6 +48,10 @@ public final class KubeClient: Sendable {
         // connection, and 8 (AsyncHTTPClient's default) would queue
         // ordinary calls behind long watches.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // A refused connection or a failed TLS handshake fails the call at
+        // once, to be retried by the retry policy (or the informer's
+        // backoff), rather than parked in the pool until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         if config.tlsServerName != nil {
             logger.debug("tls-server-name is not applied: the server certificate is checked against the server's host")
         }

@@ -174,7 +174,11 @@ public struct ResourceClient<Object: KubeAPIObject>: Sendable {
 
     private func encodeValue(_ value: some Encodable) throws(KubeError) -> Data {
         do {
-            return try JSONEncoder().encode(value)
+            let encoder = JSONEncoder()
+            // The apply content type is YAML, and YAML has no `\/` escape:
+            // Foundation's default escaping of slashes makes an apply a 400.
+            encoder.outputFormatting = .withoutEscapingSlashes
+            return try encoder.encode(value)
         } catch {
             throw KubeError.decoding("cannot encode a \(kind.kind): \(error)", request: nil)
         }

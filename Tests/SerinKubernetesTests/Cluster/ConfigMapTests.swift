@@ -39,8 +39,12 @@ extension ClusterTests {
                 }
                 #expect(again?.isAlreadyExists == true, "\(String(describing: again))")
 
+                // Foreground deletion: the object stays, marked, until the
+                // garbage collector has deleted its dependents (none) and it.
                 try await maps.delete("settings", namespace: namespace, propagationPolicy: .foreground)
-                #expect(try await maps.getIfPresent("settings", namespace: namespace) == nil)
+                try await KubeTestCluster.eventually("the garbage collector deleted settings") {
+                    try await maps.getIfPresent("settings", namespace: namespace) == nil
+                }
                 #expect(try await maps.deleteIfPresent("settings", namespace: namespace) == false)
             }
         }
