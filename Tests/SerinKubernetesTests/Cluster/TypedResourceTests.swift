@@ -56,6 +56,18 @@ extension ClusterTests {
                 #expect(service.spec?.ports?.first?.targetPort == "http")
                 #expect(service.spec?.ports?.first?.protocol == "TCP")
 
+                // A typed PUT keeps what the type does not name.
+                var nodePort = Service(metadata: ObjectMeta(name: "web-nodeport", namespace: namespace),
+                                       spec: .init(type: "NodePort", selector: ["app": "web"], ports: [.init(port: 80, protocol: "TCP")]))
+                nodePort.spec?.other["externalTrafficPolicy"] = "Local"
+                var read = try await client.resources(Service.self).create(nodePort)
+                #expect(read.spec?.other["externalTrafficPolicy"] == "Local")
+                read.spec?.selector = ["app": "web-canary"]
+                let updated = try await client.resources(Service.self).update(read)
+                #expect(updated.spec?.selector == ["app": "web-canary"])
+                #expect(updated.spec?.other["externalTrafficPolicy"] == "Local")
+                #expect(updated.spec?.ports?.first?.nodePort == read.spec?.ports?.first?.nodePort)
+
                 // Every pod of the cluster decodes (the launcher's own among them).
                 let pods = try await client.resources(Pod.self).listAll()
                 for pod in pods.items { #expect(pod.metadata.name != nil) }
