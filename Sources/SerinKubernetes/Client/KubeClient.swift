@@ -58,9 +58,27 @@ public final class KubeClient: Sendable {
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
-    /// Closes the connection pool; open watches end with an error.
+    /// Closes the connection pool; open watches end with an error. Required:
+    /// AsyncHTTPClient stops a debug build whose client is dropped running.
     public func shutdown() async throws {
         try await http.shutdown()
+    }
+
+    /// Runs `body` with a client, and shuts the client down after it,
+    /// whether `body` returned or threw.
+    public static func withClient<T>(config: KubeConfig, retryPolicy: RetryPolicy = RetryPolicy(),
+                                     requestTimeout: Duration = .seconds(30),
+                                     logger: Logger = Logger(label: "serin.kubernetes"),
+                                     _ body: (KubeClient) async throws -> T) async throws -> T {
+        let client = try KubeClient(config: config, retryPolicy: retryPolicy, requestTimeout: requestTimeout, logger: logger)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(client))
+        } catch {
+            result = .failure(error)
+        }
+        try await client.shutdown()
+        return try result.get()
     }
 
     static func tlsConfiguration(_ config: KubeConfig) throws(KubeConfigError) -> TLSConfiguration {

@@ -142,10 +142,9 @@ public final class Informer<Object: KubeAPIObject>: Sendable {
         defer { finish() }
         while !Task.isCancelled {
             let started = ContinuousClock.now
-            var events = 0
             do {
                 if state.withLockedValue({ $0.resourceVersion == nil }) { try await relist() }
-                try await watchOnce(events: &events)
+                let events = try await watchOnce()
                 // A watch the apiserver ends at once, with nothing in it, is a
                 // failure in disguise; do not spin on it.
                 if events == 0 && ContinuousClock.now - started < .seconds(1) {
@@ -188,7 +187,8 @@ public final class Informer<Object: KubeAPIObject>: Sendable {
         logger.debug("listed", metadata: ["objects": "\(list.items.count)", "resourceVersion": "\(list.resourceVersion)"])
     }
 
-    private func watchOnce(events: inout Int) async throws(KubeError) {
+    /// One watch, until the apiserver ends it; returns how many events came.
+    private func watchOnce() async throws -> Int {
         let from = state.withLockedValue { state in
             state.statistics.watches += 1
             defer { state.resumeOverride = nil }
@@ -198,15 +198,31 @@ public final class Informer<Object: KubeAPIObject>: Sendable {
         let timeout = max(1, Int.random(in: seconds...max(seconds, 2 * seconds)))
         let watch = resources.watch(namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
                                     resourceVersion: from, timeoutSeconds: timeout, allowBookmarks: allowBookmarks)
-        for try await event in watch {
-            events += 1
-            if case .error(let status) = event {
-                throw KubeError.watchStatus(status, request: "watch \(resources.kind)")
+        // A connection that died without a word (no FIN: a NAT or a node
+        // gone) would leave the watch waiting forever; the apiserver ends a
+        // live one after `timeout`, so a watch well past it is abandoned.
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var events = 0
+                for try await event in watch {
+                    events += 1
+                    if case .error(let status) = event {
+                        throw KubeError.watchStatus(status, request: "watch \(self.resources.kind)")
+                    }
+                    self.state.withLockedValue { state in
+                        if let change = state.store.apply(event) { self.publish(change, in: &state) }
+                        if let version = event.resourceVersion, !version.isEmpty { state.resourceVersion = version }
+                    }
+                }
+                return events
             }
-            state.withLockedValue { state in
-                if let change = state.store.apply(event) { publish(change, in: &state) }
-                if let version = event.resourceVersion, !version.isEmpty { state.resourceVersion = version }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout) + .seconds(30))
+                throw KubeError.transport("the watch outlived its timeout by 30 s: the connection is presumed dead",
+                                          request: "watch \(self.resources.kind)")
             }
+            defer { group.cancelAll() }
+            return try await group.next() ?? 0
         }
     }
 

@@ -1,16 +1,3 @@
-/// Which Gateway API version an `HTTPRoute` is read and written in.
-public protocol GatewayAPIVersion: Sendable {
-    static var version: String { get }
-}
-
-public enum GatewayV1: GatewayAPIVersion {
-    public static let version = "v1"
-}
-
-public enum GatewayV1Beta1: GatewayAPIVersion {
-    public static let version = "v1beta1"
-}
-
 /// gateway.networking.k8s.io HTTPRoute, in v1 (`HTTPRoute`) or v1beta1
 /// (`HTTPRouteV1Beta1`), as Flagger's `gatewayapi:v1` and
 /// `gatewayapi:v1beta1` providers. The spec (rules, backendRefs with

@@ -28,11 +28,42 @@ public struct Service: KubeResource, Hashable {
         public var clusterIPs: [String]?
         public var sessionAffinity: String?
         public var publishNotReadyAddresses: Bool?
+        /// Every other member of the spec (externalTrafficPolicy, ipFamilies,
+        /// ...), written back as it was read.
+        public var other: [String: KubeJSON] = [:]
 
         public init(type: String? = nil, selector: [String: String]? = nil, ports: [Port]? = nil) {
             self.type = type
             self.selector = selector
             self.ports = ports
+        }
+
+        private enum CodingKeys: String, CodingKey, CaseIterable {
+            case type, selector, ports, clusterIP, clusterIPs, sessionAffinity, publishNotReadyAddresses
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            type = try container.decodeIfPresent(String.self, forKey: .type)
+            selector = try container.decodeIfPresent([String: String].self, forKey: .selector)
+            ports = try container.decodeIfPresent([Port].self, forKey: .ports)
+            clusterIP = try container.decodeIfPresent(String.self, forKey: .clusterIP)
+            clusterIPs = try container.decodeIfPresent([String].self, forKey: .clusterIPs)
+            sessionAffinity = try container.decodeIfPresent(String.self, forKey: .sessionAffinity)
+            publishNotReadyAddresses = try container.decodeIfPresent(Bool.self, forKey: .publishNotReadyAddresses)
+            other = try OtherMembers.decode(from: decoder, except: CodingKeys.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(type, forKey: .type)
+            try container.encodeIfPresent(selector, forKey: .selector)
+            try container.encodeIfPresent(ports, forKey: .ports)
+            try container.encodeIfPresent(clusterIP, forKey: .clusterIP)
+            try container.encodeIfPresent(clusterIPs, forKey: .clusterIPs)
+            try container.encodeIfPresent(sessionAffinity, forKey: .sessionAffinity)
+            try container.encodeIfPresent(publishNotReadyAddresses, forKey: .publishNotReadyAddresses)
+            try OtherMembers.encode(other, to: encoder)
         }
     }
 

@@ -12,19 +12,13 @@ extension ClusterTests {
         }
 
         static func canListNamespaces(_ config: KubeConfig) async throws -> Bool {
-            let client = try KubeClient(config: config, retryPolicy: .none)
-            let result: Result<Void, KubeError>
-            do {
-                _ = try await client.resources(Namespace.self).list(limit: 1)
-                result = .success(())
-            } catch {
-                result = .failure(error)
-            }
-            try await client.shutdown()
-            switch result {
-            case .success: return true
-            case .failure(let error) where error.status == 401: return false
-            case .failure(let error): throw error
+            try await KubeClient.withClient(config: config, retryPolicy: .none) { client in
+                do {
+                    _ = try await client.resources(Namespace.self).list(limit: 1)
+                    return true
+                } catch let error as KubeError where error.status == 401 {
+                    return false
+                }
             }
         }
 
@@ -61,16 +55,16 @@ extension ClusterTests {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("serin-token-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: file) }
             try "stale-token\n".write(toFile: file, atomically: true, encoding: .utf8)
-            let client = try KubeClient(config: KubeConfig(server: server, certificateAuthority: ca, credentials: .init(tokenFile: file)),
-                                        retryPolicy: .none)
-            let stale = await #expect(throws: KubeError.self) { try await client.resources(Namespace.self).list(limit: 1) }
-            #expect(stale?.status == 401)
-            try (token + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            // Within the minute the old token is cached; the 401 makes the client read the file again.
-            _ = try await client.resources(Namespace.self).list(limit: 1)
-            // Stale file: 401, read again, 401. Rotated: the cached stale token 401, read again, 200.
-            #expect(client.requests.current["list"] == 4)
-            try await client.shutdown()
+            try await KubeClient.withClient(config: KubeConfig(server: server, certificateAuthority: ca, credentials: .init(tokenFile: file)),
+                                            retryPolicy: .none) { client in
+                let stale = await #expect(throws: KubeError.self) { try await client.resources(Namespace.self).list(limit: 1) }
+                #expect(stale?.status == 401)
+                try (token + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                // Within the minute the old token is cached; the 401 makes the client read the file again.
+                _ = try await client.resources(Namespace.self).list(limit: 1)
+                // Stale file: 401, read again, 401. Rotated: the cached stale token 401, read again, 200.
+                #expect(client.requests.current["list"] == 4)
+            }
         }
 
         @Test func untrustedServerIsRefused() async throws {

@@ -7,13 +7,7 @@ extension ClusterTests {
     /// Flagger's Canary CRD, a Canary, and its status written through `/status`.
     @Suite struct CanaryTests {
         static func installCRD(_ client: KubeClient) async throws {
-            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Fixtures/canary-crd.yaml").path
-            let crd = try #require(try KubeObject.manifests(yaml: String(contentsOfFile: path, encoding: .utf8)).first)
-            _ = try await client.resources(CustomResourceDefinition.resourceKind).apply(crd, fieldManager: "serin-test", force: true)
-            try await KubeTestCluster.eventually("canaries.flagger.app is established") {
-                try await client.resources(CustomResourceDefinition.self).get("canaries.flagger.app").isEstablished
-            }
+            try await KubeTestCluster.installCRD(client, fixture: "canary-crd.yaml")
         }
 
         @Test func statusThroughTheSubresource() async throws {

@@ -132,18 +132,21 @@ extension ClusterTests {
             }
         }
 
-        /// An idle informer holds one watch open and sends nothing else.
+        /// An idle informer holds one watch open and sends nothing else
+        /// (10 s; SERIN_KUBE_IDLE_SECONDS sets another time, under the
+        /// informer's 300-600 s watch timeout).
         @Test func idleInformerSendsNoRequests() async throws {
+            let seconds = KubeTestCluster.environment["SERIN_KUBE_IDLE_SECONDS"].flatMap(Int.init) ?? 10
             try await KubeTestCluster.withNamespace { client, namespace in
                 let informer = Self.informer(client, namespace)
                 let idle = try await Self.running(informer) {
                     try await Task.sleep(for: .milliseconds(300))  // the watch request goes out
                     let start = client.requests.current
-                    try await Task.sleep(for: .seconds(10))
+                    try await Task.sleep(for: .seconds(seconds))
                     return client.requests.current.since(start)
                 }
                 #expect(idle.total == 0, "\(idle)")
-                print("idle informer, 10 s: \(idle.total) requests; since the client started: \(client.requests.current)")
+                print("idle informer, \(seconds) s: \(idle.total) requests; since the client started: \(client.requests.current)")
             }
         }
     }

@@ -85,6 +85,25 @@ struct KubeTestCluster {
         }
     }
 
+    /// Applies the CRD in Fixtures/`fixture` and waits until it is served.
+    /// A CRD of that name that is not a test fixture (someone installed the
+    /// real one) is left as it is.
+    static func installCRD(_ client: KubeClient, fixture: String) async throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/\(fixture)").path
+        guard let crd = try KubeObject.manifests(yaml: String(contentsOfFile: path, encoding: .utf8)).first, let name = crd.metadata.name else {
+            throw TestFailure(description: "\(path) holds no CRD")
+        }
+        let crds = client.resources(CustomResourceDefinition.self)
+        let existing = try await crds.getIfPresent(name)
+        if existing == nil || existing?.metadata.annotations?["serin.dev/test-fixture"] != nil || fixture == "canary-crd.yaml" {
+            _ = try await client.resources(CustomResourceDefinition.resourceKind).apply(crd, fieldManager: "serin-test", force: true)
+        }
+        try await eventually("\(name) is established") {
+            try await crds.get(name).isEstablished
+        }
+    }
+
     /// Polls `condition` every 50 ms until it holds or `timeout` passes.
     static func eventually(_ what: String, timeout: Duration = .seconds(10),
                            _ condition: () async throws -> Bool) async throws {

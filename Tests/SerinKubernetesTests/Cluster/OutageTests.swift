@@ -7,13 +7,11 @@ import Testing
 extension ClusterTests {
     /// The apiserver out of reach, through a relay the test cuts.
     @Suite struct OutageTests {
-        /// A client of the test cluster that connects through `relay`.
-        static func client(through relay: TCPRelay, retryPolicy: RetryPolicy) throws -> KubeClient {
+        /// The test cluster's configuration, through `relay`.
+        static func config(through relay: TCPRelay) throws -> KubeConfig {
             var config = try KubeTestCluster.config()
             config.server = "https://127.0.0.1:\(relay.port)"
-            var logger = Logger(label: "serin.kubernetes.test.outage")
-            logger.logLevel = KubeTestCluster.environment["SERIN_TEST_LOG"] == "trace" ? .trace : .info
-            return try KubeClient(config: config, retryPolicy: retryPolicy, logger: logger)
+            return config
         }
 
         static func relay() async throws -> TCPRelay {
@@ -27,33 +25,33 @@ extension ClusterTests {
         @Test func readsAreRetriedWritesAreNot() async throws {
             try await KubeTestCluster.withNamespace { direct, namespace in
                 let relay = try await Self.relay()
-                let client = try Self.client(through: relay, retryPolicy: RetryPolicy(
-                    maxAttempts: 8, backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800))))
-                _ = try await direct.resources(ConfigMap.self).create(ConfigMap(metadata: ObjectMeta(name: "x", namespace: namespace)))
-                try await relay.cut()
+                let policy = RetryPolicy(maxAttempts: 8, backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800)))
+                try await KubeClient.withClient(config: Self.config(through: relay), retryPolicy: policy) { client in
+                    _ = try await direct.resources(ConfigMap.self).create(ConfigMap(metadata: ObjectMeta(name: "x", namespace: namespace)))
+                    try await relay.cut()
 
-                let create = await #expect(throws: KubeError.self) {
-                    try await client.resources(ConfigMap.self).create(ConfigMap(metadata: ObjectMeta(name: "y", namespace: namespace)))
-                }
-                #expect(create?.isTransport == true, "\(String(describing: create))")
-                #expect(client.requests.current["create"] == 1)
-
-                let read = try await withThrowingTaskGroup(of: ConfigMap?.self) { group in
-                    group.addTask { try await client.resources(ConfigMap.self).get("x", namespace: namespace) }
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(700))
-                        try await relay.restore()
-                        return nil
+                    let create = await #expect(throws: KubeError.self) {
+                        try await client.resources(ConfigMap.self).create(ConfigMap(metadata: ObjectMeta(name: "y", namespace: namespace)))
                     }
-                    var read: ConfigMap?
-                    for try await result in group { read = read ?? result }
-                    return read
+                    #expect(create?.isTransport == true, "\(String(describing: create))")
+                    #expect(client.requests.current["create"] == 1)
+
+                    let read = try await withThrowingTaskGroup(of: ConfigMap?.self) { group in
+                        group.addTask { try await client.resources(ConfigMap.self).get("x", namespace: namespace) }
+                        group.addTask {
+                            try await Task.sleep(for: .milliseconds(700))
+                            try await relay.restore()
+                            return nil
+                        }
+                        var read: ConfigMap?
+                        for try await result in group { read = read ?? result }
+                        return read
+                    }
+                    #expect(read?.metadata.name == "x")
+                    let gets = client.requests.current["get"]
+                    // 100+200+400 ms of backoff (halved at worst by jitter) span the 700 ms outage.
+                    #expect(gets >= 2 && gets <= 7, "\(gets) GETs")
                 }
-                #expect(read?.metadata.name == "x")
-                let gets = client.requests.current["get"]
-                // 100+200+400 ms of backoff (halved at worst by jitter) span the 700 ms outage.
-                #expect(gets >= 2 && gets <= 7, "\(gets) GETs")
-                try await client.shutdown()
                 await relay.stop()
             }
         }
@@ -68,32 +66,33 @@ extension ClusterTests {
                     _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: name, namespace: namespace, labels: ["informed": "yes"])))
                 }
                 let relay = try await Self.relay()
-                let client = try Self.client(through: relay, retryPolicy: RetryPolicy(maxAttempts: 2))
-                let informer = Informer(client.resources(ConfigMap.self), namespace: namespace, labelSelector: "informed=yes",
-                                        backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800)))
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await informer.run() }
-                    try await informer.waitForSync()
-                    #expect(informer.list().compactMap(\.metadata.name) == ["a", "b"])
+                try await KubeClient.withClient(config: Self.config(through: relay), retryPolicy: RetryPolicy(maxAttempts: 2)) { client in
+                    let informer = Informer(client.resources(ConfigMap.self), namespace: namespace, labelSelector: "informed=yes",
+                                            backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800)))
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await informer.run() }
+                        try await informer.waitForSync()
+                        #expect(informer.list().compactMap(\.metadata.name) == ["a", "b"])
 
-                    try await relay.cut()
-                    try await maps.delete("a", namespace: namespace)
-                    _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "c", namespace: namespace, labels: ["informed": "yes"])))
-                    try await Task.sleep(for: .seconds(3))
-                    // Out of reach: the cache is as it was.
-                    #expect(informer.list().compactMap(\.metadata.name) == ["a", "b"])
-                    let failures = informer.statistics.failures
-                    // Backoff 50-100, 100-200, 200-400, 400-800 ms, then 400-800 ms: 4 to 9 tries in 3 s.
-                    #expect(failures >= 3 && failures <= 10, "\(informer.statistics)")
+                        try await relay.cut()
+                        try await maps.delete("a", namespace: namespace)
+                        _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "c", namespace: namespace, labels: ["informed": "yes"])))
+                        try await Task.sleep(for: .seconds(3))
+                        // Out of reach: the cache is as it was.
+                        #expect(informer.list().compactMap(\.metadata.name) == ["a", "b"])
+                        let failures = informer.statistics.failures
+                        // Waits of 50-100, 100-200, 200-400, then 400-800 ms: 6 to 10 tries in 3 s
+                        // (a retry every few milliseconds would be hundreds).
+                        #expect(failures >= 4 && failures <= 14, "\(informer.statistics)")
 
-                    try await relay.restore()
-                    try await KubeTestCluster.eventually("the informer caught up") {
-                        informer.list().compactMap(\.metadata.name) == ["b", "c"]
+                        try await relay.restore()
+                        try await KubeTestCluster.eventually("the informer caught up") {
+                            informer.list().compactMap(\.metadata.name) == ["b", "c"]
+                        }
+                        #expect(informer.statistics.lists == 1, "\(informer.statistics)")
+                        group.cancelAll()
                     }
-                    #expect(informer.statistics.lists == 1, "\(informer.statistics)")
-                    group.cancelAll()
                 }
-                try await client.shutdown()
                 await relay.stop()
             }
         }

@@ -78,3 +78,16 @@ import Testing
         #expect(ResourceKind.split(apiVersion: "v1") == ("", "v1"))
     }
 }
+
+@Suite struct OtherMembersTests {
+    /// A Service spec keeps the members it does not name, in and out.
+    @Test func serviceSpecRoundTrip() throws {
+        let text = #"{"clusterIP":"10.0.0.1","externalTrafficPolicy":"Local","ipFamilies":["IPv4"],"ports":[{"port":80}],"selector":{"app":"web"}}"#
+        let spec = try JSONDecoder().decode(Service.Spec.self, from: Data(text.utf8))
+        #expect(spec.selector == ["app": "web"])
+        #expect(spec.other == ["externalTrafficPolicy": "Local", "ipFamilies": ["IPv4"]])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(spec), as: UTF8.self) == text)
+    }
+}

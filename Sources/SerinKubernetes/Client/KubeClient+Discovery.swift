@@ -1,37 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
-
-/// A resource the apiserver serves, from its discovery documents.
-public struct APIResource: Codable, Sendable, Hashable {
-    public var name: String
-    public var singularName: String?
-    public var namespaced: Bool
-    public var kind: String
-    public var verbs: [String]?
-}
-
-/// A group and the versions the apiserver serves of it.
-public struct APIGroup: Codable, Sendable, Hashable {
-    public struct Version: Codable, Sendable, Hashable {
-        public var groupVersion: String
-        public var version: String
-    }
-
-    public var name: String
-    public var versions: [Version]
-    public var preferredVersion: Version?
-}
-
-/// The resource lists already asked for, by group/version: discovery
-/// answers change only when CRDs come and go.
-final class DiscoveryCache: Sendable {
-    private let lists = NIOLockedValueBox([String: [APIResource]]())
-
-    subscript(groupVersion: String) -> [APIResource]? {
-        get { lists.withLockedValue { $0[groupVersion] } }
-        set { lists.withLockedValue { $0[groupVersion] = newValue } }
-    }
-}
 
 extension KubeClient {
     private struct ResourceList: Decodable {
