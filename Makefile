@@ -60,7 +60,7 @@ bench-router: release
 bench-operator: release
 	$(RELEASE_BIN)/serin-bench operator
 
-# The release-safety matrix (about 20 minutes on 2 cores): seeded good and bad
+# The release-safety matrix (about 22 minutes on 2 cores): seeded good and bad
 # releases through serin run, its router and a real Prometheus. Exits 1 on a
 # wrong verdict. SAFETY_ARGS="--seeds 1 --scenarios 1,2,11" for a short run.
 SAFETY_ARGS ?= --seeds 3

@@ -51,8 +51,9 @@ struct SafetyBenchmark: AsyncParsableCommand {
 
         var results: [SafetyRun.Result] = []
         for seed in 1...seeds {
-            var random = SeededRandom(seed: UInt64(seed) &* 0x5DEE_CE66D)
-            for scenario in SafetyScenario.all(timing: makeTiming(plan, jitter: 0)) where wanted(scenario) {
+            for (index, scenario) in SafetyScenario.all(timing: makeTiming(plan, jitter: 0)).enumerated() where wanted(scenario) {
+                // From the seed and the scenario alone: `--scenarios 6 --seeds 2` replays the matrix's run.
+                var random = SeededRandom(seed: UInt64(seed) << 16 | UInt64(index))
                 let jitter = Double(random.next() % 1000) / 1000
                 let seededTiming = makeTiming(plan, jitter: jitter)
                 // Built again with the seed's timing (the degrading releases' start of failure).
@@ -116,8 +117,9 @@ struct SafetyBenchmark: AsyncParsableCommand {
     }
 
     static func printJSON(_ result: SafetyRun.Result, settings: SafetyRun.Settings) throws {
-        let releases: [[String: Any]] = result.releases.map { release in
+        let releases: [[String: Any]] = zip(result.releases, result.scenario.releases).map { release, made in
             var object: [String: Any] = [
+                "env": made.env, "crash_on_start": made.crashOnStart,
                 "expected": release.expected.rawValue, "actual": release.actual.rawValue, "reason": release.reason,
                 "new_revision_requests": release.served, "new_revision_5xx": release.served5xx,
                 "new_revision_requests_after_decision": release.servedAfter, "peak_canary_weight": release.peakWeight,

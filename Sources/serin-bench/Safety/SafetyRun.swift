@@ -118,6 +118,16 @@ struct SafetyRun {
 
             """)
         }
+        if scenario.builtinChecksOnly {
+            try sandbox.edit("deploy/canary.yaml", """
+                  - name: error-ratio
+                    templateRef: { name: error-ratio }
+                    interval: 30s
+                    thresholdRange: { max: 0.01 }
+                    onNoData: hold
+
+            """, "")
+        }
         try sandbox.commitAll("The benchmark's primary (seed \(seed))", author: "Serin Bench")
         try sandbox.startOperator()
         _ = try await sandbox.waitForDecision(["Initialized", "Succeeded"], timeout: .seconds(90))

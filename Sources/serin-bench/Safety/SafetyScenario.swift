@@ -35,11 +35,15 @@ struct SafetyScenario: Sendable {
         case closedPromotionGate
     }
 
-    /// "1" ... "12"; scenario 10 has two rows, "10-good" and "10-bad".
+    /// "1" ... "12"; scenarios 7 and 10 have two rows each ("7", "7-builtin",
+    /// "10-good", "10-bad").
     var id: String
     var name: String
     var releases: [Release]
     var fault: Fault = .none
+    /// Without the quickstart's error-ratio MetricTemplate: only the built-in
+    /// request-success-rate and request-duration judge the release.
+    var builtinChecksOnly = false
 
     /// `--scenarios 10` selects both of its rows.
     var number: Int { Int(id.prefix { $0.isNumber }) ?? 0 }
@@ -72,6 +76,8 @@ struct SafetyScenario: Sendable {
                 "DEGRADE_AFTER_S": timing.format(timing.degradeSoon), "DEGRADE_ERROR_RATE": "0.5",
             ], expected: .rolledBack)]),
             SafetyScenario(id: "7", name: "all 5xx", releases: [Release(env: ["ERROR_RATE": "1"], expected: .rolledBack)]),
+            SafetyScenario(id: "7-builtin", name: "all 5xx, built-in checks only", releases: [Release(env: ["ERROR_RATE": "1"], expected: .rolledBack)],
+                           builtinChecksOnly: true),
             SafetyScenario(id: "8", name: "no traffic 25 s, good", releases: [Release(expected: .promoted)], fault: .noTraffic(seconds: 25)),
             SafetyScenario(id: "9", name: "Prometheus down 6 s, good",
                            releases: [Release(expected: goodReleaseThroughOutage(shortOutage, timing))],
