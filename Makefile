@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator release strategies clean kube-up kube-down
+.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety release strategies clean kube-up kube-down
 
 all: build
 
@@ -63,6 +63,13 @@ bench-router: release
 
 bench-operator: release
 	$(RELEASE_BIN)/serin-bench operator
+
+# The release-safety matrix (about 22 minutes on 2 cores): seeded good and bad
+# releases through serin run, its router and a real Prometheus. Exits 1 on a
+# wrong verdict. SAFETY_ARGS="--seeds 1 --scenarios 1,2,11" for a short run.
+SAFETY_ARGS ?= --seeds 3
+bench-safety: release
+	$(RELEASE_BIN)/serin-bench safety $(SAFETY_ARGS)
 
 bench-git: release
 	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100

@@ -7,13 +7,31 @@ by editing deploy/workload.yaml:
   ERROR_RATE  share of requests answered 500, 0 to 1 (default 0)
   LATENCY_MS  milliseconds added to every answer (default 0)
   MESSAGE     the greeting (default "hello")
-Serin sets PORT, SERIN_REVISION and SERIN_ROLE for each replica.
+For benchmarks (none of these changes anything when unset):
+  SEED                the error injection's random seed (per replica)
+  DEGRADE_AFTER_S     seconds after start from which DEGRADE_ERROR_RATE
+                      replaces ERROR_RATE (0: never)
+  DEGRADE_ERROR_RATE  share of requests answered 500 once degraded (default 1)
+Serin sets PORT, SERIN_REVISION and SERIN_ROLE for each replica. Every
+answer but /healthz says which revision and role made it, in the
+X-Serin-Revision and X-Serin-Role headers (the greeting says it too).
 """
 import argparse
 import os
 import random
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STARTED = time.monotonic()
+REVISION = os.environ.get("SERIN_REVISION", "unknown")[:12]
+ROLE = os.environ.get("SERIN_ROLE", "unknown")
+
+
+def error_rate():
+    degrade_after = float(os.environ.get("DEGRADE_AFTER_S", "0"))
+    if degrade_after > 0 and time.monotonic() - STARTED >= degrade_after:
+        return float(os.environ.get("DEGRADE_ERROR_RATE", "1"))
+    return float(os.environ.get("ERROR_RATE", "0"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -26,18 +44,19 @@ class Handler(BaseHTTPRequestHandler):
         latency = float(os.environ.get("LATENCY_MS", "0")) / 1000.0
         if latency > 0:
             time.sleep(latency)
-        if random.random() < float(os.environ.get("ERROR_RATE", "0")):
+        if random.random() < error_rate():
             self.answer(500, b"injected error\n")
             return
         message = os.environ.get("MESSAGE", "hello")
-        revision = os.environ.get("SERIN_REVISION", "unknown")[:12]
-        role = os.environ.get("SERIN_ROLE", "unknown")
-        self.answer(200, f"{message} from {role} {revision}\n".encode())
+        self.answer(200, f"{message} from {ROLE} {REVISION}\n".encode())
 
     def answer(self, code, body):
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        if self.path != "/healthz":
+            self.send_header("X-Serin-Revision", REVISION)
+            self.send_header("X-Serin-Role", ROLE)
         self.end_headers()
         self.wfile.write(body)
 
@@ -49,6 +68,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     args = parser.parse_args()
+    if "SEED" in os.environ:
+        # Replicas of one revision draw different sequences from one seed.
+        random.seed(f"{os.environ['SEED']}-{ROLE}-{os.environ.get('SERIN_REPLICA', '0')}")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.serve_forever()
