@@ -220,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "SerinKubernetesTests",
             dependencies: [
-                "SerinKubernetes",
+                "SerinKubernetes", "SerinEngine", "SerinSpec",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

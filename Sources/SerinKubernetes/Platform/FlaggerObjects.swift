@@ -1,0 +1,134 @@
+import SerinEngine
+import SerinSpec
+
+/// The objects Flagger makes for a Canary that targets a Deployment
+/// (fluxcd/flagger `pkg/canary/deployment_controller.go`,
+/// `pkg/router/kubernetes_default.go`, `pkg/router/gateway_api*.go`), built
+/// as server-side apply bodies: `<target>-primary` with its selector and pod
+/// labels suffixed `-primary`; Services `<svc>` (apex, on the primary),
+/// `<svc>-primary` and `<svc>-canary`; an HTTPRoute `<svc>` whose backends
+/// carry the weights.
+enum FlaggerObjects {
+    static let revisionAnnotation = "serin.dev/revision"
+
+    static func primaryName(_ name: String) -> String { name + "-primary" }
+
+    /// The target's selector labels, as the canary side selects them.
+    static func selector(_ deployment: KubeJSON) -> [String: KubeJSON] {
+        deployment["spec"]?["selector"]?["matchLabels"]?.objectValue ?? ["app": .string(deployment["metadata"]?["name"]?.stringValue ?? "")]
+    }
+
+    /// The same labels with every value suffixed `-primary`.
+    static func primarySelector(_ deployment: KubeJSON) -> [String: KubeJSON] {
+        selector(deployment).mapValues { .string(($0.stringValue ?? "") + "-primary") }
+    }
+
+    static func metadata(_ name: String, _ namespace: String, annotations: [String: KubeJSON] = [:]) -> KubeJSON {
+        var metadata: [String: KubeJSON] = ["name": .string(name), "namespace": .string(namespace)]
+        if !annotations.isEmpty { metadata["annotations"] = .object(annotations) }
+        return .object(metadata)
+    }
+
+    /// The target Deployment as Git declares it, without its replicas (the
+    /// rollout owns them) and with the revision it runs.
+    static func target(_ revision: KubernetesRevision) -> KubeJSON {
+        var deployment = revision.deployment
+        deployment["status"] = nil
+        if case .object(var spec)? = deployment["spec"] {
+            spec["replicas"] = nil
+            deployment["spec"] = .object(spec)
+        }
+        var metadata = deployment["metadata"]?.objectValue ?? [:]
+        for key in ["resourceVersion", "uid", "generation", "creationTimestamp", "managedFields"] { metadata[key] = nil }
+        var annotations = metadata["annotations"]?.objectValue ?? [:]
+        annotations[revisionAnnotation] = .string(revision.id)
+        metadata["annotations"] = .object(annotations)
+        metadata["namespace"] = .string(revision.workload.namespace)
+        deployment["metadata"] = .object(metadata)
+        return deployment
+    }
+
+    /// Only the replicas, for the rollout's own field manager.
+    static func replicas(_ workload: WorkloadID, _ count: Int64) -> KubeJSON {
+        ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(workload.name, workload.namespace),
+         "spec": ["replicas": .int(count)]]
+    }
+
+    /// `<target>-primary` running `revision`'s pod template.
+    static func primary(_ revision: KubernetesRevision) -> KubeJSON {
+        let labels = primarySelector(revision.deployment)
+        var template = revision.template
+        var templateMetadata = template["metadata"]?.objectValue ?? [:]
+        var podLabels = templateMetadata["labels"]?.objectValue ?? [:]
+        for (key, value) in labels { podLabels[key] = value }
+        templateMetadata["labels"] = .object(podLabels)
+        template["metadata"] = .object(templateMetadata)
+        var spec = revision.deployment["spec"]?.objectValue ?? [:]
+        spec["selector"] = ["matchLabels": .object(labels)]
+        spec["template"] = template
+        spec["replicas"] = .int(revision.replicas)
+        return ["apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": metadata(primaryName(revision.workload.name), revision.workload.namespace,
+                                     annotations: [revisionAnnotation: .string(revision.id)]),
+                "spec": .object(spec)]
+    }
+
+    /// The apex, primary and canary Services.
+    static func services(_ revision: KubernetesRevision, _ routing: CanaryRouting, apexOnCanary: Bool = false) -> [KubeJSON] {
+        let namespace = revision.workload.namespace
+        let port: KubeJSON = ["name": "http", "port": .int(routing.port), "targetPort": routing.targetPort, "protocol": "TCP"]
+        func service(_ name: String, _ selector: [String: KubeJSON]) -> KubeJSON {
+            ["apiVersion": "v1", "kind": "Service", "metadata": metadata(name, namespace),
+             "spec": ["type": "ClusterIP", "selector": .object(selector), "ports": [port]]]
+        }
+        let primary = primarySelector(revision.deployment), canary = selector(revision.deployment)
+        return [service(routing.service, apexOnCanary ? canary : primary),
+                service(routing.service + "-primary", primary),
+                service(routing.service + "-canary", canary)]
+    }
+
+    /// The HTTPRoute `<svc>`: primary and canary backends with the weights,
+    /// A/B matches as a rule of their own ahead of the weighted one, and
+    /// mirroring as a RequestMirror filter.
+    static func httpRoute(_ workload: WorkloadID, _ routing: CanaryRouting, _ routes: TrafficRoutes) -> KubeJSON {
+        func backend(_ suffix: String, _ weight: Int) -> KubeJSON {
+            ["group": "", "kind": "Service", "name": .string(routing.service + suffix), "port": .int(routing.port), "weight": .int(Int64(weight))]
+        }
+        var rules: [KubeJSON] = []
+        for request in routes.match {
+            var matches: [String: KubeJSON] = [:]
+            if let headers = request.headers, !headers.isEmpty {
+                matches["headers"] = .array(headers.keys.sorted().map { name in
+                    let match = headers[name]!
+                    if let regex = match.regex { return ["name": .string(name), "type": "RegularExpression", "value": .string(regex)] }
+                    return ["name": .string(name), "type": "Exact", "value": .string(match.exact ?? match.prefix ?? match.suffix ?? "")]
+                })
+            }
+            if let uri = request.uri, let prefix = uri.prefix ?? uri.exact {
+                matches["path"] = ["type": uri.exact != nil ? "Exact" : "PathPrefix", "value": .string(prefix)]
+            }
+            if let method = request.method?.exact { matches["method"] = .string(method) }
+            if !matches.isEmpty { rules.append(["matches": [.object(matches)], "backendRefs": [backend("-canary", 100)]]) }
+        }
+        var weighted: [String: KubeJSON] = ["backendRefs": [backend("-primary", 100 - routes.canaryWeight), backend("-canary", routes.canaryWeight)]]
+        if routes.mirrorWeight > 0 {
+            weighted["filters"] = [["type": "RequestMirror",
+                                    "requestMirror": ["backendRef": ["name": .string(routing.service + "-canary"), "port": .int(routing.port)]]]]
+        }
+        rules.append(.object(weighted))
+        return ["apiVersion": .string("gateway.networking.k8s.io/\(routing.gatewayVersion)"), "kind": "HTTPRoute",
+                "metadata": metadata(routing.service, workload.namespace),
+                "spec": ["parentRefs": .array(routing.gatewayRefs), "rules": .array(rules)]]
+    }
+
+    /// The weights an HTTPRoute gives the canary (reading back what was applied).
+    static func canaryWeight(_ route: KubeJSON, service: String) -> Int? {
+        guard let rules = route["spec"]?["rules"]?.arrayValue else { return nil }
+        for rule in rules.reversed() {
+            for backend in rule["backendRefs"]?.arrayValue ?? [] where backend["name"]?.stringValue == service + "-canary" {
+                return backend["weight"]?.intValue.map(Int.init)
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,211 @@
+import Logging
+import SerinEngine
+import SerinSpec
+import Synchronization
+
+/// The engine's platform on a Kubernetes cluster, as Flagger runs a Canary
+/// that targets a Deployment: the target is the canary (scaled up during a
+/// release, to zero outside one), `<target>-primary` serves, three Services
+/// and an HTTPRoute (or the apex Service's selector, for blue/green with the
+/// `kubernetes` provider) split the traffic. Everything is written with
+/// server-side apply: Serin's field manager owns what Git declares, a second
+/// one owns the replicas the rollout sets, so neither resets the other.
+/// Reads come from a Deployment informer's cache, never the apiserver.
+public final class KubernetesPlatform: Platform, Sendable {
+    public typealias Revision = KubernetesRevision
+
+    public static let fieldManager = "serin"
+    /// Owns the canary's replicas, apart from what Git declares.
+    public static let rolloutFieldManager = "serin-rollout"
+
+    public let client: KubeClient
+    /// The provider of a Canary that names none.
+    public let defaultProvider: String
+    let deployments: Informer<Deployment>
+    private let logger: Logger
+    private let readiness = AsyncStream<ReadinessChange>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+    /// The latest revision of each Canary's target, for routing: learnt
+    /// from every desired state (the first sync after a restart included,
+    /// which comes before anything is re-asserted).
+    private let released = Mutex<[WorkloadID: KubernetesRevision]>([:])
+
+    public nonisolated var targetKinds: Set<String> { ["Deployment"] }
+
+    public init(client: KubeClient, namespace: String? = nil, defaultProvider: String = "kubernetes",
+                logger: Logger = Logger(label: "serin.kubernetes")) {
+        self.client = client
+        self.defaultProvider = defaultProvider
+        self.logger = logger
+        deployments = Informer(client.resources(Deployment.self), namespace: namespace, logger: logger)
+    }
+
+    /// Keeps the Deployment cache current and reports readiness changes,
+    /// until cancelled.
+    public func run() async {
+        let changes = deployments.changes()
+        let readiness = readiness.continuation
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.deployments.run() }
+            group.addTask {
+                for await change in changes {
+                    let deployment = change.object
+                    guard let name = deployment.metadata.name else { continue }
+                    let namespace = deployment.metadata.namespace ?? ResourceKey.defaultNamespace
+                    let primary = name.hasSuffix("-primary")
+                    let workload = WorkloadID(namespace: namespace, name: primary ? String(name.dropLast("-primary".count)) : name)
+                    let revision = deployment.metadata.annotations?[FlaggerObjects.revisionAnnotation]
+                    let ready: Bool = if case .deleted = change { false } else { Self.serves(deployment) }
+                    readiness.yield(ReadinessChange(workload: workload, role: primary ? .primary : .canary, revision: revision, ready: ready))
+                }
+            }
+        }
+    }
+
+    // MARK: what runs
+
+    public func revisions(in desired: DesiredState) async throws -> PlatformSelection<KubernetesRevision> {
+        var selection = PlatformSelection<KubernetesRevision>(revisions: [])
+        for manifest in desired.manifests.plain where manifest.kind == "Deployment" && manifest.apiVersion == "apps/v1" {
+            let workload = WorkloadID(namespace: manifest.namespace, name: manifest.name)
+            var routing: CanaryRouting?
+            if let (canary, _) = desired.canary(for: workload, kinds: targetKinds) {
+                let provider = canary.spec.provider ?? defaultProvider
+                guard CanaryRouting.providers.contains(provider) else {
+                    selection.refused.append((canary.key, "provider \(provider) is not supported on Kubernetes; use one of \(CanaryRouting.providers.joined(separator: ", "))"))
+                    continue
+                }
+                let service = canary.spec.service
+                let port = Int64(service?.port ?? 80)
+                let targetPort: KubeJSON = switch service?.targetPort {
+                case .int(let number)?: .int(Int64(number))
+                case .string(let name)?: .string(name)
+                case nil: .int(port)
+                }
+                let refs = (service?.gatewayRefs ?? []).map { ref -> KubeJSON in
+                    var object: [String: KubeJSON] = ["name": .string(ref.name ?? "")]
+                    if let namespace = ref.namespace { object["namespace"] = .string(namespace) }
+                    if let section = ref.sectionName { object["sectionName"] = .string(section) }
+                    return .object(object)
+                }
+                routing = CanaryRouting(provider: provider, service: service?.name ?? workload.name, port: port, targetPort: targetPort,
+                                        gatewayRefs: refs)
+            }
+            let revision = KubernetesRevision(workload: workload, origin: desired.origin, deployment: KubeJSON(manifest.spec), routing: routing)
+            if routing != nil { released.withLock { $0[workload] = revision } }
+            selection.revisions.append(revision)
+        }
+        return selection
+    }
+
+    public func restore() async throws -> String {
+        try await deployments.waitForSync()
+        return "kubernetes: \(deployments.list().count) deployments in the cache"
+    }
+
+    public func deployPrimary(_ revision: KubernetesRevision) async throws {
+        remember(revision)
+        guard let routing = revision.routing else {
+            // No Canary: the Deployment is released by Kubernetes itself.
+            var deployment = FlaggerObjects.target(revision)
+            deployment["spec"]?["replicas"] = .int(revision.replicas)
+            try await apply(deployment)
+            return
+        }
+        try await apply(FlaggerObjects.primary(revision))
+        for service in FlaggerObjects.services(revision, routing) { try await apply(service) }
+        // The target exists (Git declares it) but serves nothing outside a release.
+        try await apply(FlaggerObjects.target(revision))
+        try await apply(FlaggerObjects.replicas(revision.workload, 0), manager: Self.rolloutFieldManager)
+        if routing.usesGatewayAPI {
+            try await apply(FlaggerObjects.httpRoute(revision.workload, routing, .allPrimary))
+        }
+    }
+
+    public func startCanary(_ revision: KubernetesRevision) async throws {
+        remember(revision)
+        try await apply(FlaggerObjects.target(revision))
+        try await apply(FlaggerObjects.replicas(revision.workload, revision.replicas), manager: Self.rolloutFieldManager)
+    }
+
+    public func scaleCanaryToZero(_ workload: WorkloadID) async throws {
+        try await apply(FlaggerObjects.replicas(workload, 0), manager: Self.rolloutFieldManager)
+    }
+
+    /// The canary's pod template becomes the primary's (Flagger's promotion).
+    public func promote(_ revision: KubernetesRevision) async throws {
+        try await apply(FlaggerObjects.primary(revision))
+    }
+
+    public func remove(_ workload: WorkloadID) async throws {
+        let deploymentClient = client.resources(Deployment.self)
+        _ = try await deploymentClient.deleteIfPresent(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace)
+        _ = try await deploymentClient.deleteIfPresent(workload.name, namespace: workload.namespace)
+    }
+
+    public func setRoutes(_ routes: TrafficRoutes, for workload: WorkloadID) async throws {
+        guard let revision = released.withLock({ $0[workload] }), let routing = revision.routing else {
+            throw KubeError.decoding("\(workload) has no routing: no Canary in Git targets it", request: nil)
+        }
+        if routing.usesGatewayAPI {
+            try await apply(FlaggerObjects.httpRoute(workload, routing, routes))
+        } else {
+            // Blue/green by the apex Service's selector: all or nothing.
+            try await apply(FlaggerObjects.services(revision, routing, apexOnCanary: routes.canaryWeight >= 100)[0])
+        }
+    }
+
+    private func remember(_ revision: KubernetesRevision) {
+        guard revision.routing != nil else { return }
+        released.withLock { $0[revision.workload] = revision }
+    }
+
+    // MARK: readiness
+
+    public func isReady(_ revision: String, as role: WorkloadRole, of workload: WorkloadID) async -> Bool {
+        let name = role == .primary ? FlaggerObjects.primaryName(workload.name) : workload.name
+        guard let deployment = deployments.get(name, namespace: workload.namespace),
+              deployment.metadata.annotations?[FlaggerObjects.revisionAnnotation] == revision else {
+            // A Deployment without a Canary is its own primary.
+            if role == .primary, let plain = deployments.get(workload.name, namespace: workload.namespace),
+               plain.metadata.annotations?[FlaggerObjects.revisionAnnotation] == revision,
+               deployments.get(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace) == nil {
+                return Self.serves(plain)
+            }
+            return false
+        }
+        return Self.serves(deployment)
+    }
+
+    public func running(_ workload: WorkloadID) async -> RunningRevisions {
+        let primary = deployments.get(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace)
+        let target = deployments.get(workload.name, namespace: workload.namespace)
+        let revision = { (deployment: Deployment?) in deployment?.metadata.annotations?[FlaggerObjects.revisionAnnotation] }
+        guard primary != nil else { return RunningRevisions(primary: revision(target)) }
+        return RunningRevisions(primary: revision(primary), canary: (target?.spec?.replicas ?? 0) > 0 ? revision(target) : nil)
+    }
+
+    public nonisolated func readinessChanges() -> AsyncStream<ReadinessChange> { readiness.stream }
+
+    /// Rolled out, with at least one replica.
+    static func serves(_ deployment: Deployment) -> Bool {
+        deployment.isRolledOut && (deployment.spec?.replicas ?? 1) > 0
+    }
+
+    // MARK: writing
+
+    private func apply(_ object: KubeJSON, manager: String = KubernetesPlatform.fieldManager) async throws {
+        let manifest = try KubeObject(json: object)
+        guard let kind = Self.kinds[manifest.apiVersion + "/" + manifest.kind] else {
+            throw KubeError.decoding("Serin does not write \(manifest.apiVersion) \(manifest.kind)", request: nil)
+        }
+        _ = try await client.resources(kind).apply(manifest, fieldManager: manager, force: true)
+    }
+
+    static let kinds: [String: ResourceKind] = [
+        "apps/v1/Deployment": Deployment.resourceKind,
+        "v1/Service": Service.resourceKind,
+        "gateway.networking.k8s.io/v1/HTTPRoute": HTTPRoute.resourceKind,
+        "gateway.networking.k8s.io/v1beta1/HTTPRoute": HTTPRouteV1Beta1.resourceKind,
+    ]
+
+}
