@@ -228,7 +228,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            exclude: ["Fixtures", "README.md"]
+            // Pending/: the Kubernetes platform's cluster test, kept as text until it is split
+            // (the type checker spends over ten minutes on it).
+            exclude: ["Fixtures", "README.md", "Pending"]
         ),
         .testTarget(
             name: "SerinGitTests",
