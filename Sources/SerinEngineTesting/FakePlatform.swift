@@ -34,7 +34,6 @@ public final class FakePlatform: Platform, Sendable {
         var routes: [TrafficRoutes] = []
         var workloads: [WorkloadID: Workload] = [:]
         var notReady: Set<String> = []
-        var failing: Set<String> = []
         var restores = 0
     }
 
@@ -72,9 +71,6 @@ public final class FakePlatform: Platform, Sendable {
         }
     }
 
-    /// Makes calls about `revision` throw.
-    public func setFailing(_ revision: String) { _ = state.withLock { $0.failing.insert(revision) } }
-
     // MARK: Platform
 
     /// One revision per `Workload` in the manifests; its id is the workload's
@@ -101,11 +97,11 @@ public final class FakePlatform: Platform, Sendable {
     }
 
     public func deployPrimary(_ revision: FakeRevision) async throws {
-        try run(revision, as: .primary, call: "deployPrimary \(revision.id)")
+        run(revision, as: .primary, call: "deployPrimary \(revision.id)")
     }
 
     public func startCanary(_ revision: FakeRevision) async throws {
-        try run(revision, as: .canary, call: "startCanary \(revision.id)")
+        run(revision, as: .canary, call: "startCanary \(revision.id)")
     }
 
     public func scaleCanaryToZero(_ workload: WorkloadID) async throws {
@@ -118,7 +114,7 @@ public final class FakePlatform: Platform, Sendable {
     }
 
     public func promote(_ revision: FakeRevision) async throws {
-        try run(revision, as: .primary, call: "promote \(revision.id)") { workload in
+        run(revision, as: .primary, call: "promote \(revision.id)") { workload in
             workload.running.canary = nil
             workload.routes = .allPrimary
         }
@@ -150,10 +146,9 @@ public final class FakePlatform: Platform, Sendable {
     public func readinessChanges() -> AsyncStream<ReadinessChange> { readiness.stream }
 
     private func run(_ revision: FakeRevision, as role: WorkloadRole, call: String,
-                     also: (inout Workload) -> Void = { _ in }) throws {
-        let ready = try state.withLock { state -> Bool in
+                     also: (inout Workload) -> Void = { _ in }) {
+        let ready = state.withLock { state -> Bool in
             state.calls.append(call)
-            if state.failing.contains(revision.id) { throw RolloutError("\(revision.id) cannot run (fake failure)") }
             var workload = state.workloads[revision.workload] ?? Workload()
             switch role {
             case .primary: workload.running.primary = revision.id

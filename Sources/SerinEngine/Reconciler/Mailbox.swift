@@ -41,8 +41,6 @@ public final class Mailbox<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
-    public var isClosed: Bool { state.withLock { $0.closed } }
-
     /// What is queued, or what arrives within `duration` on `clock` (maybe
     /// nothing); nil once the mailbox is closed and empty or the task is
     /// cancelled. With no duration, waits until something arrives.

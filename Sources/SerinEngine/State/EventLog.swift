@@ -122,9 +122,6 @@ public final class EventLog: @unchecked Sendable {
         }
     }
 
-    /// The entries kept in memory (the newest `tailLimit`), in order.
-    public func recent() -> [Entry] { lock.withLock { tail } }
-
     /// Entries after `sequence`: those still in memory first, then each new
     /// one as it is written, until the stream's consumer goes away.
     public func subscribe(after sequence: Int) -> AsyncStream<Entry> {

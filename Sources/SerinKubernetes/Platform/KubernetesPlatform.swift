@@ -136,10 +136,21 @@ public final class KubernetesPlatform: Platform, Sendable {
         try await apply(FlaggerObjects.primary(revision))
     }
 
+    /// Everything the platform made for the workload: both Deployments, and
+    /// for a Canary's target its three Services and its HTTPRoute.
     public func remove(_ workload: WorkloadID) async throws {
         let deploymentClient = client.resources(Deployment.self)
         _ = try await deploymentClient.deleteIfPresent(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace)
         _ = try await deploymentClient.deleteIfPresent(workload.name, namespace: workload.namespace)
+        guard let routing = released.withLock({ $0.removeValue(forKey: workload) })?.routing else { return }
+        let services = client.resources(Service.self)
+        for name in [routing.service, routing.service + "-primary", routing.service + "-canary"] {
+            _ = try await services.deleteIfPresent(name, namespace: workload.namespace)
+        }
+        if routing.usesGatewayAPI {
+            let kind = routing.gatewayVersion == "v1" ? HTTPRoute.resourceKind : HTTPRouteV1Beta1.resourceKind
+            _ = try await client.resources(kind).deleteIfPresent(routing.service, namespace: workload.namespace)
+        }
     }
 
     public func setRoutes(_ routes: TrafficRoutes, for workload: WorkloadID) async throws {
