@@ -8,12 +8,14 @@ public struct MetricEvaluator: Sendable {
     public typealias ProviderFactory = @Sendable (_ address: String?) -> (any MetricProvider)?
 
     let templates: [String: MetricTemplateSpec]
+    let builtins: MetricQueries.Builtins
     let provider: ProviderFactory
 
     /// `templates` by "namespace/name"; `provider` gives the provider for a
     /// template's address (nil: the default Prometheus).
-    public init(templates: [String: MetricTemplateSpec], provider: @escaping ProviderFactory) {
+    public init(templates: [String: MetricTemplateSpec], builtins: MetricQueries.Builtins = .router, provider: @escaping ProviderFactory) {
         self.templates = templates
+        self.builtins = builtins
         self.provider = provider
     }
 
@@ -37,7 +39,7 @@ public struct MetricEvaluator: Sendable {
         case .builtin where metric.name == "request-success-rate":
             return await successRate(metric, context: context, result)
         case .builtin:
-            guard let query = MetricQueries.builtin(metric.name) else {
+            guard let query = builtins.query(metric.name) else {
                 return result("", nil, .error, "\(metric.name) is not a built-in metric")
             }
             template = query
@@ -81,10 +83,10 @@ public struct MetricEvaluator: Sendable {
                              _ result: (String, Double?, MetricEvaluation.Verdict, String) -> MetricEvaluation) async -> MetricEvaluation {
         let totalQuery: String, errorQuery: String
         do {
-            totalQuery = try MetricQueries.render(MetricQueries.requestCount, metric: metric.name, context: context, interval: metric.interval, variables: [:])
-            errorQuery = try MetricQueries.render(MetricQueries.requestErrors, metric: metric.name, context: context, interval: metric.interval, variables: [:])
+            totalQuery = try MetricQueries.render(builtins.requestCount, metric: metric.name, context: context, interval: metric.interval, variables: [:])
+            errorQuery = try MetricQueries.render(builtins.requestErrors, metric: metric.name, context: context, interval: metric.interval, variables: [:])
         } catch {
-            return result(MetricQueries.requestCount, nil, .error, "\(error)")
+            return result(builtins.requestCount, nil, .error, "\(error)")
         }
         let shownQuery = totalQuery + "\n" + errorQuery
         guard let provider = provider(nil) else { return result(shownQuery, nil, .error, "no metrics provider for the default Prometheus") }

@@ -36,6 +36,56 @@ public enum MetricQueries {
         public var description: String { message }
     }
 
+    /// The queries behind the built-in metrics, which differ by where the
+    /// requests are counted: Serin's router on the local platform, the
+    /// app's own `http_request_duration_seconds` per pod on Kubernetes
+    /// (gatewayapi and kubernetes providers), NGINX's series for nginx.
+    public struct Builtins: Sendable, Equatable {
+        /// The canary's requests in the window; with `requestErrors`, the
+        /// counts the built-in success rate is judged on.
+        public var requestCount: String
+        /// The canary's 5xx answers in the window (0 when there is none).
+        public var requestErrors: String
+        public var requestSuccessRate: String
+        /// The canary's 99th percentile latency, in milliseconds.
+        public var requestDuration: String
+
+        public func query(_ name: String) -> String? {
+            switch name {
+            case "request-success-rate": requestSuccessRate
+            case "request-duration": requestDuration
+            default: nil
+            }
+        }
+
+        public static let router = Builtins(requestCount: MetricQueries.requestCount, requestErrors: MetricQueries.requestErrors,
+                                            requestSuccessRate: MetricQueries.requestSuccessRate, requestDuration: MetricQueries.requestDuration)
+
+        /// The canary's pods as Flagger names them (`<target>-<hash>-<id>`,
+        /// never `<target>-primary-...`), through Prometheus' Kubernetes
+        /// discovery with the `namespace` and `pod` labels.
+        public static let kubernetesPods: Builtins = {
+            let pods = #"namespace="{{ namespace }}",pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)""#
+            return Builtins(
+                requestCount: "sum(increase(http_request_duration_seconds_count{\(pods)}[{{ interval }}]))",
+                requestErrors: "sum(increase(http_request_duration_seconds_count{\(pods),status=~\"5..\"}[{{ interval }}])) or vector(0)",
+                requestSuccessRate: "sum(rate(http_request_duration_seconds_count{\(pods),status!~\"5..\"}[{{ interval }}])) "
+                    + "/ sum(rate(http_request_duration_seconds_count{\(pods)}[{{ interval }}])) * 100",
+                requestDuration: "histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{\(pods)}[{{ interval }}])) by (le)) * 1000")
+        }()
+
+        /// ingress-nginx's series of the canary Ingress (`canary!=""`).
+        public static let nginx: Builtins = {
+            let canary = #"namespace="{{ namespace }}",ingress="{{ ingress }}",canary!="""#
+            return Builtins(
+                requestCount: "sum(increase(nginx_ingress_controller_requests{\(canary)}[{{ interval }}]))",
+                requestErrors: "sum(increase(nginx_ingress_controller_requests{\(canary),status=~\"5.*\"}[{{ interval }}])) or vector(0)",
+                requestSuccessRate: "sum(rate(nginx_ingress_controller_requests{\(canary),status!~\"5.*\"}[{{ interval }}])) "
+                    + "/ sum(rate(nginx_ingress_controller_requests{\(canary)}[{{ interval }}])) * 100",
+                requestDuration: "histogram_quantile(0.99, sum(rate(nginx_ingress_controller_request_duration_seconds_bucket{\(canary)}[{{ interval }}])) by (le)) * 1000")
+        }()
+    }
+
     /// The canary revision's requests in the window: with `requestErrors`,
     /// the counts the built-in success rate is judged on (a sample, with a
     /// confidence interval), not a ratio.
@@ -59,14 +109,6 @@ public enum MetricQueries {
     public static let requestDuration = """
     histogram_quantile(0.99, sum(rate(serin_router_request_duration_seconds_bucket{workload="{{ target }}",role="canary",revision="{{ revision }}"}[{{ interval }}])) by (le)) * 1000
     """
-
-    public static func builtin(_ name: String) -> String? {
-        switch name {
-        case "request-success-rate": return requestSuccessRate
-        case "request-duration": return requestDuration
-        default: return nil
-        }
-    }
 
     /// Fills a query's `{{ ... }}` placeholders. A variable the metric does
     /// not give is an error, never an empty string in PromQL.

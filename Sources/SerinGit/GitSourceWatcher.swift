@@ -24,6 +24,8 @@ public actor GitSourceWatcher {
     private let thread: GitThread
     private let mirror: MirrorBox
     private let backoff: Backoff
+    /// Validates for the platform the manifests will run on.
+    private let validator: Validator
     /// Webhook deliveries end the wait for the next poll early; several
     /// during one poll make one more poll.
     private let wakeup = Mailbox<Void>()
@@ -32,8 +34,9 @@ public actor GitSourceWatcher {
     /// New valid revisions, in order.
     public nonisolated let revisions: AsyncStream<SyncResult>
 
-    public init(spec: GitSourceSpec, cacheDirectory: String, backoff: Backoff = Backoff()) throws {
+    public init(spec: GitSourceSpec, cacheDirectory: String, platform: PlatformKind = .local, backoff: Backoff = Backoff()) throws {
         self.spec = spec
+        self.validator = Validator(platform: platform)
         self.thread = GitThread(label: spec.name)
         self.mirror = MirrorBox(try SourceMirror(spec: spec, directory: cacheDirectory))
         self.backoff = backoff
@@ -66,9 +69,9 @@ public actor GitSourceWatcher {
     /// One poll; returns how long to wait before the next.
     @discardableResult
     public func syncOnce() async -> Duration {
-        let mirror = self.mirror
+        let mirror = self.mirror, validator = self.validator
         do {
-            let outcome = try await thread.run { try mirror.value.poll() }
+            let outcome = try await thread.run { try mirror.value.poll(validator: validator) }
             switch outcome {
             case .unchanged(let revision):
                 succeed(revision)

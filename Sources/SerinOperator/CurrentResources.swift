@@ -33,19 +33,29 @@ final class CurrentResources: Sendable {
 
 /// Flagger's checks against the current templates and the default Prometheus.
 struct LiveChecks: CheckRunner {
-    let resources: CurrentResources
+    /// The platform's part: which series the built-in metrics read, and
+    /// what a template's variables are.
+    struct Queries: Sendable {
+        var builtins: @Sendable (CheckContext) -> MetricQueries.Builtins
+        var context: @Sendable (CheckContext) -> MetricQueries.Context
 
-    func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
-        let fallback = resources.prometheus
-        let evaluator = MetricEvaluator(templates: resources.templates) { address in
-            guard let url = address.flatMap(URL.init(string:)) ?? fallback else { return nil }
-            return try? PrometheusClient(address: url, timeout: .seconds(5))
-        }
-        // The router's series name a workload by its local key.
-        let checks = AnalysisChecks(evaluator: evaluator) { context in
+        /// The router's series name a workload by its local key.
+        static let local = Queries(builtins: { _ in .router }) { context in
             MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: LocalPlatform.key(context.target),
                                   canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "")
         }
+    }
+
+    let resources: CurrentResources
+    let queries: Queries
+
+    func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
+        let fallback = resources.prometheus
+        let evaluator = MetricEvaluator(templates: resources.templates, builtins: queries.builtins(context)) { address in
+            guard let url = address.flatMap(URL.init(string:)) ?? fallback else { return nil }
+            return try? PrometheusClient(address: url, timeout: .seconds(5))
+        }
+        let checks = AnalysisChecks(evaluator: evaluator, context: queries.context)
         return await checks.runChecks(plan, context)
     }
 }

@@ -5,6 +5,7 @@ import Prometheus
 import SerinAnalysis
 import SerinEngine
 import SerinGit
+import SerinKubernetes
 import SerinLocal
 import SerinSpec
 
@@ -38,8 +39,7 @@ public actor Operator: OperatorControl {
     private let options: Options
     private let log: EventLog
     private let snapshots: RevisionSnapshots
-    private let platform: LocalPlatform
-    private let reconciler: Reconciler<LocalPlatform, ContinuousClock>
+    private let driver: any PlatformDriver
     private let watchers: [String: GitSourceWatcher]
     private var webhookSecrets: [String: String] = [:]
     private var latest: [String: SyncResult] = [:]
@@ -56,9 +56,36 @@ public actor Operator: OperatorControl {
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
-        resources = CurrentResources(prometheus: config.prometheusAddress)
+        let resources = CurrentResources(prometheus: config.prometheusAddress)
+        self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
 
+        let logger = options.logger
+        func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
+            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(),
+                  notifier: LiveNotifier(resources: resources),
+                  store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
+                  pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
+        }
+        if let settings = config.kubernetes {
+            driver = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
+                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform)))
+            }
+        } else {
+            driver = try Self.localDriver(config: config, options: options, log: log) { platform in
+                Reconciler(parts: parts(platform, store: store, queries: .local))
+            }
+        }
+        var watchers: [String: GitSourceWatcher] = [:]
+        for source in config.sources {
+            watchers[source.spec.name] = try GitSourceWatcher(spec: source.spec, cacheDirectory: config.stateDirectory + "/sources/" + source.spec.name,
+                                                              platform: config.platform)
+        }
+        self.watchers = watchers
+    }
+
+    private static func localDriver(config: OperatorConfig.Resolved, options: Options, log: EventLog,
+                                    reconciler: (LocalPlatform) -> Reconciler<LocalPlatform, ContinuousClock>) throws -> LocalDriver {
         let logger = options.logger
         var platformOptions = LocalPlatform.Options(routerCommand: [options.serinExecutable, "router"])
         platformOptions.routerAdmin = config.routerAdmin
@@ -73,16 +100,8 @@ public actor Operator: OperatorControl {
                 logger.error("audit trail not written: \(error)", metadata: ["reason": "\(message)"])
             }
         }
-        platform = try LocalPlatform(stateDirectory: config.stateDirectory, options: platformOptions)
-        reconciler = Reconciler(parts: .init(
-            platform: platform, checks: LiveChecks(resources: resources), hooks: WebhookHooks(), notifier: LiveNotifier(resources: resources),
-            store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
-            pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger))
-        var watchers: [String: GitSourceWatcher] = [:]
-        for source in config.sources {
-            watchers[source.spec.name] = try GitSourceWatcher(spec: source.spec, cacheDirectory: config.stateDirectory + "/sources/" + source.spec.name)
-        }
-        self.watchers = watchers
+        let platform = try LocalPlatform(stateDirectory: config.stateDirectory, options: platformOptions)
+        return LocalDriver(platform: platform, reconciler: reconciler(platform))
     }
 
     // MARK: running
@@ -91,12 +110,16 @@ public actor Operator: OperatorControl {
     /// workload process and the router serving.
     public func run() async throws {
         info.record(1)
-        try await reconciler.start()
+        do {
+            try await driver.start()
+        } catch {
+            await driver.shutdown()
+            throw error
+        }
         started = true
-        let watchers = self.watchers, platform = self.platform, reconciler = self.reconciler
+        let watchers = self.watchers, driver = self.driver
         await withDiscardingTaskGroup { group in
-            group.addTask { await platform.run() }
-            group.addTask { await reconciler.run() }
+            group.addTask { await driver.run() }
             for (name, watcher) in watchers {
                 group.addTask { await watcher.run() }
                 group.addTask {
@@ -107,6 +130,7 @@ public actor Operator: OperatorControl {
                 group.addTask { await self.watchSyncs(name, watcher) }
             }
         }
+        await driver.shutdown()
     }
 
     private func watchSyncs(_ name: String, _ watcher: GitSourceWatcher) async {
@@ -145,7 +169,7 @@ public actor Operator: OperatorControl {
         }
         resources.update(templates: templates, providers: providers)
         let author = "\(result.commit.author.name) <\(result.commit.author.email)>"
-        await reconciler.apply(DesiredState(source: source, revision: result.revision, commit: result.commit.id.hex, author: author,
+        await driver.apply(DesiredState(source: source, revision: result.revision, commit: result.commit.id.hex, author: author,
                                             manifests: result.manifests, plans: result.plans, checkout: snapshot))
         Timer(label: "serin_git_sync_duration_seconds", dimensions: [("source", source)]).recordInterval(since: started)
     }
@@ -162,7 +186,7 @@ public actor Operator: OperatorControl {
 
     public func rollouts() async -> [RolloutStatus] {
         var list: [RolloutStatus] = []
-        for id in await reconciler.rolloutIDs {
+        for id in await driver.rolloutIDs() {
             if let status = await status(id.description, eventLimit: 0) { list.append(status) }
         }
         return list
@@ -174,7 +198,7 @@ public actor Operator: OperatorControl {
 
     /// The status, with the gauges /metrics shows of it.
     private func status(_ name: String, eventLimit: Int) async -> RolloutStatus? {
-        guard let status = await reconciler.status(of: name, eventLimit: eventLimit) else { return nil }
+        guard let status = await driver.status(of: name, eventLimit: eventLimit) else { return nil }
         let labels = [("name", status.name), ("namespace", status.namespace)]
         Gauge(label: "serin_canary_weight", dimensions: labels).record(status.canaryWeight)
         // Flagger's codes: 0 in progress, 1 succeeded (or steady), 2 failed.
@@ -195,11 +219,11 @@ public actor Operator: OperatorControl {
     }
 
     public func history(of name: String) async -> [RevisionHistoryEntry]? {
-        await reconciler.history(of: name)
+        await driver.history(of: name)
     }
 
     public func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome {
-        await reconciler.command(command, rollout: name)
+        await driver.command(command, rollout: name)
     }
 
     public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {
@@ -235,7 +259,7 @@ public actor Operator: OperatorControl {
     }
 
     public func metricsText() async -> String {
-        let ids = await reconciler.rolloutIDs
+        let ids = await driver.rolloutIDs()
         Gauge(label: "serin_canary_total").record(ids.count)
         for id in ids { _ = await status(id.description, eventLimit: 0) }
         return options.registry.emitToString()

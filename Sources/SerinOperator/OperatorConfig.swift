@@ -1,5 +1,6 @@
 import Foundation
 import SerinGit
+import SerinKubernetes
 import SerinSpec
 
 /// `serin.yaml`: the host's configuration of the operator (not in Git).
@@ -40,8 +41,20 @@ public struct OperatorConfig: Sendable, Decodable {
         public var webhookSecretFile: String?
     }
 
+    /// `platform: kubernetes`: which cluster, and Serin's defaults there.
+    public struct Kubernetes: Sendable, Decodable {
+        /// A kubeconfig file; without one, `$KUBECONFIG`, then the pod's service account (in-cluster).
+        public var kubeconfig: String?
+        public var context: String?
+        /// Where Serin keeps its inventories (default `serin-system`).
+        public var namespace: String?
+        /// The router of a Canary that names no `spec.provider` (default `kubernetes`).
+        public var provider: String?
+    }
+
     public var stateDir: String?
     public var platform: String?
+    public var kubernetes: Kubernetes?
     public var prometheus: Prometheus?
     public var router: Router?
     public var api: API?
@@ -52,6 +65,9 @@ public struct OperatorConfig: Sendable, Decodable {
     /// The checked form the operator runs with.
     public struct Resolved: Sendable {
         public var stateDirectory: String
+        public var platform: PlatformKind
+        /// Set for `platform: kubernetes`.
+        public var kubernetes: KubernetesSettings?
         public var prometheusAddress: URL?
         public var managedPrometheus: Bool
         public var prometheusListen: String
@@ -82,8 +98,24 @@ public struct OperatorConfig: Sendable, Decodable {
             return value
         }
         if config.stateDir == nil { problem("stateDir", "is required (a directory Serin owns, such as /var/lib/serin)") }
-        if let platform = config.platform, platform != "local" {
-            problem("platform", "\"\(platform)\" is not supported here; use local (kubernetes is not available yet)")
+        let platform = PlatformKind(rawValue: config.platform ?? "local")
+        if platform == nil {
+            problem("platform", "\"\(config.platform ?? "")\" is not a platform; use local or kubernetes")
+        }
+        var kubernetes: KubernetesSettings?
+        if platform == .kubernetes {
+            let given = config.kubernetes
+            if let file = given?.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
+                problem("kubernetes.kubeconfig", "cannot read \(file)")
+            }
+            let provider = given?.provider ?? "kubernetes"
+            if !CanaryRouting.providers.contains(provider) {
+                problem("kubernetes.provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
+            }
+            kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
+                                            namespace: given?.namespace ?? "serin-system", provider: provider)
+        } else if config.kubernetes != nil {
+            problem("kubernetes", "is read only with platform: kubernetes")
         }
         let prometheus = config.prometheus
         var address: URL?
@@ -137,7 +169,8 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let poll = duration("pollInterval", config.pollInterval, default: .milliseconds(250))
         guard problems.isEmpty else { return .failure(ConfigProblems(diagnostics: problems)) }
-        return .success(Resolved(stateDirectory: config.stateDir!, prometheusAddress: address, managedPrometheus: managed,
+        return .success(Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
+                                 prometheusAddress: address, managedPrometheus: managed,
                                  prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
                                  apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
                                  sources: sources, pollInterval: poll))
@@ -148,4 +181,12 @@ public struct OperatorConfig: Sendable, Decodable {
 public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// The cluster `platform: kubernetes` runs on.
+public struct KubernetesSettings: Sendable {
+    public var kubeconfig: String?
+    public var context: String?
+    public var namespace: String
+    public var provider: String
 }

@@ -49,7 +49,7 @@ final class PrometheusClientTests {
     @Test func theBuiltInQueriesAreValidPromQL() async throws {
         let context = MetricQueries.Context(name: "web", namespace: "default", target: "web")
         for name in ["request-success-rate", "request-duration"] {
-            let query = try MetricQueries.render(MetricQueries.builtin(name)!, metric: name, context: context, interval: "1m", variables: [:])
+            let query = try MetricQueries.render(MetricQueries.Builtins.router.query(name)!, metric: name, context: context, interval: "1m", variables: [:])
             // No router is scraped here: valid queries with nothing to say.
             #expect(try await client.query(query) == .noData, "\(query)")
         }

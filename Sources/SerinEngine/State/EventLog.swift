@@ -122,6 +122,9 @@ public final class EventLog: @unchecked Sendable {
         }
     }
 
+    /// The sequence of the last entry written (0 before the first).
+    public var lastSequence: Int { lock.withLock { nextSequence - 1 } }
+
     /// Entries after `sequence`: those still in memory first, then each new
     /// one as it is written, until the stream's consumer goes away.
     public func subscribe(after sequence: Int) -> AsyncStream<Entry> {

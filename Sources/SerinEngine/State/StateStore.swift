@@ -6,6 +6,10 @@ import Foundation
 /// one, never half of either.
 public struct StateStore: Sendable {
     public let directory: String
+    /// A second copy of every saved state, written after the file (the
+    /// Kubernetes platform keeps one in the cluster, so an operator started
+    /// with an empty state directory resumes from it).
+    public var replica: (any StateReplica)?
 
     public struct StoreError: Error, Sendable, CustomStringConvertible {
         public let description: String
@@ -21,9 +25,16 @@ public struct StateStore: Sendable {
     public func path(for key: String) -> String { "\(directory)/\(key).json" }
 
     public func save<Value: Encodable>(_ value: Value, as key: String) throws {
+        try write(Self.encode(value), as: key)
+    }
+
+    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(value)
+        return try encoder.encode(value)
+    }
+
+    private func write(_ data: Data, as key: String) throws {
         do {
             try DurableFile.replace(path(for: key), with: data)
         } catch {
@@ -34,11 +45,29 @@ public struct StateStore: Sendable {
     /// `save` on a Dispatch thread: fsync blocks, and a blocked cooperative
     /// thread stalls every task (there are as many as cores).
     public func saveOffPool<Value: Encodable & Sendable>(_ value: Value, as key: String) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        let data = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Data, any Error>) in
             DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result { try self.save(value, as: key) })
+                continuation.resume(with: Result {
+                    let data = try Self.encode(value)
+                    try self.write(data, as: key)
+                    return data
+                })
             }
         }
+        try await replica?.save(data, as: key)
+    }
+
+    /// Copies every state the replica holds and this directory does not
+    /// (an operator started on an empty state directory); returns the keys copied.
+    public func restoreFromReplica() async throws -> [String] {
+        guard let replica else { return [] }
+        var restored: [String] = []
+        for (key, data) in try await replica.loadAll().sorted(by: { $0.key < $1.key })
+        where !FileManager.default.fileExists(atPath: path(for: key)) {
+            try write(data, as: key)
+            restored.append(key)
+        }
+        return restored
     }
 
     public func load<Value: Decodable>(_ type: Value.Type, key: String) throws -> Value? {
@@ -56,4 +85,11 @@ public struct StateStore: Sendable {
         for name in names where DurableFile.isLeftover(name) { unlink("\(directory)/\(name)") }
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
     }
+}
+
+/// Where a `StateStore` keeps its second copy.
+public protocol StateReplica: Sendable {
+    func save(_ data: Data, as key: String) async throws
+    /// Every state saved, by key.
+    func loadAll() async throws -> [String: Data]
 }

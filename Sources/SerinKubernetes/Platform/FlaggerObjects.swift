@@ -121,6 +121,58 @@ enum FlaggerObjects {
                 "spec": ["parentRefs": .array(routing.gatewayRefs), "rules": .array(rules)]]
     }
 
+    static let nginxPrefix = "nginx.ingress.kubernetes.io/"
+
+    static func canaryIngressName(_ ingress: String) -> String { ingress + "-canary" }
+
+    /// Flagger's NGINX router: `<ingress>-canary`, the user's Ingress with
+    /// the apex Service's backends sent to `<svc>-canary` and the canary
+    /// annotations (a weight, or for A/B the header and cookie conditions,
+    /// which NGINX tries before the weight). The user's Ingress is not touched.
+    static func canaryIngress(_ ingress: KubeJSON, _ routing: CanaryRouting, _ routes: TrafficRoutes, namespace: String) -> KubeJSON {
+        let name = ingress["metadata"]?["name"]?.stringValue ?? routing.service
+        var annotations = (ingress["metadata"]?["annotations"]?.objectValue ?? [:]).filter { !$0.key.hasPrefix(nginxPrefix + "canary") }
+        annotations[nginxPrefix + "canary"] = "true"
+        var weight = routes.canaryWeight
+        for request in routes.match {
+            for (header, match) in request.headers ?? [:] {
+                if header.lowercased() == "cookie", let cookie = match.exact {
+                    // As with Flagger: `cookie: { exact: NAME }` sends clients whose cookie NAME is `always`.
+                    annotations[nginxPrefix + "canary-by-cookie"] = .string(cookie)
+                } else {
+                    annotations[nginxPrefix + "canary-by-header"] = .string(header)
+                    if let exact = match.exact { annotations[nginxPrefix + "canary-by-header-value"] = .string(exact) }
+                    if let regex = match.regex { annotations[nginxPrefix + "canary-by-header-pattern"] = .string(regex) }
+                }
+            }
+            weight = 0
+        }
+        annotations[nginxPrefix + "canary-weight"] = .string(String(weight))
+        var spec = ingress["spec"] ?? .null
+        spec = retarget(spec, from: routing.service, to: routing.service + "-canary")
+        return ["apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": .object(["name": .string(canaryIngressName(name)),
+                                     "namespace": .string(namespace),
+                                     "annotations": .object(annotations)]),
+                "spec": spec]
+    }
+
+    /// Every `backend.service.name == from` in an Ingress spec becomes `to`.
+    static func retarget(_ value: KubeJSON, from: String, to: String) -> KubeJSON {
+        switch value {
+        case .object(var members):
+            if case .object(var service)? = members["service"], service["name"]?.stringValue == from {
+                service["name"] = .string(to)
+                members["service"] = .object(service)
+            }
+            return .object(members.mapValues { retarget($0, from: from, to: to) })
+        case .array(let items):
+            return .array(items.map { retarget($0, from: from, to: to) })
+        default:
+            return value
+        }
+    }
+
     /// The weights an HTTPRoute gives the canary (reading back what was applied).
     static func canaryWeight(_ route: KubeJSON, service: String) -> Int? {
         guard let rules = route["spec"]?["rules"]?.arrayValue else { return nil }

@@ -68,10 +68,16 @@ public final class KubernetesPlatform: Platform, Sendable {
         for manifest in desired.manifests.plain where manifest.kind == "Deployment" && manifest.apiVersion == "apps/v1" {
             let workload = WorkloadID(namespace: manifest.namespace, name: manifest.name)
             var routing: CanaryRouting?
-            if let (canary, _) = desired.canary(for: workload, kinds: targetKinds) {
+            if let (canary, plan) = desired.canary(for: workload, kinds: targetKinds) {
                 let provider = canary.spec.provider ?? defaultProvider
                 guard CanaryRouting.providers.contains(provider) else {
                     selection.refused.append((canary.key, "provider \(provider) is not supported on Kubernetes; use one of \(CanaryRouting.providers.joined(separator: ", "))"))
+                    continue
+                }
+                // The apex Service's selector sends all traffic one way or the other.
+                if provider == "kubernetes", plan.weights.contains(where: { $0 > 0 && $0 < 100 }) || !plan.matchRequests.isEmpty {
+                    selection.refused.append((canary.key, "provider kubernetes shifts traffic all at once (blue/green with analysis.iterations); "
+                        + "weights and matches need gatewayapi or nginx"))
                     continue
                 }
                 let service = canary.spec.service
@@ -87,8 +93,19 @@ public final class KubernetesPlatform: Platform, Sendable {
                     if let section = ref.sectionName { object["sectionName"] = .string(section) }
                     return .object(object)
                 }
+                var ingress: KubeJSON?
+                if provider == "nginx" {
+                    let name = canary.spec.ingressRef?.name ?? ""
+                    guard let found = desired.manifests.plain.first(where: {
+                        $0.kind == "Ingress" && $0.namespace == workload.namespace && $0.name == name
+                    }) else {
+                        selection.refused.append((canary.key, "provider nginx needs spec.ingressRef to name an Ingress of the same source; \"\(name)\" is not there"))
+                        continue
+                    }
+                    ingress = KubeJSON(found.spec)
+                }
                 routing = CanaryRouting(provider: provider, service: service?.name ?? workload.name, port: port, targetPort: targetPort,
-                                        gatewayRefs: refs)
+                                        gatewayRefs: refs, ingress: ingress)
             }
             let revision = KubernetesRevision(workload: workload, origin: desired.origin, deployment: KubeJSON(manifest.spec), routing: routing)
             if routing != nil { released.withLock { $0[workload] = revision } }
@@ -118,6 +135,8 @@ public final class KubernetesPlatform: Platform, Sendable {
         try await apply(FlaggerObjects.replicas(revision.workload, 0), manager: Self.rolloutFieldManager)
         if routing.usesGatewayAPI {
             try await apply(FlaggerObjects.httpRoute(revision.workload, routing, .allPrimary))
+        } else if let ingress = routing.ingress {
+            try await apply(FlaggerObjects.canaryIngress(ingress, routing, .allPrimary, namespace: revision.workload.namespace))
         }
     }
 
@@ -150,6 +169,8 @@ public final class KubernetesPlatform: Platform, Sendable {
         if routing.usesGatewayAPI {
             let kind = routing.gatewayVersion == "v1" ? HTTPRoute.resourceKind : HTTPRouteV1Beta1.resourceKind
             _ = try await client.resources(kind).deleteIfPresent(routing.service, namespace: workload.namespace)
+        } else if let name = routing.ingress?["metadata"]?["name"]?.stringValue {
+            _ = try await client.resources(Ingress.self).deleteIfPresent(FlaggerObjects.canaryIngressName(name), namespace: workload.namespace)
         }
     }
 
@@ -159,10 +180,17 @@ public final class KubernetesPlatform: Platform, Sendable {
         }
         if routing.usesGatewayAPI {
             try await apply(FlaggerObjects.httpRoute(workload, routing, routes))
+        } else if let ingress = routing.ingress {
+            try await apply(FlaggerObjects.canaryIngress(ingress, routing, routes, namespace: workload.namespace))
         } else {
             // Blue/green by the apex Service's selector: all or nothing.
             try await apply(FlaggerObjects.services(revision, routing, apexOnCanary: routes.canaryWeight >= 100)[0])
         }
+    }
+
+    /// How the workload's Canary routes traffic, as Git declares it now.
+    public func routing(of workload: WorkloadID) -> CanaryRouting? {
+        released.withLock { $0[workload]?.routing }
     }
 
     private func remember(_ revision: KubernetesRevision) {
@@ -217,6 +245,7 @@ public final class KubernetesPlatform: Platform, Sendable {
         "v1/Service": Service.resourceKind,
         "gateway.networking.k8s.io/v1/HTTPRoute": HTTPRoute.resourceKind,
         "gateway.networking.k8s.io/v1beta1/HTTPRoute": HTTPRouteV1Beta1.resourceKind,
+        "networking.k8s.io/v1/Ingress": Ingress.resourceKind,
     ]
 
 }

@@ -46,18 +46,22 @@ public struct CanaryRouting: Sendable, Codable, Hashable {
     public var targetPort: KubeJSON
     /// The Gateways the HTTPRoute attaches to (Gateway API parentRefs).
     public var gatewayRefs: [KubeJSON]
+    /// The user's Ingress from Git (`spec.ingressRef`), for the nginx provider.
+    public var ingress: KubeJSON?
 
-    public init(provider: String, service: String, port: Int64, targetPort: KubeJSON, gatewayRefs: [KubeJSON] = []) {
+    public init(provider: String, service: String, port: Int64, targetPort: KubeJSON, gatewayRefs: [KubeJSON] = [], ingress: KubeJSON? = nil) {
         self.provider = provider
         self.service = service
         self.port = port
         self.targetPort = targetPort
         self.gatewayRefs = gatewayRefs
+        self.ingress = ingress
     }
 
-    public static let providers = ["gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "kubernetes"]
+    public static let providers = Validator.kubernetesProviders
 
     public var usesGatewayAPI: Bool { provider.hasPrefix("gatewayapi") }
+    public var usesNGINX: Bool { provider == "nginx" }
     public var gatewayVersion: String { provider == "gatewayapi:v1" ? "v1" : "v1beta1" }
 }
 

@@ -24,5 +24,5 @@ public struct MetricProviderSpec: Sendable, Hashable, Decodable {
 
 /// Metric providers Flagger knows; Serin queries Prometheus.
 public enum MetricProviderType: String, Sendable, CaseIterable {
-    case prometheus, influxdb, datadog, cloudwatch, newrelic, graphite, stackdriver, dynatrace, keptn, splunk, skywalking
+    case prometheus, influxdb, datadog, cloudwatch, newrelic, graphite, stackdriver, dynatrace, keptn, splunk, skywalking, externalmetrics
 }

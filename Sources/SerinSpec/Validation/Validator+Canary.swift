@@ -70,8 +70,9 @@ extension Validator {
     private func checkService(_ canary: Canary, _ findings: inout Findings) {
         let source = canary.source
         guard let service = canary.spec.service else {
-            // Flagger's CRD requires service.port; a Serin Canary takes the port from its Workload.
-            if canary.isFlagger && !source.contains("spec.service") {
+            // Flagger's CRD requires service.port; a Serin Canary takes the
+            // port from its Workload, a Knative Canary from its Knative Service.
+            if canary.isFlagger && !source.contains("spec.service") && canary.spec.provider != "knative" {
                 findings.error(source, "spec.service", "is required, with service.port")
             }
             return
@@ -97,10 +98,21 @@ extension Validator {
         }
     }
 
+    /// The routers Serin drives on Kubernetes.
+    public static let kubernetesProviders = ["gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "kubernetes", "nginx"]
+
     /// Fields that only the Kubernetes platform acts on.
     private func checkPlatformFields(_ canary: Canary, _ findings: inout Findings) {
-        guard platform == .local else { return }
         let source = canary.source
+        if platform == .kubernetes, let provider = canary.spec.provider, !Self.kubernetesProviders.contains(provider) {
+            if provider == "knative" {
+                findings.warning(source, "spec.provider", "is knative: Serin validates this Canary but does not release Knative Services")
+            } else {
+                findings.error(source, "spec.provider", "\"\(provider)\" is not supported by Serin on Kubernetes; use one of "
+                               + Self.kubernetesProviders.joined(separator: ", ") + Suggestion.hint(for: provider, among: Self.kubernetesProviders))
+            }
+        }
+        guard platform == .local else { return }
         let kubernetesOnly = [
             "spec.provider", "spec.autoscalerRef", "spec.ingressRef", "spec.routeRef", "spec.upstreamRef", "spec.revertOnDeletion",
             "spec.service.portName", "spec.service.targetPort", "spec.service.appProtocol", "spec.service.portDiscovery",

@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+
+/// Git applied to the cluster as Flux's kustomize-controller applies it:
+/// every object with server-side apply under Serin's field manager,
+/// Namespaces and CRDs first; an inventory per source (a ConfigMap) of what
+/// was applied, so an object removed from Git is pruned, and only one Serin
+/// applied; an object changed by hand is drift, put back and reported.
+///
+/// An object is applied only when the cluster's copy does not already hold
+/// every field Git declares (one GET per object and sync), so a steady
+/// cluster sees no writes. Objects the platform releases itself (the
+/// Deployments) are kept in the inventory but not applied here.
+public actor ClusterSync {
+    public struct Report: Sendable, Equatable {
+        /// `Kind namespace/name` of what was created or changed by Git.
+        public var applied: [String] = []
+        /// Changed in the cluster by someone else, and put back.
+        public var drifted: [String] = []
+        public var pruned: [String] = []
+        /// One line each: the object and the apiserver's answer.
+        public var failures: [String] = []
+
+        public init() {}
+    }
+
+    /// One object Serin applied, as the inventory lists it.
+    struct Entry: Codable, Hashable, Sendable {
+        var apiVersion: String
+        var kind: String
+        var namespace: String?
+        var name: String
+        /// Of the object as Git declared it, to tell drift from a change in Git.
+        var digest: String
+
+        var id: String { "\(apiVersion)/\(kind)/\(namespace ?? "")/\(name)" }
+        var description: String { "\(kind) \(namespace.map { "\($0)/" } ?? "")\(name)" }
+    }
+
+    public static let fieldManager = "serin"
+    public static let sourceLabel = "serin.dev/source"
+
+    private let client: KubeClient
+    private let inventoryNamespace: String
+    private let logger: Logger
+    private var inventories: [String: [String: Entry]] = [:]
+
+    public init(client: KubeClient, inventoryNamespace: String, logger: Logger = Logger(label: "serin.sync")) {
+        self.client = client
+        self.inventoryNamespace = inventoryNamespace
+        self.logger = logger
+    }
+
+    /// Installs Flagger's CRDs where the cluster has none and waits until they are served.
+    public func ensureFlaggerCRDs() async throws {
+        let crds = client.resources(CustomResourceDefinition.self)
+        for definition in try FlaggerCRDs.definitions() where try await crds.getIfPresent(definition.metadata.name ?? "") == nil {
+            _ = try await client.resources(CustomResourceDefinition.resourceKind).apply(definition, fieldManager: Self.fieldManager)
+        }
+        for name in FlaggerCRDs.names { try await waitUntilEstablished(name) }
+    }
+
+    /// Makes the cluster hold `objects` for `source`; `releasedByPlatform`
+    /// objects are only recorded in the inventory.
+    public func sync(source: String, objects: [KubeObject], releasedByPlatform: @Sendable (KubeObject) -> Bool) async -> Report {
+        var report = Report()
+        let previous: [String: Entry]
+        do {
+            previous = try await inventory(of: source)
+        } catch {
+            report.failures.append("the inventory of \(source) cannot be read: \(error)")
+            return report
+        }
+        var current: [String: Entry] = [:]
+        for var object in Self.ordered(objects) {
+            object.metadata.labels = (object.metadata.labels ?? [:]).merging([Self.sourceLabel: source]) { _, new in new }
+            let kind: ResourceKind
+            do {
+                kind = try await client.resourceKind(of: object)
+            } catch {
+                report.failures.append("\(object.kind) \(object.metadata.name ?? ""): \(error)")
+                continue
+            }
+            if kind.namespaced && object.metadata.namespace == nil { object.metadata.namespace = client.config.namespace }
+            if !kind.namespaced { object.metadata.namespace = nil }
+            let entry = Entry(apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace,
+                              name: object.metadata.name ?? "", digest: Self.digest(object))
+            current[entry.id] = entry
+            if releasedByPlatform(object) { continue }
+            do {
+                let resource = client.resources(kind)
+                let live = try await resource.getIfPresent(entry.name, namespace: entry.namespace)
+                if let live, Self.holds(Self.json(live), Self.json(object)) { continue }
+                _ = try await resource.apply(object, fieldManager: Self.fieldManager, force: true)
+                if live != nil, previous[entry.id]?.digest == entry.digest {
+                    report.drifted.append(entry.description)
+                } else {
+                    report.applied.append(entry.description)
+                }
+                if kind == CustomResourceDefinition.resourceKind { try await waitUntilEstablished(entry.name) }
+            } catch {
+                report.failures.append("\(entry.description): \(error)")
+                // Not applied: whatever was there before stays listed, so it is never pruned by mistake.
+                if let old = previous[entry.id] { current[entry.id] = old }
+            }
+        }
+        for (id, entry) in previous where current[id] == nil {
+            do {
+                let kind = try await client.resourceKind(apiVersion: entry.apiVersion, kind: entry.kind)
+                if try await client.resources(kind).deleteIfPresent(entry.name, namespace: entry.namespace, propagationPolicy: .background) {
+                    report.pruned.append(entry.description)
+                }
+            } catch {
+                report.failures.append("\(entry.description) not pruned: \(error)")
+                current[id] = entry
+            }
+        }
+        if current != previous {
+            do {
+                try await save(current, of: source)
+            } catch {
+                report.failures.append("the inventory of \(source) is not saved: \(error)")
+            }
+        }
+        return report
+    }
+
+    // MARK: the inventory
+
+    static func inventoryName(_ source: String) -> String { "serin-inventory-" + source.lowercased() }
+
+    private func inventory(of source: String) async throws -> [String: Entry] {
+        if let known = inventories[source] { return known }
+        let map = try await client.resources(ConfigMap.self).getIfPresent(Self.inventoryName(source), namespace: inventoryNamespace)
+        var entries: [String: Entry] = [:]
+        if let text = map?.data?["entries"] {
+            for entry in try JSONDecoder().decode([Entry].self, from: Data(text.utf8)) { entries[entry.id] = entry }
+        }
+        inventories[source] = entries
+        return entries
+    }
+
+    private func save(_ entries: [String: Entry], of source: String) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let text = String(decoding: try encoder.encode(entries.values.sorted { $0.id < $1.id }), as: UTF8.self)
+        let namespaces = client.resources(Namespace.self)
+        if try await namespaces.getIfPresent(inventoryNamespace) == nil {
+            _ = try await namespaces.apply(Namespace(name: inventoryNamespace), fieldManager: Self.fieldManager)
+        }
+        let map = ConfigMap(metadata: ObjectMeta(name: Self.inventoryName(source), namespace: inventoryNamespace,
+                                                 labels: ["app.kubernetes.io/managed-by": "serin", Self.sourceLabel: source]),
+                            data: ["entries": text])
+        _ = try await client.resources(ConfigMap.self).apply(map, fieldManager: Self.fieldManager, force: true)
+        inventories[source] = entries
+    }
+
+    // MARK: helpers
+
+    private func waitUntilEstablished(_ name: String) async throws {
+        let crds = client.resources(CustomResourceDefinition.self)
+        for _ in 0..<300 {
+            if try await crds.get(name).isEstablished { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw KubeError.decoding("the CustomResourceDefinition \(name) is not established after 30 s", request: nil)
+    }
+
+    /// Namespaces, then CRDs, then the rest, each group in Git's order.
+    static func ordered(_ objects: [KubeObject]) -> [KubeObject] {
+        func rank(_ object: KubeObject) -> Int {
+            switch object.kind {
+            case "Namespace": 0
+            case "CustomResourceDefinition": 1
+            default: 2
+            }
+        }
+        return objects.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
+
+    static func json(_ object: KubeObject) -> KubeJSON {
+        (try? KubeJSON(encoding: object)) ?? .null
+    }
+
+    static func digest(_ object: KubeObject) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(object)) ?? Data()
+        let hash = data.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        return String(hash, radix: 16)
+    }
+
+    /// True when `live` holds every field of `desired` with the same value
+    /// (fields the apiserver adds or defaults are not a difference; a
+    /// status is never Git's business).
+    static func holds(_ live: KubeJSON, _ desired: KubeJSON, top: Bool = true) -> Bool {
+        switch (live, desired) {
+        case (.object(let have), .object(let want)):
+            want.allSatisfy { key, value in
+                if top && key == "status" { return true }
+                guard let present = have[key] else { return value == .null }
+                return holds(present, value, top: false)
+            }
+        case (.array(let have), .array(let want)):
+            have.count == want.count && zip(have, want).allSatisfy { holds($0, $1, top: false) }
+        case (.int(let have), .double(let want)):
+            Double(have) == want
+        case (.double(let have), .int(let want)):
+            have == Double(want)
+        default:
+            live == desired
+        }
+    }
+}

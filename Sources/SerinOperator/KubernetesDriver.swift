@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import SerinAnalysis
+import SerinEngine
+import SerinGit
+import SerinKubernetes
+import SerinSpec
+import Synchronization
+
+/// `platform: kubernetes`: each source's manifests applied to the cluster
+/// (`ClusterSync`), its Deployments released by the engine through
+/// Flagger's objects (`KubernetesPlatform`), Flagger's status and Events
+/// written on every Canary, and each rollout's state kept in the cluster
+/// beside the local files, so a new pod resumes every release.
+final class KubernetesDriver: ReconcilingDriver {
+    let client: KubeClient
+    let platform: KubernetesPlatform
+    let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
+    private let sync: ClusterSync
+    private let statuses: CanaryStatusWriter
+    private let store: StateStore
+    private let log: EventLog
+    private let logger: Logger
+    /// How often each source's last revision is applied again, to put back
+    /// what was changed by hand: the shortest source interval.
+    private let resyncInterval: Duration
+    /// The informer runs from `start` (the reconciler's restore waits for
+    /// its first list) until `run` is cancelled.
+    private let informer = Mutex<Task<Void, Never>?>(nil)
+    /// The last revision applied of each source, for the resync.
+    private let applied = Mutex<[String: (desired: DesiredState, objects: [KubeObject])]>([:])
+
+    init(settings: KubernetesSettings, sources: [GitSourceSpec], store: StateStore, log: EventLog, logger: Logger,
+         reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
+        let config: KubeConfig
+        if settings.kubeconfig != nil || ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] == nil {
+            config = try KubeConfig.load(path: settings.kubeconfig, context: settings.context)
+        } else {
+            config = try KubeConfig.inCluster()
+        }
+        client = try KubeClient(config: config, logger: logger)
+        platform = KubernetesPlatform(client: client, defaultProvider: settings.provider, logger: logger)
+        var store = store
+        store.replica = ClusterStateReplica(client: client)
+        self.store = store
+        self.reconciler = reconciler(platform, store)
+        sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, logger: logger)
+        statuses = CanaryStatusWriter(client: client)
+        self.log = log
+        self.logger = logger
+        resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
+    }
+
+    /// Built-in metrics from the app's pods (NGINX's series for nginx),
+    /// and Flagger's template variables from each Canary.
+    static func queries(_ platform: KubernetesPlatform) -> LiveChecks.Queries {
+        LiveChecks.Queries(builtins: { context in
+            platform.routing(of: context.target)?.usesNGINX == true ? .nginx : .kubernetesPods
+        }, context: { context in
+            let routing = platform.routing(of: context.target)
+            return MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: context.target.name,
+                                         service: routing?.service, ingress: routing?.ingress?["metadata"]?["name"]?.stringValue ?? "",
+                                         canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "")
+        })
+    }
+
+    func start() async throws {
+        // The apiserver may not answer yet (the operator started with the
+        // cluster): wait for it rather than exit.
+        var attempt = 0
+        while true {
+            do {
+                try await sync.ensureFlaggerCRDs()
+                let restored = try await store.restoreFromReplica()
+                if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                break
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                attempt += 1
+                logger.warning("the cluster is not ready for Serin yet: \(error)", metadata: ["attempt": "\(attempt)"])
+                try await Task.sleep(for: .seconds(min(30, attempt)))
+            }
+        }
+        let platform = self.platform
+        informer.withLock { $0 = Task { await platform.run() } }
+        try await reconciler.start()
+    }
+
+    func run() async {
+        let entries = log.subscribe(after: log.lastSequence)
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.reconciler.run() }
+                group.addTask { await self.report(entries) }
+                group.addTask { await self.resync() }
+            }
+        } onCancel: {
+            informer.withLock { $0?.cancel() }
+        }
+        await informer.withLock { $0 }?.value
+    }
+
+    func shutdown() async {
+        informer.withLock { $0?.cancel() }
+        await informer.withLock { $0 }?.value
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.warning("the Kubernetes client did not shut down cleanly: \(error)")
+        }
+    }
+
+    /// The source's objects into the cluster, then its Deployments to the engine.
+    func apply(_ desired: DesiredState) async {
+        let objects: [KubeObject]
+        do {
+            objects = try Self.objects(of: desired)
+        } catch {
+            record("-", "error", "cannot read the manifests of \(desired.revision): \(error)", revision: desired.revision)
+            return
+        }
+        applied.withLock { $0[desired.source] = (desired, objects) }
+        await syncObjects(desired, objects)
+        await reconciler.apply(desired)
+        for id in await reconciler.rolloutIDs {
+            if let status = await reconciler.status(of: id.description, eventLimit: 0) { await write(status) }
+        }
+    }
+
+    /// Every manifest file of the revision, as the apiserver takes it.
+    static func objects(of desired: DesiredState) throws -> [KubeObject] {
+        guard let checkout = desired.checkout else { return [] }
+        var objects: [KubeObject] = []
+        for file in desired.manifests.files {
+            let path = file.hasPrefix("/") ? file : checkout + "/" + file
+            objects += try KubeObject.manifests(yaml: String(contentsOfFile: path, encoding: .utf8))
+        }
+        // Serin's own kinds (Workload, Strategy) have no place in the cluster.
+        return objects.filter { !$0.apiVersion.hasPrefix(APIGroup.serin + "/") }
+    }
+
+    private func syncObjects(_ desired: DesiredState, _ objects: [KubeObject]) async {
+        let report = await sync.sync(source: desired.source, objects: objects) { object in
+            object.apiVersion == "apps/v1" && object.kind == "Deployment"
+        }
+        if !report.applied.isEmpty { record("-", "applied", "\(desired.source): " + report.applied.joined(separator: ", "), revision: desired.revision) }
+        for object in report.drifted {
+            record("-", "drift", "\(object) was changed in the cluster; put back as \(desired.revision) declares it", revision: desired.revision)
+        }
+        if !report.pruned.isEmpty { record("-", "pruned", "\(desired.source): " + report.pruned.joined(separator: ", "), revision: desired.revision) }
+        for failure in report.failures { record("-", "error", failure, revision: desired.revision) }
+    }
+
+    /// Applies each source's last revision again at the resync interval.
+    private func resync() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: resyncInterval)
+            for (desired, objects) in applied.withLock({ Array($0.values) }) where !Task.isCancelled {
+                await syncObjects(desired, objects)
+            }
+        }
+    }
+
+    /// Each decision of a rollout: its Canary's status, and an Event.
+    private func report(_ entries: AsyncStream<EventLog.Entry>) async {
+        for await entry in entries where entry.rollout != "-" {
+            if let status = await reconciler.status(of: entry.rollout, eventLimit: 0) { await write(status) }
+            do {
+                try await statuses.record(entry)
+            } catch {
+                logger.warning("no Event for \(entry.rollout): \(error)")
+            }
+        }
+    }
+
+    private func write(_ status: RolloutStatus) async {
+        do {
+            try await statuses.write(status)
+        } catch {
+            logger.warning("the status of Canary \(status.namespace)/\(status.name) is not written: \(error)")
+        }
+    }
+
+    private func record(_ rollout: String, _ decision: String, _ reason: String, revision: String? = nil) {
+        do {
+            try log.append(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason))
+        } catch {
+            logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
+        }
+    }
+}

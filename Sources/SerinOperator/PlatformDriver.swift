@@ -1,0 +1,54 @@
+import SerinEngine
+import SerinLocal
+
+/// What `serin run` does differently on each platform: the reconciler on
+/// that platform, and what runs beside it. The operator (Git sources, API,
+/// metrics) is the same on both.
+protocol PlatformDriver: Sendable {
+    /// Adopts what runs from before a restart; the operator is ready after it.
+    func start() async throws
+    /// Until cancelled.
+    func run() async
+    /// Releases what `start` and `run` held (connections); called once, last.
+    func shutdown() async
+    /// A new valid revision of one source.
+    func apply(_ desired: DesiredState) async
+    func rolloutIDs() async -> [RolloutID]
+    func status(of name: String, eventLimit: Int) async -> RolloutStatus?
+    func history(of name: String) async -> [RevisionHistoryEntry]?
+    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome
+}
+
+/// The reconciler's side of a driver, the same on every platform.
+protocol ReconcilingDriver: PlatformDriver {
+    associatedtype P: Platform
+    var reconciler: Reconciler<P, ContinuousClock> { get }
+}
+
+extension ReconcilingDriver {
+    func rolloutIDs() async -> [RolloutID] { await reconciler.rolloutIDs }
+    func status(of name: String, eventLimit: Int) async -> RolloutStatus? { await reconciler.status(of: name, eventLimit: eventLimit) }
+    func history(of name: String) async -> [RevisionHistoryEntry]? { await reconciler.history(of: name) }
+    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome {
+        await reconciler.command(command, rollout: name)
+    }
+}
+
+/// The local platform: supervised processes behind Serin's router.
+struct LocalDriver: ReconcilingDriver {
+    let platform: LocalPlatform
+    let reconciler: Reconciler<LocalPlatform, ContinuousClock>
+
+    func start() async throws { try await reconciler.start() }
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await platform.run() }
+            group.addTask { await reconciler.run() }
+        }
+    }
+
+    func apply(_ desired: DesiredState) async { await reconciler.apply(desired) }
+
+    func shutdown() async {}
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Logging
+import Prometheus
+import SerinEngine
+import SerinOperator
+import SerinTesting
+import Testing
+
+@testable import SerinKubernetes
+
+extension ClusterTests {
+    /// `serin run` with `platform: kubernetes` against the real cluster, with
+    /// real pods of the test app: Git → the cluster → Flagger's objects →
+    /// a release step by step → Flagger's status on the Canary.
+    @Suite struct KubernetesOperatorTests {
+        static let image = ProcessInfo.processInfo.environment["SERIN_KUBE_APP_IMAGE"] ?? "serin.local/kube-app:1"
+
+        static func deployment(_ namespace: String, version: String) -> String {
+            """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: { name: web, namespace: \(namespace) }
+            spec:
+              replicas: 1
+              selector: { matchLabels: { app: web } }
+              template:
+                metadata: { labels: { app: web } }
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                    - name: app
+                      image: \(image)
+                      imagePullPolicy: Never
+                      env: [{ name: APP_VERSION, value: "\(version)" }]
+                      ports: [{ containerPort: 8080 }]
+                      readinessProbe: { httpGet: { path: /readyz, port: 8080 }, periodSeconds: 1 }
+            """
+        }
+
+        static func canary(_ namespace: String) -> String {
+            """
+            apiVersion: flagger.app/v1beta1
+            kind: Canary
+            metadata: { name: web, namespace: \(namespace) }
+            spec:
+              provider: gatewayapi:v1beta1
+              targetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+              progressDeadlineSeconds: 120
+              service: { port: 80, targetPort: 8080, gatewayRefs: [{ name: public, namespace: gateways }] }
+              analysis: { interval: 2s, threshold: 2, maxWeight: 50, stepWeight: 25 }
+            """
+        }
+
+        static func configMap(_ namespace: String, _ value: String) -> String {
+            """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: { name: settings, namespace: \(namespace) }
+            data: { greeting: "\(value)" }
+            """
+        }
+
+        /// A running operator on its own state directory.
+        final class RunningOperator: Sendable {
+            let task: Task<Void, any Error>
+            let stateDirectory: TemporaryDirectory
+
+            init(repository: GitFixture, namespace: String) async throws {
+                stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
+                let kubeconfig = KubeTestCluster.environment["KUBECONFIG"] ?? ""
+                let config = try stateDirectory.write("serin.yaml", """
+                    stateDir: \(stateDirectory.path)/state
+                    platform: kubernetes
+                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace) }
+                    prometheus: { address: "http://127.0.0.1:1" }
+                    sources:
+                      - { name: apps, url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
+                    """)
+                let resolved = try OperatorConfig.load(config).get()
+                let serinOperator = try Operator(config: resolved, options: .init(serinExecutable: "/bin/false", registry: PrometheusCollectorRegistry()))
+                task = Task { try await serinOperator.run() }
+            }
+
+            func stop() async {
+                task.cancel()
+                _ = await task.result
+                stateDirectory.remove()
+            }
+        }
+
+        static func phase(_ client: KubeClient, _ namespace: String) async throws -> String? {
+            let canary: Canary? = try await client.resources(Canary.self).getIfPresent("web", namespace: namespace)
+            return canary?.status?.phase
+        }
+
+        static func canaryWeight(_ client: KubeClient, _ namespace: String) async throws -> Int? {
+            let route: HTTPRouteV1Beta1? = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
+            let spec: KubeJSON = route?.spec ?? .null
+            return FlaggerObjects.canaryWeight(.object(["spec": spec]), service: "web")
+        }
+
+        static func version(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> String? {
+            let deployment: Deployment = try await client.resources(Deployment.self).get(name, namespace: namespace)
+            let template: KubeJSON = deployment.spec?.template ?? .null
+            let containers: [KubeJSON] = template["spec"]?["containers"]?.arrayValue ?? []
+            let env: [KubeJSON] = containers.first?["env"]?.arrayValue ?? []
+            return env.first?["value"]?.stringValue
+        }
+
+        static func replicas(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> Int32? {
+            let deployment: Deployment? = try await client.resources(Deployment.self).getIfPresent(name, namespace: namespace)
+            return deployment?.spec?.replicas
+        }
+
+        @Test(.timeLimit(.minutes(5)))
+        func aCanaryIsReleasedOnTheCluster() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
+                let repository = try GitFixture()
+                try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v1"), "deploy/canary.yaml": Self.canary(namespace),
+                                       "deploy/settings.yaml": Self.configMap(namespace, "hello")], message: "v1")
+                let running = try await RunningOperator(repository: repository, namespace: namespace)
+                do {
+                    try await Self.release(client, namespace, repository)
+                } catch {
+                    await running.stop()
+                    throw error
+                }
+                await running.stop()
+            }
+        }
+
+        static func greeting(_ client: KubeClient, _ namespace: String) async throws -> String? {
+            let map: ConfigMap? = try await client.resources(ConfigMap.self).getIfPresent("settings", namespace: namespace)
+            return map?.data?["greeting"]
+        }
+
+        static func decisions(_ running: RunningOperator, _ decision: String) -> [String] {
+            guard let log = try? EventLog(stateDirectory: running.stateDirectory.path + "/state") else { return [] }
+            return log.entries().filter { $0.decision == decision }.map(\.reason)
+        }
+
+        /// Flux's contract: what Git holds is applied, what leaves Git is
+        /// pruned, what is changed by hand is put back and reported, and an
+        /// invalid commit changes nothing.
+        @Test(.timeLimit(.minutes(3)))
+        func gitIsSyncedIntoTheCluster() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let repository = try GitFixture()
+                let other = """
+                    apiVersion: v1
+                    kind: ConfigMap
+                    metadata: { name: other, namespace: \(namespace) }
+                    data: { kept: "yes" }
+                    """
+                try repository.commit(["deploy/settings.yaml": Self.configMap(namespace, "hello"), "deploy/other.yaml": other], message: "first")
+                // Not Serin's: never pruned.
+                _ = try await client.resources(ConfigMap.self).create(ConfigMap(metadata: ObjectMeta(name: "by-hand", namespace: namespace)))
+                let running = try await RunningOperator(repository: repository, namespace: namespace)
+                do {
+                    try await KubeTestCluster.eventually("settings is applied", timeout: .seconds(60)) {
+                        try await Self.greeting(client, namespace) == "hello"
+                    }
+                    // Changed by hand: put back at the next resync, and reported.
+                    let maps = client.resources(ConfigMap.self)
+                    _ = try await maps.mergePatch("settings", namespace: namespace, patch: ["data": ["greeting": "edited"]])
+                    try await KubeTestCluster.eventually("the edit is undone", timeout: .seconds(30)) {
+                        try await Self.greeting(client, namespace) == "hello"
+                    }
+                    try await KubeTestCluster.eventually("the drift is reported", timeout: .seconds(10)) {
+                        !Self.decisions(running, "drift").isEmpty
+                    }
+                    // An invalid commit: nothing changes.
+                    try repository.commit(["deploy/settings.yaml": "kind: ConfigMap\nmetadata: { name: settings\n"], message: "broken")
+                    try await Task.sleep(for: .seconds(3))
+                    let kept = try await Self.greeting(client, namespace)
+                    #expect(kept == "hello")
+                    // Removed from Git: pruned; what Serin never applied stays.
+                    try repository.commit(["deploy/settings.yaml": Self.configMap(namespace, "hello")], message: "drop other", remove: ["deploy/other.yaml"])
+                    try await KubeTestCluster.eventually("other is pruned", timeout: .seconds(30)) {
+                        try await maps.getIfPresent("other", namespace: namespace) == nil
+                    }
+                    let byHand: ConfigMap? = try await maps.getIfPresent("by-hand", namespace: namespace)
+                    #expect(byHand != nil)
+                } catch {
+                    await running.stop()
+                    throw error
+                }
+                await running.stop()
+            }
+        }
+
+        static func release(_ client: KubeClient, _ namespace: String, _ repository: GitFixture) async throws {
+            // The first sync: Flagger's objects, the route on the primary, Initialized.
+            try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(120)) {
+                try await Self.phase(client, namespace) == "Initialized"
+            }
+            let services = client.resources(Service.self)
+            for name in ["web", "web-primary", "web-canary"] {
+                let service: Service? = try await services.getIfPresent(name, namespace: namespace)
+                #expect(service != nil, "Service \(name)")
+            }
+            let initialWeight = try await Self.canaryWeight(client, namespace)
+            #expect(initialWeight == 0)
+            let targetReplicas = try await Self.replicas(client, namespace, "web")
+            #expect(targetReplicas == 0)
+            let greeting: ConfigMap = try await client.resources(ConfigMap.self).get("settings", namespace: namespace)
+            #expect(greeting.data?["greeting"] == "hello")
+
+            // A new template in Git is the canary.
+            try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v2")], message: "v2")
+            try await KubeTestCluster.eventually("the canary takes 25%", timeout: .seconds(120)) {
+                try await Self.canaryWeight(client, namespace) == 25
+            }
+            let progressing = try await Self.phase(client, namespace)
+            #expect(progressing == "Progressing")
+            try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(120)) {
+                try await Self.phase(client, namespace) == "Succeeded"
+            }
+            let promoted = try await Self.version(client, namespace, "web-primary")
+            #expect(promoted == "v2")
+            try await KubeTestCluster.eventually("the target is back at zero", timeout: .seconds(30)) {
+                try await Self.replicas(client, namespace, "web") == 0
+            }
+            let finalWeight = try await Self.canaryWeight(client, namespace)
+            #expect(finalWeight == 0)
+            let canary: Canary = try await client.resources(Canary.self).get("web", namespace: namespace)
+            let promotedCondition = canary.status?.conditions?.first { $0.type == "Promoted" }
+            #expect(promotedCondition?.status == "True")
+            let events = try await client.resources(Event.self).list(namespace: namespace)
+            let onCanary = events.items.filter { $0.involvedObject.kind == "Canary" }
+            #expect(!onCanary.isEmpty, "decisions are Events on the Canary")
+        }
+    }
+}
