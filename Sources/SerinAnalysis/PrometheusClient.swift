@@ -37,6 +37,9 @@ public struct PrometheusClient: MetricProvider {
     public func query(_ query: String) async throws -> MetricSample {
         var components = URLComponents(url: address.appendingPathComponent("api/v1/query"), resolvingAgainstBaseURL: false)!
         components.queryItems = [URLQueryItem(name: "query", value: query)]
+        // Prometheus reads the query string as a form: an unencoded `+` (a
+        // regex's `[a-z]+`) would arrive as a space.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         let answer: HTTPExchange.Answer
         do {
             answer = try await HTTPExchange.send(.GET, components.url!.absoluteString, headers: authorization.map { [("Authorization", $0)] } ?? [],

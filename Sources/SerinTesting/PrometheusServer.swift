@@ -14,10 +14,19 @@ public final class PrometheusServer: @unchecked Sendable {
 
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") }
 
-    public init(scraping targets: [String] = []) throws {
+    /// `fileTargets`: a file_sd_configs file (Prometheus' JSON target
+    /// list), read again whenever it changes.
+    public init(scraping targets: [String] = [], fileTargets: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "serin-prometheus")
         let port = try Loopback.freePort()
         let all = (["127.0.0.1:\(port)"] + targets).map { "'\($0)'" }.joined(separator: ", ")
+        let files = fileTargets.map { """
+
+              - job_name: files
+                file_sd_configs:
+                  - files: ['\($0)']
+                    refresh_interval: 1s
+            """ } ?? ""
         let config = try directory.write("prometheus.yml", """
         global:
           scrape_interval: 1s
@@ -26,7 +35,7 @@ public final class PrometheusServer: @unchecked Sendable {
           - job_name: serin
             static_configs:
               - targets: [\(all)]
-        """)
+        """ + files)
         self.port = port
         arguments = [
             "--config.file=\(config)", "--storage.tsdb.path=\(directory.path)/data",

@@ -48,10 +48,26 @@ final class PrometheusClientTests {
 
     @Test func theBuiltInQueriesAreValidPromQL() async throws {
         let context = MetricQueries.Context(name: "web", namespace: "default", target: "web")
-        for name in ["request-success-rate", "request-duration"] {
-            let query = try MetricQueries.render(MetricQueries.Builtins.router.query(name)!, metric: name, context: context, interval: "1m", variables: [:])
-            // No router is scraped here: valid queries with nothing to say.
-            #expect(try await client.query(query) == .noData, "\(query)")
+        for builtins in [MetricQueries.Builtins.router, .kubernetesPods, .nginx] {
+            for name in ["request-success-rate", "request-duration"] {
+                let query = try MetricQueries.render(builtins.query(name)!, metric: name, context: context, interval: "1m", variables: [:])
+                // Nothing of the kind is scraped here: valid queries with nothing to say.
+                #expect(try await client.query(query) == .noData, "\(query)")
+            }
+        }
+    }
+
+    /// A `+` in a query (`[0-9a-z]+`, Flagger's pod regexes) reaches
+    /// Prometheus as a `+`, not as the space a form decodes it to.
+    @Test func aPlusInTheQueryIsSentAsAPlus() async throws {
+        try await waitForTheFirstScrape()
+        #expect(try await client.query(#"count(up{job=~"s[a-z]+n"})"#) == .value(1))
+        #expect(try await client.query("1+1") == .value(2))
+    }
+
+    private func waitForTheFirstScrape() async throws {
+        for _ in 0..<100 where try await client.query(#"up{job="serin"}"#) == .noData {
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 

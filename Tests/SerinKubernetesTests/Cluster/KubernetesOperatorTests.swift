@@ -65,14 +65,14 @@ extension ClusterTests {
             let task: Task<Void, any Error>
             let stateDirectory: TemporaryDirectory
 
-            init(repository: GitFixture, namespace: String) async throws {
+            init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1") async throws {
                 stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
                 let kubeconfig = KubeTestCluster.environment["KUBECONFIG"] ?? ""
                 let config = try stateDirectory.write("serin.yaml", """
                     stateDir: \(stateDirectory.path)/state
                     platform: kubernetes
                     kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace) }
-                    prometheus: { address: "http://127.0.0.1:1" }
+                    prometheus: { address: "\(prometheus)" }
                     sources:
                       - { name: apps, url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
                     """)

@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import Foundation
+import SerinTesting
+import Testing
+
+@testable import SerinKubernetes
+
+extension ClusterTests {
+    /// Releases judged on the canary pods' own metrics, and an operator
+    /// killed mid-release on a new, empty state directory.
+    @Suite struct KubernetesReleaseTests {
+        typealias Operator = KubernetesOperatorTests
+
+        /// A stand-in for Prometheus' kubernetes_sd_configs, which Debian's
+        /// Prometheus is built without ("field kubernetes_sd_configs not
+        /// found"): the namespace's running pods, listed from the real
+        /// apiserver every 500 ms, written as a file_sd target list with
+        /// the `namespace` and `pod` labels kubernetes_sd relabelling gives.
+        /// It also sends steady requests to the canary's pods (no Gateway
+        /// API data plane runs here).
+        final class FakePodDiscovery: Sendable {
+            let file: String
+            let task: Task<Void, Never>
+
+            init(client: KubeClient, namespace: String, directory: TemporaryDirectory) {
+                let file = directory.path + "/pods.json"
+                self.file = file
+                task = Task {
+                    var round = 0
+                    while !Task.isCancelled {
+                        round += 1
+                        let pods = (try? await client.resources(Pod.self).list(namespace: namespace).items) ?? []
+                        let running = pods.filter { $0.status?.phase == "Running" && $0.status?.podIP != nil }
+                        let groups = running.map { pod -> [String: Any] in
+                            ["targets": ["\(pod.status?.podIP ?? ""):8080"],
+                             "labels": ["namespace": namespace, "pod": pod.metadata.name ?? ""]]
+                        }
+                        if let data = try? JSONSerialization.data(withJSONObject: groups) {
+                            try? data.write(to: URL(fileURLWithPath: file + ".tmp"))
+                            _ = rename(file + ".tmp", file)
+                        }
+                        // The canary: the target's pods, not the primary's.
+                        let canaries = running.filter { $0.metadata.labels?["app"] == "web" && $0.isReady }
+                        for _ in 0..<10 {
+                            for pod in canaries {
+                                _ = try? await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):8080/").get()
+                            }
+                            try? await Task.sleep(for: .milliseconds(50))
+                        }
+                    }
+                }
+            }
+        }
+
+        static func canary(_ namespace: String, metrics: Bool) -> String {
+            let analysis = metrics
+                ? "{ interval: 4s, threshold: 2, maxWeight: 50, stepWeight: 25, metrics: [{ name: request-success-rate, interval: 8s, thresholdRange: { min: 95 } }] }"
+                : "{ interval: 3s, threshold: 2, maxWeight: 50, stepWeight: 10 }"
+            return """
+                apiVersion: flagger.app/v1beta1
+                kind: Canary
+                metadata: { name: web, namespace: \(namespace) }
+                spec:
+                  provider: gatewayapi:v1beta1
+                  targetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+                  progressDeadlineSeconds: 120
+                  service: { port: 80, targetPort: 8080, gatewayRefs: [{ name: public, namespace: gateways }] }
+                  analysis: \(analysis)
+                """
+        }
+
+        static func failing(_ deployment: String) -> String {
+            deployment.replacingOccurrences(of: #"env: [{ name: APP_VERSION, value: "v2" }]"#,
+                                            with: #"env: [{ name: APP_VERSION, value: "v2" }, { name: ERROR_RATE, value: "1" }]"#)
+        }
+
+        @Test(.timeLimit(.minutes(5)))
+        func aFailingReleaseIsRolledBackOnItsOwnMetrics() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
+                let scratch = try TemporaryDirectory(prefix: "serin-kube-pods")
+                defer { scratch.remove() }
+                let discovery = FakePodDiscovery(client: client, namespace: namespace, directory: scratch)
+                defer { discovery.task.cancel() }
+                let prometheus = try PrometheusServer(fileTargets: discovery.file)
+                defer { prometheus.stop() }
+                let repository = try GitFixture()
+                try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v1"),
+                                       "deploy/canary.yaml": Self.canary(namespace, metrics: true)], message: "v1")
+                let running = try await Operator.RunningOperator(repository: repository, namespace: namespace, prometheus: prometheus.address)
+                do {
+                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(120)) {
+                        try await Operator.phase(client, namespace) == "Initialized"
+                    }
+                    try repository.commit(["deploy/web.yaml": Self.failing(Operator.deployment(namespace, version: "v2"))], message: "v2 answers 500")
+                    try await KubeTestCluster.eventually("the canary takes 25%", timeout: .seconds(60)) {
+                        try await Operator.canaryWeight(client, namespace) == 25
+                    }
+                    try await KubeTestCluster.eventually("the release fails", timeout: .seconds(90)) {
+                        try await Operator.phase(client, namespace) == "Failed"
+                    }
+                    let weight = try await Operator.canaryWeight(client, namespace)
+                    #expect(weight == 0)
+                    try await KubeTestCluster.eventually("the canary is at zero", timeout: .seconds(30)) {
+                        try await Operator.replicas(client, namespace, "web") == 0
+                    }
+                    let primary = try await Operator.version(client, namespace, "web-primary")
+                    #expect(primary == "v1")
+                    let failures = Operator.decisions(running, "Failed")
+                    #expect(failures.contains { $0.contains("request-success-rate") }, "\(failures)")
+                } catch {
+                    let states = running.stateDirectory.path + "/state/rollouts"
+                    for file in (try? FileManager.default.contentsOfDirectory(atPath: states)) ?? [] {
+                        print("state \(file): " + ((try? String(contentsOfFile: states + "/" + file, encoding: .utf8)) ?? ""))
+                    }
+                    print("targets: " + ((try? String(contentsOfFile: discovery.file, encoding: .utf8)) ?? "none"))
+                    await running.stop()
+                    throw error
+                }
+                await running.stop()
+            }
+        }
+
+        /// `serin run` killed with SIGKILL mid-release; a new one on an empty
+        /// state directory finds the release's state in the cluster and
+        /// continues at the step it had reached.
+        @Test(.timeLimit(.minutes(5)))
+        func killedMidReleaseAndRestartedWithAnEmptyStateDirectory() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
+                let repository = try GitFixture()
+                try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v1"),
+                                       "deploy/canary.yaml": Self.canary(namespace, metrics: false)], message: "v1")
+                let scratch = try TemporaryDirectory(prefix: "serin-kube-run")
+                defer { scratch.remove() }
+                var first: ServerProcess? = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "first")
+                defer { first?.stop() }
+                try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(120)) {
+                    try await Operator.phase(client, namespace) == "Initialized"
+                }
+                try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v2")], message: "v2")
+                try await KubeTestCluster.eventually("the canary takes 20%", timeout: .seconds(90)) {
+                    (try await Operator.canaryWeight(client, namespace) ?? 0) >= 20
+                }
+                kill(first?.process.processIdentifier ?? 0, SIGKILL)
+                first?.process.waitUntilExit()
+                first = nil
+                let reached = try await Operator.canaryWeight(client, namespace) ?? 0
+                let state: ConfigMap? = try await client.resources(ConfigMap.self).getIfPresent("serin-state-web", namespace: namespace)
+                #expect(state != nil, "the rollout's state is in the cluster")
+
+                let second = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "second")
+                defer { second.stop() }
+                var seen: [Int] = []
+                try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(120)) {
+                    if let weight = try await Operator.canaryWeight(client, namespace), seen.last != weight { seen.append(weight) }
+                    return try await Operator.phase(client, namespace) == "Succeeded"
+                }
+                let backwards = seen.dropLast().filter { $0 < reached }
+                #expect(backwards.isEmpty, "weights after the restart: \(seen), reached \(reached) before it")
+                let promoted = try await Operator.version(client, namespace, "web-primary")
+                #expect(promoted == "v2")
+            }
+        }
+
+        /// `serin run` as a process, on a new state directory `scratch/name`.
+        static func serinRun(repository: GitFixture, namespace: String, in scratch: TemporaryDirectory, name: String) throws -> ServerProcess {
+            let directory = scratch.path + "/" + name
+            let port = try Loopback.freePort()
+            let config = try scratch.write(name + "/serin.yaml", """
+                stateDir: \(directory)/state
+                platform: kubernetes
+                kubernetes: { kubeconfig: \(KubeTestCluster.environment["KUBECONFIG"] ?? ""), namespace: \(namespace) }
+                prometheus: { address: "http://127.0.0.1:1" }
+                api: { listen: "127.0.0.1:\(port)" }
+                sources:
+                  - { name: apps, url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
+                """)
+            return try ServerProcess(Products.executable("serin"), ["run", "--config", config], port: port, log: directory + "/serin.log")
+        }
+    }
+}
