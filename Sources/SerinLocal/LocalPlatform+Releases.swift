@@ -63,8 +63,17 @@ extension LocalPlatform: Platform {
         try await scaleCanary(workload: Self.key(workload), replicas: 0)
     }
 
-    public func promote(_ revision: LocalRevision) async throws {
-        try await promote(workload: Self.key(revision.workload))
+    /// Without `keepingCanary`, the canary's processes become the primary's
+    /// and take all the traffic. With it (stepWeightPromotion), new primary
+    /// processes of the canary's revision replace the old ones while the
+    /// canary's go on serving their share, which the rollout then moves to
+    /// the primary step by step.
+    public func promote(_ revision: LocalRevision, keepingCanary: Bool) async throws {
+        if keepingCanary {
+            try await deploy(revision, role: .primary)
+        } else {
+            try await promote(workload: Self.key(revision.workload))
+        }
     }
 
     public func remove(_ workload: WorkloadID) async throws {
