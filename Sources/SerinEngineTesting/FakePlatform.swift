@@ -113,7 +113,13 @@ public final class FakePlatform: Platform, Sendable {
         readiness.continuation.yield(ReadinessChange(workload: workload, role: .canary, revision: nil, ready: false))
     }
 
-    public func promote(_ revision: FakeRevision) async throws {
+    /// Recorded as `promote r2`, or `promote r2 keeping the canary`, which
+    /// leaves the canary running and the routes as they were.
+    public func promote(_ revision: FakeRevision, keepingCanary: Bool) async throws {
+        if keepingCanary {
+            run(revision, as: .primary, call: "promote \(revision.id) keeping the canary")
+            return
+        }
         run(revision, as: .primary, call: "promote \(revision.id)") { workload in
             workload.running.canary = nil
             workload.routes = .allPrimary

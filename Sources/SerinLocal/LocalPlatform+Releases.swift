@@ -63,21 +63,28 @@ extension LocalPlatform: Platform {
         try await scaleCanary(workload: Self.key(workload), replicas: 0)
     }
 
-    public func promote(_ revision: LocalRevision) async throws {
-        try await promote(workload: Self.key(revision.workload))
+    /// Without `keepingCanary`, the canary's processes become the primary's
+    /// and take all the traffic. With it (stepWeightPromotion), new primary
+    /// processes of the canary's revision replace the old ones while the
+    /// canary's go on serving their share, which the rollout then moves to
+    /// the primary step by step.
+    public func promote(_ revision: LocalRevision, keepingCanary: Bool) async throws {
+        if keepingCanary {
+            try await deploy(revision, role: .primary)
+        } else {
+            try await promote(workload: Self.key(revision.workload))
+        }
     }
 
     public func remove(_ workload: WorkloadID) async throws {
         try await remove(workload: Self.key(workload))
     }
 
-    /// The router matches on headers; other match fields are refused at
-    /// validation for the local platform.
+    /// The router honours every request condition but those about the
+    /// mesh (`sourceLabels`, `sourceNamespace`, `gateways`, `port`), which
+    /// validation refuses for the local platform.
     public func setRoutes(_ routes: TrafficRoutes, for workload: WorkloadID) async throws {
-        let match = routes.match.compactMap { request -> MatchCondition? in
-            guard let headers = request.headers, !headers.isEmpty else { return nil }
-            return MatchCondition(headers: headers.mapValues { StringMatch(exact: $0.exact, prefix: $0.prefix, suffix: $0.suffix, regex: $0.regex) })
-        }
+        let match = routes.match.map(MatchCondition.init)
         let affinity = routes.sessionAffinity.map {
             SessionAffinity(cookieName: $0.cookieName, primaryCookieName: $0.primaryCookieName, maxAge: $0.maxAge)
         }
@@ -110,5 +117,23 @@ extension Role {
         case .primary: self = .primary
         case .canary: self = .canary
         }
+    }
+}
+
+extension MatchCondition {
+    init(_ request: HTTPMatchRequest) {
+        func map(_ matches: [String: SerinSpec.StringMatch]?) -> [String: SerinRouter.StringMatch] {
+            (matches ?? [:]).mapValues(SerinRouter.StringMatch.init)
+        }
+        self.init(uri: request.uri.map(SerinRouter.StringMatch.init), ignoreUriCase: request.ignoreUriCase ?? false,
+                  scheme: request.scheme.map(SerinRouter.StringMatch.init), method: request.method.map(SerinRouter.StringMatch.init),
+                  authority: request.authority.map(SerinRouter.StringMatch.init), headers: map(request.headers),
+                  queryParams: map(request.queryParams), withoutHeaders: map(request.withoutHeaders))
+    }
+}
+
+extension SerinRouter.StringMatch {
+    init(_ match: SerinSpec.StringMatch) {
+        self.init(exact: match.exact, prefix: match.prefix, suffix: match.suffix, regex: match.regex)
     }
 }

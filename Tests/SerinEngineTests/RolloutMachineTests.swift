@@ -321,7 +321,8 @@ func canaryPlan(_ weights: [Int] = [10, 20, 30], threshold: Int = 2, primaryWeig
         var driver = Driver(canaryPlan([50], primaryWeights: [70, 90, 100]))
         driver.send(.newRevision("r2", at: 0))
         driver.send(.canaryReady(at: 0))
-        driver.analyse()
+        // The canary keeps its half while the primary starts the new revision beside it.
+        #expect(driver.analyse().first == .promote(revision: "r2", keepingCanary: true))
         #expect(driver.send(.primaryReady(at: driver.now)).first == .setRoutes(Routes(canaryWeight: 30)))
         #expect(driver.state.phase == .promoting)
         #expect(driver.tick().first == .setRoutes(Routes(canaryWeight: 10)))

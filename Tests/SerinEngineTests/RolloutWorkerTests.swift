@@ -64,6 +64,74 @@ struct SilentNotifier: Notifier {
         #expect(await worker.evaluations.count == 2)
     }
 
+    /// Ticks until the worker has asked the platform to promote.
+    func tickUntilPromotion(_ worker: RolloutWorker<FakePlatform>, _ platform: FakePlatform) async throws -> Double {
+        var now = 1.0
+        while !platform.calls.contains(where: { $0.hasPrefix("promote") }) && now < 100 {
+            now += 10
+            try await worker.tick(at: now)
+        }
+        return now
+    }
+
+    /// stepWeightPromotion: the primary takes the new revision while the
+    /// canary goes on serving its share, which returns to the primary step
+    /// by step; only then does the canary stop.
+    @Test func stepWeightPromotionShiftsTrafficWhileTheCanaryStillRuns() async throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let platform = FakePlatform()
+        let worker = try RolloutWorker(id: id, target: target, plan: canaryPlan([50], primaryWeights: [70, 90, 100]),
+                                       parts: try parts(root, platform: platform))
+        try await worker.release(FakeRevision("r1"), at: 0)
+        try await worker.tick(at: 0)
+        try await worker.release(FakeRevision("r2"), at: 1)
+        var now = try await tickUntilPromotion(worker, platform)
+        #expect(platform.calls.last == "promote r2 keeping the canary")
+        var seen = [platform.workload(target)]
+        // As the runner does: the promoted primary's readiness as it comes, then the ticks.
+        let ready = try #require(await worker.readinessEvent(at: now + 1))
+        try await worker.send(ready)
+        seen.append(platform.workload(target))
+        while await worker.state.phase != .succeeded && now < 200 {
+            now += 10
+            try await worker.tick(at: now)
+            seen.append(platform.workload(target))
+        }
+        #expect(await worker.state.phase == .succeeded)
+        #expect(platform.weights == [50, 30, 10, 0])
+        // Both roles run r2 for as long as the canary has traffic.
+        let shifting = seen.filter { ($0?.routes.canaryWeight ?? 0) > 0 }
+        #expect(shifting.map { $0?.routes.canaryWeight } == [50, 30, 10])
+        #expect(shifting.allSatisfy { $0?.running == RunningRevisions(primary: "r2", canary: "r2") })
+        #expect(platform.workload(target)?.running == RunningRevisions(primary: "r2"))
+        #expect(platform.calls == ["deployPrimary r1", "startCanary r2", "promote r2 keeping the canary", "scaleCanaryToZero"])
+    }
+
+    /// A crash after the promotion was decided and saved, before the
+    /// platform heard of it: the rebuilt worker promotes the same way.
+    @Test func aRestartMidPromotionKeepsTheCanary() async throws {
+        let root = temporary()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let plan = canaryPlan([50], primaryWeights: [75, 100])
+        let before = FakePlatform()
+        let first = try RolloutWorker(id: id, target: target, plan: plan, parts: try parts(root, platform: before))
+        try await first.release(FakeRevision("r1"), at: 0)
+        try await first.tick(at: 0)
+        try await first.release(FakeRevision("r2"), at: 1)
+        let now = try await tickUntilPromotion(first, before)
+        #expect(await first.state.phase == .promoting)
+
+        let after = FakePlatform(running: [target: RunningRevisions(primary: "r1", canary: "r2")])
+        let worker = try RolloutWorker(id: id, target: target, plan: plan, parts: try parts(root, platform: after))
+        try await worker.reassert(at: now + 1)
+        #expect(after.calls == ["promote r2 keeping the canary"])
+        try await worker.tick(at: now + 10)
+        try await worker.tick(at: now + 20)
+        #expect(after.weights == [50, 25, 0])
+        #expect(after.calls == ["promote r2 keeping the canary", "scaleCanaryToZero"])
+    }
+
     /// The worker is dropped after every event of a release and rebuilt from
     /// the state directory; each run ends where an uninterrupted one does,
     /// with an event log without gaps.

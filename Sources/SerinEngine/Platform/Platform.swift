@@ -99,8 +99,12 @@ public protocol Platform: Sendable {
     /// Traffic leaves the canary, then its replicas stop.
     func scaleCanaryToZero(_ workload: WorkloadID) async throws
     /// The canary's `revision` becomes the primary's, with no moment without
-    /// a ready primary; traffic returns to the primary.
-    func promote(_ revision: Revision) async throws
+    /// a ready primary. Without `keepingCanary`, traffic returns to the
+    /// primary at once. With it (stepWeightPromotion), the canary keeps
+    /// running and keeps its share of the traffic: the rollout moves that
+    /// share to the primary step by step with `setRoutes`, then calls
+    /// `scaleCanaryToZero`.
+    func promote(_ revision: Revision, keepingCanary: Bool) async throws
     /// Stops everything of a workload that left the desired state.
     func remove(_ workload: WorkloadID) async throws
     /// How the workload's requests are split, as the rollout decided.

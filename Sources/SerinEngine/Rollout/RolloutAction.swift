@@ -13,8 +13,10 @@ public enum RolloutAction: Sendable, Equatable {
     case askGate(GateKind)
     /// Fire-and-forget webhooks: `post-rollout`, `rollback`, `event`.
     case callWebhooks(String)
-    /// Make the primary run `revision`; answer with `.primaryReady`.
-    case promote(revision: String)
+    /// Make the primary run `revision`; answer with `.primaryReady`. With
+    /// `keepingCanary`, the canary keeps running and keeps its share of the
+    /// traffic, which the promote step's primary weights then move back.
+    case promote(revision: String, keepingCanary: Bool = false)
     /// One message per transition, never one per tick.
     case notify(RolloutNotification)
     /// Write the state to disk before doing anything else the next event asks.

@@ -500,14 +500,27 @@ public struct RolloutMachine: Sendable, Equatable {
         state.waiting = .primaryReady
         state.promotionWeight = 0
         state.message = "promoting \(revision)"
-        actions.append(.promote(revision: revision))
+        actions.append(.promote(revision: revision, keepingCanary: promotionKeepsCanary))
+    }
+
+    /// The promote step's primary weights (stepWeightPromotion), while the
+    /// canary serves part of the traffic.
+    private var promotionWeights: [Int] {
+        guard case .promote(let primaryWeights)? = plan.steps.last else { return [] }
+        return primaryWeights
+    }
+
+    /// Whether the promotion runs the new revision as the primary beside the
+    /// canary, so that traffic can return to the primary in steps, rather
+    /// than all at once.
+    var promotionKeepsCanary: Bool {
+        !promotionWeights.isEmpty && state.routes.canaryWeight > 0
     }
 
     /// After the primary runs the new revision: traffic back to it, at once
     /// or through the promote step's primary weights, one per tick.
     private mutating func promotionTraffic(_ actions: inout [RolloutAction]) {
-        let weights: [Int]
-        if case .promote(let primaryWeights)? = plan.steps.last { weights = primaryWeights } else { weights = [] }
+        let weights = promotionWeights
         if state.promotionWeight < weights.count && state.routes.canaryWeight > 0 {
             let primary = weights[state.promotionWeight]
             state.promotionWeight += 1

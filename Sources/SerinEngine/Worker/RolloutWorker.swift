@@ -166,7 +166,7 @@ public actor RolloutWorker<P: Platform> {
             // The promotion may not have happened: do it, or finish it.
             if let canary = state.canaryRevision, !(await platform.isReady(canary, as: .primary, of: target)) {
                 if running.canary != nil {
-                    try await platform.promote(try value(canary))
+                    try await platform.promote(try value(canary), keepingCanary: machine.promotionKeepsCanary)
                 } else {
                     try await platform.deployPrimary(try value(canary))
                 }
@@ -218,8 +218,8 @@ public actor RolloutWorker<P: Platform> {
             return .gate(kind, open: answer.open, reason: answer.reason, at: time)
         case .callWebhooks(let type):
             await hooks.fire(type, plan, phase: machine.state.phase)
-        case .promote(let revision):
-            try await platform.promote(try value(revision))
+        case .promote(let revision, let keepingCanary):
+            try await platform.promote(try value(revision), keepingCanary: keepingCanary)
         case .notify(let notification):
             let revision = machine.state.canaryRevision ?? machine.state.primaryRevision
             logger.info("\(notification.phase.rawValue): \(notification.message)",

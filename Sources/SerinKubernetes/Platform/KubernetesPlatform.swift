@@ -151,7 +151,9 @@ public final class KubernetesPlatform: Platform, Sendable {
     }
 
     /// The canary's pod template becomes the primary's (Flagger's promotion).
-    public func promote(_ revision: KubernetesRevision) async throws {
+    /// The canary Deployment keeps running either way, as in Flagger; the
+    /// routes stay until the rollout changes them.
+    public func promote(_ revision: KubernetesRevision, keepingCanary: Bool) async throws {
         try await apply(FlaggerObjects.primary(revision))
     }
 

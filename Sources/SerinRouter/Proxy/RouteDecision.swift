@@ -1,4 +1,4 @@
-/// Which role serves a request, in Flagger's order: a header match (A/B)
+/// Which role serves a request, in Flagger's order: a request match (A/B)
 /// sends to the canary; a session cookie keeps a client where it was; the
 /// weight decides the rest. Requests the primary serves may be mirrored.
 struct RouteDecision {
@@ -10,8 +10,9 @@ struct RouteDecision {
                        _ state: WorkloadState) -> RouteDecision {
         if route.canary.isEmpty { return RouteDecision(role: .primary, mirror: false) }
         if route.primary.isEmpty && route.canaryWeight > 0 { return RouteDecision(role: .canary, mirror: false) }
-        if !route.match.isEmpty, route.match.contains(where: { matchesAll($0, head, bytes) }) {
-            return RouteDecision(role: .canary, mirror: false)
+        if !route.match.isEmpty {
+            let target = RequestTarget(head.target, in: bytes)
+            if route.match.contains(where: { $0.matches(head, target, bytes) }) { return RouteDecision(role: .canary, mirror: false) }
         }
         if let affinity = route.affinity, route.canaryWeight > 0 {
             if hasCookie(affinity.cookieName, head, bytes) { return RouteDecision(role: .canary, mirror: false) }
@@ -33,15 +34,6 @@ struct RouteDecision {
 
     private static func token() -> String {
         String(UInt64.random(in: 1...UInt64.max), radix: 36)
-    }
-
-    /// Every matcher of one condition finds a header it accepts.
-    static func matchesAll(_ matchers: [HeaderMatcher], _ head: RequestHead, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        matchers.allSatisfy { matcher in
-            head.fields.contains { field in
-                equalsLowercased(bytes, field.name, matcher.name) && matcher.matches(bytes, field.value)
-            }
-        }
     }
 
     /// A `Cookie` header carries `name=`.

@@ -1,8 +1,7 @@
-import Foundation
 import NIOCore
 
 /// A table checked and prepared for the hot path: addresses resolved,
-/// header names lower-cased as bytes, regexes compiled. Immutable, so every
+/// header names lower-cased as bytes, regexes compiled (anchored). Immutable, so every
 /// event loop can hold the same one; a new table is a new object.
 final class CompiledTable: Sendable {
     let version: Int
@@ -84,7 +83,7 @@ final class CompiledRoute: Sendable {
     let canary: [Backend]
     let canaryWeight: Int
     let mirrorWeight: Int
-    let match: [[HeaderMatcher]]
+    let match: [CompiledMatch]
     let affinity: CompiledAffinity?
     let primaryRevision: String
     let canaryRevision: String
@@ -120,15 +119,9 @@ final class CompiledRoute: Sendable {
         }
         primaryRevision = route.primaryRevision ?? ""
         canaryRevision = route.canaryRevision ?? ""
-        var match: [[HeaderMatcher]] = []
+        var match: [CompiledMatch] = []
         for (index, condition) in route.match.enumerated() {
-            var matchers: [HeaderMatcher] = []
-            for name in condition.headers.keys.sorted() {
-                matchers.append(try HeaderMatcher(name: name, condition.headers[name]!,
-                                                  path: "\(path).match[\(index)].headers.\(name)"))
-            }
-            guard !matchers.isEmpty else { throw RouteTableError(path: "\(path).match[\(index)]", "has no headers to match") }
-            match.append(matchers)
+            match.append(try CompiledMatch(condition, path: "\(path).match[\(index)]"))
         }
         self.match = match
         if let affinity = route.sessionAffinity {
@@ -137,59 +130,6 @@ final class CompiledRoute: Sendable {
             self.affinity = nil
         }
     }
-}
-
-/// One header condition, compared on the request's bytes.
-final class HeaderMatcher: Sendable {
-    enum Kind: Sendable {
-        case exact([UInt8]), prefix([UInt8]), suffix([UInt8])
-        case regex(NSRegularExpressionBox)
-    }
-
-    /// Lower-cased, for a case-insensitive comparison with the request's names.
-    let name: [UInt8]
-    let kind: Kind
-
-    init(name: String, _ match: StringMatch, path: String) throws(RouteTableError) {
-        guard !name.isEmpty, name.utf8.allSatisfy(HeadScanner.isToken) else {
-            throw RouteTableError(path: path, "\"\(name)\" is not a header name")
-        }
-        self.name = Array(name.lowercased().utf8)
-        let given = [match.exact, match.prefix, match.suffix, match.regex].compactMap { $0 }
-        guard given.count == 1 else { throw RouteTableError(path: path, "needs exactly one of exact, prefix, suffix, regex") }
-        if let exact = match.exact { kind = .exact(Array(exact.utf8)) }
-        else if let prefix = match.prefix { kind = .prefix(Array(prefix.utf8)) }
-        else if let suffix = match.suffix { kind = .suffix(Array(suffix.utf8)) }
-        else {
-            do {
-                kind = .regex(NSRegularExpressionBox(try NSRegularExpression(pattern: match.regex!)))
-            } catch {
-                throw RouteTableError(path: "\(path).regex", "\"\(match.regex!)\" is not a valid regular expression")
-            }
-        }
-    }
-
-    func matches(_ bytes: UnsafeRawBufferPointer, _ value: Range<Int>) -> Bool {
-        switch kind {
-        case .exact(let expected):
-            return value.count == expected.count && zip(value, expected).allSatisfy { bytes[$0] == $1 }
-        case .prefix(let expected):
-            return value.count >= expected.count && zip(value, expected).allSatisfy { bytes[$0] == $1 }
-        case .suffix(let expected):
-            guard value.count >= expected.count else { return false }
-            return zip(value.suffix(expected.count), expected).allSatisfy { bytes[$0] == $1 }
-        case .regex(let box):
-            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[value]), as: UTF8.self)
-            return box.regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-        }
-    }
-}
-
-/// NSRegularExpression is immutable once made and documented as safe to use
-/// from several threads; Foundation on Linux does not mark it Sendable.
-struct NSRegularExpressionBox: @unchecked Sendable {
-    let regex: NSRegularExpression
-    init(_ regex: NSRegularExpression) { self.regex = regex }
 }
 
 final class CompiledAffinity: Sendable {

@@ -69,16 +69,73 @@ public struct Route: Sendable, Codable, Equatable {
     }
 }
 
-/// Flagger's (Istio's) request match: every header listed must match.
+/// Flagger's (Istio's) HTTPMatchRequest, as far as a router on one host can
+/// see it: a request matches when every condition given holds. Regexes
+/// match the whole value, as Envoy's do.
 public struct MatchCondition: Sendable, Codable, Equatable {
+    /// The request's path, without its query string.
+    public var uri: StringMatch?
+    /// `uri`'s exact, prefix and suffix ignore ASCII case; its regex does
+    /// not, as in Istio (write `(?i)` in it).
+    public var ignoreUriCase: Bool
+    /// `http` (the router serves plain HTTP), or the scheme of an
+    /// absolute-form request target.
+    public var scheme: StringMatch?
+    public var method: StringMatch?
+    /// The Host header, or the authority of an absolute-form request target.
+    public var authority: StringMatch?
+    /// By header name, compared ignoring case.
     public var headers: [String: StringMatch]
+    /// Compared decoded: `%XX` escapes, and `+` as a space.
+    public var queryParams: [String: StringMatch]
+    /// The request does not match if one of these headers is present with a
+    /// value that holds.
+    public var withoutHeaders: [String: StringMatch]
 
-    public init(headers: [String: StringMatch]) {
+    public init(uri: StringMatch? = nil, ignoreUriCase: Bool = false, scheme: StringMatch? = nil, method: StringMatch? = nil,
+                authority: StringMatch? = nil, headers: [String: StringMatch] = [:], queryParams: [String: StringMatch] = [:],
+                withoutHeaders: [String: StringMatch] = [:]) {
+        self.uri = uri
+        self.ignoreUriCase = ignoreUriCase
+        self.scheme = scheme
+        self.method = method
+        self.authority = authority
         self.headers = headers
+        self.queryParams = queryParams
+        self.withoutHeaders = withoutHeaders
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case uri, ignoreUriCase, scheme, method, authority, headers, queryParams, withoutHeaders
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        uri = try container.decodeIfPresent(StringMatch.self, forKey: .uri)
+        ignoreUriCase = try container.decodeIfPresent(Bool.self, forKey: .ignoreUriCase) ?? false
+        scheme = try container.decodeIfPresent(StringMatch.self, forKey: .scheme)
+        method = try container.decodeIfPresent(StringMatch.self, forKey: .method)
+        authority = try container.decodeIfPresent(StringMatch.self, forKey: .authority)
+        headers = try container.decodeIfPresent([String: StringMatch].self, forKey: .headers) ?? [:]
+        queryParams = try container.decodeIfPresent([String: StringMatch].self, forKey: .queryParams) ?? [:]
+        withoutHeaders = try container.decodeIfPresent([String: StringMatch].self, forKey: .withoutHeaders) ?? [:]
+    }
+
+    /// Only what is set, so a header-only table reads as it always has.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(uri, forKey: .uri)
+        if ignoreUriCase { try container.encode(true, forKey: .ignoreUriCase) }
+        try container.encodeIfPresent(scheme, forKey: .scheme)
+        try container.encodeIfPresent(method, forKey: .method)
+        try container.encodeIfPresent(authority, forKey: .authority)
+        try container.encode(headers, forKey: .headers)
+        if !queryParams.isEmpty { try container.encode(queryParams, forKey: .queryParams) }
+        if !withoutHeaders.isEmpty { try container.encode(withoutHeaders, forKey: .withoutHeaders) }
     }
 }
 
-/// How a header value is compared; exactly one is set.
+/// How a value is compared; exactly one is set.
 public struct StringMatch: Sendable, Codable, Equatable {
     public var exact: String?
     public var prefix: String?

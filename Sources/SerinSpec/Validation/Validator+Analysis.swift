@@ -3,7 +3,7 @@ extension Validator {
     /// What depends on the merged result (a Canary over its Strategy) is left
     /// to the plan compiler.
     func checkAnalysis(_ analysis: CanaryAnalysis, at prefix: String, of source: SourceMap, namespace: String,
-                       flagger: Bool, _ catalog: Catalog, _ findings: inout Findings) {
+                       flagger: Bool, localRouter: Bool, _ catalog: Catalog, _ findings: inout Findings) {
         findings.duration(analysis.interval, atLeast: .seconds(1), source, "\(prefix).interval")
         findings.range(analysis.threshold, 1...Int.max, source, "\(prefix).threshold")
         findings.range(analysis.iterations, 1...Int.max, source, "\(prefix).iterations")
@@ -30,7 +30,7 @@ extension Validator {
             }
         }
         for (index, match) in (analysis.match ?? []).enumerated() {
-            checkMatch(match, at: "\(prefix).match[\(index)]", source, &findings)
+            checkMatch(match, at: "\(prefix).match[\(index)]", localRouter: localRouter, source, &findings)
         }
         if let affinity = analysis.sessionAffinity {
             findings.required(affinity.cookieName, source, "\(prefix).sessionAffinity.cookieName")
@@ -43,7 +43,7 @@ extension Validator {
             if flagger {
                 findings.error(source, "\(prefix).steps", "is a \(APIGroup.serinVersion) field; use apiVersion: \(APIGroup.serinVersion)")
             }
-            checkSteps(steps, analysis: analysis, at: "\(prefix).steps", source, &findings)
+            checkSteps(steps, analysis: analysis, at: "\(prefix).steps", localRouter: localRouter, source, &findings)
         }
     }
 
@@ -141,7 +141,8 @@ extension Validator {
         }
     }
 
-    private func checkSteps(_ steps: [StepSpec], analysis: CanaryAnalysis, at path: String, _ source: SourceMap, _ findings: inout Findings) {
+    private func checkSteps(_ steps: [StepSpec], analysis: CanaryAnalysis, at path: String, localRouter: Bool,
+                            _ source: SourceMap, _ findings: inout Findings) {
         if steps.isEmpty { findings.error(source, path, "must hold at least one step") }
         var gates: Set<String> = []
         for (index, step) in steps.enumerated() {
@@ -165,7 +166,7 @@ extension Validator {
             case .match(let matches):
                 if matches.isEmpty { findings.error(source, "\(at).match", "must hold at least one condition") }
                 for (matchIndex, match) in matches.enumerated() {
-                    checkMatch(match, at: "\(at).match[\(matchIndex)]", source, &findings)
+                    checkMatch(match, at: "\(at).match[\(matchIndex)]", localRouter: localRouter, source, &findings)
                 }
             case .invalid:
                 break

@@ -1,3 +1,5 @@
+import Foundation
+
 extension Validator {
     static let targetKinds = ["Workload", "Deployment", "DaemonSet", "Service"]
     static let builtinMetrics = ["request-success-rate", "request-duration"]
@@ -22,8 +24,9 @@ extension Validator {
             findings.warning(source, "spec.canaryAnalysis", "is deprecated; rename it to analysis")
         }
         if let (key, analysis) = spec.writtenAnalysis {
-            checkAnalysis(analysis, at: "spec.\(key)", of: source, namespace: canary.namespace,
-                          flagger: canary.isFlagger, catalog, &findings)
+            // A Canary of another kind runs on the kubernetes platform, whose routers see the mesh.
+            checkAnalysis(analysis, at: "spec.\(key)", of: source, namespace: canary.namespace, flagger: canary.isFlagger,
+                          localRouter: platform == .local && spec.targetRef?.kind == "Workload", catalog, &findings)
         }
         if let strategyRef = spec.strategyRef {
             if let name = strategyRef.name, !name.isEmpty {
@@ -90,7 +93,7 @@ extension Validator {
         findings.duration(service.retries?.perTryTimeout, atLeast: .milliseconds(1), source, "spec.service.retries.perTryTimeout")
         findings.range(service.retries?.attempts, 0...Int.max, source, "spec.service.retries.attempts")
         for (index, match) in (service.match ?? []).enumerated() {
-            checkMatch(match, at: "spec.service.match[\(index)]", source, &findings)
+            checkMatch(match, at: "spec.service.match[\(index)]", localRouter: false, source, &findings)
         }
         for (index, ref) in (service.gatewayRefs ?? []).enumerated() {
             findings.required(ref.name, source, "spec.service.gatewayRefs[\(index)].name")
@@ -126,20 +129,27 @@ extension Validator {
         }
     }
 
-    func checkMatch(_ match: HTTPMatchRequest, at path: String, _ source: SourceMap, _ findings: inout Findings) {
+    /// `localRouter`: the conditions go to Serin's router, which sees one
+    /// request and nothing of a mesh; what it cannot honour is refused here
+    /// rather than ignored there.
+    func checkMatch(_ match: HTTPMatchRequest, at path: String, localRouter: Bool, _ source: SourceMap, _ findings: inout Findings) {
         let singles: [(String, StringMatch?)] = [("uri", match.uri), ("scheme", match.scheme), ("method", match.method), ("authority", match.authority)]
         var conditions = 0
         for (field, value) in singles {
             guard let value else { continue }
             conditions += 1
-            checkStringMatch(value, at: "\(path).\(field)", source, &findings)
+            checkStringMatch(value, at: "\(path).\(field)", localRouter: localRouter, source, &findings)
         }
         let maps: [(String, [String: StringMatch]?)] = [("headers", match.headers), ("queryParams", match.queryParams), ("withoutHeaders", match.withoutHeaders)]
         for (field, values) in maps {
             guard let values else { continue }
             conditions += values.count
             for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                checkStringMatch(value, at: "\(path).\(field).\(name)", source, &findings)
+                checkStringMatch(value, at: "\(path).\(field).\(name)", localRouter: localRouter, source, &findings)
+                guard localRouter else { continue }
+                if field == "queryParams" ? name.isEmpty : !Self.isHeaderName(name) {
+                    findings.error(source, "\(path).\(field).\(name)", "\"\(name)\" is not a \(field == "queryParams" ? "query parameter" : "header") name the router can match")
+                }
             }
         }
         conditions += (match.sourceLabels?.count ?? 0) + (match.gateways?.count ?? 0) + (match.port == nil ? 0 : 1)
@@ -147,15 +157,36 @@ extension Validator {
         if conditions == 0 {
             findings.error(source, path, "matches every request; give it at least one condition (headers, uri, ...)")
         }
+        guard localRouter else { return }
+        let meshOnly: [(String, Bool)] = [("sourceLabels", match.sourceLabels != nil), ("sourceNamespace", match.sourceNamespace != nil),
+                                          ("gateways", match.gateways != nil), ("port", match.port != nil)]
+        for (field, present) in meshOnly where present {
+            findings.error(source, "\(path).\(field)", "is a mesh condition the local router cannot check; remove it, or release on the kubernetes platform")
+        }
+        if match.ignoreUriCase == true, match.uri?.regex != nil {
+            findings.warning(source, "\(path).ignoreUriCase", "does not apply to uri.regex (as in Istio); start the regex with (?i) to ignore case")
+        }
     }
 
-    private func checkStringMatch(_ match: StringMatch, at path: String, _ source: SourceMap, _ findings: inout Findings) {
+    private static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    private func checkStringMatch(_ match: StringMatch, at path: String, localRouter: Bool, _ source: SourceMap, _ findings: inout Findings) {
         let set = [match.exact, match.prefix, match.suffix, match.regex].compactMap { $0 }
         guard set.count == 1 else {
             findings.error(source, path, "must hold exactly one of exact, prefix, suffix or regex, it holds \(set.count)")
             return
         }
-        if let regex = match.regex, (try? Regex(regex)) == nil {
+        guard let regex = match.regex else { return }
+        // The local router compiles with NSRegularExpression, anchored at both
+        // ends; what it would refuse is refused here.
+        let valid = localRouter ? (try? NSRegularExpression(pattern: regex)) != nil && (try? NSRegularExpression(pattern: #"\A(?:"# + regex + #")\z"#)) != nil
+                                : (try? Regex(regex)) != nil
+        if !valid {
             findings.error(source, "\(path).regex", "is not a valid regular expression: \"\(regex)\"")
         }
     }

@@ -28,7 +28,7 @@ public struct Validator: Sendable {
         for strategy in manifests.strategies {
             if let analysis = strategy.spec.analysis {
                 checkAnalysis(analysis, at: "spec.analysis", of: strategy.source, namespace: strategy.namespace,
-                              flagger: false, catalog, &findings)
+                              flagger: false, localRouter: platform == .local, catalog, &findings)
             }
         }
         var targets: [String: Canary] = [:]
