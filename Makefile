@@ -6,7 +6,7 @@ APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git pytho
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety release strategies clean kube-up kube-down
+.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube release strategies clean kube-up kube-down
 
 all: build
 
@@ -70,6 +70,11 @@ bench-operator: release
 SAFETY_ARGS ?= --seeds 3
 bench-safety: release
 	$(RELEASE_BIN)/serin-bench safety $(SAFETY_ARGS)
+
+# Requests per canary per interval in steady state on the test cluster
+# (about 11 minutes: a window without Serin, then one with it).
+bench-kube: build
+	bash scripts/kube/bench-requests.sh $(BIN)/serin
 
 bench-git: release
 	$(RELEASE_BIN)/serin-bench git-webhook --pushes 100

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import SerinAnalysis
 import SerinEngine
 import SerinGit
@@ -27,6 +28,8 @@ final class KubernetesDriver: ReconcilingDriver {
     /// The informer runs from `start` (the reconciler's restore waits for
     /// its first list) until `run` is cancelled.
     private let informer = Mutex<Task<Void, Never>?>(nil)
+    /// The client's requests already counted in /metrics.
+    private let exportedRequests = Mutex(RequestCounter.Counts())
     /// The last revision applied of each source, for the resync.
     private let applied = Mutex<[String: (desired: DesiredState, objects: [KubeObject])]>([:])
 
@@ -98,6 +101,19 @@ final class KubernetesDriver: ReconcilingDriver {
             informer.withLock { $0?.cancel() }
         }
         await informer.withLock { $0 }?.value
+    }
+
+    /// `serin_kubernetes_requests_total{verb}`: every request Serin sent the
+    /// apiserver (retries included; a watch counts once).
+    func updateMetrics() {
+        let now = client.requests.current
+        let delta = exportedRequests.withLock { exported in
+            defer { exported = now }
+            return now.since(exported)
+        }
+        for (verb, count) in delta.byVerb where count > 0 {
+            Counter(label: "serin_kubernetes_requests_total", dimensions: [("verb", verb)]).increment(by: count)
+        }
     }
 
     func shutdown() async {

@@ -260,6 +260,7 @@ public actor Operator: OperatorControl {
 
     public func metricsText() async -> String {
         let ids = await driver.rolloutIDs()
+        driver.updateMetrics()
         Gauge(label: "serin_canary_total").record(ids.count)
         for id in ids { _ = await status(id.description, eventLimit: 0) }
         return options.registry.emitToString()

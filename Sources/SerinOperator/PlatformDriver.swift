@@ -11,6 +11,8 @@ protocol PlatformDriver: Sendable {
     func run() async
     /// Releases what `start` and `run` held (connections); called once, last.
     func shutdown() async
+    /// Brings the platform's own figures up to date before /metrics is read.
+    func updateMetrics()
     /// A new valid revision of one source.
     func apply(_ desired: DesiredState) async
     func rolloutIDs() async -> [RolloutID]
@@ -51,4 +53,6 @@ struct LocalDriver: ReconcilingDriver {
     func apply(_ desired: DesiredState) async { await reconciler.apply(desired) }
 
     func shutdown() async {}
+
+    func updateMetrics() {}
 }

@@ -7,6 +7,8 @@ public final class RequestCounter: Sendable {
     public struct Counts: Sendable, Hashable, CustomStringConvertible {
         public var byVerb: [String: Int] = [:]
 
+        public init() {}
+
         public var total: Int { byVerb.values.reduce(0, +) }
 
         public subscript(verb: String) -> Int { byVerb[verb, default: 0] }

@@ -8,8 +8,9 @@ import Logging
 /// applied; an object changed by hand is drift, put back and reported.
 ///
 /// An object is applied only when the cluster's copy does not already hold
-/// every field Git declares (one GET per object and sync), so a steady
-/// cluster sees no writes. Objects the platform releases itself (the
+/// every field Git declares, so a steady cluster sees no writes; the copies
+/// are read with one list per kind and namespace (by the source's label),
+/// not one GET per object. Objects the platform releases itself (the
 /// Deployments) are kept in the inventory but not applied here.
 public actor ClusterSync {
     public struct Report: Sendable, Equatable {
@@ -72,6 +73,9 @@ public actor ClusterSync {
             return report
         }
         var current: [String: Entry] = [:]
+        // What the cluster holds of this source, one list per kind and
+        // namespace (by the source's label) rather than a GET per object.
+        var listed: [String: [String: KubeObject]] = [:]
         for var object in Self.ordered(objects) {
             object.metadata.labels = (object.metadata.labels ?? [:]).merging([Self.sourceLabel: source]) { _, new in new }
             let kind: ResourceKind
@@ -89,7 +93,12 @@ public actor ClusterSync {
             if releasedByPlatform(object) { continue }
             do {
                 let resource = client.resources(kind)
-                let live = try await resource.getIfPresent(entry.name, namespace: entry.namespace)
+                let group = "\(kind.apiVersion)/\(kind.plural)/\(entry.namespace ?? "")"
+                if listed[group] == nil {
+                    let items = try await resource.list(namespace: entry.namespace, labelSelector: "\(Self.sourceLabel)=\(source)").items
+                    listed[group] = Dictionary(items.map { ($0.metadata.name ?? "", $0) }) { first, _ in first }
+                }
+                let live = listed[group]?[entry.name]
                 if let live, Self.holds(Self.json(live), Self.json(object)) { continue }
                 _ = try await resource.apply(object, fieldManager: Self.fieldManager, force: true)
                 if live != nil, previous[entry.id]?.digest == entry.digest {
