@@ -57,7 +57,7 @@ enum FlaggerObjects {
     /// `<target>-primary` running `revision`'s pod template.
     static func primary(_ revision: KubernetesRevision) -> KubeJSON {
         let labels = primarySelector(revision.deployment)
-        var template = revision.template
+        var template = revision.configs.renamed(in: revision.template)
         var templateMetadata = template["metadata"]?.objectValue ?? [:]
         var podLabels = templateMetadata["labels"]?.objectValue ?? [:]
         for (key, value) in labels { podLabels[key] = value }

@@ -107,7 +107,21 @@ public final class KubernetesPlatform: Platform, Sendable {
                 routing = CanaryRouting(provider: provider, service: service?.name ?? workload.name, port: port, targetPort: targetPort,
                                         gatewayRefs: refs, ingress: ingress)
             }
-            let revision = KubernetesRevision(workload: workload, origin: desired.origin, deployment: KubeJSON(manifest.spec), routing: routing)
+            let deployment = KubeJSON(manifest.spec)
+            var configData: [String: KubeJSON] = [:]
+            if routing != nil {
+                let references = ConfigReferences(template: deployment["spec"]?["template"] ?? .null)
+                for config in desired.manifests.plain where config.namespace == workload.namespace && config.apiVersion == "v1" {
+                    let tracked = config.kind == "ConfigMap" ? references.configMaps.contains(config.name)
+                        : config.kind == "Secret" && references.secrets.contains(config.name)
+                    guard tracked else { continue }
+                    let body = KubeJSON(config.spec)
+                    configData["\(config.kind)/\(config.name)"] = .object(["data": body["data"] ?? .null, "stringData": body["stringData"] ?? .null,
+                                                                         "binaryData": body["binaryData"] ?? .null])
+                }
+            }
+            let revision = KubernetesRevision(workload: workload, origin: desired.origin, deployment: deployment, routing: routing,
+                                              configData: configData)
             if routing != nil { released.withLock { $0[workload] = revision } }
             selection.revisions.append(revision)
         }
@@ -128,6 +142,7 @@ public final class KubernetesPlatform: Platform, Sendable {
             try await apply(deployment)
             return
         }
+        try await copyConfigs(revision)
         try await apply(FlaggerObjects.primary(revision))
         for service in FlaggerObjects.services(revision, routing) { try await apply(service) }
         // The target exists (Git declares it) but serves nothing outside a release.
@@ -154,7 +169,38 @@ public final class KubernetesPlatform: Platform, Sendable {
     /// The canary Deployment keeps running either way, as in Flagger; the
     /// routes stay until the rollout changes them.
     public func promote(_ revision: KubernetesRevision, keepingCanary: Bool) async throws {
+        try await copyConfigs(revision)
         try await apply(FlaggerObjects.primary(revision))
+    }
+
+    /// A copy's labels: the original's, but not as a member of a Git source (the copy is the platform's).
+    private static func copied(_ labels: [String: String]?) -> [String: String]? {
+        labels?.filter { $0.key != ClusterSync.sourceLabel }
+    }
+
+    /// The template's ConfigMaps and Secrets as the cluster holds them now,
+    /// copied as `<name>-primary` for the primary to run on.
+    private func copyConfigs(_ revision: KubernetesRevision) async throws {
+        let namespace = revision.workload.namespace
+        let maps = client.resources(ConfigMap.self), secrets = client.resources(Secret.self)
+        for name in revision.configs.configMaps.sorted() {
+            guard let map = try await maps.getIfPresent(name, namespace: namespace) else {
+                throw KubeError.decoding("ConfigMap \(namespace)/\(name), which \(revision.workload.name)'s pod template uses, does not exist", request: nil)
+            }
+            var copy = ConfigMap(metadata: ObjectMeta(name: name + ConfigReferences.suffix, namespace: namespace, labels: Self.copied(map.metadata.labels)),
+                                 data: map.data)
+            copy.binaryData = map.binaryData
+            _ = try await maps.apply(copy, fieldManager: Self.fieldManager, force: true)
+        }
+        for name in revision.configs.secrets.sorted() {
+            guard let secret = try await secrets.getIfPresent(name, namespace: namespace) else {
+                throw KubeError.decoding("Secret \(namespace)/\(name), which \(revision.workload.name)'s pod template uses, does not exist", request: nil)
+            }
+            var copy = Secret(metadata: ObjectMeta(name: name + ConfigReferences.suffix, namespace: namespace, labels: Self.copied(secret.metadata.labels)),
+                              type: secret.type)
+            copy.data = secret.data
+            _ = try await secrets.apply(copy, fieldManager: Self.fieldManager, force: true)
+        }
     }
 
     /// Everything the platform made for the workload: both Deployments, and

@@ -14,13 +14,20 @@ public struct KubernetesRevision: PlatformRevision {
     public var deployment: KubeJSON
     /// The Canary's service and provider; nil for a Deployment no Canary targets.
     public var routing: CanaryRouting?
+    /// The ConfigMaps and Secrets the pod template uses; the primary runs on `-primary` copies.
+    public var configs: ConfigReferences
 
-    public init(workload: WorkloadID, origin: RevisionOrigin, deployment: KubeJSON, routing: CanaryRouting?) {
+    /// `configData`: the data of the template's ConfigMaps and Secrets that
+    /// Git declares, so that a change of theirs is a new revision too.
+    public init(workload: WorkloadID, origin: RevisionOrigin, deployment: KubeJSON, routing: CanaryRouting?,
+                configData: [String: KubeJSON] = [:]) {
         self.workload = workload
         self.origin = origin
         self.deployment = deployment
         self.routing = routing
-        id = Self.identify(deployment["spec"]?["template"] ?? .null)
+        let template = deployment["spec"]?["template"] ?? .null
+        configs = routing == nil ? ConfigReferences() : ConfigReferences(template: template)
+        id = Self.identify(configData.isEmpty ? template : ["template": template, "configs": .object(configData)])
     }
 
     public var replicas: Int64 { deployment["spec"]?["replicas"]?.intValue ?? 1 }

@@ -15,8 +15,10 @@ extension ClusterTests {
     @Suite struct KubernetesOperatorTests {
         static let image = ProcessInfo.processInfo.environment["SERIN_KUBE_APP_IMAGE"] ?? "serin.local/kube-app:1"
 
-        static func deployment(_ namespace: String, version: String) -> String {
-            """
+        /// `settings`: the container takes its environment from ConfigMap `settings` too.
+        static func deployment(_ namespace: String, version: String, settings: Bool = false) -> String {
+            let envFrom = settings ? "\n          envFrom: [{ configMapRef: { name: settings } }]" : ""
+            return """
             apiVersion: apps/v1
             kind: Deployment
             metadata: { name: web, namespace: \(namespace) }
@@ -33,7 +35,7 @@ extension ClusterTests {
                       imagePullPolicy: Never
                       env: [{ name: APP_VERSION, value: "\(version)" }]
                       ports: [{ containerPort: 8080 }]
-                      readinessProbe: { httpGet: { path: /readyz, port: 8080 }, periodSeconds: 1 }
+                      readinessProbe: { httpGet: { path: /readyz, port: 8080 }, periodSeconds: 1 }\(envFrom)
             """
         }
 
@@ -117,7 +119,7 @@ extension ClusterTests {
             try await KubeTestCluster.withNamespace { client, namespace in
                 try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
                 let repository = try GitFixture()
-                try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v1"), "deploy/canary.yaml": Self.canary(namespace),
+                try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v1", settings: true), "deploy/canary.yaml": Self.canary(namespace),
                                        "deploy/settings.yaml": Self.configMap(namespace, "hello")], message: "v1")
                 let running = try await RunningOperator(repository: repository, namespace: namespace)
                 do {
@@ -130,9 +132,18 @@ extension ClusterTests {
             }
         }
 
-        static func greeting(_ client: KubeClient, _ namespace: String) async throws -> String? {
-            let map: ConfigMap? = try await client.resources(ConfigMap.self).getIfPresent("settings", namespace: namespace)
+        static func greeting(_ client: KubeClient, _ namespace: String, _ name: String = "settings") async throws -> String? {
+            let map: ConfigMap? = try await client.resources(ConfigMap.self).getIfPresent(name, namespace: namespace)
             return map?.data?["greeting"]
+        }
+
+        /// The ConfigMap a Deployment's first container takes its environment from.
+        static func configMapReference(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> String? {
+            let deployment: Deployment = try await client.resources(Deployment.self).get(name, namespace: namespace)
+            let template: KubeJSON = deployment.spec?.template ?? .null
+            let containers: [KubeJSON] = template["spec"]?["containers"]?.arrayValue ?? []
+            let sources: [KubeJSON] = containers.first?["envFrom"]?.arrayValue ?? []
+            return sources.first?["configMapRef"]?["name"]?.stringValue
         }
 
         static func decisions(_ running: RunningOperator, _ decision: String) -> [String] {
@@ -206,9 +217,14 @@ extension ClusterTests {
             #expect(targetReplicas == 0)
             let greeting: ConfigMap = try await client.resources(ConfigMap.self).get("settings", namespace: namespace)
             #expect(greeting.data?["greeting"] == "hello")
+            // The primary runs on a copy of the ConfigMap its template uses.
+            let primaryGreeting = try await Self.greeting(client, namespace, "settings-primary")
+            #expect(primaryGreeting == "hello")
+            let reference = try await Self.configMapReference(client, namespace, "web-primary")
+            #expect(reference == "settings-primary")
 
             // A new template in Git is the canary.
-            try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v2")], message: "v2")
+            try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v2", settings: true)], message: "v2")
             try await KubeTestCluster.eventually("the canary takes 25%", timeout: .seconds(120)) {
                 try await Self.canaryWeight(client, namespace) == 25
             }
@@ -230,6 +246,15 @@ extension ClusterTests {
             let events = try await client.resources(Event.self).list(namespace: namespace)
             let onCanary = events.items.filter { $0.involvedObject.kind == "Canary" }
             #expect(!onCanary.isEmpty, "decisions are Events on the Canary")
+
+            // A change of the ConfigMap alone is a release too, and reaches the primary through it.
+            try repository.commit(["deploy/settings.yaml": Self.configMap(namespace, "bonjour")], message: "settings")
+            try await KubeTestCluster.eventually("the new settings are released", timeout: .seconds(120)) {
+                try await Self.greeting(client, namespace, "settings-primary") == "bonjour"
+            }
+            try await KubeTestCluster.eventually("the settings release succeeds", timeout: .seconds(60)) {
+                try await Self.phase(client, namespace) == "Succeeded"
+            }
         }
     }
 }
