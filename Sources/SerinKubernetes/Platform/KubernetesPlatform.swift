@@ -31,10 +31,14 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     public nonisolated var targetKinds: Set<String> { ["Deployment"] }
 
+    /// How long a route change waits for its gateways' `Accepted` condition.
+    public let routeAcceptance: Duration
+
     public init(client: KubeClient, namespace: String? = nil, defaultProvider: String = "kubernetes",
-                logger: Logger = Logger(label: "serin.kubernetes")) {
+                routeAcceptance: Duration = .seconds(30), logger: Logger = Logger(label: "serin.kubernetes")) {
         self.client = client
         self.defaultProvider = defaultProvider
+        self.routeAcceptance = routeAcceptance
         self.logger = logger
         deployments = Informer(client.resources(Deployment.self), namespace: namespace, logger: logger)
     }
@@ -149,7 +153,7 @@ public final class KubernetesPlatform: Platform, Sendable {
         try await apply(FlaggerObjects.target(revision))
         try await apply(FlaggerObjects.replicas(revision.workload, 0), manager: Self.rolloutFieldManager)
         if routing.usesGatewayAPI {
-            try await apply(FlaggerObjects.httpRoute(revision.workload, routing, .allPrimary))
+            try await applyRoute(FlaggerObjects.httpRoute(revision.workload, routing, .allPrimary), routing)
         } else if let ingress = routing.ingress {
             try await apply(FlaggerObjects.canaryIngress(ingress, routing, .allPrimary, namespace: revision.workload.namespace))
         }
@@ -227,7 +231,7 @@ public final class KubernetesPlatform: Platform, Sendable {
             throw KubeError.decoding("\(workload) has no routing: no Canary in Git targets it", request: nil)
         }
         if routing.usesGatewayAPI {
-            try await apply(FlaggerObjects.httpRoute(workload, routing, routes))
+            try await applyRoute(FlaggerObjects.httpRoute(workload, routing, routes), routing)
         } else if let ingress = routing.ingress {
             try await apply(FlaggerObjects.canaryIngress(ingress, routing, routes, namespace: workload.namespace))
         } else {
@@ -279,6 +283,39 @@ public final class KubernetesPlatform: Platform, Sendable {
     }
 
     // MARK: writing
+
+    /// The HTTPRoute, then its gateways' `Accepted` condition at the
+    /// generation written: weights no gateway took are not a step.
+    private func applyRoute(_ route: KubeJSON, _ routing: CanaryRouting) async throws {
+        let object = try KubeObject(json: route)
+        let kind = routing.gatewayVersion == "v1" ? HTTPRoute.resourceKind : HTTPRouteV1Beta1.resourceKind
+        let applied = try await client.resources(kind).apply(object, fieldManager: Self.fieldManager, force: true)
+        guard !routing.gatewayRefs.isEmpty, let generation = applied.metadata.generation else { return }
+        let name = applied.metadata.name ?? routing.service, namespace = applied.metadata.namespace ?? ResourceKey.defaultNamespace
+        let deadline = ContinuousClock.now + routeAcceptance
+        while true {
+            let accepted = routing.gatewayVersion == "v1"
+                ? try await Self.accepted(client.resources(HTTPRoute.self).get(name, namespace: namespace), generation)
+                : try await Self.accepted(client.resources(HTTPRouteV1Beta1.self).get(name, namespace: namespace), generation)
+            if accepted { return }
+            guard ContinuousClock.now < deadline else {
+                let gateways = routing.gatewayRefs.map { ($0["namespace"]?.stringValue).map { "\($0)/" } ?? "" }
+                    .enumerated().map { "\($1)\(routing.gatewayRefs[$0]["name"]?.stringValue ?? "")" }
+                throw KubeError.decoding("HTTPRoute \(namespace)/\(name) (generation \(generation)) was not accepted within \(routeAcceptance) "
+                    + "by the gateways of service.gatewayRefs (\(gateways.joined(separator: ", "))): is a Gateway API implementation installed, "
+                    + "and does it run those Gateways?", request: nil)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Every parent gateway accepted this generation of the route.
+    static func accepted<Version>(_ route: GatewayHTTPRoute<Version>, _ generation: Int64) -> Bool {
+        guard let parents = route.status?.parents, !parents.isEmpty else { return false }
+        return parents.allSatisfy { parent in
+            parent.conditions?.contains { $0.type == "Accepted" && $0.status == "True" && ($0.observedGeneration ?? generation) >= generation } ?? false
+        }
+    }
 
     private func apply(_ object: KubeJSON, manager: String = KubernetesPlatform.fieldManager) async throws {
         let manifest = try KubeObject(json: object)

@@ -3,7 +3,9 @@ import Logging
 import Prometheus
 import SerinEngine
 import SerinOperator
+import SerinSpec
 import SerinTesting
+import Synchronization
 import Testing
 
 @testable import SerinKubernetes
@@ -83,15 +85,39 @@ extension ClusterTests {
                 task = Task { try await serinOperator.run() }
             }
 
+            /// Cancels the operator and waits for it to end, at most 30 s: an
+            /// operator that does not stop is a failure, never a hung test run.
             func stop() async {
                 task.cancel()
-                _ = await task.result
+                let task = self.task
+                let stopped = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    let answer = FirstAnswer(continuation)
+                    Task { _ = await task.result; answer.give(true) }
+                    Task { try? await Task.sleep(for: .seconds(30)); answer.give(false) }
+                }
+                #expect(stopped, "the operator did not stop within 30 s of being cancelled")
                 stateDirectory.remove()
             }
         }
 
+        /// Resumes a continuation with the first value given, once.
+        final class FirstAnswer: Sendable {
+            private let continuation: Mutex<CheckedContinuation<Bool, Never>?>
+
+            init(_ continuation: CheckedContinuation<Bool, Never>) {
+                self.continuation = Mutex(continuation)
+            }
+
+            func give(_ value: Bool) {
+                continuation.withLock { waiting in
+                    waiting?.resume(returning: value)
+                    waiting = nil
+                }
+            }
+        }
+
         static func phase(_ client: KubeClient, _ namespace: String) async throws -> String? {
-            let canary: Canary? = try await client.resources(Canary.self).getIfPresent("web", namespace: namespace)
+            let canary: SerinKubernetes.Canary? = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
             return canary?.status?.phase
         }
 
@@ -121,6 +147,8 @@ extension ClusterTests {
                 let repository = try GitFixture()
                 try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v1", settings: true), "deploy/canary.yaml": Self.canary(namespace),
                                        "deploy/settings.yaml": Self.configMap(namespace, "hello")], message: "v1")
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
                 let running = try await RunningOperator(repository: repository, namespace: namespace)
                 do {
                     try await Self.release(client, namespace, repository)
@@ -149,6 +177,33 @@ extension ClusterTests {
         static func decisions(_ running: RunningOperator, _ decision: String) -> [String] {
             guard let log = try? EventLog(stateDirectory: running.stateDirectory.path + "/state") else { return [] }
             return log.entries().filter { $0.decision == decision }.map(\.reason)
+        }
+
+        /// Weights no gateway took are not a step: with no Gateway API
+        /// controller, the route change fails, saying what is missing.
+        @Test(.timeLimit(.minutes(2)))
+        func aRouteNoGatewayAcceptsIsAnError() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
+                let platform = KubernetesPlatform(client: client, namespace: namespace, routeAcceptance: .seconds(2))
+                let manifests = ManifestLoader().load(text: Self.deployment(namespace, version: "v1") + "\n---\n" + Self.canary(namespace), file: "web.yaml")
+                let (diagnostics, plans) = Validator(platform: .kubernetes).validateAndPlan(manifests)
+                #expect(!diagnostics.hasErrors)
+                let desired = DesiredState(source: "apps", revision: "main@sha1:1", commit: "1", author: nil, manifests: manifests, plans: plans)
+                let revision = try #require(try await platform.revisions(in: desired).revisions.first)
+                do {
+                    try await platform.deployPrimary(revision)
+                    Issue.record("the route was taken as applied with no gateway controller")
+                } catch {
+                    let message = "\(error)"
+                    #expect(message.contains("was not accepted within"), "\(message)")
+                    #expect(message.contains("gateways/public"), "\(message)")
+                }
+                // The fake controller accepts it: the same call goes through.
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
+                try await platform.deployPrimary(revision)
+            }
         }
 
         /// Flux's contract: what Git holds is applied, what leaves Git is
@@ -240,7 +295,7 @@ extension ClusterTests {
             }
             let finalWeight = try await Self.canaryWeight(client, namespace)
             #expect(finalWeight == 0)
-            let canary: Canary = try await client.resources(Canary.self).get("web", namespace: namespace)
+            let canary: SerinKubernetes.Canary = try await client.resources(SerinKubernetes.Canary.self).get("web", namespace: namespace)
             let promotedCondition = canary.status?.conditions?.first { $0.type == "Promoted" }
             #expect(promotedCondition?.status == "True")
             let events = try await client.resources(Event.self).list(namespace: namespace)

@@ -80,6 +80,8 @@ extension ClusterTests {
                 try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
                 let scratch = try TemporaryDirectory(prefix: "serin-kube-pods")
                 defer { scratch.remove() }
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
                 let discovery = FakePodDiscovery(client: client, namespace: namespace, directory: scratch)
                 defer { discovery.task.cancel() }
                 let prometheus = try PrometheusServer(fileTargets: discovery.file)
@@ -133,6 +135,8 @@ extension ClusterTests {
                                        "deploy/canary.yaml": Self.canary(namespace, metrics: false)], message: "v1")
                 let scratch = try TemporaryDirectory(prefix: "serin-kube-run")
                 defer { scratch.remove() }
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
                 var first: ServerProcess? = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "first")
                 defer { first?.stop() }
                 try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(120)) {
