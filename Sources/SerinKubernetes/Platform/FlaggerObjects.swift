@@ -66,11 +66,22 @@ enum FlaggerObjects {
         var spec = revision.deployment["spec"]?.objectValue ?? [:]
         spec["selector"] = ["matchLabels": .object(labels)]
         spec["template"] = template
-        spec["replicas"] = .int(revision.replicas)
+        // With an autoscaler the replicas are its own.
+        spec["replicas"] = revision.autoscaler == nil ? .int(revision.replicas) : nil
         return ["apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": metadata(primaryName(revision.workload.name), revision.workload.namespace,
                                      annotations: [revisionAnnotation: .string(revision.id)]),
                 "spec": .object(spec)]
+    }
+
+    /// `<hpa>-primary`: the Canary's autoscaler, scaling `<target>-primary`
+    /// (the target's own autoscaler idles while the target is at zero).
+    static func primaryAutoscaler(_ revision: KubernetesRevision) -> KubeJSON? {
+        guard var autoscaler = revision.autoscaler, let name = autoscaler["metadata"]?["name"]?.stringValue else { return nil }
+        autoscaler["status"] = nil
+        autoscaler["metadata"] = metadata(primaryName(name), revision.workload.namespace)
+        autoscaler["spec"]?["scaleTargetRef"]?["name"] = .string(primaryName(revision.workload.name))
+        return autoscaler
     }
 
     /// The apex, primary and canary Services.

@@ -113,6 +113,17 @@ public final class KubernetesPlatform: Platform, Sendable {
             }
             let deployment = KubeJSON(manifest.spec)
             var configData: [String: KubeJSON] = [:]
+            var autoscaler: KubeJSON?
+            if let reference = desired.canary(for: workload, kinds: targetKinds)?.canary.spec.autoscalerRef, let name = reference.name {
+                guard let found = desired.manifests.plain.first(where: {
+                    $0.kind == "HorizontalPodAutoscaler" && $0.namespace == workload.namespace && $0.name == name
+                }) else {
+                    let key = desired.canary(for: workload, kinds: targetKinds)?.canary.key ?? ResourceKey(kind: "Canary", namespace: workload.namespace, name: name)
+                    selection.refused.append((key, "spec.autoscalerRef names HorizontalPodAutoscaler \"\(name)\", which is not in the source"))
+                    continue
+                }
+                autoscaler = KubeJSON(found.spec)
+            }
             if routing != nil {
                 let references = ConfigReferences(template: deployment["spec"]?["template"] ?? .null)
                 for config in desired.manifests.plain where config.namespace == workload.namespace && config.apiVersion == "v1" {
@@ -125,7 +136,7 @@ public final class KubernetesPlatform: Platform, Sendable {
                 }
             }
             let revision = KubernetesRevision(workload: workload, origin: desired.origin, deployment: deployment, routing: routing,
-                                              configData: configData)
+                                              configData: configData, autoscaler: autoscaler)
             if routing != nil { released.withLock { $0[workload] = revision } }
             selection.revisions.append(revision)
         }
@@ -148,6 +159,7 @@ public final class KubernetesPlatform: Platform, Sendable {
         }
         try await copyConfigs(revision)
         try await apply(FlaggerObjects.primary(revision))
+        if let autoscaler = FlaggerObjects.primaryAutoscaler(revision) { try await apply(autoscaler) }
         for service in FlaggerObjects.services(revision, routing) { try await apply(service) }
         // The target exists (Git declares it) but serves nothing outside a release.
         try await apply(FlaggerObjects.target(revision))
@@ -175,6 +187,7 @@ public final class KubernetesPlatform: Platform, Sendable {
     public func promote(_ revision: KubernetesRevision, keepingCanary: Bool) async throws {
         try await copyConfigs(revision)
         try await apply(FlaggerObjects.primary(revision))
+        if let autoscaler = FlaggerObjects.primaryAutoscaler(revision) { try await apply(autoscaler) }
     }
 
     /// A copy's labels: the original's, but not as a member of a Git source (the copy is the platform's).
@@ -213,7 +226,10 @@ public final class KubernetesPlatform: Platform, Sendable {
         let deploymentClient = client.resources(Deployment.self)
         _ = try await deploymentClient.deleteIfPresent(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace)
         _ = try await deploymentClient.deleteIfPresent(workload.name, namespace: workload.namespace)
-        guard let routing = released.withLock({ $0.removeValue(forKey: workload) })?.routing else { return }
+        guard let revision = released.withLock({ $0.removeValue(forKey: workload) }), let routing = revision.routing else { return }
+        if let name = revision.autoscaler?["metadata"]?["name"]?.stringValue {
+            _ = try await client.resources(HorizontalPodAutoscaler.self).deleteIfPresent(FlaggerObjects.primaryName(name), namespace: workload.namespace)
+        }
         let services = client.resources(Service.self)
         for name in [routing.service, routing.service + "-primary", routing.service + "-canary"] {
             _ = try await services.deleteIfPresent(name, namespace: workload.namespace)
@@ -331,6 +347,9 @@ public final class KubernetesPlatform: Platform, Sendable {
         "gateway.networking.k8s.io/v1/HTTPRoute": HTTPRoute.resourceKind,
         "gateway.networking.k8s.io/v1beta1/HTTPRoute": HTTPRouteV1Beta1.resourceKind,
         "networking.k8s.io/v1/Ingress": Ingress.resourceKind,
+        "autoscaling/v2beta2/HorizontalPodAutoscaler": HorizontalPodAutoscaler.resourceKind,
+        "autoscaling/v1/HorizontalPodAutoscaler": ResourceKind(group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler",
+                                                              plural: "horizontalpodautoscalers", namespaced: true),
     ]
 
 }

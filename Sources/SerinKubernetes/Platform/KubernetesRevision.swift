@@ -16,11 +16,16 @@ public struct KubernetesRevision: PlatformRevision {
     public var routing: CanaryRouting?
     /// The ConfigMaps and Secrets the pod template uses; the primary runs on `-primary` copies.
     public var configs: ConfigReferences
+    /// The HorizontalPodAutoscaler of the Canary's `autoscalerRef`, from Git
+    /// whole: `<name>-primary` scales the primary, and the primary's replicas
+    /// are the autoscaler's, not Git's.
+    public var autoscaler: KubeJSON?
 
     /// `configData`: the data of the template's ConfigMaps and Secrets that
     /// Git declares, so that a change of theirs is a new revision too.
     public init(workload: WorkloadID, origin: RevisionOrigin, deployment: KubeJSON, routing: CanaryRouting?,
-                configData: [String: KubeJSON] = [:]) {
+                configData: [String: KubeJSON] = [:], autoscaler: KubeJSON? = nil) {
+        self.autoscaler = autoscaler
         self.workload = workload
         self.origin = origin
         self.deployment = deployment

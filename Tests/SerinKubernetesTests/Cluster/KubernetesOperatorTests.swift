@@ -41,13 +41,27 @@ extension ClusterTests {
             """
         }
 
-        static func canary(_ namespace: String) -> String {
+        static func autoscaler(_ namespace: String) -> String {
             """
+            apiVersion: autoscaling/v2beta2
+            kind: HorizontalPodAutoscaler
+            metadata: { name: web, namespace: \(namespace) }
+            spec:
+              scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+              minReplicas: 1
+              maxReplicas: 2
+              metrics: [{ type: Resource, resource: { name: cpu, target: { type: Utilization, averageUtilization: 80 } } }]
+            """
+        }
+
+        static func canary(_ namespace: String, autoscaler: Bool = false) -> String {
+            let reference = autoscaler ? "\n  autoscalerRef: { apiVersion: autoscaling/v2beta2, kind: HorizontalPodAutoscaler, name: web }" : ""
+            return """
             apiVersion: flagger.app/v1beta1
             kind: Canary
             metadata: { name: web, namespace: \(namespace) }
             spec:
-              provider: gatewayapi:v1beta1
+              provider: gatewayapi:v1beta1\(reference)
               targetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
               progressDeadlineSeconds: 120
               service: { port: 80, targetPort: 8080, gatewayRefs: [{ name: public, namespace: gateways }] }
@@ -145,7 +159,9 @@ extension ClusterTests {
             try await KubeTestCluster.withNamespace { client, namespace in
                 try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
                 let repository = try GitFixture()
-                try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v1", settings: true), "deploy/canary.yaml": Self.canary(namespace),
+                try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v1", settings: true),
+                                       "deploy/canary.yaml": Self.canary(namespace, autoscaler: true),
+                                       "deploy/hpa.yaml": Self.autoscaler(namespace),
                                        "deploy/settings.yaml": Self.configMap(namespace, "hello")], message: "v1")
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
                 defer { gateway.stop() }
@@ -277,6 +293,10 @@ extension ClusterTests {
             #expect(primaryGreeting == "hello")
             let reference = try await Self.configMapReference(client, namespace, "web-primary")
             #expect(reference == "settings-primary")
+            // And it has an autoscaler of its own.
+            let primaryAutoscaler: HorizontalPodAutoscaler? = try await client.resources(HorizontalPodAutoscaler.self)
+                .getIfPresent("web-primary", namespace: namespace)
+            #expect(primaryAutoscaler?.spec?.scaleTargetRef.name == "web-primary")
 
             // A new template in Git is the canary.
             try repository.commit(["deploy/web.yaml": Self.deployment(namespace, version: "v2", settings: true)], message: "v2")
