@@ -14,9 +14,17 @@ import Synchronization
 /// written on every Canary, and each rollout's state kept in the cluster
 /// beside the local files, so a new pod resumes every release.
 final class KubernetesDriver: ReconcilingDriver {
+    enum ExitStatus {
+        /// `serin run` ends with it when another replica may have taken over.
+        static let leadershipLost: Int32 = 3
+    }
+
     let client: KubeClient
     let platform: KubernetesPlatform
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
+    /// With leader election: nothing is done before the lease is held, and
+    /// the process ends the moment it is lost.
+    private let elector: LeaderElector?
     private let sync: ClusterSync
     private let statuses: CanaryStatusWriter
     private let store: StateStore
@@ -41,13 +49,18 @@ final class KubernetesDriver: ReconcilingDriver {
         } else {
             config = try KubeConfig.inCluster()
         }
-        client = try KubeClient(config: config, logger: logger)
+        let client = try KubeClient(config: config, logger: logger)
+        self.client = client
         platform = KubernetesPlatform(client: client, defaultProvider: settings.provider, logger: logger)
         var store = store
         store.replica = ClusterStateReplica(client: client)
         self.store = store
         self.reconciler = reconciler(platform, store)
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, logger: logger)
+        elector = settings.leaseName.map { name in
+            LeaderElector(client: client, name: name, namespace: settings.namespace,
+                          identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
+        }
         statuses = CanaryStatusWriter(client: client)
         self.log = log
         self.logger = logger
@@ -73,6 +86,7 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
+                try await elector?.acquire()
                 try await sync.ensureFlaggerCRDs()
                 let restored = try await store.restoreFromReplica()
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
@@ -96,6 +110,16 @@ final class KubernetesDriver: ReconcilingDriver {
                 group.addTask { await self.reconciler.run() }
                 group.addTask { await self.report(entries) }
                 group.addTask { await self.resync() }
+                if let elector {
+                    group.addTask {
+                        await elector.holdUntilLost()
+                        guard !Task.isCancelled else { return }
+                        // Another replica may take over from now on: stop acting
+                        // at once. Every decision so far is saved; the pod restarts as a standby.
+                        self.logger.critical("the leader lease \(elector.namespace)/\(elector.name) is lost; exiting")
+                        exit(ExitStatus.leadershipLost)
+                    }
+                }
             }
         } onCancel: {
             informer.withLock { $0?.cancel() }
@@ -119,6 +143,7 @@ final class KubernetesDriver: ReconcilingDriver {
     func shutdown() async {
         informer.withLock { $0?.cancel() }
         await informer.withLock { $0 }?.value
+        await elector?.release()
         do {
             try await client.shutdown()
         } catch {

@@ -50,6 +50,10 @@ public struct OperatorConfig: Sendable, Decodable {
         public var namespace: String?
         /// The router of a Canary that names no `spec.provider` (default `kubernetes`).
         public var provider: String?
+        /// One active replica through a Lease (default true).
+        public var leaderElection: Bool?
+        /// The Lease's name, in `namespace` (default `serin-leader`).
+        public var leaseName: String?
     }
 
     public var stateDir: String?
@@ -113,7 +117,8 @@ public struct OperatorConfig: Sendable, Decodable {
                 problem("kubernetes.provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
             }
             kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
-                                            namespace: given?.namespace ?? "serin-system", provider: provider)
+                                            namespace: given?.namespace ?? "serin-system", provider: provider,
+                                            leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader")
         } else if config.kubernetes != nil {
             problem("kubernetes", "is read only with platform: kubernetes")
         }
@@ -189,4 +194,6 @@ public struct KubernetesSettings: Sendable {
     public var context: String?
     public var namespace: String
     public var provider: String
+    /// The Lease that elects the active replica; nil without leader election.
+    public var leaseName: String?
 }

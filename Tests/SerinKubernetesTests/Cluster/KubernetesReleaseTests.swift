@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import SerinEngine
 import SerinTesting
 import Testing
 
@@ -123,11 +124,13 @@ extension ClusterTests {
             }
         }
 
-        /// `serin run` killed with SIGKILL mid-release; a new one on an empty
-        /// state directory finds the release's state in the cluster and
-        /// continues at the step it had reached.
+        /// Two `serin run` replicas on empty state directories: the standby
+        /// does nothing while the leader holds the lease; the leader is
+        /// killed with SIGKILL mid-release; the standby takes the lease once
+        /// it expires, finds the release's state in the cluster and continues
+        /// at the step reached, never acting before the leader was gone.
         @Test(.timeLimit(.minutes(5)))
-        func killedMidReleaseAndRestartedWithAnEmptyStateDirectory() async throws {
+        func aStandbyOnAnEmptyStateDirectoryContinuesWhenTheLeaderIsKilled() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
                 let repository = try GitFixture()
@@ -137,34 +140,51 @@ extension ClusterTests {
                 defer { scratch.remove() }
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
                 defer { gateway.stop() }
-                var first: ServerProcess? = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "first")
-                defer { first?.stop() }
+                var leader: ServerProcess? = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "leader")
+                defer { leader?.stop() }
                 try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(120)) {
                     try await Operator.phase(client, namespace) == "Initialized"
                 }
+                let standby = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "standby")
+                defer { standby.stop() }
                 try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v2")], message: "v2")
                 try await KubeTestCluster.eventually("the canary takes 20%", timeout: .seconds(90)) {
                     (try await Operator.canaryWeight(client, namespace) ?? 0) >= 20
                 }
-                kill(first?.process.processIdentifier ?? 0, SIGKILL)
-                first?.process.waitUntilExit()
-                first = nil
+                #expect(Self.decisions(scratch, "standby").isEmpty, "the standby acted while the leader held the lease")
+                let before: Lease = try await client.resources(Lease.self).get("serin-leader", namespace: namespace)
+                kill(leader?.process.processIdentifier ?? 0, SIGKILL)
+                leader?.process.waitUntilExit()
+                leader = nil
+                let killed = Date().timeIntervalSince1970
                 let reached = try await Operator.canaryWeight(client, namespace) ?? 0
                 let state: ConfigMap? = try await client.resources(ConfigMap.self).getIfPresent("serin-state-web", namespace: namespace)
                 #expect(state != nil, "the rollout's state is in the cluster")
 
-                let second = try Self.serinRun(repository: repository, namespace: namespace, in: scratch, name: "second")
-                defer { second.stop() }
                 var seen: [Int] = []
                 try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(120)) {
                     if let weight = try await Operator.canaryWeight(client, namespace), seen.last != weight { seen.append(weight) }
                     return try await Operator.phase(client, namespace) == "Succeeded"
                 }
                 let backwards = seen.dropLast().filter { $0 < reached }
-                #expect(backwards.isEmpty, "weights after the restart: \(seen), reached \(reached) before it")
+                #expect(backwards.isEmpty, "weights after the takeover: \(seen), reached \(reached) before it")
                 let promoted = try await Operator.version(client, namespace, "web-primary")
                 #expect(promoted == "v2")
+                let after: Lease = try await client.resources(Lease.self).get("serin-leader", namespace: namespace)
+                #expect(after.spec?.holderIdentity != before.spec?.holderIdentity)
+                #expect((after.spec?.leaseTransitions ?? 0) > (before.spec?.leaseTransitions ?? 0))
+                let standbyDecisions = Self.decisions(scratch, "standby")
+                let first = standbyDecisions.map(\.time).min() ?? 0
+                #expect(first > killed, "the standby's first decision came \(killed - first) s before the leader was killed")
+                #expect(first - killed < 20, "the standby took over \(first - killed) s after the kill (lease 15 s)")
+                print("leader killed at step weight \(reached); the standby's first decision \(first - killed) s later; weights after: \(seen)")
             }
+        }
+
+        /// What a replica's event log holds.
+        static func decisions(_ scratch: TemporaryDirectory, _ name: String) -> [EventLog.Entry] {
+            guard let log = try? EventLog(stateDirectory: scratch.path + "/" + name + "/state") else { return [] }
+            return log.entries()
         }
 
         /// `serin run` as a process, on a new state directory `scratch/name`.

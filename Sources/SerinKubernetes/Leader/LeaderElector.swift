@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+
+/// One active operator among replicas, with a coordination.k8s.io/v1 Lease
+/// as client-go's leaderelection keeps it: a candidate takes the lease when
+/// its holder has not renewed it for `leaseDuration` (measured on the
+/// candidate's own clock from when it saw the record change, so clocks need
+/// not agree); the holder renews every `retryPeriod` and stops acting once
+/// `renewDeadline` passes without a renewal, before anyone else may take it.
+/// Writes are updates at the resourceVersion read: of two candidates, one wins.
+public actor LeaderElector {
+    public struct Timing: Sendable {
+        public var leaseDuration: Duration
+        public var renewDeadline: Duration
+        public var retryPeriod: Duration
+
+        /// client-go's defaults for controllers: 15 s, 10 s, 2 s.
+        public init(leaseDuration: Duration = .seconds(15), renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2)) {
+            self.leaseDuration = leaseDuration
+            self.renewDeadline = renewDeadline
+            self.retryPeriod = retryPeriod
+        }
+    }
+
+    public nonisolated let identity: String
+    public nonisolated let name: String
+    public nonisolated let namespace: String
+    private let client: KubeClient
+    private let timing: Timing
+    private let logger: Logger
+    /// The record last seen and when (this process's clock).
+    private var observed: (spec: Lease.Spec?, at: ContinuousClock.Instant)?
+
+    public init(client: KubeClient, name: String = "serin-leader", namespace: String, identity: String, timing: Timing = Timing(),
+                logger: Logger = Logger(label: "serin.leader")) {
+        self.client = client
+        self.name = name
+        self.namespace = namespace
+        self.identity = identity
+        self.timing = timing
+        self.logger = logger
+    }
+
+    /// Until this process holds the lease (or the task is cancelled).
+    public func acquire() async throws {
+        logger.info("waiting for the lease", metadata: ["lease": "\(namespace)/\(name)", "identity": "\(identity)"])
+        while try await !tryAcquireOrRenew() {
+            try await Task.sleep(for: timing.retryPeriod)
+        }
+        logger.info("leading", metadata: ["lease": "\(namespace)/\(name)", "identity": "\(identity)"])
+    }
+
+    /// Renews the lease every `retryPeriod`; returns when it is lost (no
+    /// renewal within `renewDeadline`, or someone else holds it) or the task
+    /// is cancelled.
+    public func holdUntilLost() async {
+        while !Task.isCancelled {
+            let deadline = ContinuousClock.now + timing.renewDeadline
+            var renewed = false
+            while !renewed && ContinuousClock.now < deadline && !Task.isCancelled {
+                renewed = (try? await tryAcquireOrRenew()) ?? false
+                if !renewed { try? await Task.sleep(for: min(timing.retryPeriod, deadline - ContinuousClock.now)) }
+            }
+            guard renewed else {
+                if !Task.isCancelled { logger.error("lost the lease: not renewed within \(timing.renewDeadline)", metadata: ["lease": "\(namespace)/\(name)"]) }
+                return
+            }
+            try? await Task.sleep(for: timing.retryPeriod)
+        }
+    }
+
+    /// Gives the lease up (a clean shutdown), so a standby takes over at once.
+    public func release() async {
+        let leases = client.resources(Lease.self)
+        do {
+            guard var lease = try await leases.getIfPresent(name, namespace: namespace), lease.spec?.holderIdentity == identity else { return }
+            lease.spec?.holderIdentity = ""
+            lease.spec?.leaseDurationSeconds = 1
+            lease.spec?.renewTime = Self.microTime(Date())
+            _ = try await leases.update(lease)
+        } catch {
+            logger.warning("the lease was not given up: \(error)")
+        }
+    }
+
+    /// One attempt; true when this process holds the lease afterwards.
+    func tryAcquireOrRenew() async throws -> Bool {
+        let leases = client.resources(Lease.self)
+        let now = Self.microTime(Date())
+        let seconds = Int32(timing.leaseDuration.components.seconds)
+        do {
+            guard var lease = try await leases.getIfPresent(name, namespace: namespace) else {
+                let spec = Lease.Spec(holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0)
+                let created = try await leases.create(Lease(metadata: ObjectMeta(name: name, namespace: namespace), spec: spec))
+                observed = (created.spec, .now)
+                return true
+            }
+            let spec = lease.spec ?? Lease.Spec()
+            if observed?.spec != spec { observed = (spec, .now) }
+            let holder = spec.holderIdentity ?? ""
+            if !holder.isEmpty && holder != identity {
+                let duration = Duration.seconds(Int(spec.leaseDurationSeconds ?? seconds))
+                if let seen = observed?.at, seen + duration > .now { return false }
+            }
+            var next = spec
+            if holder != identity {
+                next.holderIdentity = identity
+                next.acquireTime = now
+                next.leaseTransitions = (spec.leaseTransitions ?? 0) + (holder.isEmpty ? 0 : 1)
+            }
+            next.renewTime = now
+            next.leaseDurationSeconds = seconds
+            lease.spec = next
+            let updated = try await leases.update(lease)
+            observed = (updated.spec, .now)
+            return true
+        } catch {
+            // Someone else wrote it first: they lead, or the next attempt reads their record.
+            if error.isConflict { return false }
+            throw error
+        }
+    }
+
+    /// RFC 3339 with microseconds, as the apiserver's MicroTime.
+    static func microTime(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        let whole = floor(seconds)
+        var time = tm()
+        var t = time_t(whole)
+        gmtime_r(&t, &time)
+        let micros = Int((seconds - whole) * 1_000_000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(time.tm_year) + 1900, Int(time.tm_mon) + 1, Int(time.tm_mday),
+                      Int(time.tm_hour), Int(time.tm_min), Int(time.tm_sec), micros)
+    }
+}
