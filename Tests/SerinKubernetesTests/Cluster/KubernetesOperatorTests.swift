@@ -305,6 +305,10 @@ extension ClusterTests {
             }
             let progressing = try await Self.phase(client, namespace)
             #expect(progressing == "Progressing")
+            try await KubeTestCluster.eventually("the Canary's status shows the weight", timeout: .seconds(10)) {
+                let canary: SerinKubernetes.Canary? = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
+                return (canary?.status?.canaryWeight ?? 0) >= 25
+            }
             try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(120)) {
                 try await Self.phase(client, namespace) == "Succeeded"
             }
