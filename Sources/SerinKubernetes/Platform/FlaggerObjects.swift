@@ -101,11 +101,23 @@ enum FlaggerObjects {
     /// The HTTPRoute `<svc>`: primary and canary backends with the weights,
     /// A/B matches as a rule of their own ahead of the weighted one, and
     /// mirroring as a RequestMirror filter.
-    static func httpRoute(_ workload: WorkloadID, _ routing: CanaryRouting, _ routes: TrafficRoutes) -> KubeJSON {
+    static func httpRoute(_ workload: WorkloadID, _ routing: CanaryRouting, _ routes: TrafficRoutes, revision: String = "") -> KubeJSON {
         func backend(_ suffix: String, _ weight: Int) -> KubeJSON {
             ["group": "", "kind": "Service", "name": .string(routing.service + suffix), "port": .int(routing.port), "weight": .int(Int64(weight))]
         }
         var rules: [KubeJSON] = []
+        // Session affinity as Flagger writes it for Gateway API: the canary's
+        // answers set a cookie naming its revision, and requests carrying it
+        // stay on the canary while it has weight.
+        var canaryBackend = backend("-canary", routes.canaryWeight)
+        if let affinity = routes.sessionAffinity, routes.canaryWeight > 0 {
+            let cookie = "\(affinity.cookieName)=\(revision)"
+            rules.append(["matches": [["headers": [["name": "Cookie", "type": "RegularExpression", "value": .string(".*\(cookie).*")]]]],
+                          "backendRefs": [backend("-canary", 100)]])
+            canaryBackend["filters"] = [["type": "ResponseHeaderModifier",
+                                         "responseHeaderModifier": ["add": [["name": "Set-Cookie",
+                                                                             "value": .string("\(cookie); Max-Age=\(affinity.maxAge)")]]]]]
+        }
         for request in routes.match {
             var matches: [String: KubeJSON] = [:]
             if let headers = request.headers, !headers.isEmpty {
@@ -121,7 +133,7 @@ enum FlaggerObjects {
             if let method = request.method?.exact { matches["method"] = .string(method) }
             if !matches.isEmpty { rules.append(["matches": [.object(matches)], "backendRefs": [backend("-canary", 100)]]) }
         }
-        var weighted: [String: KubeJSON] = ["backendRefs": [backend("-primary", 100 - routes.canaryWeight), backend("-canary", routes.canaryWeight)]]
+        var weighted: [String: KubeJSON] = ["backendRefs": [backend("-primary", 100 - routes.canaryWeight), canaryBackend]]
         if routes.mirrorWeight > 0 {
             weighted["filters"] = [["type": "RequestMirror",
                                     "requestMirror": ["backendRef": ["name": .string(routing.service + "-canary"), "port": .int(routing.port)]]]]

@@ -247,7 +247,7 @@ public final class KubernetesPlatform: Platform, Sendable {
             throw KubeError.decoding("\(workload) has no routing: no Canary in Git targets it", request: nil)
         }
         if routing.usesGatewayAPI {
-            try await applyRoute(FlaggerObjects.httpRoute(workload, routing, routes), routing)
+            try await applyRoute(FlaggerObjects.httpRoute(workload, routing, routes, revision: revision.id), routing)
         } else if let ingress = routing.ingress {
             try await apply(FlaggerObjects.canaryIngress(ingress, routing, routes, namespace: workload.namespace))
         } else {

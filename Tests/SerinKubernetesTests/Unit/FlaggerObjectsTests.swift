@@ -97,6 +97,28 @@ import Testing
         #expect(podLabel == "web-primary")
     }
 
+    /// Flagger's Gateway API session affinity: the canary's answers set a
+    /// cookie, and requests carrying it stay on the canary.
+    @Test func sessionAffinityIsACookieRuleAndASetCookieFilter() throws {
+        let routing = CanaryRouting(provider: "gatewayapi:v1", service: "web", port: 80, targetPort: .int(8080))
+        let routes = TrafficRoutes(canaryWeight: 20, sessionAffinity: PlanSessionAffinity(cookieName: "canary", maxAge: 60))
+        let route = FlaggerObjects.httpRoute(WorkloadID(namespace: "apps", name: "web"), routing, routes, revision: "abc123")
+        let rules: [KubeJSON] = route["spec"]?["rules"]?.arrayValue ?? []
+        #expect(rules.count == 2)
+        let match: KubeJSON? = rules.first?["matches"]?.arrayValue?.first
+        let header: KubeJSON? = match?["headers"]?.arrayValue?.first
+        #expect(header?["value"]?.stringValue == ".*canary=abc123.*")
+        let canaryBackend: KubeJSON? = rules.last?["backendRefs"]?.arrayValue?.last
+        let filter: KubeJSON? = canaryBackend?["filters"]?.arrayValue?.first
+        let added: KubeJSON? = filter?["responseHeaderModifier"]?["add"]?.arrayValue?.first
+        #expect(added?["value"]?.stringValue == "canary=abc123; Max-Age=60")
+        #expect(FlaggerObjects.canaryWeight(route, service: "web") == 20)
+        // Without weight on the canary nobody is kept there.
+        let back = FlaggerObjects.httpRoute(WorkloadID(namespace: "apps", name: "web"), routing,
+                                            TrafficRoutes(canaryWeight: 0, sessionAffinity: routes.sessionAffinity), revision: "abc123")
+        #expect(back["spec"]?["rules"]?.arrayValue?.count == 1)
+    }
+
     @Test func theClusterHoldsWhatGitDeclaresWhateverTheApiserverAdds() throws {
         let desired = try Self.json("""
             apiVersion: v1
