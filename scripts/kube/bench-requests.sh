@@ -72,6 +72,9 @@ apiserver_total() {
 serin_total() {
   curl -s "http://127.0.0.1:$port/metrics" | awk '/^serin_kubernetes_requests_total/ { sum += $NF } END { printf "%d\n", sum }'
 }
+serin_by_verb() {
+  curl -s "http://127.0.0.1:$port/metrics" | grep '^serin_kubernetes_requests_total' | sed 's/.*verb="\([a-z]*\)".* \([0-9.e+]*\)$/\1 \2/' | sort
+}
 
 echo "== without Serin: ${DURATION}s of the cluster's own traffic"
 a0=$(apiserver_total); sleep "$DURATION"; a1=$(apiserver_total)
@@ -88,7 +91,8 @@ done
 [ "$ready" = "$N" ] || { echo "only $ready of $N Initialized"; tail -20 "$work/serin.log"; exit 1; }
 sleep 10
 echo "== steady: ${DURATION}s"
-s0=$(serin_total); a0=$(apiserver_total); sleep "$DURATION"; s1=$(serin_total); a1=$(apiserver_total)
+s0=$(serin_total); v0=$(serin_by_verb); a0=$(apiserver_total); sleep "$DURATION"; s1=$(serin_total); v1=$(serin_by_verb); a1=$(apiserver_total)
+echo "Serin's requests by verb, before and after the window:"; paste <(echo "$v0") <(echo "$v1")
 with=$((a1 - a0)); serin=$((s1 - s0))
 python3 - "$N" "$DURATION" "$INTERVAL" "$serin" "$with" "$baseline" <<'PY'
 import sys

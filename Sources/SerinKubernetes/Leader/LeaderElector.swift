@@ -30,6 +30,9 @@ public actor LeaderElector {
     private let logger: Logger
     /// The record last seen and when (this process's clock).
     private var observed: (spec: Lease.Spec?, at: ContinuousClock.Instant)?
+    /// The lease as this process last wrote it while holding it: a renewal
+    /// is one update at its resourceVersion, with no read before it.
+    private var held: Lease?
 
     public init(client: KubeClient, name: String = "serin-leader", namespace: String, identity: String, timing: Timing = Timing(),
                 logger: Logger = Logger(label: "serin.leader")) {
@@ -73,6 +76,7 @@ public actor LeaderElector {
     public func release() async {
         let leases = client.resources(Lease.self)
         do {
+            held = nil
             guard var lease = try await leases.getIfPresent(name, namespace: namespace), lease.spec?.holderIdentity == identity else { return }
             lease.spec?.holderIdentity = ""
             lease.spec?.leaseDurationSeconds = 1
@@ -88,11 +92,25 @@ public actor LeaderElector {
         let leases = client.resources(Lease.self)
         let now = Self.microTime(Date())
         let seconds = Int32(timing.leaseDuration.components.seconds)
+        if var renewal = held {
+            held = nil
+            renewal.spec?.renewTime = now
+            do {
+                let updated = try await leases.update(renewal)
+                observed = (updated.spec, .now)
+                held = updated
+                return true
+            } catch {
+                // Written by someone else since (or not reachable): read it afresh below.
+                if !error.isConflict { throw error }
+            }
+        }
         do {
             guard var lease = try await leases.getIfPresent(name, namespace: namespace) else {
                 let spec = Lease.Spec(holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0)
                 let created = try await leases.create(Lease(metadata: ObjectMeta(name: name, namespace: namespace), spec: spec))
                 observed = (created.spec, .now)
+                held = created
                 return true
             }
             let spec = lease.spec ?? Lease.Spec()
@@ -113,6 +131,7 @@ public actor LeaderElector {
             lease.spec = next
             let updated = try await leases.update(lease)
             observed = (updated.spec, .now)
+            held = updated
             return true
         } catch {
             // Someone else wrote it first: they lead, or the next attempt reads their record.
