@@ -195,12 +195,19 @@ public actor LocalPlatform {
     }
 
     /// Stops every workload process and the router: `serin down`, tests.
-    public func stopDataPlane() async {
+    /// Returns what ran and was stopped, one `name (pid N)` each.
+    @discardableResult
+    public func stopDataPlane() async -> [String] {
+        var stopped = await supervisor.status().filter { $0.state != .restarting }.map {
+            "\($0.workload)-\($0.role.rawValue)-\($0.replica) (pid \($0.pid))"
+        }
         await supervisor.stopAll()
         if let identity = routerIdentity ?? router.adoptable() {
             await router.stop(identity)
+            stopped.append("the router (pid \(identity.pid))")
         }
         routerIdentity = nil
+        return stopped
     }
 
     public var routerPID: Int32? { routerIdentity?.pid }
