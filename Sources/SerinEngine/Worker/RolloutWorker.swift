@@ -221,7 +221,7 @@ public actor RolloutWorker<P: Platform> {
         case .promote(let revision, let keepingCanary):
             try await platform.promote(try value(revision), keepingCanary: keepingCanary)
         case .notify(let notification):
-            let revision = machine.state.canaryRevision ?? machine.state.primaryRevision
+            let revision = subject(of: notification)
             logger.info("\(notification.phase.rawValue): \(notification.message)",
                         metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
             try record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
@@ -235,9 +235,24 @@ public actor RolloutWorker<P: Platform> {
         return nil
     }
 
+    /// The revision a notification is about: the one rolled back, what the
+    /// primary runs after a success (the promoted revision, or the one Git
+    /// went back to), else the one being released. Not simply the canary:
+    /// a failure has stopped it, and a revision that waited for a promotion
+    /// is already the canary when that promotion's success is announced.
+    private func subject(of notification: RolloutNotification) -> String? {
+        let state = machine.state
+        switch notification.phase {
+        case .failed: return state.failedRevision ?? state.primaryRevision
+        case .succeeded, .initializing, .initialized: return state.primaryRevision
+        default: return state.canaryRevision ?? state.primaryRevision
+        }
+    }
+
     private func record(_ time: Double, revision: String?, decision: String, reason: String) throws {
-        try log.append(.init(time: time, rollout: id.description, revision: revision, author: author,
-                             commit: revision.flatMap { revisions[$0]?.origin.commit }, decision: decision, reason: reason))
+        let origin = revision.flatMap { revisions[$0]?.origin }
+        try log.append(.init(time: time, rollout: id.description, revision: revision, author: origin.map(\.author) ?? author,
+                             commit: origin?.commit, decision: decision, reason: reason))
     }
 
     /// Carries out a person's command; the result says whether it was refused.
