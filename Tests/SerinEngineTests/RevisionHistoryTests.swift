@@ -60,7 +60,7 @@ import SerinEngineTesting
         try await release.tick { $0.routes.canaryWeight > 0 }
         try await worker.release(revision("r5", by: "Grace"), at: release.now)
         try await release.tick { $0.routes.canaryWeight > 0 }
-        #expect(try await worker.command(.abort, at: release.now) == .accepted)
+        #expect(try await worker.command(.abort, by: "Grace", at: release.now) == .accepted)
         // Git goes back to what the primary runs mid-release.
         try await worker.release(revision("r6", by: "Eve"), at: release.now)
         try await release.tick { $0.routes.canaryWeight > 0 }
@@ -76,7 +76,7 @@ import SerinEngineTesting
         #expect(rows.map(\.author) == ["Ada", "Grace", "Eve", "Eve", "Ada", "Grace", "Eve", "Ada", "Grace"])
         #expect(rows.map(\.commit) == rows.map { "c0ffee" + $0.revision + "0000" })
         #expect(rows.map(\.result) == [
-            "succeeded", "succeeded", rows[2].result, "succeeded", "superseded by r5", "aborted", "superseded by r3", "succeeded", "in progress",
+            "succeeded", "succeeded", rows[2].result, "succeeded", "superseded by r5", "aborted by Grace", "superseded by r3", "succeeded", "in progress",
         ])
         guard case .failed(let reason)? = rows[2].outcome else {
             Issue.record("r3's first attempt: \(rows[2].result)")

@@ -305,11 +305,12 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         return RevisionHistory.entries(from: parts.log.entries().lazy.filter { $0.rollout == runner.id.description })
     }
 
-    public func command(_ command: RolloutCommand, rollout text: String) async -> CommandOutcome {
+    /// `caller`: who asked, when they said; an abort's reason names them.
+    public func command(_ command: RolloutCommand, rollout text: String, by caller: String? = nil) async -> CommandOutcome {
         guard let runner = runner(named: text) else { return .unknownRollout }
         let (result, error) = await withCheckedContinuation { (continuation: CheckedContinuation<(RolloutMachine.CommandResult?, String?), Never>) in
             let reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void = { result, error in continuation.resume(returning: (result, error)) }
-            if !runner.submit(.command(command, reply: reply)) { reply(nil, "the rollout is stopping") }
+            if !runner.submit(.command(command, by: caller, reply: reply)) { reply(nil, "the rollout is stopping") }
         }
         if let error { return .conflict(error) }
         switch result {

@@ -93,7 +93,7 @@ public struct RolloutMachine: Sendable, Equatable {
         case .primaryReady(let now): primaryReady(now, &actions)
         case .checks(let outcome, let now): checks(outcome, now, &actions)
         case .gate(let kind, let open, let reason, let now): gate(kind, open, reason, now, &actions)
-        case .command(let command, let now): lastCommandResult = self.command(command, now, &actions)
+        case .command(let command, let caller, let now): lastCommandResult = self.command(command, by: caller, now, &actions)
         case .canaryUnready(let reason, let now): canaryUnready(reason, now, &actions)
         case .planChanged(let now): planChanged(now, &actions)
         }
@@ -300,7 +300,7 @@ public struct RolloutMachine: Sendable, Equatable {
         }
     }
 
-    private mutating func command(_ command: RolloutCommand, _ now: Double, _ actions: inout [RolloutAction]) -> CommandResult {
+    private mutating func command(_ command: RolloutCommand, by caller: String?, _ now: Double, _ actions: inout [RolloutAction]) -> CommandResult {
         let releasing = state.canaryRevision != nil && [.waiting, .progressing, .waitingPromotion, .paused].contains(state.phase)
         switch command {
         case .promote:
@@ -319,7 +319,7 @@ public struct RolloutMachine: Sendable, Equatable {
                                 + "commit the previous revision to Git to release it again")
             }
             guard releasing else { return .refused("nothing to abort in phase \(state.phase.rawValue)") }
-            rollback("aborted by hand", &actions)
+            rollback("aborted by \(caller ?? "hand")", &actions)
         case .pause:
             guard releasing, state.phase != .paused else { return .refused("cannot pause in phase \(state.phase.rawValue)") }
             state.pausedFrom = state.phase

@@ -116,7 +116,8 @@ public protocol OperatorControl: Sendable {
     func rollouts() async -> [RolloutStatus]
     func rollout(named name: String) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
-    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome
+    /// `caller`: who asked, when the request said (`{"by": NAME}`).
+    func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
     /// Events after `sequence` (0: all kept), then new ones as they are written, until cancelled.
     func events(after sequence: Int) async -> AsyncStream<EventLog.Entry>
     func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome

@@ -255,9 +255,10 @@ public actor RolloutWorker<P: Platform> {
                              commit: origin?.commit, decision: decision, reason: reason))
     }
 
-    /// Carries out a person's command; the result says whether it was refused.
-    public func command(_ command: RolloutCommand, at time: Double) async throws -> RolloutMachine.CommandResult {
-        try await send(.command(command, at: time))
+    /// Carries out a person's command (`caller`: who, when known); the
+    /// result says whether it was refused.
+    public func command(_ command: RolloutCommand, by caller: String? = nil, at time: Double) async throws -> RolloutMachine.CommandResult {
+        try await send(.command(command, by: caller, at: time))
         return machine.lastCommandResult
     }
 }
