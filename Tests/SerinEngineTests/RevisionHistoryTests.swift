@@ -135,3 +135,23 @@ import SerinEngineTesting
         #expect(RevisionHistory.outcome(ofFailure: message, "r") == outcome)
     }
 }
+
+/// A canary the platform cannot start fails its release at once, with the
+/// platform's reason, instead of waiting out the progress deadline.
+extension RevisionHistoryTests {
+    @Test func aCanaryThatCannotStartFailsAtOnce() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("serin-history-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var release = try Release(root: root, id: id, checks: [])
+        try await release.worker.release(revision("r1", by: "Ada"), at: 0)
+        try await release.tick { $0.phase == .initialized }
+        release.platform.refuseToStart("r2", because: "cannot start `nope`: No such file or directory")
+        try await release.worker.release(revision("r2", by: "Eve"), at: release.now)
+        let state = await release.worker.state
+        #expect(state.phase == .failed)
+        #expect(state.message == "rolled back r2: the canary cannot start: cannot start `nope`: No such file or directory")
+        #expect(state.primaryRevision == "r1")
+        #expect(release.history.last?.result == "failed: the canary cannot start: cannot start `nope`: No such file or directory")
+        #expect(release.history.last?.finished == release.now)
+    }
+}

@@ -95,6 +95,7 @@ public struct RolloutMachine: Sendable, Equatable {
         case .gate(let kind, let open, let reason, let now): gate(kind, open, reason, now, &actions)
         case .command(let command, let caller, let now): lastCommandResult = self.command(command, by: caller, now, &actions)
         case .canaryUnready(let reason, let now): canaryUnready(reason, now, &actions)
+        case .canaryCannotStart(let reason, _): canaryCannotStart(reason, &actions)
         case .planChanged(let now): planChanged(now, &actions)
         }
     }
@@ -191,6 +192,13 @@ public struct RolloutMachine: Sendable, Equatable {
         } else {
             beginAnalysis(now, &actions)
         }
+    }
+
+    /// Waiting for a canary that can never start would only run out the
+    /// progress deadline: the release fails now, with the platform's reason.
+    private mutating func canaryCannotStart(_ reason: String, _ actions: inout [RolloutAction]) {
+        guard state.canaryRevision != nil, state.waiting == .canaryReady else { return }
+        rollback("the canary cannot start: \(reason)", &actions)
     }
 
     /// The canary stopped being ready while it is being judged: a failed

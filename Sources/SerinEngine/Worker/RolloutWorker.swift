@@ -161,7 +161,13 @@ public actor RolloutWorker<P: Platform> {
         case .waiting where state.waiting == .gate(.confirmRollout):
             break // the canary starts once confirm-rollout opens
         case .progressing, .waiting, .waitingPromotion:
-            if let canary = state.canaryRevision { try await platform.startCanary(try value(canary)) }
+            if let canary = state.canaryRevision {
+                do {
+                    try await platform.startCanary(try value(canary))
+                } catch let failure as RevisionCannotStart {
+                    try await send(.canaryCannotStart(failure.description, at: time))
+                }
+            }
         case .promoting where state.waiting == .primaryReady:
             // The promotion may not have happened: do it, or finish it.
             if let canary = state.canaryRevision, !(await platform.isReady(canary, as: .primary, of: target)) {
@@ -178,7 +184,8 @@ public actor RolloutWorker<P: Platform> {
         default:
             break
         }
-        if state.primaryRevision != nil { try await platform.setRoutes(machine.plan.trafficRoutes(state.routes), for: target) }
+        // The machine's state, not `state`: a canary that cannot start has rolled back meanwhile.
+        if machine.state.primaryRevision != nil { try await platform.setRoutes(machine.plan.trafficRoutes(machine.state.routes), for: target) }
     }
 
     private func value(_ revision: String) throws -> P.Revision {
@@ -198,7 +205,11 @@ public actor RolloutWorker<P: Platform> {
             // Counters belong to their release.
             round = AnalysisRound(errorLimit: round.errorLimit)
             evaluations = []
-            try await platform.startCanary(try value(revision))
+            do {
+                try await platform.startCanary(try value(revision))
+            } catch let failure as RevisionCannotStart {
+                return .canaryCannotStart(failure.description, at: time)
+            }
         case .scaleCanaryToZero:
             try await platform.scaleCanaryToZero(target)
         case .setRoutes(let routes):
