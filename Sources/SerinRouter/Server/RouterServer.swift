@@ -55,6 +55,10 @@ public actor RouterServer {
     private var listeners: [String: Listener] = [:]
     /// By workload.
     private var refusals: [String: Refusal] = [:]
+    /// Applying a table and binding refused listeners again take turns:
+    /// both change `listeners` and `refusals` across suspension points.
+    private var changing = false
+    private var turns: [CheckedContinuation<Void, Never>] = []
     private var stopped = false
     private var table = RouteTable.empty
     /// Where the table in force is kept, so a restarted router serves at once.
@@ -89,6 +93,8 @@ public actor RouterServer {
     /// (a retry), and changes nothing.
     @discardableResult
     public func apply(_ newTable: RouteTable, force: Bool = false) async throws -> ApplyResult {
+        await takeTurn()
+        defer { endTurn() }
         if !force {
             if newTable.version < table.version {
                 throw ConflictError(description: "version \(newTable.version) is older than the table in force (\(table.version))")
@@ -157,24 +163,38 @@ public actor RouterServer {
 
     /// One pass of `run()`: each refused route whose time has come is bound again.
     func retryRefused(at now: ContinuousClock.Instant = .now) async {
+        guard refusals.values.contains(where: { $0.nextAttempt <= now }) else { return }
+        await takeTurn()
+        defer { endTurn() }
         for (workload, refusal) in refusals where refusal.nextAttempt <= now {
             do {
                 let channel = try await bind(refusal.route)
-                // The table may have moved on while this bound.
-                guard !stopped, refusals[workload]?.route === refusal.route else {
+                guard !stopped else {
                     try? await channel.close()
-                    continue
+                    return
                 }
                 listeners[workload] = Listener(requested: refusal.route.listen, channel: channel)
                 refusals[workload] = nil
             } catch {
-                guard var current = refusals[workload], current.route === refusal.route else { continue }
+                guard var current = refusals[workload] else { continue }
                 current.reason = Self.reason(error, refusal.route)
                 current.delay = min(current.delay * 2, Self.longestRetry)
                 current.nextAttempt = .now + current.delay
                 refusals[workload] = current
             }
         }
+    }
+
+    private func takeTurn() async {
+        if changing {
+            await withCheckedContinuation { turns.append($0) }
+        } else {
+            changing = true
+        }
+    }
+
+    private func endTurn() {
+        if turns.isEmpty { changing = false } else { turns.removeFirst().resume() }
     }
 
     /// `127.0.0.1:8080: Address already in use`: the address and the system's word for it.
