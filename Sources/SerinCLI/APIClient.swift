@@ -51,21 +51,24 @@ public struct APIClient: Sendable {
         try await send("GET", path)
     }
 
-    /// POSTs a command; returns the API's `accepted` message.
-    public func post(_ path: String) async throws(Failure) -> String {
-        let data = try await send("POST", path)
+    /// POSTs a command, saying who asks when `caller` is known; returns
+    /// the API's `accepted` message.
+    public func post(_ path: String, by caller: String? = nil) async throws(Failure) -> String {
+        let body = caller.flatMap { try? JSONEncoder().encode(["by": $0]) }
+        let data = try await send("POST", path, body: body)
         return Self.field("accepted", in: data) ?? String(decoding: data, as: UTF8.self)
     }
 
-    private func send(_ method: String, _ path: String) async throws(Failure) -> Data {
+    private func send(_ method: String, _ path: String, body: Data? = nil) async throws(Failure) -> Data {
         guard let url = URL(string: base.absoluteString.trimmingSuffix("/") + path) else {
             throw Failure(description: "\(base.absoluteString)\(path) is not a URL", exitStatus: 2)
         }
         var headers = [("Accept", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if body != nil { headers.append(("Content-Type", "application/json")) }
         let data: Data, status: Int
         do {
-            let answer = try await HTTPExchange.send(method == "POST" ? .POST : .GET, url.absoluteString, headers: headers,
+            let answer = try await HTTPExchange.send(method == "POST" ? .POST : .GET, url.absoluteString, headers: headers, body: body,
                                                      timeout: timeout, bodyLimit: 16 << 20)
             (data, status) = (answer.body, answer.status)
         } catch {

@@ -34,6 +34,7 @@ public final class FakePlatform: Platform, Sendable {
         var routes: [TrafficRoutes] = []
         var workloads: [WorkloadID: Workload] = [:]
         var notReady: Set<String> = []
+        var cannotStart: [String: String] = [:]
         var restores = 0
     }
 
@@ -58,6 +59,11 @@ public final class FakePlatform: Platform, Sendable {
     public var routes: [TrafficRoutes] { state.withLock { $0.routes } }
     public var restores: Int { state.withLock { $0.restores } }
     public func workload(_ id: WorkloadID) -> Workload? { state.withLock { $0.workloads[id] } }
+
+    /// Makes `startCanary` of a revision throw `RevisionCannotStart` with `reason`.
+    public func refuseToStart(_ revision: String, because reason: String) {
+        state.withLock { $0.cannotStart[revision] = reason }
+    }
 
     /// Holds back (or lets go) the readiness of a revision.
     public func setReady(_ revision: String, _ ready: Bool) {
@@ -101,6 +107,7 @@ public final class FakePlatform: Platform, Sendable {
     }
 
     public func startCanary(_ revision: FakeRevision) async throws {
+        if let reason = state.withLock({ $0.cannotStart[revision.id] }) { throw RevisionCannotStart(reason) }
         run(revision, as: .canary, call: "startCanary \(revision.id)")
     }
 

@@ -40,8 +40,12 @@ public struct DetachedProcess: Sendable {
         return false
     }
 
-    public func stop() async {
-        if let identity = adoptable() { await stop(identity) }
+    /// Stops the recorded process if it runs; returns its pid if it did.
+    @discardableResult
+    public func stop() async -> Int32? {
+        guard let identity = adoptable() else { return nil }
+        await stop(identity)
+        return identity.pid
     }
 
     func adoptable() -> ProcessIdentity? {

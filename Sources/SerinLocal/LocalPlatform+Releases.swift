@@ -51,7 +51,11 @@ extension LocalPlatform: Platform {
     }
 
     public func startCanary(_ revision: LocalRevision) async throws {
-        try await deploy(revision, role: .canary)
+        do {
+            try await deploy(revision, role: .canary)
+        } catch let error as SupervisorError where error.cannotStart {
+            throw RevisionCannotStart(error.description)
+        }
     }
 
     private func deploy(_ revision: LocalRevision, role: Role) async throws {

@@ -74,6 +74,8 @@ public actor LocalPlatform {
     private var pushing = false
     private var waiters: [(generation: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var lastPushError: String?
+    /// Routes the router could not listen for, by workload, with why, as last heard.
+    private var refusedRoutes: [String: String] = [:]
 
     public init(stateDirectory: String, options: Options) throws {
         self.options = options
@@ -109,6 +111,7 @@ public actor LocalPlatform {
             traffic[route.workload] = Traffic(canaryWeight: route.canaryWeight, mirrorWeight: route.mirrorWeight,
                                               match: route.match, sessionAffinity: route.sessionAffinity)
         }
+        if let refused = try? await control.refused() { noteRefused(refused) }
         let processes = await supervisor.adopt()
         try await pushTable()
         return StartReport(routerAdopted: adopted, processes: processes)
@@ -195,12 +198,19 @@ public actor LocalPlatform {
     }
 
     /// Stops every workload process and the router: `serin down`, tests.
-    public func stopDataPlane() async {
+    /// Returns what ran and was stopped, one `name (pid N)` each.
+    @discardableResult
+    public func stopDataPlane() async -> [String] {
+        var stopped = await supervisor.status().filter { $0.state != .restarting }.map {
+            "\($0.workload)-\($0.role.rawValue)-\($0.replica) (pid \($0.pid))"
+        }
         await supervisor.stopAll()
         if let identity = routerIdentity ?? router.adoptable() {
             await router.stop(identity)
+            stopped.append("the router (pid \(identity.pid))")
         }
         routerIdentity = nil
+        return stopped
     }
 
     public var routerPID: Int32? { routerIdentity?.pid }
@@ -276,15 +286,29 @@ public actor LocalPlatform {
         guard table.routes != pushed.routes else { return }
         var next = table
         next.version = pushed.version + 1
+        let result: RouterServer.ApplyResult
         do {
-            try await control.apply(next)
+            result = try await control.apply(next)
         } catch let failure as RouterControlClient.Failure where failure.status == 409 {
             // Someone else moved the router's table on: continue from its version.
             let current = try await control.table()
             next.version = current.version + 1
-            try await control.apply(next)
+            result = try await control.apply(next)
         }
         pushed = next
+        noteRefused(result.refused)
+    }
+
+    /// A port in use refuses one workload's route, not the table: the
+    /// router binds it again with backoff. Each change is reported once.
+    private func noteRefused(_ refused: [String: String]) {
+        for (workload, reason) in refused.sorted(by: { $0.key < $1.key }) where refusedRoutes[workload] != reason {
+            options.report?("\(workload): the router cannot listen on \(reason); the other workloads are served, and it tries again with backoff")
+        }
+        for workload in refusedRoutes.keys.sorted() where refused[workload] == nil && ports[workload] != nil {
+            options.report?("\(workload): the router listens on 127.0.0.1:\(ports[workload] ?? 0) now")
+        }
+        refusedRoutes = refused
     }
 
     private func waitForRouter() async throws -> RouteTable {
@@ -306,6 +330,7 @@ public actor LocalPlatform {
     /// Serin's table goes back, with a version above the stranger's.
     private func checkTable() async {
         guard let identity = routerIdentity, identity.isRunning(), !pushing else { return }
+        if !refusedRoutes.isEmpty, let refused = try? await control.refused() { noteRefused(refused) }
         let before = pushed
         guard let current = try? await control.table() else { return }
         // A push that ran meanwhile makes the reading stale, not drift.

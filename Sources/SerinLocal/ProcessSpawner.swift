@@ -54,7 +54,8 @@ enum ProcessSpawner {
         let directory = workingDirectory(for: request)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SupervisorError("working directory \(directory) of \(request.workload) revision \(request.revision) does not exist: check template.workingDir and the revision's snapshot")
+            throw SupervisorError("working directory \(directory) of \(request.workload) revision \(request.revision) does not exist: check template.workingDir and the revision's snapshot",
+                                  cannotStart: true)
         }
         // O_APPEND: after the supervisor truncates the log to rotate it, the
         // process's next write lands at the new end instead of leaving a hole.
@@ -71,7 +72,8 @@ enum ProcessSpawner {
             }
         }
         guard result == 0 else {
-            throw SupervisorError("cannot start `\(arguments[0])` for \(request.workload) in \(directory): \(String(cString: strerror(result))); check template.command and PATH")
+            throw SupervisorError("cannot start `\(arguments[0])` for \(request.workload) in \(directory): \(String(cString: strerror(result))); check template.command and PATH",
+                                  cannotStart: true)
         }
         // A process that died at once is a zombie until reaped, and still has
         // its start time: record it, and let the monitor see it exit.

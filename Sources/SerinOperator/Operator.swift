@@ -222,8 +222,8 @@ public actor Operator: OperatorControl {
         await driver.history(of: name)
     }
 
-    public func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome {
-        await driver.command(command, rollout: name)
+    public func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {
+        await driver.command(command, rollout: name, by: caller)
     }
 
     public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {

@@ -18,7 +18,7 @@ protocol PlatformDriver: Sendable {
     func rolloutIDs() async -> [RolloutID]
     func status(of name: String, eventLimit: Int) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
-    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome
+    func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
 }
 
 /// The reconciler's side of a driver, the same on every platform.
@@ -31,8 +31,8 @@ extension ReconcilingDriver {
     func rolloutIDs() async -> [RolloutID] { await reconciler.rolloutIDs }
     func status(of name: String, eventLimit: Int) async -> RolloutStatus? { await reconciler.status(of: name, eventLimit: eventLimit) }
     func history(of name: String) async -> [RevisionHistoryEntry]? { await reconciler.history(of: name) }
-    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome {
-        await reconciler.command(command, rollout: name)
+    func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {
+        await reconciler.command(command, rollout: name, by: caller)
     }
 }
 

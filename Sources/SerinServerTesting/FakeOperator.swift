@@ -14,7 +14,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     private var log: [EventLog.Entry]
     private var subscribers: [UUID: AsyncStream<EventLog.Entry>.Continuation] = [:]
     private var ready = false
-    private var receivedCommands: [(command: RolloutCommand, rollout: String)] = []
+    private var receivedCommands: [(command: RolloutCommand, rollout: String, caller: String?)] = []
     private var receivedDeliveries: [Delivery] = []
     /// Source name → the shared secret a delivery must carry in `x-serin-secret`.
     private let sources: [String: String]
@@ -59,7 +59,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
         }
     }
 
-    public var commands: [(command: RolloutCommand, rollout: String)] { lock.withLock { receivedCommands } }
+    public var commands: [(command: RolloutCommand, rollout: String, caller: String?)] { lock.withLock { receivedCommands } }
     public var deliveries: [Delivery] { lock.withLock { receivedDeliveries } }
     /// Streams handed out and not yet ended by their reader.
     public var openStreams: Int { lock.withLock { subscribers.count } }
@@ -75,7 +75,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     }
 
     /// Flagger's rules, simplified: what each command needs of the phase.
-    public func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome {
+    public func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {
         lock.withLock {
             guard let index = statuses.firstIndex(where: { $0.name == name }) else { return .unknownRollout }
             let phase = statuses[index].phase
@@ -90,7 +90,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
             guard allowed.contains(phase) else {
                 return .conflict("cannot \(command.rawValue) \(name): it is \(phase.rawValue)")
             }
-            receivedCommands.append((command, name))
+            receivedCommands.append((command, name, caller))
             return .accepted("\(command.rawValue) \(name): requested")
         }
     }

@@ -73,12 +73,17 @@ public enum SampleRollouts {
 
     public static let histories: [String: [RevisionHistoryEntry]] = [
         "web": [
-            RevisionHistoryEntry(revision: "a1b2c3d4e5f6a7b8c9d0e1f2", commit: "8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b", author: "Ada Lovelace",
-                                 result: "in progress", started: epoch + 9 * 3600, finished: nil),
-            RevisionHistoryEntry(revision: "3f9a2c1d8e7b6a5f4e3d2c1b", commit: "77aa88bb99cc00dd11ee22ff33aa44bb55cc66dd", author: "Grace Hopper",
-                                 result: "succeeded", started: epoch - 86400 + 14 * 3600, finished: epoch - 86400 + 14 * 3600 + 95),
             RevisionHistoryEntry(revision: "c0ffee00c0ffee00c0ffee00", commit: nil, author: nil,
-                                 result: "failed", started: epoch - 2 * 86400 + 10 * 3600 + 5, finished: epoch - 2 * 86400 + 10 * 3600 + 3725),
+                                 outcome: .failed(reason: "request-success-rate 91.2 < 99 (3 failed checks)"),
+                                 started: epoch - 2 * 86400 + 10 * 3600 + 5, finished: epoch - 2 * 86400 + 10 * 3600 + 3725),
+            RevisionHistoryEntry(revision: "c0ffee00c0ffee00c0ffee00", commit: nil, author: nil, outcome: .aborted(by: nil),
+                                 started: epoch - 2 * 86400 + 11 * 3600, finished: epoch - 2 * 86400 + 11 * 3600 + 40),
+            RevisionHistoryEntry(revision: "3f9a2c1d8e7b6a5f4e3d2c1b", commit: "77aa88bb99cc", author: "Grace Hopper",
+                                 outcome: .succeeded, started: epoch - 86400 + 14 * 3600, finished: epoch - 86400 + 14 * 3600 + 95),
+            RevisionHistoryEntry(revision: "5eed5eed5eed5eed5eed5eed", commit: "1234abcd5678", author: "Ada Lovelace",
+                                 outcome: .superseded(by: "a1b2c3d4e5f6a7b8c9d0e1f2"), started: epoch + 8 * 3600, finished: epoch + 9 * 3600),
+            RevisionHistoryEntry(revision: "a1b2c3d4e5f6a7b8c9d0e1f2", commit: "8e1f2a3b4c5d", author: "Ada Lovelace",
+                                 outcome: .inProgress, started: epoch + 9 * 3600, finished: nil),
         ],
     ]
 

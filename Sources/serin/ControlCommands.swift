@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SerinCLI
 import SerinEngine
 
@@ -10,10 +11,16 @@ protocol ControlCommand: AsyncParsableCommand, AsyncRunnable {
 }
 
 extension ControlCommand {
+    /// Who asks, for the audit trail (`serin history` shows who aborted a
+    /// release): the login name, when the environment has one.
+    static var caller: String? {
+        ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func run() async throws {
         let verb = Self.command.rawValue
         do {
-            let answer = try await options.client(needsToken: true).post(rolloutPath(name) + "/\(verb)")
+            let answer = try await options.client(needsToken: true).post(rolloutPath(name) + "/\(verb)", by: Self.caller)
             print(answer)
         } catch {
             throw failed(error, command: verb)

@@ -3,7 +3,11 @@ import SerinCLI
 import SerinEngine
 
 struct HistoryCommand: AsyncParsableCommand, AsyncRunnable {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "List the revisions a rollout released, with commit, author, result and duration.")
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List a rollout's release attempts, oldest first: revision, commit, author, result, start and duration.",
+        discussion: "The result is succeeded, failed: <reason>, aborted by <who> (`serin abort` sends $USER), superseded by <revision>, or in progress. A retry is a row of its own."
+    )
 
     @OptionGroup var options: APIOptions
     @OptionGroup var format: OutputOptions

@@ -69,7 +69,15 @@ struct RouterCommand: AsyncParsableCommand, AsyncRunnable {
         }
         let routes = await server.currentTable.routes
         fail("serin router: serving \(routes.count) route(s), table version \(await server.currentTable.version)")
-        await Self.waitForTermination()
+        for (workload, reason) in await server.refused.sorted(by: { $0.key < $1.key }) {
+            fail("serin router: \(workload) cannot listen on \(reason); trying again")
+        }
+        // Refused listeners are bound again until the signal.
+        await withDiscardingTaskGroup { group in
+            group.addTask { await server.run() }
+            await Self.waitForTermination()
+            group.cancelAll()
+        }
         for channel in channels { try? await channel.close() }
         await server.shutdown()
     }

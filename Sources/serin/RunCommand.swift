@@ -13,7 +13,8 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the operator: pull the Git sources of serin.yaml and release their workloads progressively.",
-        discussion: "SIGTERM or SIGINT stop the operator; the router and the workload processes keep serving, and the next `serin run` adopts them."
+        discussion: "SIGTERM or SIGINT stop the operator; the router and the workload processes keep serving, and the next `serin run` adopts them. "
+            + "One operator per state directory: a second `serin run` on it exits 2, naming the pid of the first."
     )
 
     @Option(help: "The operator's configuration file.")
@@ -44,6 +45,17 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
                 throw ExitCode(ExitStatus.invalid)
             }
         }
+        // Before anything is started or written: a second operator on the
+        // same state directory would adopt and drive the same processes.
+        let lock: StateDirectoryLock
+        do throws(StateDirectoryLock.Refusal) {
+            lock = try StateDirectoryLock(stateDirectory: resolved.stateDirectory)
+        } catch {
+            let advice = error.holder == nil ? "" : "; stop it first, or give this one another stateDir"
+            FileHandle.standardError.write(Data("serin run: \(error)\(advice)\n".utf8))
+            throw ExitCode(ExitStatus.ioOrUsage)
+        }
+        defer { lock.release() }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "serin")
@@ -114,23 +126,61 @@ struct CodePageTrimService: Service {
 struct DownCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Stop the data plane a `serin run` left serving: workload processes, the router and a managed Prometheus."
+        abstract: "Stop the data plane a `serin run` left serving: workload processes, the router and a managed Prometheus.",
+        discussion: "Refused (exit 2) while an operator runs on the state directory, unless --force stops it first. Prints what it stopped."
     )
 
     @Option(help: "The operator's configuration file.")
     var config = "serin.yaml"
+
+    @Flag(help: "Stop a running operator first (SIGTERM, then SIGKILL after 30 seconds).")
+    var force = false
 
     func run() async throws {
         guard case .success(let resolved) = OperatorConfig.load(config) else {
             FileHandle.standardError.write(Data("serin down: \(config) is not valid; run `serin run --config \(config)` to see why\n".utf8))
             throw ExitCode(ExitStatus.invalid)
         }
+        var stopped: [String] = []
+        let lock: StateDirectoryLock
+        do throws(StateDirectoryLock.Refusal) {
+            do throws(StateDirectoryLock.Refusal) {
+                lock = try StateDirectoryLock(stateDirectory: resolved.stateDirectory)
+            } catch {
+                guard force, let pid = error.holder else { throw error }
+                lock = try await stopOperator(pid, stateDirectory: resolved.stateDirectory)
+                stopped.append("the operator (pid \(pid))")
+            }
+        } catch {
+            let advice = error.holder == nil ? "" : "; stop it first, or run `serin down --force`"
+            FileHandle.standardError.write(Data("serin down: \(error)\(advice)\n".utf8))
+            throw ExitCode(ExitStatus.ioOrUsage)
+        }
+        defer { lock.release() }
         var options = LocalPlatform.Options(routerCommand: [RunCommand.executablePath(), "router"])
         options.routerAdmin = resolved.routerAdmin
         options.supervisor.restartBackoff = .seconds(3600)
         let platform = try LocalPlatform(stateDirectory: resolved.stateDirectory, options: options)
         _ = await platform.supervisor.adopt()
-        await platform.stopDataPlane()
-        await ManagedPrometheus.process(config: resolved).stop()
+        stopped += await platform.stopDataPlane()
+        if let pid = await ManagedPrometheus.process(config: resolved).stop() {
+            stopped.append("prometheus (pid \(pid))")
+        }
+        print(stopped.isEmpty ? "nothing was running in \(resolved.stateDirectory)" : stopped.map { "stopped \($0)" }.joined(separator: "\n"))
+    }
+
+    /// SIGTERM, and SIGKILL if it still holds the lock 30 seconds later;
+    /// returns the lock once the operator let go of it.
+    private func stopOperator(_ pid: Int32, stateDirectory: String) async throws(StateDirectoryLock.Refusal) -> StateDirectoryLock {
+        kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do throws(StateDirectoryLock.Refusal) {
+                return try StateDirectoryLock(stateDirectory: stateDirectory)
+            } catch where error.holder == pid {
+                if ContinuousClock.now > deadline { kill(pid, SIGKILL) }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 }

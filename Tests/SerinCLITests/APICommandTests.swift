@@ -55,6 +55,7 @@ import Testing
             #expect(noToken.stderr.contains("--token-file"))
         }
         #expect(control.commands.map(\.command) == [.promote])
+        #expect(control.commands.map(\.caller) == [ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }])
     }
 
     @Test func getAndHistoryReadOneRollout() async throws {

@@ -108,6 +108,21 @@ import Testing
         }
         #expect(control.commands.map(\.command) == [.promote])
         #expect(control.commands.map(\.rollout) == ["web"])
+        #expect(control.commands.map(\.caller) == [nil])
+    }
+
+    @Test func aCommandSaysWhoAsksWithBy() async throws {
+        let control = FakeOperator()
+        try await withAPIServer(control) { port in
+            let named = try await TestHTTP.post(port: port, "/api/v1/rollouts/web/abort", token: token, body: #"{"by": "ada"}"#)
+            #expect(named.status == 202)
+            for body in [#"{"by": 3}"#, #"{"by": ""}"#, #"{"by": "a\nb"}"#] {
+                let refused = try await TestHTTP.post(port: port, "/api/v1/rollouts/web/abort", token: token, body: body)
+                #expect(refused.status == 400, "\(body)")
+                #expect(refused.error == "\"by\" must be a name of 1 to 100 printable characters")
+            }
+        }
+        #expect(control.commands.map(\.caller) == ["ada"])
     }
 
     @Test(arguments: [("abc", true), ("abd", false), ("ab", false), ("abcd", false), ("", false), ("xbc", false)])

@@ -15,6 +15,18 @@ public struct RevisionOrigin: Sendable, Codable, Hashable {
     }
 }
 
+/// A revision that cannot run as written (its command does not exist, its
+/// working directory is missing): the release fails at once with this
+/// reason instead of waiting out the progress deadline for a canary that
+/// will never be ready.
+public struct RevisionCannotStart: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// One revision of one workload, as the platform that runs it understands
 /// it: what to run (a process template and its checkout, a pod template),
 /// with an id that changes exactly when what runs changes.
@@ -94,7 +106,8 @@ public protocol Platform: Sendable {
     /// without a Canary, or a primary restored after a restart), with no
     /// moment without a ready primary when one ran before.
     func deployPrimary(_ revision: Revision) async throws
-    /// Starts (or restarts) the canary running `revision`.
+    /// Starts (or restarts) the canary running `revision`. Throws
+    /// `RevisionCannotStart` when it can never run as written.
     func startCanary(_ revision: Revision) async throws
     /// Traffic leaves the canary, then its replicas stop.
     func scaleCanaryToZero(_ workload: WorkloadID) async throws

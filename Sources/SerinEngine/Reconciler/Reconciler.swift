@@ -299,36 +299,18 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                              plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events)
     }
 
-    /// Every release of the rollout, oldest first.
+    /// Every release attempt of the rollout, oldest first.
     public func history(of text: String) -> [RevisionHistoryEntry]? {
         guard let runner = runner(named: text) else { return nil }
-        var entries: [RevisionHistoryEntry] = []
-        var commits: [String: String] = [:]
-        for event in parts.log.entries() where event.rollout == runner.id.description {
-            guard let revision = event.revision else { continue }
-            if let commit = event.commit { commits[revision] = commit }
-            if event.decision == "detected" {
-                if let index = entries.lastIndex(where: { $0.finished == nil && $0.revision != revision }), entries[index].result == "in progress" {
-                    entries[index].result = "superseded"
-                    entries[index].finished = event.time
-                }
-                entries.append(RevisionHistoryEntry(revision: revision, commit: commits[revision].map { String($0.prefix(12)) },
-                                                    author: event.author, result: "in progress", started: event.time, finished: nil))
-            } else if let index = entries.lastIndex(where: { $0.revision == revision && $0.finished == nil }) {
-                if event.decision == RolloutPhase.succeeded.rawValue || event.decision == RolloutPhase.failed.rawValue {
-                    entries[index].result = event.decision == RolloutPhase.succeeded.rawValue ? "succeeded" : "failed"
-                    entries[index].finished = event.time
-                }
-            }
-        }
-        return entries
+        return RevisionHistory.entries(from: parts.log.entries().lazy.filter { $0.rollout == runner.id.description })
     }
 
-    public func command(_ command: RolloutCommand, rollout text: String) async -> CommandOutcome {
+    /// `caller`: who asked, when they said; an abort's reason names them.
+    public func command(_ command: RolloutCommand, rollout text: String, by caller: String? = nil) async -> CommandOutcome {
         guard let runner = runner(named: text) else { return .unknownRollout }
         let (result, error) = await withCheckedContinuation { (continuation: CheckedContinuation<(RolloutMachine.CommandResult?, String?), Never>) in
             let reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void = { result, error in continuation.resume(returning: (result, error)) }
-            if !runner.submit(.command(command, reply: reply)) { reply(nil, "the rollout is stopping") }
+            if !runner.submit(.command(command, by: caller, reply: reply)) { reply(nil, "the rollout is stopping") }
         }
         if let error { return .conflict(error) }
         switch result {

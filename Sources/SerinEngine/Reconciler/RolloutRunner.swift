@@ -10,7 +10,7 @@ import SerinSpec
 public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Duration == Duration {
     public enum Input: Sendable {
         case release(P.Revision)
-        case command(RolloutCommand, reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void)
+        case command(RolloutCommand, by: String?, reply: @Sendable (RolloutMachine.CommandResult?, String?) -> Void)
         /// The workload's readiness changed: readiness is looked at now.
         case readinessChanged
     }
@@ -126,14 +126,14 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
             switch input {
             case .release(let revision):
                 try await worker.release(revision, at: now())
-            case .command(let command, let reply):
-                let result = try await worker.command(command, at: now())
+            case .command(let command, let caller, let reply):
+                let result = try await worker.command(command, by: caller, at: now())
                 reply(result, nil)
             case .readinessChanged:
                 break // the loop looks at readiness next
             }
         } catch {
-            if case .command(_, let reply) = input { reply(nil, "\(error)") }
+            if case .command(_, _, let reply) = input { reply(nil, "\(error)") }
             report(error)
         }
     }

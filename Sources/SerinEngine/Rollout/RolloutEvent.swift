@@ -15,11 +15,13 @@ public enum RolloutEvent: Sendable, Equatable {
     case checks(CheckOutcome, at: Double)
     /// The answer of a gate a `.askGate` action asked for.
     case gate(GateKind, open: Bool, reason: String, at: Double)
-    /// Someone asked through the API or the CLI.
-    case command(RolloutCommand, at: Double)
+    /// Someone asked through the API or the CLI; `by` names them when they said.
+    case command(RolloutCommand, by: String? = nil, at: Double)
     /// The canary runs but is not ready (it crashed, its probe fails):
     /// reported at each tick while it holds, and a failed check each time.
     case canaryUnready(String, at: Double)
+    /// The platform cannot start the canary at all (`RevisionCannotStart`).
+    case canaryCannotStart(String, at: Double)
     /// The Canary was edited (a new plan) while its revision was being
     /// released: the analysis starts again from the first step.
     case planChanged(at: Double)
@@ -30,7 +32,7 @@ extension RolloutEvent {
     public var time: Double {
         switch self {
         case .newRevision(_, let at), .tick(let at), .canaryReady(let at), .primaryReady(let at), .checks(_, let at),
-             .gate(_, _, _, let at), .command(_, let at), .canaryUnready(_, let at), .planChanged(let at):
+             .gate(_, _, _, let at), .command(_, _, let at), .canaryUnready(_, let at), .canaryCannotStart(_, let at), .planChanged(let at):
             return at
         }
     }

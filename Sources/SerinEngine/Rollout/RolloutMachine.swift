@@ -93,8 +93,9 @@ public struct RolloutMachine: Sendable, Equatable {
         case .primaryReady(let now): primaryReady(now, &actions)
         case .checks(let outcome, let now): checks(outcome, now, &actions)
         case .gate(let kind, let open, let reason, let now): gate(kind, open, reason, now, &actions)
-        case .command(let command, let now): lastCommandResult = self.command(command, now, &actions)
+        case .command(let command, let caller, let now): lastCommandResult = self.command(command, by: caller, now, &actions)
         case .canaryUnready(let reason, let now): canaryUnready(reason, now, &actions)
+        case .canaryCannotStart(let reason, _): canaryCannotStart(reason, &actions)
         case .planChanged(let now): planChanged(now, &actions)
         }
     }
@@ -191,6 +192,13 @@ public struct RolloutMachine: Sendable, Equatable {
         } else {
             beginAnalysis(now, &actions)
         }
+    }
+
+    /// Waiting for a canary that can never start would only run out the
+    /// progress deadline: the release fails now, with the platform's reason.
+    private mutating func canaryCannotStart(_ reason: String, _ actions: inout [RolloutAction]) {
+        guard state.canaryRevision != nil, state.waiting == .canaryReady else { return }
+        rollback("the canary cannot start: \(reason)", &actions)
     }
 
     /// The canary stopped being ready while it is being judged: a failed
@@ -300,7 +308,7 @@ public struct RolloutMachine: Sendable, Equatable {
         }
     }
 
-    private mutating func command(_ command: RolloutCommand, _ now: Double, _ actions: inout [RolloutAction]) -> CommandResult {
+    private mutating func command(_ command: RolloutCommand, by caller: String?, _ now: Double, _ actions: inout [RolloutAction]) -> CommandResult {
         let releasing = state.canaryRevision != nil && [.waiting, .progressing, .waitingPromotion, .paused].contains(state.phase)
         switch command {
         case .promote:
@@ -319,7 +327,7 @@ public struct RolloutMachine: Sendable, Equatable {
                                 + "commit the previous revision to Git to release it again")
             }
             guard releasing else { return .refused("nothing to abort in phase \(state.phase.rawValue)") }
-            rollback("aborted by hand", &actions)
+            rollback("aborted by \(caller ?? "hand")", &actions)
         case .pause:
             guard releasing, state.phase != .paused else { return .refused("cannot pause in phase \(state.phase.rawValue)") }
             state.pausedFrom = state.phase

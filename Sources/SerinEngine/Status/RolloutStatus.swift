@@ -45,21 +45,48 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     }
 }
 
-/// One released revision of a rollout, for `serin history`.
+/// One release attempt of a rollout, for `serin history`: a retry is an
+/// attempt of its own.
 public struct RevisionHistoryEntry: Sendable, Codable, Equatable {
+    public enum Outcome: Sendable, Codable, Equatable {
+        case succeeded
+        case failed(reason: String)
+        /// `by`: who aborted it, when the command said.
+        case aborted(by: String?)
+        /// A newer revision replaced it before it ended.
+        case superseded(by: String)
+        case inProgress
+
+        /// `succeeded`, `failed: <reason>`, `aborted by <who>` (or `aborted`),
+        /// `superseded by <revision>`, `in progress`.
+        public var text: String {
+            switch self {
+            case .succeeded: "succeeded"
+            case .failed(let reason): "failed: \(reason)"
+            case .aborted(let who): who.map { "aborted by \($0)" } ?? "aborted"
+            case .superseded(let revision): "superseded by \(revision)"
+            case .inProgress: "in progress"
+            }
+        }
+    }
+
     public var revision: String
     public var commit: String?
     public var author: String?
-    /// succeeded, failed, superseded or in progress.
+    /// `outcome` as text; the only word on it in answers of operators
+    /// older than `outcome`.
     public var result: String
+    /// nil in answers of operators older than it.
+    public var outcome: Outcome?
     public var started: Double
     public var finished: Double?
 
-    public init(revision: String, commit: String?, author: String?, result: String, started: Double, finished: Double?) {
+    public init(revision: String, commit: String?, author: String?, outcome: Outcome, started: Double, finished: Double?) {
         self.revision = revision
         self.commit = commit
         self.author = author
-        self.result = result
+        result = outcome.text
+        self.outcome = outcome
         self.started = started
         self.finished = finished
     }
@@ -89,7 +116,8 @@ public protocol OperatorControl: Sendable {
     func rollouts() async -> [RolloutStatus]
     func rollout(named name: String) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
-    func command(_ command: RolloutCommand, rollout name: String) async -> CommandOutcome
+    /// `caller`: who asked, when the request said (`{"by": NAME}`).
+    func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
     /// Events after `sequence` (0: all kept), then new ones as they are written, until cancelled.
     func events(after sequence: Int) async -> AsyncStream<EventLog.Entry>
     func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome

@@ -161,7 +161,13 @@ public actor RolloutWorker<P: Platform> {
         case .waiting where state.waiting == .gate(.confirmRollout):
             break // the canary starts once confirm-rollout opens
         case .progressing, .waiting, .waitingPromotion:
-            if let canary = state.canaryRevision { try await platform.startCanary(try value(canary)) }
+            if let canary = state.canaryRevision {
+                do {
+                    try await platform.startCanary(try value(canary))
+                } catch let failure as RevisionCannotStart {
+                    try await send(.canaryCannotStart(failure.description, at: time))
+                }
+            }
         case .promoting where state.waiting == .primaryReady:
             // The promotion may not have happened: do it, or finish it.
             if let canary = state.canaryRevision, !(await platform.isReady(canary, as: .primary, of: target)) {
@@ -178,7 +184,8 @@ public actor RolloutWorker<P: Platform> {
         default:
             break
         }
-        if state.primaryRevision != nil { try await platform.setRoutes(machine.plan.trafficRoutes(state.routes), for: target) }
+        // The machine's state, not `state`: a canary that cannot start has rolled back meanwhile.
+        if machine.state.primaryRevision != nil { try await platform.setRoutes(machine.plan.trafficRoutes(machine.state.routes), for: target) }
     }
 
     private func value(_ revision: String) throws -> P.Revision {
@@ -198,7 +205,11 @@ public actor RolloutWorker<P: Platform> {
             // Counters belong to their release.
             round = AnalysisRound(errorLimit: round.errorLimit)
             evaluations = []
-            try await platform.startCanary(try value(revision))
+            do {
+                try await platform.startCanary(try value(revision))
+            } catch let failure as RevisionCannotStart {
+                return .canaryCannotStart(failure.description, at: time)
+            }
         case .scaleCanaryToZero:
             try await platform.scaleCanaryToZero(target)
         case .setRoutes(let routes):
@@ -221,7 +232,7 @@ public actor RolloutWorker<P: Platform> {
         case .promote(let revision, let keepingCanary):
             try await platform.promote(try value(revision), keepingCanary: keepingCanary)
         case .notify(let notification):
-            let revision = machine.state.canaryRevision ?? machine.state.primaryRevision
+            let revision = subject(of: notification)
             logger.info("\(notification.phase.rawValue): \(notification.message)",
                         metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
             try record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
@@ -235,14 +246,30 @@ public actor RolloutWorker<P: Platform> {
         return nil
     }
 
-    private func record(_ time: Double, revision: String?, decision: String, reason: String) throws {
-        try log.append(.init(time: time, rollout: id.description, revision: revision, author: author,
-                             commit: revision.flatMap { revisions[$0]?.origin.commit }, decision: decision, reason: reason))
+    /// The revision a notification is about: the one rolled back, what the
+    /// primary runs after a success (the promoted revision, or the one Git
+    /// went back to), else the one being released. Not simply the canary:
+    /// a failure has stopped it, and a revision that waited for a promotion
+    /// is already the canary when that promotion's success is announced.
+    private func subject(of notification: RolloutNotification) -> String? {
+        let state = machine.state
+        switch notification.phase {
+        case .failed: return state.failedRevision ?? state.primaryRevision
+        case .succeeded, .initializing, .initialized: return state.primaryRevision
+        default: return state.canaryRevision ?? state.primaryRevision
+        }
     }
 
-    /// Carries out a person's command; the result says whether it was refused.
-    public func command(_ command: RolloutCommand, at time: Double) async throws -> RolloutMachine.CommandResult {
-        try await send(.command(command, at: time))
+    private func record(_ time: Double, revision: String?, decision: String, reason: String) throws {
+        let origin = revision.flatMap { revisions[$0]?.origin }
+        try log.append(.init(time: time, rollout: id.description, revision: revision, author: origin.map(\.author) ?? author,
+                             commit: origin?.commit, decision: decision, reason: reason))
+    }
+
+    /// Carries out a person's command (`caller`: who, when known); the
+    /// result says whether it was refused.
+    public func command(_ command: RolloutCommand, by caller: String? = nil, at time: Double) async throws -> RolloutMachine.CommandResult {
+        try await send(.command(command, by: caller, at: time))
         return machine.lastCommandResult
     }
 }

@@ -5,7 +5,8 @@ import NIOPosix
 
 /// The router's management side, off the hot path: `/metrics` and
 /// `/healthz` on a TCP port for Prometheus and probes, and the routing
-/// table (`GET /routes`, `PUT /routes`) on a unix socket whose file
+/// table (`GET /routes`, `PUT /routes`, and `GET /refused`: its routes
+/// without a listener yet, with why) on a unix socket whose file
 /// permissions decide who may change it. The TCP port only reads.
 public enum AdminServer {
     public static func listen(_ router: RouterServer, tcp address: String) async throws -> any Channel {
@@ -94,6 +95,8 @@ final class AdminHandler: ChannelInboundHandler {
             return Reply(status: .ok, contentType: "text/plain; version=0.0.4", body: await router.metricsText())
         case (.GET, "/routes"):
             return json(.ok, await router.currentTable)
+        case (.GET, "/refused"):
+            return json(.ok, await router.refused)
         case (.PUT, "/routes") where allowWrites:
             let table: RouteTable
             do {

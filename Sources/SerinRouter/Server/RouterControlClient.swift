@@ -23,19 +23,26 @@ public struct RouterControlClient: Sendable {
     }
 
     public func table() async throws -> RouteTable {
-        let (status, body) = try await exchange(method: .GET, body: nil)
+        let (status, body) = try await exchange(method: .GET, path: "/routes", body: nil)
         guard status == 200 else { throw Failure(status: status, message: body.trimmingCharacters(in: .whitespacesAndNewlines)) }
         return try JSONDecoder().decode(RouteTable.self, from: Data(body.utf8))
     }
 
     @discardableResult
     public func apply(_ table: RouteTable) async throws -> RouterServer.ApplyResult {
-        let (status, body) = try await exchange(method: .PUT, body: try JSONEncoder().encode(table))
+        let (status, body) = try await exchange(method: .PUT, path: "/routes", body: try JSONEncoder().encode(table))
         guard status == 200 else { throw Failure(status: status, message: body.trimmingCharacters(in: .whitespacesAndNewlines)) }
         return try JSONDecoder().decode(RouterServer.ApplyResult.self, from: Data(body.utf8))
     }
 
-    private func exchange(method: HTTPMethod, body: Data?) async throws -> (Int, String) {
+    /// Routes of the table in force without a listener, by workload, with why.
+    public func refused() async throws -> [String: String] {
+        let (status, body) = try await exchange(method: .GET, path: "/refused", body: nil)
+        guard status == 200 else { throw Failure(status: status, message: body.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return try JSONDecoder().decode([String: String].self, from: Data(body.utf8))
+    }
+
+    private func exchange(method: HTTPMethod, path: String, body: Data?) async throws -> (Int, String) {
         let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: (Int, String).self)
         let channel: any Channel
         do {
@@ -57,7 +64,7 @@ public struct RouterControlClient: Sendable {
         headers.add(name: "content-length", value: String(body?.count ?? 0))
         headers.add(name: "connection", value: "close")
         if body != nil { headers.add(name: "content-type", value: "application/json") }
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: "/routes", headers: headers)),
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)),
                       promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)

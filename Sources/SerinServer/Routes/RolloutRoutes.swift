@@ -49,11 +49,11 @@ struct RolloutRoutes: Sendable {
             let known = RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")
             throw APIError.badRequest("unknown command \"\(commandName)\": use one of \(known)")
         }
-        try Self.checkCommandBody(try await request.body.collect(upTo: Self.commandBodyLimit))
-        let outcome = await control.command(command, rollout: name)
+        let caller = try Self.caller(inCommandBody: try await request.body.collect(upTo: Self.commandBodyLimit))
+        let outcome = await control.command(command, rollout: name, by: caller)
         switch outcome {
         case .accepted(let message):
-            logger.info("command accepted", metadata: ["rollout": "\(name)", "command": "\(command.rawValue)"])
+            logger.info("command accepted", metadata: ["rollout": "\(name)", "command": "\(command.rawValue)", "by": "\(caller ?? "-")"])
             return JSONResponse.make(status: .accepted, AcceptedBody(accepted: message))
         case .unknownRollout:
             throw Self.unknown(name)
@@ -63,13 +63,21 @@ struct RolloutRoutes: Sendable {
         }
     }
 
-    /// Empty, or a JSON object: anything else is a client that meant something we do not do.
-    static func checkCommandBody(_ body: ByteBuffer) throws(APIError) {
+    /// Empty, or a JSON object whose `by`, if any, names who asks (the
+    /// history says who aborted a release): anything else is a client that
+    /// meant something we do not do.
+    static func caller(inCommandBody body: ByteBuffer) throws(APIError) -> String? {
         let bytes = Data(body.readableBytesView)
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return }
-        guard (try? JSONSerialization.jsonObject(with: bytes)) is [String: Any] else {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        guard let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] else {
             throw .badRequest("the body must be empty or a JSON object")
         }
+        guard let by = object["by"] else { return nil }
+        guard let name = by as? String, (1...100).contains(name.count),
+              !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw .badRequest("\"by\" must be a name of 1 to 100 printable characters")
+        }
+        return name
     }
 
     static func unknown(_ name: String) -> APIError {
