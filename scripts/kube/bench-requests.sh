@@ -18,7 +18,8 @@ ns="serin-bench-$(date +%s)"
 serin_pid=""
 cleanup() {
   [ -n "$serin_pid" ] && kill "$serin_pid" 2>/dev/null && wait "$serin_pid" 2>/dev/null || true
-  kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+  # Waited for, so that the deletion's requests do not land in the next run's baseline.
+  kubectl delete namespace "$ns" --timeout=180s >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
