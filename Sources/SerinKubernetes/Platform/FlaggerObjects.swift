@@ -1,3 +1,4 @@
+import Foundation
 import SerinEngine
 import SerinSpec
 
@@ -121,14 +122,19 @@ enum FlaggerObjects {
         for request in routes.match {
             var matches: [String: KubeJSON] = [:]
             if let headers = request.headers, !headers.isEmpty {
-                matches["headers"] = .array(headers.keys.sorted().map { name in
-                    let match = headers[name]!
-                    if let regex = match.regex { return ["name": .string(name), "type": "RegularExpression", "value": .string(regex)] }
-                    return ["name": .string(name), "type": "Exact", "value": .string(match.exact ?? match.prefix ?? match.suffix ?? "")]
-                })
+                matches["headers"] = .array(headers.keys.sorted().map { valueMatch(name: $0, headers[$0]!) })
             }
-            if let uri = request.uri, let prefix = uri.prefix ?? uri.exact {
-                matches["path"] = ["type": uri.exact != nil ? "Exact" : "PathPrefix", "value": .string(prefix)]
+            if let parameters = request.queryParams, !parameters.isEmpty {
+                matches["queryParams"] = .array(parameters.keys.sorted().map { valueMatch(name: $0, parameters[$0]!) })
+            }
+            if let uri = request.uri {
+                if let exact = uri.exact {
+                    matches["path"] = ["type": "Exact", "value": .string(exact)]
+                } else if let prefix = uri.prefix {
+                    matches["path"] = ["type": "PathPrefix", "value": .string(prefix)]
+                } else if let pattern = regex(uri) {
+                    matches["path"] = ["type": "RegularExpression", "value": .string(pattern)]
+                }
             }
             if let method = request.method?.exact { matches["method"] = .string(method) }
             if !matches.isEmpty { rules.append(["matches": [.object(matches)], "backendRefs": [backend("-canary", 100)]]) }
@@ -194,6 +200,21 @@ enum FlaggerObjects {
         default:
             return value
         }
+    }
+
+    /// A header or query parameter condition in Gateway API's terms, which
+    /// know Exact and RegularExpression: a prefix or suffix is a regex.
+    static func valueMatch(name: String, _ match: StringMatch) -> KubeJSON {
+        if let exact = match.exact { return ["name": .string(name), "type": "Exact", "value": .string(exact)] }
+        return ["name": .string(name), "type": "RegularExpression", "value": .string(regex(match) ?? ".*")]
+    }
+
+    /// The regex that matches what a prefix, suffix or regex condition matches.
+    static func regex(_ match: StringMatch) -> String? {
+        if let regex = match.regex { return regex }
+        if let prefix = match.prefix { return "^" + NSRegularExpression.escapedPattern(for: prefix) + ".*" }
+        if let suffix = match.suffix { return ".*" + NSRegularExpression.escapedPattern(for: suffix) + "$" }
+        return nil
     }
 
     /// The weights an HTTPRoute gives the canary (reading back what was applied).

@@ -78,6 +78,11 @@ public final class KubernetesPlatform: Platform, Sendable {
                     selection.refused.append((canary.key, "provider \(provider) is not supported on Kubernetes; use one of \(CanaryRouting.providers.joined(separator: ", "))"))
                     continue
                 }
+                if provider.hasPrefix("gatewayapi"), let field = Self.unsupportedByHTTPRoute(plan.matchRequests) {
+                    selection.refused.append((canary.key, "match: \(field) cannot be said in an HTTPRoute (Gateway API matches path, "
+                        + "headers, query parameters and method)"))
+                    continue
+                }
                 // The apex Service's selector sends all traffic one way or the other.
                 if provider == "kubernetes", plan.weights.contains(where: { $0 > 0 && $0 < 100 }) || !plan.matchRequests.isEmpty {
                     selection.refused.append((canary.key, "provider kubernetes shifts traffic all at once (blue/green with analysis.iterations); "
@@ -254,6 +259,18 @@ public final class KubernetesPlatform: Platform, Sendable {
             // Blue/green by the apex Service's selector: all or nothing.
             try await apply(FlaggerObjects.services(revision, routing, apexOnCanary: routes.canaryWeight >= 100)[0])
         }
+    }
+
+    /// The first match condition an HTTPRoute has no words for.
+    static func unsupportedByHTTPRoute(_ requests: [HTTPMatchRequest]) -> String? {
+        for request in requests {
+            if request.withoutHeaders?.isEmpty == false { return "withoutHeaders" }
+            if request.authority != nil { return "authority" }
+            if request.scheme != nil { return "scheme" }
+            if request.method.map({ $0.exact == nil }) == true { return "method other than exact" }
+            if request.ignoreUriCase == true { return "ignoreUriCase" }
+        }
+        return nil
     }
 
     /// How the workload's Canary routes traffic, as Git declares it now.

@@ -119,6 +119,27 @@ import Testing
         #expect(back["spec"]?["rules"]?.arrayValue?.count == 1)
     }
 
+    /// Gateway API knows Exact and RegularExpression values: a prefix or a
+    /// suffix becomes an anchored regex, never an exact match.
+    @Test func httpRouteMatchesSayPrefixesAsRegexes() throws {
+        let routing = CanaryRouting(provider: "gatewayapi:v1", service: "web", port: 80, targetPort: .int(8080))
+        var request = HTTPMatchRequest(headers: ["x-user": StringMatch(prefix: "beta."), "x-canary": StringMatch(exact: "1")])
+        request.queryParams = ["group": StringMatch(suffix: "-rc")]
+        request.uri = StringMatch(prefix: "/api")
+        let route = FlaggerObjects.httpRoute(WorkloadID(namespace: "apps", name: "web"), routing, TrafficRoutes(canaryWeight: 0, match: [request]))
+        let match: KubeJSON? = route["spec"]?["rules"]?.arrayValue?.first?["matches"]?.arrayValue?.first
+        let headers: [KubeJSON] = match?["headers"]?.arrayValue ?? []
+        #expect(headers.map { $0["type"]?.stringValue ?? "" } == ["Exact", "RegularExpression"])
+        #expect(headers.last?["value"]?.stringValue == #"^beta\..*"#)
+        let query: KubeJSON? = match?["queryParams"]?.arrayValue?.first
+        #expect(query?["value"]?.stringValue == ".*-rc$")
+        #expect(match?["path"]?["type"]?.stringValue == "PathPrefix")
+        var unsaid = HTTPMatchRequest(headers: ["x-a": StringMatch(exact: "1")])
+        unsaid.withoutHeaders = ["x-b": StringMatch(exact: "1")]
+        #expect(KubernetesPlatform.unsupportedByHTTPRoute([request]) == nil)
+        #expect(KubernetesPlatform.unsupportedByHTTPRoute([unsaid]) == "withoutHeaders")
+    }
+
     @Test func theClusterHoldsWhatGitDeclaresWhateverTheApiserverAdds() throws {
         let desired = try Self.json("""
             apiVersion: v1
