@@ -128,7 +128,9 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     /// `serin_kubernetes_requests_total{verb}`: every request Serin sent the
-    /// apiserver (retries included; a watch counts once).
+    /// apiserver (retries included; a watch counts once); and
+    /// `serin_kubernetes_access_total{verb,resource}`: the same in RBAC's
+    /// terms, what the ClusterRole must allow.
     func updateMetrics() {
         let now = client.requests.current
         let delta = exportedRequests.withLock { exported in
@@ -137,6 +139,9 @@ final class KubernetesDriver: ReconcilingDriver {
         }
         for (verb, count) in delta.byVerb where count > 0 {
             Counter(label: "serin_kubernetes_requests_total", dimensions: [("verb", verb)]).increment(by: count)
+        }
+        for (access, count) in delta.byAccess where count > 0 {
+            Counter(label: "serin_kubernetes_access_total", dimensions: [("verb", access.verb), ("resource", access.resource)]).increment(by: count)
         }
     }
 

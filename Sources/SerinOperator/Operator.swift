@@ -258,6 +258,13 @@ public actor Operator: OperatorControl {
         return true
     }
 
+    /// Every kind of request sent to the apiserver so far, in RBAC's terms
+    /// (empty on the local platform): what Serin's ClusterRole must allow.
+    public func apiserverAccess() -> Set<RequestCounter.Access> {
+        guard let kubernetes = driver as? KubernetesDriver else { return [] }
+        return Set(kubernetes.client.requests.current.byAccess.keys)
+    }
+
     public func metricsText() async -> String {
         let ids = await driver.rolloutIDs()
         driver.updateMetrics()

@@ -5,7 +5,7 @@ import NIOCore
 extension KubeClient {
     /// Sends a streaming GET; returns its body once a 200 head came.
     func openStream(_ call: Call) async throws(KubeError) -> HTTPClientResponse.Body.AsyncIterator {
-        requests.record(call.verb)
+        requests.record(call.verb, path: call.path)
         logger.trace("kubernetes watch", metadata: ["request": "\(call.url)"])
         var request = HTTPClientRequest(url: config.server + call.url)
         request.method = call.method

@@ -164,7 +164,7 @@ public final class KubeClient: Sendable {
     }
 
     private func sendOnce(_ call: Call) async throws(KubeError) -> Answer {
-        requests.record(call.verb)
+        requests.record(call.verb, path: call.path)
         logger.trace("kubernetes call", metadata: ["request": "\(call.summary)"])
         do {
             var request = try HTTPClient.Request(url: config.server + call.url, method: call.method,

@@ -6,6 +6,8 @@ import NIOConcurrencyHelpers
 public final class RequestCounter: Sendable {
     public struct Counts: Sendable, Hashable, CustomStringConvertible {
         public var byVerb: [String: Int] = [:]
+        /// The same requests by RBAC access (discovery left out).
+        public var byAccess: [Access: Int] = [:]
 
         public init() {}
 
@@ -17,6 +19,9 @@ public final class RequestCounter: Sendable {
         public func since(_ earlier: Counts) -> Counts {
             var delta = Counts()
             for (verb, count) in byVerb where count != earlier[verb] { delta.byVerb[verb] = count - earlier[verb] }
+            for (access, count) in byAccess where count != earlier.byAccess[access, default: 0] {
+                delta.byAccess[access] = count - earlier.byAccess[access, default: 0]
+            }
             return delta
         }
 
@@ -25,12 +30,58 @@ public final class RequestCounter: Sendable {
         }
     }
 
+    /// One kind of request, in RBAC's terms: the verb it needs and the
+    /// resource (`group/plural[/subresource]`, the core group empty).
+    public struct Access: Sendable, Hashable, Comparable, CustomStringConvertible {
+        public var verb: String
+        public var resource: String
+
+        public init(verb: String, resource: String) {
+            self.verb = verb
+            self.resource = resource
+        }
+
+        public var description: String { "\(verb) \(resource)" }
+
+        public static func < (lhs: Access, rhs: Access) -> Bool { (lhs.resource, lhs.verb) < (rhs.resource, rhs.verb) }
+
+        /// The access a call needs: server-side apply is RBAC's `patch`;
+        /// discovery (`/api`, `/apis`) is open to every authenticated user.
+        init?(verb: String, path: String) {
+            var parts = path.split(separator: "/").map(String.init)
+            let group: String
+            if parts.first == "api", parts.count >= 2 {
+                group = ""
+                parts.removeFirst(2)
+            } else if parts.first == "apis", parts.count >= 3 {
+                group = parts[1]
+                parts.removeFirst(3)
+            } else {
+                return nil
+            }
+            guard !parts.isEmpty, verb != "discovery" else { return nil }
+            if parts[0] == "namespaces", parts.count >= 3 { parts.removeFirst(2) }
+            let resource = parts.count >= 3 ? "\(parts[0])/\(parts[2])" : parts[0]
+            self.verb = verb == "apply" ? "patch" : verb
+            self.resource = "\(group)/\(resource)"
+        }
+    }
+
     private let counts = NIOLockedValueBox(Counts())
 
     public init() {}
 
-    func record(_ verb: String) {
-        counts.withLockedValue { $0.byVerb[verb, default: 0] += 1 }
+    func record(_ verb: String, path: String) {
+        let access = Access(verb: verb, path: path)
+        counts.withLockedValue { counts in
+            counts.byVerb[verb, default: 0] += 1
+            guard let access else { return }
+            counts.byAccess[access, default: 0] += 1
+            // Server-side apply creates what is not there yet: RBAC's `create` too.
+            if verb == "apply" && !access.resource.contains("/status") {
+                counts.byAccess[Access(verb: "create", resource: access.resource), default: 0] += 0
+            }
+        }
     }
 
     public var current: Counts { counts.withLockedValue { $0 } }

@@ -82,20 +82,24 @@ extension ClusterTests {
         final class RunningOperator: Sendable {
             let task: Task<Void, any Error>
             let stateDirectory: TemporaryDirectory
+            let serinOperator: Operator
 
-            init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1") async throws {
+            /// `namespace` holds the inventory and the lease; `kubeconfig` defaults to the test cluster's admin.
+            init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1", kubeconfig: String? = nil,
+                 source: String = "apps", leaseName: String = "serin-leader") async throws {
                 stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
-                let kubeconfig = KubeTestCluster.environment["KUBECONFIG"] ?? ""
+                let kubeconfig = kubeconfig ?? KubeTestCluster.environment["KUBECONFIG"] ?? ""
                 let config = try stateDirectory.write("serin.yaml", """
                     stateDir: \(stateDirectory.path)/state
                     platform: kubernetes
-                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace) }
+                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), leaseName: \(leaseName) }
                     prometheus: { address: "\(prometheus)" }
                     sources:
-                      - { name: apps, url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
+                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
                     """)
                 let resolved = try OperatorConfig.load(config).get()
                 let serinOperator = try Operator(config: resolved, options: .init(serinExecutable: "/bin/false", registry: PrometheusCollectorRegistry()))
+                self.serinOperator = serinOperator
                 task = Task { try await serinOperator.run() }
             }
 
