@@ -85,6 +85,23 @@ extension ClusterTests {
             return allowed
         }
 
+        /// Every file of the install is one the apiserver takes (a server-side dry run).
+        @Test func theInstallManifestsAreAcceptedByTheApiserver() async throws {
+            let client = try KubeTestCluster.client()
+            do {
+                try await Self.install(client)
+                try await client.shutdown()
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            let run = try CommandRun.run("/usr/bin/env", ["kubectl", "apply", "--dry-run=server", "-k", Self.deploy], timeout: .seconds(60))
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            for name in ["deployment.apps/serin", "service/serin", "configmap/serin-config", "clusterrole.rbac.authorization.k8s.io/serin-core"] {
+                #expect(run.stdout.contains(name), "\(name) in \(run.stdout)")
+            }
+        }
+
         @Test(.timeLimit(.minutes(4)))
         func serinNeedsEveryRuleOfItsRoleAndNoOther() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
