@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import SerinSpec
+import Synchronization
 
 /// Drives one rollout: a single loop feeds its worker every input (new
 /// revisions, commands, readiness, interval ticks), so the machine sees
@@ -20,6 +21,12 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     public let worker: RolloutWorker<P>
     public let plan: Plan
     private let mailbox = Mailbox<Input>()
+    /// Set when a decision was not carried out; the loop reasserts the saved state first.
+    private let unsettledFlag = Mutex(false)
+    private var unsettled: Bool {
+        get { unsettledFlag.withLock { $0 } }
+        set { unsettledFlag.withLock { $0 = newValue } }
+    }
     private let pollInterval: Duration
     private let clock: C
     /// Wall time at `origin` on `clock`: events carry seconds since 1970.
@@ -81,6 +88,15 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
             for input in inputs { await handle(input) }
             let now = self.now()
             do {
+                // A decision the platform did not carry out (the apiserver
+                // out of reach, say) is carried out before anything else is
+                // judged: no step is analysed on traffic it never got.
+                if unsettled {
+                    wait = .seconds(1)
+                    try await worker.reassert(at: now)
+                    unsettled = false
+                    wait = pollInterval
+                }
                 let waiting = await worker.state.waiting
                 // Readiness is also polled; otherwise nothing happens before
                 // the next tick but an input, which wakes the mailbox at
@@ -141,5 +157,6 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     private func report(_ error: any Error) {
         logger.error("\(error)", metadata: ["rollout": "\(id)"])
         onError("\(id): \(error)")
+        unsettled = true
     }
 }

@@ -181,6 +181,65 @@ extension ClusterTests {
             }
         }
 
+        /// The apiserver out of Serin's reach for 7 s mid-release (a relay
+        /// the test cuts; less than the lease's 10 s renew deadline): no
+        /// verdict while it is away, no step lost or repeated after it.
+        @Test(.timeLimit(.minutes(4)))
+        func anApiserverOutageMidReleaseLosesNoStepAndDecidesNothing() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
+                let relay = try await OutageTests.relay()
+                let scratch = try TemporaryDirectory(prefix: "serin-kube-outage")
+                defer { scratch.remove() }
+                let direct = try String(contentsOfFile: KubeTestCluster.environment["KUBECONFIG"] ?? "", encoding: .utf8)
+                let server = try KubeTestCluster.config().server
+                let kubeconfig = try scratch.write("kubeconfig", direct.replacingOccurrences(of: server, with: "https://127.0.0.1:\(relay.port)"))
+                let repository = try GitFixture()
+                try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v1"),
+                                       "deploy/canary.yaml": Self.canary(namespace, metrics: false)], message: "v1")
+                let running = try await Operator.RunningOperator(repository: repository, namespace: namespace, kubeconfig: kubeconfig)
+                do {
+                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
+                        try await Operator.phase(client, namespace) == "Initialized"
+                    }
+                    try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v2")], message: "v2")
+                    try await KubeTestCluster.eventually("the canary takes 20%", timeout: .seconds(90)) {
+                        (try await Operator.canaryWeight(client, namespace) ?? 0) >= 20
+                    }
+                    try await relay.cut()
+                    let cutAt = Date().timeIntervalSince1970
+                    let reached = try await Operator.canaryWeight(client, namespace) ?? 0
+                    try await Task.sleep(for: .seconds(7))
+                    let during = try await Operator.canaryWeight(client, namespace) ?? 0
+                    let phase = try await Operator.phase(client, namespace)
+                    #expect(during == reached, "the route changed while Serin could not reach the apiserver")
+                    #expect(phase == "Progressing")
+                    try await relay.restore()
+                    var seen: [Int] = [reached]
+                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(120)) {
+                        if let weight = try await Operator.canaryWeight(client, namespace), seen.last != weight { seen.append(weight) }
+                        return try await Operator.phase(client, namespace) == "Succeeded"
+                    }
+                    // Every step, in order: none went back, none was skipped while its route could not be written.
+                    #expect(seen == [20, 30, 40, 50, 0].filter { $0 >= reached || $0 == 0 }, "weights: \(seen)")
+                    // Each step's weight was set once: no verdict and no repeated step from the outage.
+                    let entries = (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? []
+                    let failures = entries.filter { $0.decision == "Failed" }
+                    #expect(failures.isEmpty, "\(failures)")
+                    let errors = entries.filter { $0.decision == "error" && $0.time > cutAt }
+                    print("apiserver outage at weight \(reached): \(errors.count) errors recorded, weights after: \(seen)")
+                } catch {
+                    await running.stop()
+                    await relay.stop()
+                    throw error
+                }
+                await running.stop()
+                await relay.stop()
+            }
+        }
+
         /// What a replica's event log holds.
         static func decisions(_ scratch: TemporaryDirectory, _ name: String) -> [EventLog.Entry] {
             guard let log = try? EventLog(stateDirectory: scratch.path + "/" + name + "/state") else { return [] }
