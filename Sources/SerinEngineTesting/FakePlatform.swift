@@ -35,7 +35,13 @@ public final class FakePlatform: Platform, Sendable {
         var workloads: [WorkloadID: Workload] = [:]
         var notReady: Set<String> = []
         var cannotStart: [String: String] = [:]
+        var failingRoutes = 0
         var restores = 0
+    }
+
+    /// What a platform out of reach answers.
+    public struct Unreachable: Error, CustomStringConvertible {
+        public var description: String { "the fake platform is out of reach" }
     }
 
     public nonisolated let targetKinds: Set<String>
@@ -63,6 +69,12 @@ public final class FakePlatform: Platform, Sendable {
     /// Makes `startCanary` of a revision throw `RevisionCannotStart` with `reason`.
     public func refuseToStart(_ revision: String, because reason: String) {
         state.withLock { $0.cannotStart[revision] = reason }
+    }
+
+    /// Makes the next `count` `setRoutes` calls throw `Unreachable` (recorded
+    /// as `setRoutes failed`), as an apiserver out of reach would.
+    public func failRoutes(_ count: Int) {
+        state.withLock { $0.failingRoutes = count }
     }
 
     /// Holds back (or lets go) the readiness of a revision.
@@ -141,6 +153,13 @@ public final class FakePlatform: Platform, Sendable {
     }
 
     public func setRoutes(_ routes: TrafficRoutes, for workload: WorkloadID) async throws {
+        let failed = state.withLock { state in
+            guard state.failingRoutes > 0 else { return false }
+            state.failingRoutes -= 1
+            state.calls.append("setRoutes failed")
+            return true
+        }
+        if failed { throw Unreachable() }
         state.withLock { state in
             state.weights.append(routes.canaryWeight)
             state.routes.append(routes)

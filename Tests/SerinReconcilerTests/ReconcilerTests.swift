@@ -138,6 +138,28 @@ func canary(_ name: String, namespace: String = "default") -> String {
         await harness.stop()
     }
 
+    /// A step whose routes could not be written is written again before
+    /// anything is judged: the release never promotes on traffic the
+    /// canary never got.
+    @Test func aStepWhoseRoutesFailedIsCarriedOutBeforeTheNextCheck() async throws {
+        let harness = try await Harness()
+        defer { harness.remove() }
+        await harness.reconciler.apply(try harness.desired(workload("web", message: "one") + canary("web"), commit: "c1"))
+        #expect(await harness.until { await harness.phase("web") == .initialized })
+        harness.platform.failRoutes(3)
+        await harness.reconciler.apply(try harness.desired(workload("web", message: "two") + canary("web"), commit: "c2"))
+        #expect(await harness.until { await harness.phase("web") == .succeeded })
+        let second = try #require(harness.platform.workload(WorkloadID(name: "web"))?.running.primary)
+        let calls = harness.platform.calls
+        #expect(calls.filter { $0 == "setRoutes failed" }.count == 3)
+        let lastFailure = try #require(calls.lastIndex(of: "setRoutes failed"))
+        let promotion = try #require(calls.firstIndex(of: "promote \(second)"))
+        #expect(lastFailure < promotion, "\(calls)")
+        // The canary got its 50% before the release was judged and promoted.
+        #expect(harness.platform.weights == [50, 0])
+        #expect(harness.decisions().filter { $0 == "error" }.count >= 3)
+    }
+
     @Test func aWorkloadWithoutACanaryIsReplacedPlainly() async throws {
         let harness = try await Harness()
         defer { harness.remove() }
