@@ -47,22 +47,30 @@ public enum Loopback {
         public let port: Int
         private let fd: Int32
 
+        /// A port of the tests' server range, never the kernel's ephemeral
+        /// one: once closed, no outgoing connection can take it before the
+        /// test binds it again.
         public init() throws {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw POSIXError(.EMFILE) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            for _ in 0..<20 {
+                let port = try Loopback.freePort()
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = UInt16(port).bigEndian
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
+                }
+                if bound {
+                    self.fd = fd
+                    self.port = port
+                    return
+                }
             }
-            guard bound else {
-                Glibc.close(fd)
-                throw POSIXError(.EADDRINUSE)
-            }
-            self.fd = fd
-            port = Int(UInt16(bigEndian: address.sin_port))
+            Glibc.close(fd)
+            throw POSIXError(.EADDRINUSE)
         }
 
         public var address: String { "127.0.0.1:\(port)" }
