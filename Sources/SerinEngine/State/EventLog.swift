@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The audit trail: one JSON object per line in `<stateDir>/events.log`,
 /// appended and fsynced. Each entry has a sequence number, so a reader sees
@@ -45,7 +46,11 @@ public final class EventLog: @unchecked Sendable {
     private var nextSequence: Int
     private var size: Int
     private var tail: [Entry]
-    private var subscribers: [UUID: AsyncStream<Entry>.Continuation] = [:]
+    /// Under a lock of their own: a subscriber's task cancelled while an
+    /// entry is delivered (its termination handler runs holding the task's
+    /// status lock, which delivering to it needs) must not wait on `lock`,
+    /// or the two would wait on each other.
+    private let subscribers = Mutex<[UUID: AsyncStream<Entry>.Continuation]>([:])
 
     public init(stateDirectory: String, rotateBytes: Int = 16 << 20, rotationsKept: Int = 3, tailLimit: Int = 1000) throws {
         path = stateDirectory + "/events.log"
@@ -72,7 +77,7 @@ public final class EventLog: @unchecked Sendable {
 
     deinit {
         close(descriptor)
-        for subscriber in subscribers.values { subscriber.finish() }
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.finish() }
     }
 
     /// Appends an entry with the next sequence number and returns it.
@@ -94,7 +99,8 @@ public final class EventLog: @unchecked Sendable {
             nextSequence += 1
             tail.append(entry)
             if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
-            for subscriber in subscribers.values { subscriber.yield(entry) }
+            // Delivered in order (under `lock`), but not under the subscribers' lock.
+            for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield(entry) }
             return entry
         }
     }
@@ -132,11 +138,10 @@ public final class EventLog: @unchecked Sendable {
         let id = UUID()
         lock.withLock {
             for entry in tail where entry.sequence > sequence { continuation.yield(entry) }
-            subscribers[id] = continuation
+            subscribers.withLock { $0[id] = continuation }
         }
         continuation.onTermination = { [weak self] _ in
-            guard let self else { return }
-            _ = self.lock.withLock { self.subscribers.removeValue(forKey: id) }
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }
         return stream
     }
