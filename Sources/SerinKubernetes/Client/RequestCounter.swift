@@ -45,7 +45,7 @@ public final class RequestCounter: Sendable {
 
         public static func < (lhs: Access, rhs: Access) -> Bool { (lhs.resource, lhs.verb) < (rhs.resource, rhs.verb) }
 
-        /// The access a call needs: server-side apply is RBAC's `patch`;
+        /// The access of a call (server-side apply is `apply`, see `rbac`);
         /// discovery (`/api`, `/apis`) is open to every authenticated user.
         init?(verb: String, path: String) {
             var parts = path.split(separator: "/").map(String.init)
@@ -62,9 +62,27 @@ public final class RequestCounter: Sendable {
             guard !parts.isEmpty, verb != "discovery" else { return nil }
             if parts[0] == "namespaces", parts.count >= 3 { parts.removeFirst(2) }
             let resource = parts.count >= 3 ? "\(parts[0])/\(parts[2])" : parts[0]
-            self.verb = verb == "apply" ? "patch" : verb
+            self.verb = verb
             self.resource = "\(group)/\(resource)"
         }
+    }
+
+    /// The RBAC rules `accesses` need: server-side apply is a `patch`,
+    /// and a `create` for what is not there yet (not for a subresource).
+    public static func rbac(_ accesses: some Sequence<Access>) -> Set<Access> {
+        var rules: Set<Access> = []
+        for access in accesses {
+            guard access.verb == "apply" else {
+                rules.insert(access)
+                continue
+            }
+            rules.insert(Access(verb: "patch", resource: access.resource))
+            // `group/plural`, not `group/plural/subresource`.
+            if access.resource.split(separator: "/", omittingEmptySubsequences: false).count == 2 {
+                rules.insert(Access(verb: "create", resource: access.resource))
+            }
+        }
+        return rules
     }
 
     private let counts = NIOLockedValueBox(Counts())
@@ -75,12 +93,7 @@ public final class RequestCounter: Sendable {
         let access = Access(verb: verb, path: path)
         counts.withLockedValue { counts in
             counts.byVerb[verb, default: 0] += 1
-            guard let access else { return }
-            counts.byAccess[access, default: 0] += 1
-            // Server-side apply creates what is not there yet: RBAC's `create` too.
-            if verb == "apply" && !access.resource.contains("/status") {
-                counts.byAccess[Access(verb: "create", resource: access.resource), default: 0] += 0
-            }
+            if let access { counts.byAccess[access, default: 0] += 1 }
         }
     }
 
