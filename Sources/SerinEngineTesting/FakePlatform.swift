@@ -175,6 +175,17 @@ public final class FakePlatform: Platform, Sendable {
         state.withLock { $0.workloads[workload]?.running ?? RunningRevisions() }
     }
 
+    /// One replica per role that runs a revision; ready unless held back.
+    public func health(of workload: WorkloadID) async -> WorkloadHealth {
+        state.withLock { state in
+            let running = state.workloads[workload]?.running ?? RunningRevisions()
+            let notReady = state.notReady
+            let ready = { (revision: String?) in revision.map { notReady.contains($0) ? 0 : 1 } ?? 0 }
+            return WorkloadHealth(replicas: running.primary == nil ? 0 : 1, readyReplicas: ready(running.primary),
+                                  canaryReplicas: running.canary == nil ? 0 : 1, canaryReadyReplicas: ready(running.canary))
+        }
+    }
+
     public func readinessChanges() -> AsyncStream<ReadinessChange> { readiness.stream }
 
     private func run(_ revision: FakeRevision, as role: WorkloadRole, call: String,

@@ -112,6 +112,19 @@ extension LocalPlatform: Platform {
                                 canary: instances.last { $0.role == .canary }?.revision)
     }
 
+    /// The primary's replicas of the revision it runs, the canary's, the
+    /// listener's port, and a route the router refused.
+    public func health(of workload: WorkloadID) async -> WorkloadHealth {
+        let key = Self.key(workload)
+        let instances = await supervisor.status().filter { $0.workload == key && $0.state != .stopping }
+        let running = await running(key: key)
+        let primary = instances.filter { $0.role == .primary && $0.revision == running.primary }
+        let canary = instances.filter { $0.role == .canary && $0.revision == running.canary }
+        return WorkloadHealth(replicas: primary.count, readyReplicas: primary.filter(\.ready).count,
+                              canaryReplicas: canary.count, canaryReadyReplicas: canary.filter(\.ready).count,
+                              port: listenerPort(key), problem: routeRefusal(key).map { ("RouteRefused", $0) })
+    }
+
     public nonisolated func readinessChanges() -> AsyncStream<ReadinessChange> { readiness.stream }
 }
 

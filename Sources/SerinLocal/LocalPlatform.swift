@@ -311,6 +311,13 @@ public actor LocalPlatform {
         refusedRoutes = refused
     }
 
+    func listenerPort(_ workload: String) -> Int? { ports[workload] }
+
+    /// Why the router does not serve the workload's listener, if it does not.
+    func routeRefusal(_ workload: String) -> String? {
+        refusedRoutes[workload].map { "the router cannot listen on \($0); it tries again with backoff" }
+    }
+
     private func waitForRouter() async throws -> RouteTable {
         let deadline = ContinuousClock.now + .seconds(10)
         while true {

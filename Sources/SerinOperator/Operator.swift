@@ -222,6 +222,18 @@ public actor Operator: OperatorControl {
         await driver.history(of: name)
     }
 
+    public func sources() async -> [SourceStatusReport] {
+        var reports: [SourceStatusReport] = []
+        for source in config.sources {
+            if let watcher = watchers[source.spec.name] { reports.append(await watcher.report) }
+        }
+        return reports
+    }
+
+    public func workloads() async -> [WorkloadStatusReport] {
+        await driver.workloads()
+    }
+
     public func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {
         await driver.command(command, rollout: name, by: caller)
     }

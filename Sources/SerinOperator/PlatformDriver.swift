@@ -18,6 +18,7 @@ protocol PlatformDriver: Sendable {
     func rolloutIDs() async -> [RolloutID]
     func status(of name: String, eventLimit: Int) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
+    func workloads() async -> [WorkloadStatusReport]
     func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
 }
 
@@ -31,6 +32,7 @@ extension ReconcilingDriver {
     func rolloutIDs() async -> [RolloutID] { await reconciler.rolloutIDs }
     func status(of name: String, eventLimit: Int) async -> RolloutStatus? { await reconciler.status(of: name, eventLimit: eventLimit) }
     func history(of name: String) async -> [RevisionHistoryEntry]? { await reconciler.history(of: name) }
+    func workloads() async -> [WorkloadStatusReport] { await reconciler.workloads() }
     func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {
         await reconciler.command(command, rollout: name, by: caller)
     }

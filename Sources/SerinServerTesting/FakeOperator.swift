@@ -10,6 +10,8 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     // handler takes the lock).
     private let lock = NSLock()
     private var statuses: [RolloutStatus]
+    private var sourceReports: [SourceStatusReport]
+    private var workloadReports: [WorkloadStatusReport]
     private var histories: [String: [RevisionHistoryEntry]]
     private var log: [EventLog.Entry]
     private var subscribers: [UUID: AsyncStream<EventLog.Entry>.Continuation] = [:]
@@ -28,8 +30,11 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
 
     public init(rollouts: [RolloutStatus] = SampleRollouts.all, histories: [String: [RevisionHistoryEntry]] = SampleRollouts.histories,
                 events: [EventLog.Entry] = [], sources: [String: String] = ["deploy": "hook-secret"],
+                sourceReports: [SourceStatusReport] = SampleResources.sources, workloads: [WorkloadStatusReport] = SampleResources.workloads,
                 metrics: String = "# TYPE serin_info gauge\nserin_info{version=\"test\"} 1\n") {
         statuses = rollouts
+        self.sourceReports = sourceReports
+        workloadReports = workloads
         self.histories = histories
         log = events
         self.sources = sources
@@ -44,6 +49,13 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     public func update(_ name: String, _ change: (inout RolloutStatus) -> Void) {
         lock.withLock {
             if let index = statuses.firstIndex(where: { $0.name == name }) { change(&statuses[index]) }
+        }
+    }
+
+    /// Changes what the API shows of source `name`.
+    public func updateSource(_ name: String, _ change: (inout SourceStatusReport) -> Void) {
+        lock.withLock {
+            if let index = sourceReports.firstIndex(where: { $0.name == name }) { change(&sourceReports[index]) }
         }
     }
 
@@ -73,6 +85,10 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     public func history(of name: String) async -> [RevisionHistoryEntry]? {
         lock.withLock { statuses.contains { $0.name == name } ? histories[name] ?? [] : nil }
     }
+
+    public func sources() async -> [SourceStatusReport] { lock.withLock { sourceReports } }
+
+    public func workloads() async -> [WorkloadStatusReport] { lock.withLock { workloadReports } }
 
     /// Flagger's rules, simplified: what each command needs of the phase.
     public func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {

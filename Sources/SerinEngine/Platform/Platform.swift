@@ -70,6 +70,38 @@ public struct RunningRevisions: Sendable, Equatable {
     }
 }
 
+/// How a workload stands on its platform, for `GET /api/v1/workloads`.
+public struct WorkloadHealth: Sendable, Equatable {
+    /// Replicas of the primary wanted, and ready.
+    public var replicas: Int
+    public var readyReplicas: Int
+    /// Replicas of the canary running, and ready (0 without a canary).
+    public var canaryReplicas: Int
+    public var canaryReadyReplicas: Int
+    /// Where the workload is served (the local platform's listener port).
+    public var port: Int?
+    /// What keeps it from serving as declared, if anything: a CamelCase
+    /// reason (`RouteRefused`) and a message naming the cause (the port and
+    /// the system's error).
+    public var problem: (reason: String, message: String)?
+
+    public init(replicas: Int, readyReplicas: Int, canaryReplicas: Int = 0, canaryReadyReplicas: Int = 0, port: Int? = nil,
+                problem: (reason: String, message: String)? = nil) {
+        self.replicas = replicas
+        self.readyReplicas = readyReplicas
+        self.canaryReplicas = canaryReplicas
+        self.canaryReadyReplicas = canaryReadyReplicas
+        self.port = port
+        self.problem = problem
+    }
+
+    public static func == (a: WorkloadHealth, b: WorkloadHealth) -> Bool {
+        a.replicas == b.replicas && a.readyReplicas == b.readyReplicas && a.canaryReplicas == b.canaryReplicas
+            && a.canaryReadyReplicas == b.canaryReadyReplicas && a.port == b.port
+            && a.problem?.reason == b.problem?.reason && a.problem?.message == b.problem?.message
+    }
+}
+
 /// What a platform makes of one source's desired state: the workloads it
 /// runs, each as a revision it understands, and what it cannot run.
 public struct PlatformSelection<Revision: PlatformRevision>: Sendable {
@@ -127,6 +159,8 @@ public protocol Platform: Sendable {
     func isReady(_ revision: String, as role: WorkloadRole, of workload: WorkloadID) async -> Bool
     /// What the workload runs now.
     func running(_ workload: WorkloadID) async -> RunningRevisions
+    /// Its replicas and anything that keeps it from serving.
+    func health(of workload: WorkloadID) async -> WorkloadHealth
     /// Readiness changes of every workload, as they happen. One consumer.
     func readinessChanges() -> AsyncStream<ReadinessChange>
 }

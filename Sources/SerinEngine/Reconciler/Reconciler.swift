@@ -65,6 +65,17 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private var declared: [String: Set<WorkloadID>]
     /// Sources applied since this reconciler started.
     private var applied: Set<String> = []
+    /// What each source's revision in force declares, as the platform took
+    /// it, for `workloads()`.
+    private var selections: [String: Selection] = [:]
+    /// The conditions last shown per workload, so a transition keeps its time.
+    private var workloadConditions: [WorkloadID: [Condition]] = [:]
+
+    private struct Selection {
+        var revisions: [P.Revision]
+        var refused: [(resource: ResourceKey, reason: String)]
+        var canaries: [WorkloadID: RolloutID]
+    }
 
     public init(parts: Parts) {
         self.parts = parts
@@ -115,6 +126,13 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             record(rollout: refusal.resource.description, revision: desired.revision, "unsupported", refusal.reason)
         }
         canaries[desired.source] = Set(desired.manifests.canaries.map { RolloutID(namespace: $0.namespace, name: $0.name) })
+        var targets: [WorkloadID: RolloutID] = [:]
+        for revision in selection.revisions {
+            if let canary = desired.canary(for: revision.workload, kinds: platform.targetKinds)?.canary {
+                targets[revision.workload] = RolloutID(namespace: canary.namespace, name: canary.name)
+            }
+        }
+        selections[desired.source] = Selection(revisions: selection.revisions, refused: selection.refused, canaries: targets)
         var wanted: Set<WorkloadID> = []
         for revision in selection.revisions {
             wanted.insert(revision.workload)
@@ -217,6 +235,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             for workload in workloads.subtracting(kept).sorted() { await prune(workload) }
             declared[source] = nil
             canaries[source] = nil
+            selections[source] = nil
         }
     }
 
@@ -297,6 +316,59 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                              failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
                              primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
                              plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events)
+    }
+
+    /// Every workload the sources' revisions in force declare, with how it
+    /// stands on the platform, and what the platform refused to run.
+    public func workloads() async -> [WorkloadStatusReport] {
+        let kind = platform.targetKinds.sorted().first ?? "Workload"
+        let now = Date().timeIntervalSince1970
+        var reports: [WorkloadStatusReport] = []
+        for (source, selection) in selections.sorted(by: { $0.key < $1.key }) {
+            for revision in selection.revisions.sorted(by: { $0.workload < $1.workload }) {
+                let workload = revision.workload
+                let health = await platform.health(of: workload)
+                let running = await platform.running(workload)
+                var conditions = workloadConditions[workload] ?? []
+                for condition in Self.conditions(health, running: running, desired: revision.id, now: now) { conditions.set(condition) }
+                if running.primary == revision.id && running.canary == nil { conditions.remove(type: "Reconciling") }
+                workloadConditions[workload] = conditions
+                reports.append(WorkloadStatusReport(
+                    name: workload.name, namespace: workload.namespace, kind: kind, source: source, primaryRevision: running.primary,
+                    desiredRevision: revision.id, replicas: health.replicas, readyReplicas: health.readyReplicas,
+                    canaryRevision: running.canary, rollout: selection.canaries[workload]?.description, port: health.port,
+                    conditions: conditions))
+            }
+            for (resource, reason) in selection.refused.sorted(by: { $0.resource.description < $1.resource.description }) {
+                reports.append(WorkloadStatusReport(
+                    name: resource.name, namespace: resource.namespace, kind: resource.kind, source: source, primaryRevision: nil,
+                    desiredRevision: nil, replicas: 0, readyReplicas: 0, canaryRevision: nil, rollout: nil, port: nil,
+                    conditions: [Condition(type: "Ready", status: .false, reason: "UnsupportedPlatform",
+                                           message: "\(resource.kind) \(resource.namespace)/\(resource.name) \(reason)", lastTransitionTime: now)]))
+            }
+        }
+        return reports
+    }
+
+    /// `Ready` from the replicas and the platform's problem, if any;
+    /// `Reconciling` while the primary does not run what Git declares.
+    static func conditions(_ health: WorkloadHealth, running: RunningRevisions, desired: String, now: Double) -> [Condition] {
+        let replicas = "\(health.readyReplicas)/\(health.replicas) primary replicas ready"
+            + (running.canary == nil ? "" : "; canary \(health.canaryReadyReplicas)/\(health.canaryReplicas)")
+        let ready: Condition
+        if let problem = health.problem {
+            ready = Condition(type: "Ready", status: .false, reason: problem.reason, message: problem.message, lastTransitionTime: now)
+        } else if running.primary == nil {
+            ready = Condition(type: "Ready", status: .unknown, reason: "Progressing", message: "starting its first revision", lastTransitionTime: now)
+        } else if health.replicas == 0 || health.readyReplicas < health.replicas {
+            ready = Condition(type: "Ready", status: .false, reason: "ReplicasNotReady", message: replicas, lastTransitionTime: now)
+        } else {
+            ready = Condition(type: "Ready", status: .true, reason: "Serving", message: replicas, lastTransitionTime: now)
+        }
+        guard running.primary != desired || running.canary != nil else { return [ready] }
+        let releasing = running.canary.map { "releasing \($0) beside \(running.primary ?? "nothing")" } ?? "moving to \(desired)"
+        return [ready, Condition(type: "Reconciling", status: .true, reason: "Progressing", message: releasing, lastTransitionTime: now,
+                                 observedRevision: desired)]
     }
 
     /// Every release attempt of the rollout, oldest first.

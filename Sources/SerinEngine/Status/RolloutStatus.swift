@@ -116,6 +116,10 @@ public protocol OperatorControl: Sendable {
     func rollouts() async -> [RolloutStatus]
     func rollout(named name: String) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
+    /// Every Git source with its conditions.
+    func sources() async -> [SourceStatusReport]
+    /// Every workload Git declares, with its conditions.
+    func workloads() async -> [WorkloadStatusReport]
     /// `caller`: who asked, when the request said (`{"by": NAME}`).
     func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
     /// Events after `sequence` (0: all kept), then new ones as they are written, until cancelled.

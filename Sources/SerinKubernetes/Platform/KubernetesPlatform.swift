@@ -310,6 +310,25 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     public nonisolated func readinessChanges() -> AsyncStream<ReadinessChange> { readiness.stream }
 
+    /// From the informer's copies: `<name>-primary` (or the Deployment
+    /// itself while it has no Canary) and the target as the canary; a
+    /// Deployment whose rollout failed (`Progressing=False`) says why.
+    public func health(of workload: WorkloadID) async -> WorkloadHealth {
+        let target = deployments.get(workload.name, namespace: workload.namespace)
+        let primary = deployments.get(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace) ?? target
+        let canary = primary == target ? nil : target
+        let count = { (deployment: Deployment?) in Int(deployment?.spec?.replicas ?? 0) }
+        let ready = { (deployment: Deployment?) in Int(deployment?.status?.readyReplicas ?? 0) }
+        var problem: (reason: String, message: String)?
+        if primary == nil {
+            problem = ("NotFound", "Deployment \(workload.namespace)/\(workload.name) is not in the cluster yet")
+        } else if let stuck = primary?.status?.conditions?.first(where: { $0.type == "Progressing" && $0.status == "False" }) {
+            problem = (stuck.reason ?? "ProgressDeadlineExceeded", stuck.message ?? "the Deployment's rollout does not progress")
+        }
+        return WorkloadHealth(replicas: count(primary), readyReplicas: ready(primary), canaryReplicas: count(canary),
+                              canaryReadyReplicas: ready(canary), problem: problem)
+    }
+
     /// Rolled out, with at least one replica.
     static func serves(_ deployment: Deployment) -> Bool {
         deployment.isRolledOut && (deployment.spec?.replicas ?? 1) > 0
