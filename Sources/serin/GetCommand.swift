@@ -6,17 +6,18 @@ import SerinEngine
 struct GetCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "Show one rollout: phase, plan and current step, traffic, metrics and recent events.",
+        abstract: "Show a rollout (phase, plan and current step, traffic, metrics, recent events), or the sources, workloads or rollouts.",
         discussion: """
-        With --watch the view is redrawn at each of the rollout's events and every second on a terminal; into a pipe, a line is printed for each change. \
-        Watching ends when the release does: exit 0 when it succeeded, 1 when it failed.
+        serin get NAME shows rollout NAME; serin get sources|workloads|rollouts lists them, and serin get source|workload|rollout NAME \
+        shows one with its conditions. With --watch the rollout's view is redrawn at each of its events and every second on a terminal; \
+        into a pipe, a line is printed for each change. Watching ends when the release does: exit 0 when it succeeded, 1 when it failed.
         """
     )
 
     @OptionGroup var options: APIOptions
 
-    @Argument(help: "The rollout (its Canary's name).")
-    var name: String
+    @Argument(help: "A rollout's name; or sources, workloads or rollouts, optionally followed by a name.")
+    var words: [String]
 
     @Flag(help: "Follow the rollout until it succeeds or fails.")
     var watch = false
@@ -26,14 +27,69 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
 
     @OptionGroup var format: OutputOptions
 
+    /// What the words ask for: a kind of resource, and a name or all of them.
+    enum Target: Equatable {
+        case sources(String?)
+        case workloads(String?)
+        case rollouts(String?)
+
+        init(_ words: [String]) throws {
+            guard let first = words.first, words.count <= 2 else {
+                throw ValidationError("give a rollout's name, or sources, workloads or rollouts and at most one name")
+            }
+            let name = words.count == 2 ? words[1] : nil
+            switch first {
+            case "sources", "source": self = .sources(name)
+            case "workloads", "workload": self = .workloads(name)
+            case "rollouts", "rollout": self = .rollouts(name)
+            default:
+                guard words.count == 1 else { throw ValidationError("\"\(first)\" is not sources, workloads or rollouts") }
+                self = .rollouts(first)
+            }
+        }
+    }
+
     func validate() throws {
-        if watch && format.output == .json { throw ValidationError("--watch draws the live view; -o json prints one document, without --watch") }
+        let target = try Target(words)
+        if watch {
+            guard case .rollouts(let name?) = target else { throw ValidationError("--watch follows one rollout: serin get NAME --watch") }
+            _ = name
+            if format.output != .table { throw ValidationError("--watch draws the live view; -o \(format.output.rawValue) prints one document, without --watch") }
+        }
         guard refresh >= 0.1 else { throw ValidationError("--refresh must be 0.1 seconds or more") }
     }
 
     func run() async throws {
         do {
             let client = try options.client()
+            let now = Date().timeIntervalSince1970
+            let name: String
+            switch try Target(words) {
+            case .sources(let source?):
+                let path = "/api/v1/sources/\(pathSegment(source))"
+                if try await format.printJSON(client, path) { return }
+                print(ResourceViews.source(try await client.get(SourceStatusReport.self, path), now: now), terminator: "")
+                return
+            case .sources(nil):
+                if try await format.printJSON(client, "/api/v1/sources") { return }
+                print(ResourceViews.sources(try await client.get([SourceStatusReport].self, "/api/v1/sources"), now: now), terminator: "")
+                return
+            case .workloads(let workload?):
+                let path = workloadPath(workload)
+                if try await format.printJSON(client, path) { return }
+                print(ResourceViews.workload(try await client.get(WorkloadStatusReport.self, path), now: now), terminator: "")
+                return
+            case .workloads(nil):
+                if try await format.printJSON(client, "/api/v1/workloads") { return }
+                print(ResourceViews.workloads(try await client.get([WorkloadStatusReport].self, "/api/v1/workloads")), terminator: "")
+                return
+            case .rollouts(nil):
+                if try await format.printJSON(client, "/api/v1/rollouts") { return }
+                print(StatusView.render(try await client.get([RolloutStatus].self, "/api/v1/rollouts")), terminator: "")
+                return
+            case .rollouts(let rollout?):
+                name = rollout
+            }
             let path = rolloutPath(name)
             guard watch else {
                 if try await format.printJSON(client, path) { return }
