@@ -139,7 +139,8 @@ import Testing
     }
 
     @Test func watchIntoAPipeEndsWhenTheReleaseDoes() async throws {
-        try await withAPIServer(FakeOperator()) { port in
+        // No sources: nothing newer can come, a release already done is the answer.
+        try await withAPIServer(FakeOperator(sourceReports: [])) { port in
             let run = try await runSerin(["get", "api", "--watch", "--api", "http://127.0.0.1:\(port)"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout == "api: Succeeded, step 7/7, canary weight 0% (promoted 9c8b7a6d5e4f)\n")
@@ -174,6 +175,48 @@ import Testing
             #expect(ContinuousClock.now - started < .seconds(30))
             #expect(run.stdout.hasPrefix("web: Progressing, step 3/7, canary weight 40%"), "\(run.stdout)")
             #expect(run.stdout.contains("phase Progressing → Succeeded: promoted a1b2c3d4e5f6"), "\(run.stdout)")
+        }
+    }
+
+    @Test func watchWaitsForASyncAfterItStartedBeforeCallingAReleaseDone() async throws {
+        let control = FakeOperator()
+        try await withAPIServer(control) { port in
+            let serin = self.serin
+            let watching = Task { try await offPool { try CommandRun.run(serin, ["get", "api", "--watch", "--refresh", "0.2", "--api", "http://127.0.0.1:\(port)"], timeout: .seconds(60)) } }
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(control.openStreams == 1, "still waiting: no source synced since the watch began")
+            // The sync brings a release of api that fails.
+            control.update("api") {
+                $0.phase = .failed
+                $0.message = "rolled back"
+            }
+            for source in ["deploy", "platform"] { control.updateSource(source) { $0.lastSyncTime = Date().timeIntervalSince1970 } }
+            let run = try await watching.value
+            #expect(run.status == 1, "\(run.stdout) \(run.stderr)")
+            #expect(run.stdout.contains("Failed"), "\(run.stdout)")
+        }
+    }
+
+    @Test func watchOfARevisionOrCommitFollowsThatRelease() async throws {
+        try await withAPIServer(FakeOperator()) { port in
+            let api = ["--api", "http://127.0.0.1:\(port)"]
+            let history = try await runSerin(["history", "web", "-o", "json"] + api)
+            let rows = try JSONDecoder().decode([RevisionHistoryEntry].self, from: Data(history.stdout.utf8))
+            let good = try #require(rows.first { $0.outcome == .succeeded })
+            let byRevision = try await runSerin(["get", "web", "--watch", "--revision", String(good.revision.prefix(8))] + api)
+            #expect(byRevision.status == 0, "\(byRevision.stdout)")
+            let byCommit = try await runSerin(["get", "web", "--watch", "--commit", String(try #require(good.commit).prefix(7))] + api)
+            #expect(byCommit.status == 0, "\(byCommit.stdout)")
+            let aborted = try await runSerin(["get", "web", "--watch", "--revision", "c0ffee00"] + api)
+            #expect(aborted.status == 1)
+            #expect(aborted.stdout.hasSuffix("c0ffee00c0ff: aborted\n"), "\(aborted.stdout)")
+            let refused = try await runSerin(["get", "web", "--watch", "--commit", "22222222"] + api)
+            #expect(refused.status == 1)
+            #expect(refused.stdout.contains("commit 22222222 was refused: search/canary.yaml:12:19"), "\(refused.stdout)")
+            let both = try await runSerin(["get", "web", "--watch", "--revision", "a", "--commit", "abcd"] + api)
+            #expect(both.status != 0)
+            let unwatched = try await runSerin(["get", "web", "--commit", "abcd"] + api)
+            #expect(unwatched.stderr.contains("choose which release --watch follows"), "\(unwatched.stderr)")
         }
     }
 
