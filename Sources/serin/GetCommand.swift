@@ -158,7 +158,7 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
             show(status)
             // A pipe is block-buffered: without a flush the reader sees nothing until the end.
             fflush(nil)
-            if !WatchLog.isFinal(status) { sawRelease = true }
+            if !status.phase.isIdle { sawRelease = true }
             if let end = try await goal.end(of: status, afterARelease: sawRelease, path: path, client: client) { return end }
             _ = await iterator.next()
             status = try await client.get(RolloutStatus.self, path)
