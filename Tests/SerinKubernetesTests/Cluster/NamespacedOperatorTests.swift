@@ -1,5 +1,6 @@
 import Foundation
 import SerinEngine
+import SerinOperator
 import SerinTesting
 import Testing
 
@@ -22,6 +23,38 @@ extension ClusterTests {
             }
             #expect(try String(contentsOfFile: path, encoding: .utf8) == header + FlaggerCRDs.yaml + "\n",
                     "deploy/kubernetes/namespaced/crds.yaml differs from FlaggerCRDs.yaml: run this test with SERIN_UPDATE_GOLDEN=1")
+        }
+
+        @Test func theNamespaceComesFromTheCommandOrTheFileAndIsChecked() throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let kubernetes = try directory.write("kube.yaml", """
+                stateDir: \(directory.path)/state
+                platform: kubernetes
+                kubernetes: { watchNamespace: team-a }
+                prometheus: { address: "http://127.0.0.1:1" }
+                sources: [{ name: apps, url: "file:///nowhere", ref: { branch: main } }]
+                """)
+            let fromFile = try OperatorConfig.load(kubernetes).get().kubernetes
+            #expect(fromFile?.watchNamespace == "team-a")
+            #expect(fromFile?.namespace == "team-a", "inventories and the Lease live in the watched namespace")
+            #expect(try OperatorConfig.load(kubernetes, watchNamespace: "team-b").get().kubernetes?.watchNamespace == "team-b")
+            guard case .failure(let invalid) = OperatorConfig.load(kubernetes, watchNamespace: "Team_B") else {
+                Issue.record("an invalid namespace was taken")
+                return
+            }
+            #expect(invalid.description.contains("kubernetes.watchNamespace: \"Team_B\" is not a namespace name"), "\(invalid)")
+            let local = try directory.write("local.yaml", """
+                stateDir: \(directory.path)/state
+                platform: local
+                prometheus: { address: "http://127.0.0.1:1" }
+                sources: [{ name: apps, url: "file:///nowhere", ref: { branch: main } }]
+                """)
+            guard case .failure(let refused) = OperatorConfig.load(local, watchNamespace: "team-a") else {
+                Issue.record("--namespace was taken on the local platform")
+                return
+            }
+            #expect(refused.description.contains("--namespace is for platform: kubernetes"), "\(refused)")
         }
 
         @Test func theScopeLeavesOtherNamespacesAndClusterKindsOut() {
