@@ -183,7 +183,9 @@ import Testing
         try await withAPIServer(control) { port in
             let serin = self.serin
             let watching = Task { try await offPool { try CommandRun.run(serin, ["get", "api", "--watch", "--refresh", "0.2", "--api", "http://127.0.0.1:\(port)"], timeout: .seconds(60)) } }
-            try await Task.sleep(for: .seconds(1.5))
+            let opening = ContinuousClock.now + .seconds(60)
+            while control.openStreams == 0 && ContinuousClock.now < opening { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .seconds(1))
             #expect(control.openStreams == 1, "still waiting: no source synced since the watch began")
             // The sync brings a release of api that fails.
             control.update("api") {
