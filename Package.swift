@@ -65,6 +65,8 @@ let package = Package(
             dependencies: [
                 "SerinEngine", "SerinSpec", "SerinHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,7 +97,10 @@ let package = Package(
         ),
         // What `serin demo` runs (a throwaway installation of the quickstart);
         // the end-to-end tests drive the same sandbox through SerinTesting.
-        .target(name: "SerinSandbox"),
+        .target(
+            name: "SerinSandbox",
+            dependencies: ["SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
         .target(
@@ -204,7 +209,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinAnalysisTests",
-            dependencies: ["SerinAnalysis", "SerinEngine", "SerinSpec", "SerinTesting"]
+            dependencies: [
+                "SerinAnalysis", "SerinEngine", "SerinSpec", "SerinTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "SerinRouterTests",
