@@ -85,11 +85,19 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
             timer.cancel()
         }
         var iterator = wakeups.makeAsyncIterator()
+        var finalSince: ContinuousClock.Instant?
         while true {
             show(status)
             // A pipe is block-buffered: without a flush the reader sees nothing until the end.
             fflush(nil)
-            if WatchLog.isFinal(status) { return status }
+            if WatchLog.isFinal(status) {
+                // Ends once the decision is in the audit trail too (a moment
+                // after the phase), so `serin history` right after shows it;
+                // a few seconds at most.
+                let since = finalSince ?? .now
+                finalSince = since
+                if WatchLog.decisionLogged(status) || ContinuousClock.now - since > .seconds(5) { return status }
+            }
             _ = await iterator.next()
             status = try await client.get(RolloutStatus.self, path)
         }
