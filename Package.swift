@@ -95,8 +95,9 @@ let package = Package(
                 .product(name: "Version", package: "Version"),
             ]
         ),
-        // What `serin demo` runs (a throwaway installation of the quickstart);
-        // the end-to-end tests drive the same sandbox through SerinTesting.
+        // What `serin demo` runs (a throwaway installation of the quickstart)
+        // and the steady traffic `serin load` sends; the end-to-end tests
+        // drive the same sandbox and traffic through SerinTesting.
         .target(
             name: "SerinSandbox",
             dependencies: ["SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]

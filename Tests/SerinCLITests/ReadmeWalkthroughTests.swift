@@ -4,8 +4,9 @@ import Testing
 
 /// The README's "Five minutes with Serin", read from README.md and run as a
 /// script: the commands between `<!-- walkthrough -->` and
-/// `<!-- /walkthrough -->` (lines starting with `$ ` in ```console blocks),
-/// each one's output compared with the lines the README shows under it.
+/// `<!-- /walkthrough -->` (the lines of its ```sh blocks), each one's
+/// output compared with the ```text block the README shows after it (none:
+/// it prints nothing).
 ///
 /// What differs from pasting it by hand: the test's own folder instead of
 /// `/tmp/serin`, free ports instead of 8080, 9090, 9901 and 9797 (with
@@ -110,21 +111,24 @@ enum Walkthrough {
         return String(readme[from.upperBound..<to.lowerBound])
     }
 
-    /// The `$ ` commands of the section's console blocks, with the lines
-    /// shown after each. A command goes on over lines ending in `\` and
-    /// through a here-document (`<<'WORD'` up to the line `WORD`).
+    /// The commands of the section's ```sh blocks, one a line (blank
+    /// lines and comments skipped), going on over lines ending in `\` and
+    /// through a here-document (`<<'WORD'` up to the line `WORD`); a ```text
+    /// block shows the output of the last command before it.
     static func steps(in section: String) -> [Step] {
         var steps: [Step] = []
-        var inBlock = false
+        var block: String?
         var lines = section.components(separatedBy: "\n")[...]
         while let line = lines.popFirst() {
             if line.hasPrefix("```") {
-                inBlock = !inBlock && line.hasPrefix("```console")
+                block = block == nil ? String(line.dropFirst(3)) : nil
                 continue
             }
-            guard inBlock else { continue }
-            if line.hasPrefix("$ ") {
-                var command = String(line.dropFirst(2))
+            switch block {
+            case "sh"?:
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
+                var command = line
                 var last = command
                 while last.hasSuffix("\\"), let next = lines.popFirst() {
                     command += "\n" + next
@@ -137,8 +141,10 @@ enum Walkthrough {
                     }
                 }
                 steps.append(Step(command: command, expected: []))
-            } else if !steps.isEmpty {
+            case "text"? where !steps.isEmpty:
                 steps[steps.count - 1].expected.append(line)
+            default:
+                continue
             }
         }
         return steps
@@ -208,23 +214,29 @@ enum Walkthrough {
         let section = try Walkthrough.section(of: """
         intro
         <!-- walkthrough -->
-        ```console
-        $ cat > f <<'YAML'
+        ```sh
+        cat > f <<'YAML'
         a: 1
         YAML
-        $ echo one \\
+
+        # a comment
+        echo one \\
             two
+        ```
+        ```text
         one two
         ```
         text between
-        ```sh
+        ```console
         $ not a step
         ```
-        ```console
-        $ true
+        ```sh
+        true
         ```
         <!-- /walkthrough -->
-        $ after
+        ```sh
+        after
+        ```
         """)
         let steps = Walkthrough.steps(in: section)
         #expect(steps == [
