@@ -257,12 +257,22 @@ enum Walkthrough {
         #expect(!Walkthrough.matches([], ["something"]))
     }
 
-    /// The README is read by people who cloned the repository: nothing in
-    /// it may point at files that only exist where it was written.
-    @Test func theReadmeNamesNoFileOutsideTheRepository() throws {
-        let readme = try String(contentsOfFile: Products.repositoryRoot + "/README.md", encoding: .utf8)
-        for outside in ["../shared", "/work/", "../../", "DESIGN.md", "STYLE.md"] {
-            #expect(!readme.contains(outside), "README.md mentions \(outside)")
+    /// The documents are read by people who cloned the repository: nothing
+    /// in them may point at files that only exist where they were written.
+    @Test func theDocumentsNameNoFileOutsideTheRepository() throws {
+        let root = Products.repositoryRoot
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var documents: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            if path.hasPrefix(".") || path.contains("/.") { enumerator?.skipDescendants(); continue }
+            if path.hasSuffix(".md") { documents.append(path) }
+        }
+        #expect(documents.contains("README.md"))
+        for document in documents {
+            let text = try String(contentsOfFile: root + "/" + document, encoding: .utf8)
+            for outside in ["../shared", "/work/", "DESIGN.md", "STYLE.md"] {
+                #expect(!text.contains(outside), "\(document) mentions \(outside)")
+            }
         }
     }
 }
