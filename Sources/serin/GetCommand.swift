@@ -154,12 +154,21 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
         }
         var iterator = wakeups.makeAsyncIterator()
         var sawRelease = false
+        var finalSince: ContinuousClock.Instant?
         while true {
             show(status)
             // A pipe is block-buffered: without a flush the reader sees nothing until the end.
             fflush(nil)
             if !status.phase.isIdle { sawRelease = true }
-            if let end = try await goal.end(of: status, afterARelease: sawRelease, path: path, client: client) { return end }
+            if let end = try await goal.end(of: status, afterARelease: sawRelease, path: path, client: client) {
+                // Ends once the decision is in the audit trail too (a moment
+                // after the phase), so `serin history` right after shows it;
+                // a few seconds at most.
+                if !WatchLog.isFinal(status) || WatchLog.decisionLogged(status) { return end }
+                let since = finalSince ?? .now
+                finalSince = since
+                if ContinuousClock.now - since > .seconds(5) { return end }
+            }
             _ = await iterator.next()
             status = try await client.get(RolloutStatus.self, path)
         }

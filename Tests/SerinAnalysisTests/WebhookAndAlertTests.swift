@@ -1,4 +1,7 @@
 import Foundation
+import InMemoryLogging
+import Logging
+import MetricsTestKit
 import SerinEngine
 import SerinSpec
 import SerinTesting
@@ -99,6 +102,45 @@ import Testing
         let genericBody = try #require(requests.last { $0.path == "/generic" }?.body)
         let genericJSON = try #require(try JSONSerialization.jsonObject(with: Data(genericBody.utf8)) as? [String: String])
         #expect(genericJSON == ["name": "web", "namespace": "shop", "phase": "Failed", "severity": "error", "message": "rolled back r2", "revision": "main@sha1:r2"])
+    }
+
+    @Test func anAlertThatIsNotDeliveredIsLoggedAndCounted() async throws {
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        var plan = Plan(name: "web", namespace: "shop", steps: [.promote(primaryWeights: [])])
+        plan.alerts = [
+            PlanAlert(name: "pager", severity: .info, providerNamespace: "shop", providerName: "down"),
+            PlanAlert(name: "chat", severity: .info, providerNamespace: "shop", providerName: "broken"),
+            PlanAlert(name: "audit", severity: .info, providerNamespace: "shop", providerName: "fine"),
+        ]
+        var down = AlertProviderSpec()
+        down.type = "generic"; down.address = "http://\(refusing.address)/alerts"
+        var broken = AlertProviderSpec()
+        broken.type = "slack"; broken.address = server.address + "/status/500"
+        var fine = AlertProviderSpec()
+        fine.type = "generic"; fine.address = server.address + "/fine"
+        let providers = ["shop/down": down, "shop/broken": broken, "shop/fine": fine]
+        let metrics = TestMetrics()
+        let log = InMemoryLogHandler()
+        let sender = AlertSender(logger: Logger(label: "test", factory: { _ in log }), metrics: metrics)
+
+        let failure = RolloutNotification(severity: .error, phase: .failed, message: "rolled back r2")
+        let deliveries = await sender.send(failure, of: plan, revision: "main@sha1:r2", providers: providers)
+        #expect(deliveries.map(\.status) == [nil, 500, 200])
+        #expect(try metrics.expectCounter(AlertSender.failedMetric, [("provider", "down")]).totalValue == 1)
+        #expect(try metrics.expectCounter(AlertSender.failedMetric, [("provider", "broken")]).totalValue == 1)
+        #expect(throws: (any Error).self) { try metrics.expectCounter(AlertSender.failedMetric, [("provider", "fine")]) }
+
+        let warnings = log.entries.filter { $0.level == .warning }
+        #expect(warnings.map(\.message.description) == ["alert not delivered", "alert not delivered"])
+        #expect(warnings.map { $0.metadata["provider"]?.description } == ["shop/down", "shop/broken"])
+        #expect(warnings.allSatisfy { $0.metadata["rollout"]?.description == "shop/web" })
+        #expect(warnings[0].metadata["reason"]?.description.hasPrefix("not sent to down: ") == true, "\(warnings[0].metadata)")
+        #expect(warnings[1].metadata["reason"]?.description == "refused by broken: 500")
+
+        // A second failure adds to the count.
+        _ = await sender.send(failure, of: plan, revision: "main@sha1:r2", providers: providers)
+        #expect(try metrics.expectCounter(AlertSender.failedMetric, [("provider", "down")]).totalValue == 2)
     }
 }
 

@@ -86,6 +86,11 @@ import Testing
         status.canaryWeight = 0
         #expect(log.lines(for: status) == ["phase Progressing → Succeeded: promoted a1b2c3d4e5f6", "canary weight 40% → 0%"])
         #expect(WatchLog.isFinal(status))
+        // The phase is saved before its entry reaches the audit trail.
+        #expect(!WatchLog.decisionLogged(status))
+        status.events.append(EventLog.Entry(sequence: 6, time: status.events[4].time + 10, rollout: "web", revision: status.canaryRevision, author: nil,
+                                            decision: "Succeeded", reason: "promoted a1b2c3d4e5f6"))
+        #expect(WatchLog.decisionLogged(status))
     }
 }
 
