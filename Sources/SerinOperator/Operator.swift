@@ -191,8 +191,9 @@ public actor Operator: OperatorControl {
         let logger = options.logger
         Task {
             for failure in await alert.send(to: providers) {
-                let provider = String(failure.prefix { $0 != ":" })
-                Counter(label: "serin_alerts_failed_total", dimensions: [("provider", provider)]).increment()
+                // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
+                let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
+                Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()
                 logger.warning("alert not delivered", metadata: ["source": "\(alert.source)", "provider": "\(failure)"])
             }
         }

@@ -168,6 +168,10 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
                 let since = finalSince ?? .now
                 finalSince = since
                 if ContinuousClock.now - since > .seconds(5) { return end }
+                // The entry comes within moments: look again soon, not at the next refresh.
+                try? await Task.sleep(for: .milliseconds(250))
+                status = try await client.get(RolloutStatus.self, path)
+                continue
             }
             _ = await iterator.next()
             status = try await client.get(RolloutStatus.self, path)
