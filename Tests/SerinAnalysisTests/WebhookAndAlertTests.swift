@@ -19,6 +19,35 @@ import Testing
         PlanWebhook(name: "hook", type: type, url: server.address + path, timeout: timeout, retries: retries, metadata: ["cmd": "hey -z 1m"])
     }
 
+    @Test func aSourcesSyncFailureReachesItsProvidersInTheirFormats() async throws {
+        var slack = AlertProviderSpec()
+        slack.type = "slack"; slack.address = server.address + "/slack"; slack.channel = "deploys"
+        var generic = AlertProviderSpec()
+        generic.type = "generic"; generic.address = server.address + "/generic"
+        var broken = AlertProviderSpec()
+        broken.type = "generic"; broken.address = server.address + "/status/500"
+        let alert = SourceAlert(source: "deploy", revision: "main@sha1:abc", failing: true,
+                                message: "source deploy: deploy/canary.yaml:17:17: analysis.stepWeight must be between 1 and 100, got 150")
+        let failures = await alert.send(to: ["shop/slack": slack, "shop/generic": generic, "shop/broken": broken])
+        #expect(failures == ["shop/broken: answered 500"])
+        let sent = server.requests()
+        let toSlack = try #require(sent.first { $0.path == "/slack" })
+        let slackBody = try #require(try JSONSerialization.jsonObject(with: Data(toSlack.body.utf8)) as? [String: Any])
+        #expect(slackBody["channel"] as? String == "deploys")
+        let attachment = try #require((slackBody["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["color"] as? String == "danger")
+        #expect((attachment["text"] as? String)?.contains("sync failed: source deploy: deploy/canary.yaml:17:17:") == true)
+        let toGeneric = try #require(sent.first { $0.path == "/generic" })
+        let genericBody = try #require(try JSONSerialization.jsonObject(with: Data(toGeneric.body.utf8)) as? [String: String])
+        #expect(genericBody["event"] == "SyncFailed")
+        #expect(genericBody["source"] == "deploy")
+        #expect(genericBody["revision"] == "main@sha1:abc")
+        let recovered = SourceAlert(source: "deploy", revision: "main@sha1:def", failing: false, message: "in force")
+        #expect(await recovered.send(to: ["shop/generic": generic]).isEmpty)
+        let last = try #require(server.requests().last)
+        #expect(last.body.contains("SyncRecovered"))
+    }
+
     @Test func sendsFlaggersPayloadAndPassesOn2xx() async throws {
         let result = await WebhookCaller().call(hook("/ok"), name: "web", namespace: "shop", phase: .progressing, checksum: "abc", metadata: ["cmd": "hey -z 1m"])
         #expect(result.passed)
