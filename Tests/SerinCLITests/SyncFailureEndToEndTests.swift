@@ -13,6 +13,11 @@ extension EndToEndTests {
     func aRefusedCommitShowsEverywhereUntilAFixAndTheLastGoodRevisionKeepsRunning() async throws {
         let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1s", requestDurationMax: 2000)
         defer { sandbox.tearDown() }
+        // The quickstart's AlertProvider, pointed at a recorder: sync failures reach it too.
+        let alerts = try RecordingHTTPServer()
+        defer { alerts.stop() }
+        try sandbox.edit("deploy/alert-provider.yaml", "http://127.0.0.1:9798/alerts", alerts.address + "/alerts")
+        try sandbox.commitAll("Alerts to the recorder", author: "Ada Lovelace")
         try sandbox.startOperator()
         let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
         let primary = sandbox.rollout()?.primaryRevision
@@ -48,6 +53,14 @@ extension EndToEndTests {
 
         try sandbox.edit("deploy/canary.yaml", "stepWeight: 150", "stepWeight: 20")
         try await recovery(at: try sandbox.commitAll("Back to 20", author: "Ada Lovelace"), in: sandbox, events: events)
+
+        // Each failure and each recovery, once, to the source's AlertProvider (beside the rollout's own alert of its first revision).
+        let deadline = ContinuousClock.now + .seconds(20)
+        while alerts.requests().count < 5 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let sent = alerts.requests().compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: String] }
+            .filter { $0["source"] != nil }
+        #expect(sent.map { $0["event"] ?? "?" } == ["SyncFailed", "SyncRecovered", "SyncFailed", "SyncRecovered"], "\(alerts.requests())")
+        #expect(sent.first?["message"]?.contains("deploy/broken.yaml:") == true)
 
         // Throughout, what ran before runs still: no release, no restart.
         #expect(sandbox.rollout()?.primaryRevision == primary)
