@@ -225,7 +225,9 @@ enum ReleaseGoal {
             return Self.end(of: attempt)
         case .commit(let commit):
             let history = try await client.get([RevisionHistoryEntry].self, path + "/history")
-            if let attempt = history.last(where: { $0.commit?.hasPrefix(commit) ?? false }) { return Self.end(of: attempt) }
+            // History keeps 12 characters of a commit id; the one given may be longer or shorter.
+            let same = { (known: String?) in known.map { $0.hasPrefix(commit) || commit.hasPrefix($0) } ?? false }
+            if let attempt = history.last(where: { same($0.commit) }) { return Self.end(of: attempt) }
             // No release of it: refused, or in force without changing this workload.
             let sources = try await client.get([SourceStatusReport].self, "/api/v1/sources")
             if let refused = sources.first(where: { $0.lastAttemptedRevision?.contains("sha1:" + commit) ?? false }) {

@@ -209,6 +209,10 @@ import Testing
             #expect(byRevision.status == 0, "\(byRevision.stdout)")
             let byCommit = try await runSerin(["get", "web", "--watch", "--commit", String(try #require(good.commit).prefix(7))] + api)
             #expect(byCommit.status == 0, "\(byCommit.stdout)")
+            // A full id (git rev-parse HEAD) against the 12 characters history keeps.
+            let full = try #require(good.commit).padding(toLength: 40, withPad: "0", startingAt: 0)
+            let byFullCommit = try await runSerin(["get", "web", "--watch", "--commit", full] + api)
+            #expect(byFullCommit.status == 0, "\(byFullCommit.stdout)")
             let aborted = try await runSerin(["get", "web", "--watch", "--revision", "c0ffee00"] + api)
             #expect(aborted.status == 1)
             #expect(aborted.stdout.hasSuffix("c0ffee00c0ff: aborted\n"), "\(aborted.stdout)")
