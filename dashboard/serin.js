@@ -86,7 +86,10 @@
         svg('rect', { class: 'fill', x: 0, y: 0, width: w, height: 10, rx: 2 })),
       el('span', { class: 'weight-value' }, w + '%'));
   }
-  function rolloutFailing(r) { return r.phase === 'Failed' || r.failedChecks > 0; }
+  function rolloutFailing(r) { return r.phase === 'Failed'; }
+  // A check failed but the release goes on: below the threshold.
+  function rolloutWarning(r) { return r.phase !== 'Failed' && r.failedChecks > 0; }
+  function rowClass(r) { return rolloutFailing(r) ? 'bad' : rolloutWarning(r) ? 'warn' : null; }
   function sourceFailing(s) { const c = ready(s.conditions); return !c || c.status !== 'True' || (s.errors || []).length > 0; }
   function matches(...texts) {
     const f = state.filter.trim().toLowerCase();
@@ -156,7 +159,7 @@
   // The event stream through fetch rather than EventSource: it can carry the
   // token when reads need one, and reconnects with Last-Event-ID on our terms.
   async function follow() {
-    let delay = 500, firstConnection = true;
+    let delay = 500, firstConnection = true, connections = 0;
     for (;;) {
       try {
         const h = headers({ Accept: 'text/event-stream' });
@@ -167,6 +170,7 @@
           throw Object.assign(new Error(body.error || response.statusText), { status: response.status });
         }
         setLive('live');
+        $('live').dataset.connections = String(++connections);
         delay = 500;
         if (!firstConnection) refresh(); // the operator may have restarted: read everything again
         firstConnection = false;
@@ -278,7 +282,7 @@
       view.append(el('div', { class: 'toolbar' }, filter, el('label', {}, problems, ' only problems')),
         el('div', { id: 'overview-body' }));
     }
-    const rollouts = state.rollouts.filter((r) => (!state.onlyProblems || rolloutFailing(r)) &&
+    const rollouts = state.rollouts.filter((r) => (!state.onlyProblems || rowClass(r)) &&
       matches(r.namespace, r.name, r.phase, r.message, r.primaryRevision, r.canaryRevision));
     const sources = state.sources.filter((s) => (!state.onlyProblems || sourceFailing(s)) &&
       matches(s.name, s.url, s.revision, s.commit && s.commit.subject, s.commit && s.commit.author, (ready(s.conditions) || {}).message));
@@ -286,16 +290,19 @@
       matches(w.namespace, w.name, w.kind, w.source, (ready(w.conditions) || {}).message));
 
     const rolloutRows = rollouts.map((r) => {
-      const last = (r.evaluations || [])[r.evaluations.length - 1];
-      return el('tr', { class: rolloutFailing(r) ? 'bad' : null, 'data-rollout': key(r) },
+      const evaluations = r.evaluations || [];
+      const newest = evaluations.length ? evaluations[evaluations.length - 1].time : null;
+      const tick = evaluations.filter((e) => e.time === newest).sort((a, b) => (a.verdict === 'fail' ? 0 : 1) - (b.verdict === 'fail' ? 0 : 1));
+      return el('tr', { class: rowClass(r), 'data-rollout': key(r) },
         el('td', {}, el('a', { href: rolloutLink(r) }, key(r))),
         el('td', {}, phaseBadge(r.phase)),
         el('td', { class: 'rev' }, short(r.primaryRevision)),
         el('td', { class: 'rev' }, short(r.canaryRevision)),
         el('td', { class: 'nowrap' }, weightBar(r.canaryWeight)),
         el('td', { class: 'step' }, r.step + '/' + r.stepCount),
-        el('td', {}, last ? [el('span', { class: 'verdict-' + last.verdict }, last.metric + ' ' + number(last.value) + ' ' + last.verdict),
-          el('div', { class: 'muted' }, age(last.time))] : '—'),
+        el('td', { class: 'last-check' }, tick.length ? [tick.slice(0, 3).map((e) =>
+          el('div', { class: 'verdict-' + e.verdict }, e.metric + ' ' + number(e.value) + ' ' + e.verdict)),
+          el('div', { class: 'muted' }, age(newest))] : '—'),
         el('td', { class: 'message' }, r.message));
     });
     const sourceRows = sources.map((s) => {
@@ -369,7 +376,7 @@
         field('Failed checks', el('span', { id: 'failed-checks', class: r.failedChecks > 0 ? 'verdict-fail' : null },
           r.failedChecks + (threshold ? ' / ' + threshold : ''))),
         field('Workload', r.workload)),
-      el('p', { id: 'rollout-message', class: rolloutFailing(r) ? 'result error' : 'muted' }, r.message),
+      el('p', { id: 'rollout-message', class: rolloutFailing(r) ? 'result error' : rolloutWarning(r) ? 'result warn' : 'muted' }, r.message),
       el('div', { class: 'cards' },
         el('div', { class: 'card' }, el('h3', {}, 'Plan'), planList(r)),
         el('div', { class: 'card' }, el('h3', {}, 'Canary weight over time'), weightChart(state.weights[k] || [])),
@@ -511,7 +518,7 @@
       const m = /^(.+?:\d+:\d+):\s*(.*)$/.exec(line);
       return el('li', {}, m ? [el('code', { class: 'where' }, m[1]), ' ', m[2]] : line);
     });
-    view.replaceChildren(
+    view.replaceChildren(...[
       el('p', {}, el('a', { href: '#/' }, '← overview')),
       el('h1', {}, 'Source ', s.name),
       el('div', { class: 'summary' },
@@ -527,7 +534,8 @@
           el('td', { class: 'nowrap', title: when(c.lastTransitionTime) }, age(c.lastTransitionTime)),
           el('td', { class: 'rev' }, short(c.observedRevision)))), 'conditions'),
       errors.length ? [el('h2', {}, 'Why the newest commit was refused'), el('ul', { class: 'errors', id: 'errors' }, errors)] : null,
-      (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null);
+      (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null,
+    ].flat().filter(Boolean));
   }
 
   // ---- start -------------------------------------------------------------

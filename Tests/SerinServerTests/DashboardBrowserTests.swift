@@ -13,14 +13,11 @@ import Testing
 @Suite struct DashboardBrowserTests {
     static let token = "s3cret-token"
     static let hostile = #"<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">"#
-    static let python = ProcessInfo.processInfo.environment["SERIN_PYTHON"] ?? "/var/cache/serin-py/bin/python3"
-    static let script = Products.repositoryRoot + "/Tests/SerinServerTests/Browser/dashboard_browser.py"
+    static let script = BrowserScript.directory + "/dashboard_browser.py"
 
     @Test(.timeLimit(.minutes(5)))
     func theDashboardFollowsAReleaseAndAbortsIt() async throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.python),
-                "no \(Self.python): `make test` installs Selenium there (or set SERIN_PYTHON)")
-        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "no chromedriver: `make test` installs chromium-driver")
+        try BrowserScript.checkInstalled()
         let fake = Self.releaseInProgress()
         fake.onCommand { command, name in
             guard command == .abort else { return }
@@ -36,7 +33,7 @@ import Testing
         let screenshots = ProcessInfo.processInfo.environment["SERIN_DASHBOARD_SCREENSHOTS"] ?? ""
         let started = ContinuousClock.now
         let output = try await withAPIServer(fake, token: Self.token) { port in
-            try await BrowserScript.run(python: Self.python, arguments: [Self.script, "--url", "http://127.0.0.1:\(port)",
+            try await BrowserScript.run([Self.script, "--url", "http://127.0.0.1:\(port)",
                                                                          "--token", Self.token, "--screenshots", screenshots]) { request in
                 let words = request.split(separator: " ")
                 guard words.first == "weight", words.count == 2, let weight = Int(words[1]) else {
@@ -105,58 +102,5 @@ import Testing
         }
         fake.publish(EventLog.Entry(time: now, rollout: "default/web", revision: "a1b2c3d4e5f6a7b8c9d0e1f2", author: "Ada Lovelace",
                                     commit: "8e1f2a3b4c5d", decision: "Progressing", reason: "analysing at \(weight)% (0/1)"))
-    }
-}
-
-/// Runs the Selenium script, answering its `@serin` requests on its stdin.
-enum BrowserScript {
-    struct Output: Sendable {
-        var status: Int32
-        var lines: [String]
-    }
-
-    static func run(python: String, arguments: [String], answer: @escaping @Sendable (String) -> Void) async throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-u"] + arguments
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        let (chunks, continuation) = AsyncStream<Data>.makeStream()
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-            } else {
-                continuation.yield(data)
-            }
-        }
-        try process.run()
-        // A hung browser must not hang the suite: the script's own waits are
-        // 20 s each, so four minutes means something is stuck.
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(240))
-            if process.isRunning { process.terminate() }
-        }
-        defer { watchdog.cancel() }
-        var lines: [String] = []
-        var pending = Data()
-        for await chunk in chunks {
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex...newline)
-                lines.append(line)
-                if line.hasPrefix("@serin "), !line.hasPrefix("@serin report ") {
-                    answer(String(line.dropFirst("@serin ".count)))
-                    try input.fileHandleForWriting.write(contentsOf: Data("ok\n".utf8))
-                }
-            }
-        }
-        if !pending.isEmpty { lines.append(String(decoding: pending, as: UTF8.self)) }
-        try await offPool { process.waitUntilExit() }
-        return Output(status: process.terminationStatus, lines: lines)
     }
 }

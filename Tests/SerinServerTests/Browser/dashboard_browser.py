@@ -13,6 +13,7 @@ import sys
 import time
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -41,15 +42,7 @@ def main():
     parser.add_argument('--chromedriver', default='/usr/bin/chromedriver')
     args = parser.parse_args()
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = args.chromium
-    for flag in ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu',
-                 '--window-size=1400,1000', '--no-first-run', '--disable-extensions']:
-        options.add_argument(flag)
-    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    # The driver's path is given, so Selenium Manager looks nothing up online;
-    # Selenium picks a free port for it.
-    driver = webdriver.Chrome(service=Service(executable_path=args.chromedriver), options=options)
+    driver = start_driver(args.chromium, args.chromedriver)
     try:
         run(driver, args)
     except Exception:
@@ -60,16 +53,58 @@ def main():
         driver.quit()
 
 
+def start_driver(chromium='/usr/bin/chromium', chromedriver='/usr/bin/chromedriver'):
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ['--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu',
+                 '--window-size=1400,1000', '--no-first-run', '--disable-extensions']:
+        options.add_argument(flag)
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    # The driver's path is given, so Selenium Manager looks nothing up online;
+    # Selenium picks a free port for it.
+    return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+
+
 def wait(driver, condition, what, seconds=20):
     try:
-        return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
+        return WebDriverWait(driver, seconds, poll_frequency=0.05,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
     except Exception as error:
         raise AssertionError(f'timed out waiting for {what}') from error
 
 
 def text_of(driver, css):
-    found = driver.find_elements(By.CSS_SELECTOR, css)
-    return found[0].text if found else None
+    """The text of the first match, read in one step (the page redraws under us)."""
+    return driver.execute_script('const e = document.querySelector(arguments[0]); return e ? e.textContent : null', css)
+
+
+def texts(driver, css):
+    return driver.execute_script('return Array.from(document.querySelectorAll(arguments[0]), (e) => e.textContent)', css)
+
+
+def attr(driver, css, name):
+    return driver.execute_script('const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null',
+                                 css, name)
+
+
+def attrs(driver, css, name):
+    return driver.execute_script('return Array.from(document.querySelectorAll(arguments[0]), (e) => e.getAttribute(arguments[1]))',
+                                 css, name)
+
+
+def exists(driver, css):
+    return driver.execute_script('return document.querySelector(arguments[0]) !== null', css)
+
+
+def click(driver, css):
+    """Clicks like a person (a real mouse event), again if the page redrew the element meanwhile."""
+    for _ in range(20):
+        try:
+            driver.find_element(By.CSS_SELECTOR, css).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    raise AssertionError(f'cannot click {css}')
 
 
 def shoot(driver, args, name):
@@ -83,13 +118,13 @@ def run(driver, args):
     step('the overview lists the running release')
     driver.get(args.url + '/')
     wait(driver, lambda d: text_of(d, 'tr[data-rollout="default/web"] .weight-value') == '40%', 'web at 40% in the overview')
-    row = driver.find_element(By.CSS_SELECTOR, 'tr[data-rollout="default/web"]')
-    assert row.find_element(By.CSS_SELECTOR, '.phase').text == 'Progressing', row.text
-    assert row.find_element(By.CSS_SELECTOR, '.step').text == '3/7', row.text
-    assert 'bad' in driver.find_element(By.CSS_SELECTOR, 'tr[data-rollout="default/search"]').get_attribute('class')
-    assert 'bad' in driver.find_element(By.CSS_SELECTOR, 'tr[data-source="platform"]').get_attribute('class')
-    assert 'bad' not in (driver.find_element(By.CSS_SELECTOR, 'tr[data-source="deploy"]').get_attribute('class') or '')
-    wait(driver, lambda d: d.find_element(By.ID, 'live').get_attribute('data-state') == 'live', 'the event stream')
+    assert text_of(driver, 'tr[data-rollout="default/web"] .phase') == 'Progressing'
+    assert text_of(driver, 'tr[data-rollout="default/web"] .step') == '3/7'
+    assert attr(driver, 'tr[data-rollout="default/search"]', 'class') == 'bad', 'a failed rollout stands out'
+    assert attr(driver, 'tr[data-rollout="default/web"]', 'class') == 'warn', 'a failed check below the threshold shows'
+    assert attr(driver, 'tr[data-source="platform"]', 'class') == 'bad', 'a refused source stands out'
+    assert attr(driver, 'tr[data-source="deploy"]', 'class') is None
+    wait(driver, lambda d: attr(d, '#live', 'data-state') == 'live', 'the event stream')
 
     timing = driver.execute_script('''
         const paint = performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint');
@@ -103,7 +138,7 @@ def run(driver, args):
     report['pageBytes'] = timing['html'] + sum(f['bytes'] for f in timing['files'])
 
     step('a commit message holding <script> is shown as text')
-    subject = driver.find_element(By.CSS_SELECTOR, 'tr[data-source="hostile"] .commit-subject').text
+    subject = text_of(driver, 'tr[data-source="hostile"] .commit-subject')
     assert subject == HOSTILE, subject
     assert driver.execute_script('return window.__pwned === undefined'), 'the hostile commit message ran'
     scripts = driver.execute_script('return Array.from(document.scripts).map((s) => s.src)')
@@ -113,10 +148,9 @@ def run(driver, args):
     driver.execute_script('window.__sameDocument = true')
     search = driver.find_element(By.ID, 'filter')
     search.send_keys('shop')
-    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, 'tr[data-rollout]')) == 1, 'one rollout after filtering')
-    assert driver.find_elements(By.CSS_SELECTOR, 'tr[data-rollout="shop/checkout"]')
+    wait(driver, lambda d: attrs(d, 'tr[data-rollout]', 'data-rollout') == ['shop/checkout'], 'one rollout after filtering')
     driver.execute_script('''const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input'));''')
-    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, 'tr[data-rollout]')) == 4, 'every rollout again')
+    wait(driver, lambda d: len(attrs(d, 'tr[data-rollout]', 'data-rollout')) == 4, 'every rollout again')
     shoot(driver, args, 'dashboard-overview.png')
 
     step('during a release the weight shown changes without a reload')
@@ -126,51 +160,54 @@ def run(driver, args):
     assert driver.execute_script('return window.__sameDocument === true'), 'the page was reloaded'
 
     step('the detail page: plan, weight chart, metric charts with the threshold, events, history')
-    driver.find_element(By.CSS_SELECTOR, 'tr[data-rollout="default/web"] a').click()
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#plan li.current'), 'the plan')
+    click(driver, 'tr[data-rollout="default/web"] a')
+    wait(driver, lambda d: exists(d, '#plan li.current'), 'the plan')
     assert driver.execute_script('return window.__sameDocument === true')
-    current = driver.find_element(By.CSS_SELECTOR, '#plan li.current')
-    assert current.get_attribute('data-step') == '5' and current.text.startswith('▶'), current.text
-    done = driver.find_elements(By.CSS_SELECTOR, '#plan li.done')
-    assert len(done) == 4 and all(li.text.startswith('✓') for li in done), [li.text for li in done]
+    assert attr(driver, '#plan li.current', 'data-step') == '5'
+    assert text_of(driver, '#plan li.current').startswith('▶'), text_of(driver, '#plan li.current')
+    done = texts(driver, '#plan li.done')
+    assert len(done) == 4 and all(text.startswith('✓') for text in done), done
     metric = '.metric[data-metric="request-success-rate"]'
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, metric + ' line[data-threshold="min"]'), 'the threshold line')
-    verdicts = [c.get_attribute('data-verdict') for c in driver.find_elements(By.CSS_SELECTOR, metric + ' circle')]
+    wait(driver, lambda d: exists(d, metric + ' line[data-threshold="min"]'), 'the threshold line')
+    verdicts = attrs(driver, metric + ' circle', 'data-verdict')
     assert 'pass' in verdicts and 'fail' in verdicts, verdicts
-    assert driver.find_elements(By.CSS_SELECTOR, '.metric[data-metric="request-duration"] line[data-threshold="max"]')
-    hostile_metric = driver.find_element(By.CSS_SELECTOR, '.metric[data-metric^="<img"] h3').text
+    assert exists(driver, '.metric[data-metric="request-duration"] line[data-threshold="max"]')
+    hostile_metric = text_of(driver, '.metric[data-metric^="<img"] h3')
     assert hostile_metric.startswith('<img src=x onerror='), hostile_metric
     assert text_of(driver, '#failed-checks') == '1 / 3'
-    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, '#history tbody tr')) == 5, 'the release history')
+    wait(driver, lambda d: len(texts(d, '#history tbody tr')) == 5, 'the release history')
     assert 'Ada Lovelace' in text_of(driver, '#events tbody')
     ask('weight 80')
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#weight-chart circle[data-weight="80"]'), 'the weight chart at 80%')
-    assert driver.find_elements(By.CSS_SELECTOR, '#weight-chart circle[data-weight="60"]')
+    wait(driver, lambda d: exists(d, '#weight-chart circle[data-weight="80"]'), 'the weight chart at 80%')
+    assert exists(driver, '#weight-chart circle[data-weight="60"]')
     wait(driver, lambda d: text_of(d, '#rollout-step') == '6/7', 'step 6/7')
+    driver.set_window_size(1400, 1900)
     shoot(driver, args, 'dashboard-rollout.png')
+    driver.set_window_size(1400, 1000)
 
     step('abort without the token is refused with the reason')
     assert driver.execute_script("return sessionStorage.getItem('serin.token')") is None
-    driver.find_element(By.CSS_SELECTOR, 'button[data-command="abort"]').click()
+    click(driver, 'button[data-command="abort"]')
     wait(driver, lambda d: '401' in (text_of(d, '#action-result') or ''), 'the refusal')
     refusal = text_of(driver, '#action-result')
     assert 'missing Authorization: Bearer token' in refusal, refusal
-    assert 'error' in driver.find_element(By.ID, 'action-result').get_attribute('class')
+    assert attr(driver, '#action-result', 'class') == 'result error'
+    assert 'aborted' not in text_of(driver, '#rollout-message')
 
     step('with the token: a command the phase does not allow shows the 409 reason')
     token = driver.find_element(By.ID, 'token')
     token.send_keys(args.token)
-    driver.find_element(By.CSS_SELECTOR, '#token-form button').click()
-    wait(driver, lambda d: d.find_element(By.ID, 'token-state').is_displayed(), 'the token kept')
+    click(driver, '#token-form button')
+    wait(driver, lambda d: attr(d, '#token-state', 'hidden') is None, 'the token kept')
     assert driver.execute_script("return sessionStorage.getItem('serin.token')") == args.token
     assert driver.execute_script('return document.cookie') == ''
     assert args.token not in driver.current_url
-    driver.find_element(By.CSS_SELECTOR, 'button[data-command="retry"]').click()
+    click(driver, 'button[data-command="retry"]')
     wait(driver, lambda d: '409' in (text_of(d, '#action-result') or ''), 'the 409')
     assert 'cannot retry default/web: it is Progressing' in text_of(driver, '#action-result'), text_of(driver, '#action-result')
 
     step('abort with the token rolls the release back and shows the new phase')
-    driver.find_element(By.CSS_SELECTOR, 'button[data-command="abort"]').click()
+    click(driver, 'button[data-command="abort"]')
     wait(driver, lambda d: text_of(d, '.summary .phase') == 'Failed', 'the Failed phase')
     assert 'abort default/web: requested' in text_of(driver, '#action-result'), text_of(driver, '#action-result')
     assert 'aborted by dashboard' in text_of(driver, '#rollout-message')
@@ -179,7 +216,7 @@ def run(driver, args):
 
     step('the source detail shows the refused commit with file:line:column')
     driver.get(args.url + '/#/sources/platform')
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#errors code.where'), 'the errors')
+    wait(driver, lambda d: exists(d, '#errors code.where'), 'the errors')
     assert text_of(driver, '#errors code.where') == 'search/canary.yaml:12:19'
     assert 'ValidationFailed' in text_of(driver, '#conditions')
     shoot(driver, args, 'dashboard-source.png')
