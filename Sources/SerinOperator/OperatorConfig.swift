@@ -178,12 +178,12 @@ public struct OperatorConfig: Sendable, Decodable {
             problem("api.tokenFile", "cannot read \(file)")
         }
         var readsNeedToken = false
-        switch config.api?.dashboardAuth {
-        case nil, "none": break
+        switch config.api?.dashboardAuth ?? "none" {
+        case "none": break
         case "token":
             readsNeedToken = true
             if config.api?.tokenFile == nil { problem("api.dashboardAuth", "token needs api.tokenFile (the token to ask for)") }
-        case let other?: problem("api.dashboardAuth", "\"\(other)\" is not a choice; use none or token")
+        case let other: problem("api.dashboardAuth", "\"\(other)\" is not a choice; use none or token")
         }
         let poll = duration("pollInterval", config.pollInterval, default: .milliseconds(250))
         guard problems.isEmpty else { return .failure(ConfigProblems(diagnostics: problems)) }

@@ -43,10 +43,10 @@ import Testing
 
     /// No inline script or style anywhere: the CSP forbids them, so the page
     /// would break, and data placed into markup is the usual way in.
-    @Test func thePageHasNoInlineScriptAndTheScriptNoInnerHTML() {
+    @Test func thePageHasNoInlineScriptAndTheScriptNoInnerHTML() throws {
         let assets = DashboardAssets()
-        let html = String(buffer: assets.files["index.html"]!.body)
-        let script = String(buffer: assets.files["serin.js"]!.body)
+        let html = try #require(assets.files["index.html"]).text
+        let script = try #require(assets.files["serin.js"]).text
         #expect(html.components(separatedBy: "<script").count == 2)
         #expect(html.contains(#"<script src="/dashboard/serin.js" defer></script>"#))
         #expect(!html.contains("style=") && html.range(of: #"\son[a-z]+="#, options: .regularExpression) == nil)

@@ -29,7 +29,7 @@ extension DashboardAssets {
 </body>
 </html>
 """##),
-        ("serin.css", "\"6a0e02e4ffda3572\"", ##"""
+        ("serin.css", "\"b7c1db194b1cffe5\"", ##"""
 :root { --fg: #1d2330; --muted: #687083; --line: #dde1e8; --bg: #f6f7f9; --card: #fff;
   --ok: #1f8a4c; --bad: #c62828; --warn: #b26a00; --run: #1f5fbf; --idle: #6b7280; --move: #0f7d84; }
 * { box-sizing: border-box; }
@@ -55,6 +55,10 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line
 th { font-size: 12px; color: var(--muted); font-weight: 600; background: #fafbfc; }
 tr.bad td { background: #fdecec; }
 tr.bad td:first-child { box-shadow: inset 4px 0 0 var(--bad); }
+tr.warn td { background: #fff6e5; }
+tr.warn td:first-child { box-shadow: inset 4px 0 0 var(--warn); }
+.verdict-fail { color: var(--bad); font-weight: 600; }
+.verdict-noData, .verdict-error, .verdict-undecided { color: var(--warn); }
 code, .rev { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 .phase { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; background: var(--idle); }
 .phase-Progressing { background: var(--run); }
@@ -77,6 +81,7 @@ code, .rev { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-s
 .actions button[data-command="abort"] { border-color: var(--bad); color: var(--bad); }
 .result { padding: 4px 10px; border-radius: 4px; }
 .result.error { background: #fdecec; color: var(--bad); }
+.result.warn { background: #fff6e5; color: var(--warn); }
 .result.ok { background: #e7f5ec; color: var(--ok); }
 ol.plan { background: var(--card); border: 1px solid var(--line); margin: 0; padding: 8px 8px 8px 36px; }
 ol.plan li { padding: 2px 0; }
@@ -98,7 +103,7 @@ ul.errors { background: #fdecec; border: 1px solid #f3c0c0; padding: 8px 8px 8px
 ul.errors code.where { font-weight: 700; }
 .nowrap { white-space: nowrap; }
 """##),
-        ("serin.js", "\"62972925fb981469\"", ##"""
+        ("serin.js", "\"227b33cea8e0230c\"", ##"""
 // Serin's dashboard: the operator's own API, read and followed live.
 // Every piece of data reaches the page through textContent or an attribute
 // set by name: never as markup, so a commit message cannot become script.
@@ -187,7 +192,10 @@ ul.errors code.where { font-weight: 700; }
         svg('rect', { class: 'fill', x: 0, y: 0, width: w, height: 10, rx: 2 })),
       el('span', { class: 'weight-value' }, w + '%'));
   }
-  function rolloutFailing(r) { return r.phase === 'Failed' || r.failedChecks > 0; }
+  function rolloutFailing(r) { return r.phase === 'Failed'; }
+  // A check failed but the release goes on: below the threshold.
+  function rolloutWarning(r) { return r.phase !== 'Failed' && r.failedChecks > 0; }
+  function rowClass(r) { return rolloutFailing(r) ? 'bad' : rolloutWarning(r) ? 'warn' : null; }
   function sourceFailing(s) { const c = ready(s.conditions); return !c || c.status !== 'True' || (s.errors || []).length > 0; }
   function matches(...texts) {
     const f = state.filter.trim().toLowerCase();
@@ -257,7 +265,7 @@ ul.errors code.where { font-weight: 700; }
   // The event stream through fetch rather than EventSource: it can carry the
   // token when reads need one, and reconnects with Last-Event-ID on our terms.
   async function follow() {
-    let delay = 500, firstConnection = true;
+    let delay = 500, firstConnection = true, connections = 0;
     for (;;) {
       try {
         const h = headers({ Accept: 'text/event-stream' });
@@ -268,6 +276,7 @@ ul.errors code.where { font-weight: 700; }
           throw Object.assign(new Error(body.error || response.statusText), { status: response.status });
         }
         setLive('live');
+        $('live').dataset.connections = String(++connections);
         delay = 500;
         if (!firstConnection) refresh(); // the operator may have restarted: read everything again
         firstConnection = false;
@@ -379,7 +388,7 @@ ul.errors code.where { font-weight: 700; }
       view.append(el('div', { class: 'toolbar' }, filter, el('label', {}, problems, ' only problems')),
         el('div', { id: 'overview-body' }));
     }
-    const rollouts = state.rollouts.filter((r) => (!state.onlyProblems || rolloutFailing(r)) &&
+    const rollouts = state.rollouts.filter((r) => (!state.onlyProblems || rowClass(r)) &&
       matches(r.namespace, r.name, r.phase, r.message, r.primaryRevision, r.canaryRevision));
     const sources = state.sources.filter((s) => (!state.onlyProblems || sourceFailing(s)) &&
       matches(s.name, s.url, s.revision, s.commit && s.commit.subject, s.commit && s.commit.author, (ready(s.conditions) || {}).message));
@@ -387,16 +396,19 @@ ul.errors code.where { font-weight: 700; }
       matches(w.namespace, w.name, w.kind, w.source, (ready(w.conditions) || {}).message));
 
     const rolloutRows = rollouts.map((r) => {
-      const last = (r.evaluations || [])[r.evaluations.length - 1];
-      return el('tr', { class: rolloutFailing(r) ? 'bad' : null, 'data-rollout': key(r) },
+      const evaluations = r.evaluations || [];
+      const newest = evaluations.length ? evaluations[evaluations.length - 1].time : null;
+      const tick = evaluations.filter((e) => e.time === newest).sort((a, b) => (a.verdict === 'fail' ? 0 : 1) - (b.verdict === 'fail' ? 0 : 1));
+      return el('tr', { class: rowClass(r), 'data-rollout': key(r) },
         el('td', {}, el('a', { href: rolloutLink(r) }, key(r))),
         el('td', {}, phaseBadge(r.phase)),
         el('td', { class: 'rev' }, short(r.primaryRevision)),
         el('td', { class: 'rev' }, short(r.canaryRevision)),
         el('td', { class: 'nowrap' }, weightBar(r.canaryWeight)),
         el('td', { class: 'step' }, r.step + '/' + r.stepCount),
-        el('td', {}, last ? [el('span', { class: 'verdict-' + last.verdict }, last.metric + ' ' + number(last.value) + ' ' + last.verdict),
-          el('div', { class: 'muted' }, age(last.time))] : '—'),
+        el('td', { class: 'last-check' }, tick.length ? [tick.slice(0, 3).map((e) =>
+          el('div', { class: 'verdict-' + e.verdict }, e.metric + ' ' + number(e.value) + ' ' + e.verdict)),
+          el('div', { class: 'muted' }, age(newest))] : '—'),
         el('td', { class: 'message' }, r.message));
     });
     const sourceRows = sources.map((s) => {
@@ -470,7 +482,7 @@ ul.errors code.where { font-weight: 700; }
         field('Failed checks', el('span', { id: 'failed-checks', class: r.failedChecks > 0 ? 'verdict-fail' : null },
           r.failedChecks + (threshold ? ' / ' + threshold : ''))),
         field('Workload', r.workload)),
-      el('p', { id: 'rollout-message', class: rolloutFailing(r) ? 'result error' : 'muted' }, r.message),
+      el('p', { id: 'rollout-message', class: rolloutFailing(r) ? 'result error' : rolloutWarning(r) ? 'result warn' : 'muted' }, r.message),
       el('div', { class: 'cards' },
         el('div', { class: 'card' }, el('h3', {}, 'Plan'), planList(r)),
         el('div', { class: 'card' }, el('h3', {}, 'Canary weight over time'), weightChart(state.weights[k] || [])),
@@ -612,7 +624,7 @@ ul.errors code.where { font-weight: 700; }
       const m = /^(.+?:\d+:\d+):\s*(.*)$/.exec(line);
       return el('li', {}, m ? [el('code', { class: 'where' }, m[1]), ' ', m[2]] : line);
     });
-    view.replaceChildren(
+    view.replaceChildren(...[
       el('p', {}, el('a', { href: '#/' }, '← overview')),
       el('h1', {}, 'Source ', s.name),
       el('div', { class: 'summary' },
@@ -628,7 +640,8 @@ ul.errors code.where { font-weight: 700; }
           el('td', { class: 'nowrap', title: when(c.lastTransitionTime) }, age(c.lastTransitionTime)),
           el('td', { class: 'rev' }, short(c.observedRevision)))), 'conditions'),
       errors.length ? [el('h2', {}, 'Why the newest commit was refused'), el('ul', { class: 'errors', id: 'errors' }, errors)] : null,
-      (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null);
+      (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null,
+    ].flat().filter(Boolean));
   }
 
   // ---- start -------------------------------------------------------------

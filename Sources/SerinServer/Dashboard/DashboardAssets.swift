@@ -8,6 +8,7 @@ struct DashboardAssets: Sendable {
         var contentType: String
         /// A strong validator fixed when the file was embedded.
         var etag: String
+        var text: String
         var body: ByteBuffer
     }
 
@@ -17,7 +18,8 @@ struct DashboardAssets: Sendable {
     init() {
         var files: [String: Asset] = [:]
         for source in Self.sources {
-            files[source.file] = Asset(contentType: Self.contentType(of: source.file), etag: source.etag, body: ByteBuffer(string: source.text))
+            files[source.file] = Asset(contentType: Self.contentType(of: source.file), etag: source.etag, text: source.text,
+                                      body: ByteBuffer(string: source.text))
         }
         self.files = files
     }
