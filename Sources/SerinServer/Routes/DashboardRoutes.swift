@@ -12,7 +12,7 @@ struct DashboardRoutes: Sendable {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 
     // A valid field name, so the unwrap cannot fail.
-    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
 
     func register(on router: Router<some RequestContext>) {
         router.get("/") { request, _ in try serve("index.html", request) }
