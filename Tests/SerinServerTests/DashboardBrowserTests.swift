@@ -60,6 +60,7 @@ import Testing
         var web = SampleRollouts.web
         web.threshold = 3
         web.failedChecks = 1
+        web.message = "analysing at 40% (0/1)"
         web.evaluations = []
         for tick in 0..<6 {
             let time = now - Double(60 - tick * 10)

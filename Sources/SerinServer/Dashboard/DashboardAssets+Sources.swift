@@ -103,7 +103,7 @@ ul.errors { background: #fdecec; border: 1px solid #f3c0c0; padding: 8px 8px 8px
 ul.errors code.where { font-weight: 700; }
 .nowrap { white-space: nowrap; }
 """##),
-        ("serin.js", "\"227b33cea8e0230c\"", ##"""
+        ("serin.js", "\"5092e22e88e61c6b\"", ##"""
 // Serin's dashboard: the operator's own API, read and followed live.
 // Every piece of data reaches the page through textContent or an attribute
 // set by name: never as markup, so a commit message cannot become script.
@@ -129,7 +129,7 @@ ul.errors code.where { font-weight: 700; }
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     setAttrs(node, attrs);
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : String(child));
     }
@@ -138,7 +138,7 @@ ul.errors code.where { font-weight: 700; }
   function svg(tag, attrs, ...children) {
     const node = document.createElementNS(SVG, tag);
     setAttrs(node, attrs);
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined) continue;
       node.append(child instanceof Node ? child : String(child));
     }

@@ -120,6 +120,8 @@ def run(driver, args):
     wait(driver, lambda d: text_of(d, 'tr[data-rollout="default/web"] .weight-value') == '40%', 'web at 40% in the overview')
     assert text_of(driver, 'tr[data-rollout="default/web"] .phase') == 'Progressing'
     assert text_of(driver, 'tr[data-rollout="default/web"] .step') == '3/7'
+    last_check = texts(driver, 'tr[data-rollout="default/web"] .last-check div')
+    assert last_check[:2] == ['request-success-rate 99.7 pass', 'request-duration 250 pass'], last_check
     assert attr(driver, 'tr[data-rollout="default/search"]', 'class') == 'bad', 'a failed rollout stands out'
     assert attr(driver, 'tr[data-rollout="default/web"]', 'class') == 'warn', 'a failed check below the threshold shows'
     assert attr(driver, 'tr[data-source="platform"]', 'class') == 'bad', 'a refused source stands out'
