@@ -6,6 +6,7 @@
   const TOKEN_KEY = 'serin.token';
   const COMMANDS = ['promote', 'abort', 'pause', 'resume', 'retry'];
   const SVG = 'http://www.w3.org/2000/svg';
+  const MOVING = new Set(['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising', 'Initializing']);
 
   const state = {
     rollouts: [], sources: [], workloads: [],
@@ -114,10 +115,11 @@
     return '/api/v1/namespaces/' + encodeURIComponent(r.namespace) + '/rollouts/' + encodeURIComponent(r.name);
   }
 
-  let refreshing = null, again = false;
+  let refreshing = null, again = false, lastRefresh = 0;
   // One refresh at a time; a burst of events asks for one more after it.
   function refresh() {
     if (refreshing) { again = true; return refreshing; }
+    lastRefresh = Date.now();
     refreshing = (async () => {
       try {
         const [rollouts, sources, workloads] = await Promise.all(
@@ -560,7 +562,12 @@
     render();
     refresh();
     follow();
-    // Ages move on, and sources change without an event.
-    setInterval(refresh, 15000);
+    // The log has an event per phase, not per weight step or metric value:
+    // while a release moves, read again every second (as `serin get --watch`);
+    // otherwise every 15 s, for ages and sources, which change without an event.
+    setInterval(() => {
+      const moving = state.rollouts.some((r) => MOVING.has(r.phase));
+      if (moving || Date.now() - lastRefresh > 15000) refresh();
+    }, 1000);
   });
 })();

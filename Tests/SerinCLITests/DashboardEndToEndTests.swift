@@ -11,7 +11,7 @@ extension EndToEndTests {
     func theDashboardFollowsARealReleaseAbortsItAndReconnects() async throws {
         try BrowserScript.checkInstalled()
         let token = "dashboard-e2e-token"
-        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "5s", requestDurationMax: 2000, apiToken: token)
+        let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "8s", requestDurationMax: 2000, apiToken: token)
         defer { sandbox.tearDown() }
         try sandbox.startOperator()
         _ = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))

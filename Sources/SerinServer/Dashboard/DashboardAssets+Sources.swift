@@ -103,7 +103,7 @@ ul.errors { background: #fdecec; border: 1px solid #f3c0c0; padding: 8px 8px 8px
 ul.errors code.where { font-weight: 700; }
 .nowrap { white-space: nowrap; }
 """##),
-        ("serin.js", "\"5092e22e88e61c6b\"", ##"""
+        ("serin.js", "\"f5b2d7d2eb599e42\"", ##"""
 // Serin's dashboard: the operator's own API, read and followed live.
 // Every piece of data reaches the page through textContent or an attribute
 // set by name: never as markup, so a commit message cannot become script.
@@ -112,6 +112,7 @@ ul.errors code.where { font-weight: 700; }
   const TOKEN_KEY = 'serin.token';
   const COMMANDS = ['promote', 'abort', 'pause', 'resume', 'retry'];
   const SVG = 'http://www.w3.org/2000/svg';
+  const MOVING = new Set(['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising', 'Initializing']);
 
   const state = {
     rollouts: [], sources: [], workloads: [],
@@ -220,10 +221,11 @@ ul.errors code.where { font-weight: 700; }
     return '/api/v1/namespaces/' + encodeURIComponent(r.namespace) + '/rollouts/' + encodeURIComponent(r.name);
   }
 
-  let refreshing = null, again = false;
+  let refreshing = null, again = false, lastRefresh = 0;
   // One refresh at a time; a burst of events asks for one more after it.
   function refresh() {
     if (refreshing) { again = true; return refreshing; }
+    lastRefresh = Date.now();
     refreshing = (async () => {
       try {
         const [rollouts, sources, workloads] = await Promise.all(
@@ -666,8 +668,13 @@ ul.errors code.where { font-weight: 700; }
     render();
     refresh();
     follow();
-    // Ages move on, and sources change without an event.
-    setInterval(refresh, 15000);
+    // The log has an event per phase, not per weight step or metric value:
+    // while a release moves, read again every second (as `serin get --watch`);
+    // otherwise every 15 s, for ages and sources, which change without an event.
+    setInterval(() => {
+      const moving = state.rollouts.some((r) => MOVING.has(r.phase));
+      if (moving || Date.now() - lastRefresh > 15000) refresh();
+    }, 1000);
   });
 })();
 """##),

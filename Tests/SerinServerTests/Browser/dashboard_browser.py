@@ -153,7 +153,9 @@ def run(driver, args):
     wait(driver, lambda d: attrs(d, 'tr[data-rollout]', 'data-rollout') == ['shop/checkout'], 'one rollout after filtering')
     driver.execute_script('''const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input'));''')
     wait(driver, lambda d: len(attrs(d, 'tr[data-rollout]', 'data-rollout')) == 4, 'every rollout again')
+    driver.set_window_size(1400, 1120)
     shoot(driver, args, 'dashboard-overview.png')
+    driver.set_window_size(1400, 1000)
 
     step('during a release the weight shown changes without a reload')
     ask('weight 60')
@@ -183,6 +185,8 @@ def run(driver, args):
     wait(driver, lambda d: exists(d, '#weight-chart circle[data-weight="80"]'), 'the weight chart at 80%')
     assert exists(driver, '#weight-chart circle[data-weight="60"]')
     wait(driver, lambda d: text_of(d, '#rollout-step') == '6/7', 'step 6/7')
+    # The rollout's document holds only the first four events: these came through the event stream.
+    wait(driver, lambda d: 'analysing at 80% (0/1)' in (text_of(d, '#events tbody') or ''), 'the streamed event')
     driver.set_window_size(1400, 1900)
     shoot(driver, args, 'dashboard-rollout.png')
     driver.set_window_size(1400, 1000)
@@ -221,7 +225,6 @@ def run(driver, args):
     wait(driver, lambda d: exists(d, '#errors code.where'), 'the errors')
     assert text_of(driver, '#errors code.where') == 'search/canary.yaml:12:19'
     assert 'ValidationFailed' in text_of(driver, '#conditions')
-    shoot(driver, args, 'dashboard-source.png')
 
     errors = [e for e in driver.get_log('browser') if e.get('level') == 'SEVERE' and 'favicon' not in e.get('message', '')]
     # The refused commands answer 401 and 409 on purpose; anything else is a fault of the page.
