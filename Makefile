@@ -105,7 +105,7 @@ dashboard:
 # The README's screenshots, taken by the browser test during a release.
 dashboard-screenshots: py-deps
 	$(SWIFT) build --build-tests
-	SERIN_DASHBOARD_SCREENSHOTS=$(CURDIR)/docs $(SWIFT) test --skip-build --filter DashboardBrowserTests
+	SERIN_DASHBOARD_SCREENSHOTS=$(CURDIR)/docs $(SWIFT) test --skip-build --filter "DashboardBrowserTests|theDashboardFollowsARealRelease"
 
 # The Kubernetes 1.20.2 test cluster (scripts/kube/README.md): built once into /var/cache/serin-kube
 # (about 10 minutes), then up in about half a minute. `make kube-up` prints the env to eval;

@@ -103,7 +103,7 @@ ul.errors { background: #fdecec; border: 1px solid #f3c0c0; padding: 8px 8px 8px
 ul.errors code.where { font-weight: 700; }
 .nowrap { white-space: nowrap; }
 """##),
-        ("serin.js", "\"f5b2d7d2eb599e42\"", ##"""
+        ("serin.js", "\"6ade05ba0a7d83bd\"", ##"""
 // Serin's dashboard: the operator's own API, read and followed live.
 // Every piece of data reaches the page through textContent or an attribute
 // set by name: never as markup, so a commit message cannot become script.
@@ -183,7 +183,9 @@ ul.errors code.where { font-weight: 700; }
   function ready(conditions) { return (conditions || []).find((c) => c.type === 'Ready'); }
   function number(value) {
     if (value === null || value === undefined) return '—';
-    return Math.abs(value) >= 100 ? value.toFixed(0) : String(Math.round(value * 100) / 100);
+    if (Math.abs(value) >= 100) return value.toFixed(0);
+    if (value !== 0 && Math.abs(value) < 1) return String(Number(value.toPrecision(2)));
+    return String(Math.round(value * 100) / 100);
   }
   function weightBar(weight) {
     const w = Math.max(0, Math.min(100, weight || 0));
@@ -475,7 +477,9 @@ ul.errors code.where { font-weight: 700; }
     resultNode.className = 'result' + (result ? (result.ok ? ' ok' : ' error') : '');
 
     const threshold = thresholdOf(r);
-    const events = rolloutEvents(r);
+    // The release in progress: the events of its revision; else all the rollout's.
+    const all = rolloutEvents(r), release = r.canaryRevision;
+    const events = release && all.some((e) => e.revision === release) ? all.filter((e) => e.revision === release) : all;
     $('rollout-body').replaceChildren(
       el('div', { class: 'summary' },
         field('Phase', phaseBadge(r.phase)), field('Weight', weightBar(r.canaryWeight)),
@@ -490,7 +494,7 @@ ul.errors code.where { font-weight: 700; }
         el('div', { class: 'card' }, el('h3', {}, 'Canary weight over time'), weightChart(state.weights[k] || [])),
         metricCharts(r)),
       el('h2', {}, 'Gates'), gates(r),
-      el('h2', {}, 'Events of this release'),
+      el('h2', {}, events === all ? 'Events' : 'Events of this release'),
       table(['Time', 'Decision', 'Revision', 'Commit', 'Author', 'Reason'], events.slice().reverse().map((e) =>
         el('tr', { class: e.decision === 'Failed' || e.decision === 'error' ? 'bad' : null },
           el('td', { class: 'nowrap', title: when(e.time) }, clock(e.time)), el('td', {}, e.decision),
@@ -593,7 +597,9 @@ ul.errors code.where { font-weight: 700; }
     let lo = Math.min(...bounds), hi = Math.max(...bounds);
     if (!isFinite(lo)) { lo = 0; hi = 1; }
     const pad = (hi - lo || Math.abs(hi) || 1) * 0.15;
-    lo -= pad; hi += pad;
+    // Rates, durations and ratios are not negative: no axis below zero for them.
+    lo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad;
+    hi += pad;
     const { sx, sy, parts } = frame(list.map((e) => e.time), lo, hi, '');
     const last = list[list.length - 1];
     const min = last.min ?? null, max = last.max ?? null;

@@ -76,6 +76,9 @@ def run(driver, args):
     wait(driver, lambda d: text_of(d, '.summary .phase') == 'Failed', 'the Failed phase', 60)
     result = text_of(driver, '#action-result')
     assert 'refused' not in result, result
+    # Its event, through the stream (an operator killed before the rollback's
+    # actions ran would never write it).
+    wait(driver, lambda d: 'aborted by dashboard' in (text_of(d, '#events tbody') or ''), 'the rollback event', 60)
 
     step('the operator restarts: the page reconnects and follows again')
     connections = int(attr(driver, '#live', 'data-connections'))
