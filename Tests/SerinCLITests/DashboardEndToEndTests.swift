@@ -42,3 +42,27 @@ extension EndToEndTests {
         await sandbox.shutDown()
     }
 }
+
+/// `api.dashboardAuth` in serin.yaml: a wrong value is refused at start with its place.
+@Suite struct DashboardConfigTests {
+    @Test(arguments: [
+        ("api: { listen: 127.0.0.1:0, dashboardAuth: tokens }", #"serin.yaml:3:44: api.dashboardAuth: "tokens" is not a choice; use none or token"#),
+        ("api: { dashboardAuth: token }", "serin.yaml:3:23: api.dashboardAuth: token needs api.tokenFile (the token to ask for)"),
+    ])
+    func aWrongDashboardAuthIsRefusedWithItsPlace(api: String, message: String) throws {
+        let directory = try TemporaryDirectory(prefix: "serin-dashboard-config")
+        defer { directory.remove() }
+        let config = try directory.write("serin.yaml", """
+            stateDir: \(directory.path)/state
+            prometheus: { managed: true }
+            \(api)
+            sources:
+              - name: a
+                url: file://\(directory.path)/repo
+
+            """)
+        let run = try CommandRun.run(Products.executable("serin"), ["run", "--config", config])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
+}
