@@ -428,7 +428,7 @@
     }));
   }
   function gates(r) {
-    const lines = (r.plan || []).map((text, i) => ({ text, n: i + 1 })).filter((p) => /gate|confirm|manual|wait/i.test(p.text));
+    const lines = (r.plan || []).map((text, i) => ({ text, n: i + 1 })).filter((p) => /gate|confirm|manual|wait|pause/i.test(p.text));
     const waiting = ['Waiting', 'WaitingPromotion', 'Paused'].includes(r.phase);
     const items = lines.map((p) => el('li', { class: p.n === r.step && waiting ? 'current' : null },
       'step ' + p.n + ': ' + p.text, p.n === r.step && waiting ? el('strong', {}, ' — waiting: ' + r.message) : null));

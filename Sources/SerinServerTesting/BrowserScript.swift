@@ -24,7 +24,7 @@ public enum BrowserScript {
     public static func run(_ arguments: [String], answer: @escaping @Sendable (String) -> Void) async throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-u"] + arguments
+        process.arguments = ["-u", "-B"] + arguments  // -B: no __pycache__ in the source tree
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output

@@ -53,6 +53,17 @@ import Testing
         #expect(fake.commands.first?.caller == "dashboard")
     }
 
+    @Test(.timeLimit(.minutes(3)))
+    func withDashboardAuthTokenThePageReadsOnlyWithTheToken() async throws {
+        try BrowserScript.checkInstalled()
+        let output = try await withAPIServer(FakeOperator(), token: Self.token, dashboardAuth: .token) { port in
+            try await BrowserScript.run([BrowserScript.directory + "/dashboard_auth.py", "--url", "http://127.0.0.1:\(port)", "--token", Self.token]) {
+                Issue.record("unexpected request from the browser script: \($0)")
+            }
+        }
+        #expect(output.status == 0, "the browser script failed:\n\(output.lines.joined(separator: "\n"))")
+    }
+
     /// A canary at 40% with a failed check behind it, a hostile commit
     /// message and metric name, on the sample sources and workloads.
     static func releaseInProgress() -> FakeOperator {

@@ -103,7 +103,7 @@ ul.errors { background: #fdecec; border: 1px solid #f3c0c0; padding: 8px 8px 8px
 ul.errors code.where { font-weight: 700; }
 .nowrap { white-space: nowrap; }
 """##),
-        ("serin.js", "\"6ade05ba0a7d83bd\"", ##"""
+        ("serin.js", "\"4c5500b2ce1aee31\"", ##"""
 // Serin's dashboard: the operator's own API, read and followed live.
 // Every piece of data reaches the page through textContent or an attribute
 // set by name: never as markup, so a commit message cannot become script.
@@ -534,7 +534,7 @@ ul.errors code.where { font-weight: 700; }
     }));
   }
   function gates(r) {
-    const lines = (r.plan || []).map((text, i) => ({ text, n: i + 1 })).filter((p) => /gate|confirm|manual|wait/i.test(p.text));
+    const lines = (r.plan || []).map((text, i) => ({ text, n: i + 1 })).filter((p) => /gate|confirm|manual|wait|pause/i.test(p.text));
     const waiting = ['Waiting', 'WaitingPromotion', 'Paused'].includes(r.phase);
     const items = lines.map((p) => el('li', { class: p.n === r.step && waiting ? 'current' : null },
       'step ' + p.n + ': ' + p.text, p.n === r.step && waiting ? el('strong', {}, ' — waiting: ' + r.message) : null));
