@@ -1,8 +1,9 @@
-# Serin's two commands: `make demo` and `make test`. Both install what is
-# missing (Debian packages), build, and run.
+# `make demo` and `make test` are what a newcomer needs: both install what is
+# missing (Debian packages), build, and run. `make release` and the bench-*
+# targets measure; kube-up and kube-down run the Kubernetes test cluster.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client chromium chromium-driver python3-venv
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client curl chromium chromium-driver python3-venv
 # The dashboard's browser test drives chromium with Selenium from PyPI, in a
 # virtual environment of its own (Debian's Python refuses system-wide pip installs).
 PY_VENV := /var/cache/serin-py
@@ -48,7 +49,8 @@ release: deps
 # The Kubernetes tests run against the real test cluster (scripts/kube):
 # built once into /var/cache/serin-kube (about 10 minutes on 2 cores), then
 # started in about half a minute; it keeps running after the tests
-# (`make kube-down` stops it).
+# (`make kube-down` stops it). Among the tests, the README's walkthrough runs
+# as a script with its outputs compared (ReadmeWalkthroughTests).
 test: deps py-deps
 	@bash scripts/check-strategies.sh
 	@bash scripts/check-dashboard.sh
@@ -77,7 +79,7 @@ bench-router: release
 bench-operator: release
 	$(RELEASE_BIN)/serin-bench operator
 
-# The release-safety matrix (about 22 minutes on 2 cores): seeded good and bad
+# The release-safety matrix (about 20 minutes on 2 cores with --seeds 3): seeded good and bad
 # releases through serin run, its router and a real Prometheus. Exits 1 on a
 # wrong verdict. SAFETY_ARGS="--seeds 1 --scenarios 1,2,11" for a short run.
 SAFETY_ARGS ?= --seeds 3
@@ -108,8 +110,8 @@ dashboard-screenshots: py-deps
 	SERIN_DASHBOARD_SCREENSHOTS=$(CURDIR)/docs $(SWIFT) test --skip-build --filter "DashboardBrowserTests|theDashboardFollowsARealRelease"
 
 # The Kubernetes 1.20.2 test cluster (scripts/kube/README.md): built once into /var/cache/serin-kube
-# (about 10 minutes), then up in about half a minute. `make kube-up` prints the env to eval;
-# in a shell: eval "$$(scripts/kube/cluster.sh up)"
+# (about 10 minutes), then up in about half a minute. `make kube-up` prints the environment
+# (KUBECONFIG, SERIN_KUBE_*) the tests need; in a shell: eval "$(scripts/kube/cluster.sh up)"
 kube-up:
 	@bash scripts/kube/cluster.sh up
 

@@ -65,6 +65,8 @@ let package = Package(
             dependencies: [
                 "SerinEngine", "SerinSpec", "SerinHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,9 +95,13 @@ let package = Package(
                 .product(name: "Version", package: "Version"),
             ]
         ),
-        // What `serin demo` runs (a throwaway installation of the quickstart);
-        // the end-to-end tests drive the same sandbox through SerinTesting.
-        .target(name: "SerinSandbox"),
+        // What `serin demo` runs (a throwaway installation of the quickstart)
+        // and the steady traffic `serin load` sends; the end-to-end tests
+        // drive the same sandbox and traffic through SerinTesting.
+        .target(
+            name: "SerinSandbox",
+            dependencies: ["SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
         .target(
@@ -171,6 +177,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -204,7 +211,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinAnalysisTests",
-            dependencies: ["SerinAnalysis", "SerinEngine", "SerinSpec", "SerinTesting"]
+            dependencies: [
+                "SerinAnalysis", "SerinEngine", "SerinSpec", "SerinTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "SerinRouterTests",

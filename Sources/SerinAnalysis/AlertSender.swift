@@ -1,6 +1,8 @@
-import SerinHTTP
 import Foundation
+import Logging
+import Metrics
 import SerinEngine
+import SerinHTTP
 import SerinSpec
 
 /// Sends a rollout's notifications to its alert providers: Slack (and the
@@ -8,6 +10,11 @@ import SerinSpec
 /// and a generic JSON webhook. An alert of severity `info` receives every
 /// notification, `warn` warnings and errors, `error` errors only, as in
 /// Flagger.
+///
+/// A message that could not be delivered (no usable address, no answer, or
+/// an answer other than 2xx) is logged as a warning and counted in
+/// `serin_alerts_failed_total{provider}`: nobody reads the alerts that did
+/// not arrive, so the operator's log and metrics have to say so.
 public struct AlertSender: Sendable {
     public struct Delivery: Sendable, Equatable {
         public var alert: String
@@ -15,7 +22,16 @@ public struct AlertSender: Sendable {
         public var message: String
     }
 
-    public init() {}
+    let logger: Logger
+    /// nil: the process's (`MetricsSystem.bootstrap`).
+    let metrics: (any MetricsFactory)?
+
+    public init(logger: Logger = Logger(label: "serin.alerts"), metrics: (any MetricsFactory)? = nil) {
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    public static let failedMetric = "serin_alerts_failed_total"
 
     static func rank(_ severity: AlertSeverity) -> Int {
         switch severity { case .info: 0; case .warn: 1; case .error: 2 }
@@ -36,19 +52,39 @@ public struct AlertSender: Sendable {
         for alert in Self.recipients(of: plan, for: notification.severity) {
             guard let provider = providers["\(alert.providerNamespace)/\(alert.providerName)"], let address = provider.address,
                   let url = URL(string: address) else {
-                deliveries.append(Delivery(alert: alert.name, status: nil, message: "AlertProvider \(alert.providerName) has no usable address"))
+                let delivery = Delivery(alert: alert.name, status: nil, message: "AlertProvider \(alert.providerName) has no usable address")
+                failed(delivery, alert: alert, plan: plan)
+                deliveries.append(delivery)
                 continue
             }
             let body = Self.payload(for: provider.type ?? "generic", notification, plan: plan, revision: revision, provider: provider)
+            let delivery: Delivery
             do {
                 let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
                                                         body: body, timeout: .seconds(10))
-                deliveries.append(Delivery(alert: alert.name, status: reply.status, message: "sent to \(alert.providerName): \(reply.status)"))
+                let accepted = (200..<300).contains(reply.status)
+                delivery = Delivery(alert: alert.name, status: reply.status,
+                                    message: accepted ? "sent to \(alert.providerName): \(reply.status)" : "refused by \(alert.providerName): \(reply.status)")
             } catch {
-                deliveries.append(Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(error)"))
+                delivery = Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(error)")
             }
+            if !(200..<300).contains(delivery.status ?? 0) { failed(delivery, alert: alert, plan: plan) }
+            deliveries.append(delivery)
         }
         return deliveries
+    }
+
+    private func failed(_ delivery: Delivery, alert: PlanAlert, plan: Plan) {
+        let dimensions = [("provider", alert.providerName)]
+        if let metrics {
+            Counter(label: Self.failedMetric, dimensions: dimensions, factory: metrics).increment()
+        } else {
+            Counter(label: Self.failedMetric, dimensions: dimensions).increment()
+        }
+        logger.warning("alert not delivered", metadata: [
+            "rollout": "\(plan.namespace)/\(plan.name)", "alert": "\(alert.name)", "provider": "\(alert.providerNamespace)/\(alert.providerName)",
+            "reason": "\(delivery.message)",
+        ])
     }
 
     static func payload(for type: String, _ notification: RolloutNotification, plan: Plan, revision: String?,

@@ -41,6 +41,14 @@ public struct WatchLog: Sendable {
         status.phase == .succeeded || status.phase == .failed
     }
 
+    /// Whether the audit trail already holds the decision the phase shows:
+    /// the newest phase entry among the status's events is that phase. The
+    /// state is saved before its entry is appended, so the phase can be
+    /// seen a moment before the entry that `serin history` reads.
+    public static func decisionLogged(_ status: RolloutStatus) -> Bool {
+        status.events.last { RolloutPhase(rawValue: $0.decision) != nil }?.decision == status.phase.rawValue
+    }
+
     private func summary(_ status: RolloutStatus) -> String {
         "\(status.phase.rawValue), step \(status.step)/\(status.stepCount), canary weight \(status.canaryWeight)%"
             + (status.message.isEmpty ? "" : " (\(status.message))")

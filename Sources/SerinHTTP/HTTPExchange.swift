@@ -25,6 +25,13 @@ public enum HTTPExchange {
     public struct Answer: Sendable {
         public var status: Int
         public var body: Data
+        /// The answer's header fields, in the order they came.
+        public var headers: [(name: String, value: String)] = []
+
+        /// The first field named `name` (case-insensitive).
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -52,7 +59,8 @@ public enum HTTPExchange {
             } onCancel: {
                 task.cancel()
             }
-            return Answer(status: Int(response.status.code), body: response.body.map { Data($0.readableBytesView) } ?? Data())
+            return Answer(status: Int(response.status.code), body: response.body.map { Data($0.readableBytesView) } ?? Data(),
+                          headers: response.headers.map { (name: $0.name, value: $0.value) })
         } catch {
             throw Failure(description: describe(error, timeout: timeout))
         }

@@ -38,6 +38,8 @@ final class KubernetesDriver: ReconcilingDriver {
     private let informer = Mutex<Task<Void, Never>?>(nil)
     /// The client's requests already counted in /metrics.
     private let exportedRequests = Mutex(RequestCounter.Counts())
+    /// Set for a namespaced operator: what it acts on.
+    private let scope: NamespaceScope?
     /// The last revision applied of each source, for the resync.
     private let applied = Mutex<[String: (desired: DesiredState, objects: [KubeObject])]>([:])
 
@@ -51,12 +53,14 @@ final class KubernetesDriver: ReconcilingDriver {
         }
         let client = try KubeClient(config: config, logger: logger)
         self.client = client
-        platform = KubernetesPlatform(client: client, defaultProvider: settings.provider, logger: logger)
+        scope = settings.watchNamespace.map(NamespaceScope.init)
+        platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider, logger: logger)
         var store = store
-        store.replica = ClusterStateReplica(client: client)
+        store.replica = ClusterStateReplica(client: client, namespace: settings.watchNamespace)
         self.store = store
         self.reconciler = reconciler(platform, store)
-        sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, logger: logger)
+        sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, createsInventoryNamespace: settings.watchNamespace == nil,
+                           logger: logger)
         elector = settings.leaseName.map { name in
             LeaderElector(client: client, name: name, namespace: settings.namespace,
                           identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
@@ -87,7 +91,8 @@ final class KubernetesDriver: ReconcilingDriver {
         while true {
             do {
                 try await elector?.acquire()
-                try await sync.ensureFlaggerCRDs()
+                // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
+                if scope == nil { try await sync.ensureFlaggerCRDs() }
                 let restored = try await store.restoreFromReplica()
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
                 break
@@ -158,12 +163,24 @@ final class KubernetesDriver: ReconcilingDriver {
 
     /// The source's objects into the cluster, then its Deployments to the engine.
     func apply(_ desired: DesiredState) async {
-        let objects: [KubeObject]
+        var objects: [KubeObject]
         do {
             objects = try Self.objects(of: desired)
         } catch {
             record("-", "error", "cannot read the manifests of \(desired.revision): \(error)", revision: desired.revision)
             return
+        }
+        var desired = desired
+        if let scope {
+            let elsewhere = objects.filter { !scope.contains($0) }
+            if !elsewhere.isEmpty {
+                let names = elsewhere.map { "\($0.kind) \($0.metadata.namespace.map { "\($0)/" } ?? "")\($0.metadata.name ?? "")" }
+                record("-", "skipped", "\(desired.source): \(names.count) object(s) outside namespace \(scope.namespace) left to their "
+                    + "namespace's operator: " + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : ""), revision: desired.revision)
+            }
+            objects = objects.filter(scope.contains)
+            desired.manifests = scope.restrict(desired.manifests)
+            desired.plans = desired.plans.filter { scope.contains(kind: "Canary", namespace: $0.namespace) }
         }
         applied.withLock { $0[desired.source] = (desired, objects) }
         await syncObjects(desired, objects)

@@ -136,12 +136,74 @@ public actor Operator: OperatorControl {
     private func watchSyncs(_ name: String, _ watcher: GitSourceWatcher) async {
         let errors = Counter(label: "serin_git_sync_errors_total", dimensions: [("source", name)])
         var failures = 0
+        var reported: ReportedSync?
         while !Task.isCancelled {
             let status = await watcher.status
             if status.ready { syncedSources.insert(name) }
             if status.consecutiveFailures > failures { errors.increment(by: status.consecutiveFailures - failures) }
             failures = status.consecutiveFailures
+            reported = report(name, status, after: reported)
             try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// What the event log last said of a source.
+    private struct ReportedSync: Equatable {
+        var ready: Bool
+        var reason: String
+        /// The revision in force when ready, the one refused when not.
+        var revision: String?
+    }
+
+    /// A source's sync going wrong, a new revision in force, or a recovery:
+    /// one event each (not one per retry), and the failures and recoveries
+    /// to the AlertProviders the revision in force declares.
+    private func report(_ name: String, _ status: SourceStatus, after last: ReportedSync?) -> ReportedSync? {
+        guard status.reason != "Progressing" else { return last }
+        let now = ReportedSync(ready: status.ready, reason: status.reason,
+                               revision: status.ready ? status.lastGoodRevision : status.lastAttemptedRevision)
+        guard now != last else { return last }
+        let wasFailing = last.map { !$0.ready } ?? false
+        if status.ready {
+            let commit = status.lastGoodCommit
+            let subject = commit.map { String($0.message.split(whereSeparator: \.isNewline).first ?? "") } ?? ""
+            let author = commit.map { "\($0.author.name) <\($0.author.email)>" }
+            var reason = "source \(name): \(status.lastGoodRevision ?? "-") in force"
+            if let author { reason += " (\"\(subject)\" by \(author))" }
+            if wasFailing { reason += "; recovered from \(last?.reason ?? "a failure")" }
+            append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: status.lastGoodRevision, author: author,
+                         commit: commit?.id.hex, decision: "synced", reason: reason, source: name))
+            if wasFailing { alert(SourceAlert(source: name, revision: status.lastGoodRevision, failing: false, message: reason)) }
+        } else {
+            let reason = "source \(name): \(status.message)"
+            append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: status.lastAttemptedRevision, author: nil,
+                         decision: "sync-failed", reason: reason, source: name))
+            options.logger.error("sync failed", metadata: ["source": "\(name)", "reason": "\(status.message)"])
+            alert(SourceAlert(source: name, revision: status.lastAttemptedRevision ?? status.lastGoodRevision, failing: true, message: reason))
+        }
+        return now
+    }
+
+    private func alert(_ alert: SourceAlert) {
+        var providers: [String: AlertProviderSpec] = [:]
+        for provider in latest[alert.source]?.manifests.alertProviders ?? [] { providers["\(provider.namespace)/\(provider.name)"] = provider.spec }
+        guard !providers.isEmpty else { return }
+        let logger = options.logger
+        Task {
+            for failure in await alert.send(to: providers) {
+                // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
+                let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
+                Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()
+                logger.warning("alert not delivered", metadata: ["source": "\(alert.source)", "provider": "\(failure)"])
+            }
+        }
+    }
+
+    private func append(_ entry: EventLog.Entry) {
+        do {
+            try log.append(entry)
+        } catch {
+            options.logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }
     }
 
@@ -175,11 +237,7 @@ public actor Operator: OperatorControl {
     }
 
     private func record(revision: String?, _ decision: String, _ reason: String) {
-        do {
-            try log.append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: revision, author: nil, decision: decision, reason: reason))
-        } catch {
-            options.logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
-        }
+        append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: revision, author: nil, decision: decision, reason: reason))
     }
 
     // MARK: OperatorControl

@@ -46,11 +46,16 @@ public struct OperatorConfig: Sendable, Decodable {
 
     /// `platform: kubernetes`: which cluster, and Serin's defaults there.
     public struct Kubernetes: Sendable, Decodable {
+        public init() {}
+
         /// A kubeconfig file; without one, `$KUBECONFIG`, then the pod's service account (in-cluster).
         public var kubeconfig: String?
         public var context: String?
-        /// Where Serin keeps its inventories (default `serin-system`).
+        /// Where Serin keeps its inventories and its Lease (default
+        /// `serin-system`, or `watchNamespace` when that is set).
         public var namespace: String?
+        /// Act in this namespace only, with a namespaced Role (`serin run --namespace`).
+        public var watchNamespace: String?
         /// The router of a Canary that names no `spec.provider` (default `kubernetes`).
         public var provider: String?
         /// One active replica through a Lease (default true).
@@ -88,13 +93,23 @@ public struct OperatorConfig: Sendable, Decodable {
     }
 
     /// Reads and checks a file; every problem comes back with file:line:column.
-    public static func load(_ path: String) -> Result<Resolved, ConfigProblems> {
+    /// `watchNamespace`: `serin run --namespace`, over the file's `kubernetes.watchNamespace`.
+    public static func load(_ path: String, watchNamespace: String? = nil) -> Result<Resolved, ConfigProblems> {
         let decoded = ConfigFile.decode(OperatorConfig.self, contentsOf: path)
-        guard let config = decoded.value, decoded.errors.isEmpty else {
+        guard var config = decoded.value, decoded.errors.isEmpty else {
             return .failure(ConfigProblems(diagnostics: decoded.errors.isEmpty
                 ? [.error(at: decoded.source.document, "cannot read the configuration")] : decoded.errors))
         }
         var problems: [Diagnostic] = []
+        if let watchNamespace {
+            if config.platform == PlatformKind.kubernetes.rawValue {
+                var kubernetes = config.kubernetes ?? Kubernetes()
+                kubernetes.watchNamespace = watchNamespace
+                config.kubernetes = kubernetes
+            } else {
+                problems.append(.error(at: decoded.source.position("platform"), "--namespace is for platform: kubernetes"))
+            }
+        }
         func problem(_ field: String, _ message: String) {
             problems.append(.error(at: decoded.source.position(field), "\(field): \(message)"))
         }
@@ -121,9 +136,13 @@ public struct OperatorConfig: Sendable, Decodable {
             if !CanaryRouting.providers.contains(provider) {
                 problem("kubernetes.provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
             }
+            if let watched = given?.watchNamespace, !Self.isDNSLabel(watched) {
+                problem("kubernetes.watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
+            }
             kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
-                                            namespace: given?.namespace ?? "serin-system", provider: provider,
-                                            leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader")
+                                            namespace: given?.namespace ?? given?.watchNamespace ?? "serin-system", provider: provider,
+                                            leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader",
+                                            watchNamespace: given?.watchNamespace)
         } else if config.kubernetes != nil {
             problem("kubernetes", "is read only with platform: kubernetes")
         }
@@ -209,4 +228,14 @@ public struct KubernetesSettings: Sendable {
     public var provider: String
     /// The Lease that elects the active replica; nil without leader election.
     public var leaseName: String?
+    /// Set: Serin acts in this namespace only (a namespaced Role suffices).
+    public var watchNamespace: String?
+}
+
+extension OperatorConfig {
+    /// A Kubernetes namespace name (RFC 1123 label).
+    static func isDNSLabel(_ name: String) -> Bool {
+        (1...63).contains(name.count) && name.first != "-" && name.last != "-"
+            && name.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
 }

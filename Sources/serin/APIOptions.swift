@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SerinCLI
+import Yams
 
 /// Where the operator's API is and how to prove who we are; shared by the
 /// commands that talk to a running operator.
@@ -43,6 +44,13 @@ func rolloutPath(_ name: String) -> String {
     return "/api/v1/rollouts/\(pathSegment(name))"
 }
 
+/// The API path of a workload named `namespace/name` or `name`.
+func workloadPath(_ name: String) -> String {
+    let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+    if parts.count == 2 { return "/api/v1/namespaces/\(pathSegment(parts[0]))/workloads/\(pathSegment(parts[1]))" }
+    return "/api/v1/workloads/\(pathSegment(name))"
+}
+
 func pathSegment(_ name: String) -> String {
     name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
 }
@@ -50,22 +58,86 @@ func pathSegment(_ name: String) -> String {
 /// How a reading command prints: a table for people, or the API's JSON for
 /// scripts (`serin status -o json | jq ...`), as kubectl and argo do.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+    case table, json, yaml
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("output")], help: "table or json (the API's document, pretty-printed).")
+    @Option(name: [.short, .customLong("output")], help: "table, json or yaml (the API's document, pretty-printed).")
     var output: OutputFormat = .table
 
-    /// With `-o json`, prints the API's answer at `path` and returns true.
+    /// With `-o json` or `-o yaml`, prints the API's answer at `path` and returns true.
     func printJSON(_ client: APIClient, _ path: String) async throws(APIClient.Failure) -> Bool {
-        guard output == .json else { return false }
-        let data = try await client.raw(path)
-        guard let object = try? JSONSerialization.jsonObject(with: data),
-              let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
+        guard output != .table else { return false }
+        print(try render(await client.raw(path)), terminator: "")
+        return true
+    }
+
+    /// The API's JSON as `-o` asks: pretty JSON with sorted keys, or the same document as YAML.
+    func render(_ data: Data) throws(APIClient.Failure) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
         }
-        print(String(decoding: pretty, as: UTF8.self))
-        return true
+        if output == .yaml {
+            guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), let text = try? Yams.serialize(node: value.node) else {
+                throw APIClient.Failure(description: "cannot write the API's answer as YAML", exitStatus: 2)
+            }
+            return text
+        }
+        guard let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]) else {
+            throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
+        }
+        return String(decoding: pretty, as: UTF8.self) + "\n"
+    }
+}
+
+/// A JSON document read as it is (booleans stay booleans, integers
+/// integers), to be written again as YAML.
+enum JSONValue: Decodable {
+    case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var values: [JSONValue] = []
+            while !array.isAtEnd { values.append(try array.decode(JSONValue.self)) }
+            self = .array(values)
+            return
+        }
+        if let object = try? decoder.container(keyedBy: AnyKey.self) {
+            var values: [String: JSONValue] = [:]
+            for key in object.allKeys { values[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
+            self = .object(values)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { self = .null }
+        else if let value = try? single.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? single.decode(Int.self) { self = .int(value) }
+        else if let value = try? single.decode(Double.self) { self = .double(value) }
+        else { self = .string(try single.decode(String.self)) }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Keys sorted; a string that would read as another type ("true",
+    /// "1.0", "null", "") quoted.
+    var node: Yams.Node {
+        switch self {
+        case .null: return .scalar(.init("null"))
+        case .bool(let value): return .scalar(.init(value ? "true" : "false"))
+        case .int(let value): return .scalar(.init(String(value)))
+        case .double(let value): return .scalar(.init(String(value)))
+        case .string(let value):
+            let plain = Yams.Node.scalar(.init(value))
+            let ambiguous = value.isEmpty || plain.bool != nil || plain.int != nil || plain.float != nil || plain.null != nil
+            return .scalar(.init(value, Tag(.str), ambiguous ? .doubleQuoted : .any))
+        case .array(let values): return .sequence(.init(values.map(\.node)))
+        case .object(let values):
+            return .mapping(.init(values.keys.sorted().map { (Yams.Node.scalar(.init($0)), values[$0]?.node ?? .scalar(.init("null"))) }))
+        }
     }
 }

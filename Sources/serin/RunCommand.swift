@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
     @Option(help: "The operator's configuration file.")
     var config = "serin.yaml"
 
+    @Option(help: "platform: kubernetes only: act in this namespace alone, with a namespaced Role (over kubernetes.watchNamespace).")
+    var namespace: String?
+
     @Option(help: ArgumentHelp(
         "Seconds between two returns of code pages the operator has not used lately; 0 turns it off.",
         discussion: "The first is 15 seconds after start. Unmodified read-only file mappings (code, constants) leave the page tables; what is still used comes back from the page cache."))
@@ -27,7 +30,7 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
 
     func run() async throws {
         let resolved: OperatorConfig.Resolved
-        switch OperatorConfig.load(config) {
+        switch OperatorConfig.load(config, watchNamespace: namespace) {
         case .success(let value): resolved = value
         case .failure(let problems):
             FileHandle.standardError.write(Data((problems.description + "\n").utf8))

@@ -8,7 +8,7 @@ struct SerinCommand: ParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, SourceCommand.self, RunCommand.self, StatusCommand.self, GetCommand.self,
             PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self, RetryCommand.self, HistoryCommand.self,
-            DemoCommand.self, DownCommand.self, RouterCommand.self, VersionCommand.self,
+            DemoCommand.self, LoadCommand.self, LogsCommand.self, DownCommand.self, RouterCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -1,4 +1,7 @@
 import Foundation
+import InMemoryLogging
+import Logging
+import MetricsTestKit
 import SerinEngine
 import SerinSpec
 import SerinTesting
@@ -14,6 +17,35 @@ import Testing
 
     func hook(_ path: String, _ type: WebhookType = .rollout, timeout: Duration = .seconds(5), retries: Int = 0) -> PlanWebhook {
         PlanWebhook(name: "hook", type: type, url: server.address + path, timeout: timeout, retries: retries, metadata: ["cmd": "hey -z 1m"])
+    }
+
+    @Test func aSourcesSyncFailureReachesItsProvidersInTheirFormats() async throws {
+        var slack = AlertProviderSpec()
+        slack.type = "slack"; slack.address = server.address + "/slack"; slack.channel = "deploys"
+        var generic = AlertProviderSpec()
+        generic.type = "generic"; generic.address = server.address + "/generic"
+        var broken = AlertProviderSpec()
+        broken.type = "generic"; broken.address = server.address + "/status/500"
+        let alert = SourceAlert(source: "deploy", revision: "main@sha1:abc", failing: true,
+                                message: "source deploy: deploy/canary.yaml:17:17: analysis.stepWeight must be between 1 and 100, got 150")
+        let failures = await alert.send(to: ["shop/slack": slack, "shop/generic": generic, "shop/broken": broken])
+        #expect(failures == ["shop/broken: answered 500"])
+        let sent = server.requests()
+        let toSlack = try #require(sent.first { $0.path == "/slack" })
+        let slackBody = try #require(try JSONSerialization.jsonObject(with: Data(toSlack.body.utf8)) as? [String: Any])
+        #expect(slackBody["channel"] as? String == "deploys")
+        let attachment = try #require((slackBody["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["color"] as? String == "danger")
+        #expect((attachment["text"] as? String)?.contains("sync failed: source deploy: deploy/canary.yaml:17:17:") == true)
+        let toGeneric = try #require(sent.first { $0.path == "/generic" })
+        let genericBody = try #require(try JSONSerialization.jsonObject(with: Data(toGeneric.body.utf8)) as? [String: String])
+        #expect(genericBody["event"] == "SyncFailed")
+        #expect(genericBody["source"] == "deploy")
+        #expect(genericBody["revision"] == "main@sha1:abc")
+        let recovered = SourceAlert(source: "deploy", revision: "main@sha1:def", failing: false, message: "in force")
+        #expect(await recovered.send(to: ["shop/generic": generic]).isEmpty)
+        let last = try #require(server.requests().last)
+        #expect(last.body.contains("SyncRecovered"))
     }
 
     @Test func sendsFlaggersPayloadAndPassesOn2xx() async throws {
@@ -99,6 +131,45 @@ import Testing
         let genericBody = try #require(requests.last { $0.path == "/generic" }?.body)
         let genericJSON = try #require(try JSONSerialization.jsonObject(with: Data(genericBody.utf8)) as? [String: String])
         #expect(genericJSON == ["name": "web", "namespace": "shop", "phase": "Failed", "severity": "error", "message": "rolled back r2", "revision": "main@sha1:r2"])
+    }
+
+    @Test func anAlertThatIsNotDeliveredIsLoggedAndCounted() async throws {
+        let refusing = try Loopback.RefusingPort()
+        defer { refusing.close() }
+        var plan = Plan(name: "web", namespace: "shop", steps: [.promote(primaryWeights: [])])
+        plan.alerts = [
+            PlanAlert(name: "pager", severity: .info, providerNamespace: "shop", providerName: "down"),
+            PlanAlert(name: "chat", severity: .info, providerNamespace: "shop", providerName: "broken"),
+            PlanAlert(name: "audit", severity: .info, providerNamespace: "shop", providerName: "fine"),
+        ]
+        var down = AlertProviderSpec()
+        down.type = "generic"; down.address = "http://\(refusing.address)/alerts"
+        var broken = AlertProviderSpec()
+        broken.type = "slack"; broken.address = server.address + "/status/500"
+        var fine = AlertProviderSpec()
+        fine.type = "generic"; fine.address = server.address + "/fine"
+        let providers = ["shop/down": down, "shop/broken": broken, "shop/fine": fine]
+        let metrics = TestMetrics()
+        let log = InMemoryLogHandler()
+        let sender = AlertSender(logger: Logger(label: "test", factory: { _ in log }), metrics: metrics)
+
+        let failure = RolloutNotification(severity: .error, phase: .failed, message: "rolled back r2")
+        let deliveries = await sender.send(failure, of: plan, revision: "main@sha1:r2", providers: providers)
+        #expect(deliveries.map(\.status) == [nil, 500, 200])
+        #expect(try metrics.expectCounter(AlertSender.failedMetric, [("provider", "down")]).totalValue == 1)
+        #expect(try metrics.expectCounter(AlertSender.failedMetric, [("provider", "broken")]).totalValue == 1)
+        #expect(throws: (any Error).self) { try metrics.expectCounter(AlertSender.failedMetric, [("provider", "fine")]) }
+
+        let warnings = log.entries.filter { $0.level == .warning }
+        #expect(warnings.map(\.message.description) == ["alert not delivered", "alert not delivered"])
+        #expect(warnings.map { $0.metadata["provider"]?.description } == ["shop/down", "shop/broken"])
+        #expect(warnings.allSatisfy { $0.metadata["rollout"]?.description == "shop/web" })
+        #expect(warnings[0].metadata["reason"]?.description.hasPrefix("not sent to down: ") == true, "\(warnings[0].metadata)")
+        #expect(warnings[1].metadata["reason"]?.description == "refused by broken: 500")
+
+        // A second failure adds to the count.
+        _ = await sender.send(failure, of: plan, revision: "main@sha1:r2", providers: providers)
+        #expect(try metrics.expectCounter(AlertSender.failedMetric, [("provider", "down")]).totalValue == 2)
     }
 }
 

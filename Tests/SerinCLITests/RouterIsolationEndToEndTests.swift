@@ -1,4 +1,5 @@
 import Foundation
+import SerinEngine
 import SerinTesting
 import Testing
 
@@ -22,6 +23,10 @@ extension EndToEndTests {
         let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
         let refusal = "api: the router cannot listen on \(taken.address): Address already in use"
         try await waitForEvent(in: sandbox) { $0.reason.hasPrefix(refusal) }
+        // On the workload's conditions too, with the port.
+        let refused = try await waitForReady(of: "api", in: sandbox, "False")
+        #expect(refused?.reason == "RouteRefused")
+        #expect(refused?.message.contains(taken.address) == true, "\(String(describing: refused))")
 
         // The other workload is served and released as if nothing happened.
         let traffic = SteadyTraffic(port: sandbox.servicePort)
@@ -43,8 +48,26 @@ extension EndToEndTests {
         }
         #expect(try Loopback.request(port: taken.port, path: "/").status == 200)
         try await waitForEvent(in: sandbox) { $0.sequence > mark && $0.reason == "api: the router listens on \(taken.address) now" }
+        let serving = try await waitForReady(of: "api", in: sandbox, "True")
+        #expect(serving?.reason == "Serving")
+        #expect(try await waitForReady(of: "web", in: sandbox, "True")?.reason == "Serving")
         #expect(sandbox.operatorIsRunning)
         await sandbox.shutDown()
+    }
+
+    /// The workload's `Ready` condition once its status is `status` (or the last seen, after 30 s).
+    func waitForReady(of workload: String, in sandbox: QuickstartSandbox, _ status: String) async throws -> Condition? {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let answer = try Loopback.request(port: sandbox.apiPort, path: "/api/v1/workloads/\(workload)")
+            let report = try? JSONDecoder().decode(WorkloadStatusReport.self, from: Data(answer.body.utf8))
+            let ready = report?.conditions["Ready"]
+            if ready?.status.rawValue == status || ContinuousClock.now > deadline {
+                #expect(ready?.status.rawValue == status, "\(answer.body)")
+                return ready
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     func waitForEvent(in sandbox: QuickstartSandbox, timeout: Duration = .seconds(30),

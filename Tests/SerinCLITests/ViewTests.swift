@@ -12,6 +12,28 @@ import Testing
         try Golden.check(StatusView.render(SampleRollouts.all), "status")
     }
 
+    /// An hour after the samples' last event.
+    let now = SampleRollouts.epoch + 10 * 3600
+
+    @Test func statusShowsSourcesWorkloadsAndRollouts() throws {
+        try Golden.check(ResourceViews.overview(sources: SampleResources.sources, workloads: SampleResources.workloads,
+                                                rollouts: SampleRollouts.all, now: now), "status-all")
+    }
+
+    @Test func aRefusedCommitShowsItsConditionsAndErrors() throws {
+        try Golden.check(ResourceViews.source(SampleResources.platform, now: now), "get-source-platform")
+    }
+
+    @Test func aWorkloadWhosePortIsTakenSaysSo() throws {
+        try Golden.check(ResourceViews.workload(SampleResources.workloads[1], now: now), "get-workload-worker")
+    }
+
+    @Test func sourceRevisionsAreShortenedLikeFluxs() {
+        #expect(ResourceViews.revision("main@sha1:8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b") == "main@8e1f2a3b4c5d")
+        #expect(ResourceViews.revision("sha1:8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b") == "8e1f2a3b4c5d")
+        #expect(ResourceViews.revision(nil) == "-")
+    }
+
     @Test func getShowsAProgressingCanaryAtStepThreeOfSeven() throws {
         try Golden.check(RolloutView.render(SampleRollouts.web, timeZone: utc), "get-web")
     }
@@ -34,6 +56,8 @@ import Testing
 
     @Test func emptyListsSaySo() {
         #expect(StatusView.render([]) == "no rollouts\n")
+        #expect(ResourceViews.sources([], now: 0) == "no sources\n")
+        #expect(ResourceViews.workloads([]) == "no workloads\n")
         #expect(HistoryView.render([]) == "no revisions released yet\n")
     }
 
@@ -62,6 +86,11 @@ import Testing
         status.canaryWeight = 0
         #expect(log.lines(for: status) == ["phase Progressing → Succeeded: promoted a1b2c3d4e5f6", "canary weight 40% → 0%"])
         #expect(WatchLog.isFinal(status))
+        // The phase is saved before its entry reaches the audit trail.
+        #expect(!WatchLog.decisionLogged(status))
+        status.events.append(EventLog.Entry(sequence: 6, time: status.events[4].time + 10, rollout: "web", revision: status.canaryRevision, author: nil,
+                                            decision: "Succeeded", reason: "promoted a1b2c3d4e5f6"))
+        #expect(WatchLog.decisionLogged(status))
     }
 }
 

@@ -181,7 +181,12 @@ import Testing
         let status = await watcher.status
         #expect(!status.ready)
         #expect(status.reason == "ValidationFailed")
-        #expect(status.message.contains("deploy/web.yaml:4:19: replicas must be between 0 and 1000, got -1"))
+        #expect(status.errors.contains("deploy/web.yaml:4:19: replicas must be between 0 and 1000, got -1"), "\(status.errors)")
+        // The condition's message: the first problem in full, and how many more.
+        #expect(status.message.hasSuffix("refused: \(status.errors[0]) (and \(status.errors.count - 1) more)"), "\(status.message)")
+        #expect(status.conditions["Ready"]?.status == .false)
+        #expect(status.conditions["Stalled"]?.status == .true)
+        #expect(status.lastAttemptedRevision?.hasPrefix("main@sha1:") == true && status.lastAttemptedRevision != status.lastGoodRevision)
         #expect(status.lastGoodRevision == "main@sha1:\(good)")
         #expect(delay >= .seconds(1) && delay <= .milliseconds(1100))
     }

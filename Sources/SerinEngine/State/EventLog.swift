@@ -22,9 +22,12 @@ public final class EventLog: @unchecked Sendable {
         /// What was decided: `started`, `promoted`, `rolledBack`, a phase name ...
         public var decision: String
         public var reason: String
+        /// The Git source an entry is about (`synced`, `sync-failed`); nil for rollouts.
+        public var source: String?
 
         public init(sequence: Int = 0, time: Double, rollout: String, revision: String?, author: String?, commit: String? = nil,
-                    decision: String, reason: String) {
+                    decision: String, reason: String, source: String? = nil) {
+            self.source = source
             self.sequence = sequence
             self.time = time
             self.rollout = rollout

@@ -43,12 +43,17 @@ public actor ClusterSync {
 
     private let client: KubeClient
     private let inventoryNamespace: String
+    /// False for a namespaced operator: its namespace is made by an admin
+    /// (a namespaced Role cannot read or create Namespaces).
+    private let createsInventoryNamespace: Bool
     private let logger: Logger
     private var inventories: [String: [String: Entry]] = [:]
 
-    public init(client: KubeClient, inventoryNamespace: String, logger: Logger = Logger(label: "serin.sync")) {
+    public init(client: KubeClient, inventoryNamespace: String, createsInventoryNamespace: Bool = true,
+                logger: Logger = Logger(label: "serin.sync")) {
         self.client = client
         self.inventoryNamespace = inventoryNamespace
+        self.createsInventoryNamespace = createsInventoryNamespace
         self.logger = logger
     }
 
@@ -154,7 +159,7 @@ public actor ClusterSync {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let text = String(decoding: try encoder.encode(entries.values.sorted { $0.id < $1.id }), as: UTF8.self)
         let namespaces = client.resources(Namespace.self)
-        if try await namespaces.getIfPresent(inventoryNamespace) == nil {
+        if createsInventoryNamespace, try await namespaces.getIfPresent(inventoryNamespace) == nil {
             _ = try await namespaces.apply(Namespace(name: inventoryNamespace), fieldManager: Self.fieldManager)
         }
         let map = ConfigMap(metadata: ObjectMeta(name: Self.inventoryName(source), namespace: inventoryNamespace,

@@ -4,13 +4,17 @@
 /// its own): the specs are left open (Serin validates them itself, with
 /// file:line:col), the Canary has the status subresource and the columns
 /// `kubectl get canaries` shows with Flagger.
-enum FlaggerCRDs {
+public enum FlaggerCRDs {
     static let names = ["canaries.flagger.app", "metrictemplates.flagger.app", "alertproviders.flagger.app"]
 
     static func definitions() throws -> [KubeObject] {
-        try KubeObject.manifests(yaml: [canary, definition(kind: "MetricTemplate", plural: "metrictemplates"),
-                                        definition(kind: "AlertProvider", plural: "alertproviders")].joined(separator: "\n---\n"))
+        try KubeObject.manifests(yaml: yaml)
     }
+
+    /// The three definitions as one YAML stream: what an admin applies
+    /// for namespaced operators (`deploy/kubernetes/namespaced/crds.yaml`).
+    public static let yaml = [canary, definition(kind: "MetricTemplate", plural: "metrictemplates"),
+                              definition(kind: "AlertProvider", plural: "alertproviders")].joined(separator: "\n---\n")
 
     private static func definition(kind: String, plural: String, extra: String = "") -> String {
         """

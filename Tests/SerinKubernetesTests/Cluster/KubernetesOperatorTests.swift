@@ -86,13 +86,13 @@ extension ClusterTests {
 
             /// `namespace` holds the inventory and the lease; `kubeconfig` defaults to the test cluster's admin.
             init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1", kubeconfig: String? = nil,
-                 source: String = "apps", leaseName: String = "serin-leader") async throws {
+                 source: String = "apps", leaseName: String = "serin-leader", watchNamespace: String? = nil) async throws {
                 stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
                 let kubeconfig = kubeconfig ?? KubeTestCluster.environment["KUBECONFIG"] ?? ""
                 let config = try stateDirectory.write("serin.yaml", """
                     stateDir: \(stateDirectory.path)/state
                     platform: kubernetes
-                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), leaseName: \(leaseName) }
+                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), leaseName: \(leaseName)\(watchNamespace.map { ", watchNamespace: \($0)" } ?? "") }
                     prometheus: { address: "\(prometheus)" }
                     sources:
                       - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }

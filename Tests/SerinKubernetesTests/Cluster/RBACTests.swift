@@ -36,10 +36,10 @@ extension ClusterTests {
         }
 
         /// A kubeconfig with the ServiceAccount's token (Kubernetes 1.20 keeps it in a Secret).
-        static func kubeconfig(_ client: KubeClient, in directory: TemporaryDirectory) async throws -> String {
+        static func kubeconfig(_ client: KubeClient, in directory: TemporaryDirectory, namespace: String = "serin-system") async throws -> String {
             var token: String?
             try await KubeTestCluster.eventually("the ServiceAccount has a token", timeout: .seconds(30)) {
-                let secrets = try await client.resources(Secret.self).list(namespace: "serin-system").items
+                let secrets = try await client.resources(Secret.self).list(namespace: namespace).items
                 let secret = secrets.first { $0.type == "kubernetes.io/service-account-token" && $0.metadata.annotations?["kubernetes.io/service-account.name"] == "serin" }
                 token = secret?.value("token").map { String(decoding: $0, as: UTF8.self) }
                 return token != nil
@@ -68,10 +68,10 @@ extension ClusterTests {
             .init(verb: "delete", resource: "networking.k8s.io/ingresses"),
         ]
 
-        /// The rules of the ClusterRole `serin-core`, one access per verb and resource.
-        static func rules() throws -> Set<RequestCounter.Access> {
-            let objects = try KubeObject.manifests(yaml: String(contentsOfFile: deploy + "/rbac.yaml", encoding: .utf8))
-            let role = try #require(objects.first { $0.kind == "ClusterRole" && $0.metadata.name == "serin-core" })
+        /// The rules of the ClusterRole `serin-core` (or of another role), one access per verb and resource.
+        static func rules(file: String = "rbac.yaml", kind: String = "ClusterRole", name: String = "serin-core") throws -> Set<RequestCounter.Access> {
+            let objects = try KubeObject.manifests(yaml: String(contentsOfFile: deploy + "/" + file, encoding: .utf8))
+            let role = try #require(objects.first { $0.kind == kind && $0.metadata.name == name })
             var allowed: Set<RequestCounter.Access> = []
             for rule in role["rules"]?.arrayValue ?? [] {
                 for group in rule["apiGroups"]?.arrayValue ?? [] {

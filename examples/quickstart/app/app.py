@@ -73,6 +73,8 @@ def main():
         random.seed(f"{os.environ['SEED']}-{ROLE}-{os.environ.get('SERIN_REPLICA', '0')}")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
+    # What `serin logs web` shows: one line per process start.
+    print(f"serving revision {REVISION} as {ROLE} on 127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
 
 

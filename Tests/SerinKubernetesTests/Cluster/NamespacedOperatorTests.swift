@@ -1,0 +1,160 @@
+import Foundation
+import SerinEngine
+import SerinOperator
+import SerinTesting
+import Testing
+
+@testable import SerinKubernetes
+
+extension ClusterTests {
+    /// `serin run --namespace NS` with `deploy/kubernetes/namespaced/role.yaml`:
+    /// a namespaced Role is all it needs to sync, release and prune, and
+    /// what Git declares elsewhere is left alone.
+    @Suite struct NamespacedOperatorTests {
+        typealias Operator = KubernetesOperatorTests
+
+        static let roleFile = "namespaced/role.yaml"
+
+        @Test func theCRDsAnAdminAppliesAreTheOnesSerinInstalls() throws {
+            let path = RBACTests.deploy + "/namespaced/crds.yaml"
+            let header = "# Flagger's CRDs as Serin installs them: what an admin applies once before namespaced operators run.\n"
+            if ProcessInfo.processInfo.environment["SERIN_UPDATE_GOLDEN"] == "1" {
+                try (header + FlaggerCRDs.yaml + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == header + FlaggerCRDs.yaml + "\n",
+                    "deploy/kubernetes/namespaced/crds.yaml differs from FlaggerCRDs.yaml: run this test with SERIN_UPDATE_GOLDEN=1")
+        }
+
+        @Test func theNamespaceComesFromTheCommandOrTheFileAndIsChecked() throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let kubernetes = try directory.write("kube.yaml", """
+                stateDir: \(directory.path)/state
+                platform: kubernetes
+                kubernetes: { watchNamespace: team-a }
+                prometheus: { address: "http://127.0.0.1:1" }
+                sources: [{ name: apps, url: "file:///nowhere", ref: { branch: main } }]
+                """)
+            let fromFile = try OperatorConfig.load(kubernetes).get().kubernetes
+            #expect(fromFile?.watchNamespace == "team-a")
+            #expect(fromFile?.namespace == "team-a", "inventories and the Lease live in the watched namespace")
+            #expect(try OperatorConfig.load(kubernetes, watchNamespace: "team-b").get().kubernetes?.watchNamespace == "team-b")
+            guard case .failure(let invalid) = OperatorConfig.load(kubernetes, watchNamespace: "Team_B") else {
+                Issue.record("an invalid namespace was taken")
+                return
+            }
+            #expect(invalid.description.contains("kubernetes.watchNamespace: \"Team_B\" is not a namespace name"), "\(invalid)")
+            let local = try directory.write("local.yaml", """
+                stateDir: \(directory.path)/state
+                platform: local
+                prometheus: { address: "http://127.0.0.1:1" }
+                sources: [{ name: apps, url: "file:///nowhere", ref: { branch: main } }]
+                """)
+            guard case .failure(let refused) = OperatorConfig.load(local, watchNamespace: "team-a") else {
+                Issue.record("--namespace was taken on the local platform")
+                return
+            }
+            #expect(refused.description.contains("--namespace is for platform: kubernetes"), "\(refused)")
+        }
+
+        @Test func theScopeLeavesOtherNamespacesAndClusterKindsOut() {
+            let scope = NamespaceScope("team-a")
+            #expect(scope.contains(kind: "Deployment", namespace: "team-a"))
+            #expect(!scope.contains(kind: "Deployment", namespace: "team-b"))
+            #expect(!scope.contains(kind: "Deployment", namespace: nil), "no namespace is default, as the engine reads it")
+            #expect(NamespaceScope("default").contains(kind: "Deployment", namespace: nil))
+            #expect(!scope.contains(kind: "Namespace", namespace: nil))
+            #expect(!NamespaceScope("default").contains(kind: "ClusterRole", namespace: nil))
+        }
+
+        @Test(.timeLimit(.minutes(4)))
+        func aNamespacedOperatorNeedsOnlyItsRoleAndLeavesOtherNamespacesAlone() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                // What an admin does once: the CRDs, the namespace (made by withNamespace), the Role.
+                try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
+                try await ClusterSync(client: client, inventoryNamespace: namespace).ensureFlaggerCRDs()
+                let role = try String(contentsOfFile: RBACTests.deploy + "/" + Self.roleFile, encoding: .utf8)
+                    .replacingOccurrences(of: "team-a", with: namespace)
+                for object in try KubeObject.manifests(yaml: role) {
+                    let kind = try await client.resourceKind(of: object)
+                    _ = try await client.resources(kind).apply(object, fieldManager: "serin-test", force: true)
+                }
+                let scratch = try TemporaryDirectory(prefix: "serin-kube-namespaced")
+                defer { scratch.remove() }
+                let kubeconfig = try await RBACTests.kubeconfig(client, in: scratch, namespace: namespace)
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
+
+                // Another team's objects in the same repository, and a cluster-scoped one.
+                let elsewhere = "serin-other-team-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+                let others = """
+                    apiVersion: v1
+                    kind: ConfigMap
+                    metadata: { name: theirs, namespace: \(elsewhere) }
+                    data: { owner: "another operator" }
+                    ---
+                    apiVersion: v1
+                    kind: Namespace
+                    metadata: { name: \(elsewhere) }
+                    """
+                let secret = """
+                    apiVersion: v1
+                    kind: Secret
+                    metadata: { name: credentials, namespace: \(namespace) }
+                    stringData: { password: hunter2 }
+                    """
+                let deployment = { (version: String) in
+                    Operator.deployment(namespace, version: version, settings: true)
+                        .replacingOccurrences(of: "envFrom: [{ configMapRef: { name: settings } }]",
+                                              with: "envFrom: [{ configMapRef: { name: settings } }, { secretRef: { name: credentials } }]")
+                }
+                let repository = try GitFixture()
+                try repository.commit(["deploy/web.yaml": deployment("v1"), "deploy/secret.yaml": secret,
+                                       "deploy/canary.yaml": Operator.canary(namespace, autoscaler: true),
+                                       "deploy/hpa.yaml": Operator.autoscaler(namespace),
+                                       "deploy/settings.yaml": Operator.configMap(namespace, "hello"),
+                                       "deploy/others.yaml": others], message: "v1")
+                let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+                let running = try await Operator.RunningOperator(repository: repository, namespace: namespace, kubeconfig: kubeconfig,
+                                                                 source: "team-\(suffix)", leaseName: "serin-leader", watchNamespace: namespace)
+                let log = { (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
+                do {
+                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
+                        try await Operator.phase(client, namespace) == "Initialized"
+                    }
+                    try repository.commit(["deploy/web.yaml": deployment("v2")], message: "v2")
+                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(90)) {
+                        try await Operator.phase(client, namespace) == "Succeeded"
+                    }
+                    try repository.commit([:], message: "web goes", remove: ["deploy/web.yaml", "deploy/canary.yaml", "deploy/hpa.yaml",
+                                                                             "deploy/settings.yaml", "deploy/secret.yaml"])
+                    try await KubeTestCluster.eventually("everything is pruned", timeout: .seconds(60)) {
+                        let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
+                        let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
+                        let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
+                        return primary == nil && canary == nil && route == nil
+                    }
+                } catch {
+                    for entry in log() where entry.decision == "error" { print("error: \(entry.reason)") }
+                    print("Serin's accesses so far: \(await running.serinOperator.apiserverAccess().sorted())")
+                    await running.stop()
+                    throw error
+                }
+                let used = await running.serinOperator.apiserverAccess()
+                let entries = log()
+                await running.stop()
+                #expect(!entries.contains { $0.decision == "error" }, "\(entries.filter { $0.decision == "error" }.map(\.reason))")
+                let skipped = entries.filter { $0.decision == "skipped" }.map(\.reason)
+                #expect(skipped.contains { $0.contains("2 object(s) outside namespace \(namespace)") && $0.contains("ConfigMap \(elsewhere)/theirs") },
+                        "\(skipped)")
+                #expect(try await client.resources(Namespace.self).getIfPresent(elsewhere) == nil)
+                let allowed = try RBACTests.rules(file: Self.roleFile, kind: "Role", name: "serin")
+                let forbidden = used.subtracting(allowed).sorted()
+                let nginx: Set<RequestCounter.Access> = RBACTests.otherPaths.filter { $0.resource.hasPrefix("networking.k8s.io/") }
+                let unused = allowed.subtracting(used).subtracting(nginx).sorted()
+                #expect(forbidden.isEmpty, "calls the namespaced Role does not allow: \(forbidden)")
+                #expect(unused.isEmpty, "rules nothing used: \(unused)")
+            }
+        }
+    }
+}
