@@ -3,11 +3,15 @@
 # targets measure; kube-up and kube-down run the Kubernetes test cluster.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client curl
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client curl chromium chromium-driver python3-venv
+# The dashboard's browser test drives chromium with Selenium from PyPI, in a
+# virtual environment of its own (Debian's Python refuses system-wide pip installs).
+PY_VENV := /var/cache/serin-py
+SELENIUM := selenium==4.51.0
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube release strategies clean kube-up kube-down
+.PHONY: all deps py-deps dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube release strategies clean kube-up kube-down
 
 all: build
 
@@ -20,6 +24,14 @@ deps:
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Selenium for the dashboard's browser test, installed once.
+py-deps: deps
+	@if ! $(PY_VENV)/bin/python3 -c 'import selenium' 2>/dev/null; then \
+	  echo "installing $(SELENIUM) into $(PY_VENV)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO /usr/bin/python3 -m venv $(PY_VENV) && $$SUDO $(PY_VENV)/bin/pip install -q $(SELENIUM); \
 	fi
 
 build: deps
@@ -39,8 +51,9 @@ release: deps
 # started in about half a minute; it keeps running after the tests
 # (`make kube-down` stops it). Among the tests, the README's walkthrough runs
 # as a script with its outputs compared (ReadmeWalkthroughTests).
-test: deps
+test: deps py-deps
 	@bash scripts/check-strategies.sh
+	@bash scripts/check-dashboard.sh
 	bash scripts/kube/cluster.sh build
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^/.*/(Sources|Tests)/.*warning:" .build-test.log | grep -v "/.build/"; then echo "warnings in Serin's own code are not allowed"; exit 1; fi
@@ -86,6 +99,15 @@ bench-git: release
 
 strategies:
 	bash scripts/embed-strategies.sh
+
+# After editing dashboard/*: compile it into the binary again.
+dashboard:
+	bash scripts/embed-dashboard.sh
+
+# The README's screenshots, taken by the browser test during a release.
+dashboard-screenshots: py-deps
+	$(SWIFT) build --build-tests
+	SERIN_DASHBOARD_SCREENSHOTS=$(CURDIR)/docs $(SWIFT) test --skip-build --filter "DashboardBrowserTests|theDashboardFollowsARealRelease"
 
 # The Kubernetes 1.20.2 test cluster (scripts/kube/README.md): built once into /var/cache/serin-kube
 # (about 10 minutes), then up in about half a minute. `make kube-up` prints the environment

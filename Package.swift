@@ -253,7 +253,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinServerTests",
-            dependencies: ["SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"]
+            dependencies: ["SerinServer", "SerinServerTesting", "SerinEngine", "SerinTesting"],
+            // The browser test's Selenium script, run by DashboardBrowserTests.
+            exclude: ["Browser"]
         ),
         .testTarget(
             name: "SerinCLITests",

@@ -20,6 +20,9 @@ public struct OperatorConfig: Sendable, Decodable {
     public struct API: Sendable, Decodable {
         public var listen: String?
         public var tokenFile: String?
+        /// `none` (default): the dashboard and the API's reads need no token;
+        /// `token`: they need it as commands do.
+        public var dashboardAuth: String?
     }
 
     public struct Reference: Sendable, Decodable {
@@ -83,6 +86,8 @@ public struct OperatorConfig: Sendable, Decodable {
         public var routerAdmin: String
         public var apiListen: String
         public var tokenFile: String?
+        /// `api.dashboardAuth: token`: reads need the token too.
+        public var readsNeedToken: Bool
         public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?)]
         public var pollInterval: Duration
     }
@@ -191,13 +196,21 @@ public struct OperatorConfig: Sendable, Decodable {
         if let file = config.api?.tokenFile, !FileManager.default.isReadableFile(atPath: file) {
             problem("api.tokenFile", "cannot read \(file)")
         }
+        var readsNeedToken = false
+        switch config.api?.dashboardAuth ?? "none" {
+        case "none": break
+        case "token":
+            readsNeedToken = true
+            if config.api?.tokenFile == nil { problem("api.dashboardAuth", "token needs api.tokenFile (the token to ask for)") }
+        case let other: problem("api.dashboardAuth", "\"\(other)\" is not a choice; use none or token")
+        }
         let poll = duration("pollInterval", config.pollInterval, default: .milliseconds(250))
         guard problems.isEmpty else { return .failure(ConfigProblems(diagnostics: problems)) }
         return .success(Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
                                  prometheusAddress: address, managedPrometheus: managed,
                                  prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
                                  apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                 sources: sources, pollInterval: poll))
+                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll))
     }
 }
 

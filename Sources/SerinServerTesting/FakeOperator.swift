@@ -18,6 +18,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     private var ready = false
     private var receivedCommands: [(command: RolloutCommand, rollout: String, caller: String?)] = []
     private var receivedDeliveries: [Delivery] = []
+    private var commandReaction: (@Sendable (RolloutCommand, String) -> Void)?
     /// Source name → the shared secret a delivery must carry in `x-serin-secret`.
     private let sources: [String: String]
     private let metrics: String
@@ -48,8 +49,20 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     /// Changes what the API shows of rollout `name`.
     public func update(_ name: String, _ change: (inout RolloutStatus) -> Void) {
         lock.withLock {
-            if let index = statuses.firstIndex(where: { $0.name == name }) { change(&statuses[index]) }
+            if let index = index(of: name) { change(&statuses[index]) }
         }
+    }
+
+    /// Called with each accepted command and the rollout's name as asked,
+    /// outside the lock (so it may `update` and `publish`): what the real
+    /// operator would then do, played by the test.
+    public func onCommand(_ reaction: @escaping @Sendable (RolloutCommand, String) -> Void) {
+        lock.withLock { commandReaction = reaction }
+    }
+
+    /// `name` or `namespace/name`, as the real operator finds rollouts.
+    private func index(of name: String) -> Int? {
+        statuses.firstIndex { $0.name == name || "\($0.namespace)/\($0.name)" == name }
     }
 
     /// Changes what the API shows of source `name`.
@@ -80,10 +93,10 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
 
     public func rollouts() async -> [RolloutStatus] { lock.withLock { statuses } }
 
-    public func rollout(named name: String) async -> RolloutStatus? { lock.withLock { statuses.first { $0.name == name } } }
+    public func rollout(named name: String) async -> RolloutStatus? { lock.withLock { index(of: name).map { statuses[$0] } } }
 
     public func history(of name: String) async -> [RevisionHistoryEntry]? {
-        lock.withLock { statuses.contains { $0.name == name } ? histories[name] ?? [] : nil }
+        lock.withLock { index(of: name).map { histories[statuses[$0].name] ?? [] } }
     }
 
     public func sources() async -> [SourceStatusReport] { lock.withLock { sourceReports } }
@@ -92,23 +105,31 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
 
     /// Flagger's rules, simplified: what each command needs of the phase.
     public func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome {
-        lock.withLock {
-            guard let index = statuses.firstIndex(where: { $0.name == name }) else { return .unknownRollout }
-            let phase = statuses[index].phase
-            let allowed: Set<RolloutPhase>
-            switch command {
-            case .promote: allowed = [.progressing, .waitingPromotion, .paused]
-            case .abort: allowed = [.waiting, .progressing, .waitingPromotion, .paused]
-            case .pause: allowed = [.waiting, .progressing, .waitingPromotion]
-            case .resume: allowed = [.paused]
-            case .retry: allowed = [.failed]
-            }
-            guard allowed.contains(phase) else {
-                return .conflict("cannot \(command.rawValue) \(name): it is \(phase.rawValue)")
-            }
-            receivedCommands.append((command, name, caller))
-            return .accepted("\(command.rawValue) \(name): requested")
+        let (outcome, reaction) = lock.withLock { () -> (CommandOutcome, (@Sendable (RolloutCommand, String) -> Void)?) in
+            let outcome = decide(command, rollout: name, by: caller)
+            return (outcome, commandReaction)
         }
+        if case .accepted = outcome { reaction?(command, name) }
+        return outcome
+    }
+
+    /// Called holding `lock`.
+    private func decide(_ command: RolloutCommand, rollout name: String, by caller: String?) -> CommandOutcome {
+        guard let index = index(of: name) else { return .unknownRollout }
+        let phase = statuses[index].phase
+        let allowed: Set<RolloutPhase>
+        switch command {
+        case .promote: allowed = [.progressing, .waitingPromotion, .paused]
+        case .abort: allowed = [.waiting, .progressing, .waitingPromotion, .paused]
+        case .pause: allowed = [.waiting, .progressing, .waitingPromotion]
+        case .resume: allowed = [.paused]
+        case .retry: allowed = [.failed]
+        }
+        guard allowed.contains(phase) else {
+            return .conflict("cannot \(command.rawValue) \(name): it is \(phase.rawValue)")
+        }
+        receivedCommands.append((command, name, caller))
+        return .accepted("\(command.rawValue) \(name): requested")
     }
 
     public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {

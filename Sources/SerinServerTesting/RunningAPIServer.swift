@@ -10,6 +10,7 @@ public func withAPIServer<Result: Sendable>(
     _ control: any OperatorControl,
     token: String? = "s3cret-token",
     heartbeat: Duration = .seconds(15),
+    dashboardAuth: DashboardAuth = .none,
     _ body: @Sendable (_ port: Int) async throws -> Result
 ) async throws -> Result {
     let (bound, announce) = AsyncStream<Int>.makeStream()
@@ -17,7 +18,8 @@ public func withAPIServer<Result: Sendable>(
     logger.logLevel = .warning
     let server = APIServer(
         control: control,
-        configuration: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), token: token, heartbeat: heartbeat),
+        configuration: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), token: token, heartbeat: heartbeat,
+                             dashboardAuth: dashboardAuth),
         logger: logger,
         onListening: { address in announce.yield(address.port) }
     )

@@ -315,7 +315,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                              canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
                              failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
                              primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
-                             plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events)
+                             plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events,
+                             threshold: runner.plan.threshold)
     }
 
     /// Every workload the sources' revisions in force declare, with how it

@@ -11,6 +11,9 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     public var canaryWeight: Int
     public var mirrorWeight: Int
     public var failedChecks: Int
+    /// Failed checks that roll the release back (the analysis' threshold);
+    /// nil in answers of operators older than it.
+    public var threshold: Int?
     /// 1-based step in force (0 before the first), of `stepCount`.
     public var step: Int
     public var stepCount: Int
@@ -26,7 +29,7 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
 
     public init(name: String, namespace: String, workload: String, phase: RolloutPhase, canaryWeight: Int, mirrorWeight: Int,
                 failedChecks: Int, step: Int, stepCount: Int, primaryRevision: String?, canaryRevision: String?, message: String,
-                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry]) {
+                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry], threshold: Int? = nil) {
         self.name = name
         self.namespace = namespace
         self.workload = workload
@@ -34,6 +37,7 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
         self.canaryWeight = canaryWeight
         self.mirrorWeight = mirrorWeight
         self.failedChecks = failedChecks
+        self.threshold = threshold
         self.step = step
         self.stepCount = stepCount
         self.primaryRevision = primaryRevision

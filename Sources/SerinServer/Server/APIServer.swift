@@ -16,13 +16,17 @@ public struct APIServer: Service {
         public var heartbeat: Duration
         /// The largest webhook body read.
         public var webhookBodyLimit: Int
+        /// Whether reading rollouts, sources, workloads and events (the
+        /// dashboard's data) needs the token too.
+        public var dashboardAuth: DashboardAuth
 
         public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9797), token: String?,
-                    heartbeat: Duration = .seconds(15), webhookBodyLimit: Int = 1 << 20) {
+                    heartbeat: Duration = .seconds(15), webhookBodyLimit: Int = 1 << 20, dashboardAuth: DashboardAuth = .none) {
             self.listen = listen
             self.token = token
             self.heartbeat = heartbeat
             self.webhookBodyLimit = webhookBodyLimit
+            self.dashboardAuth = dashboardAuth
         }
     }
 
@@ -43,6 +47,10 @@ public struct APIServer: Service {
     public func run() async throws {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        if configuration.dashboardAuth == .token {
+            router.add(middleware: ReadAuthorizationMiddleware(token: BearerToken(configuration.token)))
+        }
+        DashboardRoutes().register(on: router)
         RolloutRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: router)
         ResourceRoutes(control: control).register(on: router)
         EventStreamRoutes(control: control, heartbeat: configuration.heartbeat, logger: logger).register(on: router)
