@@ -205,3 +205,63 @@ struct SilentNotifier: Notifier {
         #expect(try await worker.command(.promote, at: 1) == .refused("nothing to promote in phase Initialized"))
     }
 }
+
+/// Notifications received, in order.
+final class RecordingNotifier: Notifier {
+    let received = Mutex<[RolloutPhase]>([])
+    func notify(_ notification: RolloutNotification, _ plan: Plan, revision: String?) async {
+        received.withLock { $0.append(notification.phase) }
+    }
+}
+
+/// Kill -9 between saving a decision and writing its entry loses neither:
+/// the notifications are saved with the decision and written on restart
+/// where the event log lacks them, and only there.
+@Suite struct RolloutOutboxTests {
+    let id = RolloutID(namespace: "default", name: "web")
+
+    func temporary() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("serin-outbox-\(UUID().uuidString.prefix(8))").path
+    }
+
+    @Test func aDecisionSavedBeforeItsEntryIsLoggedOnRestartOnce() async throws {
+        let first = temporary(), second = temporary()
+        defer {
+            try? FileManager.default.removeItem(atPath: first)
+            try? FileManager.default.removeItem(atPath: second)
+        }
+        let platform = FakePlatform()
+        func parts(_ root: String, _ notifier: any Notifier) throws -> RolloutWorker<FakePlatform>.Parts {
+            RolloutWorker.Parts(platform: platform, checks: ScriptedChecks([]), hooks: OpenHooks(), notifier: notifier,
+                                store: try StateStore(stateDirectory: root), log: try EventLog(stateDirectory: root))
+        }
+        let worker = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(first, SilentNotifier()))
+        try await worker.release(FakeRevision("r1"), at: 0)
+        try await worker.tick(at: 0)
+        try await worker.release(FakeRevision("r2"), at: 1)
+        _ = try await worker.command(.abort, by: "ada", at: 2)
+        #expect(await worker.state.phase == .failed)
+        let saved = try #require(try StateStore(stateDirectory: first).load(StoredRollout<FakeRevision>.self, key: id.key))
+        #expect(saved.outbox?.map(\.notification.phase) == [.failed], "the decision is saved with its notification")
+
+        // The process died after the save, before the entry: another state
+        // directory holds the saved decision and the log as it was before the abort.
+        try StateStore(stateDirectory: second).save(saved, as: id.key)
+        let log = try EventLog(stateDirectory: second)
+        for entry in try EventLog(stateDirectory: first).entries() where entry.decision != "Failed" {
+            var copy = entry
+            copy.sequence = 0
+            try log.append(copy)
+        }
+        let notifier = RecordingNotifier()
+        let restarted = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(second, notifier))
+        try await restarted.reassert(at: 3)
+        let again = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(second, notifier))
+        try await again.reassert(at: 4)
+        let failed = try EventLog(stateDirectory: second).entries().filter { $0.decision == "Failed" }
+        #expect(failed.count == 1, "written on the first restart, not again")
+        #expect(failed.first?.reason.contains("aborted by ada") == true, "\(failed.map(\.reason))")
+        #expect(failed.first?.time == 2)
+        #expect(notifier.received.withLock { $0 } == [.failed])
+    }
+}

@@ -29,6 +29,11 @@ public actor RolloutWorker<P: Platform> {
     public var historyLimit = 50
     /// The author of the revision being released, for the audit trail.
     public private(set) var author: String?
+    /// The notifications of the last decision saved, saved with it: a
+    /// crash between the save and their entries in the event log would
+    /// otherwise lose them (the decision stays, its record does not).
+    /// Written to the log on restart where it does not hold them yet.
+    private var outbox: [PendingNotice] = []
 
     public struct Parts: Sendable {
         public var platform: P
@@ -63,6 +68,7 @@ public actor RolloutWorker<P: Platform> {
         round = stored?.analysis ?? AnalysisRound(errorLimit: parts.queryErrorLimit)
         evaluations = stored?.evaluations ?? []
         revisions = stored?.revisions ?? [:]
+        outbox = stored?.outbox ?? []
         platform = parts.platform
         checks = parts.checks
         hooks = parts.hooks
@@ -97,7 +103,12 @@ public actor RolloutWorker<P: Platform> {
                revision != machine.state.primaryRevision, revision != machine.state.failedRevision {
                 try record(time, revision: revision, decision: "detected", reason: "new revision in Git")
             }
-            for action in machine.handle(next) {
+            let actions = machine.handle(next)
+            outbox = actions.compactMap { action in
+                guard case .notify(let notification) = action else { return nil }
+                return PendingNotice(time: next.time, revision: subject(of: notification), notification: notification)
+            }
+            for action in actions {
                 performed.append(action)
                 if let followUp = try await perform(action, at: next.time) { queue.append(followUp) }
             }
@@ -148,6 +159,7 @@ public actor RolloutWorker<P: Platform> {
     /// again. The machine saves each decision before acting on it, so a
     /// crash can leave the action undone; every platform call is idempotent.
     public func reassert(at time: Double) async throws {
+        try await deliverOutbox()
         if machine.planChangedMidRelease {
             // An edited Canary: its release starts over under the new plan.
             try await send(.planChanged(at: time))
@@ -186,6 +198,19 @@ public actor RolloutWorker<P: Platform> {
         }
         // The machine's state, not `state`: a canary that cannot start has rolled back meanwhile.
         if machine.state.primaryRevision != nil { try await platform.setRoutes(machine.plan.trafficRoutes(machine.state.routes), for: target) }
+    }
+
+    /// The saved decision's notifications the event log lacks (the process
+    /// ended between the save and them): written and sent now, once.
+    func deliverOutbox() async throws {
+        let pending = outbox
+        outbox = []
+        guard !pending.isEmpty else { return }
+        let logged = log.entries().filter { $0.rollout == id.description }
+        for notice in pending where !logged.contains(where: { $0.time == notice.time && $0.decision == notice.notification.phase.rawValue }) {
+            try record(notice.time, revision: notice.revision, decision: notice.notification.phase.rawValue, reason: notice.notification.message)
+            await notifier.notify(notice.notification, machine.plan, revision: notice.revision)
+        }
     }
 
     private func value(_ revision: String) throws -> P.Revision {
@@ -241,7 +266,8 @@ public actor RolloutWorker<P: Platform> {
             let state = machine.state.settled
             let referenced = Set([state.primaryRevision, state.canaryRevision, state.pendingRevision, state.failedRevision].compactMap { $0 })
             revisions = revisions.filter { referenced.contains($0.key) }
-            try await store.saveOffPool(StoredRollout(state: state, analysis: round, evaluations: evaluations, revisions: revisions), as: id.key)
+            try await store.saveOffPool(StoredRollout(state: state, analysis: round, evaluations: evaluations, revisions: revisions,
+                                                      outbox: outbox.isEmpty ? nil : outbox), as: id.key)
         }
         return nil
     }
@@ -282,12 +308,29 @@ public struct StoredRollout<Revision: PlatformRevision>: Sendable, Codable, Equa
     public var evaluations: [MetricEvaluation]?
     /// What the revisions `state` names run; nil in files written before they were kept.
     public var revisions: [String: Revision]?
+    /// The notifications of the decision saved, until the event log holds them.
+    public var outbox: [PendingNotice]?
 
-    public init(state: RolloutState, analysis: AnalysisRound, evaluations: [MetricEvaluation]?, revisions: [String: Revision]?) {
+    public init(state: RolloutState, analysis: AnalysisRound, evaluations: [MetricEvaluation]?, revisions: [String: Revision]?,
+                outbox: [PendingNotice]? = nil) {
         self.state = state
         self.analysis = analysis
         self.evaluations = evaluations
         self.revisions = revisions
+        self.outbox = outbox
+    }
+}
+
+/// A notification of a saved decision, with what its event-log entry needs.
+public struct PendingNotice: Sendable, Codable, Equatable {
+    public var time: Double
+    public var revision: String?
+    public var notification: RolloutNotification
+
+    public init(time: Double, revision: String?, notification: RolloutNotification) {
+        self.time = time
+        self.revision = revision
+        self.notification = notification
     }
 }
 
