@@ -3,9 +3,11 @@
 # targets measure; kube-up and kube-down run the Kubernetes test cluster.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client curl chromium chromium-driver python3-venv
-# The dashboard's browser test drives chromium with Selenium from PyPI, in a
-# virtual environment of its own (Debian's Python refuses system-wide pip installs).
+APT_PACKAGES := libgit2-dev libcurl4-openssl-dev prometheus pkg-config git python3 openssh-server openssh-client curl
+# Only the tests need a browser: the dashboard's browser test drives chromium
+# with Selenium from PyPI, in a virtual environment of its own (Debian's
+# Python refuses system-wide pip installs).
+TEST_APT_PACKAGES := chromium chromium-driver python3-venv
 PY_VENV := /var/cache/serin-py
 SELENIUM := selenium==4.51.0
 BIN := .build/debug
@@ -17,7 +19,7 @@ all: build
 
 # Installs only what is missing: `apt-get update` once, then one install.
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -27,7 +29,8 @@ deps:
 	fi
 
 # Selenium for the dashboard's browser test, installed once.
-py-deps: deps
+py-deps:
+	@$(MAKE) --no-print-directory deps EXTRA_APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	@if ! $(PY_VENV)/bin/python3 -c 'import selenium' 2>/dev/null; then \
 	  echo "installing $(SELENIUM) into $(PY_VENV)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
