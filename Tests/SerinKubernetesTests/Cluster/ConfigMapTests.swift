@@ -40,9 +40,10 @@ extension ClusterTests {
                 #expect(again?.isAlreadyExists == true, "\(String(describing: again))")
 
                 // Foreground deletion: the object stays, marked, until the
-                // garbage collector has deleted its dependents (none) and it.
+                // garbage collector has deleted its dependents (none) and it:
+                // seconds on a busy cluster (its queue is shared with every namespace).
                 try await maps.delete("settings", namespace: namespace, propagationPolicy: .foreground)
-                try await KubeTestCluster.eventually("the garbage collector deleted settings") {
+                try await KubeTestCluster.eventually("the garbage collector deleted settings", timeout: .seconds(60)) {
                     try await maps.getIfPresent("settings", namespace: namespace) == nil
                 }
                 #expect(try await maps.deleteIfPresent("settings", namespace: namespace) == false)
