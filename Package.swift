@@ -171,6 +171,7 @@ let package = Package(
                 "SerinServer",
                 "SerinCLI",
                 "SerinSandbox",
+                "SerinKubernetes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SerinCLI
+import SerinKubernetes
 import Yams
 
 /// Where the operator's API is and how to prove who we are; shared by the
@@ -78,7 +79,7 @@ struct OutputOptions: ParsableArguments {
             throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
         }
         if output == .yaml {
-            guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), let text = try? Yams.serialize(node: value.node) else {
+            guard let value = try? JSONDecoder().decode(KubeJSON.self, from: data), let text = try? Yams.serialize(node: value.yamlNode) else {
                 throw APIClient.Failure(description: "cannot write the API's answer as YAML", exitStatus: 2)
             }
             return text
@@ -90,42 +91,10 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-/// A JSON document read as it is (booleans stay booleans, integers
-/// integers), to be written again as YAML.
-enum JSONValue: Decodable {
-    case null, bool(Bool), int(Int), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        if var array = try? decoder.unkeyedContainer() {
-            var values: [JSONValue] = []
-            while !array.isAtEnd { values.append(try array.decode(JSONValue.self)) }
-            self = .array(values)
-            return
-        }
-        if let object = try? decoder.container(keyedBy: AnyKey.self) {
-            var values: [String: JSONValue] = [:]
-            for key in object.allKeys { values[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
-            self = .object(values)
-            return
-        }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() { self = .null }
-        else if let value = try? single.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? single.decode(Int.self) { self = .int(value) }
-        else if let value = try? single.decode(Double.self) { self = .double(value) }
-        else { self = .string(try single.decode(String.self)) }
-    }
-
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// Keys sorted; a string that would read as another type ("true",
-    /// "1.0", "null", "") quoted.
-    var node: Yams.Node {
+extension KubeJSON {
+    /// As a YAML node: keys sorted; a string that would read as another
+    /// type ("true", "1.0", "null", "") quoted.
+    var yamlNode: Yams.Node {
         switch self {
         case .null: return .scalar(.init("null"))
         case .bool(let value): return .scalar(.init(value ? "true" : "false"))
@@ -135,9 +104,9 @@ enum JSONValue: Decodable {
             let plain = Yams.Node.scalar(.init(value))
             let ambiguous = value.isEmpty || plain.bool != nil || plain.int != nil || plain.float != nil || plain.null != nil
             return .scalar(.init(value, Tag(.str), ambiguous ? .doubleQuoted : .any))
-        case .array(let values): return .sequence(.init(values.map(\.node)))
+        case .array(let values): return .sequence(.init(values.map(\.yamlNode)))
         case .object(let values):
-            return .mapping(.init(values.keys.sorted().map { (Yams.Node.scalar(.init($0)), values[$0]?.node ?? .scalar(.init("null"))) }))
+            return .mapping(.init(values.keys.sorted().map { (Yams.Node.scalar(.init($0)), values[$0]?.yamlNode ?? .scalar(.init("null"))) }))
         }
     }
 }
