@@ -97,52 +97,11 @@ extension ClusterTests {
                     kind: Namespace
                     metadata: { name: \(elsewhere) }
                     """
-                let secret = """
-                    apiVersion: v1
-                    kind: Secret
-                    metadata: { name: credentials, namespace: \(namespace) }
-                    stringData: { password: hunter2 }
-                    """
-                let deployment = { (version: String) in
-                    Operator.deployment(namespace, version: version, settings: true)
-                        .replacingOccurrences(of: "envFrom: [{ configMapRef: { name: settings } }]",
-                                              with: "envFrom: [{ configMapRef: { name: settings } }, { secretRef: { name: credentials } }]")
-                }
-                let repository = try GitFixture()
-                try repository.commit(["deploy/web.yaml": deployment("v1"), "deploy/secret.yaml": secret,
-                                       "deploy/canary.yaml": Operator.canary(namespace, autoscaler: true),
-                                       "deploy/hpa.yaml": Operator.autoscaler(namespace),
-                                       "deploy/settings.yaml": Operator.configMap(namespace, "hello"),
-                                       "deploy/others.yaml": others], message: "v1")
                 let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-                let running = try await Operator.RunningOperator(repository: repository, namespace: namespace, kubeconfig: kubeconfig,
-                                                                 source: "team-\(suffix)", leaseName: "serin-leader", watchNamespace: namespace)
-                let log = { (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
-                do {
-                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
-                        try await Operator.phase(client, namespace) == "Initialized"
-                    }
-                    try repository.commit(["deploy/web.yaml": deployment("v2")], message: "v2")
-                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(90)) {
-                        try await Operator.phase(client, namespace) == "Succeeded"
-                    }
-                    try repository.commit([:], message: "web goes", remove: ["deploy/web.yaml", "deploy/canary.yaml", "deploy/hpa.yaml",
-                                                                             "deploy/settings.yaml", "deploy/secret.yaml"])
-                    try await KubeTestCluster.eventually("everything is pruned", timeout: .seconds(60)) {
-                        let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
-                        let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
-                        let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
-                        return primary == nil && canary == nil && route == nil
-                    }
-                } catch {
-                    for entry in log() where entry.decision == "error" { print("error: \(entry.reason)") }
-                    print("Serin's accesses so far: \(await running.serinOperator.apiserverAccess().sorted())")
-                    await running.stop()
-                    throw error
-                }
-                let used = await running.serinOperator.apiserverAccess()
-                let entries = log()
-                await running.stop()
+                let (used, entries) = try await RBACTests.syncReleaseAndPrune(client, namespace: namespace, kubeconfig: kubeconfig,
+                                                                              operatorNamespace: namespace, source: "team-\(suffix)",
+                                                                              leaseName: "serin-leader", watchNamespace: namespace,
+                                                                              extra: ["deploy/others.yaml": others])
                 #expect(!entries.contains { $0.decision == "error" }, "\(entries.filter { $0.decision == "error" }.map(\.reason))")
                 let skipped = entries.filter { $0.decision == "skipped" }.map(\.reason)
                 #expect(skipped.contains { $0.contains("2 object(s) outside namespace \(namespace)") && $0.contains("ConfigMap \(elsewhere)/theirs") },

@@ -85,6 +85,62 @@ extension ClusterTests {
             return allowed
         }
 
+        /// Serin as `kubeconfig`'s ServiceAccount, from Git: a Canary with a
+        /// ConfigMap, a Secret and an HPA is Initialized at v1, released to
+        /// v2, then leaves Git and is pruned (`extra` files stay in Git
+        /// throughout). Returns what Serin asked the apiserver for and its event log.
+        static func syncReleaseAndPrune(_ client: KubeClient, namespace: String, kubeconfig: String, operatorNamespace: String,
+                                        source: String, leaseName: String, watchNamespace: String? = nil,
+                                        extra: [String: String]) async throws -> (used: Set<RequestCounter.Access>, entries: [EventLog.Entry]) {
+            let repository = try GitFixture()
+            let secret = """
+                apiVersion: v1
+                kind: Secret
+                metadata: { name: credentials, namespace: \(namespace) }
+                stringData: { password: hunter2 }
+                """
+            let deployment = { (version: String) in
+                Operator.deployment(namespace, version: version, settings: true)
+                    .replacingOccurrences(of: "envFrom: [{ configMapRef: { name: settings } }]",
+                                          with: "envFrom: [{ configMapRef: { name: settings } }, { secretRef: { name: credentials } }]")
+            }
+            try repository.commit(["deploy/web.yaml": deployment("v1"),
+                                   "deploy/canary.yaml": Operator.canary(namespace, autoscaler: true),
+                                   "deploy/hpa.yaml": Operator.autoscaler(namespace),
+                                   "deploy/settings.yaml": Operator.configMap(namespace, "hello"),
+                                   "deploy/secret.yaml": secret].merging(extra) { first, _ in first }, message: "v1")
+            let running = try await Operator.RunningOperator(repository: repository, namespace: operatorNamespace, kubeconfig: kubeconfig,
+                                                             source: source, leaseName: leaseName, watchNamespace: watchNamespace)
+            let log = { (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
+            do {
+                try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
+                    try await Operator.phase(client, namespace) == "Initialized"
+                }
+                try repository.commit(["deploy/web.yaml": deployment("v2")], message: "v2")
+                try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(90)) {
+                    try await Operator.phase(client, namespace) == "Succeeded"
+                }
+                // Out of Git: the sync prunes what it applied, the platform what it made.
+                try repository.commit([:], message: "web goes", remove: ["deploy/web.yaml", "deploy/canary.yaml", "deploy/hpa.yaml",
+                                                                         "deploy/settings.yaml", "deploy/secret.yaml"])
+                try await KubeTestCluster.eventually("everything is pruned", timeout: .seconds(60)) {
+                    let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
+                    let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
+                    let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
+                    return primary == nil && canary == nil && route == nil
+                }
+            } catch {
+                for entry in log() where entry.decision == "error" { print("error: \(entry.reason)") }
+                print("Serin's accesses so far: \(await running.serinOperator.apiserverAccess().sorted())")
+                await running.stop()
+                throw error
+            }
+            let used = await running.serinOperator.apiserverAccess()
+            let entries = log()
+            await running.stop()
+            return (used, entries)
+        }
+
         /// Every file of the install is one the apiserver takes (a server-side dry run).
         @Test func theInstallManifestsAreAcceptedByTheApiserver() async throws {
             let client = try KubeTestCluster.client()
@@ -112,55 +168,10 @@ extension ClusterTests {
                 let kubeconfig = try await Self.kubeconfig(client, in: scratch)
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
                 defer { gateway.stop() }
-                let repository = try GitFixture()
                 let keep = Operator.configMap(namespace, "kept").replacingOccurrences(of: "name: settings", with: "name: kept")
-                let secret = """
-                    apiVersion: v1
-                    kind: Secret
-                    metadata: { name: credentials, namespace: \(namespace) }
-                    stringData: { password: hunter2 }
-                    """
-                let deployment = { (version: String) in
-                    Operator.deployment(namespace, version: version, settings: true)
-                        .replacingOccurrences(of: "envFrom: [{ configMapRef: { name: settings } }]",
-                                              with: "envFrom: [{ configMapRef: { name: settings } }, { secretRef: { name: credentials } }]")
-                }
-                try repository.commit(["deploy/web.yaml": deployment("v1"),
-                                       "deploy/canary.yaml": Operator.canary(namespace, autoscaler: true),
-                                       "deploy/hpa.yaml": Operator.autoscaler(namespace),
-                                       "deploy/settings.yaml": Operator.configMap(namespace, "hello"),
-                                       "deploy/secret.yaml": secret,
-                                       "deploy/kept.yaml": keep], message: "v1")
                 let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-                let running = try await Operator.RunningOperator(repository: repository, namespace: "serin-system", kubeconfig: kubeconfig,
-                                                                 source: "rbac-\(suffix)", leaseName: "rbac-\(suffix)")
-                do {
-                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
-                        try await Operator.phase(client, namespace) == "Initialized"
-                    }
-                    try repository.commit(["deploy/web.yaml": deployment("v2")], message: "v2")
-                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(90)) {
-                        try await Operator.phase(client, namespace) == "Succeeded"
-                    }
-                    // Out of Git: the sync prunes what it applied, the platform what it made.
-                    try repository.commit([:], message: "web goes", remove: ["deploy/web.yaml", "deploy/canary.yaml", "deploy/hpa.yaml",
-                                                                             "deploy/settings.yaml", "deploy/secret.yaml"])
-                    try await KubeTestCluster.eventually("everything is pruned", timeout: .seconds(60)) {
-                        let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
-                        let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
-                        let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
-                        return primary == nil && canary == nil && route == nil
-                    }
-                } catch {
-                    for entry in (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] where entry.decision == "error" {
-                        print("error: \(entry.reason)")
-                    }
-                    print("Serin's accesses so far: \(await running.serinOperator.apiserverAccess().sorted())")
-                    await running.stop()
-                    throw error
-                }
-                let used = await running.serinOperator.apiserverAccess()
-                await running.stop()
+                let (used, _) = try await Self.syncReleaseAndPrune(client, namespace: namespace, kubeconfig: kubeconfig, operatorNamespace: "serin-system",
+                                                                   source: "rbac-\(suffix)", leaseName: "rbac-\(suffix)", extra: ["deploy/kept.yaml": keep])
                 let allowed = try Self.rules()
                 let forbidden = used.subtracting(allowed).sorted()
                 let unused = allowed.subtracting(used).subtracting(Self.otherPaths).sorted()
