@@ -172,6 +172,16 @@ extension ClusterTests {
                 let running = try await RunningOperator(repository: repository, namespace: namespace)
                 do {
                     try await Self.release(client, namespace, repository)
+                    // The API's view of it, as on the local platform.
+                    let sources = await running.serinOperator.sources()
+                    #expect(sources.map(\.name) == ["apps"])
+                    #expect(sources.first?.conditions.isReady == true, "\(sources)")
+                    let workloads = await running.serinOperator.workloads()
+                    let web = try #require(workloads.first { $0.name == "web" && $0.namespace == namespace }, "\(workloads)")
+                    #expect(web.kind == "Deployment")
+                    #expect(web.rollout == "\(namespace)/web")
+                    #expect(web.conditions["Ready"]?.reason == "Serving", "\(web.conditions)")
+                    #expect(web.readyReplicas == web.replicas && web.replicas > 0)
                 } catch {
                     await running.stop()
                     throw error
