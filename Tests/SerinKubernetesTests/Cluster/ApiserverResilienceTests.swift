@@ -1,4 +1,5 @@
 import Foundation
+import CSerinProcess
 import SerinEngine
 import SerinTesting
 import NIOConcurrencyHelpers
@@ -298,6 +299,30 @@ extension ClusterTests {
     /// it: its pid in `$SERIN_KUBE_RUN/apiserver.pid`, its command line in
     /// /proc. Only ClusterTests (serialized) restart it.
     enum TestApiserver {
+        static func spawn(_ command: [String]) throws {
+            let log = open(run + "/logs/apiserver.log", O_WRONLY | O_APPEND | O_CREAT, 0o644)
+            guard log >= 0 else { throw KubeTestCluster.TestFailure(description: "cannot open \(run)/logs/apiserver.log: errno \(errno)") }
+            defer { close(log) }
+            let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+            var pid: pid_t = 0
+            let status = withCStrings(command) { argv in
+                withCStrings(environment) { envp in
+                    serin_spawn(argv[0], argv, envp, nil, log, &pid)
+                }
+            }
+            guard status == 0 else {
+                throw KubeTestCluster.TestFailure(description: "the apiserver could not be started again: errno \(status)")
+            }
+            try "\(pid)\n".write(toFile: run + "/apiserver.pid", atomically: true, encoding: .utf8)
+        }
+
+        /// `strings` as a NULL-terminated array of C strings, for the duration of `body`.
+        static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
+            let pointers = strings.map { strdup($0) } + [nil]
+            defer { for pointer in pointers { free(pointer) } }
+            return body(pointers)
+        }
+
         struct Restart {
             /// From SIGTERM to the process gone.
             var stopping: Duration
@@ -353,12 +378,11 @@ extension ClusterTests {
                 kill(pid, SIGKILL)
                 try? await KubeTestCluster.eventually("the apiserver is killed", timeout: .seconds(10)) { isGone(pid) }
             }
-            // As up.sh's start(): its own session, appending to its log, the pid noted for `cluster.sh down`.
-            let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }.joined(separator: " ")
-            let start = try CommandRun.run("/bin/bash", ["-c", "setsid \(quoted) >>'\(run)/logs/apiserver.log' 2>&1 </dev/null & echo $! >'\(run)/apiserver.pid'"])
-            guard start.status == 0 else {
-                throw KubeTestCluster.TestFailure(description: "the apiserver could not be started again: \(start.stderr)")
-            }
+            // As up.sh's start(): a session of its own, its log appended to,
+            // the pid noted for `cluster.sh down`; and nothing of the test
+            // runner's (its blocked signals, its descriptors: Foundation's
+            // Process would wait for one the apiserver inherited).
+            try spawn(command)
             try await KubeTestCluster.eventually("the apiserver is ready again", timeout: .seconds(90)) { isReady() }
             return Restart(stopping: stopping, down: ContinuousClock.now - began)
         }
