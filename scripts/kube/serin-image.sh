@@ -39,5 +39,9 @@ if [ "${2:-}" = "--import" ]; then
     ctr -a "$CD_SOCK" -n k8s.io images import "$dir/serin.tar" >/dev/null
     log "serin image $ref imported in $(since "$t") s"
   fi
+  # containerd keeps only the serin images whose tarball the cache still keeps (the newest two)
+  for old in $(ctr -a "$CD_SOCK" -n k8s.io images ls -q | grep '^serin\.local/serin:' || true); do
+    [ -d "$CACHE/serin-image-${old##*:}" ] || ctr -a "$CD_SOCK" -n k8s.io images rm "$old" >/dev/null || true
+  done
 fi
 echo "$ref"

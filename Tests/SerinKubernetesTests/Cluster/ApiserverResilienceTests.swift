@@ -121,6 +121,11 @@ extension ClusterTests {
                 }
                 recorder.stop()
                 #expect(recorder.weights == Self.expectedWeights, "weights: \(recorder.weights)")
+                // Sampling could miss a step set and undone within 50 ms; the
+                // route's generation counts every change of its spec: created
+                // at 0, then one change per weight after that.
+                let route: HTTPRouteV1Beta1 = try await client.resources(HTTPRouteV1Beta1.self).get("web", namespace: namespace)
+                #expect(route.metadata.generation == Int64(Self.expectedWeights.count), "the route's spec changed \(route.metadata.generation ?? 0) times")
                 let failures = serin.entries.filter { $0.decision == "Failed" }
                 #expect(failures.isEmpty, "\(failures)")
                 let promoted = try await Operator.version(client, namespace, "web-primary")

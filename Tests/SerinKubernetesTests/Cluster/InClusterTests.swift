@@ -130,6 +130,8 @@ extension ClusterTests {
                         return try await Operator.phase(client, namespace) == "Succeeded"
                     }
                     #expect(seen == [0, 25, 50, 0], "weights: \(seen)")
+                    let route: HTTPRouteV1Beta1 = try await client.resources(HTTPRouteV1Beta1.self).get("web", namespace: namespace)
+                    #expect(route.metadata.generation == 4, "the route's spec changed \(route.metadata.generation ?? 0) times")
                     let promoted = try await Operator.version(client, namespace, "web-primary")
                     #expect(promoted == "v2")
                     // Flagger's status, as a person sees it.
