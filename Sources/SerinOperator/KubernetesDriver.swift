@@ -38,6 +38,10 @@ final class KubernetesDriver: ReconcilingDriver {
     private let informer = Mutex<Task<Void, Never>?>(nil)
     /// The client's requests already counted in /metrics.
     private let exportedRequests = Mutex(RequestCounter.Counts())
+    /// Rollouts (`namespace/name`) whose last status write failed.
+    private let unwrittenStatuses = Mutex<Set<String>>([])
+    /// The Git sources' names: their inventories say which rollouts are this operator's.
+    private let sourceNames: [String]
     /// The last revision applied of each source, for the resync.
     private let applied = Mutex<[String: (desired: DesiredState, objects: [KubeObject])]>([:])
 
@@ -65,6 +69,7 @@ final class KubernetesDriver: ReconcilingDriver {
         self.log = log
         self.logger = logger
         resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
+        sourceNames = sources.map(\.name)
     }
 
     /// Built-in metrics from the app's pods (NGINX's series for nginx),
@@ -88,7 +93,10 @@ final class KubernetesDriver: ReconcilingDriver {
             do {
                 try await elector?.acquire()
                 try await sync.ensureFlaggerCRDs()
-                let restored = try await store.restoreFromReplica()
+                // Only this operator's rollouts: the cluster may hold the
+                // states of another `serin run` (another install, a test).
+                let owned = try await sync.appliedCanaries(of: sourceNames)
+                let restored = try await store.restoreFromReplica { owned.contains($0) }
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
                 break
             } catch {
@@ -110,6 +118,7 @@ final class KubernetesDriver: ReconcilingDriver {
                 group.addTask { await self.reconciler.run() }
                 group.addTask { await self.report(entries) }
                 group.addTask { await self.resync() }
+                group.addTask { await self.rewriteStatuses() }
                 if let elector {
                     group.addTask {
                         await elector.holdUntilLost()
@@ -220,10 +229,31 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     private func write(_ status: RolloutStatus) async {
+        let id = RolloutID(namespace: status.namespace, name: status.name).description
         do {
             try await statuses.write(status)
+            _ = unwrittenStatuses.withLock { $0.remove(id) }
         } catch {
             logger.warning("the status of Canary \(status.namespace)/\(status.name) is not written: \(error)")
+            _ = unwrittenStatuses.withLock { $0.insert(id) }
+        }
+    }
+
+    /// Statuses are written at each decision; one that could not be (the
+    /// apiserver away, a conflict) is written again every 2 s until it is
+    /// taken, or the Canary would show a phase long gone (Progressing after
+    /// the promotion's decisions, with none to come). Nothing to do, and no
+    /// request, when every status was written.
+    private func rewriteStatuses() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(2)) } catch { return }
+            for id in unwrittenStatuses.withLock({ Array($0) }) {
+                if let status = await reconciler.status(of: id, eventLimit: 0) {
+                    await write(status)
+                } else {
+                    _ = unwrittenStatuses.withLock { $0.remove(id) }
+                }
+            }
         }
     }
 

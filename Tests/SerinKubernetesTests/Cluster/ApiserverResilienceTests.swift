@@ -201,6 +201,33 @@ extension ClusterTests {
             }
         }
 
+        /// The Canary's status refused (409) for every decision of the
+        /// promotion: nothing decides anything after it, yet the status
+        /// must not stay at Progressing; it is written again until taken.
+        @Test(.timeLimit(.minutes(4)))
+        func aStatusRefusedAtThePromotionIsWrittenAgain() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let gateway = FakeGatewayController(client: client, namespace: namespace)
+                defer { gateway.stop() }
+                let scratch = try TemporaryDirectory(prefix: "serin-kube-status")
+                defer { scratch.remove() }
+                try await Self.withProxy { proxy in
+                    let kubeconfig = try Self.kubeconfig(through: proxy, in: scratch)
+                    _ = try await Self.release(client, namespace, kubeconfig: kubeconfig, scratch: scratch) { recorder, _ in
+                        try await KubeTestCluster.eventually("the canary takes 50%", timeout: .seconds(60)) { recorder.current == 50 }
+                        proxy.inject(.status(409, reason: "Conflict", retryAfter: nil), count: 3) { request in
+                            request.method == "PATCH" && request.path.hasSuffix("/namespaces/\(namespace)/canaries/web/status")
+                        }
+                        try await KubeTestCluster.eventually("the promotion's status writes are refused", timeout: .seconds(60)) {
+                            proxy.pendingFaults == 0
+                        }
+                    }
+                    let refused = proxy.log.filter { $0.injected }
+                    #expect(refused.count == 3, "\(refused)")
+                }
+            }
+        }
+
         /// 429 with Retry-After on Serin's calls mid-release: the client
         /// waits as asked and sends them again; nothing fails.
         @Test(.timeLimit(.minutes(4)))
