@@ -105,7 +105,9 @@ extension ClusterTests {
             let serin = try SerinProcess(repository: repository, namespace: namespace, kubeconfig: kubeconfig, in: scratch)
             let recorder = WeightRecorder(client: client, namespace: namespace)
             do {
-                try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
+                // Generous: a cluster busy with someone else's thousand Deployments
+                // (the controller-manager throttled) takes a minute to start a pod.
+                try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(150)) {
                     try await Operator.phase(client, namespace) == "Initialized"
                 }
                 try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v2")], message: "v2")
@@ -169,7 +171,7 @@ extension ClusterTests {
         /// the Canary's status, the rollout's state and the lease, each
         /// refused twice. None was carried out; Serin writes them again and
         /// the release goes on from the step it was at.
-        @Test(.timeLimit(.minutes(4)))
+        @Test(.timeLimit(.minutes(6)))
         func conflictsOnWritesMidReleaseLoseNoStep() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
@@ -204,7 +206,7 @@ extension ClusterTests {
         /// The Canary's status refused (409) for every decision of the
         /// promotion: nothing decides anything after it, yet the status
         /// must not stay at Progressing; it is written again until taken.
-        @Test(.timeLimit(.minutes(4)))
+        @Test(.timeLimit(.minutes(6)))
         func aStatusRefusedAtThePromotionIsWrittenAgain() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
@@ -230,7 +232,7 @@ extension ClusterTests {
 
         /// 429 with Retry-After on Serin's calls mid-release: the client
         /// waits as asked and sends them again; nothing fails.
-        @Test(.timeLimit(.minutes(4)))
+        @Test(.timeLimit(.minutes(6)))
         func throttlingMidReleaseIsWaitedOut() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
@@ -270,7 +272,7 @@ extension ClusterTests {
         /// and again mid-release, with etcd compacted: the informer relists
         /// and the release goes on, the canary's and then the primary's
         /// readiness seen through the new list.
-        @Test(.timeLimit(.minutes(4)))
+        @Test(.timeLimit(.minutes(6)))
         func anExpiredWatchMidReleaseIsRelisted() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
@@ -311,7 +313,7 @@ extension ClusterTests {
         /// `serin run` exits and resumes when started again. `crash`:
         /// SIGKILL, back in about 5 s; the same `serin run` keeps the lease
         /// and its watch resumes on the new apiserver's empty watch cache.
-        @Test(.timeLimit(.minutes(5)), arguments: [TestApiserver.Stop.graceful, .crash])
+        @Test(.timeLimit(.minutes(7)), arguments: [TestApiserver.Stop.graceful, .crash])
         func anApiserverRestartMidReleaseLosesNoStep(_ stop: TestApiserver.Stop) async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let gateway = FakeGatewayController(client: client, namespace: namespace)
