@@ -40,6 +40,8 @@ final class KubernetesDriver: ReconcilingDriver {
     private let exportedRequests = Mutex(RequestCounter.Counts())
     /// Rollouts (`namespace/name`) whose last status write failed.
     private let unwrittenStatuses = Mutex<Set<String>>([])
+    /// Rollouts (`namespace/name`) whose last status was not a settled phase.
+    private let releasing = Mutex<Set<String>>([])
     /// The Git sources' names: their inventories say which rollouts are this operator's.
     private let sourceNames: [String]
     /// The last revision applied of each source, for the resync.
@@ -230,6 +232,8 @@ final class KubernetesDriver: ReconcilingDriver {
 
     private func write(_ status: RolloutStatus) async {
         let id = RolloutID(namespace: status.namespace, name: status.name).description
+        let settled: Set<RolloutPhase> = [.initialized, .succeeded, .failed]
+        _ = releasing.withLock { settled.contains(status.phase) ? $0.remove(id) : $0.insert(id).memberAfterInsert }
         do {
             try await statuses.write(status)
             _ = unwrittenStatuses.withLock { $0.remove(id) }
@@ -239,19 +243,24 @@ final class KubernetesDriver: ReconcilingDriver {
         }
     }
 
-    /// Statuses are written at each decision; one that could not be (the
-    /// apiserver away, a conflict) is written again every 2 s until it is
-    /// taken, or the Canary would show a phase long gone (Progressing after
-    /// the promotion's decisions, with none to come). Nothing to do, and no
-    /// request, when every status was written.
+    /// Statuses are written at each decision, and every 2 s while a release
+    /// runs (its weight and step move between decisions: `kubectl get
+    /// canaries` showed the weight of the last decision); one that could not
+    /// be written (the apiserver away, a conflict) is written again every
+    /// 2 s until it is taken, or the Canary would show a phase long gone
+    /// (Progressing after the promotion's decisions, with none to come).
+    /// No work and no request when no release runs and every status was
+    /// written; a status that did not change is not written.
     private func rewriteStatuses() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: .seconds(2)) } catch { return }
-            for id in unwrittenStatuses.withLock({ Array($0) }) {
+            let due = unwrittenStatuses.withLock { $0 }.union(releasing.withLock { $0 })
+            for id in due.sorted() {
                 if let status = await reconciler.status(of: id, eventLimit: 0) {
                     await write(status)
                 } else {
                     _ = unwrittenStatuses.withLock { $0.remove(id) }
+                    _ = releasing.withLock { $0.remove(id) }
                 }
             }
         }

@@ -26,16 +26,23 @@ extension ClusterTests {
         /// step set again after another shows as a repeat.
         final class WeightRecorder: Sendable {
             private let seen: NIOLockedValueBox<[Int]>
+            private let shown: NIOLockedValueBox<Set<Int>>
             private let task: Task<Void, Never>
 
             init(client: KubeClient, namespace: String) {
                 let seen = NIOLockedValueBox<[Int]>([])
+                let shown = NIOLockedValueBox<Set<Int>>([])
                 self.seen = seen
+                self.shown = shown
                 task = Task {
                     while !Task.isCancelled {
                         // The apiserver may be away: a sample is skipped, never invented.
                         if let weight = try? await Operator.canaryWeight(client, namespace) {
                             seen.withLockedValue { if $0.last != weight { $0.append(weight) } }
+                        }
+                        let canary = try? await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
+                        if let weight = canary?.status?.canaryWeight {
+                            shown.withLockedValue { _ = $0.insert(Int(weight)) }
                         }
                         try? await Task.sleep(for: .milliseconds(50))
                     }
@@ -43,6 +50,8 @@ extension ClusterTests {
             }
 
             var weights: [Int] { seen.withLockedValue { $0 } }
+            /// The weights the Canary's status showed (`kubectl get canaries`).
+            var statusWeights: Set<Int> { shown.withLockedValue { $0 } }
             var current: Int? { weights.last }
             func stop() { task.cancel() }
         }
@@ -128,6 +137,10 @@ extension ClusterTests {
                 // at 0, then one change per weight after that.
                 let route: HTTPRouteV1Beta1 = try await client.resources(HTTPRouteV1Beta1.self).get("web", namespace: namespace)
                 #expect(route.metadata.generation == Int64(Self.expectedWeights.count), "the route's spec changed \(route.metadata.generation ?? 0) times")
+                // The Canary's status follows the steps (written every 2 s while a
+                // release runs), not only the decisions (then it showed 50 alone).
+                let shownSteps = recorder.statusWeights.intersection([10, 20, 30, 40, 50])
+                #expect(shownSteps.count >= 3, "the Canary's status showed the weights \(recorder.statusWeights.sorted())")
                 let failures = serin.entries.filter { $0.decision == "Failed" }
                 #expect(failures.isEmpty, "\(failures)")
                 let promoted = try await Operator.version(client, namespace, "web-primary")
