@@ -233,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "SerinKubernetesTests",
             dependencies: [
-                "SerinKubernetes", "SerinEngine", "SerinSpec", "SerinOperator", "SerinTesting",
+                "SerinKubernetes", "SerinEngine", "SerinSpec", "SerinOperator", "SerinTesting", "CSerinProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

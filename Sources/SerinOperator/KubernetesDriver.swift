@@ -40,6 +40,12 @@ final class KubernetesDriver: ReconcilingDriver {
     private let exportedRequests = Mutex(RequestCounter.Counts())
     /// Set for a namespaced operator: what it acts on.
     private let scope: NamespaceScope?
+    /// Rollouts (`namespace/name`) whose last status write failed.
+    private let unwrittenStatuses = Mutex<Set<String>>([])
+    /// Rollouts (`namespace/name`) whose last status was not a settled phase.
+    private let releasing = Mutex<Set<String>>([])
+    /// The Git sources' names: their inventories say which rollouts are this operator's.
+    private let sourceNames: [String]
     /// The last revision applied of each source, for the resync.
     private let applied = Mutex<[String: (desired: DesiredState, objects: [KubeObject])]>([:])
 
@@ -69,6 +75,7 @@ final class KubernetesDriver: ReconcilingDriver {
         self.log = log
         self.logger = logger
         resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
+        sourceNames = sources.map(\.name)
     }
 
     /// Built-in metrics from the app's pods (NGINX's series for nginx),
@@ -93,7 +100,10 @@ final class KubernetesDriver: ReconcilingDriver {
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
                 if scope == nil { try await sync.ensureFlaggerCRDs() }
-                let restored = try await store.restoreFromReplica()
+                // Only this operator's rollouts: the cluster may hold the
+                // states of another `serin run` (another install, a test).
+                let owned = try await sync.appliedCanaries(of: sourceNames)
+                let restored = try await store.restoreFromReplica { owned.contains($0) }
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
                 break
             } catch {
@@ -115,6 +125,7 @@ final class KubernetesDriver: ReconcilingDriver {
                 group.addTask { await self.reconciler.run() }
                 group.addTask { await self.report(entries) }
                 group.addTask { await self.resync() }
+                group.addTask { await self.rewriteStatuses() }
                 if let elector {
                     group.addTask {
                         await elector.holdUntilLost()
@@ -237,10 +248,38 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     private func write(_ status: RolloutStatus) async {
+        let id = RolloutID(namespace: status.namespace, name: status.name).description
+        let settled: Set<RolloutPhase> = [.initialized, .succeeded, .failed]
+        _ = releasing.withLock { settled.contains(status.phase) ? $0.remove(id) : $0.insert(id).memberAfterInsert }
         do {
             try await statuses.write(status)
+            _ = unwrittenStatuses.withLock { $0.remove(id) }
         } catch {
             logger.warning("the status of Canary \(status.namespace)/\(status.name) is not written: \(error)")
+            _ = unwrittenStatuses.withLock { $0.insert(id) }
+        }
+    }
+
+    /// Statuses are written at each decision, and every 2 s while a release
+    /// runs (its weight and step move between decisions: `kubectl get
+    /// canaries` showed the weight of the last decision); one that could not
+    /// be written (the apiserver away, a conflict) is written again every
+    /// 2 s until it is taken, or the Canary would show a phase long gone
+    /// (Progressing after the promotion's decisions, with none to come).
+    /// No work and no request when no release runs and every status was
+    /// written; a status that did not change is not written.
+    private func rewriteStatuses() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(2)) } catch { return }
+            let due = unwrittenStatuses.withLock { $0 }.union(releasing.withLock { $0 })
+            for id in due.sorted() {
+                if let status = await reconciler.status(of: id, eventLimit: 0) {
+                    await write(status)
+                } else {
+                    _ = unwrittenStatuses.withLock { $0.remove(id) }
+                    _ = releasing.withLock { $0.remove(id) }
+                }
+            }
         }
     }
 

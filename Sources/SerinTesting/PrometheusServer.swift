@@ -15,8 +15,9 @@ public final class PrometheusServer: @unchecked Sendable {
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus") }
 
     /// `fileTargets`: a file_sd_configs file (Prometheus' JSON target
-    /// list), read again whenever it changes.
-    public init(scraping targets: [String] = [], fileTargets: String? = nil) throws {
+    /// list), read again whenever it changes. `host`: the address it
+    /// listens on ("0.0.0.0" for pods of the test cluster to reach it).
+    public init(scraping targets: [String] = [], fileTargets: String? = nil, host: String = "127.0.0.1") throws {
         directory = try TemporaryDirectory(prefix: "serin-prometheus")
         let port = try Loopback.freePort()
         let all = (["127.0.0.1:\(port)"] + targets).map { "'\($0)'" }.joined(separator: ", ")
@@ -39,7 +40,7 @@ public final class PrometheusServer: @unchecked Sendable {
         self.port = port
         arguments = [
             "--config.file=\(config)", "--storage.tsdb.path=\(directory.path)/data",
-            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+            "--web.listen-address=\(host):\(port)", "--log.level=warn",
         ]
         server = try ServerProcess("/usr/bin/prometheus", arguments, port: port, log: directory.path + "/prometheus.log")
         try Self.waitUntilReady(port: port, server: server)

@@ -58,12 +58,14 @@ public struct StateStore: Sendable {
     }
 
     /// Copies every state the replica holds and this directory does not
-    /// (an operator started on an empty state directory); returns the keys copied.
-    public func restoreFromReplica() async throws -> [String] {
+    /// (an operator started on an empty state directory), of the rollouts
+    /// `include` accepts (this operator's: the replica may hold another's);
+    /// returns the keys copied.
+    public func restoreFromReplica(only include: (String) -> Bool = { _ in true }) async throws -> [String] {
         guard let replica else { return [] }
         var restored: [String] = []
         for (key, data) in try await replica.loadAll().sorted(by: { $0.key < $1.key })
-        where !FileManager.default.fileExists(atPath: path(for: key)) {
+        where include(key) && !FileManager.default.fileExists(atPath: path(for: key)) {
             try write(data, as: key)
             restored.append(key)
         }

@@ -141,6 +141,19 @@ public actor ClusterSync {
 
     // MARK: the inventory
 
+    /// The Canaries the inventories of `sources` list, as rollout keys
+    /// (`namespace.name`): the rollouts of this operator, not of another
+    /// one on the same cluster.
+    public func appliedCanaries(of sources: [String]) async throws -> Set<String> {
+        var keys: Set<String> = []
+        for source in sources {
+            for entry in try await inventory(of: source).values where entry.kind == "Canary" {
+                keys.insert("\(entry.namespace ?? "default").\(entry.name)")
+            }
+        }
+        return keys
+    }
+
     static func inventoryName(_ source: String) -> String { "serin-inventory-" + source.lowercased() }
 
     private func inventory(of source: String) async throws -> [String: Entry] {
