@@ -106,9 +106,9 @@ struct KubeBenchmark: AsyncParsableCommand {
 
         var baselineRequests: Double?
         if baseline > 0 {
-            let before = try apiserverMetrics()
+            let before = try await apiserverMetrics()
             try await Task.sleep(for: .seconds(baseline))
-            baselineRequests = try apiserverMetrics().sum("apiserver_request_total") - before.sum("apiserver_request_total")
+            baselineRequests = try await apiserverMetrics().sum("apiserver_request_total") - before.sum("apiserver_request_total")
         }
 
         // Canaries and HTTPRoutes as Serin writes them, from one watch each.
@@ -159,7 +159,7 @@ struct KubeBenchmark: AsyncParsableCommand {
 
         // 2. Steady state.
         try await Task.sleep(for: .seconds(settle))
-        let serinBefore = try serinMetrics(port), apiserverBefore = try apiserverMetrics()
+        let serinBefore = try serinMetrics(port), apiserverBefore = try await apiserverMetrics()
         let cpuBefore = OperatorBenchmark.cpuSeconds(pid), queriesBefore = prometheus.queries
         let windowStart = ContinuousClock.now
         var samples: [Double] = []
@@ -168,7 +168,7 @@ struct KubeBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(1))
         }
         let measured = OperatorBenchmark.seconds(ContinuousClock.now - windowStart)
-        let serinAfter = try serinMetrics(port), apiserverAfter = try apiserverMetrics()
+        let serinAfter = try serinMetrics(port), apiserverAfter = try await apiserverMetrics()
         let cpu = OperatorBenchmark.cpuSeconds(pid) - cpuBefore
         let queries = prometheus.queries - queriesBefore
         guard process.isRunning else { throw BenchError("serin run exited during the steady window; see \(log)") }
@@ -176,7 +176,7 @@ struct KubeBenchmark: AsyncParsableCommand {
         let intervals = measured / Double(interval)
         let perCanary = { (requests: Double) in Self.round3(requests / Double(canaries) / intervals) }
         let serinRequests = serinAfter.sum("serin_kubernetes_requests_total") - serinBefore.sum("serin_kubernetes_requests_total")
-        let leaseFilter = { (labels: String) in labels.contains(#"resource="leases""#) }
+        let leaseFilter = { (labels: String) in labels.contains(#"/leases""#) }
         let serinLeases = serinAfter.sum("serin_kubernetes_access_total", where: leaseFilter)
             - serinBefore.sum("serin_kubernetes_access_total", where: leaseFilter)
         let byVerb = serinAfter.byLabels("serin_kubernetes_access_total").reduce(into: [String: Double]()) { result, entry in
@@ -189,6 +189,8 @@ struct KubeBenchmark: AsyncParsableCommand {
         let apfLeases = apiserverAfter.sum(dispatched, where: schema(identity.leaseFlowSchema))
             - apiserverBefore.sum(dispatched, where: schema(identity.leaseFlowSchema))
         let everyClient = apiserverAfter.sum("apiserver_request_total") - apiserverBefore.sum("apiserver_request_total")
+        // A restarted apiserver starts its counters again: its figures for this window mean nothing.
+        let apiserverRestarted = everyClient < 0 || apfAll < 0 || apfLeases < 0
         let rssMean = samples.isEmpty ? 0 : samples.reduce(0, +) / Double(samples.count)
         peakRSS = max(peakRSS, samples.max() ?? 0)
 
@@ -239,10 +241,12 @@ struct KubeBenchmark: AsyncParsableCommand {
                 "serin_requests_per_canary_per_interval": perCanary(serinRequests),
                 "serin_requests_per_canary_per_interval_without_lease": perCanary(serinRequests - serinLeases),
                 "serin_requests_by_verb_resource": byVerb.mapValues { Int($0) },
-                "apiserver_dispatched_serin": Int(apfAll + apfLeases), "apiserver_dispatched_serin_leases": Int(apfLeases),
-                "apiserver_per_canary_per_interval": perCanary(apfAll + apfLeases),
-                "apiserver_per_canary_per_interval_without_lease": perCanary(apfAll),
-                "apiserver_request_total_every_client": Int(everyClient),
+                "apiserver": apiserverRestarted ? ["restarted during the window": true] as [String: Any] : [
+                    "dispatched_serin": Int(apfAll + apfLeases), "dispatched_serin_leases": Int(apfLeases),
+                    "per_canary_per_interval": perCanary(apfAll + apfLeases),
+                    "per_canary_per_interval_without_lease": perCanary(apfAll),
+                    "request_total_every_client": Int(everyClient),
+                ],
                 "operator_cpu_ms_per_interval": OperatorBenchmark.round(cpu * 1000 / intervals),
                 "operator_cpu_percent": Self.round3(cpu / measured * 100),
                 "operator_rss_mb_mean": OperatorBenchmark.round(rssMean), "operator_rss_mb_max": OperatorBenchmark.round(samples.max() ?? 0),
@@ -318,10 +322,16 @@ struct KubeBenchmark: AsyncParsableCommand {
         return MetricsText(answer.body)
     }
 
-    private func apiserverMetrics() throws -> MetricsText {
-        let run = try CommandRun.run(kubectl, ["get", "--raw", "/metrics"], timeout: .seconds(60))
-        guard run.status == 0 else { throw BenchError("kubectl get --raw /metrics: \(run.stderr)") }
-        return MetricsText(run.stdout)
+    /// The apiserver's /metrics; the test cluster is shared, and someone may restart its apiserver: retried for a minute.
+    private func apiserverMetrics() async throws -> MetricsText {
+        var attempt = 0
+        while true {
+            let run = try CommandRun.run(kubectl, ["get", "--raw", "/metrics"], timeout: .seconds(60))
+            if run.status == 0 { return MetricsText(run.stdout) }
+            attempt += 1
+            guard attempt < 30 else { throw BenchError("kubectl get --raw /metrics: \(run.stderr)") }
+            try await Task.sleep(for: .seconds(2))
+        }
     }
 
     // MARK: cleaning up
