@@ -114,10 +114,12 @@ struct KubeBenchmark: AsyncParsableCommand {
         // Canaries and HTTPRoutes as Serin writes them, from one watch each.
         let canaryCache = Informer(client.resources(Canary.self), namespace: namespace)
         let routeCache = Informer(client.resources(HTTPRouteV1Beta1.self), namespace: namespace)
+        let deploymentCache = Informer(client.resources(Deployment.self), namespace: namespace)
         let caches = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await canaryCache.run() }
                 group.addTask { await routeCache.run() }
+                group.addTask { await deploymentCache.run() }
             }
         }
         defer { caches.cancel() }
@@ -195,7 +197,7 @@ struct KubeBenchmark: AsyncParsableCommand {
         peakRSS = max(peakRSS, samples.max() ?? 0)
 
         // 3. One commit changes every Deployment: commit → first weight change of each Canary.
-        let changes = routeCache.changes()
+        let changes = routeCache.changes(), deploymentChanges = deploymentCache.changes()
         let releaseCPUBefore = OperatorBenchmark.cpuSeconds(pid)
         try repository.commit(files(names, namespace: namespace, node: node.name, image: image, version: "v2"), message: "v2 of \(canaries) Deployments")
         let committed = ContinuousClock.now
@@ -215,6 +217,21 @@ struct KubeBenchmark: AsyncParsableCommand {
             }
             return seen
         }
+        // Where the time goes, per Canary: Serin scaling the canary up, the
+        // controller-manager (and the fake node) making its pod ready, Serin's first step.
+        let canaryCount = canaries
+        let stages = Task {
+            var scaled: [String: Double] = [:], ready: [String: Double] = [:]
+            for await change in deploymentChanges {
+                let deployment = change.object
+                guard let name = deployment.metadata.name, !name.hasSuffix("-primary"), (deployment.spec?.replicas ?? 0) > 0 else { continue }
+                let at = OperatorBenchmark.seconds(ContinuousClock.now - committed)
+                if scaled[name] == nil { scaled[name] = at }
+                if ready[name] == nil, deployment.isRolledOut { ready[name] = at }
+                if ready.count == canaryCount { break }
+            }
+            return (scaled: scaled, ready: ready)
+        }
         let timer = Task {
             var peak = 0.0
             while ContinuousClock.now < releaseDeadline, process.isRunning, !Task.isCancelled {
@@ -222,15 +239,25 @@ struct KubeBenchmark: AsyncParsableCommand {
                 peak = max(peak, OperatorBenchmark.rssMegabytes(pid))
             }
             watcher.cancel()
+            stages.cancel()
             return peak
         }
         let firstWeight = await watcher.value
+        stages.cancel()
+        let (scaled, ready) = await stages.value
         timer.cancel()
         peakRSS = max(peakRSS, await timer.value)
         let releaseSeconds = OperatorBenchmark.seconds(ContinuousClock.now - committed)
         let releaseCPU = OperatorBenchmark.cpuSeconds(pid) - releaseCPUBefore
         peakRSS = max(peakRSS, OperatorBenchmark.rssMegabytes(pid))
         let latencies = Array(firstWeight.values)
+        let percentiles = { (values: [Double]) -> [String: Double] in
+            ["p50": Self.round3(Usage.percentile(values, 0.5)), "p99": Self.round3(Usage.percentile(values, 0.99)),
+             "max": Self.round3(Usage.percentile(values, 1.0)), "count": Double(values.count)]
+        }
+        let toScaled = Array(scaled.values)
+        let scaledToReady = ready.compactMap { name, at in scaled[name].map { at - $0 } }
+        let readyToWeight = firstWeight.compactMap { name, at in ready[name].map { at - $0 } }
 
         var report: [String: Any] = [
             "benchmark": "kube", "canaries": canaries, "interval_s": interval, "window_s": OperatorBenchmark.round(measured),
@@ -248,14 +275,18 @@ struct KubeBenchmark: AsyncParsableCommand {
                     "request_total_every_client": Int(everyClient),
                 ],
                 "operator_cpu_ms_per_interval": OperatorBenchmark.round(cpu * 1000 / intervals),
+                // Every Canary ticks once an interval: the operator's CPU per tick, all of it counted.
+                "operator_cpu_us_per_canary_tick": OperatorBenchmark.round(cpu * 1_000_000 / intervals / Double(canaries)),
                 "operator_cpu_percent": Self.round3(cpu / measured * 100),
                 "operator_rss_mb_mean": OperatorBenchmark.round(rssMean), "operator_rss_mb_max": OperatorBenchmark.round(samples.max() ?? 0),
                 "metric_queries": queries,
             ],
             "release": [
                 "canaries_with_weight": latencies.count,
-                "commit_to_first_weight_s": ["p50": Self.round3(Usage.percentile(latencies, 0.5)), "p99": Self.round3(Usage.percentile(latencies, 0.99)),
-                                             "max": Self.round3(Usage.percentile(latencies, 1.0))],
+                "commit_to_first_weight_s": percentiles(latencies),
+                "commit_to_canary_scaled_s": percentiles(toScaled),
+                "canary_scaled_to_ready_s": percentiles(scaledToReady),
+                "canary_ready_to_first_weight_s": percentiles(readyToWeight),
                 "seconds": OperatorBenchmark.round(releaseSeconds), "operator_cpu_s": OperatorBenchmark.round(releaseCPU),
             ],
             "operator_rss_mb_peak": OperatorBenchmark.round(peakRSS),
