@@ -61,7 +61,7 @@ struct KubeBenchmark: AsyncParsableCommand {
         var identity: BenchIdentity?
         var node: FakeNode?
         var prometheus: FakePrometheus?
-        var process: Process?
+        var process: OperatorProcess?
         do {
             identity = try await BenchIdentity.create(client, namespace: namespace, directory: scratch.path)
             node = try await FakeNode(client: client)
@@ -71,11 +71,11 @@ struct KubeBenchmark: AsyncParsableCommand {
             try Usage.printJSON(report)
         } catch {
             FileHandle.standardError.write(Data("serin-bench kube failed: \(error); logs in \(scratch.path)\n".utf8))
-            if let process, process.isRunning { Self.stop(process) }
+            process?.stop()
             if !keep { await cleanUp(client, namespace: namespace, identity: identity, node: node, prometheus: prometheus) }
             throw error
         }
-        if let process, process.isRunning { Self.stop(process) }
+        process?.stop()
         if keep {
             FileHandle.standardError.write(Data("kept: namespace \(namespace), node \(node?.name ?? ""), \(scratch.path)\n".utf8))
         } else {
@@ -86,7 +86,7 @@ struct KubeBenchmark: AsyncParsableCommand {
 
     private func benchmark(_ client: KubeClient, serin: String, namespace: String, identity: BenchIdentity, node: FakeNode,
                          prometheus: FakePrometheus, scratch: TemporaryDirectory,
-                         started: (Process) -> Void) async throws -> [String: Any] {
+                         started: (OperatorProcess) -> Void) async throws -> [String: Any] {
         let image = ProcessInfo.processInfo.environment["SERIN_KUBE_APP_IMAGE"] ?? "serin.local/kube-app:1"
         let repository = try GitFixture()
         let names = (1...canaries).map { "app-\($0)" }
@@ -125,55 +125,74 @@ struct KubeBenchmark: AsyncParsableCommand {
         defer { caches.cancel() }
 
         // 1. From nothing to every Canary Initialized.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: serin)
-        process.arguments = ["run", "--config", configFile]
         let log = scratch.path + "/serin.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = process.standardOutput
-        process.standardInput = FileHandle.nullDevice
         let startedAt = ContinuousClock.now
-        try process.run()
+        let process = try OperatorProcess(executable: serin, arguments: ["run", "--config", configFile], log: log)
         started(process)
-        let pid = process.processIdentifier
         var peakRSS = 0.0
         let initializeDeadline = startedAt + .seconds(timeout)
-        var lastProgress = ""
-        while true {
-            let phases = canaryCache.list().map { $0.status?.phase ?? "" }
-            let initialized = phases.filter { $0 == "Initialized" }.count
-            if initialized == canaries { break }
-            peakRSS = max(peakRSS, OperatorBenchmark.rssMegabytes(pid))
-            let progress = "\(initialized) of \(canaries) Initialized, \(node.podsMarkedReady) pods made Ready"
-            if progress != lastProgress, Int(OperatorBenchmark.seconds(ContinuousClock.now - startedAt)) % 30 == 0 {
-                FileHandle.standardError.write(Data("\(Int(OperatorBenchmark.seconds(ContinuousClock.now - startedAt))) s: \(progress)\n".utf8))
-                lastProgress = progress
+        /// Until every Canary is Initialized (and Serin's API answers), restarting Serin if it ends.
+        func waitUntilInitialized() async throws {
+            var lastProgress = ""
+            while true {
+                try process.keepRunning()
+                let phases = canaryCache.list().map { $0.status?.phase ?? "" }
+                let initialized = phases.filter { $0 == "Initialized" }.count
+                if initialized == canaries, (try? serinMetrics(port)) != nil { return }
+                peakRSS = max(peakRSS, OperatorBenchmark.rssMegabytes(process.pid))
+                let progress = "\(initialized) of \(canaries) Initialized, \(node.podsMarkedReady) pods made Ready"
+                let elapsed = Int(OperatorBenchmark.seconds(ContinuousClock.now - startedAt))
+                if progress != lastProgress, elapsed % 30 == 0 {
+                    FileHandle.standardError.write(Data("\(elapsed) s: \(progress)\n".utf8))
+                    lastProgress = progress
+                }
+                guard ContinuousClock.now < initializeDeadline else { throw BenchError("after \(Int(timeout)) s: \(progress); see \(log)") }
+                try await Task.sleep(for: .seconds(1))
             }
-            guard process.isRunning else { throw BenchError("serin run exited (\(process.terminationStatus)); see \(log)") }
-            guard ContinuousClock.now < initializeDeadline else { throw BenchError("after \(Int(timeout)) s: \(progress); see \(log)") }
-            try await Task.sleep(for: .seconds(1))
         }
+        try await waitUntilInitialized()
         let initializeSeconds = OperatorBenchmark.seconds(ContinuousClock.now - startedAt)
-        let initializeCPU = OperatorBenchmark.cpuSeconds(pid)
+        let initializeCPU = OperatorBenchmark.cpuSeconds(process.pid)
         let initializeRequests = try serinMetrics(port).sum("serin_kubernetes_requests_total")
+        let initializeRestarts = process.restarts
         FileHandle.standardError.write(Data("\(canaries) Canaries Initialized in \(Int(initializeSeconds)) s; steady window of \(Int(window)) s\n".utf8))
 
-        // 2. Steady state.
-        try await Task.sleep(for: .seconds(settle))
-        let serinBefore = try serinMetrics(port), apiserverBefore = try await apiserverMetrics()
-        let cpuBefore = OperatorBenchmark.cpuSeconds(pid), queriesBefore = prometheus.queries
-        let windowStart = ContinuousClock.now
-        var samples: [Double] = []
-        while ContinuousClock.now < windowStart + .seconds(window) {
-            samples.append(OperatorBenchmark.rssMegabytes(pid))
-            try await Task.sleep(for: .seconds(1))
+        // 2. Steady state; measured again (at most twice more) when Serin or the apiserver restarted in it.
+        var attempts = 0
+        var serinBefore: MetricsText, apiserverBefore: MetricsText, serinAfter: MetricsText, apiserverAfter: MetricsText
+        var cpu = 0.0, measured = 0.0, queries = 0, samples: [Double] = []
+        var apiserverRestarted = false
+        while true {
+            attempts += 1
+            try await Task.sleep(for: .seconds(settle))
+            let restartsBefore = process.restarts, pid = process.pid
+            serinBefore = try serinMetrics(port)
+            apiserverBefore = try await apiserverMetrics()
+            let cpuBefore = OperatorBenchmark.cpuSeconds(pid), queriesBefore = prometheus.queries
+            let windowStart = ContinuousClock.now
+            samples = []
+            while ContinuousClock.now < windowStart + .seconds(window), process.isRunning {
+                samples.append(OperatorBenchmark.rssMegabytes(pid))
+                try await Task.sleep(for: .seconds(1))
+            }
+            measured = OperatorBenchmark.seconds(ContinuousClock.now - windowStart)
+            let serinRan = process.isRunning && process.restarts == restartsBefore
+            if serinRan {
+                serinAfter = try serinMetrics(port)
+                cpu = OperatorBenchmark.cpuSeconds(pid) - cpuBefore
+            } else {
+                serinAfter = serinBefore
+            }
+            apiserverAfter = try await apiserverMetrics()
+            queries = prometheus.queries - queriesBefore
+            // A restarted apiserver starts its counters again.
+            apiserverRestarted = apiserverAfter.sum("apiserver_request_total") < apiserverBefore.sum("apiserver_request_total")
+            if serinRan && !apiserverRestarted { break }
+            FileHandle.standardError.write(Data("the steady window was disturbed (serin run restarted: \(!serinRan), apiserver restarted: \(apiserverRestarted))\n".utf8))
+            guard attempts < 3 else { throw BenchError("no undisturbed steady window in 3 attempts; see \(log)") }
+            try await waitUntilInitialized()
         }
-        let measured = OperatorBenchmark.seconds(ContinuousClock.now - windowStart)
-        let serinAfter = try serinMetrics(port), apiserverAfter = try await apiserverMetrics()
-        let cpu = OperatorBenchmark.cpuSeconds(pid) - cpuBefore
-        let queries = prometheus.queries - queriesBefore
-        guard process.isRunning else { throw BenchError("serin run exited during the steady window; see \(log)") }
+        let pid = process.pid
 
         let intervals = measured / Double(interval)
         let perCanary = { (requests: Double) in Self.round3(requests / Double(canaries) / intervals) }
@@ -191,14 +210,12 @@ struct KubeBenchmark: AsyncParsableCommand {
         let apfLeases = apiserverAfter.sum(dispatched, where: schema(identity.leaseFlowSchema))
             - apiserverBefore.sum(dispatched, where: schema(identity.leaseFlowSchema))
         let everyClient = apiserverAfter.sum("apiserver_request_total") - apiserverBefore.sum("apiserver_request_total")
-        // A restarted apiserver starts its counters again: its figures for this window mean nothing.
-        let apiserverRestarted = everyClient < 0 || apfAll < 0 || apfLeases < 0
         let rssMean = samples.isEmpty ? 0 : samples.reduce(0, +) / Double(samples.count)
         peakRSS = max(peakRSS, samples.max() ?? 0)
 
         // 3. One commit changes every Deployment: commit → first weight change of each Canary.
         let changes = routeCache.changes(), deploymentChanges = deploymentCache.changes()
-        let releaseCPUBefore = OperatorBenchmark.cpuSeconds(pid)
+        let releaseCPUBefore = OperatorBenchmark.cpuSeconds(pid), restartsBeforeRelease = process.restarts
         try repository.commit(files(names, namespace: namespace, node: node.name, image: image, version: "v2"), message: "v2 of \(canaries) Deployments")
         let committed = ContinuousClock.now
         let body = Array(#"{"ref":"refs/heads/main"}"#.utf8)
@@ -234,9 +251,10 @@ struct KubeBenchmark: AsyncParsableCommand {
         }
         let timer = Task {
             var peak = 0.0
-            while ContinuousClock.now < releaseDeadline, process.isRunning, !Task.isCancelled {
+            while ContinuousClock.now < releaseDeadline, !Task.isCancelled {
+                _ = try? process.keepRunning()
                 try? await Task.sleep(for: .seconds(1))
-                peak = max(peak, OperatorBenchmark.rssMegabytes(pid))
+                peak = max(peak, OperatorBenchmark.rssMegabytes(process.pid))
             }
             watcher.cancel()
             stages.cancel()
@@ -248,8 +266,8 @@ struct KubeBenchmark: AsyncParsableCommand {
         timer.cancel()
         peakRSS = max(peakRSS, await timer.value)
         let releaseSeconds = OperatorBenchmark.seconds(ContinuousClock.now - committed)
-        let releaseCPU = OperatorBenchmark.cpuSeconds(pid) - releaseCPUBefore
-        peakRSS = max(peakRSS, OperatorBenchmark.rssMegabytes(pid))
+        let releaseCPU = OperatorBenchmark.cpuSeconds(process.pid) - releaseCPUBefore
+        peakRSS = max(peakRSS, OperatorBenchmark.rssMegabytes(process.pid))
         let latencies = Array(firstWeight.values)
         let percentiles = { (values: [Double]) -> [String: Double] in
             ["p50": Self.round3(Usage.percentile(values, 0.5)), "p99": Self.round3(Usage.percentile(values, 0.99)),
@@ -262,13 +280,13 @@ struct KubeBenchmark: AsyncParsableCommand {
         var report: [String: Any] = [
             "benchmark": "kube", "canaries": canaries, "interval_s": interval, "window_s": OperatorBenchmark.round(measured),
             "initialize": ["seconds": OperatorBenchmark.round(initializeSeconds), "operator_cpu_s": OperatorBenchmark.round(initializeCPU),
-                           "requests": Int(initializeRequests)],
+                           "requests": Int(initializeRequests), "serin_restarts": initializeRestarts],
             "steady": [
                 "serin_requests": Int(serinRequests), "serin_lease_requests": Int(serinLeases),
                 "serin_requests_per_canary_per_interval": perCanary(serinRequests),
                 "serin_requests_per_canary_per_interval_without_lease": perCanary(serinRequests - serinLeases),
                 "serin_requests_by_verb_resource": byVerb.mapValues { Int($0) },
-                "apiserver": apiserverRestarted ? ["restarted during the window": true] as [String: Any] : [
+                "apiserver": [
                     "dispatched_serin": Int(apfAll + apfLeases), "dispatched_serin_leases": Int(apfLeases),
                     "per_canary_per_interval": perCanary(apfAll + apfLeases),
                     "per_canary_per_interval_without_lease": perCanary(apfAll),
@@ -279,9 +297,11 @@ struct KubeBenchmark: AsyncParsableCommand {
                 "operator_cpu_us_per_canary_tick": OperatorBenchmark.round(cpu * 1_000_000 / intervals / Double(canaries)),
                 "operator_cpu_percent": Self.round3(cpu / measured * 100),
                 "operator_rss_mb_mean": OperatorBenchmark.round(rssMean), "operator_rss_mb_max": OperatorBenchmark.round(samples.max() ?? 0),
-                "metric_queries": queries,
+                "metric_queries": queries, "attempts": attempts,
             ],
             "release": [
+                // Serin restarted by the benchmark during the release (the times then include the restart).
+                "serin_restarts": process.restarts - restartsBeforeRelease,
                 "canaries_with_weight": latencies.count,
                 "commit_to_first_weight_s": percentiles(latencies),
                 "commit_to_canary_scaled_s": percentiles(toScaled),
@@ -377,14 +397,6 @@ struct KubeBenchmark: AsyncParsableCommand {
         }
         await identity?.remove(client)
         await node?.remove()
-    }
-
-    static func stop(_ process: Process) {
-        process.terminate()
-        let deadline = ContinuousClock.now + .seconds(30)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
     }
 
     static func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
