@@ -24,13 +24,8 @@ final class KubernetesDriver: ReconcilingDriver {
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     /// With leader election: nothing is done before the lease is held, and
     /// the process ends the moment it is lost.
+    /// On a client of its own: its renewals never queue behind the operator's requests.
     private let elector: LeaderElector?
-    /// The elector's own client (own connections): a renewal must never
-    /// wait in the pool behind the operator's work. Sharing one, 1,000
-    /// Canaries initialising at once queued thousands of applies ahead of
-    /// the renewals, and the leader lost its lease after 83 s
-    /// (`serin-bench kube --canaries 1000`).
-    private let electionClient: KubeClient?
     private let sync: ClusterSync
     private let statuses: CanaryStatusWriter
     private let store: StateStore
@@ -63,13 +58,9 @@ final class KubernetesDriver: ReconcilingDriver {
         self.store = store
         self.reconciler = reconciler(platform, store)
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, logger: logger)
-        let electionClient = try settings.leaseName.map { _ in try KubeClient(config: config, logger: logger) }
-        self.electionClient = electionClient
-        if let name = settings.leaseName, let electionClient {
-            elector = LeaderElector(client: electionClient, name: name, namespace: settings.namespace,
-                                    identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
-        } else {
-            elector = nil
+        elector = try settings.leaseName.map { name in
+            try LeaderElector(config: config, name: name, namespace: settings.namespace,
+                              identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
         }
         statuses = CanaryStatusWriter(client: client)
         self.log = log
@@ -143,7 +134,7 @@ final class KubernetesDriver: ReconcilingDriver {
     /// terms, what the ClusterRole must allow.
     func updateMetrics() {
         var now = client.requests.current
-        if let election = electionClient?.requests.current {
+        if let election = elector?.requests.current {
             now.byVerb.merge(election.byVerb, uniquingKeysWith: +)
             now.byAccess.merge(election.byAccess, uniquingKeysWith: +)
         }
@@ -163,12 +154,15 @@ final class KubernetesDriver: ReconcilingDriver {
         informer.withLock { $0?.cancel() }
         await informer.withLock { $0 }?.value
         await elector?.release()
-        for client in [client] + (electionClient.map { [$0] } ?? []) {
-            do {
-                try await client.shutdown()
-            } catch {
-                logger.warning("the Kubernetes client did not shut down cleanly: \(error)")
-            }
+        do {
+            try await elector?.shutdown()
+        } catch {
+            logger.warning("the leader elector's Kubernetes client did not shut down cleanly: \(error)")
+        }
+        do {
+            try await client.shutdown()
+        } catch {
+            logger.warning("the Kubernetes client did not shut down cleanly: \(error)")
         }
     }
 

@@ -2,10 +2,10 @@ import Foundation
 import SerinTesting
 
 /// A metric source that answers at once: Prometheus' `/api/v1/query`
-/// answering every query with one sample of 100 (a success rate in
-/// percent that passes, a duration in milliseconds that passes), so the
-/// benchmark measures Serin and the apiserver, not a Prometheus. `GET
-/// /count` says how many queries it answered.
+/// answering a query for 5xx answers with 0 and every other query with
+/// 100 (100 requests, a success rate of 100%, a p99 of 100 ms: a healthy
+/// canary), so the benchmark measures Serin and the apiserver, not a
+/// Prometheus. `GET /count` says how many queries it answered.
 final class FakePrometheus {
     private let server: ServerProcess
 
@@ -26,7 +26,7 @@ final class FakePrometheus {
     func stop() { server.stop() }
 
     static let source = #"""
-    import http.server, json, sys, threading, time
+    import http.server, json, sys, threading, time, urllib.parse
     count = 0
     lock = threading.Lock()
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,8 +38,10 @@ final class FakePrometheus {
             else:
                 with lock:
                     count += 1
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).get("query", [""])[0]
+                value = "0" if 'status=~"5' in query else "100"
                 body = json.dumps({"status": "success", "data": {"resultType": "vector",
-                                   "result": [{"metric": {}, "value": [time.time(), "100"]}]}}).encode()
+                                   "result": [{"metric": {}, "value": [time.time(), value]}]}}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
