@@ -13,7 +13,7 @@ SELENIUM := selenium==4.51.0
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps py-deps dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube release strategies clean kube-up kube-down
+.PHONY: all deps py-deps dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release strategies clean kube-up kube-down
 
 all: build
 
@@ -89,9 +89,20 @@ SAFETY_ARGS ?= --seeds 3
 bench-safety: release
 	$(RELEASE_BIN)/serin-bench safety $(SAFETY_ARGS)
 
-# Requests per canary per interval in steady state on the test cluster
-# (about 11 minutes: a window without Serin, then one with it).
-bench-kube: build
+# `serin run` with 10, 100 and 1,000 Canaries on the test cluster, their pods
+# on a fake node (serin-bench kube): requests per canary per interval in
+# steady state, operator CPU and RSS, commit -> first weight change (about
+# 35 minutes on 2 cores, most of it the 1,000). KUBE_CANARIES="10 100" for a
+# short run; KUBE_BENCH_ARGS="--window 300 --baseline 300" for longer windows.
+KUBE_CANARIES ?= 10 100 1000
+KUBE_BENCH_ARGS ?=
+bench-kube: release
+	kube_env=$$(bash scripts/kube/cluster.sh up) && eval "$$kube_env" && \
+	for n in $(KUBE_CANARIES); do $(RELEASE_BIN)/serin-bench kube --canaries $$n $(KUBE_BENCH_ARGS) || exit 1; done
+
+# The earlier shell version: 10 Canaries with real pods, a window without
+# Serin then one with it (about 11 minutes).
+bench-kube-requests: build
 	bash scripts/kube/bench-requests.sh $(BIN)/serin
 
 bench-git: release

@@ -190,6 +190,7 @@ let package = Package(
                 "SerinAnalysis",
                 "SerinGit",
                 "SerinLocal",
+                "SerinKubernetes",
                 "SerinTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -24,6 +24,7 @@ final class KubernetesDriver: ReconcilingDriver {
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     /// With leader election: nothing is done before the lease is held, and
     /// the process ends the moment it is lost.
+    /// On a client of its own: its renewals never queue behind the operator's requests.
     private let elector: LeaderElector?
     private let sync: ClusterSync
     private let statuses: CanaryStatusWriter
@@ -67,9 +68,9 @@ final class KubernetesDriver: ReconcilingDriver {
         self.reconciler = reconciler(platform, store)
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, createsInventoryNamespace: settings.watchNamespace == nil,
                            logger: logger)
-        elector = settings.leaseName.map { name in
-            LeaderElector(client: client, name: name, namespace: settings.namespace,
-                          identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
+        elector = try settings.leaseName.map { name in
+            try LeaderElector(config: config, name: name, namespace: settings.namespace,
+                              identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
         }
         statuses = CanaryStatusWriter(client: client)
         self.log = log
@@ -148,7 +149,11 @@ final class KubernetesDriver: ReconcilingDriver {
     /// `serin_kubernetes_access_total{verb,resource}`: the same in RBAC's
     /// terms, what the ClusterRole must allow.
     func updateMetrics() {
-        let now = client.requests.current
+        var now = client.requests.current
+        if let election = elector?.requests.current {
+            now.byVerb.merge(election.byVerb, uniquingKeysWith: +)
+            now.byAccess.merge(election.byAccess, uniquingKeysWith: +)
+        }
         let delta = exportedRequests.withLock { exported in
             defer { exported = now }
             return now.since(exported)
@@ -165,6 +170,11 @@ final class KubernetesDriver: ReconcilingDriver {
         informer.withLock { $0?.cancel() }
         await informer.withLock { $0 }?.value
         await elector?.release()
+        do {
+            try await elector?.shutdown()
+        } catch {
+            logger.warning("the leader elector's Kubernetes client did not shut down cleanly: \(error)")
+        }
         do {
             try await client.shutdown()
         } catch {
