@@ -92,7 +92,7 @@ bench-safety: release
 # `serin run` with 10, 100 and 1,000 Canaries on the test cluster, their pods
 # on a fake node (serin-bench kube): requests per canary per interval in
 # steady state, operator CPU and RSS, commit -> first weight change (about
-# 35 minutes on 2 cores, most of it the 1,000). KUBE_CANARIES="10 100" for a
+# 25 minutes on 2 cores, most of it the 1,000). KUBE_CANARIES="10 100" for a
 # short run; KUBE_BENCH_ARGS="--window 300 --baseline 300" for longer windows.
 KUBE_CANARIES ?= 10 100 1000
 KUBE_BENCH_ARGS ?=

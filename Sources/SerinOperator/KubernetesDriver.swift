@@ -144,16 +144,22 @@ final class KubernetesDriver: ReconcilingDriver {
         await informer.withLock { $0 }?.value
     }
 
+    /// Every request Serin sent the apiserver: the operator's client's and the leader elector's.
+    var requests: RequestCounter.Counts {
+        var counts = client.requests.current
+        if let election = elector?.requests.current {
+            counts.byVerb.merge(election.byVerb, uniquingKeysWith: +)
+            counts.byAccess.merge(election.byAccess, uniquingKeysWith: +)
+        }
+        return counts
+    }
+
     /// `serin_kubernetes_requests_total{verb}`: every request Serin sent the
     /// apiserver (retries included; a watch counts once); and
     /// `serin_kubernetes_access_total{verb,resource}`: the same in RBAC's
     /// terms, what the ClusterRole must allow.
     func updateMetrics() {
-        var now = client.requests.current
-        if let election = elector?.requests.current {
-            now.byVerb.merge(election.byVerb, uniquingKeysWith: +)
-            now.byAccess.merge(election.byAccess, uniquingKeysWith: +)
-        }
+        let now = requests
         let delta = exportedRequests.withLock { exported in
             defer { exported = now }
             return now.since(exported)

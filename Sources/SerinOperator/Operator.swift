@@ -332,7 +332,7 @@ public actor Operator: OperatorControl {
     /// (empty on the local platform): what Serin's ClusterRole must allow.
     public func apiserverAccess() -> Set<RequestCounter.Access> {
         guard let kubernetes = driver as? KubernetesDriver else { return [] }
-        return RequestCounter.rbac(kubernetes.client.requests.current.byAccess.keys)
+        return RequestCounter.rbac(kubernetes.requests.byAccess.keys)
     }
 
     public func metricsText() async -> String {
