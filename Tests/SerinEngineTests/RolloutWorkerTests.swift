@@ -214,6 +214,29 @@ final class RecordingNotifier: Notifier {
     }
 }
 
+/// Where a rollout's state is saved.
+struct StoredRolloutFile: Sendable {
+    let root: String
+    let key: String
+    func load() throws -> StoredRollout<FakeRevision>? { try StateStore(stateDirectory: root).load(StoredRollout<FakeRevision>.self, key: key) }
+}
+
+/// Reads the saved state when a notification of `phase` is sent.
+final class SavedAtNotification: Notifier {
+    let file: StoredRolloutFile
+    let phase: RolloutPhase
+    let saved = Mutex<StoredRollout<FakeRevision>?>(nil)
+    init(_ file: StoredRolloutFile, phase: RolloutPhase) {
+        self.file = file
+        self.phase = phase
+    }
+    func notify(_ notification: RolloutNotification, _ plan: Plan, revision: String?) async {
+        guard notification.phase == phase else { return }
+        let state = try? file.load()
+        saved.withLock { $0 = state }
+    }
+}
+
 /// Kill -9 between saving a decision and writing its entry loses neither:
 /// the notifications are saved with the decision and written on restart
 /// where the event log lacks them, and only there.
@@ -235,14 +258,19 @@ final class RecordingNotifier: Notifier {
             RolloutWorker.Parts(platform: platform, checks: ScriptedChecks([]), hooks: OpenHooks(), notifier: notifier,
                                 store: try StateStore(stateDirectory: root), log: try EventLog(stateDirectory: root))
         }
-        let worker = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(first, SilentNotifier()))
+        // What the state file holds while the Failed notification is being
+        // sent: a process killed then leaves exactly this behind.
+        let atFailure = SavedAtNotification(StoredRolloutFile(root: first, key: id.key), phase: .failed)
+        let worker = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(first, atFailure))
         try await worker.release(FakeRevision("r1"), at: 0)
         try await worker.tick(at: 0)
         try await worker.release(FakeRevision("r2"), at: 1)
         _ = try await worker.command(.abort, by: "ada", at: 2)
         #expect(await worker.state.phase == .failed)
-        let saved = try #require(try StateStore(stateDirectory: first).load(StoredRollout<FakeRevision>.self, key: id.key))
+        let saved = try #require(atFailure.saved.withLock { $0 })
         #expect(saved.outbox?.map(\.notification.phase) == [.failed], "the decision is saved with its notification")
+        let delivered = try StateStore(stateDirectory: first).load(StoredRollout<FakeRevision>.self, key: id.key)
+        #expect(delivered?.outbox == nil, "delivered: nothing left for a restart to look up")
 
         // The process died after the save, before the entry: another state
         // directory holds the saved decision and the log as it was before the abort.

@@ -29,10 +29,11 @@ public actor RolloutWorker<P: Platform> {
     public var historyLimit = 50
     /// The author of the revision being released, for the audit trail.
     public private(set) var author: String?
-    /// The notifications of the last decision saved, saved with it: a
-    /// crash between the save and their entries in the event log would
-    /// otherwise lose them (the decision stays, its record does not).
-    /// Written to the log on restart where it does not hold them yet.
+    /// The notifications of the last decision saved, saved with it until
+    /// they are delivered: a crash between the save and their entries in
+    /// the event log would otherwise lose them (the decision stays, its
+    /// record does not). Written to the log on restart where it does not
+    /// hold them yet.
     private var outbox: [PendingNotice] = []
 
     public struct Parts: Sendable {
@@ -262,14 +263,25 @@ public actor RolloutWorker<P: Platform> {
                         metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
             try record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: revision)
+            // Delivered: the saved outbox is emptied once the decision's last
+            // notification is out, so a restart reads the event log only
+            // after a crash in that window (a few per release, phase changes only).
+            let pending = outbox.count
+            outbox.removeAll { $0.time == time && $0.notification == notification }
+            if pending > 0 && outbox.isEmpty { try await save() }
         case .persist:
             let state = machine.state.settled
             let referenced = Set([state.primaryRevision, state.canaryRevision, state.pendingRevision, state.failedRevision].compactMap { $0 })
             revisions = revisions.filter { referenced.contains($0.key) }
-            try await store.saveOffPool(StoredRollout(state: state, analysis: round, evaluations: evaluations, revisions: revisions,
-                                                      outbox: outbox.isEmpty ? nil : outbox), as: id.key)
+            try await save()
         }
         return nil
+    }
+
+    /// The settled state with what goes with it, and the outbox while it holds anything.
+    private func save() async throws {
+        try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, evaluations: evaluations, revisions: revisions,
+                                                  outbox: outbox.isEmpty ? nil : outbox), as: id.key)
     }
 
     /// The revision a notification is about: the one rolled back, what the
