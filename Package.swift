@@ -30,6 +30,8 @@ let package = Package(
         // TLS configuration of the Kubernetes client (cluster CA, client certificates);
         // already in the graph through AsyncHTTPClient.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // Deque for the engine's work queue; already in the graph through SwiftNIO.
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -45,6 +47,7 @@ let package = Package(
             name: "SerinEngine",
             dependencies: [
                 "SerinSpec",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -247,7 +250,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinGitTests",
-            dependencies: ["SerinGit", "SerinSpec", "SerinTesting"]
+            dependencies: ["SerinGit", "SerinSpec", "SerinEngine", "SerinTesting"]
         ),
         .testTarget(
             name: "SerinLocalTests",

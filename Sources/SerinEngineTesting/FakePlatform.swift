@@ -37,6 +37,24 @@ public final class FakePlatform: Platform, Sendable {
         var cannotStart: [String: String] = [:]
         var failingRoutes = 0
         var restores = 0
+        var holds: [String: Hold] = [:]
+    }
+
+    /// A call held back until a test lets it go: `reached` opens when the
+    /// call arrives, the call returns once `release()` is called.
+    public final class Hold: Sendable {
+        public let reached = Gate()
+        private let released = Gate()
+
+        public init() {}
+
+        public func release() { released.open() }
+
+        /// What the held call does: says it arrived, then waits to be let go.
+        public func pass() async {
+            reached.open()
+            await released.wait()
+        }
     }
 
     /// What a platform out of reach answers.
@@ -66,6 +84,22 @@ public final class FakePlatform: Platform, Sendable {
     public var restores: Int { state.withLock { $0.restores } }
     public func workload(_ id: WorkloadID) -> Workload? { state.withLock { $0.workloads[id] } }
 
+    /// Holds back the next call recorded as `call` (`startCanary r2`, or a
+    /// prefix such as `startCanary`), after it is recorded and before it takes effect.
+    public func hold(_ call: String) -> Hold {
+        let hold = Hold()
+        state.withLock { $0.holds[call] = hold }
+        return hold
+    }
+
+    private func pass(_ call: String) async {
+        let hold = state.withLock { state -> Hold? in
+            guard let key = state.holds.keys.first(where: { call.hasPrefix($0) }) else { return nil }
+            return state.holds.removeValue(forKey: key)
+        }
+        await hold?.pass()
+    }
+
     /// Makes `startCanary` of a revision throw `RevisionCannotStart` with `reason`.
     public func refuseToStart(_ revision: String, because reason: String) {
         state.withLock { $0.cannotStart[revision] = reason }
@@ -94,12 +128,9 @@ public final class FakePlatform: Platform, Sendable {
     /// One revision per `Workload` in the manifests; its id is the workload's
     /// name and a digest of its template, so an unchanged template keeps it.
     public func revisions(in desired: DesiredState) async throws -> PlatformSelection<FakeRevision> {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let revisions = desired.manifests.workloads.map { workload in
-            let template = (try? encoder.encode(workload.spec.template)) ?? Data()
-            let digest = template.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-            return FakeRevision("\(workload.name)-\(String(digest, radix: 16).prefix(8))",
+            let digest = (try? ContentDigest.hex(of: workload.spec.template)) ?? ""
+            return FakeRevision("\(workload.name)-\(digest.prefix(8))",
                                 workload: WorkloadID(namespace: workload.namespace, name: workload.name),
                                 commit: desired.commit, author: desired.author)
         }
@@ -115,11 +146,13 @@ public final class FakePlatform: Platform, Sendable {
     }
 
     public func deployPrimary(_ revision: FakeRevision) async throws {
+        await pass("deployPrimary \(revision.id)")
         run(revision, as: .primary, call: "deployPrimary \(revision.id)")
     }
 
     public func startCanary(_ revision: FakeRevision) async throws {
         if let reason = state.withLock({ $0.cannotStart[revision.id] }) { throw RevisionCannotStart(reason) }
+        await pass("startCanary \(revision.id)")
         run(revision, as: .canary, call: "startCanary \(revision.id)")
     }
 
@@ -135,6 +168,7 @@ public final class FakePlatform: Platform, Sendable {
     /// Recorded as `promote r2`, or `promote r2 keeping the canary`, which
     /// leaves the canary running and the routes as they were.
     public func promote(_ revision: FakeRevision, keepingCanary: Bool) async throws {
+        await pass("promote \(revision.id)")
         if keepingCanary {
             run(revision, as: .primary, call: "promote \(revision.id) keeping the canary")
             return

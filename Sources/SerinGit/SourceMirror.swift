@@ -24,17 +24,45 @@ public final class SourceMirror {
 
     /// Asks the remote where the ref points; fetches and reads only when it
     /// moved. Throws when the remote cannot be read; returns `.invalid` when
-    /// the new manifests are, keeping `lastGood` as it was.
+    /// the new manifests are, keeping `lastGood` as it was. (`serin source
+    /// check` and the Git benchmarks; the operator's pipeline fetches with
+    /// `fetch(unless:)` and renders the snapshot.)
     public func poll(loader: ManifestLoader = ManifestLoader(), validator: Validator = Validator()) throws -> PollOutcome {
+        let known = lastInvalid?.revision ?? lastGood?.revision
+        guard let found = try fetch(unless: known) else {
+            if let lastInvalid { return .invalid(lastInvalid) }
+            return .unchanged(revision: lastGood?.revision ?? "")
+        }
+        if let lastGood, lastGood.commit.id == found.commit.id { return .unchanged(revision: lastGood.revision) }
+        let result = try read(found.commit.id, name: found.name, fetched: found.fetched, loader: loader, validator: validator)
+        guard result.isValid else {
+            lastInvalid = result
+            return .invalid(result)
+        }
+        lastInvalid = nil
+        lastGood = result
+        return .updated(result)
+    }
+
+    /// A commit the ref pointed at, in the local clone.
+    public struct Fetched: Sendable {
+        public var commit: CommitInfo
+        /// The ref's name (`main`, `v1.2.0`); nil for a pinned commit.
+        public var name: String?
+        /// False when the commit was already in the local clone.
+        public var fetched: Bool
+        /// `main@sha1:<40 hex>`.
+        public var revision: String { SyncResult.revision(name, commit.id) }
+    }
+
+    /// The fetch stage: where the ref points now, fetched into the local
+    /// clone unless it is there already; nil when that is `known` (a
+    /// revision as `Fetched.revision` words it).
+    public func fetch(unless known: String?) throws -> Fetched? {
         let auth = try spec.auth()
         let heads = try GitRepository.listRemote(spec.url, auth: auth)
         let resolution = try spec.reference.resolve(in: heads, remote: spec.url.redacted)
-        if let lastGood, lastGood.commit.id == resolution.commit {
-            return .unchanged(revision: lastGood.revision)
-        }
-        if let lastInvalid, lastInvalid.commit.id == resolution.commit {
-            return .invalid(lastInvalid)
-        }
+        if SyncResult.revision(resolution.name, resolution.commit) == known { return nil }
         var fetched = false
         if !repository.hasCommit(resolution.commit) {
             try repository.fetch(spec.url, refspecs: resolution.refspecs, auth: auth)
@@ -43,14 +71,7 @@ public final class SourceMirror {
                 throw GitError(.refNotFound, "\(spec.url.redacted): commit \(resolution.commit) is not on any branch")
             }
         }
-        let result = try read(resolution.commit, name: resolution.name, fetched: fetched, loader: loader, validator: validator)
-        guard result.isValid else {
-            lastInvalid = result
-            return .invalid(result)
-        }
-        lastInvalid = nil
-        lastGood = result
-        return .updated(result)
+        return Fetched(commit: try repository.commit(resolution.commit), name: resolution.name, fetched: fetched)
     }
 
     /// Reads and validates the manifests under the source's path at `commit`.

@@ -11,6 +11,8 @@ final class CurrentResources: Sendable {
     private struct Resources {
         var templates: [String: MetricTemplateSpec] = [:]
         var providers: [String: AlertProviderSpec] = [:]
+        /// Each source's own, by source: what the merged maps are made of.
+        var bySource: [String: (templates: [MetricTemplate], providers: [AlertProvider])] = [:]
     }
 
     private let resources = Mutex(Resources())
@@ -20,10 +22,17 @@ final class CurrentResources: Sendable {
         self.prometheus = prometheus
     }
 
-    func update(templates: [String: MetricTemplateSpec], providers: [String: AlertProviderSpec]) {
-        resources.withLock {
-            $0.templates = templates
-            $0.providers = providers
+    /// `source`'s revision in force declares these; every source's are
+    /// merged in source-name order, a later source's winning a name.
+    func update(source: String, templates: [MetricTemplate], providers: [AlertProvider]) {
+        resources.withLock { resources in
+            resources.bySource[source] = (templates, providers)
+            resources.templates = [:]
+            resources.providers = [:]
+            for (_, declared) in resources.bySource.sorted(by: { $0.key < $1.key }) {
+                for template in declared.templates { resources.templates["\(template.namespace)/\(template.name)"] = template.spec }
+                for provider in declared.providers { resources.providers["\(provider.namespace)/\(provider.name)"] = provider.spec }
+            }
         }
     }
 

@@ -9,12 +9,13 @@ import SerinKubernetes
 import SerinLocal
 import SerinSpec
 
-/// `serin run` on the local platform, wired: Git sources → desired states →
-/// the engine's reconciler → the local platform. Everything it decides is in
-/// the state directory (rollout states, event log, revisions, process
-/// records, the router's table), so a restarted operator resumes where it
-/// was while the data plane, which runs in processes of its own, keeps
-/// serving.
+/// `serin run`, wired: each Git source's pipeline (fetch → render →
+/// validate + plan) hands its valid revisions to the platform's delivery
+/// targets (apply → release) through one work queue per target, one item
+/// in flight per source. Everything it decides is in the state directory
+/// (rollout states, event log, revisions, process records, the router's
+/// table) or in the cluster, so a restarted operator resumes where it was
+/// while the data plane keeps serving.
 public actor Operator: OperatorControl {
     public struct Options: Sendable {
         /// The `serin` executable, for the router process.
@@ -35,16 +36,22 @@ public actor Operator: OperatorControl {
         }
     }
 
+    typealias Pipeline = SourcePipeline<ContinuousClock>
+
     private let config: OperatorConfig.Resolved
     private let options: Options
     private let log: EventLog
-    private let snapshots: RevisionSnapshots
     private let driver: any PlatformDriver
-    private let watchers: [String: GitSourceWatcher]
+    private let pipelines: [String: Pipeline]
+    private let deliveries: DeliveryQueues<ContinuousClock>
+    /// Each pipeline's status, as it changes.
+    private let statusChanges: AsyncStream<SourceStatus>
     private var webhookSecrets: [String: String] = [:]
-    private var latest: [String: SyncResult] = [:]
     private var started = false
     private var syncedSources: Set<String> = []
+    /// What the event log last said of each source.
+    private var reported: [String: ReportedSync] = [:]
+    private var syncFailures: [String: Int] = [:]
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
     private let resources: CurrentResources
 
@@ -55,7 +62,7 @@ public actor Operator: OperatorControl {
         let store = try StateStore(stateDirectory: config.stateDirectory)
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
-        snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
+        let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
         let resources = CurrentResources(prometheus: config.prometheusAddress)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
@@ -67,6 +74,7 @@ public actor Operator: OperatorControl {
                   store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
                   pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
         }
+        let driver: any PlatformDriver
         if let settings = config.kubernetes {
             driver = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
                 Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform)))
@@ -76,12 +84,29 @@ public actor Operator: OperatorControl {
                 Reconciler(parts: parts(platform, store: store, queries: .local))
             }
         }
-        var watchers: [String: GitSourceWatcher] = [:]
+        self.driver = driver
+        let deliveries = DeliveryQueues(targets: driver.targets, clock: ContinuousClock(), log: log, logger: logger)
+        self.deliveries = deliveries
+        let (statusChanges, changed) = AsyncStream<SourceStatus>.makeStream()
+        self.statusChanges = statusChanges
+        var pipelines: [String: Pipeline] = [:]
+        let targetNames = driver.targets.map(\.name)
         for source in config.sources {
-            watchers[source.spec.name] = try GitSourceWatcher(spec: source.spec, cacheDirectory: config.stateDirectory + "/sources/" + source.spec.name,
-                                                              platform: config.platform)
+            let spec = source.spec
+            let fetcher = try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots)
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform))
+            pipelines[spec.name] = Pipeline(
+                configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
+                stages: stages, clock: ContinuousClock(),
+                deliver: { desired in
+                    // The checks of a release read the templates and providers of the revision in force.
+                    resources.update(source: desired.source, templates: desired.manifests.metricTemplates,
+                                     providers: desired.manifests.alertProviders)
+                    deliveries.deliver(desired)
+                },
+                changed: { status in changed.yield(status) })
         }
-        self.watchers = watchers
+        self.pipelines = pipelines
     }
 
     private static func localDriver(config: OperatorConfig.Resolved, options: Options, log: EventLog,
@@ -106,8 +131,9 @@ public actor Operator: OperatorControl {
 
     // MARK: running
 
-    /// Until cancelled; cancelling stops the operator and leaves every
-    /// workload process and the router serving.
+    /// Until cancelled, or until the driver ends (a lost leader lease),
+    /// which it throws. Cancelling stops the operator and leaves every
+    /// workload and the router serving.
     public func run() async throws {
         info.record(1)
         do {
@@ -117,34 +143,42 @@ public actor Operator: OperatorControl {
             throw error
         }
         started = true
-        let watchers = self.watchers, driver = self.driver
-        await withDiscardingTaskGroup { group in
-            group.addTask { await driver.run() }
-            for (name, watcher) in watchers {
-                group.addTask { await watcher.run() }
+        let pipelines = self.pipelines, driver = self.driver, deliveries = self.deliveries, changes = statusChanges
+        let resyncInterval = driver.resyncInterval.map { min($0, config.sources.map(\.spec.interval).min() ?? $0) }
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                // The driver ends only by failing (a lost lease): that ends everything.
+                group.addTask { try await driver.run() }
                 group.addTask {
-                    for await result in watcher.revisions {
-                        await self.apply(result, from: name)
+                    await deliveries.run { target, desired, result in
+                        await pipelines[desired.source]?.delivered(to: target, revision: desired.revision, result)
                     }
                 }
-                group.addTask { await self.watchSyncs(name, watcher) }
+                group.addTask {
+                    for await status in changes { await self.sourceChanged(status) }
+                }
+                for pipeline in pipelines.values {
+                    group.addTask { await pipeline.run() }
+                }
+                if let resyncInterval {
+                    // What was changed in a target by hand is put back at the
+                    // resync interval: the revision in force, delivered again.
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: resyncInterval)
+                            for pipeline in pipelines.values {
+                                if let desired = await pipeline.inForce { deliveries.resync(desired) }
+                            }
+                        }
+                    }
+                }
             }
+        } catch is CancellationError {
+        } catch {
+            await driver.shutdown()
+            throw error
         }
         await driver.shutdown()
-    }
-
-    private func watchSyncs(_ name: String, _ watcher: GitSourceWatcher) async {
-        let errors = Counter(label: "serin_git_sync_errors_total", dimensions: [("source", name)])
-        var failures = 0
-        var reported: ReportedSync?
-        while !Task.isCancelled {
-            let status = await watcher.status
-            if status.ready { syncedSources.insert(name) }
-            if status.consecutiveFailures > failures { errors.increment(by: status.consecutiveFailures - failures) }
-            failures = status.consecutiveFailures
-            reported = report(name, status, after: reported)
-            try? await Task.sleep(for: .milliseconds(500))
-        }
     }
 
     /// What the event log last said of a source.
@@ -155,47 +189,53 @@ public actor Operator: OperatorControl {
         var revision: String?
     }
 
-    /// A source's sync going wrong, a new revision in force, or a recovery:
+    /// A source's way going wrong, a new revision in force, or a recovery:
     /// one event each (not one per retry), and the failures and recoveries
     /// to the AlertProviders the revision in force declares.
-    private func report(_ name: String, _ status: SourceStatus, after last: ReportedSync?) -> ReportedSync? {
-        guard status.reason != "Progressing" else { return last }
+    private func sourceChanged(_ status: SourceStatus) async {
+        let name = status.name
+        if status.ready { syncedSources.insert(name) }
+        let failures = syncFailures[name] ?? 0
+        // Made on the first word of a source, so the series exists (at 0) before any failure.
+        let errors = Counter(label: "serin_git_sync_errors_total", dimensions: [("source", name)])
+        if status.consecutiveFailures > failures { errors.increment(by: status.consecutiveFailures - failures) }
+        syncFailures[name] = status.consecutiveFailures
+        guard status.reason != "Progressing" else { return }
+        let last = reported[name]
         let now = ReportedSync(ready: status.ready, reason: status.reason,
-                               revision: status.ready ? status.lastGoodRevision : status.lastAttemptedRevision)
-        guard now != last else { return last }
+                               revision: status.ready ? status.lastGoodRevision : status.lastAttemptedRevision ?? status.lastGoodRevision)
+        guard now != last else { return }
+        reported[name] = now
         let wasFailing = last.map { !$0.ready } ?? false
         if status.ready {
             let commit = status.lastGoodCommit
-            let subject = commit.map { String($0.message.split(whereSeparator: \.isNewline).first ?? "") } ?? ""
-            let author = commit.map { "\($0.author.name) <\($0.author.email)>" }
             var reason = "source \(name): \(status.lastGoodRevision ?? "-") in force"
-            if let author { reason += " (\"\(subject)\" by \(author))" }
+            if let commit { reason += " (\"\(commit.subject)\" by \(commit.author))" }
             if wasFailing { reason += "; recovered from \(last?.reason ?? "a failure")" }
-            append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: status.lastGoodRevision, author: author,
-                         commit: commit?.id.hex, decision: "synced", reason: reason, source: name))
-            if wasFailing { alert(SourceAlert(source: name, revision: status.lastGoodRevision, failing: false, message: reason)) }
+            append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: status.lastGoodRevision, author: commit?.author,
+                         commit: commit?.id, decision: "synced", reason: reason, source: name))
+            if wasFailing { await alert(SourceAlert(source: name, revision: status.lastGoodRevision, failing: false, message: reason)) }
         } else {
             let reason = "source \(name): \(status.message)"
-            append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: status.lastAttemptedRevision, author: nil,
+            append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: now.revision, author: nil,
                          decision: "sync-failed", reason: reason, source: name))
             options.logger.error("sync failed", metadata: ["source": "\(name)", "reason": "\(status.message)"])
-            alert(SourceAlert(source: name, revision: status.lastAttemptedRevision ?? status.lastGoodRevision, failing: true, message: reason))
+            await alert(SourceAlert(source: name, revision: now.revision, failing: true, message: reason))
         }
-        return now
     }
 
-    private func alert(_ alert: SourceAlert) {
+    private func alert(_ alert: SourceAlert) async {
         var providers: [String: AlertProviderSpec] = [:]
-        for provider in latest[alert.source]?.manifests.alertProviders ?? [] { providers["\(provider.namespace)/\(provider.name)"] = provider.spec }
+        for provider in await pipelines[alert.source]?.inForce?.manifests.alertProviders ?? [] {
+            providers["\(provider.namespace)/\(provider.name)"] = provider.spec
+        }
         guard !providers.isEmpty else { return }
         let logger = options.logger
-        Task {
-            for failure in await alert.send(to: providers) {
-                // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
-                let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
-                Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()
-                logger.warning("alert not delivered", metadata: ["source": "\(alert.source)", "provider": "\(failure)"])
-            }
+        for failure in await alert.send(to: providers) {
+            // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
+            let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
+            Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()
+            logger.warning("alert not delivered", metadata: ["source": "\(alert.source)", "provider": "\(failure)"])
         }
     }
 
@@ -205,39 +245,6 @@ public actor Operator: OperatorControl {
         } catch {
             options.logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }
-    }
-
-    /// A new valid revision of one source: its checkout, then the reconciler.
-    func apply(_ result: SyncResult, from source: String) async {
-        guard let watcher = watchers[source] else { return }
-        let started = DispatchTime.now()
-        latest[source] = result
-        let snapshot: String
-        do {
-            snapshot = try await watcher.snapshot(result.commit.id, into: snapshots)
-        } catch {
-            record(revision: result.revision, "error", "cannot snapshot \(result.revision): \(error)")
-            return
-        }
-        if result.diagnostics.hasErrors {
-            record(revision: result.revision, "invalid", result.diagnostics.errors.prefix(3).map(\.description).joined(separator: "; "))
-            return
-        }
-        var templates: [String: MetricTemplateSpec] = [:]
-        var providers: [String: AlertProviderSpec] = [:]
-        for result in latest.values {
-            for template in result.manifests.metricTemplates { templates["\(template.namespace)/\(template.name)"] = template.spec }
-            for provider in result.manifests.alertProviders { providers["\(provider.namespace)/\(provider.name)"] = provider.spec }
-        }
-        resources.update(templates: templates, providers: providers)
-        let author = "\(result.commit.author.name) <\(result.commit.author.email)>"
-        await driver.apply(DesiredState(source: source, revision: result.revision, commit: result.commit.id.hex, author: author,
-                                            manifests: result.manifests, plans: result.plans, checkout: snapshot))
-        Timer(label: "serin_git_sync_duration_seconds", dimensions: [("source", source)]).recordInterval(since: started)
-    }
-
-    private func record(revision: String?, _ decision: String, _ reason: String) {
-        append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: revision, author: nil, decision: decision, reason: reason))
     }
 
     // MARK: OperatorControl
@@ -283,7 +290,8 @@ public actor Operator: OperatorControl {
     public func sources() async -> [SourceStatusReport] {
         var reports: [SourceStatusReport] = []
         for source in config.sources {
-            if let watcher = watchers[source.spec.name] { reports.append(await watcher.report) }
+            guard let pipeline = pipelines[source.spec.name] else { continue }
+            reports.append(await pipeline.report(url: source.spec.url.redacted, ref: source.spec.reference.description))
         }
         return reports
     }
@@ -301,7 +309,7 @@ public actor Operator: OperatorControl {
     }
 
     public func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome {
-        guard let watcher = watchers[source] else { return .unknownSource }
+        guard let pipeline = pipelines[source] else { return .unknownSource }
         guard let secretFile = webhookSecrets[source] ?? nil else {
             return .unauthorized("source \(source) has no webhookSecretFile: webhooks are refused")
         }
@@ -309,7 +317,7 @@ public actor Operator: OperatorControl {
             let verifier = try WebhookVerifier(secretFile: secretFile)
             switch verifier.verify(headers: headers, body: Data(body)) {
             case .success:
-                watcher.requestSync()
+                pipeline.requestSync()
                 return .accepted
             case .failure(let rejection):
                 return .unauthorized(rejection.reason)
@@ -319,10 +327,11 @@ public actor Operator: OperatorControl {
         }
     }
 
+    /// Ready once started and every source was applied once.
     public func isReady() async -> Bool {
         guard started else { return false }
-        for (name, watcher) in watchers where !syncedSources.contains(name) {
-            guard await watcher.status.ready else { return false }
+        for (name, pipeline) in pipelines where !syncedSources.contains(name) {
+            guard await pipeline.status.ready else { return false }
             syncedSources.insert(name)
         }
         return true

@@ -1,20 +1,25 @@
 import SerinEngine
 import SerinLocal
 
-/// What `serin run` does differently on each platform: the reconciler on
-/// that platform, and what runs beside it. The operator (Git sources, API,
+/// What `serin run` does differently on each platform: its delivery
+/// targets (the apply and release stages), the reconciler behind them, and
+/// what runs beside it. The operator (Git sources, pipelines, API,
 /// metrics) is the same on both.
 protocol PlatformDriver: Sendable {
+    /// Where valid revisions go: the local platform, or a cluster.
+    var targets: [any DeliveryTarget] { get }
+    /// How often the revision in force is delivered again to put back what
+    /// was changed by hand; nil where nothing can drift.
+    var resyncInterval: Duration? { get }
     /// Adopts what runs from before a restart; the operator is ready after it.
     func start() async throws
-    /// Until cancelled.
-    func run() async
+    /// Until cancelled; throws when the driver can no longer act (a lost
+    /// leader lease), which ends the operator.
+    func run() async throws
     /// Releases what `start` and `run` held (connections); called once, last.
     func shutdown() async
     /// Brings the platform's own figures up to date before /metrics is read.
     func updateMetrics()
-    /// A new valid revision of one source.
-    func apply(_ desired: DesiredState) async
     func rolloutIDs() async -> [RolloutID]
     func status(of name: String, eventLimit: Int) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
@@ -43,18 +48,35 @@ struct LocalDriver: ReconcilingDriver {
     let platform: LocalPlatform
     let reconciler: Reconciler<LocalPlatform, ContinuousClock>
 
+    var targets: [any DeliveryTarget] { [LocalTarget(reconciler: reconciler)] }
+    var resyncInterval: Duration? { nil }
+
     func start() async throws { try await reconciler.start() }
 
-    func run() async {
+    func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await platform.run() }
             group.addTask { await reconciler.run() }
         }
+        try Task.checkCancellation()
     }
-
-    func apply(_ desired: DesiredState) async { await reconciler.apply(desired) }
 
     func shutdown() async {}
 
     func updateMetrics() {}
+}
+
+/// The local platform as a delivery target: nothing to apply but what the
+/// reconciler runs (processes from the revision's read-only checkout).
+struct LocalTarget: DeliveryTarget {
+    let reconciler: Reconciler<LocalPlatform, ContinuousClock>
+
+    var name: String { "local" }
+
+    func deliver(_ desired: DesiredState, resync: Bool) async -> DeliveryResult {
+        // The supervisor keeps processes as the reconciler left them: nothing drifts.
+        guard !resync else { return .delivered }
+        await reconciler.apply(desired)
+        return .delivered
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SerinEngine
 import SerinGit
 import SerinSpec
 import SerinTesting
@@ -76,9 +77,13 @@ struct GitWebhookBenchmark: AsyncParsableCommand {
         let cache = try TemporaryDirectory(prefix: "serin-bench-cache")
         defer { cache.remove() }
         let spec = GitSourceSpec(name: "bench", url: try GitURL(daemon.url("remote.git")), path: "deploy", interval: .seconds(3600))
-        let watcher = try GitSourceWatcher(spec: spec, cacheDirectory: cache.path + "/repo.git")
+        let fetcher = try GitFetcher(spec: spec, cacheDirectory: cache.path + "/repo.git", snapshots: RevisionSnapshots(stateDirectory: cache.path))
+        let (stream, delivered) = AsyncStream<DesiredState>.makeStream()
+        let watcher = SourcePipeline(configuration: .init(name: "bench", path: "deploy", interval: .seconds(3600), targets: ["bench"]),
+                                     stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator()), clock: ContinuousClock(),
+                                     deliver: { delivered.yield($0) })
         let running = Task { await watcher.run() }
-        var revisions = watcher.revisions.makeAsyncIterator()
+        var revisions = stream.makeAsyncIterator()
         _ = await revisions.next() // the first sync
         var latencies: [Double] = []
         let clock = ContinuousClock()
@@ -87,7 +92,7 @@ struct GitWebhookBenchmark: AsyncParsableCommand {
             let pushed = clock.now
             watcher.requestSync() // what a verified webhook call does
             guard let result = await revisions.next() else { break }
-            guard result.commit.id.hex == commit else { throw ValidationError("read \(result.revision), expected \(commit)") }
+            guard result.commit == commit else { throw ValidationError("read \(result.revision), expected \(commit)") }
             latencies.append(Double((clock.now - pushed).components.attoseconds) / 1e15 + Double((clock.now - pushed).components.seconds) * 1000)
         }
         running.cancel()

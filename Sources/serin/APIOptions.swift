@@ -3,6 +3,7 @@ import Foundation
 import SerinCLI
 import SerinKubernetes
 import Yams
+import SerinSpec
 
 /// Where the operator's API is and how to prove who we are; shared by the
 /// commands that talk to a running operator.
@@ -79,7 +80,7 @@ struct OutputOptions: ParsableArguments {
             throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
         }
         if output == .yaml {
-            guard let value = try? JSONDecoder().decode(KubeJSON.self, from: data), let text = try? Yams.serialize(node: value.yamlNode) else {
+            guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), let text = try? Yams.serialize(node: value.yamlNode) else {
                 throw APIClient.Failure(description: "cannot write the API's answer as YAML", exitStatus: 2)
             }
             return text
@@ -91,7 +92,7 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-extension KubeJSON {
+extension JSONValue {
     /// As a YAML node: keys sorted; a string that would read as another
     /// type ("true", "1.0", "null", "") quoted.
     var yamlNode: Yams.Node {

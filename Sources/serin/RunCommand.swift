@@ -87,7 +87,13 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
         }
         let group = ServiceGroup(services: services,
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let lost as LeadershipLost {
+            // Every decision is saved; the pod restarts as a standby.
+            logger.critical("\(lost); exiting")
+            throw ExitCode(LeadershipLost.exitStatus)
+        }
     }
 
     /// This binary, for starting the router as `serin router`.

@@ -1,4 +1,5 @@
 import Foundation
+import SerinEngine
 import SerinTesting
 import Testing
 @testable import SerinGit

@@ -1,4 +1,5 @@
 import Foundation
+import SerinEngine
 import SerinTesting
 import Testing
 @testable import SerinGit
@@ -14,8 +15,7 @@ import Testing
         let cache = try TemporaryDirectory(prefix: "serin-watch")
         defer { cache.remove() }
         let spec = GitSourceSpec(name: "app", url: try GitURL(url), path: "deploy", interval: .seconds(30), timeout: .seconds(5))
-        let watcher = try GitSourceWatcher(spec: spec, cacheDirectory: cache.path + "/repo.git",
-                                           backoff: Backoff(base: .milliseconds(100), cap: .seconds(2)))
+        let (watcher, _) = try pipeline(spec, cache: cache, backoff: Backoff(base: .milliseconds(100), cap: .seconds(2)))
         #expect(await watcher.syncOnce() == .seconds(30))
         let good = await watcher.status.lastGoodRevision
         #expect(good != nil)

@@ -1,6 +1,20 @@
 import Foundation
+import SerinEngine
+import SerinSpec
 import SerinTesting
 @testable import SerinGit
+
+/// A source's pipeline on a Git fetcher, with no target: each valid
+/// revision comes out of the stream (and the source is Ready once it passed).
+func pipeline(_ spec: GitSourceSpec, cache: TemporaryDirectory, backoff: Backoff = Backoff())
+    throws -> (SourcePipeline<ContinuousClock>, AsyncStream<DesiredState>) {
+    let fetcher = try GitFetcher(spec: spec, cacheDirectory: cache.path + "/repo.git", snapshots: RevisionSnapshots(stateDirectory: cache.path))
+    let (stream, delivered) = AsyncStream<DesiredState>.makeStream()
+    let pipeline = SourcePipeline(configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: [], backoff: backoff),
+                                  stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator()), clock: ContinuousClock(),
+                                  deliver: { delivered.yield($0) })
+    return (pipeline, stream)
+}
 
 let workload = """
 apiVersion: serin.dev/v1alpha1

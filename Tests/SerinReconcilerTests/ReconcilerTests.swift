@@ -32,13 +32,16 @@ final class Harness: Sendable {
     let log: EventLog
     private let task: Task<Void, Never>
 
-    init(root: String? = nil, platform: FakePlatform = FakePlatform(), sources: Set<String> = ["apps"]) async throws {
+    init(root: String? = nil, platform: FakePlatform = FakePlatform(), sources: Set<String> = ["apps"],
+         replica: (any StateReplica)? = nil) async throws {
         let root = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("serin-reconciler-\(UUID().uuidString.prefix(8))").path
         self.root = root
         self.platform = platform
         log = try EventLog(stateDirectory: root)
+        var store = try StateStore(stateDirectory: root)
+        store.replica = replica
         reconciler = Reconciler(parts: .init(platform: platform, checks: PassingChecks(), hooks: OpenGates(), notifier: Silent(),
-                                             store: try StateStore(stateDirectory: root), log: log, stateDirectory: root, sources: sources,
+                                             store: store, log: log, stateDirectory: root, sources: sources,
                                              pollInterval: .milliseconds(250), clock: clock))
         try await reconciler.start()
         let reconciler = self.reconciler
@@ -63,14 +66,19 @@ final class Harness: Sendable {
     }
 
     /// Lets the runners work, stepping the clock by `step` between looks,
-    /// until `condition` holds (at most `limit` steps of simulated time).
-    func until(step: Duration = .seconds(1), limit: Int = 600, _ condition: @Sendable () async -> Bool) async -> Bool {
-        for _ in 0..<limit {
+    /// until `condition` holds, for at most `timeout` of wall time. Each
+    /// step also leaves a moment of wall time to the I/O it set off (state
+    /// files are fsynced): on a loaded machine simulated time would
+    /// otherwise run ahead of the work it is waiting for.
+    func until(step: Duration = .seconds(1), timeout: Duration = .seconds(120), _ condition: @Sendable () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
             for _ in 0..<50 {
                 if await condition() { return true }
                 await Task.yield()
             }
             await clock.advance(by: step)
+            try? await Task.sleep(for: .milliseconds(2))
         }
         return await condition()
     }
@@ -96,7 +104,7 @@ func workload(_ name: String, namespace: String = "default", message: String) ->
     """
 }
 
-func canary(_ name: String, namespace: String = "default") -> String {
+func canary(_ name: String, namespace: String = "default", stepWeight: Int = 50) -> String {
     """
     apiVersion: serin.dev/v1alpha1
     kind: Canary
@@ -106,7 +114,7 @@ func canary(_ name: String, namespace: String = "default") -> String {
       analysis:
         interval: 10s
         threshold: 1
-        stepWeight: 50
+        stepWeight: \(stepWeight)
         maxWeight: 50
         metrics:
           - name: request-success-rate

@@ -16,9 +16,18 @@ public struct DesiredState: Sendable {
     /// The revision's read-only checkout, for platforms that run files from
     /// it (the local platform); nil where none is needed.
     public var checkout: String?
+    /// Validation's warnings, one line each.
+    public var warnings: [String]
+    /// The renderer that made the documents (`plain`, `kustomize`, `helm`).
+    public var renderer: String
+    /// The commit as the API shows it.
+    public var commitSummary: CommitSummary?
 
     public init(source: String, revision: String, commit: String, author: String?, manifests: Manifests, plans: [Plan],
-                checkout: String? = nil) {
+                checkout: String? = nil, warnings: [String] = [], renderer: String = "plain", commitSummary: CommitSummary? = nil) {
+        self.warnings = warnings
+        self.renderer = renderer
+        self.commitSummary = commitSummary
         self.source = source
         self.revision = revision
         self.commit = commit

@@ -25,11 +25,16 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         /// How often a runner looks at readiness between the platform's reports.
         public var pollInterval: Duration
         public var clock: C
+        /// Seconds since 1970, for the audit trail and statuses: the wall
+        /// clock, or a test's, beside `clock`.
+        public var wallClock: @Sendable () -> Double
         public var logger: Logger
 
         public init(platform: P, checks: any CheckRunner, hooks: any HookRunner, notifier: any Notifier, store: StateStore, log: EventLog,
                     stateDirectory: String, sources: Set<String>, pollInterval: Duration, clock: C,
+                    wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                     logger: Logger = Logger(label: "serin.reconciler")) {
+            self.wallClock = wallClock
             self.platform = platform
             self.checks = checks
             self.hooks = hooks
@@ -80,8 +85,18 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     public init(parts: Parts) {
         self.parts = parts
         (jobs, jobQueue) = AsyncStream.makeStream()
-        declared = Self.loadDeclared(Self.declaredPath(parts.stateDirectory))
+        declared = [:]
+        do {
+            declared = try Self.loadDeclared(Self.declaredPath(parts.stateDirectory))
+        } catch {
+            // Nothing is pruned on a guess: a workload that left Git while
+            // the operator was down stays until its source declares again.
+            declaredUnreadable = "\(error)"
+        }
     }
+
+    /// Why `declared.json` could not be read, until it is written again.
+    private var declaredUnreadable: String?
 
     // MARK: running
 
@@ -89,6 +104,10 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     public func start() async throws {
         let report = try await platform.restore()
         record(rollout: "-", revision: nil, "started", report)
+        if let declaredUnreadable {
+            record(rollout: "-", revision: nil, "error", "what each source declared before the restart is unreadable (\(declaredUnreadable)); "
+                + "workloads removed from Git meanwhile are pruned once their source is applied again")
+        }
     }
 
     /// Runs every rollout and deploy, and passes the platform's readiness
@@ -163,28 +182,38 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
 
     private func release(_ revision: P.Revision, with plan: Plan, canary id: RolloutID) {
         if let plain = plainDeploys.removeValue(forKey: revision.workload) { plain.mailbox.close() }
+        var predecessor: RolloutRunner<P, C>?
         if let runner = runners[id], runner.plan != plan || runner.target != revision.workload {
             // A changed Canary: the rollout continues from its saved state under the new plan.
             runner.stop()
             runners[id] = nil
+            predecessor = runner
         }
         if runners[id] == nil {
             do {
                 let worker = try RolloutWorker(id: id, target: revision.workload, plan: plan, parts: .init(
                     platform: platform, checks: parts.checks, hooks: parts.hooks, notifier: parts.notifier,
                     store: parts.store, log: parts.log, logger: parts.logger))
-                let log = parts.log, logger = parts.logger
+                let log = parts.log, logger = parts.logger, now = parts.wallClock
                 let runner = RolloutRunner(worker: worker, plan: plan, pollInterval: parts.pollInterval, clock: parts.clock,
-                                           logger: logger) { message in
-                    Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: id.description, revision: nil, author: nil,
+                                           wallClock: now, logger: logger) { message in
+                    Self.append(log, logger, .init(time: now(), rollout: id.description, revision: nil, author: nil,
                                                    decision: "error", reason: message))
                 }
                 runners[id] = runner
+                let predecessor = predecessor
                 jobQueue.yield {
+                    defer { runner.finished.open() }
                     do {
+                        // One owner per rollout: the runner it replaces acts and
+                        // saves until its job returns; this one starts from what it saved.
+                        if let predecessor {
+                            await predecessor.finished.wait()
+                            try await worker.reload()
+                        }
                         try await runner.reassert()
                     } catch {
-                        Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: id.description, revision: nil, author: nil,
+                        Self.append(log, logger, .init(time: now(), rollout: id.description, revision: nil, author: nil,
                                                        decision: "error", reason: "cannot restore what the saved state runs: \(error)"))
                     }
                     await runner.run()
@@ -204,11 +233,11 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         plainDeploys[revision.workload]?.mailbox.close()
         let mailbox = Mailbox<Void>()
         plainDeploys[revision.workload] = PlainDeploy(revision: revision.id, mailbox: mailbox)
-        let platform = self.platform, log = parts.log, logger = parts.logger, clock = parts.clock
+        let platform = self.platform, log = parts.log, logger = parts.logger, clock = parts.clock, now = parts.wallClock
         jobQueue.yield {
             if await platform.running(revision.workload).primary == revision.id { return }
             let entry = { (decision: String, reason: String) in
-                Self.append(log, logger, .init(time: Date().timeIntervalSince1970, rollout: revision.workload.description, revision: revision.id,
+                Self.append(log, logger, .init(time: now(), rollout: revision.workload.description, revision: revision.id,
                                                author: revision.origin.author, commit: revision.origin.commit, decision: decision, reason: reason))
             }
             do {
@@ -240,10 +269,14 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     }
 
     private func prune(_ workload: WorkloadID) async {
+        var stopped: [RolloutRunner<P, C>] = []
         for (id, runner) in runners where runner.target == workload {
             runner.stop()
             runners[id] = nil
+            stopped.append(runner)
         }
+        // A stopping runner may still be starting what is about to be removed.
+        for runner in stopped { await runner.finished.wait() }
         plainDeploys.removeValue(forKey: workload)?.mailbox.close()
         do {
             try await platform.remove(workload)
@@ -258,10 +291,13 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private static func declaredPath(_ stateDirectory: String) -> String { stateDirectory + "/operator/declared.json" }
 
     /// Names without a namespace (written before workloads had one) are in the default namespace.
-    private static func loadDeclared(_ path: String) -> [String: Set<WorkloadID>] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let saved = try? JSONDecoder().decode([String: [String]].self, from: data) else { return [:] }
-        return saved.mapValues { Set($0.map(WorkloadID.init(parsing:))) }
+    private static func loadDeclared(_ path: String) throws -> [String: Set<WorkloadID>] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        do {
+            return try JSONDecoder().decode([String: [String]].self, from: data).mapValues { Set($0.map(WorkloadID.init(parsing:))) }
+        } catch {
+            throw StateFileError(path: path, reason: "\(error)")
+        }
     }
 
     private func saveDeclared() {
@@ -271,6 +307,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             encoder.outputFormatting = [.sortedKeys]
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try DurableFile.replace(path, with: try encoder.encode(declared.mapValues { $0.sorted().map(\.description) }))
+            declaredUnreadable = nil
         } catch {
             record(rollout: "-", revision: nil, "error", "cannot record the declared workloads in \(path): \(error)")
         }
@@ -279,7 +316,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     // MARK: the audit trail
 
     func record(rollout: String, revision: String?, _ decision: String, _ reason: String) {
-        Self.append(parts.log, parts.logger, .init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil,
+        Self.append(parts.log, parts.logger, .init(time: parts.wallClock(), rollout: rollout, revision: revision, author: nil,
                                                    decision: decision, reason: reason))
     }
 
@@ -323,7 +360,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     /// stands on the platform, and what the platform refused to run.
     public func workloads() async -> [WorkloadStatusReport] {
         let kind = platform.targetKinds.sorted().first ?? "Workload"
-        let now = Date().timeIntervalSince1970
+        let now = parts.wallClock()
         var reports: [WorkloadStatusReport] = []
         for (source, selection) in selections.sorted(by: { $0.key < $1.key }) {
             for revision in selection.revisions.sorted(by: { $0.workload < $1.workload }) {
@@ -392,4 +429,12 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         case nil: return .conflict("no answer")
         }
     }
+}
+
+/// A state file that exists but cannot be read.
+public struct StateFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "\(path) is unreadable: \(reason)" }
 }

@@ -21,6 +21,10 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     public let worker: RolloutWorker<P>
     public let plan: Plan
     private let mailbox = Mailbox<Input>()
+    /// Opened when the runner is done for good (its job returned): a
+    /// successor for the same rollout waits for it, so two workers never
+    /// act on, or save, one rollout at once.
+    public let finished = Gate()
     /// Set when a decision was not carried out; the loop reasserts the saved state first.
     private let unsettledFlag = Mutex(false)
     private var unsettled: Bool {
@@ -38,8 +42,8 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     private let logger: Logger
     private let onError: @Sendable (String) -> Void
 
-    public init(worker: RolloutWorker<P>, plan: Plan, pollInterval: Duration, clock: C, logger: Logger,
-                onError: @escaping @Sendable (String) -> Void) {
+    public init(worker: RolloutWorker<P>, plan: Plan, pollInterval: Duration, clock: C, wallClock: @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                logger: Logger, onError: @escaping @Sendable (String) -> Void) {
         id = worker.id
         target = worker.target
         self.worker = worker
@@ -47,7 +51,7 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
         self.pollInterval = pollInterval
         self.clock = clock
         origin = clock.now
-        wallOrigin = Date().timeIntervalSince1970
+        wallOrigin = wallClock()
         self.logger = logger
         self.onError = onError
         analysisDuration = Timer(label: "serin_canary_duration_seconds", dimensions: [("name", id.name), ("namespace", id.namespace)])

@@ -35,6 +35,7 @@ public actor RolloutWorker<P: Platform> {
     /// record does not). Written to the log on restart where it does not
     /// hold them yet.
     private var outbox: [PendingNotice] = []
+    private let queryErrorLimit: Int
 
     public struct Parts: Sendable {
         public var platform: P
@@ -70,6 +71,7 @@ public actor RolloutWorker<P: Platform> {
         evaluations = stored?.evaluations ?? []
         revisions = stored?.revisions ?? [:]
         outbox = stored?.outbox ?? []
+        queryErrorLimit = parts.queryErrorLimit
         platform = parts.platform
         checks = parts.checks
         hooks = parts.hooks
@@ -79,6 +81,18 @@ public actor RolloutWorker<P: Platform> {
         var logger = parts.logger
         logger[metadataKey: "rollout"] = "\(id)"
         self.logger = logger
+    }
+
+    /// Reads the saved state again: the worker that ran the rollout before
+    /// this one (under an earlier plan) may have saved after this one was
+    /// made. Called once that worker has stopped, before this one acts.
+    public func reload() throws {
+        let stored = try store.load(StoredRollout<P.Revision>.self, key: id.key)
+        machine = RolloutMachine(plan: machine.plan, state: stored?.state ?? RolloutState())
+        round = stored?.analysis ?? AnalysisRound(errorLimit: queryErrorLimit)
+        evaluations = stored?.evaluations ?? []
+        revisions = stored?.revisions ?? [:]
+        outbox = stored?.outbox ?? []
     }
 
     public var state: RolloutState { machine.state }

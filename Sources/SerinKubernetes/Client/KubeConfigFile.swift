@@ -1,4 +1,5 @@
 import Yams
+import SerinSpec
 
 /// The parts of a kubeconfig file Serin reads.
 struct KubeConfigFile: Decodable {
@@ -48,7 +49,7 @@ struct KubeConfigFile: Decodable {
         var clientKeyData: String?
         var username: String?
         var password: String?
-        var exec: KubeJSON?
+        var exec: JSONValue?
 
         enum CodingKeys: String, CodingKey {
             case token, tokenFile, username, password, exec

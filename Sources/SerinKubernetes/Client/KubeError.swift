@@ -7,6 +7,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         case apiserver
         case transport
         case decoding
+        case encoding
         case configuration
     }
 
@@ -48,6 +49,10 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
 
     static func decoding(_ message: String, request: String?) -> KubeError {
         KubeError(base: .decoding, message: message, request: request)
+    }
+
+    static func encoding(_ message: String) -> KubeError {
+        KubeError(base: .encoding, message: message)
     }
 
     static func configuration(_ message: String) -> KubeError {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import SerinSpec
 
 /// The calls on one resource (`client.resources(ConfigMap.self)`, or
 /// `client.resources(kind)` for untyped `KubeObject`s). A namespaced call
@@ -99,7 +100,7 @@ public struct ResourceClient<Object: KubeAPIObject>: Sendable {
     }
 
     /// A JSON merge patch (RFC 7386): members set to null are removed.
-    public func mergePatch(_ name: String, namespace: String? = nil, patch: KubeJSON,
+    public func mergePatch(_ name: String, namespace: String? = nil, patch: JSONValue,
                            subresource: String? = nil) async throws(KubeError) -> Object {
         try await object(.PATCH, path: path(namespace, name, subresource), body: encodeValue(patch),
                          contentType: "application/merge-patch+json", verb: "patch", idempotent: false)
@@ -180,7 +181,7 @@ public struct ResourceClient<Object: KubeAPIObject>: Sendable {
             encoder.outputFormatting = .withoutEscapingSlashes
             return try encoder.encode(value)
         } catch {
-            throw KubeError.decoding("cannot encode a \(kind.kind): \(error)", request: nil)
+            throw KubeError.encoding("cannot encode a \(kind.kind): \(error)")
         }
     }
 

@@ -90,7 +90,11 @@ public actor LeaderElector {
             let deadline = ContinuousClock.now + timing.renewDeadline
             var renewed = false
             while !renewed && ContinuousClock.now < deadline && !Task.isCancelled {
-                renewed = (try? await tryAcquireOrRenew()) ?? false
+                do {
+                    renewed = try await tryAcquireOrRenew()
+                } catch {
+                    logger.warning("the lease was not renewed: \(error)", metadata: ["lease": "\(namespace)/\(name)"])
+                }
                 if !renewed { try? await Task.sleep(for: min(timing.retryPeriod, deadline - ContinuousClock.now)) }
             }
             guard renewed else {

@@ -1,3 +1,4 @@
+import SerinSpec
 /// The ConfigMaps and Secrets a pod template uses, as Flagger's config
 /// tracker finds them (volumes, projected volumes, `env[].valueFrom`,
 /// `envFrom`): the primary runs on `<name>-primary` copies taken at
@@ -17,7 +18,7 @@ public struct ConfigReferences: Hashable, Sendable, Codable {
     }
 
     /// Every reference in a pod template.
-    init(template: KubeJSON) {
+    init(template: JSONValue) {
         var found = ConfigReferences()
         _ = Self.visit(template) { kind, name in
             if kind == .configMap { found.configMaps.insert(name) } else { found.secrets.insert(name) }
@@ -27,7 +28,7 @@ public struct ConfigReferences: Hashable, Sendable, Codable {
     }
 
     /// The template with every reference to a tracked config renamed `<name>-primary`.
-    func renamed(in template: KubeJSON) -> KubeJSON {
+    func renamed(in template: JSONValue) -> JSONValue {
         Self.visit(template) { kind, name in
             let tracked = kind == .configMap ? configMaps.contains(name) : secrets.contains(name)
             return tracked ? name + Self.suffix : nil
@@ -37,14 +38,14 @@ public struct ConfigReferences: Hashable, Sendable, Codable {
     enum Kind { case configMap, secret }
 
     /// Walks a pod template; `rename` sees each reference and may give it a new name.
-    private static func visit(_ template: KubeJSON, _ rename: (Kind, String) -> String?) -> KubeJSON {
+    private static func visit(_ template: JSONValue, _ rename: (Kind, String) -> String?) -> JSONValue {
         // Where a name sits, by the key holding it: `configMap: { name }`,
         // `secret: { secretName }`, `configMapRef`/`configMapKeyRef`: { name }, `secretRef`/`secretKeyRef`: { name }.
         let holders: [String: (Kind, String)] = [
             "configMap": (.configMap, "name"), "configMapRef": (.configMap, "name"), "configMapKeyRef": (.configMap, "name"),
             "secret": (.secret, "secretName"), "secretRef": (.secret, "name"), "secretKeyRef": (.secret, "name"),
         ]
-        func walk(_ value: KubeJSON, under key: String?) -> KubeJSON {
+        func walk(_ value: JSONValue, under key: String?) -> JSONValue {
             switch value {
             case .object(var members):
                 if let key, let (kind, field) = holders[key] {

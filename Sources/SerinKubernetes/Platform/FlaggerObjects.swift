@@ -15,24 +15,24 @@ enum FlaggerObjects {
     static func primaryName(_ name: String) -> String { name + "-primary" }
 
     /// The target's selector labels, as the canary side selects them.
-    static func selector(_ deployment: KubeJSON) -> [String: KubeJSON] {
+    static func selector(_ deployment: JSONValue) -> [String: JSONValue] {
         deployment["spec"]?["selector"]?["matchLabels"]?.objectValue ?? ["app": .string(deployment["metadata"]?["name"]?.stringValue ?? "")]
     }
 
     /// The same labels with every value suffixed `-primary`.
-    static func primarySelector(_ deployment: KubeJSON) -> [String: KubeJSON] {
+    static func primarySelector(_ deployment: JSONValue) -> [String: JSONValue] {
         selector(deployment).mapValues { .string(($0.stringValue ?? "") + "-primary") }
     }
 
-    static func metadata(_ name: String, _ namespace: String, annotations: [String: KubeJSON] = [:]) -> KubeJSON {
-        var metadata: [String: KubeJSON] = ["name": .string(name), "namespace": .string(namespace)]
+    static func metadata(_ name: String, _ namespace: String, annotations: [String: JSONValue] = [:]) -> JSONValue {
+        var metadata: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace)]
         if !annotations.isEmpty { metadata["annotations"] = .object(annotations) }
         return .object(metadata)
     }
 
     /// The target Deployment as Git declares it, without its replicas (the
     /// rollout owns them) and with the revision it runs.
-    static func target(_ revision: KubernetesRevision) -> KubeJSON {
+    static func target(_ revision: KubernetesRevision) -> JSONValue {
         var deployment = revision.deployment
         deployment["status"] = nil
         if case .object(var spec)? = deployment["spec"] {
@@ -50,13 +50,13 @@ enum FlaggerObjects {
     }
 
     /// Only the replicas, for the rollout's own field manager.
-    static func replicas(_ workload: WorkloadID, _ count: Int64) -> KubeJSON {
+    static func replicas(_ workload: WorkloadID, _ count: Int64) -> JSONValue {
         ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(workload.name, workload.namespace),
          "spec": ["replicas": .int(count)]]
     }
 
     /// `<target>-primary` running `revision`'s pod template.
-    static func primary(_ revision: KubernetesRevision) -> KubeJSON {
+    static func primary(_ revision: KubernetesRevision) -> JSONValue {
         let labels = primarySelector(revision.deployment)
         var template = revision.configs.renamed(in: revision.template)
         var templateMetadata = template["metadata"]?.objectValue ?? [:]
@@ -77,7 +77,7 @@ enum FlaggerObjects {
 
     /// `<hpa>-primary`: the Canary's autoscaler, scaling `<target>-primary`
     /// (the target's own autoscaler idles while the target is at zero).
-    static func primaryAutoscaler(_ revision: KubernetesRevision) -> KubeJSON? {
+    static func primaryAutoscaler(_ revision: KubernetesRevision) -> JSONValue? {
         guard var autoscaler = revision.autoscaler, let name = autoscaler["metadata"]?["name"]?.stringValue else { return nil }
         autoscaler["status"] = nil
         autoscaler["metadata"] = metadata(primaryName(name), revision.workload.namespace)
@@ -86,10 +86,10 @@ enum FlaggerObjects {
     }
 
     /// The apex, primary and canary Services.
-    static func services(_ revision: KubernetesRevision, _ routing: CanaryRouting, apexOnCanary: Bool = false) -> [KubeJSON] {
+    static func services(_ revision: KubernetesRevision, _ routing: CanaryRouting, apexOnCanary: Bool = false) -> [JSONValue] {
         let namespace = revision.workload.namespace
-        let port: KubeJSON = ["name": "http", "port": .int(routing.port), "targetPort": routing.targetPort, "protocol": "TCP"]
-        func service(_ name: String, _ selector: [String: KubeJSON]) -> KubeJSON {
+        let port: JSONValue = ["name": "http", "port": .int(routing.port), "targetPort": routing.targetPort, "protocol": "TCP"]
+        func service(_ name: String, _ selector: [String: JSONValue]) -> JSONValue {
             ["apiVersion": "v1", "kind": "Service", "metadata": metadata(name, namespace),
              "spec": ["type": "ClusterIP", "selector": .object(selector), "ports": [port]]]
         }
@@ -102,11 +102,11 @@ enum FlaggerObjects {
     /// The HTTPRoute `<svc>`: primary and canary backends with the weights,
     /// A/B matches as a rule of their own ahead of the weighted one, and
     /// mirroring as a RequestMirror filter.
-    static func httpRoute(_ workload: WorkloadID, _ routing: CanaryRouting, _ routes: TrafficRoutes, revision: String = "") -> KubeJSON {
-        func backend(_ suffix: String, _ weight: Int) -> KubeJSON {
+    static func httpRoute(_ workload: WorkloadID, _ routing: CanaryRouting, _ routes: TrafficRoutes, revision: String = "") -> JSONValue {
+        func backend(_ suffix: String, _ weight: Int) -> JSONValue {
             ["group": "", "kind": "Service", "name": .string(routing.service + suffix), "port": .int(routing.port), "weight": .int(Int64(weight))]
         }
-        var rules: [KubeJSON] = []
+        var rules: [JSONValue] = []
         // Session affinity as Flagger writes it for Gateway API: the canary's
         // answers set a cookie naming its revision, and requests carrying it
         // stay on the canary while it has weight.
@@ -120,7 +120,7 @@ enum FlaggerObjects {
                                                                              "value": .string("\(cookie); Max-Age=\(affinity.maxAge)")]]]]]
         }
         for request in routes.match {
-            var matches: [String: KubeJSON] = [:]
+            var matches: [String: JSONValue] = [:]
             if let headers = request.headers, !headers.isEmpty {
                 matches["headers"] = .array(headers.keys.sorted().map { valueMatch(name: $0, headers[$0]!) })
             }
@@ -139,7 +139,7 @@ enum FlaggerObjects {
             if let method = request.method?.exact { matches["method"] = .string(method) }
             if !matches.isEmpty { rules.append(["matches": [.object(matches)], "backendRefs": [backend("-canary", 100)]]) }
         }
-        var weighted: [String: KubeJSON] = ["backendRefs": [backend("-primary", 100 - routes.canaryWeight), canaryBackend]]
+        var weighted: [String: JSONValue] = ["backendRefs": [backend("-primary", 100 - routes.canaryWeight), canaryBackend]]
         if routes.mirrorWeight > 0 {
             weighted["filters"] = [["type": "RequestMirror",
                                     "requestMirror": ["backendRef": ["name": .string(routing.service + "-canary"), "port": .int(routing.port)]]]]
@@ -158,7 +158,7 @@ enum FlaggerObjects {
     /// the apex Service's backends sent to `<svc>-canary` and the canary
     /// annotations (a weight, or for A/B the header and cookie conditions,
     /// which NGINX tries before the weight). The user's Ingress is not touched.
-    static func canaryIngress(_ ingress: KubeJSON, _ routing: CanaryRouting, _ routes: TrafficRoutes, namespace: String) -> KubeJSON {
+    static func canaryIngress(_ ingress: JSONValue, _ routing: CanaryRouting, _ routes: TrafficRoutes, namespace: String) -> JSONValue {
         let name = ingress["metadata"]?["name"]?.stringValue ?? routing.service
         var annotations = (ingress["metadata"]?["annotations"]?.objectValue ?? [:]).filter { !$0.key.hasPrefix(nginxPrefix + "canary") }
         annotations[nginxPrefix + "canary"] = "true"
@@ -187,7 +187,7 @@ enum FlaggerObjects {
     }
 
     /// Every `backend.service.name == from` in an Ingress spec becomes `to`.
-    static func retarget(_ value: KubeJSON, from: String, to: String) -> KubeJSON {
+    static func retarget(_ value: JSONValue, from: String, to: String) -> JSONValue {
         switch value {
         case .object(var members):
             if case .object(var service)? = members["service"], service["name"]?.stringValue == from {
@@ -204,7 +204,7 @@ enum FlaggerObjects {
 
     /// A header or query parameter condition in Gateway API's terms, which
     /// know Exact and RegularExpression: a prefix or suffix is a regex.
-    static func valueMatch(name: String, _ match: StringMatch) -> KubeJSON {
+    static func valueMatch(name: String, _ match: StringMatch) -> JSONValue {
         if let exact = match.exact { return ["name": .string(name), "type": "Exact", "value": .string(exact)] }
         return ["name": .string(name), "type": "RegularExpression", "value": .string(regex(match) ?? ".*")]
     }
@@ -218,7 +218,7 @@ enum FlaggerObjects {
     }
 
     /// The weights an HTTPRoute gives the canary (reading back what was applied).
-    static func canaryWeight(_ route: KubeJSON, service: String) -> Int? {
+    static func canaryWeight(_ route: JSONValue, service: String) -> Int? {
         guard let rules = route["spec"]?["rules"]?.arrayValue else { return nil }
         for rule in rules.reversed() {
             for backend in rule["backendRefs"]?.arrayValue ?? [] where backend["name"]?.stringValue == service + "-canary" {

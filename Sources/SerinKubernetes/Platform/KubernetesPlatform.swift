@@ -91,18 +91,18 @@ public final class KubernetesPlatform: Platform, Sendable {
                 }
                 let service = canary.spec.service
                 let port = Int64(service?.port ?? 80)
-                let targetPort: KubeJSON = switch service?.targetPort {
+                let targetPort: JSONValue = switch service?.targetPort {
                 case .int(let number)?: .int(Int64(number))
                 case .string(let name)?: .string(name)
                 case nil: .int(port)
                 }
-                let refs = (service?.gatewayRefs ?? []).map { ref -> KubeJSON in
-                    var object: [String: KubeJSON] = ["name": .string(ref.name ?? "")]
+                let refs = (service?.gatewayRefs ?? []).map { ref -> JSONValue in
+                    var object: [String: JSONValue] = ["name": .string(ref.name ?? "")]
                     if let namespace = ref.namespace { object["namespace"] = .string(namespace) }
                     if let section = ref.sectionName { object["sectionName"] = .string(section) }
                     return .object(object)
                 }
-                var ingress: KubeJSON?
+                var ingress: JSONValue?
                 if provider == "nginx" {
                     let name = canary.spec.ingressRef?.name ?? ""
                     guard let found = desired.manifests.plain.first(where: {
@@ -111,14 +111,14 @@ public final class KubernetesPlatform: Platform, Sendable {
                         selection.refused.append((canary.key, "provider nginx needs spec.ingressRef to name an Ingress of the same source; \"\(name)\" is not there"))
                         continue
                     }
-                    ingress = KubeJSON(found.spec)
+                    ingress = found.spec
                 }
                 routing = CanaryRouting(provider: provider, service: service?.name ?? workload.name, port: port, targetPort: targetPort,
                                         gatewayRefs: refs, ingress: ingress)
             }
-            let deployment = KubeJSON(manifest.spec)
-            var configData: [String: KubeJSON] = [:]
-            var autoscaler: KubeJSON?
+            let deployment = manifest.spec
+            var configData: [String: JSONValue] = [:]
+            var autoscaler: JSONValue?
             if let reference = desired.canary(for: workload, kinds: targetKinds)?.canary.spec.autoscalerRef, let name = reference.name {
                 guard let found = desired.manifests.plain.first(where: {
                     $0.kind == "HorizontalPodAutoscaler" && $0.namespace == workload.namespace && $0.name == name
@@ -127,7 +127,7 @@ public final class KubernetesPlatform: Platform, Sendable {
                     selection.refused.append((key, "spec.autoscalerRef names HorizontalPodAutoscaler \"\(name)\", which is not in the source"))
                     continue
                 }
-                autoscaler = KubeJSON(found.spec)
+                autoscaler = found.spec
             }
             if routing != nil {
                 let references = ConfigReferences(template: deployment["spec"]?["template"] ?? .null)
@@ -135,7 +135,7 @@ public final class KubernetesPlatform: Platform, Sendable {
                     let tracked = config.kind == "ConfigMap" ? references.configMaps.contains(config.name)
                         : config.kind == "Secret" && references.secrets.contains(config.name)
                     guard tracked else { continue }
-                    let body = KubeJSON(config.spec)
+                    let body = config.spec
                     configData["\(config.kind)/\(config.name)"] = .object(["data": body["data"] ?? .null, "stringData": body["stringData"] ?? .null,
                                                                          "binaryData": body["binaryData"] ?? .null])
                 }
@@ -207,7 +207,8 @@ public final class KubernetesPlatform: Platform, Sendable {
         let maps = client.resources(ConfigMap.self), secrets = client.resources(Secret.self)
         for name in revision.configs.configMaps.sorted() {
             guard let map = try await maps.getIfPresent(name, namespace: namespace) else {
-                throw KubeError.decoding("ConfigMap \(namespace)/\(name), which \(revision.workload.name)'s pod template uses, does not exist", request: nil)
+                throw KubernetesPlatformError(.missingObject, object: "ConfigMap \(namespace)/\(name)", 
+                    "ConfigMap \(namespace)/\(name), which \(revision.workload.name)'s pod template uses, does not exist")
             }
             var copy = ConfigMap(metadata: ObjectMeta(name: name + ConfigReferences.suffix, namespace: namespace, labels: Self.copied(map.metadata.labels)),
                                  data: map.data)
@@ -216,7 +217,8 @@ public final class KubernetesPlatform: Platform, Sendable {
         }
         for name in revision.configs.secrets.sorted() {
             guard let secret = try await secrets.getIfPresent(name, namespace: namespace) else {
-                throw KubeError.decoding("Secret \(namespace)/\(name), which \(revision.workload.name)'s pod template uses, does not exist", request: nil)
+                throw KubernetesPlatformError(.missingObject, object: "Secret \(namespace)/\(name)", 
+                    "Secret \(namespace)/\(name), which \(revision.workload.name)'s pod template uses, does not exist")
             }
             var copy = Secret(metadata: ObjectMeta(name: name + ConfigReferences.suffix, namespace: namespace, labels: Self.copied(secret.metadata.labels)),
                               type: secret.type)
@@ -249,7 +251,7 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     public func setRoutes(_ routes: TrafficRoutes, for workload: WorkloadID) async throws {
         guard let revision = released.withLock({ $0[workload] }), let routing = revision.routing else {
-            throw KubeError.decoding("\(workload) has no routing: no Canary in Git targets it", request: nil)
+            throw KubernetesPlatformError(.unsupported, object: "Deployment \(workload)", "\(workload) has no routing: no Canary in Git targets it")
         }
         if routing.usesGatewayAPI {
             try await applyRoute(FlaggerObjects.httpRoute(workload, routing, routes, revision: revision.id), routing)
@@ -338,26 +340,29 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     /// The HTTPRoute, then its gateways' `Accepted` condition at the
     /// generation written: weights no gateway took are not a step.
-    private func applyRoute(_ route: KubeJSON, _ routing: CanaryRouting) async throws {
+    private func applyRoute(_ route: JSONValue, _ routing: CanaryRouting) async throws {
         let object = try KubeObject(json: route)
         let kind = routing.gatewayVersion == "v1" ? HTTPRoute.resourceKind : HTTPRouteV1Beta1.resourceKind
         let applied = try await client.resources(kind).apply(object, fieldManager: Self.fieldManager, force: true)
         guard !routing.gatewayRefs.isEmpty, let generation = applied.metadata.generation else { return }
         let name = applied.metadata.name ?? routing.service, namespace = applied.metadata.namespace ?? ResourceKey.defaultNamespace
-        let deadline = ContinuousClock.now + routeAcceptance
-        while true {
-            let accepted = routing.gatewayVersion == "v1"
-                ? try await Self.accepted(client.resources(HTTPRoute.self).get(name, namespace: namespace), generation)
-                : try await Self.accepted(client.resources(HTTPRouteV1Beta1.self).get(name, namespace: namespace), generation)
-            if accepted { return }
-            guard ContinuousClock.now < deadline else {
-                let gateways = routing.gatewayRefs.map { ($0["namespace"]?.stringValue).map { "\($0)/" } ?? "" }
-                    .enumerated().map { "\($1)\(routing.gatewayRefs[$0]["name"]?.stringValue ?? "")" }
-                throw KubeError.decoding("HTTPRoute \(namespace)/\(name) (generation \(generation)) was not accepted within \(routeAcceptance) "
-                    + "by the gateways of service.gatewayRefs (\(gateways.joined(separator: ", "))): is a Gateway API implementation installed, "
-                    + "and does it run those Gateways?", request: nil)
-            }
-            try await Task.sleep(for: .milliseconds(200))
+        // The gateways' answer comes on a watch of the route, not by polling it.
+        let accepted = routing.gatewayVersion == "v1"
+            ? try await client.resources(HTTPRoute.self).wait(for: name, namespace: namespace, from: applied.metadata.resourceVersion,
+                                                                   timeout: routeAcceptance) {
+                Self.accepted($0, generation)
+            } != nil
+            : try await client.resources(HTTPRouteV1Beta1.self).wait(for: name, namespace: namespace, from: applied.metadata.resourceVersion,
+                                                                          timeout: routeAcceptance) {
+                Self.accepted($0, generation)
+            } != nil
+        guard accepted else {
+            let gateways = routing.gatewayRefs.map { ($0["namespace"]?.stringValue).map { "\($0)/" } ?? "" }
+                .enumerated().map { "\($1)\(routing.gatewayRefs[$0]["name"]?.stringValue ?? "")" }
+            throw KubernetesPlatformError(.notAccepted, object: "HTTPRoute \(namespace)/\(name)",
+                "HTTPRoute \(namespace)/\(name) (generation \(generation)) was not accepted within \(routeAcceptance) "
+                + "by the gateways of service.gatewayRefs (\(gateways.joined(separator: ", "))): is a Gateway API implementation installed, "
+                + "and does it run those Gateways?")
         }
     }
 
@@ -369,10 +374,10 @@ public final class KubernetesPlatform: Platform, Sendable {
         }
     }
 
-    private func apply(_ object: KubeJSON, manager: String = KubernetesPlatform.fieldManager) async throws {
+    private func apply(_ object: JSONValue, manager: String = KubernetesPlatform.fieldManager) async throws {
         let manifest = try KubeObject(json: object)
         guard let kind = Self.kinds[manifest.apiVersion + "/" + manifest.kind] else {
-            throw KubeError.decoding("Serin does not write \(manifest.apiVersion) \(manifest.kind)", request: nil)
+            throw KubernetesPlatformError(.unsupported, "Serin does not write \(manifest.apiVersion) \(manifest.kind)")
         }
         _ = try await client.resources(kind).apply(manifest, fieldManager: manager, force: true)
     }

@@ -11,7 +11,7 @@ public struct KubernetesRevision: PlatformRevision {
     public var workload: WorkloadID
     public var origin: RevisionOrigin
     /// The target Deployment from Git, whole.
-    public var deployment: KubeJSON
+    public var deployment: JSONValue
     /// The Canary's service and provider; nil for a Deployment no Canary targets.
     public var routing: CanaryRouting?
     /// The ConfigMaps and Secrets the pod template uses; the primary runs on `-primary` copies.
@@ -19,12 +19,12 @@ public struct KubernetesRevision: PlatformRevision {
     /// The HorizontalPodAutoscaler of the Canary's `autoscalerRef`, from Git
     /// whole: `<name>-primary` scales the primary, and the primary's replicas
     /// are the autoscaler's, not Git's.
-    public var autoscaler: KubeJSON?
+    public var autoscaler: JSONValue?
 
     /// `configData`: the data of the template's ConfigMaps and Secrets that
     /// Git declares, so that a change of theirs is a new revision too.
-    public init(workload: WorkloadID, origin: RevisionOrigin, deployment: KubeJSON, routing: CanaryRouting?,
-                configData: [String: KubeJSON] = [:], autoscaler: KubeJSON? = nil) {
+    public init(workload: WorkloadID, origin: RevisionOrigin, deployment: JSONValue, routing: CanaryRouting?,
+                configData: [String: JSONValue] = [:], autoscaler: JSONValue? = nil) {
         self.autoscaler = autoscaler
         self.workload = workload
         self.origin = origin
@@ -36,15 +36,11 @@ public struct KubernetesRevision: PlatformRevision {
     }
 
     public var replicas: Int64 { deployment["spec"]?["replicas"]?.intValue ?? 1 }
-    public var template: KubeJSON { deployment["spec"]?["template"] ?? .null }
+    public var template: JSONValue { deployment["spec"]?["template"] ?? .null }
 
-    static func identify(_ template: KubeJSON) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(template)) ?? Data()
-        let hash = data.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-        let hex = String(hash, radix: 16)
-        return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
+    static func identify(_ template: JSONValue) -> String {
+        // A JSON value always encodes.
+        String(((try? template.canonicalData()).map(ContentDigest.hex) ?? ContentDigest.hex([])).prefix(12))
     }
 }
 
@@ -55,13 +51,13 @@ public struct CanaryRouting: Sendable, Codable, Hashable {
     public var provider: String
     public var service: String
     public var port: Int64
-    public var targetPort: KubeJSON
+    public var targetPort: JSONValue
     /// The Gateways the HTTPRoute attaches to (Gateway API parentRefs).
-    public var gatewayRefs: [KubeJSON]
+    public var gatewayRefs: [JSONValue]
     /// The user's Ingress from Git (`spec.ingressRef`), for the nginx provider.
-    public var ingress: KubeJSON?
+    public var ingress: JSONValue?
 
-    public init(provider: String, service: String, port: Int64, targetPort: KubeJSON, gatewayRefs: [KubeJSON] = [], ingress: KubeJSON? = nil) {
+    public init(provider: String, service: String, port: Int64, targetPort: JSONValue, gatewayRefs: [JSONValue] = [], ingress: JSONValue? = nil) {
         self.provider = provider
         self.service = service
         self.port = port
@@ -75,19 +71,4 @@ public struct CanaryRouting: Sendable, Codable, Hashable {
     public var usesGatewayAPI: Bool { provider.hasPrefix("gatewayapi") }
     public var usesNGINX: Bool { provider == "nginx" }
     public var gatewayVersion: String { provider == "gatewayapi:v1" ? "v1" : "v1beta1" }
-}
-
-extension KubeJSON {
-    /// SerinSpec's value of a manifest read from Git, as JSON.
-    init(_ value: JSONValue) {
-        switch value {
-        case .null: self = .null
-        case .bool(let bool): self = .bool(bool)
-        case .int(let int): self = .int(Int64(int))
-        case .double(let double): self = .double(double)
-        case .string(let string): self = .string(string)
-        case .array(let items): self = .array(items.map(KubeJSON.init))
-        case .object(let members): self = .object(members.mapValues(KubeJSON.init))
-        }
-    }
 }

@@ -1,3 +1,4 @@
+import SerinSpec
 /// flagger.app/v1beta1 Canary: the spec is Flagger's (raw JSON, parsed by
 /// SerinSpec), the status is what Serin writes through `/status`, in
 /// Flagger's fields so `kubectl get canaries` shows the same columns.
@@ -34,10 +35,10 @@ public struct Canary: KubeResource, Hashable {
     }
 
     public var metadata: ObjectMeta
-    public var spec: KubeJSON?
+    public var spec: JSONValue?
     public var status: Status?
 
-    public init(metadata: ObjectMeta, spec: KubeJSON? = nil, status: Status? = nil) {
+    public init(metadata: ObjectMeta, spec: JSONValue? = nil, status: Status? = nil) {
         self.metadata = metadata
         self.spec = spec
         self.status = status

@@ -1,3 +1,4 @@
+import SerinSpec
 /// apiextensions.k8s.io/v1 CustomResourceDefinition: enough to create one
 /// and to wait until it is served. The versions (with their schemas) stay raw.
 public struct CustomResourceDefinition: KubeResource, Hashable {
@@ -18,7 +19,7 @@ public struct CustomResourceDefinition: KubeResource, Hashable {
         public var names: Names
         /// "Namespaced" or "Cluster".
         public var scope: String
-        public var versions: [KubeJSON]
+        public var versions: [JSONValue]
     }
 
     public struct Status: Codable, Sendable, Hashable {

@@ -1,3 +1,4 @@
+import SerinSpec
 /// apps/v1 Deployment. The pod template stays raw JSON: Serin copies it to
 /// the `-primary` Deployment as it is, fields it does not know included.
 public struct Deployment: KubeResource, Hashable {
@@ -6,14 +7,14 @@ public struct Deployment: KubeResource, Hashable {
     public struct Spec: Codable, Sendable, Hashable {
         public var replicas: Int32?
         public var selector: LabelSelector?
-        public var template: KubeJSON?
-        public var strategy: KubeJSON?
+        public var template: JSONValue?
+        public var strategy: JSONValue?
         public var minReadySeconds: Int32?
         public var revisionHistoryLimit: Int32?
         public var progressDeadlineSeconds: Int32?
         public var paused: Bool?
 
-        public init(replicas: Int32? = nil, selector: LabelSelector? = nil, template: KubeJSON? = nil) {
+        public init(replicas: Int32? = nil, selector: LabelSelector? = nil, template: JSONValue? = nil) {
             self.replicas = replicas
             self.selector = selector
             self.template = template

@@ -1,3 +1,4 @@
+import SerinSpec
 /// gateway.networking.k8s.io HTTPRoute, in v1 (`HTTPRoute`) or v1beta1
 /// (`HTTPRouteV1Beta1`), as Flagger's `gatewayapi:v1` and
 /// `gatewayapi:v1beta1` providers. The spec (rules, backendRefs with
@@ -8,7 +9,7 @@ public struct GatewayHTTPRoute<Version: GatewayAPIVersion>: KubeResource, Hashab
     }
 
     public struct ParentStatus: Codable, Sendable, Hashable {
-        public var parentRef: KubeJSON?
+        public var parentRef: JSONValue?
         public var controllerName: String?
         public var conditions: [KubeCondition]?
     }
@@ -18,10 +19,10 @@ public struct GatewayHTTPRoute<Version: GatewayAPIVersion>: KubeResource, Hashab
     }
 
     public var metadata: ObjectMeta
-    public var spec: KubeJSON?
+    public var spec: JSONValue?
     public var status: Status?
 
-    public init(metadata: ObjectMeta, spec: KubeJSON? = nil) {
+    public init(metadata: ObjectMeta, spec: JSONValue? = nil) {
         self.metadata = metadata
         self.spec = spec
     }

@@ -1,3 +1,4 @@
+import SerinSpec
 /// autoscaling/v2beta2 HorizontalPodAutoscaler (the newest version a
 /// Kubernetes 1.20 apiserver serves); metrics and behavior stay raw.
 public struct HorizontalPodAutoscaler: KubeResource, Hashable {
@@ -14,15 +15,15 @@ public struct HorizontalPodAutoscaler: KubeResource, Hashable {
         public var scaleTargetRef: TargetReference
         public var minReplicas: Int32?
         public var maxReplicas: Int32
-        public var metrics: KubeJSON?
-        public var behavior: KubeJSON?
+        public var metrics: JSONValue?
+        public var behavior: JSONValue?
     }
 
     public struct Status: Codable, Sendable, Hashable {
         public var observedGeneration: Int64?
         public var currentReplicas: Int32?
         public var desiredReplicas: Int32?
-        public var currentMetrics: KubeJSON?
+        public var currentMetrics: JSONValue?
         public var conditions: [KubeCondition]?
     }
 

@@ -1,3 +1,4 @@
+import SerinSpec
 /// networking.k8s.io/v1 Ingress: the NGINX router writes its canary
 /// annotations; the spec is copied, not read, so it stays raw.
 public struct Ingress: KubeResource, Hashable {
@@ -5,10 +6,10 @@ public struct Ingress: KubeResource, Hashable {
                                                   namespaced: true)
 
     public var metadata: ObjectMeta
-    public var spec: KubeJSON?
-    public var status: KubeJSON?
+    public var spec: JSONValue?
+    public var status: JSONValue?
 
-    public init(metadata: ObjectMeta, spec: KubeJSON? = nil) {
+    public init(metadata: ObjectMeta, spec: JSONValue? = nil) {
         self.metadata = metadata
         self.spec = spec
     }

@@ -1,4 +1,4 @@
-import Yams
+import SerinSpec
 
 /// Any object, untyped: what Git sync applies from manifests. Everything
 /// but `apiVersion`, `kind` and `metadata` stays as raw JSON in `content`.
@@ -7,37 +7,34 @@ public struct KubeObject: KubeAPIObject, Hashable {
     public var kind: String
     public var metadata: ObjectMeta
     /// The other top-level members: spec, status, data, rules, ...
-    public var content: [String: KubeJSON]
+    public var content: [String: JSONValue]
 
-    public init(apiVersion: String, kind: String, metadata: ObjectMeta, content: [String: KubeJSON] = [:]) {
+    public init(apiVersion: String, kind: String, metadata: ObjectMeta, content: [String: JSONValue] = [:]) {
         self.apiVersion = apiVersion
         self.kind = kind
         self.metadata = metadata
         self.content = content
     }
 
-    public subscript(member: String) -> KubeJSON? {
+    public subscript(member: String) -> JSONValue? {
         get { content[member] }
         set { content[member] = newValue }
     }
 
-    /// The documents of a multi-document YAML manifest; empty documents are skipped.
-    public static func manifests(yaml: String) throws -> [KubeObject] {
-        var objects: [KubeObject] = []
-        for node in try Yams.compose_all(yaml: yaml) {
-            let json = try YAMLDecoder().decode(KubeJSON.self, from: node)
-            if json == .null { continue }
-            objects.append(try KubeObject(json: json))
-        }
-        return objects
+    /// The documents of a multi-document YAML manifest, read by the one
+    /// manifest reader (SerinSpec's); empty documents are skipped.
+    public static func manifests(yaml: String, file: String = "manifest.yaml") throws -> [KubeObject] {
+        let loaded = ManifestLoader().load(text: yaml, file: file)
+        if let problem = loaded.diagnostics.errors.first { throw KubernetesPlatformError(.invalidManifest, problem.description) }
+        return try loaded.objects.map { try KubeObject(json: $0.value) }
     }
 
-    public init(json: KubeJSON) throws {
-        guard case .object(var members) = json else { throw KubeError.decoding("a manifest is not a mapping", request: nil) }
+    public init(json: JSONValue) throws {
+        guard case .object(var members) = json else { throw KubernetesPlatformError(.invalidManifest, "a manifest is not a mapping") }
         guard let apiVersion = members.removeValue(forKey: "apiVersion")?.stringValue,
               let kind = members.removeValue(forKey: "kind")?.stringValue
         else {
-            throw KubeError.decoding("a manifest has no apiVersion or kind", request: nil)
+            throw KubernetesPlatformError(.invalidManifest, "a manifest has no apiVersion or kind")
         }
         self.apiVersion = apiVersion
         self.kind = kind
@@ -57,14 +54,14 @@ extension KubeObject: Codable {
         var apiVersion = ""
         var kind = ""
         var metadata = ObjectMeta()
-        var content: [String: KubeJSON] = [:]
+        var content: [String: JSONValue] = [:]
         for key in container.allKeys {
             switch key.stringValue {
             // List items come without apiVersion and kind; `adopt` fills them in.
             case "apiVersion": apiVersion = try container.decodeIfPresent(String.self, forKey: key) ?? ""
             case "kind": kind = try container.decodeIfPresent(String.self, forKey: key) ?? ""
             case "metadata": metadata = try container.decode(ObjectMeta.self, forKey: key)
-            default: content[key.stringValue] = try container.decode(KubeJSON.self, forKey: key)
+            default: content[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
             }
         }
         self.init(apiVersion: apiVersion, kind: kind, metadata: metadata, content: content)

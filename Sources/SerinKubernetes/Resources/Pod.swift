@@ -1,3 +1,4 @@
+import SerinSpec
 /// core/v1 Pod: its phase, readiness and address; the spec stays raw.
 public struct Pod: KubeResource, Hashable {
     public static let resourceKind = ResourceKind(group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true)
@@ -14,10 +15,10 @@ public struct Pod: KubeResource, Hashable {
     }
 
     public var metadata: ObjectMeta
-    public var spec: KubeJSON?
+    public var spec: JSONValue?
     public var status: Status?
 
-    public init(metadata: ObjectMeta, spec: KubeJSON? = nil) {
+    public init(metadata: ObjectMeta, spec: JSONValue? = nil) {
         self.metadata = metadata
         self.spec = spec
     }

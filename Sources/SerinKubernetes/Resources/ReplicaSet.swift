@@ -1,3 +1,4 @@
+import SerinSpec
 /// apps/v1 ReplicaSet: read for the `pod-template-hash` of a Deployment's revision.
 public struct ReplicaSet: KubeResource, Hashable {
     public static let resourceKind = ResourceKind(group: "apps", version: "v1", kind: "ReplicaSet", plural: "replicasets", namespaced: true)
@@ -5,7 +6,7 @@ public struct ReplicaSet: KubeResource, Hashable {
     public struct Spec: Codable, Sendable, Hashable {
         public var replicas: Int32?
         public var selector: LabelSelector?
-        public var template: KubeJSON?
+        public var template: JSONValue?
     }
 
     public struct Status: Codable, Sendable, Hashable {

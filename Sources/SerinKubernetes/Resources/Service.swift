@@ -1,3 +1,4 @@
+import SerinSpec
 /// core/v1 Service: selector and ports typed (the Kubernetes router and
 /// blue/green switch them), the rest of the spec kept.
 public struct Service: KubeResource, Hashable {
@@ -7,12 +8,12 @@ public struct Service: KubeResource, Hashable {
         public var name: String?
         public var port: Int32
         /// A number or a port name.
-        public var targetPort: KubeJSON?
+        public var targetPort: JSONValue?
         public var `protocol`: String?
         public var appProtocol: String?
         public var nodePort: Int32?
 
-        public init(name: String? = nil, port: Int32, targetPort: KubeJSON? = nil, protocol: String? = nil) {
+        public init(name: String? = nil, port: Int32, targetPort: JSONValue? = nil, protocol: String? = nil) {
             self.name = name
             self.port = port
             self.targetPort = targetPort
@@ -30,7 +31,7 @@ public struct Service: KubeResource, Hashable {
         public var publishNotReadyAddresses: Bool?
         /// Every other member of the spec (externalTrafficPolicy, ipFamilies,
         /// ...), written back as it was read.
-        public var other: [String: KubeJSON] = [:]
+        public var other: [String: JSONValue] = [:]
 
         public init(type: String? = nil, selector: [String: String]? = nil, ports: [Port]? = nil) {
             self.type = type
@@ -69,7 +70,7 @@ public struct Service: KubeResource, Hashable {
 
     public var metadata: ObjectMeta
     public var spec: Spec?
-    public var status: KubeJSON?
+    public var status: JSONValue?
 
     public init(metadata: ObjectMeta, spec: Spec? = nil) {
         self.metadata = metadata

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SerinSpec
 
 /// Git applied to the cluster as Flux's kustomize-controller applies it:
 /// every object with server-side apply under Serin's field manager,
@@ -105,13 +106,13 @@ public actor ClusterSync {
                 }
                 let live = listed[group]?[entry.name]
                 if let live, Self.holds(Self.json(live), Self.json(object)) { continue }
-                _ = try await resource.apply(object, fieldManager: Self.fieldManager, force: true)
+                let written = try await resource.apply(object, fieldManager: Self.fieldManager, force: true)
                 if live != nil, previous[entry.id]?.digest == entry.digest {
                     report.drifted.append(entry.description)
                 } else {
                     report.applied.append(entry.description)
                 }
-                if kind == CustomResourceDefinition.resourceKind { try await waitUntilEstablished(entry.name) }
+                if kind == CustomResourceDefinition.resourceKind { try await waitUntilEstablished(entry.name, from: written.metadata.resourceVersion) }
             } catch {
                 report.failures.append("\(entry.description): \(error)")
                 // Not applied: whatever was there before stays listed, so it is never pruned by mistake.
@@ -184,13 +185,14 @@ public actor ClusterSync {
 
     // MARK: helpers
 
-    private func waitUntilEstablished(_ name: String) async throws {
+    /// Until the apiserver serves the definition's kind (its `Established`
+    /// condition), followed on a watch of the definition.
+    private func waitUntilEstablished(_ name: String, from resourceVersion: String? = nil) async throws {
         let crds = client.resources(CustomResourceDefinition.self)
-        for _ in 0..<300 {
-            if try await crds.get(name).isEstablished { return }
-            try await Task.sleep(for: .milliseconds(100))
+        guard try await crds.wait(for: name, from: resourceVersion, timeout: .seconds(30), until: { $0.isEstablished }) != nil else {
+            throw KubernetesPlatformError(.notEstablished, object: "CustomResourceDefinition \(name)",
+                                          "the CustomResourceDefinition \(name) is not established after 30 s")
         }
-        throw KubeError.decoding("the CustomResourceDefinition \(name) is not established after 30 s", request: nil)
     }
 
     /// Namespaces, then CRDs, then the rest, each group in Git's order.
@@ -205,8 +207,8 @@ public actor ClusterSync {
         return objects.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
-    static func json(_ object: KubeObject) -> KubeJSON {
-        (try? KubeJSON(encoding: object)) ?? .null
+    static func json(_ object: KubeObject) -> JSONValue {
+        (try? JSONValue(encoding: object)) ?? .null
     }
 
     static func digest(_ object: KubeObject) -> String {
@@ -220,7 +222,7 @@ public actor ClusterSync {
     /// True when `live` holds every field of `desired` with the same value
     /// (fields the apiserver adds or defaults are not a difference; a
     /// status is never Git's business).
-    static func holds(_ live: KubeJSON, _ desired: KubeJSON, top: Bool = true) -> Bool {
+    static func holds(_ live: JSONValue, _ desired: JSONValue, top: Bool = true) -> Bool {
         switch (live, desired) {
         case (.object(let have), .object(let want)):
             want.allSatisfy { key, value in

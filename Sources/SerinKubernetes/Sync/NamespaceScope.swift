@@ -39,6 +39,7 @@ public struct NamespaceScope: Sendable, Equatable {
         kept.alertProviders = manifests.alertProviders.filter { contains(kind: $0.kind, namespace: $0.metadata.namespace) }
         kept.strategies = manifests.strategies.filter { contains(kind: $0.kind, namespace: $0.metadata.namespace) }
         kept.plain = manifests.plain.filter { contains(kind: $0.kind, namespace: $0.metadata.namespace) }
+        kept.objects = manifests.objects.filter { contains(kind: $0.kind, namespace: $0.namespace) }
         return kept
     }
 }

@@ -24,30 +24,41 @@ struct DocumentReader {
         let apiVersion = Self.string(mapping["apiVersion"])
         let kind = Self.string(mapping["kind"])
         let report = DecodingReport(file: file)
+        /// Where the typed resource's fields were written, once it was read.
+        var source: SourceMap?
 
         switch (apiVersion, kind) {
         case (APIGroup.serinVersion, "Workload"):
-            append(decode(WorkloadSpec.self, root, report, start), to: &manifests.workloads)
+            source = append(decode(WorkloadSpec.self, root, report, start), to: &manifests.workloads)
         case (APIGroup.serinVersion, "Canary"), (APIGroup.flaggerVersion, "Canary"):
-            append(decode(CanarySpec.self, root, report, start), to: &manifests.canaries)
+            source = append(decode(CanarySpec.self, root, report, start), to: &manifests.canaries)
         case (APIGroup.serinVersion, "MetricTemplate"), (APIGroup.flaggerVersion, "MetricTemplate"):
-            append(decode(MetricTemplateSpec.self, root, report, start), to: &manifests.metricTemplates)
+            source = append(decode(MetricTemplateSpec.self, root, report, start), to: &manifests.metricTemplates)
         case (APIGroup.serinVersion, "AlertProvider"), (APIGroup.flaggerVersion, "AlertProvider"):
-            append(decode(AlertProviderSpec.self, root, report, start), to: &manifests.alertProviders)
+            source = append(decode(AlertProviderSpec.self, root, report, start), to: &manifests.alertProviders)
         case (APIGroup.serinVersion, "Strategy"):
-            append(decode(StrategySpec.self, root, report, start), to: &manifests.strategies)
+            source = append(decode(StrategySpec.self, root, report, start), to: &manifests.strategies)
         default:
             if let problem = unsupported(apiVersion: apiVersion, kind: kind, mapping: mapping, report: report) {
                 report.error(at: problem.mark, problem.message)
-            } else {
-                append(plain(root, report, start), to: &manifests.plain)
+            } else if let manifest = plain(root, report, start) {
+                manifests.plain.append(manifest)
+                // A plain manifest is read whole: it is its own object.
+                manifests.objects.append(ManifestObject(value: manifest.spec, source: manifest.source))
             }
         }
         manifests.diagnostics += report.diagnostics
+        // A typed resource is also kept whole, as written: what Serin reads
+        // of it is the typed form, what a cluster is given is this.
+        if let source, let value = NodeDecoder.decode(JSONValue.self, from: root, report: DecodingReport(file: file)) {
+            manifests.objects.append(ManifestObject(value: value, source: source))
+        }
     }
 
-    private func append<Spec>(_ resource: Resource<Spec>?, to list: inout [Resource<Spec>]) {
-        if let resource { list.append(resource) }
+    private func append<Spec>(_ resource: Resource<Spec>?, to list: inout [Resource<Spec>]) -> SourceMap? {
+        guard let resource else { return nil }
+        list.append(resource)
+        return resource.source
     }
 
     private func decode<Spec: Decodable & Sendable>(_ type: Spec.Type, _ root: Node, _ report: DecodingReport,

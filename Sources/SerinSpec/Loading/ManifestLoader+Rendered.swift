@@ -33,6 +33,7 @@ extension Manifests {
         for index in alertProviders.indices { map(&alertProviders[index].source) }
         for index in strategies.indices { map(&strategies[index].source) }
         for index in plain.indices { map(&plain[index].source) }
+        for index in objects.indices { map(&objects[index].source) }
         // Every finding of this text was about the rendered text.
         for index in diagnostics.indices {
             diagnostics[index].position = fieldAt[diagnostics[index].position].map(origin.position) ?? origin.document

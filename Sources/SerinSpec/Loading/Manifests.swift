@@ -6,6 +6,10 @@ public struct Manifests: Sendable {
     public var alertProviders: [AlertProvider] = []
     public var strategies: [Strategy] = []
     public var plain: [PlainManifest] = []
+    /// Every document read, of every kind, as written, in the order read:
+    /// what is applied to a cluster and hashed into revisions, so the
+    /// object validated is the object applied.
+    public var objects: [ManifestObject] = []
     public var diagnostics: [Diagnostic] = []
     /// Files read, in the order read.
     public var files: [String] = []
@@ -35,7 +39,29 @@ public struct Manifests: Sendable {
         alertProviders += other.alertProviders
         strategies += other.strategies
         plain += other.plain
+        objects += other.objects
         diagnostics += other.diagnostics
         files += other.files
     }
+}
+
+/// One document of a manifest, whole, with where each of its fields was written.
+public struct ManifestObject: Sendable {
+    public var value: JSONValue
+    public var source: SourceMap
+
+    public init(value: JSONValue, source: SourceMap) {
+        self.value = value
+        self.source = source
+    }
+
+    public var apiVersion: String { value["apiVersion"]?.stringValue ?? "" }
+    public var kind: String { value["kind"]?.stringValue ?? "" }
+    public var name: String { value["metadata"]?["name"]?.stringValue ?? "" }
+    /// As written: nil when the document names no namespace.
+    public var namespace: String? { value["metadata"]?["namespace"]?.stringValue }
+
+    /// Serin's own kinds (`Workload`, `Strategy`, ...) describe what Serin
+    /// does; they have no place in a cluster.
+    public var isSerinOwn: Bool { apiVersion.hasPrefix(APIGroup.serin + "/") }
 }

@@ -69,12 +69,7 @@ extension Plan {
     /// restarts its analysis instead of reading an old step index against a
     /// new plan.
     public var digest: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(self)) ?? Data()
-        // FNV-1a, 64 bits: identity, not secrecy.
-        let hash = data.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        // A plan is plain data: encoding it cannot fail.
+        (try? ContentDigest.hex(of: self)) ?? ContentDigest.hex([])
     }
 }

@@ -19,7 +19,7 @@ public struct PlainRenderer: Renderer {
     /// The same, synchronously: plain files need no program and no wait.
     public func renderNow(_ request: RenderRequest) throws -> RenderedSource {
         guard let top = try request.files.entry(at: request.path) else {
-            throw RenderFailure(reason: "PathNotFound", "path \"\(request.path)\" does not exist in the repository")
+            throw RenderFailure("path \"\(request.path)\" does not exist in the repository")
         }
         let files: [String]
         switch top {

@@ -1,5 +1,6 @@
 import Foundation
 import SerinKubernetes
+import SerinSpec
 
 /// Who `serin run` is for the apiserver during the benchmark, so that the
 /// apiserver itself can say which requests were Serin's on a cluster other
@@ -33,14 +34,14 @@ struct BenchIdentity {
             apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: ObjectMeta(name: bindingName),
             content: ["roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"],
                       "subjects": [["kind": "ServiceAccount", "name": .string(serviceAccount), "namespace": .string(namespace)]]]))
-        let subject: KubeJSON = ["kind": "ServiceAccount", "serviceAccount": ["name": .string(serviceAccount), "namespace": .string(namespace)]]
+        let subject: JSONValue = ["kind": "ServiceAccount", "serviceAccount": ["name": .string(serviceAccount), "namespace": .string(namespace)]]
         let schemas = client.resources(flowSchemaKind)
         let flowSchema = namespace, leaseFlowSchema = namespace + "-leases"
         for (name, precedence, rules) in [
-            (leaseFlowSchema, 40, ["verbs": ["*"], "apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "namespaces": ["*"]] as KubeJSON),
-            (flowSchema, 41, ["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"], "clusterScope": true, "namespaces": ["*"]] as KubeJSON),
+            (leaseFlowSchema, 40, ["verbs": ["*"], "apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "namespaces": ["*"]] as JSONValue),
+            (flowSchema, 41, ["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"], "clusterScope": true, "namespaces": ["*"]] as JSONValue),
         ] {
-            var rule: KubeJSON = ["subjects": [subject], "resourceRules": [rules]]
+            var rule: JSONValue = ["subjects": [subject], "resourceRules": [rules]]
             if name == flowSchema { rule["nonResourceRules"] = [["verbs": ["*"], "nonResourceURLs": ["*"]]] }
             _ = try await schemas.create(KubeObject(
                 apiVersion: "flowcontrol.apiserver.k8s.io/v1beta1", kind: "FlowSchema", metadata: ObjectMeta(name: name),

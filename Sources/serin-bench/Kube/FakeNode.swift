@@ -1,6 +1,7 @@
 import Foundation
 import SerinKubernetes
 import Synchronization
+import SerinSpec
 
 /// A node that is not a machine, as KWOK makes them: a hand-made Node
 /// object (tainted, so the scheduler puts nobody else's pods on it), kept
@@ -58,7 +59,7 @@ final class FakeNode: Sendable {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(10))
                         guard !Task.isCancelled else { return }
-                        let patch: KubeJSON = ["spec": ["renewTime": .string(Self.microTime(Date()))]]
+                        let patch: JSONValue = ["spec": ["renewTime": .string(Self.microTime(Date()))]]
                         if (try? await leases.mergePatch(name, namespace: "kube-node-lease", patch: patch)) != nil { counts.add(requests: 1) }
                     }
                 }
@@ -105,13 +106,13 @@ final class FakeNode: Sendable {
             return
         }
         let now = Self.rfc3339(Date())
-        let condition = { (type: String) -> KubeJSON in ["type": .string(type), "status": "True", "lastTransitionTime": .string(now)] }
+        let condition = { (type: String) -> JSONValue in ["type": .string(type), "status": "True", "lastTransitionTime": .string(now)] }
         let containers = pod.spec?["containers"]?.arrayValue ?? []
-        let statuses: [KubeJSON] = containers.map { container in
+        let statuses: [JSONValue] = containers.map { container in
             ["name": container["name"] ?? "app", "image": container["image"] ?? "", "imageID": "fake://serin-bench",
              "ready": true, "started": true, "restartCount": 0, "state": ["running": ["startedAt": .string(now)]]]
         }
-        let patch: KubeJSON = ["status": [
+        let patch: JSONValue = ["status": [
             "phase": "Running", "hostIP": "192.0.2.250", "podIP": .string(counts.nextAddress()), "startTime": .string(now),
             "conditions": [condition("Initialized"), condition("Ready"), condition("ContainersReady"), condition("PodScheduled")],
             "containerStatuses": .array(statuses),
@@ -124,9 +125,9 @@ final class FakeNode: Sendable {
         }
     }
 
-    static func nodeStatus() -> KubeJSON {
+    static func nodeStatus() -> JSONValue {
         let now = rfc3339(Date())
-        let resources: KubeJSON = ["cpu": "1000", "memory": "4000Gi", "pods": "10000"]
+        let resources: JSONValue = ["cpu": "1000", "memory": "4000Gi", "pods": "10000"]
         return ["status": [
             "capacity": resources, "allocatable": resources,
             "addresses": [["type": "InternalIP", "address": "192.0.2.250"], ["type": "Hostname", "address": "serin-bench-fake-node"]],

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SerinKubernetes
+import SerinSpec
 
 extension ClusterTests {
     /// Flagger's Canary CRD, a Canary, and its status written through `/status`.
@@ -16,7 +17,7 @@ extension ClusterTests {
                 #expect(try await client.resourceKind(apiVersion: "flagger.app/v1beta1", kind: "Canary") == Canary.resourceKind)
 
                 let canaries = client.resources(Canary.self)
-                let spec: KubeJSON = [
+                let spec: JSONValue = [
                     "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "web"],
                     "service": ["port": 80],
                     "analysis": ["interval": "1m", "threshold": 5, "maxWeight": 50, "stepWeight": 10],

@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import SerinKubernetes
+import SerinSpec
 
 /// A stand-in for a Gateway API implementation, which cannot run here: it
 /// accepts every HTTPRoute of one namespace at its current generation, as a
@@ -30,7 +31,7 @@ final class FakeGatewayController: Sendable {
     static func accepting(_ route: HTTPRouteV1Beta1, _ generation: Int64) -> HTTPRouteV1Beta1 {
         var accepted = route
         let now = ISO8601DateFormatter().string(from: Date())
-        let parents: [KubeJSON] = route.spec?["parentRefs"]?.arrayValue ?? []
+        let parents: [JSONValue] = route.spec?["parentRefs"]?.arrayValue ?? []
         let condition = KubeCondition(type: "Accepted", status: "True", reason: "Accepted", message: "accepted by the fake controller",
                                       lastTransitionTime: now, observedGeneration: generation)
         accepted.status = .init(parents: parents.map { parent in

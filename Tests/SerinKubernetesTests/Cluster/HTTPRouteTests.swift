@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SerinKubernetes
+import SerinSpec
 
 extension ClusterTests {
     /// An HTTPRoute written in v1beta1 and read in v1 (Flagger's two
@@ -13,7 +14,7 @@ extension ClusterTests {
         @Test func bothVersionsAndStatus() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")
-                let spec: KubeJSON = [
+                let spec: JSONValue = [
                     "parentRefs": [["name": "gateway", "namespace": .string(namespace)]],
                     "hostnames": ["web.example"],
                     "rules": [["backendRefs": [

@@ -141,15 +141,15 @@ extension ClusterTests {
 
         static func canaryWeight(_ client: KubeClient, _ namespace: String) async throws -> Int? {
             let route: HTTPRouteV1Beta1? = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
-            let spec: KubeJSON = route?.spec ?? .null
+            let spec: JSONValue = route?.spec ?? .null
             return FlaggerObjects.canaryWeight(.object(["spec": spec]), service: "web")
         }
 
         static func version(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> String? {
             let deployment: Deployment = try await client.resources(Deployment.self).get(name, namespace: namespace)
-            let template: KubeJSON = deployment.spec?.template ?? .null
-            let containers: [KubeJSON] = template["spec"]?["containers"]?.arrayValue ?? []
-            let env: [KubeJSON] = containers.first?["env"]?.arrayValue ?? []
+            let template: JSONValue = deployment.spec?.template ?? .null
+            let containers: [JSONValue] = template["spec"]?["containers"]?.arrayValue ?? []
+            let env: [JSONValue] = containers.first?["env"]?.arrayValue ?? []
             return env.first?["value"]?.stringValue
         }
 
@@ -198,9 +198,9 @@ extension ClusterTests {
         /// The ConfigMap a Deployment's first container takes its environment from.
         static func configMapReference(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> String? {
             let deployment: Deployment = try await client.resources(Deployment.self).get(name, namespace: namespace)
-            let template: KubeJSON = deployment.spec?.template ?? .null
-            let containers: [KubeJSON] = template["spec"]?["containers"]?.arrayValue ?? []
-            let sources: [KubeJSON] = containers.first?["envFrom"]?.arrayValue ?? []
+            let template: JSONValue = deployment.spec?.template ?? .null
+            let containers: [JSONValue] = template["spec"]?["containers"]?.arrayValue ?? []
+            let sources: [JSONValue] = containers.first?["envFrom"]?.arrayValue ?? []
             return sources.first?["configMapRef"]?["name"]?.stringValue
         }
 

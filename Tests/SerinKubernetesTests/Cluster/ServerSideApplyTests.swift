@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SerinKubernetes
+import SerinSpec
 
 extension ClusterTests {
     /// The field ownership Serin relies on: the Git sync (manager "serin-git")
@@ -10,8 +11,8 @@ extension ClusterTests {
         /// What Git declares: everything but replicas (unless given); `version`
         /// stands for the change of a release.
         static func deployment(_ namespace: String, version: String, replicas: Int32? = nil) -> Deployment {
-            let labels: KubeJSON = ["app": "web"]
-            let container: KubeJSON = ["name": "web", "image": .string(image), "env": [["name": "VERSION", "value": .string(version)]]]
+            let labels: JSONValue = ["app": "web"]
+            let container: JSONValue = ["name": "web", "image": .string(image), "env": [["name": "VERSION", "value": .string(version)]]]
             return Deployment(
                 metadata: ObjectMeta(name: "web", namespace: namespace, labels: ["app": "web"]),
                 spec: .init(replicas: replicas, selector: LabelSelector(matchLabels: ["app": "web"]),
@@ -65,7 +66,7 @@ extension ClusterTests {
             }
         }
 
-        /// The pod template survives a copy to `-primary` through KubeJSON,
+        /// The pod template survives a copy to `-primary` through JSONValue,
         /// and the controller's ReplicaSet carries the pod-template-hash.
         @Test func templateCopiedToPrimary() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in

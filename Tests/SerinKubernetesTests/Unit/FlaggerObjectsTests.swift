@@ -8,9 +8,9 @@ import Testing
 /// The objects Flagger makes for a Canary, built without a cluster: what
 /// each router writes for a given split of the traffic.
 @Suite struct FlaggerObjectsTests {
-    static func json(_ yaml: String) throws -> KubeJSON {
+    static func json(_ yaml: String) throws -> JSONValue {
         let object = try #require(try KubeObject.manifests(yaml: yaml).first)
-        return try KubeJSON(encoding: object)
+        return try JSONValue(encoding: object)
     }
 
     static let ingress = """
@@ -29,18 +29,18 @@ import Testing
                     backend: { service: { name: web, port: { number: 80 } } }
         """
 
-    static func routing(_ ingress: KubeJSON?) -> CanaryRouting {
+    static func routing(_ ingress: JSONValue?) -> CanaryRouting {
         CanaryRouting(provider: "nginx", service: "web", port: 80, targetPort: .int(8080), ingress: ingress)
     }
 
-    static func annotation(_ object: KubeJSON, _ name: String) -> String? {
-        let annotations: KubeJSON? = object["metadata"]?["annotations"]
+    static func annotation(_ object: JSONValue, _ name: String) -> String? {
+        let annotations: JSONValue? = object["metadata"]?["annotations"]
         return annotations?[FlaggerObjects.nginxPrefix + name]?.stringValue
     }
 
-    static func backend(_ object: KubeJSON) -> String? {
-        let rules: [KubeJSON] = object["spec"]?["rules"]?.arrayValue ?? []
-        let paths: [KubeJSON] = rules.first?["http"]?["paths"]?.arrayValue ?? []
+    static func backend(_ object: JSONValue) -> String? {
+        let rules: [JSONValue] = object["spec"]?["rules"]?.arrayValue ?? []
+        let paths: [JSONValue] = rules.first?["http"]?["paths"]?.arrayValue ?? []
         return paths.first?["backend"]?["service"]?["name"]?.stringValue
     }
 
@@ -103,14 +103,14 @@ import Testing
         let routing = CanaryRouting(provider: "gatewayapi:v1", service: "web", port: 80, targetPort: .int(8080))
         let routes = TrafficRoutes(canaryWeight: 20, sessionAffinity: PlanSessionAffinity(cookieName: "canary", maxAge: 60))
         let route = FlaggerObjects.httpRoute(WorkloadID(namespace: "apps", name: "web"), routing, routes, revision: "abc123")
-        let rules: [KubeJSON] = route["spec"]?["rules"]?.arrayValue ?? []
+        let rules: [JSONValue] = route["spec"]?["rules"]?.arrayValue ?? []
         #expect(rules.count == 2)
-        let match: KubeJSON? = rules.first?["matches"]?.arrayValue?.first
-        let header: KubeJSON? = match?["headers"]?.arrayValue?.first
+        let match: JSONValue? = rules.first?["matches"]?.arrayValue?.first
+        let header: JSONValue? = match?["headers"]?.arrayValue?.first
         #expect(header?["value"]?.stringValue == ".*canary=abc123.*")
-        let canaryBackend: KubeJSON? = rules.last?["backendRefs"]?.arrayValue?.last
-        let filter: KubeJSON? = canaryBackend?["filters"]?.arrayValue?.first
-        let added: KubeJSON? = filter?["responseHeaderModifier"]?["add"]?.arrayValue?.first
+        let canaryBackend: JSONValue? = rules.last?["backendRefs"]?.arrayValue?.last
+        let filter: JSONValue? = canaryBackend?["filters"]?.arrayValue?.first
+        let added: JSONValue? = filter?["responseHeaderModifier"]?["add"]?.arrayValue?.first
         #expect(added?["value"]?.stringValue == "canary=abc123; Max-Age=60")
         #expect(FlaggerObjects.canaryWeight(route, service: "web") == 20)
         // Without weight on the canary nobody is kept there.
@@ -127,11 +127,11 @@ import Testing
         request.queryParams = ["group": StringMatch(suffix: "-rc")]
         request.uri = StringMatch(prefix: "/api")
         let route = FlaggerObjects.httpRoute(WorkloadID(namespace: "apps", name: "web"), routing, TrafficRoutes(canaryWeight: 0, match: [request]))
-        let match: KubeJSON? = route["spec"]?["rules"]?.arrayValue?.first?["matches"]?.arrayValue?.first
-        let headers: [KubeJSON] = match?["headers"]?.arrayValue ?? []
+        let match: JSONValue? = route["spec"]?["rules"]?.arrayValue?.first?["matches"]?.arrayValue?.first
+        let headers: [JSONValue] = match?["headers"]?.arrayValue ?? []
         #expect(headers.map { $0["type"]?.stringValue ?? "" } == ["Exact", "RegularExpression"])
         #expect(headers.last?["value"]?.stringValue == #"^beta\..*"#)
-        let query: KubeJSON? = match?["queryParams"]?.arrayValue?.first
+        let query: JSONValue? = match?["queryParams"]?.arrayValue?.first
         #expect(query?["value"]?.stringValue == ".*-rc$")
         #expect(match?["path"]?["type"]?.stringValue == "PathPrefix")
         var unsaid = HTTPMatchRequest(headers: ["x-a": StringMatch(exact: "1")])

@@ -1,0 +1,42 @@
+extension ResourceClient {
+    /// Until one object satisfies `condition`, followed on a watch of that
+    /// object alone (a field selector on its name), not by polling; nil
+    /// when `timeout` passes first. The watch starts at `resourceVersion`
+    /// (the version a write returned: nothing after it is missed), or at the
+    /// object as it is now when nil or when that version is too old (410).
+    public func wait(for name: String, namespace: String? = nil, from resourceVersion: String?, timeout: Duration,
+                     until condition: @escaping @Sendable (Object) -> Bool) async throws -> Object? {
+        try await withThrowingTaskGroup(of: Object?.self) { group in
+            group.addTask {
+                var version = resourceVersion
+                while true {
+                    do {
+                        for try await event in self.watch(namespace: namespace, fieldSelector: "metadata.name=\(name)", resourceVersion: version,
+                                                          timeoutSeconds: max(1, Int(timeout.components.seconds) + 1)) {
+                            switch event {
+                            case .added(let object), .modified(let object):
+                                if condition(object) { return object }
+                                version = object.metadata.resourceVersion
+                            case .deleted(let object):
+                                version = object.metadata.resourceVersion
+                            case .bookmark(let resourceVersion):
+                                version = resourceVersion
+                            case .error:
+                                version = nil
+                            }
+                        }
+                    } catch let error as KubeError where error.isGone {
+                        version = nil
+                    }
+                    try Task.checkCancellation()
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+}
