@@ -240,7 +240,7 @@ struct ClusterTarget: DeliveryTarget {
         }
         let objects: [KubeObject]
         do {
-            objects = try Self.objects(of: desired)
+            objects = try desired.manifests.clusterObjects()
         } catch {
             return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", "\(error)"), notes: notes)
         }
@@ -260,11 +260,5 @@ struct ClusterTarget: DeliveryTarget {
         guard let first = report.failures.first else { return DeliveryResult(notes: notes) }
         let more = report.failures.count > 1 ? " (and \(report.failures.count - 1) more)" : ""
         return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", first + more, details: report.failures), notes: notes)
-    }
-
-    /// The revision's documents, as validated, as the apiserver takes them;
-    /// Serin's own kinds (Workload, Strategy) have no place in a cluster.
-    static func objects(of desired: DesiredState) throws -> [KubeObject] {
-        try desired.manifests.objects.filter { !$0.isSerinOwn }.map { try KubeObject(json: $0.value) }
     }
 }
