@@ -98,12 +98,14 @@ public actor Operator: OperatorControl {
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),
-                deliver: { desired in
+                targets: .init(deliver: { target, desired in
                     // The checks of a release read the templates and providers of the revision in force.
                     resources.update(source: desired.source, templates: desired.manifests.metricTemplates,
                                      providers: desired.manifests.alertProviders)
-                    deliveries.deliver(desired)
-                },
+                    deliveries.deliver(desired, to: target)
+                }, release: { target, desired in
+                    await deliveries.release(of: desired, on: target)
+                }),
                 changed: { status in changed.yield(status) })
         }
         self.pipelines = pipelines
@@ -167,7 +169,7 @@ public actor Operator: OperatorControl {
                         while true {
                             try await Task.sleep(for: resyncInterval)
                             for pipeline in pipelines.values {
-                                if let desired = await pipeline.inForce { deliveries.resync(desired) }
+                                for (target, desired) in await pipeline.given { deliveries.deliver(desired, to: target, resync: true) }
                             }
                         }
                     }

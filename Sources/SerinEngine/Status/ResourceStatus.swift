@@ -87,6 +87,10 @@ public struct SourceStatusReport: Sendable, Codable, Equatable {
     public var errors: [String]
     /// Warnings of the revision in force.
     public var warnings: [String]
+    /// A staged source's waves: where its newest revision stands.
+    public var waves: WaveStatus?
+    /// With several targets (clusters): the revision each holds and how.
+    public var targets: [String: TargetReport]?
 
     public init(name: String, url: String, ref: String, path: String, revision: String?, commit: CommitSummary?,
                 lastAttemptedRevision: String?, lastSyncTime: Double?, conditions: [Condition], errors: [String], warnings: [String]) {
