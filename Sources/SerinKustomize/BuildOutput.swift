@@ -99,9 +99,16 @@ struct BuildOutput {
     static func originalDocuments(file: String, data: Data?) -> [OriginalDocument] {
         guard let data, let text = String(data: data, encoding: .utf8) else { return [] }
         let manifests = ManifestLoader().load(text: text, file: file)
+        // The YAML walk of each document, by where it starts: it fills the
+        // fields the reader did not decode, and stands in for documents it refused.
+        let maps = SourceMap.documents(in: text, file: file)
+        let walked = Dictionary(maps.map { ($0.document, $0) }) { first, _ in first }
         var documents: [OriginalDocument] = []
         func add<Spec>(_ resources: [Resource<Spec>]) {
-            documents += resources.map { OriginalDocument(kind: $0.kind, name: $0.name, source: $0.source) }
+            documents += resources.map { resource in
+                OriginalDocument(kind: resource.kind, name: resource.name,
+                                 source: walked[resource.source.document].map(resource.source.filling) ?? resource.source)
+            }
         }
         add(manifests.workloads)
         add(manifests.canaries)
@@ -110,12 +117,10 @@ struct BuildOutput {
         add(manifests.strategies)
         add(manifests.plain)
         let known = Set(documents.map { "\($0.kind)/\($0.name)" })
-        if let roots = try? Yams.compose_all(yaml: text) {
-            for root in roots {
-                guard let kind = root["kind"]?.string, let name = root["metadata"]?["name"]?.string, !known.contains("\(kind)/\(name)") else { continue }
-                let start = SourcePosition(file: file, line: root.mark?.line, column: root.mark?.column)
-                documents.append(OriginalDocument(kind: kind, name: name, source: SourceMap(file: file, document: start)))
-            }
+        let roots: [Node] = (try? Yams.compose_all(yaml: text)).map(Array.init) ?? []
+        for (root, source) in zip(roots, maps) {
+            guard let kind = root["kind"]?.string, let name = root["metadata"]?["name"]?.string, !known.contains("\(kind)/\(name)") else { continue }
+            documents.append(OriginalDocument(kind: kind, name: name, source: source))
         }
         return documents
     }
@@ -162,3 +167,4 @@ struct BuildOutput {
         return try Yams.serialize(node: .mapping(mapping))
     }
 }
+

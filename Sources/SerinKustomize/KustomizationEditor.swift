@@ -54,9 +54,19 @@ enum KustomizationEditor {
         return (try Yams.serialize(node: .mapping(mapping)), asked)
     }
 
-    /// A string that reads back as a string whatever it holds (`"123"`, `"true"`).
+    /// A string that reads back as a string whatever it holds (`"123"`,
+    /// `"true"` are quoted), plain where that is unambiguous, as kustomize prints.
     static func text(_ value: String) -> Node {
-        Node(value, .implicit, value.contains("\n") ? .literal : .doubleQuoted)
+        if value.contains("\n") { return Node(value, .implicit, .literal) }
+        return Node(value, .implicit, isPlainString(value) ? .plain : .doubleQuoted)
+    }
+
+    private static func isPlainString(_ value: String) -> Bool {
+        guard let first = value.unicodeScalars.first, ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
+        let words: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"]
+        return !words.contains(value.lowercased()) && value.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._/-".unicodeScalars.contains($0)
+        }
     }
 
     private static func node(for patch: KustomizeOptions.Patch) -> Node {

@@ -38,6 +38,7 @@ struct KustomizeProcess {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         let verdict = Verdict()
+        let started = ContinuousClock.now
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
             do {
@@ -69,6 +70,8 @@ struct KustomizeProcess {
             }
         }
         verdict.finish()
+        // The watchdog may not have looked yet when a quick process ends past its deadline.
+        if ContinuousClock.now - started > timeout { verdict.set(timedOut: true) }
         let stdout = try readPrefix(outPath, limit: outputLimit + 1)
         let stderr = String(decoding: try readPrefix(errPath, limit: 64 << 10), as: UTF8.self)
         return Outcome(status: status, stdout: stdout, stderr: stderr, timedOut: verdict.timedOut,

@@ -64,7 +64,7 @@ struct BuildBenchmark: AsyncParsableCommand {
             "objects": objects,
             "revisions": revisions,
             "kustomize": binary.description,
-            "sandbox": await builder.sandbox.rawValue,
+            "sandbox": builder.sandbox.rawValue,
             "serin_render_ms_p50": ms(serin, 0.5), "serin_render_ms_p99": ms(serin, 0.99),
             "kustomize_direct_ms_p50": ms(direct, 0.5), "kustomize_direct_ms_p99": ms(direct, 0.99),
             "overhead_ratio_p50": (ms(serin, 0.5) / ms(direct, 0.5) * 100).rounded() / 100,

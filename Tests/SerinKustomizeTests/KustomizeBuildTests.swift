@@ -61,14 +61,14 @@ import Testing
         // A generated object points at its generator's entry in the kustomization.
         let configMap = try #require(byKind["kind: ConfigMap"]?.first)
         #expect(configMap.file == "flagger/overlays/production/kustomization.yaml")
-        #expect(configMap.origin?.document.line == 40)
+        #expect(configMap.origin?.document == SourcePosition(file: configMap.file, line: 35, column: 11))
 
         // The validate stage's findings name the original file, line and column.
         let manifests = ManifestLoader().load(rendered)
         let (diagnostics, plans) = Validator(platform: .kubernetes).validateAndPlan(manifests)
         #expect(diagnostics.errors.isEmpty, "\(diagnostics)")
         #expect(plans.map(\.name) == ["podinfo"])
-        #expect(manifests.canaries.first?.position("spec.analysis.stepWeight") == SourcePosition(file: canary.file, line: 16, column: 17))
+        #expect(manifests.canaries.first?.position("spec.analysis.stepWeight") == SourcePosition(file: canary.file, line: 19, column: 17))
     }
 
     @Test func serinsOwnKindsGoThroughKustomizeAndKeepTheirPositions() async throws {
@@ -115,7 +115,7 @@ import Testing
         #expect(rendered.texts.map(\.yaml) == ["apiVersion: serin.dev/v1alpha1\nkind: Strategy\nmetadata:\n  name: s\nspec: {}\n---\nnot: [closed\n"])
         let manifests = ManifestLoader().load(rendered)
         #expect(manifests.diagnostics.errors.first?.position.file == "deploy/web.yaml")
-        #expect(manifests.diagnostics.errors.first?.position.line == 7)
+        #expect(manifests.diagnostics.errors.first?.position.line == 8) // where the unclosed list meets the end
         #expect(await builder.statistics.builds == 0)
     }
 

@@ -151,14 +151,16 @@ import Testing
     }
 
     @Test func aBuildPastItsTimeLimitIsStopped() async throws {
-        let (_, _, files) = try repository()
+        let (outer, _, files) = try repository()
+        defer { withExtendedLifetime(outer) {} }
         let builder = Fixture.builder(.init(timeout: .milliseconds(1)))
         let refused = try #require(await failure(files, "base", builder: builder))
         #expect(refused.message.contains("took longer than"), "\(refused)")
     }
 
     @Test func aBuildPastItsOutputLimitIsStopped() async throws {
-        let (_, _, files) = try repository()
+        let (outer, _, files) = try repository()
+        defer { withExtendedLifetime(outer) {} }
         let builder = Fixture.builder(.init(outputLimit: 16))
         let refused = try #require(await failure(files, "base", builder: builder))
         #expect(refused.message.contains("printed more than"), "\(refused)")
