@@ -13,7 +13,7 @@ SELENIUM := selenium==4.51.0
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps py-deps dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release strategies clean kube-up kube-down
+.PHONY: all deps py-deps kustomize dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release strategies clean kube-up kube-down
 
 all: build
 
@@ -37,7 +37,12 @@ py-deps:
 	  $$SUDO /usr/bin/python3 -m venv $(PY_VENV) && $$SUDO $(PY_VENV)/bin/pip install -q $(SELENIUM); \
 	fi
 
-build: deps
+# The pinned kustomize (Debian's 5.6.0, from trixie) and bubblewrap, when missing: Serin runs
+# kustomize to build sources that hold a kustomization.yaml (scripts/kustomize/install.sh).
+kustomize:
+	@bash scripts/kustomize/install.sh >/dev/null
+
+build: deps kustomize
 	$(SWIFT) build
 
 # The benchmarked build: the Swift runtime and Foundation linked in (one
@@ -46,7 +51,7 @@ build: deps
 # included (about 8% more requests/s through the router, measured A/B).
 # Debug builds, which every test runs, keep the checks.
 RELEASE_FLAGS := --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked
-release: deps
+release: deps kustomize
 	$(SWIFT) build -c release $(RELEASE_FLAGS)
 
 # The Kubernetes tests run against the real test cluster (scripts/kube):
@@ -54,7 +59,7 @@ release: deps
 # started in about half a minute; it keeps running after the tests
 # (`make kube-down` stops it). Among the tests, the README's walkthrough runs
 # as a script with its outputs compared (ReadmeWalkthroughTests).
-test: deps py-deps
+test: deps py-deps kustomize
 	@bash scripts/check-strategies.sh
 	@bash scripts/check-dashboard.sh
 	bash scripts/kube/cluster.sh build

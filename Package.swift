@@ -43,6 +43,16 @@ let package = Package(
             name: "SerinSpec",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // The render stage's Kustomize: the real `kustomize` binary run as a
+        // subprocess inside a fence, as Flux's kustomize-controller builds a path.
+        .target(
+            name: "SerinKustomize",
+            dependencies: [
+                "SerinSpec",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "SerinEngine",
             dependencies: [
@@ -121,7 +131,7 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes",
+                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes", "SerinKustomize",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -175,6 +185,7 @@ let package = Package(
                 "SerinCLI",
                 "SerinSandbox",
                 "SerinKubernetes",
+                "SerinKustomize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -194,6 +205,7 @@ let package = Package(
                 "SerinGit",
                 "SerinLocal",
                 "SerinKubernetes",
+                "SerinKustomize",
                 "SerinTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -201,6 +213,11 @@ let package = Package(
         .testTarget(
             name: "SerinSpecTests",
             dependencies: ["SerinSpec", "SerinTesting"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinKustomizeTests",
+            dependencies: ["SerinKustomize", "SerinSpec", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
