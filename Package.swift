@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "serin", targets: ["serin"]),
         .executable(name: "serin-bench", targets: ["serin-bench"]),
         .library(name: "SerinSpec", targets: ["SerinSpec"]),
+        .library(name: "SerinTemplate", targets: ["SerinTemplate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -43,6 +44,9 @@ let package = Package(
             name: "SerinSpec",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // Go's text/template (lexer, parser, executor, fmt) over Helm's values:
+        // a pure library, no I/O, for the Helm renderer.
+        .target(name: "SerinTemplate"),
         .target(
             name: "SerinEngine",
             dependencies: [
