@@ -82,6 +82,9 @@ enum Comparison {
         case (.typedNil(let type), .list), (.list, .typedNil(let type)):
             if case .slice = type.underlying { return true }
             return false
+        case (.typedNil(let type), .object(let object)), (.object(let object), .typedNil(let type)):
+            if case .pointer = type.underlying, case .pointer = object.type.underlying { return true }
+            return false
         default: return false
         }
     }

@@ -32,6 +32,8 @@ public final class Executor {
         }
         self.tree = tree
         self.templateName = name
+        // Go's Execute reads a nil data as no value at all.
+        let data: Value = { if case .null = data { return .missing } else { return data } }()
         variables = [("$", data)]
         try walk(data, .list(root))
         return output
@@ -376,6 +378,9 @@ public final class Executor {
         if case .object(let object) = receiver, let method = object.method(name) {
             return try evalCall(dot, method, isBuiltin: false, node, name, arguments, final)
         }
+        if case .map(let map) = receiver, let method = map.methods?(name, map) {
+            return try evalCall(dot, method, isBuiltin: false, node, name, arguments, final)
+        }
         let hasArguments = arguments.count > 1 || final != nil
         switch receiver {
         case .object(let object):
@@ -492,6 +497,11 @@ public final class Executor {
         }
         if type == .reflectValue || type == .interface { return value }
         if Self.assignable(value, to: type) { return value }
+        // One address-of or one dereference, as Go tries (`*V` given `V`, `V` given `*V`).
+        if case .object(let object) = value {
+            if case .pointer(let element) = type, element == object.type { return value }
+            if case .pointer(let element) = object.type, element == type { return value }
+        }
         throw error("wrong type for value; expected \(type); got \(value.typeName)")
     }
 
@@ -591,7 +601,8 @@ public final class Executor {
         case .function:
             throw error("can't print \(node) of type \(value.typeName)")
         default:
-            try write(GoFormatter.sprint([value]))
+            // Go prints what a pointer points at.
+            try write(GoFormatter.sprintDereferenced(value))
         }
     }
 }

@@ -14,6 +14,13 @@ public enum GoFormatter {
         return printer.out
     }
 
+    /// `fmt.Sprint` of a value a template prints: a pointer to a struct shows the struct.
+    public static func sprintDereferenced(_ value: Value) -> String {
+        var printer = Printer()
+        printer.printArgument(value, verb: "v", depth: 1)
+        return printer.out
+    }
+
     /// `fmt.Sprintln`.
     public static func sprintln(_ arguments: [Value]) -> String {
         var printer = Printer()

@@ -79,6 +79,17 @@ public indirect enum Value: Sendable {
         }
     }
 
+    /// The same value with every map in it new (Go's `copystructure`).
+    public func deepCopy() -> Value {
+        switch self {
+        case .map(let map): return .map(map.deepCopy())
+        case .list(var list):
+            list.items = list.items.map { $0.deepCopy() }
+            return .list(list)
+        default: return self
+        }
+    }
+
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
@@ -144,23 +155,57 @@ public enum MapKey: Sendable, Hashable, Comparable {
     }
 }
 
-/// A map, iterated in key order as Go's templates and `fmt` do.
+/// A map, iterated in key order as Go's templates and `fmt` do. Like a Go
+/// map it is a reference: `set`, `merge` and `unset` change the map every
+/// holder sees, as charts expect (`{{ $_ := set $d "k" 1 }}`).
 public struct ValueMap: Sendable {
-    public var entries: [MapKey: Value]
+    /// Safe to share between threads: a map is changed only by the template
+    /// functions of the one execution that holds it, on that execution's
+    /// thread; values handed to another execution are copied first
+    /// (`deepCopy()`), as Helm's renderer copies values for each render.
+    final class Storage: @unchecked Sendable {
+        var entries: [MapKey: Value]
+        init(_ entries: [MapKey: Value]) { self.entries = entries }
+    }
+
+    let storage: Storage
+    public var entries: [MapKey: Value] {
+        get { storage.entries }
+        nonmutating set { storage.entries = newValue }
+    }
     /// `map[string]interface {}` unless said otherwise (`chartutil.Values`, `map[string]string`).
     public var type: GoType
     public var isNil: Bool
+    /// Methods of a named map type (Helm's `.Files`): looked up before keys, as Go does.
+    public var methods: (@Sendable (String, ValueMap) -> TemplateFunction?)?
 
     public init(_ entries: [String: Value] = [:], type: GoType = .map(.string, .interface)) {
-        self.entries = Dictionary(uniqueKeysWithValues: entries.map { (MapKey.string($0.key), $0.value) })
+        storage = Storage(Dictionary(uniqueKeysWithValues: entries.map { (MapKey.string($0.key), $0.value) }))
         self.type = type
         self.isNil = false
     }
 
     public init(keyed entries: [MapKey: Value], type: GoType, isNil: Bool = false) {
-        self.entries = entries
+        storage = Storage(entries)
         self.type = type
         self.isNil = isNil
+    }
+
+    /// Whether both are the same Go map (not just equal entries).
+    public func isSame(as other: ValueMap) -> Bool { storage === other.storage }
+
+    /// A new map with the same entries (a shallow copy).
+    public func copy() -> ValueMap {
+        var copy = ValueMap(keyed: entries, type: type, isNil: isNil)
+        copy.methods = methods
+        return copy
+    }
+
+    /// A new map whose maps and lists are new too (sprig's `deepCopy`).
+    public func deepCopy() -> ValueMap {
+        var copy = ValueMap(keyed: entries.mapValues { $0.deepCopy() }, type: type, isNil: isNil)
+        copy.methods = methods
+        return copy
     }
 
     public var keyType: GoType {
@@ -174,8 +219,8 @@ public struct ValueMap: Sendable {
     }
 
     public subscript(key: String) -> Value? {
-        get { entries[.string(key)] }
-        set { entries[.string(key)] = newValue }
+        get { storage.entries[.string(key)] }
+        nonmutating set { storage.entries[.string(key)] = newValue }
     }
 
     public var sortedKeys: [MapKey] { entries.keys.sorted() }
