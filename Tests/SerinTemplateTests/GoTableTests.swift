@@ -123,11 +123,18 @@ struct GoTableTests {
             passed += 1
             if !test.goError.isEmpty {
                 errors += 1
-                if exactError { exact += 1 } else { mismatchedErrors.append("  \(test.name)") }
+                if exactError { exact += 1 } else {
+                    var set = set
+                    let mine = (try? set.parse(name: test.name, text: test.input)).flatMap { _ in
+                        Result { try set.execute(test.name, data: GoFixtures.data(test.data) ?? .missing) }.failureDescription
+                    } ?? "parse"
+                    mismatchedErrors.append("  \(test.name)\n    go:   \(test.goError)\n    mine: \(mine)")
+                }
             }
         }
         print("\(label): \(passed) passed, \(failures.count) failed, \(skippedHere.count) skipped of \(cases.count); of \(errors) error cases \(exact) word for word")
         if !skippedHere.isEmpty { print("skipped:\n" + skippedHere.joined(separator: "\n")) }
+        if ProcessInfo.processInfo.environment["GO_TABLES_ERRORS"] != nil { print("errors not word for word:\n" + mismatchedErrors.joined(separator: "\n")) }
         return failures
     }
 
@@ -195,6 +202,13 @@ struct GoTableTests {
         }
         print("Go exec_test.go cmpTests: \(passed) of \(cases.count) passed")
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
+
+extension Result where Failure == any Error {
+    var failureDescription: String? {
+        if case .failure(let error) = self { return "\(error)" }
+        return nil
     }
 }
 

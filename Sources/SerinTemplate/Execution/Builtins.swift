@@ -180,7 +180,7 @@ public enum Builtins {
     static func length(_ item: Value) throws -> Int {
         switch item {
         case .missing: throw FunctionError("reflect: call of reflect.Value.Type on zero Value")
-        case .null: throw FunctionError("reflect: call of reflect.Value.Type on zero Value")
+        case .null: throw FunctionError("len of nil pointer")
         case .string(let text): return text.utf8.count
         case .list(let list): return list.items.count
         case .map(let map): return map.entries.count

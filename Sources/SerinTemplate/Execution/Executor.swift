@@ -292,7 +292,8 @@ public final class Executor {
         case .chain(let chain):
             return try evalChain(dot, chain, first, command.arguments, final)
         case .identifier(_, let name):
-            return try evalFunction(dot, name, first, command.arguments, final)
+            // Errors of the call name the whole command, as Go's do.
+            return try evalFunction(dot, name, first, command.arguments, final, callNode: .command(command))
         case .pipe(let pipe):
             try notAFunction(command.arguments, final)
             return try evalPipeline(dot, pipe)
@@ -354,13 +355,13 @@ public final class Executor {
         return try evalField(dot, identifiers[identifiers.count - 1], node, arguments, final, receiver)
     }
 
-    func evalFunction(_ dot: Value, _ name: String, _ node: Node, _ arguments: [Node], _ final: Value?) throws -> Value {
+    func evalFunction(_ dot: Value, _ name: String, _ node: Node, _ arguments: [Node], _ final: Value?, callNode: Node? = nil) throws -> Value {
         at(node)
         guard let function = set.functions[name] ?? Builtins.functions[name] else {
             throw error("\(GoQuote.quote(name)) is not a defined function")
         }
         let isBuiltin = set.functions[name] == nil
-        return try evalCall(dot, function, isBuiltin: isBuiltin, node, name, arguments, final)
+        return try evalCall(dot, function, isBuiltin: isBuiltin, callNode ?? node, name, arguments, final)
     }
 
     /// `.Field` or `.Method args` of `receiver`.
@@ -497,6 +498,9 @@ public final class Executor {
         }
         if type == .reflectValue || type == .interface { return value }
         if Self.assignable(value, to: type) { return value }
+        if case .typedNil(.pointer(let element)) = value, type.accepts(element) {
+            throw error("dereference of nil pointer of type \(type)")
+        }
         // One address-of or one dereference, as Go tries (`*V` given `V`, `V` given `*V`).
         if case .object(let object) = value {
             if case .pointer(let element) = type, element == object.type { return value }

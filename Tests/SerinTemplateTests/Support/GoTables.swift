@@ -147,6 +147,8 @@ enum GoTables {
                     values.append((field.name, field.exported, value))
                 }
                 self = .value(.object(StructObject(type: GoTypeName.parse(typeName), fields: values)))
+            case "nilpointer":
+                self = .value(.typedNil(GoTypeName.parse(typeName)))
             case "pointer":
                 let pointee = try container.decode(DataDescription.self, forKey: .value)
                 if case .reference(let name) = pointee {
