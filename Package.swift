@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "serin-bench", targets: ["serin-bench"]),
         .library(name: "SerinSpec", targets: ["SerinSpec"]),
         .library(name: "SerinTemplate", targets: ["SerinTemplate"]),
+        .library(name: "SerinHelm", targets: ["SerinHelm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -47,6 +48,16 @@ let package = Package(
         // Go's text/template (lexer, parser, executor, fmt) over Helm's values:
         // a pure library, no I/O, for the Helm renderer.
         .target(name: "SerinTemplate"),
+        // Helm charts and Flux's HelmRelease on SerinTemplate: Sprig's and Helm's
+        // functions, values, charts from a commit's tree, the render stage's renderer.
+        .target(
+            name: "SerinHelm",
+            dependencies: [
+                "SerinTemplate", "SerinSpec",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "SerinEngine",
             dependencies: [
@@ -199,6 +210,7 @@ let package = Package(
                 "SerinLocal",
                 "SerinKubernetes",
                 "SerinTesting",
+                "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -206,6 +218,18 @@ let package = Package(
             name: "SerinSpecTests",
             dependencies: ["SerinSpec", "SerinTesting"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinHelmTests",
+            dependencies: ["SerinHelm", "SerinTemplate", "SerinSpec"],
+            // Helm's test charts and golden files, Flagger's and podinfo's charts.
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinTemplateTests",
+            dependencies: ["SerinTemplate"],
+            // Go's own test tables as JSON (scripts/helm/go-tables.sh), read by path.
+            exclude: ["GoTables"]
         ),
         .testTarget(
             name: "SerinEngineTests",
