@@ -201,6 +201,10 @@ public struct ChartLoader: Sendable {
         return chart
     }
 
+    static func value(_ mapping: Node.Mapping, _ key: String) -> Node? {
+        mapping.first { $0.key.scalar?.string == key }?.value
+    }
+
     func dependencies(_ text: String, file: String) throws -> [ChartDependency] {
         let root: Node?
         do {
@@ -208,7 +212,7 @@ public struct ChartLoader: Sendable {
         } catch {
             throw failure(file, "cannot load requirements.yaml: \(error)")
         }
-        guard case .mapping(let mapping)? = root, let node = mapping["dependencies"] else { return [] }
+        guard case .mapping(let mapping)? = root, let node = Self.value(mapping, "dependencies") else { return [] }
         return try dependencies(node, file: file)
     }
 
@@ -226,8 +230,8 @@ public struct ChartLoader: Sendable {
                     if let text = entry.scalar?.string {
                         imports.append(.string(text))
                     } else if case .mapping(let pair) = entry {
-                        imports.append(.dictionary(["child": .string(pair["child"]?.scalar?.string ?? ""),
-                                                    "parent": .string(pair["parent"]?.scalar?.string ?? "")]))
+                        imports.append(.dictionary(["child": .string(Self.value(pair, "child")?.scalar?.string ?? ""),
+                                                    "parent": .string(Self.value(pair, "parent")?.scalar?.string ?? "")]))
                     }
                 }
             }

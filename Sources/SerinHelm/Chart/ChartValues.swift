@@ -12,8 +12,8 @@ public enum ChartValues {
         let user = values.deepCopy()
         try processDependencies(&chart, values: user, path: "")
         chart.assignPaths(parent: nil)
+        importValues(&chart)
         let coalesced = coalesce(chart, user)
-        try importValues(chart, coalesced)
         return (chart, coalesced)
     }
 
@@ -95,130 +95,188 @@ public enum ChartValues {
 
     // MARK: - Coalescing
 
-    /// `values` over the chart's values.yaml, subcharts under their names, globals handed down.
-    static func coalesce(_ chart: Chart, _ values: ValueMap) -> ValueMap {
-        let merged = coalesceValues(chart.values.deepCopy(), values: values)
+    /// `values` over the chart's values.yaml, subcharts under their names,
+    /// globals handed down (chartutil's `coalesce`, not merging).
+    static func coalesce(_ chart: Chart, _ values: ValueMap, merge: Bool = false) -> ValueMap {
+        coalesceValues(chart, values: values, merge: merge)
         for subchart in chart.subcharts {
             let sub: ValueMap
-            if case .map(let existing)? = merged[subchart.name] {
+            if case .map(let existing)? = values[subchart.name] {
                 sub = existing
             } else {
                 sub = ValueMap()
+                values[subchart.name] = .map(sub)
             }
-            coalesceGlobals(into: sub, from: merged)
-            merged[subchart.name] = .map(coalesce(subchart, sub))
-        }
-        return merged
-    }
-
-    /// chartutil's `coalesceValues`: the user's values win; a null removes the key.
-    static func coalesceValues(_ chartValues: ValueMap, values: ValueMap) -> ValueMap {
-        for (key, value) in chartValues.entries {
-            if let existing = values.entries[key] {
-                if case .null = existing {
-                    values.entries[key] = nil
-                } else if case .map(let destination) = existing, case .map(let source) = value {
-                    coalesceTables(destination, source)
-                }
-            } else if case .null = value {
-                continue
-            } else {
-                values.entries[key] = value
-            }
+            coalesceGlobals(into: sub, from: values)
+            values[subchart.name] = .map(coalesce(subchart, sub, merge: merge))
         }
         return values
     }
 
-    /// chartutil's `coalesceTablesFullKey`: `destination` keeps its values, gains `source`'s others.
-    static func coalesceTables(_ destination: ValueMap, _ source: ValueMap) {
-        for (key, value) in source.entries {
-            if let existing = destination.entries[key] {
-                if case .null = existing {
-                    destination.entries[key] = nil
-                } else if case .map(let inner) = existing, case .map(let from) = value {
-                    coalesceTables(inner, from)
+    /// chartutil's `coalesceValues`: the given values win over the chart's;
+    /// a given null removes the key; the chart's own nulls are dropped.
+    static func coalesceValues(_ chart: Chart, values: ValueMap, merge: Bool = false) {
+        let subchartNames = Set(chart.subcharts.map(\.name))
+        for (key, value) in chart.values.deepCopy().entries {
+            if let existing = values.entries[key] {
+                if case .null = existing, !merge {
+                    values.entries[key] = nil
+                } else if case .map(let destination) = existing, case .map(let source) = value {
+                    let name: String = { if case .string(let text) = key { return text } else { return "" } }()
+                    let mergeHere = subchartNames.contains(name) ? true : merge
+                    if !mergeHere { cleanNilValues(source) }
+                    coalesceTables(destination, source, merge: mergeHere)
                 }
-            } else if case .null = value {
-                continue
             } else {
-                destination.entries[key] = value.deepCopy()
+                if !merge {
+                    if case .null = value { continue }
+                    if case .map(let sub) = value { cleanNilValues(sub) }
+                }
+                values.entries[key] = value
             }
-        }
-        for (key, value) in destination.entries {
-            if case .null = value { destination.entries[key] = nil }
         }
     }
 
-    /// The parent's `global` copied into the subchart's (the parent wins).
-    static func coalesceGlobals(into destination: ValueMap, from parent: ValueMap) {
-        guard case .map(let parentGlobals)? = parent["global"] else { return }
-        let globals: ValueMap
-        if case .map(let existing)? = destination["global"] {
-            globals = existing
-        } else {
-            globals = ValueMap()
-            destination["global"] = .map(globals)
-        }
-        for (key, value) in parentGlobals.entries {
-            if case .map(let source) = value, case .map(let target)? = globals.entries[key] {
-                let copy = source.deepCopy()
-                coalesceTables(copy, target)
-                globals.entries[key] = .map(copy)
-            } else {
-                globals.entries[key] = value.deepCopy()
+    static func coalesceValues(_ chartValues: ValueMap, values: ValueMap) -> ValueMap {
+        let chart = Chart(name: "", version: "", apiVersion: "v2", type: "", kubeVersion: "", metadata: ValueMap(), dependencies: [],
+                          values: chartValues, schema: nil, templates: [], files: [], subcharts: [], sourcePath: "")
+        coalesceValues(chart, values: values)
+        return values
+    }
+
+    static func cleanNilValues(_ map: ValueMap) {
+        for (key, value) in map.entries {
+            if case .null = value {
+                map.entries[key] = nil
+            } else if case .map(let sub) = value {
+                cleanNilValues(sub)
             }
         }
+    }
+
+    /// chartutil's `coalesceTablesFullKey`: `destination` keeps its values
+    /// and gains `source`'s others; a null in `destination` over a value in
+    /// `source` removes the key unless merging.
+    static func coalesceTables(_ destination: ValueMap, _ source: ValueMap, merge: Bool = false) {
+        var originalNonNil: Set<MapKey> = []
+        for (key, value) in source.entries {
+            if case .null = value { continue }
+            originalNonNil.insert(key)
+        }
+        for (key, value) in destination.entries {
+            if case .null = value { source.entries[key] = .null }
+        }
+        for (key, value) in source.entries {
+            let existing = destination.entries[key]
+            switch (existing, value) {
+            case (.null?, _) where !merge && originalNonNil.contains(key):
+                destination.entries[key] = nil
+            case (nil, _):
+                destination.entries[key] = value
+            case (.map(let inner)?, .map(let from)):
+                coalesceTables(inner, from, merge: merge)
+            default:
+                break
+            }
+        }
+    }
+
+    /// chartutil's `coalesceGlobals`: the parent's `global` into the
+    /// subchart's, the parent's tables winning.
+    static func coalesceGlobals(into destination: ValueMap, from parent: ValueMap) {
+        let globals: ValueMap
+        switch destination["global"] {
+        case nil: globals = ValueMap()
+        case .map(let existing)?: globals = existing
+        default: return
+        }
+        let source: ValueMap
+        switch parent["global"] {
+        case nil: source = ValueMap()
+        case .map(let existing)?: source = existing
+        default: return
+        }
+        for (key, value) in source.entries {
+            if case .map(let table) = value {
+                let copy = table.deepCopy()
+                if let existing = globals.entries[key] {
+                    if case .map(let mine) = existing {
+                        coalesceTables(copy, mine, merge: true)
+                        globals.entries[key] = .map(copy)
+                    }
+                } else {
+                    globals.entries[key] = .map(copy)
+                }
+            } else if case .map? = globals.entries[key] {
+                continue
+            } else {
+                globals.entries[key] = value
+            }
+        }
+        destination["global"] = .map(globals)
     }
 
     // MARK: - import-values
 
-    /// Each dependency's `import-values` copied from its values into the parent's;
-    /// the parent's own values win.
-    static func importValues(_ chart: Chart, _ values: ValueMap) throws {
-        for subchart in chart.subcharts {
-            guard case .map(let subValues)? = values[subchart.name] else { continue }
-            try importValues(subchart, subValues)
-        }
-        for dependency in chart.dependencies where dependency.enabled && !dependency.importValues.isEmpty {
+    /// chartutil's `processImportValues`, subcharts first: each dependency's
+    /// `import-values` copied from the chart's merged defaults (its values
+    /// with its subcharts' under their names) into the chart's defaults;
+    /// the chart's own values win over imported ones.
+    static func importValues(_ chart: inout Chart) {
+        for index in chart.subcharts.indices { importValues(&chart.subcharts[index]) }
+        guard chart.dependencies.contains(where: { $0.enabled && !$0.importValues.isEmpty }) else { return }
+        let merged = mergedDefaults(chart)
+        let imported = ValueMap()
+        for dependency in chart.dependencies where dependency.enabled {
             let name = dependency.alias.isEmpty ? dependency.name : dependency.alias
-            guard case .map(let subValues)? = values[name] else { continue }
             for entry in dependency.importValues {
-                var child = "", parent = ""
+                var child = "", parent = "."
                 switch entry {
-                case .string(let text):
-                    child = "exports." + text
-                    parent = ""
+                case .string(let text): child = "exports." + text
                 case .map(let pair):
                     child = pair["child"]?.stringValue ?? ""
                     parent = pair["parent"]?.stringValue ?? ""
-                default:
-                    continue
+                default: continue
                 }
-                guard let imported = lookup(subValues, child), case .map(let importedMap) = imported.deepCopy() else { continue }
-                let target: ValueMap
-                if parent.isEmpty || parent == "." {
-                    target = values
-                } else {
-                    target = ensureTable(values, parent)
-                }
-                // The parent's values win over imported ones.
-                let own = target.copy()
-                for (key, value) in importedMap.entries { target.entries[key] = value }
-                coalesceTablesPreferring(target, own)
+                guard case .map(let table)? = lookup(merged, name + "." + child) else { continue }
+                mergeTables(imported, pathToMap(parent, table.deepCopy()))
+            }
+        }
+        mergeTables(merged, imported)
+        chart.values = merged
+    }
+
+    /// The chart's values with its subcharts' defaults under their names (chartutil's `MergeValues(c, nil)`).
+    static func mergedDefaults(_ chart: Chart) -> ValueMap {
+        let values = chart.values.deepCopy()
+        for subchart in chart.subcharts {
+            let sub: ValueMap
+            if case .map(let existing)? = values[subchart.name] { sub = existing } else {
+                sub = ValueMap()
+                values[subchart.name] = .map(sub)
+            }
+            mergeTables(sub, mergedDefaults(subchart))
+        }
+        return values
+    }
+
+    /// chartutil's `MergeTables`: `destination` keeps its values (nulls too), gains the others.
+    static func mergeTables(_ destination: ValueMap, _ source: ValueMap) {
+        for (key, value) in source.entries {
+            if let existing = destination.entries[key] {
+                if case .map(let inner) = existing, case .map(let from) = value { mergeTables(inner, from) }
+            } else {
+                destination.entries[key] = value
             }
         }
     }
 
-    static func coalesceTablesPreferring(_ target: ValueMap, _ own: ValueMap) {
-        for (key, value) in own.entries {
-            if case .map(let mine) = value, case .map(let theirs)? = target.entries[key], !mine.isSame(as: theirs) {
-                let merged = theirs.copy()
-                coalesceTablesPreferring(merged, mine)
-                target.entries[key] = .map(merged)
-            } else {
-                target.entries[key] = value
-            }
-        }
+    static func pathToMap(_ path: String, _ data: ValueMap) -> ValueMap {
+        if path == "." || path.isEmpty { return data }
+        let parts = path.split(separator: ".").map(String.init)
+        var current = data
+        for part in parts.reversed() { current = ValueMap([part: .map(current)]) }
+        return current
     }
 
     static func ensureTable(_ values: ValueMap, _ path: String) -> ValueMap {

@@ -47,8 +47,7 @@ struct CapabilitiesObject: TemplateObject, JSONRepresentable {
         switch name {
         case "KubeVersion": return .value(.object(KubeVersionObject(capabilities: capabilities)))
         case "APIVersions":
-            let versions = capabilities.apiVersions
-            return .value(.list(ValueList(versions.map(Value.string), type: .named("common.VersionSet", .slice(.string)))))
+            return .value(.object(VersionSetObject(versions: capabilities.apiVersions)))
         case "HelmVersion": return .value(.dictionary(["Version": .string(capabilities.helmVersion)]))
         default: return nil
         }
@@ -68,6 +67,23 @@ struct CapabilitiesObject: TemplateObject, JSONRepresentable {
                      "APIVersions": .strings(capabilities.apiVersions),
                      "HelmVersion": .dictionary(["version": .string(capabilities.helmVersion)])])
     }
+}
+
+/// `.Capabilities.APIVersions`: a list of group versions with `Has`.
+struct VersionSetObject: TemplateObject, JSONRepresentable {
+    let versions: [String]
+    var type: GoType { .named("common.VersionSet", .slice(.string)) }
+    func field(_ name: String) -> TemplateField? { nil }
+
+    func method(_ name: String) -> TemplateFunction? {
+        guard name == "Has" else { return nil }
+        let versions = Set(self.versions)
+        return TemplateFunction("Has", [.string]) { arguments, _ in .bool(versions.contains(arguments[0].stringValue ?? "")) }
+    }
+
+    var formatted: String? { "[" + versions.joined(separator: " ") + "]" }
+    var printedFields: [(name: String, value: Value)] { [] }
+    var jsonValue: Value { .strings(versions) }
 }
 
 struct KubeVersionObject: TemplateObject, JSONRepresentable {
