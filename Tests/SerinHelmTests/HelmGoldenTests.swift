@@ -83,7 +83,7 @@ struct HelmGoldenTests {
                 try set.parse(name: "name-template", text: template)
                 releaseName = try set.execute("name-template", data: .missing)
             }
-            var capabilities = HelmCapabilities.helmDefault
+            var capabilities = HelmCapabilities.helmTests
             if let version = test.kubeVersion { capabilities = HelmCapabilities(kubeVersion: version, apiVersions: capabilities.apiVersions) }
             capabilities.apiVersions += test.apiVersions
             let rendered = try ChartRenderer().render(chart, values: values,
@@ -102,8 +102,23 @@ struct HelmGoldenTests {
 
     /// `helm template --show-only`: the documents whose source matches, in output order.
     static func showOnly(_ text: String, _ patterns: [String]) -> String {
-        let documents = text.components(separatedBy: "\n---").enumerated().map { $0.offset == 0 ? String($0.element.dropFirst(3)) : $0.element }
-            .map { String($0.drop { $0.isWhitespace }) }.filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        // Helm's SplitManifests: cut where a line starts with ---, leading space trimmed.
+        var documents: [String] = []
+        let bytes = Array(text.utf8)
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            if (index == 0 || bytes[index - 1] == 0x0A) && index + 3 <= bytes.count && bytes[index..<(index + 3)] == [0x2D, 0x2D, 0x2D] {
+                documents.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += 3
+                while index < bytes.count && (bytes[index] == 0x20 || bytes[index] == 0x09) { index += 1 }
+                start = index
+                continue
+            }
+            index += 1
+        }
+        documents.append(String(decoding: bytes[start...], as: UTF8.self))
+        documents = documents.map { String($0.drop { $0.isWhitespace }) }.filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
         var out = ""
         for pattern in patterns {
             for document in documents {

@@ -115,12 +115,13 @@ struct HelmReleaseTests {
         #expect(Self.field(deployment.value, "metadata.namespace")?.stringValue == "apps")
         // values file (3) over values.yaml (1).
         if case .float(let replicas, _)? = Self.field(deployment.value, "spec.replicas") { #expect(replicas == 3) } else { Issue.record("no replicas") }
-        let env = (Self.field(deployment.value, "spec.template.spec.containers.0.env").flatMap { if case .list(let l) = $0 { return l.items } else { return nil } } ?? [])
-            .compactMap { item -> (String, String)? in
-                guard case .map(let map) = item, let name = map["name"]?.stringValue, let value = map["value"]?.stringValue else { return nil }
-                return (name, value)
-            }
-        let variables = Dictionary(env, uniquingKeysWith: { $1 })
+        var items: [Value] = []
+        if case .list(let list)? = Self.field(deployment.value, "spec.template.spec.containers.0.env") { items = list.items }
+        var variables: [String: String] = [:]
+        for item in items {
+            guard case .map(let map) = item, let name = map["name"]?.stringValue, let value = map["value"]?.stringValue else { continue }
+            variables[name] = value
+        }
         // ConfigMap from Git over the values file; inline values over the ConfigMap; the cluster's Secret at targetPath.
         #expect(variables["PODINFO_UI_MESSAGE"] == "from the ConfigMap in Git")
         #expect(variables["PODINFO_UI_COLOR"] == "#34577c")
@@ -132,6 +133,10 @@ struct HelmReleaseTests {
         #expect(expanded.diagnostics.contains { $0.message.contains("spec.interval is not used") })
         let service = try #require(documents.first { $0.value["kind"]?.stringValue == "Service" })
         #expect(service.file == "charts/podinfo/templates/service.yaml")
+        // Fields trace back to the template lines that write them.
+        let text = try #require(expanded.texts.first { $0.file == "charts/podinfo/templates/deployment.yaml" })
+        #expect(text.origin?.position("spec.replicas").line == 10)
+        #expect(text.origin?.position("spec.replicas").file == "charts/podinfo/templates/deployment.yaml")
     }
 
     @Test func flaggerChartWithCanaryEnabled() async throws {

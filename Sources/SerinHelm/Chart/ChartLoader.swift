@@ -134,13 +134,13 @@ public struct ChartLoader: Sendable {
     ]
 
     func metadata(_ text: String, file: String) throws -> Chart {
-        let root: Node?
+        let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text, Resolver.basic)
         } catch {
             throw failure(file, "cannot load Chart.yaml: \(error)")
         }
-        var fields: [String: Node] = [:]
+        var fields: [String: Yams.Node] = [:]
         if case .mapping(let mapping)? = root {
             for (key, value) in mapping { if let name = key.scalar?.string { fields[name] = value } }
         }
@@ -201,12 +201,12 @@ public struct ChartLoader: Sendable {
         return chart
     }
 
-    static func value(_ mapping: Node.Mapping, _ key: String) -> Node? {
+    static func value(_ mapping: Yams.Node.Mapping, _ key: String) -> Yams.Node? {
         mapping.first { $0.key.scalar?.string == key }?.value
     }
 
     func dependencies(_ text: String, file: String) throws -> [ChartDependency] {
-        let root: Node?
+        let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text, Resolver.basic)
         } catch {
@@ -216,11 +216,11 @@ public struct ChartLoader: Sendable {
         return try dependencies(node, file: file)
     }
 
-    func dependencies(_ node: Node, file: String) throws -> [ChartDependency] {
+    func dependencies(_ node: Yams.Node, file: String) throws -> [ChartDependency] {
         guard case .sequence(let items) = node else { return [] }
         return try items.map { item in
             guard case .mapping(let mapping) = item else { throw failure(file, "dependencies must be a list of maps") }
-            var fields: [String: Node] = [:]
+            var fields: [String: Yams.Node] = [:]
             for (key, value) in mapping { if let name = key.scalar?.string { fields[name] = value } }
             func string(_ name: String) -> String { fields[name]?.scalar?.string ?? "" }
             let tags = fields["tags"]?.sequence?.compactMap { $0.scalar?.string } ?? []

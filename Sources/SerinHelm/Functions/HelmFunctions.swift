@@ -1,5 +1,6 @@
 import Foundation
 import SerinTemplate
+import Synchronization
 
 /// The functions a chart's templates see: Sprig's, then Helm's own
 /// (`toYaml`, `include`, `tpl`, `required`, `lookup`, ...), as Helm's
@@ -24,20 +25,29 @@ public enum HelmFunctions {
         "toYamlPretty": "not implemented",
     ]
 
-    static func refusal(_ name: String, _ reason: String) -> TemplateFunction {
-        TemplateFunction(name, [], variadic: .interface) { _, _ in
-            if reason == "not implemented" {
-                throw FunctionError("\(name) is not supported by Serin's Helm renderer")
-            }
-            throw FunctionError("\(name) depends on \(reason): Serin renders a commit the same way on every sync, so it cannot use \(name); put the value in the chart's values instead")
+    static func refusalMessage(_ name: String, _ reason: String) -> String {
+        if reason == "not implemented" { return "\(name) is not supported by Serin's Helm renderer" }
+        return "\(name) depends on \(reason): Serin renders a commit the same way on every sync, so it cannot use \(name); put the value in the chart's values instead"
+    }
+
+    /// A refused function: an error, or, while `log` tolerates the template
+    /// being run (one whose documents may turn out not to be applied, such
+    /// as test hooks), a placeholder and a note in the log.
+    static func refusal(_ name: String, _ reason: String, log: RefusalLog?) -> TemplateFunction {
+        TemplateFunction(name, [], variadic: .interface) { arguments, _ in
+            guard let log, log.tolerates(name) else { throw FunctionError(refusalMessage(name, reason)) }
+            let length = arguments.first.map { Cast.int($0) } ?? 8
+            return .string(String(repeating: "x", count: max(0, min(length, 4096))))
         }
     }
 
     /// Every function of the engine; `include` and `tpl` are bound to the execution they run in.
-    public static func table(strict: Bool = false) -> [String: TemplateFunction] {
+    public static func table(strict: Bool = false, refusals: RefusalLog? = nil) -> [String: TemplateFunction] {
         var table = SprigFunctions.all
-        for (name, reason) in refused { table[name] = refusal(name, reason) }
-        let function = SprigFunctions.function
+        for (name, reason) in refused { table[name] = refusal(name, reason, log: refusals) }
+        func function(_ name: String, _ parameters: [GoType], _ body: @escaping @Sendable ([Value]) throws -> Value) -> TemplateFunction {
+            SprigFunctions.function(name, parameters, body)
+        }
         table["toYaml"] = function("toYaml", [.interface]) { a in
             guard let text = try? GoYAMLEncoder.encode(a[0]) else { return .string("") }
             return .string(text.hasSuffix("\n") ? String(text.dropLast()) : text)
@@ -58,7 +68,7 @@ public enum HelmFunctions {
                 let value = try GoYAML.decode(a[0].stringValue ?? "")
                 if case .list = value { return value }
                 if case .null = value { return .array([]) }
-                return .array([.string("error unmarshaling JSON: json: cannot unmarshal object into Go value of type []interface {}")])
+                return .array([.string("error unmarshaling JSON: while decoding JSON: json: cannot unmarshal \(GoYAML.jsonKind(value)) into Go value of type []interface {}")])
             } catch {
                 return .array([.string("\(error)")])
             }
@@ -73,7 +83,7 @@ public enum HelmFunctions {
             do {
                 let value = try GoJSON.decode(a[0].stringValue ?? "")
                 if case .map = value { return value }
-                return .dictionary(["Error": .string("json: cannot unmarshal into Go value of type map[string]interface {}")])
+                return .dictionary(["Error": .string("json: cannot unmarshal \(GoYAML.jsonKind(value)) into Go value of type map[string]interface {}")])
             } catch {
                 return .dictionary(["Error": .string("\(error)")])
             }
@@ -112,6 +122,37 @@ public enum HelmFunctions {
         }
         return table
     }
+}
+
+/// Which templates called a refused function while rendering: their
+/// documents may be kept only if Serin does not apply them (test hooks).
+public final class RefusalLog: Sendable {
+    struct State {
+        var current = ""
+        var strict: Set<String> = []
+        var calls: [String: [String]] = [:]
+    }
+
+    let state = Mutex(State())
+
+    public init(strict: Set<String> = []) {
+        state.withLock { $0.strict = strict }
+    }
+
+    /// The template file being run now.
+    public func begin(_ template: String) { state.withLock { $0.current = template } }
+
+    /// Records the call; false when the template being run must not call it.
+    func tolerates(_ function: String) -> Bool {
+        state.withLock { state in
+            if state.strict.contains(state.current) { return false }
+            state.calls[state.current, default: []].append(function)
+            return true
+        }
+    }
+
+    /// The refused functions each template called.
+    public var calls: [String: [String]] { state.withLock { $0.calls } }
 }
 
 /// `fail` and `required`: Helm reports them as `execution error at (FILE:LINE:COL): message`.

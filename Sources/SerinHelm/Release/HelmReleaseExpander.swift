@@ -8,6 +8,13 @@ public struct ValuesReference: Sendable, Hashable {
     public var name: String
     public var namespace: String
     public var key: String
+
+    public init(kind: String, name: String, namespace: String, key: String) {
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.key = key
+    }
 }
 
 /// Flux's `HelmRelease` (`helm.toolkit.fluxcd.io/v2`, `v2beta2`, `v2beta1`)
@@ -107,7 +114,7 @@ public struct HelmReleaseExpander: Sendable {
     func recordDeclared(_ map: ValueMap, kind: String, into declared: inout [ValuesReference: ValueMap]) {
         guard case .map(let metadata)? = map["metadata"], let name = metadata["name"]?.stringValue else { return }
         let namespace = metadata["namespace"]?.stringValue ?? defaultNamespace
-        var data = ValueMap()
+        let data = ValueMap()
         if case .map(let values)? = map["data"] {
             for key in values.sortedStringKeys {
                 let text = values[key]?.stringValue ?? ""
@@ -302,9 +309,9 @@ public struct HelmReleaseExpander: Sendable {
         }
         let ordered = pre.sorted { $0.hookWeight < $1.hookWeight } + rendered.manifests + post.sorted { $0.hookWeight < $1.hookWeight }
         for manifest in ordered {
-            texts.append(RenderedText(yaml: Self.namespaced(manifest.content, releaseNamespace),
-                                      file: manifest.sourcePath,
-                                      origin: SourceMap(file: manifest.sourcePath, document: SourcePosition(file: manifest.sourcePath, line: 1, column: 1))))
+            let content = Self.namespaced(manifest.content, releaseNamespace)
+            texts.append(RenderedText(yaml: content, file: manifest.sourcePath,
+                                      origin: TemplateOrigin.map(rendered: content, template: manifest.templateText, file: manifest.sourcePath)))
         }
         return RenderedSource(renderer: "helm", texts: texts, diagnostics: diagnostics)
     }

@@ -14,6 +14,8 @@ public struct HelmManifest: Sendable {
     public var hookEvents: [String]
     public var hookWeight: Int
     public var hookDeletePolicies: [String]
+    /// The template's text, for tracing fields back to it.
+    public var templateText: String = ""
 }
 
 /// A chart rendered as `helm template` / `helm install` would: CRDs,
@@ -63,9 +65,14 @@ public struct ChartRenderer: Sendable {
             try ValuesSchema.validate(coalesced, schema: schema, chart: prepared.name)
         }
         try validateSubchartSchemas(prepared, coalesced)
-        let files = try engine.render(prepared, values: coalesced, release: release, capabilities: capabilities)
+        // Refused functions are tolerated on the first pass; a template that
+        // called one is rendered again strictly when Serin would apply it.
+        let refusals = RefusalLog()
+        let files = try engine.render(prepared, values: coalesced, release: release, capabilities: capabilities, refusals: refusals)
+        let tainted = refusals.calls
         var sources: [String: String] = [:]
-        collectSources(prepared, into: &sources)
+        var texts: [String: String] = [:]
+        collectSources(prepared, into: &sources, texts: &texts)
         var notes = ""
         var manifests: [HelmManifest] = []
         var hooks: [HelmManifest] = []
@@ -88,7 +95,7 @@ public struct ChartRenderer: Sendable {
                 var manifest = HelmManifest(template: name, sourcePath: sources[name] ?? name, content: document,
                                             apiVersion: Self.string(head, ["apiVersion"]), kind: Self.string(head, ["kind"]),
                                             name: Self.string(head, ["metadata", "name"]), hookEvents: [], hookWeight: 0,
-                                            hookDeletePolicies: [])
+                                            hookDeletePolicies: [], templateText: texts[name] ?? "")
                 guard let hook = Self.annotation(head, "helm.sh/hook") else {
                     manifests.append(manifest)
                     continue
@@ -104,6 +111,12 @@ public struct ChartRenderer: Sendable {
                 hooks.append(manifest)
             }
         }
+        let applied = manifests + hooks.filter { !$0.hookEvents.contains("test") && $0.hookEvents.contains { $0.hasSuffix("install") || $0.hasSuffix("upgrade") } }
+        let offending = Set(applied.map(\.template).filter { tainted[$0] != nil })
+        if !offending.isEmpty {
+            _ = try engine.render(prepared, values: coalesced, release: release, capabilities: capabilities,
+                                  refusals: RefusalLog(strict: offending))
+        }
         let crds = prepared.allCRDs.map { (template: $0.path, sourcePath: $0.file.sourcePath, content: $0.file.text) }
         return RenderedChart(crds: crds, manifests: Self.sortByKind(manifests), hooks: Self.sortByKind(hooks), notes: notes)
     }
@@ -116,9 +129,12 @@ public struct ChartRenderer: Sendable {
         }
     }
 
-    func collectSources(_ chart: Chart, into sources: inout [String: String]) {
-        for template in chart.templates { sources[chart.fullPath + "/" + template.name] = template.sourcePath }
-        for subchart in chart.subcharts { collectSources(subchart, into: &sources) }
+    func collectSources(_ chart: Chart, into sources: inout [String: String], texts: inout [String: String]) {
+        for template in chart.templates {
+            sources[chart.fullPath + "/" + template.name] = template.sourcePath
+            texts[chart.fullPath + "/" + template.name] = template.text
+        }
+        for subchart in chart.subcharts { collectSources(subchart, into: &sources, texts: &texts) }
     }
 
     static func string(_ value: Value, _ path: [String]) -> String {

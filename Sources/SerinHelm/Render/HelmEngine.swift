@@ -25,7 +25,7 @@ public struct HelmEngine: Sendable {
     /// The rendered text of every template (partials excluded), by Helm's
     /// template name (`chart/templates/service.yaml`).
     public func render(_ chart: Chart, values: ValueMap, release: HelmReleaseInfo,
-                       capabilities: HelmCapabilities) throws -> [String: String] {
+                       capabilities: HelmCapabilities, refusals: RefusalLog? = nil) throws -> [String: String] {
         var templates: [String: Renderable] = [:]
         let top = ValueMap([
             "Release": release.value,
@@ -33,7 +33,7 @@ public struct HelmEngine: Sendable {
             "Values": .map(values),
         ])
         _ = collect(chart, top: top, into: &templates)
-        var set = TemplateSet(functions: HelmFunctions.table(strict: strict), options: options)
+        var set = TemplateSet(functions: HelmFunctions.table(strict: strict, refusals: refusals), options: options)
         let keys = Self.sortTemplates(Array(templates.keys))
         for name in keys {
             do {
@@ -47,6 +47,7 @@ public struct HelmEngine: Sendable {
             if (name.split(separator: "/").last ?? "").hasPrefix("_") { continue }
             let renderable = templates[name]!
             renderable.values["Template"] = .dictionary(["Name": .string(name), "BasePath": .string(renderable.basePath)])
+            refusals?.begin(name)
             do {
                 let output = try set.execute(name, data: .map(renderable.values))
                 rendered[name] = output.replacingOccurrences(of: "<no value>", with: "")

@@ -16,8 +16,11 @@ public struct HelmCapabilities: Sendable {
         self.helmVersion = helmVersion
     }
 
-    /// What `helm template` assumes without a cluster (Helm's tests' Kubernetes version).
-    public static let helmDefault = HelmCapabilities(kubeVersion: "v1.20.0", apiVersions: defaultAPIVersions)
+    /// What Serin assumes without a cluster: Helm 3.18's default (its
+    /// client-go's Kubernetes version) and the API groups it knows.
+    public static let helmDefault = HelmCapabilities(kubeVersion: "v1.33.0", apiVersions: defaultAPIVersions)
+    /// What Helm's own tests assume (`helm template` goldens).
+    public static let helmTests = HelmCapabilities(kubeVersion: "v1.20.0", apiVersions: defaultAPIVersions)
 
     static let defaultAPIVersions: [String] = [
         "v1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1beta1", "apiextensions.k8s.io/v1",
@@ -126,7 +129,7 @@ enum FilesValue {
     }
 
     static let methods: @Sendable (String, ValueMap) -> TemplateFunction? = { name, map in
-        func text(_ key: String) -> String? { map[key]?.stringValue }
+        let text: @Sendable (String) -> String? = { map[$0]?.stringValue }
         switch name {
         case "Get":
             return TemplateFunction("Get", [.string]) { a, _ in .string(text(a[0].stringValue ?? "") ?? "") }

@@ -28,6 +28,7 @@ public enum GoYAML {
     static func jsonKind(_ value: Value) -> String {
         switch value {
         case .list: return "array"
+        case .map: return "object"
         case .string: return "string"
         case .bool: return "bool"
         default: return "number"
@@ -36,10 +37,9 @@ public enum GoYAML {
 
     /// The first document of `text` as a Helm value.
     public static func decode(_ text: String) throws -> Value {
-        let node: Node?
+        let node: Yams.Node?
         do {
-            var iterator = try Yams.compose_all(yaml: text, Resolver.basic).makeIterator()
-            node = try iterator.next()
+            node = try Yams.Parser(yaml: text, resolver: .basic).nextRoot()
         } catch let error as YamlError {
             throw DecodeError(message: "error converting YAML to JSON: yaml: \(yamlMessage(error))", line: yamlLine(error))
         }
@@ -49,23 +49,25 @@ public enum GoYAML {
 
     static func yamlMessage(_ error: YamlError) -> String {
         switch error {
-        case .scanner(let context, let problem, let mark, _):
-            return "line \(mark.line): \(problem)" + (context.map { " \($0.text)" } ?? "")
-        case .parser(let context, let problem, let mark, _):
-            return "line \(mark.line): \(problem)" + (context.map { " \($0.text)" } ?? "")
+        case .scanner(_, let problem, let mark, _):
+            return "line \(mark.line): \(problem)"
+        case .parser(_, let problem, let mark, _):
+            return mark.line > 1 ? "line \(mark.line - 1): \(problem)" : problem
         default:
             return "\(error)"
         }
     }
 
+    /// go-yaml's line for the error: a scanner's problem line, a parser's line before it.
     static func yamlLine(_ error: YamlError) -> Int? {
         switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return mark.line
+        case .scanner(_, _, let mark, _): return mark.line
+        case .parser(_, _, let mark, _): return mark.line - 1
         default: return nil
         }
     }
 
-    static func convert(_ node: Node) throws -> Value {
+    static func convert(_ node: Yams.Node) throws -> Value {
         switch node {
         case .scalar(let scalar):
             return try scalarValue(scalar)
@@ -92,17 +94,17 @@ public enum GoYAML {
         }
     }
 
-    static func mergeSources(_ node: Node) -> [Node] {
+    static func mergeSources(_ node: Yams.Node) -> [Yams.Node] {
         if case .sequence(let sequence) = node { return Array(sequence) }
         return [node]
     }
 
     /// A mapping key as sigs.k8s.io/yaml writes it into JSON.
-    static func keyString(_ node: Node) throws -> String {
+    static func keyString(_ node: Yams.Node) throws -> String {
         guard case .scalar(let scalar) = node else {
             throw DecodeError(message: "error converting YAML to JSON: yaml: invalid map key")
         }
-        if scalar.style != .plain || scalar.tag.name.rawValue != "tag:yaml.org,2002:str" { return scalar.string }
+        if scalar.style != .plain || scalar.tag.rawValue != "tag:yaml.org,2002:str" { return scalar.string }
         switch resolve(scalar.string) {
         case .int(let text):
             guard let number = parseInteger(text) else { return scalar.string }
@@ -119,9 +121,9 @@ public enum GoYAML {
         }
     }
 
-    static func scalarValue(_ scalar: Node.Scalar) throws -> Value {
+    static func scalarValue(_ scalar: Yams.Node.Scalar) throws -> Value {
         if scalar.style != .plain { return .string(scalar.string) }
-        let tag = scalar.tag.name.rawValue
+        let tag = scalar.tag.rawValue
         switch tag {
         case "tag:yaml.org,2002:str":
             break
