@@ -19,7 +19,7 @@ public enum HelmFunctions {
         "bcrypt": "random (salt)", "htpasswd": "random (salt)", "encryptAES": "random (IV)", "derivePassword": "not implemented",
         "now": "the clock", "ago": "the clock", "date": "the clock", "dateInZone": "the clock", "htmlDate": "the clock",
         "htmlDateInZone": "the clock", "dateModify": "the clock", "toDate": "the clock", "mustToDate": "the clock",
-        "unixEpoch": "the clock", "duration": "the clock", "durationRound": "the clock",
+        "unixEpoch": "the clock", "durationRound": "not implemented",
         "getHostByName": "the network", "env": "the environment", "expandenv": "the environment",
         "toToml": "not implemented", "fromToml": "not implemented", "mustToToml": "not implemented",
         "toYamlPretty": "not implemented",

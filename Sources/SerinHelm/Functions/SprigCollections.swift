@@ -159,9 +159,13 @@ extension SprigFunctions {
             .array(try a.dropFirst().compactMap { try requireMap($0, "pluck")[str(a[0])] })
         }
         t["keys"] = function("keys", [], variadic: dict) { a in
-            .strings(try a.flatMap { try requireMap($0, "keys").entries.keys.map(GoJSON.keyText) })
+            // Go's order is random; Serin's is the keys' order, so a render is the same every time.
+            .strings(try a.flatMap { try requireMap($0, "keys").sortedKeys.map(GoJSON.keyText) })
         }
-        t["values"] = function("values", [dict]) { a in .array(Array(try requireMap(a[0], "values").entries.values)) }
+        t["values"] = function("values", [dict]) { a in
+            let map = try requireMap(a[0], "values")
+            return .array(map.sortedKeys.map { map.entries[$0] ?? .null })
+        }
         t["pick"] = function("pick", [dict], variadic: .string) { a in
             let map = try requireMap(a[0], "pick")
             var out: [String: Value] = [:]

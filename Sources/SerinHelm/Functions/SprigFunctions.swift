@@ -18,7 +18,7 @@ enum SprigFunctions {
 
     static var all: Table {
         var table = Table()
-        for part in [strings, lists, dictionaries, math, encodings, conversions, flow, semver] {
+        for part in [strings, lists, dictionaries, math, encodings, conversions, flow, semver, paths] {
             table.merge(part) { $1 }
         }
         return table
@@ -74,8 +74,8 @@ enum SprigFunctions {
         t["initials"] = function("initials", [.string]) { a in
             .string(str(a[0]).split(whereSeparator: { $0.isWhitespace }).compactMap(\.first).map(String.init).joined())
         }
-        t["wrap"] = function("wrap", [.int, .string]) { .string(wrap(str($0[1]), width: Cast.int($0[0]), newline: "\n")) }
-        t["wrapWith"] = function("wrapWith", [.int, .string, .string]) { .string(wrap(str($0[2]), width: Cast.int($0[0]), newline: str($0[1]))) }
+        t["wrap"] = function("wrap", [.int, .string]) { .string(wrap(str($0[1]), width: Cast.int($0[0]), newline: "\n", longWords: false)) }
+        t["wrapWith"] = function("wrapWith", [.int, .string, .string]) { .string(wrap(str($0[2]), width: Cast.int($0[0]), newline: str($0[1]), longWords: true)) }
         t["contains"] = function("contains", [.string, .string]) { a in .bool(str(a[0]).isEmpty || str(a[1]).contains(str(a[0]))) }
         t["hasPrefix"] = function("hasPrefix", [.string, .string]) { .bool(str($0[1]).hasPrefix(str($0[0]))) }
         t["hasSuffix"] = function("hasSuffix", [.string, .string]) { .bool(str($0[1]).hasSuffix(str($0[0]))) }
@@ -228,20 +228,43 @@ enum SprigFunctions {
         return parts
     }
 
-    static func wrap(_ s: String, width: Int, newline: String) -> String {
-        let limit = max(width, 1)
-        var lines: [String] = []
-        for line in s.components(separatedBy: "\n") {
-            var current = ""
-            for word in line.split(separator: " ", omittingEmptySubsequences: true) {
-                if current.isEmpty { current = String(word) } else if current.count + 1 + word.count <= limit { current += " " + word } else {
-                    lines.append(current)
-                    current = String(word)
+    /// goutils' `WrapCustom`, byte for byte.
+    static func wrap(_ s: String, width: Int, newline: String, longWords: Bool) -> String {
+        let bytes = Array(s.utf8)
+        if bytes.isEmpty { return "" }
+        let newlineBytes = Array((newline.isEmpty ? "\n" : newline).utf8)
+        let length = max(width, 1)
+        var offset = 0
+        var out: [UInt8] = []
+        func lastSpace(_ from: Int, _ to: Int) -> Int? {
+            var index = min(to, bytes.count) - 1
+            while index >= from { if bytes[index] == 0x20 { return index }; index -= 1 }
+            return nil
+        }
+        while bytes.count - offset > length {
+            if bytes[offset] == 0x20 {
+                offset += 1
+                continue
+            }
+            if let space = lastSpace(offset, length + offset + 1) {
+                out += bytes[offset..<space] + newlineBytes
+                offset = space + 1
+            } else if longWords {
+                out += bytes[offset..<(offset + length)] + newlineBytes
+                offset += length
+            } else {
+                let end = length + offset
+                if let space = bytes[end...].firstIndex(of: 0x20) {
+                    out += bytes[offset..<space] + newlineBytes
+                    offset = space + 1
+                } else {
+                    out += bytes[offset...]
+                    offset = bytes.count
                 }
             }
-            lines.append(current)
         }
-        return lines.joined(separator: newline)
+        out += bytes[offset...]
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func caseWords(_ s: String) -> [String] {
@@ -260,6 +283,95 @@ enum SprigFunctions {
         }
         if !current.isEmpty { words.append(current) }
         return words
+    }
+
+    // MARK: - Paths and durations
+
+    static var paths: Table {
+        var t = Table()
+        for prefix in ["", "os"] {
+            t[prefix.isEmpty ? "base" : "osBase"] = function(prefix + "base", [.string]) { .string(pathBase(str($0[0]))) }
+            t[prefix.isEmpty ? "dir" : "osDir"] = function(prefix + "dir", [.string]) { .string(pathDir(str($0[0]))) }
+            t[prefix.isEmpty ? "clean" : "osClean"] = function(prefix + "clean", [.string]) { .string(pathClean(str($0[0]))) }
+            t[prefix.isEmpty ? "ext" : "osExt"] = function(prefix + "ext", [.string]) { a in
+                let base = pathBase(str(a[0]))
+                guard let dot = base.lastIndex(of: "."), !str(a[0]).hasSuffix("/") else { return .string("") }
+                return .string(String(base[dot...]))
+            }
+            t[prefix.isEmpty ? "isAbs" : "osIsAbs"] = function(prefix + "isAbs", [.string]) { .bool(str($0[0]).hasPrefix("/")) }
+        }
+        // Sprig reads only int64 and string seconds; anything else is zero.
+        t["duration"] = function("duration", [.interface]) { a in
+            switch a[0] {
+            case .int(let seconds, .int64): return .string(goDuration(seconds &* 1_000_000_000))
+            case .string(let text): return .string(goDuration((Int64(text) ?? 0) &* 1_000_000_000))
+            default: return .string("0s")
+            }
+        }
+        return t
+    }
+
+    /// Go's `path.Clean`.
+    static func pathClean(_ path: String) -> String {
+        if path.isEmpty { return "." }
+        let rooted = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if let last = parts.last, last != ".." { parts.removeLast() } else if !rooted { parts.append(part) }
+                continue
+            }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        if rooted { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+
+    /// Go's `path.Base`.
+    static func pathBase(_ path: String) -> String {
+        if path.isEmpty { return "." }
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        if trimmed == "/" { return "/" }
+        return String(trimmed.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+    }
+
+    /// Go's `path.Dir`.
+    static func pathDir(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return pathClean(String(path[...slash]))
+    }
+
+    /// Go's `time.Duration.String()` for a number of nanoseconds.
+    static func goDuration(_ nanoseconds: Int64) -> String {
+        if nanoseconds == 0 { return "0s" }
+        let negative = nanoseconds < 0
+        let value = nanoseconds.magnitude
+        var out: String
+        if value < 1_000_000_000 {
+            switch value {
+            case ..<1_000: out = "\(value)ns"
+            case ..<1_000_000: out = fraction(value, 1_000) + "µs"
+            default: out = fraction(value, 1_000_000) + "ms"
+            }
+        } else {
+            let seconds = value / 1_000_000_000
+            let hours = seconds / 3600, minutes = (seconds / 60) % 60
+            let secondsText = fraction(value % 60_000_000_000, 1_000_000_000) + "s"
+            out = hours > 0 ? "\(hours)h\(minutes)m" + secondsText : minutes > 0 ? "\(minutes)m" + secondsText : secondsText
+        }
+        return negative ? "-" + out : out
+    }
+
+    static func fraction(_ value: UInt64, _ unit: UInt64) -> String {
+        let whole = value / unit
+        var rest = String(value % unit)
+        let width = String(unit).count - 1
+        rest = String(repeating: "0", count: max(0, width - rest.count)) + rest
+        while rest.hasSuffix("0") { rest.removeLast() }
+        return rest.isEmpty ? "\(whole)" : "\(whole).\(rest)"
     }
 
     // MARK: - Conversions and flow
