@@ -43,8 +43,14 @@ public enum HelmFunctions {
 
     /// Every function of the engine; `include` and `tpl` are bound to the execution they run in.
     public static func table(strict: Bool = false, refusals: RefusalLog? = nil) -> [String: TemplateFunction] {
-        var table = SprigFunctions.all
+        var table = base
         for (name, reason) in refused { table[name] = refusal(name, reason, log: refusals) }
+        return table
+    }
+
+    /// Sprig's and Helm's functions but the refused ones, made once.
+    static let base: [String: TemplateFunction] = {
+        var table = SprigFunctions.all
         func function(_ name: String, _ parameters: [GoType], _ body: @escaping @Sendable ([Value]) throws -> Value) -> TemplateFunction {
             SprigFunctions.function(name, parameters, body)
         }
@@ -121,7 +127,7 @@ public enum HelmFunctions {
             }
         }
         return table
-    }
+    }()
 }
 
 /// Which templates called a refused function while rendering: their

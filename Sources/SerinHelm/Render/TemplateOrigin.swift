@@ -12,21 +12,29 @@ enum TemplateOrigin {
         guard let root = try? Yams.compose(yaml: rendered, Resolver.basic) else {
             return SourceMap(file: file, document: document)
         }
-        let lines = template.components(separatedBy: "\n")
+        let lines = template.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.utf8) }
         var positions: [String: SourcePosition] = [:]
         var cursor = 0
 
+        /// The first line from the cursor on that writes `key:` at its start
+        /// (after spaces, `- ` or a closing action).
         func find(_ key: String) -> SourcePosition? {
+            let needle = Array(key.utf8) + [UInt8(ascii: ":")]
             var index = cursor
             while index < lines.count {
                 let line = lines[index]
-                if let range = line.range(of: key + ":") {
-                    let before = line[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
-                    if before.allSatisfy({ $0 == "-" || $0 == " " }) || before.hasSuffix("}}") {
-                        cursor = index
-                        let column = line.distance(from: line.startIndex, to: range.lowerBound) + 1
-                        return SourcePosition(file: file, line: index + 1, column: column)
+                var start = 0
+                while start + needle.count <= line.count {
+                    if line[start] == needle[0] && Array(line[start..<(start + needle.count)]) == needle {
+                        let before = line[..<start]
+                        let plain = before.allSatisfy { $0 == 0x20 || $0 == UInt8(ascii: "-") }
+                        let afterAction = before.count >= 2 && before[before.count - 1] == UInt8(ascii: "}") && before[before.count - 2] == UInt8(ascii: "}")
+                        if plain || afterAction {
+                            cursor = index
+                            return SourcePosition(file: file, line: index + 1, column: start + 1)
+                        }
                     }
+                    start += 1
                 }
                 index += 1
             }

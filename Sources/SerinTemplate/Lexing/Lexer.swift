@@ -98,19 +98,24 @@ public struct Lexer {
         startLine = line
     }
 
-    mutating func accept(_ valid: String) -> Bool {
+    /// `valid` is ASCII: every set the lexer accepts from is.
+    mutating func accept(_ valid: StaticString) -> Bool {
         let rune = next()
-        if rune >= 0, valid.unicodeScalars.contains(where: { Int32($0.value) == rune }) { return true }
+        if rune >= 0, rune < 0x80, Self.contains(valid, UInt8(rune)) { return true }
         backup()
         return false
     }
 
-    mutating func acceptRun(_ valid: String) {
+    mutating func acceptRun(_ valid: StaticString) {
         while true {
             let rune = next()
-            if rune < 0 || !valid.unicodeScalars.contains(where: { Int32($0.value) == rune }) { break }
+            if rune < 0 || rune >= 0x80 || !Self.contains(valid, UInt8(rune)) { break }
         }
         backup()
+    }
+
+    static func contains(_ set: StaticString, _ byte: UInt8) -> Bool {
+        set.withUTF8Buffer { $0.contains(byte) }
     }
 
     mutating func errorf(_ message: String) -> State? {
@@ -410,7 +415,7 @@ public struct Lexer {
 
     mutating func scanNumber() -> Bool {
         _ = accept("+-")
-        var digits = "0123456789_"
+        var digits: StaticString = "0123456789_"
         if accept("0") {
             if accept("xX") {
                 digits = "0123456789abcdefABCDEF_"
@@ -422,11 +427,11 @@ public struct Lexer {
         }
         acceptRun(digits)
         if accept(".") { acceptRun(digits) }
-        if digits.count == 11 && accept("eE") {
+        if digits.utf8CodeUnitCount == 11 && accept("eE") {
             _ = accept("+-")
             acceptRun("0123456789_")
         }
-        if digits.count == 23 && accept("pP") {
+        if digits.utf8CodeUnitCount == 23 && accept("pP") {
             _ = accept("+-")
             acceptRun("0123456789_")
         }
