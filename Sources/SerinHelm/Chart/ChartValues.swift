@@ -279,9 +279,10 @@ public enum ChartValues {
         return current
     }
 
-    static func ensureTable(_ values: ValueMap, _ path: String) -> ValueMap {
+    /// The table at `path`, made where missing.
+    static func ensureTable<Parts: Sequence>(_ values: ValueMap, _ path: Parts) -> ValueMap where Parts.Element == String {
         var current = values
-        for part in path.split(separator: ".").map(String.init) {
+        for part in path {
             if case .map(let next)? = current[part] {
                 current = next
             } else {

@@ -17,7 +17,7 @@ enum Cast {
             if let dot = trimmed.firstIndex(of: "."), trimmed[trimmed.index(after: dot)...].allSatisfy({ $0 == "0" }), !trimmed[..<dot].isEmpty {
                 trimmed = String(trimmed[..<dot])
             }
-            return GoNumberParsing.int64(trimmed) ?? 0
+            return GoNumber.parseInt(trimmed) ?? 0
         default: return 0
         }
     }
@@ -71,29 +71,5 @@ enum Cast {
         case .map(let map): return map
         default: return nil
         }
-    }
-}
-
-/// Go's `strconv.ParseInt(text, 0, 64)` as cast uses it.
-enum GoNumberParsing {
-    static func int64(_ text: String) -> Int64? {
-        var body = Substring(text)
-        var negative = false
-        if body.hasPrefix("+") { body = body.dropFirst() } else if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
-        guard !body.isEmpty else { return nil }
-        var radix = 10
-        let lower = body.lowercased()
-        if lower.hasPrefix("0x") { radix = 16; body = body.dropFirst(2) }
-        else if lower.hasPrefix("0o") { radix = 8; body = body.dropFirst(2) }
-        else if lower.hasPrefix("0b") { radix = 2; body = body.dropFirst(2) }
-        else if body.count > 1 && body.hasPrefix("0") { radix = 8; body = body.dropFirst() }
-        let digits = body.contains("_") && radix != 10 ? String(body.filter { $0 != "_" }) : String(body)
-        guard let magnitude = UInt64(digits, radix: radix) else { return nil }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { return nil }
-        return Int64(magnitude)
     }
 }

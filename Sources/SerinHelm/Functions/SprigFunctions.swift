@@ -378,7 +378,7 @@ enum SprigFunctions {
 
     static var conversions: Table {
         var t = Table()
-        t["atoi"] = function("atoi", [.string]) { .int(Int(GoNumberParsing.int64(str($0[0])) ?? 0)) }
+        t["atoi"] = function("atoi", [.string]) { .int(Int(GoNumber.parseInt(str($0[0])) ?? 0)) }
         t["int"] = function("int", [.interface]) { .int(Cast.int($0[0])) }
         t["int64"] = function("int64", [.interface]) { .int64(Cast.int64($0[0])) }
         t["float64"] = function("float64", [.interface]) { .float64(Cast.float64($0[0])) }

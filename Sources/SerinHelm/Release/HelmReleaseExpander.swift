@@ -381,17 +381,7 @@ public enum HelmValues {
             }
         }
         parts.append(current)
-        var map = values
-        for part in parts.dropLast() {
-            if case .map(let next)? = map[part] {
-                map = next
-            } else {
-                let next = ValueMap()
-                map[part] = .map(next)
-                map = next
-            }
-        }
-        map[parts[parts.count - 1]] = value
+        ChartValues.ensureTable(values, parts.dropLast())[parts[parts.count - 1]] = value
     }
 }
 

@@ -210,21 +210,8 @@ public enum GoYAML {
 
     /// Go's `strconv.ParseInt(text, 0, 64)`, then `ParseUint`: the value as a float64.
     static func parseInteger(_ text: String) -> Double? {
-        var body = Substring(text)
-        var negative = false
-        if body.hasPrefix("+") { body = body.dropFirst() } else if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
-        guard !body.isEmpty else { return nil }
-        var radix = 10
-        if body.hasPrefix("0x") || body.hasPrefix("0X") { radix = 16; body = body.dropFirst(2) }
-        else if body.hasPrefix("0o") || body.hasPrefix("0O") { radix = 8; body = body.dropFirst(2) }
-        else if body.hasPrefix("0b") || body.hasPrefix("0B") { radix = 2; body = body.dropFirst(2) }
-        else if body.count > 1 && body.hasPrefix("0") { radix = 8; body = body.dropFirst() }
-        guard !body.isEmpty, let magnitude = UInt64(body, radix: radix) else { return nil }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return -Double(magnitude)
-        }
-        return Double(magnitude)
+        if let signed = GoNumber.parseInt(text) { return Double(signed) }
+        return GoNumber.parseUInt(text).map(Double.init)
     }
 
     static func goParseFloat(_ text: String) -> Double? {

@@ -102,9 +102,9 @@ extension NumberNode {
 }
 
 /// Go's `strconv` number parsing with base 0 (prefixes, underscores).
-enum GoNumber {
+public enum GoNumber {
     /// `strconv.ParseUint(text, 0, 64)`.
-    static func parseUInt(_ text: String) -> UInt64? {
+    public static func parseUInt(_ text: String) -> UInt64? {
         var body = Substring(text)
         if body.hasPrefix("+") || body.hasPrefix("-") { return nil }
         var base: UInt64 = 10
@@ -133,7 +133,7 @@ enum GoNumber {
     }
 
     /// `strconv.ParseInt(text, 0, 64)`.
-    static func parseInt(_ text: String) -> Int64? {
+    public static func parseInt(_ text: String) -> Int64? {
         var body = Substring(text)
         var negative = false
         if body.hasPrefix("+") { body = body.dropFirst() } else if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
