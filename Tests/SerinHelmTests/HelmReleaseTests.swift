@@ -166,6 +166,11 @@ struct HelmReleaseTests {
         #expect(documents.contains { $0.value["kind"]?.stringValue == "Deployment" })
         // Test hooks are not applied.
         #expect(!documents.contains { $0.file.contains("/templates/tests/") })
+        // The rendered stream passes Serin's validate stage (the Canary is Flagger's, accepted as it is).
+        let manifests = ManifestLoader().load(expanded)
+        let diagnostics = Validator(platform: .kubernetes).validate(manifests)
+        #expect(diagnostics.errors.isEmpty, "\(diagnostics.errors.map(\.description))")
+        #expect(manifests.canaries.count == 1)
         // Without canary.enabled there is no Canary.
         let off = try Self.tree(["flagger-podinfo": "charts/podinfo"], extra: ["apps/release.yaml": release.replacingOccurrences(of: "enabled: true", with: "enabled: false")])
         let plainOff = try PlainRenderer().renderNow(RenderRequest(source: "fleet", files: off, path: "apps"))
