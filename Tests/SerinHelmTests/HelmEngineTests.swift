@@ -115,3 +115,68 @@ struct HelmEngineTests {
         #expect(out["c/templates/get.yaml"] == "Joseph Campbell")
     }
 }
+
+/// engine_test.go's tpl and error-trace tests.
+@Suite("Helm's engine tests: tpl and traces")
+struct HelmEngineTraceTests {
+    static let data = ValueMap(["Values": .dictionary(["value": .string("myvalue")]), "Release": .dictionary(["Name": .string("TestRelease")])])
+
+    @Test func tpl() throws {
+        let engine = HelmEngine()
+        #expect(try engine.render(templates: ["TplFunction/templates/base": #"Evaluate tpl {{tpl "Value: {{ .Values.value}}" .}}"#], data: Self.data)
+            == ["TplFunction/templates/base": "Evaluate tpl Value: myvalue"])
+        #expect(try engine.render(templates: ["TplFunction/templates/base": #"Evaluate tpl {{tpl "Value: {{ .Values.value | quote}}" .}}"#], data: Self.data)
+            == ["TplFunction/templates/base": "Evaluate tpl Value: \"myvalue\""])
+        #expect(try engine.render(templates: [
+            "TplFunction/templates/base": "{{ tpl \"{{include `TplFunction/templates/_partial` .  | quote }}\" .}}",
+            "TplFunction/templates/_partial": "{{.Template.Name}}",
+        ], data: Self.data) == ["TplFunction/templates/base": "\"TplFunction/templates/base\""])
+        #expect(try engine.render(templates: ["TplMissingKey/templates/manifest": #"missingValue: {{tpl "{{.Values.noSuchKey}}" .}}"#],
+                                  data: ValueMap(["Values": .dictionary([:])])) == ["TplMissingKey/templates/manifest": "missingValue: "])
+        #expect(throws: HelmRenderError.self) {
+            try HelmEngine(strict: true).render(templates: ["TplMissingKeyStrict/templates/manifest": #"missingValue: {{tpl "{{.Values.noSuchKey}}" .}}"#],
+                                                data: ValueMap(["Values": .dictionary([:])]))
+        }
+    }
+
+    @Test func nestedHelpersProduceAMultilineStacktrace() throws {
+        do {
+            _ = try HelmEngine().render(templates: [
+                "NestedHelperFunctions/templates/svc.yaml": #"name: {{ include "nested_helper.name" . }}"#,
+                "NestedHelperFunctions/templates/_helpers_1.tpl": #"{{- define "nested_helper.name" -}}{{- include "common.names.get_name" . -}}{{- end -}}"#,
+                "NestedHelperFunctions/charts/common/templates/_helpers_2.tpl": #"{{- define "common.names.get_name" -}}{{- .Values.nonexistant.key | trunc 63 | trimSuffix "-" -}}{{- end -}}"#,
+            ], data: ValueMap(["Values": .dictionary([:])]))
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)" == """
+            NestedHelperFunctions/templates/svc.yaml:1:9
+              executing "NestedHelperFunctions/templates/svc.yaml" at <include "nested_helper.name" .>:
+                error calling include:
+            NestedHelperFunctions/templates/_helpers_1.tpl:1:39
+              executing "nested_helper.name" at <include "common.names.get_name" .>:
+                error calling include:
+            NestedHelperFunctions/charts/common/templates/_helpers_2.tpl:1:49
+              executing "common.names.get_name" at <.Values.nonexistant.key>:
+                nil pointer evaluating interface {}.key
+            """)
+        }
+    }
+
+    @Test func multilineNoTemplateAssociatedError() throws {
+        do {
+            _ = try HelmEngine().render(templates: [
+                "multiline/templates/svc.yaml": #"name: {{ include "nested_helper.name" . }}"#,
+                "multiline/templates/test.yaml": "{{ toYaml .Values }}",
+                "multiline/charts/common/templates/_helpers_2.tpl": "{{ toYaml .Values }}",
+            ], data: ValueMap(["Values": .dictionary([:])]))
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)" == """
+            multiline/templates/svc.yaml:1:9
+              executing "multiline/templates/svc.yaml" at <include "nested_helper.name" .>:
+                error calling include:
+            template: no template "nested_helper.name" associated with template "gotpl"
+            """)
+        }
+    }
+}

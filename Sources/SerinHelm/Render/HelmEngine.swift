@@ -34,6 +34,7 @@ public struct HelmEngine: Sendable {
         ])
         _ = collect(chart, top: top, into: &templates)
         var set = TemplateSet(functions: HelmFunctions.table(strict: strict, refusals: refusals), options: options)
+        set.name = "gotpl"
         let keys = Self.sortTemplates(Array(templates.keys))
         for name in keys {
             do {
@@ -61,6 +62,7 @@ public struct HelmEngine: Sendable {
     /// Templates rendered alone, each on `data` (Helm's engine tests render a map of templates this way).
     public func render(templates: [String: String], data: ValueMap) throws -> [String: String] {
         var set = TemplateSet(functions: HelmFunctions.table(strict: strict), options: options)
+        set.name = "gotpl"
         let keys = Self.sortTemplates(Array(templates.keys))
         for name in keys {
             do {
@@ -71,8 +73,11 @@ public struct HelmEngine: Sendable {
         }
         var rendered: [String: String] = [:]
         for name in keys where !(name.split(separator: "/").last ?? "").hasPrefix("_") {
+            let values = data.copy()
+            let base = name.components(separatedBy: "/templates/").first.map { $0 + "/templates" } ?? ""
+            values["Template"] = .dictionary(["Name": .string(name), "BasePath": .string(base)])
             do {
-                rendered[name] = try set.execute(name, data: .map(data)).replacingOccurrences(of: "<no value>", with: "")
+                rendered[name] = try set.execute(name, data: .map(values)).replacingOccurrences(of: "<no value>", with: "")
             } catch let error as ExecError {
                 throw HelmRenderError.execution(error, templateName: name, sourcePaths: [:])
             }
@@ -149,14 +154,16 @@ public enum HelmRenderError: Error, Sendable, CustomStringConvertible {
         var lines: [(location: String, function: String, message: String)] = []
         var next: (any Error)? = error
         while let current = next {
+            if let missing = current as? MissingTemplateError {
+                lines.append(("", "", missing.description))
+                break
+            }
             guard let exec = current as? ExecError else { return error.description }
             var message = exec.message
             if let cut = message.range(of: " template:") { message = String(message[..<cut.lowerBound]) }
             let entry: (String, String, String)
             if let file = exec.file, let line = exec.line, let column = exec.column, let context = exec.context {
                 entry = ("\(file):\(line):\(column)", "executing \(GoQuote.quote(exec.template)) at <\(context)>:", message)
-            } else if exec.message.hasPrefix("no template ") {
-                entry = ("", "", exec.description)
             } else {
                 entry = (exec.template, "", message)
             }

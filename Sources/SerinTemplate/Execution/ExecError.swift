@@ -21,6 +21,14 @@ public struct ExecError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// Go's `ExecuteTemplate` of a name the set does not have (not an
+/// execution error: nothing ran).
+public struct MissingTemplateError: Error, Sendable, CustomStringConvertible {
+    public var name: String
+    public var set: String
+    public var description: String { "template: no template \(GoQuote.quote(name)) associated with template \(GoQuote.quote(set))" }
+}
+
 /// A template's execution stopped for a reason of the template's own.
 enum ControlFlow: Error {
     case breakLoop

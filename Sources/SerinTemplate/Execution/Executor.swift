@@ -25,7 +25,7 @@ public final class Executor {
     /// Runs the template `name` on `data`.
     func execute(name: String, data: Value) throws -> String {
         guard let tree = set.trees[name] else {
-            throw ExecError(template: name, message: "no template \(GoQuote.quote(name)) associated with template \(GoQuote.quote(name))")
+            throw MissingTemplateError(name: name, set: set.name.isEmpty ? name : set.name)
         }
         guard let root = tree.root else {
             throw ExecError(template: name, message: "\(GoQuote.quote(name)) is an incomplete or empty template")
@@ -50,7 +50,7 @@ public final class Executor {
         output = ""
         outputBytes = saved.2
         guard let nested = set.trees[name] else {
-            throw ExecError(template: name, message: "no template \(GoQuote.quote(name)) associated with template \(GoQuote.quote(saved.4))")
+            throw MissingTemplateError(name: name, set: set.name.isEmpty ? saved.4 : set.name)
         }
         guard let root = nested.root else {
             throw ExecError(template: name, message: "\(GoQuote.quote(name)) is an incomplete or empty template")

@@ -30,6 +30,9 @@ public struct ExecutionOptions: Sendable {
 /// A set of named templates sharing functions and options: Go's
 /// `*template.Template` and its associated templates.
 public struct TemplateSet: Sendable {
+    /// The set's own name (Go's root template; Helm's is `gotpl`), as
+    /// "no template associated with template" errors name it.
+    public var name: String = ""
     public private(set) var trees: [String: Tree] = [:]
     public var functions: [String: TemplateFunction]
     public var options: ExecutionOptions
