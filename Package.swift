@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "serin", targets: ["serin"]),
         .executable(name: "serin-bench", targets: ["serin-bench"]),
         .library(name: "SerinSpec", targets: ["SerinSpec"]),
+        .library(name: "SerinTemplate", targets: ["SerinTemplate"]),
+        .library(name: "SerinHelm", targets: ["SerinHelm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -49,6 +51,19 @@ let package = Package(
             name: "SerinKustomize",
             dependencies: [
                 "SerinSpec",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Go's text/template (lexer, parser, executor, fmt) over Helm's values:
+        // a pure library, no I/O, for the Helm renderer.
+        .target(name: "SerinTemplate"),
+        // Helm charts and Flux's HelmRelease on SerinTemplate: Sprig's and Helm's
+        // functions, values, charts from a commit's tree, the render stage's renderer.
+        .target(
+            name: "SerinHelm",
+            dependencies: [
+                "SerinTemplate", "SerinSpec",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -131,7 +146,7 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes", "SerinKustomize",
+                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes", "SerinKustomize", "SerinHelm",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -186,6 +201,7 @@ let package = Package(
                 "SerinSandbox",
                 "SerinKubernetes",
                 "SerinKustomize",
+                "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -207,6 +223,7 @@ let package = Package(
                 "SerinKubernetes",
                 "SerinKustomize",
                 "SerinTesting",
+                "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -219,6 +236,18 @@ let package = Package(
             name: "SerinKustomizeTests",
             dependencies: ["SerinKustomize", "SerinSpec", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinHelmTests",
+            dependencies: ["SerinHelm", "SerinTemplate", "SerinSpec"],
+            // Helm's test charts and golden files, Flagger's and podinfo's charts.
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinTemplateTests",
+            dependencies: ["SerinTemplate"],
+            // Go's own test tables as JSON (scripts/helm/go-tables.sh), read by path.
+            exclude: ["GoTables"]
         ),
         .testTarget(
             name: "SerinEngineTests",

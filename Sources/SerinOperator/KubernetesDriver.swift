@@ -4,6 +4,7 @@ import Metrics
 import SerinAnalysis
 import SerinEngine
 import SerinGit
+import SerinHelm
 import SerinKubernetes
 import SerinSpec
 import Synchronization
@@ -45,6 +46,9 @@ final class KubernetesDriver: ReconcilingDriver {
     /// Opened once the informer has listed and the reconciler adopted what
     /// runs: deliveries wait for it, so none is judged against an empty cache.
     private let adopted = Gate()
+    let configNamespace: String
+    /// The cluster's version and API versions, learnt at start.
+    private let learntCapabilities = Mutex<HelmCapabilities?>(nil)
 
     init(settings: KubernetesSettings, sources: [GitSourceSpec], store: StateStore, log: EventLog, logger: Logger,
          reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
@@ -77,7 +81,15 @@ final class KubernetesDriver: ReconcilingDriver {
         self.logger = logger
         resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
         sourceNames = sources.map(\.name)
+        configNamespace = settings.watchNamespace ?? settings.namespace
     }
+
+    var configData: (@Sendable (String, String, String) async throws -> [String: String]?)? {
+        let client = self.client
+        return { kind, namespace, name in try await client.configData(kind: kind, namespace: namespace, name: name) }
+    }
+
+    var capabilities: HelmCapabilities { learntCapabilities.withLock { $0 } ?? .helmDefault }
 
     var targets: [any DeliveryTarget] {
         [ClusterTarget(name: "kubernetes", scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted)]
@@ -111,6 +123,9 @@ final class KubernetesDriver: ReconcilingDriver {
                 let owned = try await sync.appliedCanaries(of: sourceNames)
                 let restored = try await store.restoreFromReplica { owned.contains($0) }
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                // What charts see of the cluster (Helm asks discovery the same way).
+                let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
+                learntCapabilities.withLock { $0 = learnt }
                 return
             } catch {
                 if Task.isCancelled { throw CancellationError() }

@@ -5,7 +5,9 @@ import Prometheus
 import SerinAnalysis
 import SerinEngine
 import SerinGit
+import SerinHelm
 import SerinKubernetes
+import SerinKustomize
 import SerinLocal
 import SerinSpec
 
@@ -91,10 +93,18 @@ public actor Operator: OperatorControl {
         self.statusChanges = statusChanges
         var pipelines: [String: Pipeline] = [:]
         let targetNames = driver.targets.map(\.name)
+        // One builder for every source: its cache and its bound on builds at once are shared.
+        let builder = KustomizeBuilder()
+        logger.info("kustomize: \(builder.binary)")
+        let trees = SourceTrees()
         for source in config.sources {
             let spec = source.spec
-            let fetcher = try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform))
+            let fetcher = TreeRecordingFetcher(
+                base: try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots),
+                source: spec.name, trees: trees)
+            let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
+                                         driver: driver, trees: trees)
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: Validator(platform: config.platform))
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),
@@ -109,6 +119,28 @@ public actor Operator: OperatorControl {
                 changed: { status in changed.yield(status) })
         }
         self.pipelines = pipelines
+    }
+
+    /// The source's render stage: its path built as Flux builds it (plain
+    /// manifests, or Kustomize with the source's Flux fields), then every
+    /// HelmRelease in it replaced by its chart's objects.
+    private static func renderer(for source: String, options: KustomizeOptions, builder: KustomizeBuilder, driver: any PlatformDriver,
+                                 trees: SourceTrees) -> any Renderer {
+        let read = driver.configData
+        let namespace = driver.configNamespace
+        var lookup: SubstitutionLookup?
+        if let read {
+            lookup = { @Sendable reference in try await read(reference.kind.rawValue, namespace, reference.name) }
+        }
+        let base = KustomizeRenderer(builder: builder, options: options, lookup: lookup)
+        return HelmRenderer(base: base) { request in
+            HelmReleaseExpander(source: request.source, files: request.files, otherSources: { trees[$0] },
+                                valuesFrom: { reference in
+                                    guard let read else { return nil }
+                                    return try await read(reference.kind, reference.namespace, reference.name)?[reference.key]
+                                },
+                                capabilities: driver.capabilities, defaultNamespace: options.targetNamespace ?? "default")
+        }
     }
 
     private static func localDriver(config: OperatorConfig.Resolved, options: Options, log: EventLog,

@@ -50,7 +50,7 @@ struct BuildCommand: AsyncParsableCommand, AsyncRunnable {
             return [:]
         }
         do {
-            let rendered = try await SourceBuild(path).render(options: options, lookup: lookup)
+            let rendered = try await SourceBuild(path).render(source: source ?? "cli", options: options, lookup: lookup)
             FileHandle.standardOutput.write(Data(SourceBuild.stream(rendered).utf8))
         } catch let failure as RenderFailure {
             Output.error("\(failure)")

@@ -1,4 +1,5 @@
 import Foundation
+import SerinHelm
 import SerinKustomize
 import SerinSpec
 
@@ -34,9 +35,17 @@ struct SourceBuild {
         try KustomizeRenderer.layout(of: files, path: path, options: options)
     }
 
-    func render(options: KustomizeOptions = KustomizeOptions(), lookup: SubstitutionLookup? = nil) async throws -> RenderedSource {
-        let renderer = KustomizeRenderer(builder: KustomizeBuilder(), options: options, lookup: lookup)
-        return try await renderer.render(RenderRequest(source: "cli", files: files, path: path))
+    /// Built as the operator builds it: Kustomize (or plain files), then
+    /// every HelmRelease replaced by its chart's objects. Any
+    /// GitRepository a HelmRelease names is this repository: the folder
+    /// given is the only tree there is.
+    func render(source: String = "cli", options: KustomizeOptions = KustomizeOptions(), lookup: SubstitutionLookup? = nil) async throws -> RenderedSource {
+        let files = self.files
+        let renderer = HelmRenderer(base: KustomizeRenderer(builder: KustomizeBuilder(), options: options, lookup: lookup)) { request in
+            HelmReleaseExpander(source: request.source, files: request.files, otherSources: { _ in files },
+                                defaultNamespace: options.targetNamespace ?? "default")
+        }
+        return try await renderer.render(RenderRequest(source: source, files: files, path: path))
     }
 
     /// The stream exactly as it would be applied.
