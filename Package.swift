@@ -310,7 +310,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinCLITests",
-            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting"],
+            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting", "SerinOperator", "SerinGit"],
             exclude: ["Golden"]
         ),
     ],

@@ -56,6 +56,7 @@ public actor Operator: OperatorControl {
     private var syncFailures: [String: Int] = [:]
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
     private let resources: CurrentResources
+    private let janitor: SnapshotJanitor
 
     public init(config: OperatorConfig.Resolved, options: Options) throws {
         self.config = config
@@ -65,6 +66,7 @@ public actor Operator: OperatorControl {
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
+        janitor = SnapshotJanitor(snapshots: snapshots, stateDirectory: config.stateDirectory)
         let resources = CurrentResources(prometheus: config.prometheusAddress)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
@@ -194,6 +196,13 @@ public actor Operator: OperatorControl {
                 for pipeline in pipelines.values {
                     group.addTask { await pipeline.run() }
                 }
+                group.addTask {
+                    // Snapshots of commits nothing holds any more go, now and then.
+                    while true {
+                        try await Task.sleep(for: .seconds(600))
+                        await self.pruneSnapshots()
+                    }
+                }
                 if let resyncInterval {
                     // What was changed in a target by hand is put back at the
                     // resync interval: the revision in force, delivered again.
@@ -213,6 +222,20 @@ public actor Operator: OperatorControl {
             throw error
         }
         await driver.shutdown()
+    }
+
+    private func pruneSnapshots() async {
+        var inForce: Set<String> = []
+        for pipeline in pipelines.values {
+            for desired in await pipeline.given.values { if let checkout = desired.checkout { inForce.insert(checkout) } }
+            if let checkout = await pipeline.inForce?.checkout { inForce.insert(checkout) }
+        }
+        do {
+            let removed = try janitor.prune(inForce: inForce)
+            if !removed.isEmpty { options.logger.info("removed \(removed.count) snapshot(s) of commits nothing holds any more") }
+        } catch {
+            options.logger.warning("snapshots not pruned: \(error)")
+        }
     }
 
     /// What the event log last said of a source.
