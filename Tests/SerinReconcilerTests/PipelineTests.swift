@@ -440,6 +440,15 @@ final class FakeTargets: Sendable {
         #expect(restarted.given == ["staging main@sha1:2"], "the revision starts again where it was, not everywhere")
         await release(second, restarted, ["staging"], "main@sha1:2")
         #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+
+        // Killed again in the second wave: the next one resumes there, not at the first.
+        let third = FakeTargets()
+        let resumed = make(fetcher, third, store: store)
+        await resumed.syncOnce()
+        #expect(await resumed.record?.wave == 1)
+        #expect(Set(third.given) == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+        await release(resumed, third, ["eu", "us"], "main@sha1:2")
+        #expect(await resumed.record?.isDone(in: WaveTests.plan) == true)
     }
 
     /// A pause between waves waits for serin promote; a bake time waits on the clock.
