@@ -57,7 +57,8 @@ release: deps kustomize
 # The Kubernetes tests run against the real test cluster (scripts/kube):
 # built once into /var/cache/serin-kube (about 10 minutes on 2 cores), then
 # started in about half a minute; it keeps running after the tests
-# (`make kube-down` stops it). Among the tests, the README's walkthrough runs
+# (`make kube-down` stops it). A second control plane (no real node; a few
+# seconds to start) beside it runs the multi-cluster tests (waves). Among the tests, the README's walkthrough runs
 # as a script with its outputs compared (ReadmeWalkthroughTests).
 test: deps py-deps kustomize
 	@bash scripts/check-strategies.sh
@@ -65,7 +66,7 @@ test: deps py-deps kustomize
 	bash scripts/kube/cluster.sh build
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^/.*/(Sources|Tests)/.*warning:" .build-test.log | grep -v "/.build/"; then echo "warnings in Serin's own code are not allowed"; exit 1; fi
-	kube_env=$$(bash scripts/kube/cluster.sh up) && eval "$$kube_env" && $(SWIFT) test --skip-build
+	kube_env=$$(bash scripts/kube/cluster.sh up) && kube2_env=$$(bash scripts/kube/cluster.sh second up) && eval "$$kube_env" && eval "$$kube2_env" && $(SWIFT) test --skip-build
 
 demo: build
 	@echo "== serin plan examples/quickstart/deploy"
@@ -133,8 +134,10 @@ dashboard-screenshots: py-deps
 # (KUBECONFIG, SERIN_KUBE_*) the tests need; in a shell: eval "$(scripts/kube/cluster.sh up)"
 kube-up:
 	@bash scripts/kube/cluster.sh up
+	@bash scripts/kube/cluster.sh second up
 
 kube-down:
+	@bash scripts/kube/cluster.sh second down
 	@bash scripts/kube/cluster.sh down
 
 clean:

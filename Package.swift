@@ -132,6 +132,17 @@ let package = Package(
         ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
+        // Stand-ins for what a cluster has and this machine cannot run many of:
+        // a node without a kubelet (FakeNode), an apiserver (FakeApiserver).
+        .target(
+            name: "SerinKubernetesTesting",
+            dependencies: [
+                "SerinKubernetes", "SerinSpec",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SerinServerTesting",
             dependencies: [
@@ -221,10 +232,13 @@ let package = Package(
                 "SerinGit",
                 "SerinLocal",
                 "SerinKubernetes",
+                "SerinKubernetesTesting",
+                "SerinOperator",
                 "SerinKustomize",
                 "SerinTesting",
                 "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(
@@ -283,7 +297,7 @@ let package = Package(
         .testTarget(
             name: "SerinKubernetesTests",
             dependencies: [
-                "SerinKubernetes", "SerinEngine", "SerinSpec", "SerinOperator", "SerinTesting", "CSerinProcess",
+                "SerinKubernetes", "SerinKubernetesTesting", "SerinEngine", "SerinSpec", "SerinOperator", "SerinTesting", "CSerinProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

@@ -54,6 +54,17 @@ public struct OperatorConfig: Sendable, Decodable {
         public var patches: [Patch]?
         public var components: [String]?
         public var postBuild: PostBuild?
+        // Where the source goes, with several clusters (OperatorConfig+Clusters.swift).
+        /// Its clusters in waves: `[[staging], [eu, us]]`.
+        public var waves: [[String]]?
+        /// Its clusters, all at once (every cluster by default).
+        public var clusters: [String]?
+        /// A cluster's own path (an overlay), instead of `path`.
+        public var paths: [String: String]?
+        /// Each wave after the first waits for `serin promote SOURCE`.
+        public var pause: Bool?
+        /// How long a wave's release must hold before the next wave gets it.
+        public var bake: String?
     }
 
     public struct CommonMetadata: Sendable, Decodable {
@@ -122,6 +133,8 @@ public struct OperatorConfig: Sendable, Decodable {
     public var stateDir: String?
     public var platform: String?
     public var kubernetes: Kubernetes?
+    /// Several clusters, instead of `kubernetes` (OperatorConfig+Clusters.swift).
+    public var clusters: [Cluster]?
     public var prometheus: Prometheus?
     public var router: Router?
     public var api: API?
@@ -148,6 +161,11 @@ public struct OperatorConfig: Sendable, Decodable {
         /// Each source's Flux fields for its renderer, by source name
         /// (empty options when none is set).
         public var kustomize: [String: KustomizeOptions] = [:]
+        /// The clusters of `platform: kubernetes`, the home cluster first
+        /// (`kubernetes:` alone is one, named `kubernetes`); empty on the local platform.
+        public var clusters: [ClusterSettings] = []
+        /// Where each source goes (its clusters in waves, their paths), by source name.
+        public var delivery: [String: SourceDelivery] = [:]
     }
 
     /// Reads and checks a file; every problem comes back with file:line:column.
@@ -185,7 +203,10 @@ public struct OperatorConfig: Sendable, Decodable {
             problem("platform", "\"\(config.platform ?? "")\" is not a platform; use local or kubernetes")
         }
         var kubernetes: KubernetesSettings?
-        if platform == .kubernetes {
+        if config.clusters != nil {
+            if platform != .kubernetes { problem("clusters", "is read only with platform: kubernetes") }
+            if config.kubernetes != nil { problem("clusters", "give either kubernetes (one cluster) or clusters, not both") }
+        } else if platform == .kubernetes {
             let given = config.kubernetes
             if let file = given?.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
                 problem("kubernetes.kubeconfig", "cannot read \(file)")
@@ -218,8 +239,12 @@ public struct OperatorConfig: Sendable, Decodable {
         if !managed && address == nil { problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true") }
         let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
         if managed { address = URL(string: "http://\(prometheusListen)") }
+        let clusters = config.clusters.map { resolveClusters($0, source: decoded.source, problem: problem) }
+            ?? kubernetes.map { [ClusterSettings(name: ClusterSettings.singleName, kubernetes: $0, isHome: true, ownState: false)] } ?? []
+        if let home = clusters.first, config.clusters != nil { kubernetes = home.kubernetes }
         var sources: [(GitSourceSpec, String?)] = []
         var kustomize: [String: KustomizeOptions] = [:]
+        var delivery: [String: SourceDelivery] = [:]
         var names: Set<String> = []
         for (index, source) in (config.sources ?? []).enumerated() {
             let field = "sources[\(index)]"
@@ -248,6 +273,8 @@ public struct OperatorConfig: Sendable, Decodable {
                 if let file, !FileManager.default.isReadableFile(atPath: file) { problem("\(field).\(key)", "cannot read \(file)") }
             }
             kustomize[name] = kustomizeOptions(of: source, field: field, problem: problem)
+            delivery[name] = resolveDelivery(of: source, field: field, clusters: clusters, named: config.clusters != nil,
+                                             duration: duration, problem: problem)
             sources.append((GitSourceSpec(name: name, url: url, reference: reference, path: source.path ?? "", interval: interval,
                                           timeout: timeout, credentialsFile: source.credentialsFile,
                                           knownHostsFile: source.knownHostsFile), source.webhookSecretFile))
@@ -270,7 +297,8 @@ public struct OperatorConfig: Sendable, Decodable {
                                  prometheusAddress: address, managedPrometheus: managed,
                                  prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
                                  apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize))
+                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize,
+                                 clusters: clusters, delivery: delivery))
     }
 
     /// A source's Flux fields, checked as kustomize-controller's API would

@@ -437,9 +437,12 @@ final class FakeTargets: Sendable {
         await second.syncOnce()
         #expect(await second.record?.wave == 0)
         #expect(await second.given["eu"]?.revision == "main@sha1:1")
-        #expect(restarted.given == ["staging main@sha1:2"], "the revision starts again where it was, not everywhere")
+        // The revision goes on where it was, not everywhere; the later waves
+        // are handed what they kept (read again from Git), so their clusters
+        // take up their rollouts as they were.
+        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:1", "us main@sha1:1"])
         await release(second, restarted, ["staging"], "main@sha1:2")
-        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:1", "us main@sha1:1", "eu main@sha1:2", "us main@sha1:2"])
 
         // Killed again in the second wave: the next one resumes there, not at the first.
         let third = FakeTargets()
@@ -449,6 +452,31 @@ final class FakeTargets: Sendable {
         #expect(Set(third.given) == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
         await release(resumed, third, ["eu", "us"], "main@sha1:2")
         #expect(await resumed.record?.isDone(in: WaveTests.plan) == true)
+    }
+
+    /// Killed while a later wave waits (here for serin promote), a new
+    /// operator on the same record waits at that wave: it does not start
+    /// the revision over from the first wave.
+    @Test func aRestartBeyondTheFirstWaveStaysThere() async throws {
+        let plan = WavePlan(waves: [["staging"], ["eu"], ["us"]], pause: true)
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let first = make(fetcher, targets, store: store, plan: plan)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await first.syncOnce()
+        await release(first, targets, ["staging"], "main@sha1:1")
+        #expect(await first.promote())
+        await release(first, targets, ["eu"], "main@sha1:1")
+        #expect(store.saved?.wave == 1 && store.saved?.hold == .pause)
+
+        let restarted = FakeTargets()
+        let second = make(fetcher, restarted, store: store, plan: plan)
+        await second.syncOnce()
+        #expect(await second.record?.wave == 1)
+        #expect(await second.record?.hold == .pause)
+        #expect(restarted.given == ["staging main@sha1:1", "eu main@sha1:1"], "us waits for the promotion, as before the restart")
+        #expect(await second.status.message.contains("waits for serin promote apps"), "\(await second.status.message)")
+        #expect(await second.promote())
+        #expect(restarted.given.last == "us main@sha1:1")
     }
 
     /// A pause between waves waits for serin promote; a bake time waits on the clock.

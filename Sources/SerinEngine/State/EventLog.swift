@@ -8,8 +8,12 @@ import Synchronization
 /// for subscribers (the API's event stream), which are told of each new
 /// entry as it is written instead of reading the file again. The file is
 /// rotated at `rotateBytes` (`events.log.1`, `.2`, ...).
-public final class EventLog: @unchecked Sendable {
-    // Safe: every access to the mutable state below holds `lock`.
+///
+/// With several clusters, each cluster's reconciler writes through a view
+/// of the one log (`scoped(to:)`): its entries name the cluster, and it
+/// reads back only its own and those of no cluster, so the same Canary in
+/// two clusters has two histories in one audit trail.
+public final class EventLog: Sendable {
     public struct Entry: Sendable, Codable, Equatable {
         public var sequence: Int
         /// Seconds since 1970.
@@ -24,10 +28,13 @@ public final class EventLog: @unchecked Sendable {
         public var reason: String
         /// The Git source an entry is about (`synced`, `sync-failed`); nil for rollouts.
         public var source: String?
+        /// The cluster an entry is about, when the operator has several; nil otherwise.
+        public var cluster: String?
 
         public init(sequence: Int = 0, time: Double, rollout: String, revision: String?, author: String?, commit: String? = nil,
-                    decision: String, reason: String, source: String? = nil) {
+                    decision: String, reason: String, source: String? = nil, cluster: String? = nil) {
             self.source = source
+            self.cluster = cluster
             self.sequence = sequence
             self.time = time
             self.rollout = rollout
@@ -39,23 +46,91 @@ public final class EventLog: @unchecked Sendable {
         }
     }
 
-    public let path: String
-    public let rotateBytes: Int
-    public let rotationsKept: Int
+    private let file: EventLogFile
+    /// Set on a cluster's view: the cluster its entries name, and the only one it reads back.
+    public let cluster: String?
+
+    public var path: String { file.path }
+    public var rotateBytes: Int { file.rotateBytes }
+    public var rotationsKept: Int { file.rotationsKept }
     /// Entries kept in memory for subscribers that start behind.
-    public let tailLimit: Int
+    public var tailLimit: Int { file.tailLimit }
+
+    public init(stateDirectory: String, rotateBytes: Int = 16 << 20, rotationsKept: Int = 3, tailLimit: Int = 1000) throws {
+        file = try EventLogFile(stateDirectory: stateDirectory, rotateBytes: rotateBytes, rotationsKept: rotationsKept, tailLimit: tailLimit)
+        cluster = nil
+    }
+
+    private init(file: EventLogFile, cluster: String) {
+        self.file = file
+        self.cluster = cluster
+    }
+
+    /// The same log, for one cluster's rollouts: what it appends names
+    /// `cluster`; what it reads is that cluster's and what names none.
+    public func scoped(to cluster: String) -> EventLog {
+        EventLog(file: file, cluster: cluster)
+    }
+
+    private var include: @Sendable (Entry) -> Bool {
+        guard let cluster else { return { _ in true } }
+        return { $0.cluster == nil || $0.cluster == cluster }
+    }
+
+    /// Appends an entry with the next sequence number and returns it.
+    @discardableResult
+    public func append(_ entry: Entry) throws -> Entry {
+        var entry = entry
+        if entry.cluster == nil { entry.cluster = cluster }
+        return try file.append(entry)
+    }
+
+    /// Every complete entry still kept (rotated files included), in order.
+    public func entries() -> [Entry] {
+        guard cluster != nil else { return file.entries() }
+        return file.entries().filter(include)
+    }
+
+    /// The sequence of the last entry written (0 before the first).
+    public var lastSequence: Int { file.lastSequence }
+
+    /// Entries after `sequence`: those still in memory first, then each new
+    /// one as it is written, until the stream's consumer goes away.
+    public func subscribe(after sequence: Int) -> AsyncStream<Entry> {
+        file.subscribe(after: sequence, where: include)
+    }
+
+    /// The last `bytes` bytes of the file (an entry is far shorter).
+    static func tail(_ path: String, bytes: Int) -> Data { EventLogFile.tail(path, bytes: bytes) }
+
+    static func read(_ path: String) -> [Entry] { EventLogFile.read(path) }
+}
+
+/// The file behind an `EventLog` and its views.
+private final class EventLogFile: @unchecked Sendable {
+    // Safe: every access to the mutable state below holds `lock`.
+    struct Subscriber {
+        var continuation: AsyncStream<EventLog.Entry>.Continuation
+        var include: @Sendable (EventLog.Entry) -> Bool
+    }
+
+    let path: String
+    let rotateBytes: Int
+    let rotationsKept: Int
+    /// Entries kept in memory for subscribers that start behind.
+    let tailLimit: Int
     private let lock = NSLock()
     private var descriptor: Int32
     private var nextSequence: Int
     private var size: Int
-    private var tail: [Entry]
+    private var tail: [EventLog.Entry]
     /// Under a lock of their own: a subscriber's task cancelled while an
     /// entry is delivered (its termination handler runs holding the task's
     /// status lock, which delivering to it needs) must not wait on `lock`,
     /// or the two would wait on each other.
-    private let subscribers = Mutex<[UUID: AsyncStream<Entry>.Continuation]>([:])
+    private let subscribers = Mutex<[UUID: Subscriber]>([:])
 
-    public init(stateDirectory: String, rotateBytes: Int = 16 << 20, rotationsKept: Int = 3, tailLimit: Int = 1000) throws {
+    init(stateDirectory: String, rotateBytes: Int, rotationsKept: Int, tailLimit: Int) throws {
         path = stateDirectory + "/events.log"
         self.rotateBytes = rotateBytes
         self.rotationsKept = rotationsKept
@@ -65,7 +140,7 @@ public final class EventLog: @unchecked Sendable {
         let bytes = Self.tail(path, bytes: 256 * 1024)
         let decoder = JSONDecoder()
         let lines = bytes.split(separator: 0x0A)
-        tail = Array(lines.compactMap { try? decoder.decode(Entry.self, from: Data($0)) }.suffix(tailLimit))
+        tail = Array(lines.compactMap { try? decoder.decode(EventLog.Entry.self, from: Data($0)) }.suffix(tailLimit))
         let previous = tail.last?.sequence ?? Self.read(path + ".1").last?.sequence ?? 0
         nextSequence = previous + 1
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -80,12 +155,12 @@ public final class EventLog: @unchecked Sendable {
 
     deinit {
         close(descriptor)
-        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.finish() }
+        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.continuation.finish() }
     }
 
     /// Appends an entry with the next sequence number and returns it.
     @discardableResult
-    public func append(_ entry: Entry) throws -> Entry {
+    func append(_ entry: EventLog.Entry) throws -> EventLog.Entry {
         try lock.withLock {
             var entry = entry
             entry.sequence = nextSequence
@@ -103,7 +178,7 @@ public final class EventLog: @unchecked Sendable {
             tail.append(entry)
             if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
             // Delivered in order (under `lock`), but not under the subscribers' lock.
-            for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield(entry) }
+            for subscriber in subscribers.withLock({ Array($0.values) }) where subscriber.include(entry) { subscriber.continuation.yield(entry) }
             return entry
         }
     }
@@ -123,25 +198,25 @@ public final class EventLog: @unchecked Sendable {
     }
 
     /// Every complete entry still kept (rotated files included), in order.
-    public func entries() -> [Entry] {
+    func entries() -> [EventLog.Entry] {
         lock.withLock {
-            var all: [Entry] = []
+            var all: [EventLog.Entry] = []
             for index in stride(from: rotationsKept, through: 1, by: -1) { all += Self.read("\(path).\(index)") }
             return all + Self.read(path)
         }
     }
 
     /// The sequence of the last entry written (0 before the first).
-    public var lastSequence: Int { lock.withLock { nextSequence - 1 } }
+    var lastSequence: Int { lock.withLock { nextSequence - 1 } }
 
     /// Entries after `sequence`: those still in memory first, then each new
     /// one as it is written, until the stream's consumer goes away.
-    public func subscribe(after sequence: Int) -> AsyncStream<Entry> {
-        let (stream, continuation) = AsyncStream<Entry>.makeStream(bufferingPolicy: .bufferingNewest(tailLimit))
+    func subscribe(after sequence: Int, where include: @escaping @Sendable (EventLog.Entry) -> Bool) -> AsyncStream<EventLog.Entry> {
+        let (stream, continuation) = AsyncStream<EventLog.Entry>.makeStream(bufferingPolicy: .bufferingNewest(tailLimit))
         let id = UUID()
         lock.withLock {
-            for entry in tail where entry.sequence > sequence { continuation.yield(entry) }
-            subscribers.withLock { $0[id] = continuation }
+            for entry in tail where entry.sequence > sequence && include(entry) { continuation.yield(entry) }
+            subscribers.withLock { $0[id] = Subscriber(continuation: continuation, include: include) }
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
@@ -158,9 +233,9 @@ public final class EventLog: @unchecked Sendable {
         return (try? handle.readToEnd()) ?? Data()
     }
 
-    static func read(_ path: String) -> [Entry] {
+    static func read(_ path: String) -> [EventLog.Entry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let decoder = JSONDecoder()
-        return data.split(separator: 0x0A).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
+        return data.split(separator: 0x0A).compactMap { try? decoder.decode(EventLog.Entry.self, from: Data($0)) }
     }
 }

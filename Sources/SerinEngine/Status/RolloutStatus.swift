@@ -5,6 +5,8 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     /// The Canary's name (the API's key) and namespace.
     public var name: String
     public var namespace: String
+    /// The cluster it runs in, when the operator has several; nil otherwise.
+    public var cluster: String?
     /// The workload it releases.
     public var workload: String
     public var phase: RolloutPhase
@@ -29,8 +31,9 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
 
     public init(name: String, namespace: String, workload: String, phase: RolloutPhase, canaryWeight: Int, mirrorWeight: Int,
                 failedChecks: Int, step: Int, stepCount: Int, primaryRevision: String?, canaryRevision: String?, message: String,
-                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry], threshold: Int? = nil) {
+                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry], threshold: Int? = nil, cluster: String? = nil) {
         self.name = name
+        self.cluster = cluster
         self.namespace = namespace
         self.workload = workload
         self.phase = phase
@@ -46,6 +49,11 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
         self.plan = plan
         self.evaluations = evaluations
         self.events = events
+    }
+
+    /// `cluster/namespace/name` with several clusters, `namespace/name` otherwise: what names it uniquely.
+    public var qualifiedName: String {
+        cluster.map { "\($0)/\(namespace)/\(name)" } ?? "\(namespace)/\(name)"
     }
 }
 
@@ -133,4 +141,19 @@ public protocol OperatorControl: Sendable {
     func isReady() async -> Bool
     /// Prometheus text exposition of the operator's metrics.
     func metricsText() async -> String
+    /// `serin promote SOURCE`: opens the gate before the source's next wave
+    /// (`pause: true`); `caller` as for `command`.
+    func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome
+}
+
+extension OperatorControl {
+    public func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome { .unknownSource }
+}
+
+/// The outcome of `serin promote SOURCE`.
+public enum WaveCommandOutcome: Sendable, Equatable {
+    case accepted(String)
+    case unknownSource
+    /// No wave of the source waits for a promotion.
+    case conflict(String)
 }

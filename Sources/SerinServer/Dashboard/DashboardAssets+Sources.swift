@@ -29,7 +29,7 @@ extension DashboardAssets {
 </body>
 </html>
 """##),
-        ("serin.css", "\"b7c1db194b1cffe5\"", ##"""
+        ("serin.css", "\"c0fd5af1cf10adbe\"", ##"""
 :root { --fg: #1d2330; --muted: #687083; --line: #dde1e8; --bg: #f6f7f9; --card: #fff;
   --ok: #1f8a4c; --bad: #c62828; --warn: #b26a00; --run: #1f5fbf; --idle: #6b7280; --move: #0f7d84; }
 * { box-sizing: border-box; }
@@ -102,8 +102,15 @@ svg.chart .other { fill: var(--warn); }
 ul.errors { background: #fdecec; border: 1px solid #f3c0c0; padding: 8px 8px 8px 28px; }
 ul.errors code.where { font-weight: 700; }
 .nowrap { white-space: nowrap; }
+.waves { display: inline-flex; gap: 3px; align-items: stretch; }
+.wave { display: inline-flex; gap: 4px; padding: 1px 6px; border-radius: 3px; font-size: 12px; color: #fff; background: var(--idle); }
+.wave-released { background: var(--ok); }
+.wave-current { background: var(--run); }
+.wave-halted { background: var(--bad); }
+.wave-paused { background: var(--warn); }
+.wave-pending { background: #c9ced8; color: var(--fg); }
 """##),
-        ("serin.js", "\"4c5500b2ce1aee31\"", ##"""
+        ("serin.js", "\"1644013ee17b8edd\"", ##"""
 // Serin's dashboard: the operator's own API, read and followed live.
 // Every piece of data reaches the page through textContent or an attribute
 // set by name: never as markup, so a commit message cannot become script.
@@ -174,7 +181,8 @@ ul.errors code.where { font-weight: 700; }
     return seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
   }
   function clock(seconds) { return new Date(seconds * 1000).toISOString().slice(11, 19); }
-  function key(r) { return r.namespace + '/' + r.name; }
+  // With several clusters the same Canary runs in each: cluster/namespace/name.
+  function key(r) { return (r.cluster ? r.cluster + '/' : '') + r.namespace + '/' + r.name; }
   function phaseBadge(phase) { return el('span', { class: 'phase phase-' + phase, 'data-phase': phase }, phase); }
   function conditionBadge(condition) {
     if (!condition) return el('span', { class: 'phase status-Unknown' }, 'Unknown');
@@ -194,6 +202,22 @@ ul.errors code.where { font-weight: 700; }
         svg('rect', { class: 'track', x: 0, y: 0, width: 100, height: 10, rx: 2 }),
         svg('rect', { class: 'fill', x: 0, y: 0, width: w, height: 10, rx: 2 })),
       el('span', { class: 'weight-value' }, w + '%'));
+  }
+  // A staged source's waves, left to right: released (green), the one its
+  // revision is in (blue; red when halted, amber when paused or baking),
+  // and those still to come (grey), each naming its clusters.
+  function waveBar(s) {
+    const w = s.waves;
+    if (!w) return '—';
+    const current = w.wave || 0;
+    const held = w.hold ? (/^waiting for serin promote|^baking/.test(w.hold) ? 'paused' : 'halted') : null;
+    return el('span', { class: 'waves', 'data-wave': String(current), 'data-hold': held || '', title: w.hold || '' },
+      w.waves.map((clusters, i) => {
+        const n = i + 1;
+        const stateName = n < current ? 'released' : n === current ? (held || 'current') : 'pending';
+        return el('span', { class: 'wave wave-' + stateName, 'data-state': stateName },
+          clusters.map((c) => el('span', { class: 'wave-cluster', title: c + ': ' + short((w.revisions || {})[c]) }, c)));
+      }));
   }
   function rolloutFailing(r) { return r.phase === 'Failed'; }
   // A check failed but the release goes on: below the threshold.
@@ -220,7 +244,8 @@ ul.errors code.where { font-weight: 700; }
     return body;
   }
   function rolloutPath(r) {
-    return '/api/v1/namespaces/' + encodeURIComponent(r.namespace) + '/rollouts/' + encodeURIComponent(r.name);
+    return (r.cluster ? '/api/v1/clusters/' + encodeURIComponent(r.cluster) : '/api/v1') +
+      '/namespaces/' + encodeURIComponent(r.namespace) + '/rollouts/' + encodeURIComponent(r.name);
   }
 
   let refreshing = null, again = false, lastRefresh = 0;
@@ -237,7 +262,7 @@ ul.errors code.where { font-weight: 700; }
         for (const r of rollouts) { sampleEvents(r); sample(key(r), now, r.canaryWeight); }
         const route = parseRoute();
         if (route.view === 'rollout') {
-          const r = findRollout(route.namespace, route.name);
+          const r = findRollout(route);
           if (r) state.histories[key(r)] = await get(rolloutPath(r) + '/history').catch(() => state.histories[key(r)] || []);
         }
       } catch (error) {
@@ -352,12 +377,15 @@ ul.errors code.where { font-weight: 700; }
 
   function parseRoute() {
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-    if (parts[0] === 'rollouts' && parts.length === 3) return { view: 'rollout', namespace: parts[1], name: parts[2] };
+    if (parts[0] === 'rollouts' && parts.length === 3) return { view: 'rollout', cluster: null, namespace: parts[1], name: parts[2] };
+    if (parts[0] === 'rollouts' && parts.length === 4) return { view: 'rollout', cluster: parts[1], namespace: parts[2], name: parts[3] };
     if (parts[0] === 'sources' && parts.length === 2) return { view: 'source', name: parts[1] };
     return { view: 'overview' };
   }
-  function findRollout(namespace, name) { return state.rollouts.find((r) => r.namespace === namespace && r.name === name); }
-  function rolloutLink(r) { return '#/rollouts/' + encodeURIComponent(r.namespace) + '/' + encodeURIComponent(r.name); }
+  function findRollout(route) {
+    return state.rollouts.find((r) => (r.cluster || null) === route.cluster && r.namespace === route.namespace && r.name === route.name);
+  }
+  function rolloutLink(r) { return '#/rollouts/' + key(r).split('/').map(encodeURIComponent).join('/'); }
 
   let shownView = null, firstData = false;
   function render() {
@@ -393,11 +421,11 @@ ul.errors code.where { font-weight: 700; }
         el('div', { id: 'overview-body' }));
     }
     const rollouts = state.rollouts.filter((r) => (!state.onlyProblems || rowClass(r)) &&
-      matches(r.namespace, r.name, r.phase, r.message, r.primaryRevision, r.canaryRevision));
+      matches(r.cluster, r.namespace, r.name, r.phase, r.message, r.primaryRevision, r.canaryRevision));
     const sources = state.sources.filter((s) => (!state.onlyProblems || sourceFailing(s)) &&
       matches(s.name, s.url, s.revision, s.commit && s.commit.subject, s.commit && s.commit.author, (ready(s.conditions) || {}).message));
     const workloads = state.workloads.filter((w) => (!state.onlyProblems || (ready(w.conditions) || {}).status !== 'True') &&
-      matches(w.namespace, w.name, w.kind, w.source, (ready(w.conditions) || {}).message));
+      matches(w.cluster, w.namespace, w.name, w.kind, w.source, (ready(w.conditions) || {}).message));
 
     const rolloutRows = rollouts.map((r) => {
       const evaluations = r.evaluations || [];
@@ -415,6 +443,7 @@ ul.errors code.where { font-weight: 700; }
           el('div', { class: 'muted' }, age(newest))] : '—'),
         el('td', { class: 'message' }, r.message));
     });
+    const staged = state.sources.some((s) => s.waves);
     const sourceRows = sources.map((s) => {
       const c = ready(s.conditions);
       return el('tr', { class: sourceFailing(s) ? 'bad' : null, 'data-source': s.name },
@@ -424,12 +453,14 @@ ul.errors code.where { font-weight: 700; }
         el('td', {}, s.commit ? s.commit.author : '—'),
         el('td', { class: 'nowrap', title: s.commit ? when(s.commit.time) : '' }, s.commit ? age(s.commit.time) : '—'),
         el('td', {}, conditionBadge(c)),
+        staged ? el('td', {}, waveBar(s)) : null,
         el('td', { class: 'message' }, c ? c.message : ''));
     });
     const workloadRows = workloads.map((w) => {
       const c = ready(w.conditions);
-      return el('tr', { class: c && c.status === 'True' ? null : 'bad', 'data-workload': w.namespace + '/' + w.name },
-        el('td', {}, w.namespace + '/' + w.name), el('td', {}, w.kind), el('td', {}, w.source),
+      const name = (w.cluster ? w.cluster + '/' : '') + w.namespace + '/' + w.name;
+      return el('tr', { class: c && c.status === 'True' ? null : 'bad', 'data-workload': name },
+        el('td', {}, name), el('td', {}, w.kind), el('td', {}, w.source),
         el('td', {}, w.readyReplicas + '/' + w.replicas),
         el('td', { class: 'rev' }, short(w.primaryRevision)), el('td', { class: 'rev' }, short(w.canaryRevision)),
         el('td', {}, conditionBadge(c)), el('td', { class: 'message' }, c ? c.message : ''));
@@ -438,7 +469,7 @@ ul.errors code.where { font-weight: 700; }
       el('h2', {}, 'Rollouts'),
       table(['Rollout', 'Phase', 'Primary', 'Canary', 'Weight', 'Step', 'Last check', 'Message'], rolloutRows, 'rollouts'),
       el('h2', {}, 'Sources'),
-      table(['Source', 'Revision', 'Commit', 'Author', 'Age', 'Ready', 'Message'], sourceRows, 'sources'),
+      table(['Source', 'Revision', 'Commit', 'Author', 'Age', 'Ready'].concat(staged ? ['Waves'] : [], ['Message']), sourceRows, 'sources'),
       el('h2', {}, 'Workloads'),
       table(['Workload', 'Kind', 'Source', 'Ready replicas', 'Primary', 'Canary', 'Ready', 'Message'], workloadRows, 'workloads'));
   }
@@ -451,9 +482,10 @@ ul.errors code.where { font-weight: 700; }
   // ---- rollout detail ----------------------------------------------------
 
   function renderRollout(view, route) {
-    const r = findRollout(route.namespace, route.name);
+    const r = findRollout(route);
     if (!r) {
-      view.replaceChildren(el('p', { class: 'muted' }, 'No rollout ' + route.namespace + '/' + route.name + ' (yet).'));
+      view.replaceChildren(el('p', { class: 'muted' }, 'No rollout ' + (route.cluster ? route.cluster + '/' : '') + route.namespace + '/' +
+        route.name + ' (yet).'));
       return;
     }
     const k = key(r);
@@ -461,7 +493,7 @@ ul.errors code.where { font-weight: 700; }
       const buttons = COMMANDS.map((name) => {
         const button = el('button', { type: 'button', 'data-command': name }, name);
         button.addEventListener('click', () => {
-          const current = findRollout(route.namespace, route.name);
+          const current = findRollout(route);
           if (current) command(current, name);
         });
         return button;
@@ -519,7 +551,8 @@ ul.errors code.where { font-weight: 700; }
   }
   function rolloutEvents(r) {
     const k = key(r), seen = new Set(), list = [];
-    for (const e of (r.events || []).concat(state.events.filter((e) => e.rollout === k || e.rollout === r.name))) {
+    const own = (e) => (e.rollout === r.namespace + '/' + r.name || e.rollout === r.name) && (e.cluster || null) === (r.cluster || null);
+    for (const e of (r.events || []).concat(state.events.filter(own))) {
       if (seen.has(e.sequence)) continue;
       seen.add(e.sequence); list.push(e);
     }
@@ -647,9 +680,45 @@ ul.errors code.where { font-weight: 700; }
           el('td', {}, c.type), el('td', {}, c.status), el('td', {}, c.reason), el('td', { class: 'message' }, c.message),
           el('td', { class: 'nowrap', title: when(c.lastTransitionTime) }, age(c.lastTransitionTime)),
           el('td', { class: 'rev' }, short(c.observedRevision)))), 'conditions'),
+      s.waves ? [el('h2', {}, 'Waves'), el('div', { class: 'actions' }, waveBar(s), waveAction(s),
+        el('span', { id: 'wave-result', class: 'result' + (state.results['source:' + s.name] ? (state.results['source:' + s.name].ok ? ' ok' : ' error') : ''),
+          role: 'status' }, state.results['source:' + s.name] ? state.results['source:' + s.name].text : '')),
+        el('p', { id: 'wave-hold', class: s.waves.hold ? 'result warn' : 'muted' }, s.waves.hold || 'not held')] : null,
+      s.targets ? [el('h2', {}, 'Clusters'), table(['Cluster', 'Wave', 'Revision', 'State'],
+        (s.waves ? s.waves.waves.flat() : Object.keys(s.targets).sort()).map((name) => {
+          const t = s.targets[name], held = s.waves && s.waves.revisions[name] ? s.waves.revisions[name] : t && t.revision;
+          const wave = s.waves ? s.waves.waves.findIndex((list) => list.includes(name)) + 1 : null;
+          const failed = t && t.revision === held && t.failure;
+          return el('tr', { class: failed ? 'bad' : null, 'data-cluster': name }, el('td', {}, name), el('td', {}, wave ? String(wave) : '—'),
+            el('td', { class: 'rev' }, short(held)),
+            el('td', { class: 'message' }, !t ? '—' : failed ? 'failed: ' + t.failure : t.revision !== held ? 'applied' : t.applied ? 'applied' : 'applying'));
+        }), 'clusters')] : null,
       errors.length ? [el('h2', {}, 'Why the newest commit was refused'), el('ul', { class: 'errors', id: 'errors' }, errors)] : null,
       (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null,
     ].flat().filter(Boolean));
+  }
+
+  // `serin promote SOURCE`, from the page: only while the next wave waits for it.
+  function waveAction(s) {
+    if (!s.waves || !s.waves.hold || !/^waiting for serin promote/.test(s.waves.hold)) return null;
+    const button = el('button', { type: 'button', id: 'promote-wave' }, 'promote to the next wave');
+    button.addEventListener('click', async () => {
+      const k = 'source:' + s.name;
+      try {
+        const response = await fetch('/api/v1/sources/' + encodeURIComponent(s.name) + '/promote', {
+          method: 'POST', cache: 'no-store', credentials: 'omit',
+          headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify({ by: 'dashboard' }),
+        });
+        const body = await response.json().catch(() => ({}));
+        state.results[k] = response.ok ? { ok: true, text: body.accepted || 'promoted' }
+          : { ok: false, text: 'promote refused (' + response.status + '): ' + (body.error || response.statusText) };
+      } catch (error) {
+        state.results[k] = { ok: false, text: 'promote failed: ' + error.message };
+      }
+      render();
+      refresh();
+    });
+    return button;
   }
 
   // ---- start -------------------------------------------------------------
