@@ -138,9 +138,8 @@ let package = Package(
             name: "SerinKubernetesTesting",
             dependencies: [
                 "SerinKubernetes", "SerinSpec",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -233,12 +232,10 @@ let package = Package(
                 "SerinLocal",
                 "SerinKubernetes",
                 "SerinKubernetesTesting",
-                "SerinOperator",
                 "SerinKustomize",
                 "SerinTesting",
                 "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

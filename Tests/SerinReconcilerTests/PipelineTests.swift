@@ -474,7 +474,8 @@ final class FakeTargets: Sendable {
         #expect(await second.record?.wave == 1)
         #expect(await second.record?.hold == .pause)
         #expect(restarted.given == ["staging main@sha1:1", "eu main@sha1:1"], "us waits for the promotion, as before the restart")
-        #expect(await second.status.message.contains("waits for serin promote apps"), "\(await second.status.message)")
+        let message = await second.status.message
+        #expect(message.contains("waits for serin promote apps"), "\(message)")
         #expect(await second.promote())
         #expect(restarted.given.last == "us main@sha1:1")
     }

@@ -1,10 +1,13 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Prometheus
 import SerinEngine
 import SerinKubernetesTesting
 import SerinOperator
 import SerinSpec
 import SerinTesting
+import Synchronization
 import Testing
 
 @testable import SerinKubernetes
@@ -171,7 +174,7 @@ extension ClusterTests {
                         seen.update { seen in
                             if stagingPrimary == version, stagingPhase == "Succeeded", seen.stagingPromoted == nil { seen.stagingPromoted = now }
                             if target == version || primary == version, seen.productionCanary == nil { seen.productionCanary = now }
-                            for value in [target, primary].compactMap({ $0 }) { seen.productionVersions.insert(value ?? "") }
+                            for value in [target, primary].compactMap({ $0 }) { seen.productionVersions.insert(value) }
                             if let greeting { seen.productionGreetings.insert(greeting) }
                         }
                         try? await Task.sleep(for: .milliseconds(100))
@@ -306,7 +309,6 @@ extension ClusterTests {
             try await Self.withClusters { clusters in
                 let server = try #require(URL(string: clusters.production.config.server))
                 let relay = try await TCPRelay(to: server.host ?? "127.0.0.1", port: server.port ?? 443)
-                defer { Task { await relay.stop() } }
                 let scratch = try TemporaryDirectory(prefix: "serin-waves-relay")
                 defer { scratch.remove() }
                 let original = try String(contentsOfFile: clusters.productionKubeconfig, encoding: .utf8)
@@ -347,9 +349,11 @@ extension ClusterTests {
                     }
                 } catch {
                     await fleet.stop()
+                    await relay.stop()
                     throw error
                 }
                 await fleet.stop()
+                await relay.stop()
             }
         }
 
@@ -367,13 +371,16 @@ extension ClusterTests {
                 defer { scratch.remove() }
                 let port = try Loopback.freePort()
                 let state = scratch.path + "/state"
-                let config = try scratch.write("serin.yaml", Self.config(clusters, state: state, repository: repository, pause: true, api: port))
-                let api = APIClient(baseURL: "http://127.0.0.1:\(port)")
+                let tokenFile = try scratch.write("token", OperatorAPI.token)
+                let config = try scratch.write("serin.yaml", Self.config(clusters, state: state, repository: repository, pause: true, api: port)
+                    .replacingOccurrences(of: "api: { listen: \"127.0.0.1:\(port)\" }",
+                                          with: "api: { listen: \"127.0.0.1:\(port)\", tokenFile: \(tokenFile) }"))
+                let api = OperatorAPI(port: port)
                 func start(_ log: String) throws -> ServerProcess {
                     try ServerProcess(Products.executable("serin"), ["run", "--config", config], port: port, log: scratch.path + "/" + log)
                 }
                 func source() async -> SourceStatusReport? {
-                    try? await api.get([SourceStatusReport].self, "/api/v1/sources").first
+                    await api.sources()?.first
                 }
                 var serin = try start("serin-1.log")
                 defer { serin.stop() }
@@ -384,7 +391,8 @@ extension ClusterTests {
                 try await KubeTestCluster.eventually("v1 waits for serin promote", timeout: .seconds(60)) {
                     await source()?.waves?.hold?.contains("serin promote apps") == true
                 }
-                _ = try await api.post("/api/v1/sources/apps/promote", by: "test")
+                let first = try await api.post("/api/v1/sources/apps/promote")
+                #expect(first.status == 202, "\(first)")
                 try await KubeTestCluster.eventually("production has v1", timeout: .seconds(180)) {
                     try await Operator.phase(clusters.production, clusters.namespace) == "Initialized"
                 }
@@ -395,20 +403,21 @@ extension ClusterTests {
                     try await Operator.canaryWeight(clusters.staging, clusters.namespace) == 25
                 }
                 let before = try #require(await source()?.waves)
-                #expect(before.wave == 1)
+                #expect(before.wave == 1 && before.hold == nil, "\(before)")
                 kill(serin.process.processIdentifier, SIGKILL)
                 serin.process.waitUntilExit()
                 try FileManager.default.removeItem(atPath: state)
                 serin = try start("serin-2.log")
                 try await KubeTestCluster.eventually("the restarted operator knows where v2 stands", timeout: .seconds(90)) {
                     guard let waves = await source()?.waves else { return false }
-                    return waves.revision == before.revision && waves.wave == 1
+                    return waves.revision == before.revision && waves.wave == 1 && waves.hold == nil
                 }
                 let production = try await Operator.version(clusters.production, clusters.namespace, "web-primary")
                 #expect(production == "v1")
+                // Released by wave 1: the next wave waits for the promotion.
                 try await KubeTestCluster.eventually("staging promotes v2, and the next wave waits", timeout: .seconds(180)) {
                     guard let waves = await source()?.waves else { return false }
-                    return waves.wave == 2 && waves.hold?.contains("serin promote apps") == true
+                    return waves.revision == before.revision && waves.wave == 1 && waves.hold?.contains("serin promote apps") == true
                 }
                 let stagingPrimary = try await Operator.version(clusters.staging, clusters.namespace, "web-primary")
                 #expect(stagingPrimary == "v2")
@@ -418,14 +427,14 @@ extension ClusterTests {
                 serin.process.waitUntilExit()
                 try FileManager.default.removeItem(atPath: state)
                 serin = try start("serin-3.log")
-                try await KubeTestCluster.eventually("the restarted operator still waits at wave 2", timeout: .seconds(90)) {
+                try await KubeTestCluster.eventually("the restarted operator still waits for the promotion", timeout: .seconds(90)) {
                     guard let waves = await source()?.waves else { return false }
-                    return waves.revision == before.revision && waves.wave == 2 && waves.hold?.contains("serin promote apps") == true
+                    return waves.revision == before.revision && waves.wave == 1 && waves.hold?.contains("serin promote apps") == true
                 }
                 let stillV1 = try await Operator.version(clusters.production, clusters.namespace, "web-primary")
                 #expect(stillV1 == "v1")
-                let promoted = try await api.post("/api/v1/sources/apps/promote", by: "test")
-                #expect(promoted.contains("wave 2"), "\(promoted)")
+                let promoted = try await api.post("/api/v1/sources/apps/promote")
+                #expect(promoted.status == 202 && promoted.body.contains("wave 2"), "\(promoted)")
                 try await KubeTestCluster.eventually("production runs v2", timeout: .seconds(240)) {
                     try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v2"
                 }
@@ -436,19 +445,41 @@ extension ClusterTests {
 
 /// A value several tasks read and change, under a lock.
 final class SendableBox<Value: Sendable>: Sendable {
-    private let lock = NIOLockedValueBox<Value?>(nil)
+    private let mutex: Mutex<Value>
 
     init(_ value: Value) {
-        lock.withLockedValue { $0 = value }
+        mutex = Mutex(value)
     }
 
-    var value: Value { lock.withLockedValue { $0! } }
+    var value: Value { mutex.withLock { $0 } }
 
     func update(_ change: (inout Value) -> Void) {
-        lock.withLockedValue { stored in
-            var value = stored!
-            change(&value)
-            stored = value
-        }
+        mutex.withLock { change(&$0) }
     }
+}
+
+/// `serin run`'s API on a port, as the CLI reads it.
+struct OperatorAPI: Sendable {
+    let port: Int
+
+    func sources() async -> [SourceStatusReport]? {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/sources")
+        request.method = .GET
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)), response.status.code == 200,
+              let body = try? await response.body.collect(upTo: 16 << 20) else { return nil }
+        return try? JSONDecoder().decode([SourceStatusReport].self, from: Data(buffer: body))
+    }
+
+    /// A command, with the operator's token.
+    func post(_ path: String) async throws -> (status: UInt, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(OperatorAPI.token)")
+        request.body = .bytes(ByteBuffer(string: #"{"by":"test"}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, String(buffer: body))
+    }
+
+    static let token = "serin-waves-test-token"
 }
