@@ -94,7 +94,7 @@ public actor Operator: OperatorControl {
         for source in config.sources {
             let spec = source.spec
             let fetcher = try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform))
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil))
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),
