@@ -204,9 +204,8 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     private func record(_ rollout: String, _ decision: String, _ reason: String, revision: String? = nil) {
-        do {
-            try log.append(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason))
-        } catch {
+        let logger = self.logger
+        log.post(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
         }
     }
