@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -10,10 +9,10 @@ import Synchronization
 /// entry as it is written instead of reading the file again. The file is
 /// rotated at `rotateBytes` (`events.log.1`, `.2`, ...).
 ///
-/// Every write, fsync, rotation and read of the files happens on a serial
-/// queue of the log's own, never on Swift's cooperative threads (two on this
+/// Every write, fsync, rotation and read of the files happens on a thread
+/// of the log's own (`IOThread`), never on Swift's cooperative threads (two on this
 /// kind of machine: an fsync there stalls every task) and never under a lock
-/// that a task waits on: callers `await` the queue.
+/// that a task waits on: callers `await` the thread's answer.
 public final class EventLog: Sendable {
     public struct Entry: Sendable, Codable, Equatable {
         public var sequence: Int
@@ -44,9 +43,9 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// What the queue alone touches: the open file and its size.
+    /// What the log's thread alone touches: the open file and its size.
     private final class Disk: @unchecked Sendable {
-        // Safe: read and written only by blocks on `EventLog.queue`, which runs one at a time.
+        // Safe: read and written only by jobs on the log's `IOThread`, which runs one at a time.
         var descriptor: Int32
         var size: Int
 
@@ -68,7 +67,7 @@ public final class EventLog: Sendable {
     /// Entries kept in memory for subscribers that start behind; also how
     /// many unread entries a subscriber may hold before it is told of a gap.
     public let tailLimit: Int
-    private let queue: DispatchQueue
+    private let io: IOThread
     private let disk: Disk
     private let memory: Mutex<Memory>
     private let feed: EventFeed
@@ -78,7 +77,7 @@ public final class EventLog: Sendable {
         self.rotateBytes = rotateBytes
         self.rotationsKept = rotationsKept
         self.tailLimit = tailLimit
-        queue = DispatchQueue(label: "serin.events-log")
+        io = IOThread(name: "serin events.log")
         feed = EventFeed(limit: tailLimit)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         // The log only grows: its tail is enough to continue it.
@@ -101,6 +100,7 @@ public final class EventLog: Sendable {
 
     deinit {
         close(disk.descriptor)
+        io.stop()
         feed.finish()
     }
 
@@ -109,7 +109,7 @@ public final class EventLog: Sendable {
     @discardableResult
     public func append(_ entry: Entry) async throws -> Entry {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try self.persist(entry) }) }
+            io.submit { continuation.resume(with: Result { try self.persist(entry) }) }
         }
     }
 
@@ -117,12 +117,12 @@ public final class EventLog: Sendable {
     /// callback): in order with every other append; `failed` hears of an
     /// entry that could not be written.
     public func post(_ entry: Entry, failed: @escaping @Sendable (any Error) -> Void) {
-        queue.async {
+        io.submit {
             do { _ = try self.persist(entry) } catch { failed(error) }
         }
     }
 
-    /// On `queue`.
+    /// On the log's thread.
     private func persist(_ entry: Entry) throws -> Entry {
         var entry = entry
         entry.sequence = memory.withLock { $0.nextSequence }
@@ -136,7 +136,7 @@ public final class EventLog: Sendable {
             throw StateStore.StoreError(description: "cannot append to \(path): \(String(cString: strerror(errno)))")
         }
         disk.size += line.count
-        // Subscribers hear of it in order (the queue is serial), under the
+        // Subscribers hear of it in order (one thread, one job at a time), under the
         // lock `subscribe` takes for its backlog: nothing missed or sent twice.
         memory.withLock { memory in
             memory.nextSequence += 1
@@ -147,7 +147,7 @@ public final class EventLog: Sendable {
         return entry
     }
 
-    /// `events.log` becomes `events.log.1` (and so on); the oldest goes. On `queue`.
+    /// `events.log` becomes `events.log.1` (and so on); the oldest goes. On the log's thread.
     private func rotate() throws {
         close(disk.descriptor)
         unlink("\(path).\(rotationsKept)")
@@ -163,7 +163,7 @@ public final class EventLog: Sendable {
 
     /// Every complete entry still kept (rotated files included), in order.
     public func entries() async -> [Entry] {
-        await onQueue { Self.entries(path: self.path, rotationsKept: self.rotationsKept) }
+        await onIOThread { Self.entries(path: self.path, rotationsKept: self.rotationsKept) }
     }
 
     /// The entries kept with sequence numbers `first...last`, in order:
@@ -191,12 +191,12 @@ public final class EventLog: Sendable {
 
     /// Waits until every append made before has been written.
     public func flush() async {
-        await onQueue {}
+        await onIOThread {}
     }
 
-    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    private func onIOThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: work()) }
+            io.submit { continuation.resume(returning: work()) }
         }
     }
 
