@@ -65,7 +65,7 @@ def start_driver(chromium='/usr/bin/chromium', chromedriver='/usr/bin/chromedriv
     return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
 
 
-def wait(driver, condition, what, seconds=20):
+def wait(driver, condition, what, seconds=60):
     try:
         return WebDriverWait(driver, seconds, poll_frequency=0.05,
                              ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
