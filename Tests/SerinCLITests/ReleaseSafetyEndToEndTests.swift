@@ -60,6 +60,7 @@ extension EndToEndTests {
         // one for a scrape (1 s) and one for the first check's full interval,
         // plus one of slack (12 s on a quiet machine, as before).
         #expect(runs <= 3 + 1 + 1 + 1, "\(runs) analysis runs from the first step to the rollback, in \(took)")
+        print("all-errors canary: rolled back after \(runs) analysis runs, \(took) after its first step")
     }
 
     /// The rollout's analysis runs so far (`serin_canary_duration_seconds`, one per run).
