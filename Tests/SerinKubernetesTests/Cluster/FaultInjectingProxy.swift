@@ -63,6 +63,7 @@ final class FaultInjectingProxy: Sendable {
     private let upstream: String
     private let http: HTTPClient
     private let state = NIOLockedValueBox(State())
+    private let listener: any Channel
     private let task: Task<Void, Never>
 
     /// A proxy to the apiserver of `config` (its server and CA; the
@@ -84,6 +85,7 @@ final class FaultInjectingProxy: Sendable {
                 }
             }
         port = server.channel.localAddress?.port ?? 0
+        listener = server.channel
         let box = state, upstream = self.upstream
         task = Task {
             try? await server.executeThenClose { connections in
@@ -99,8 +101,13 @@ final class FaultInjectingProxy: Sendable {
         }
     }
 
+    /// Stops listening first, so every connection already accepted is
+    /// still taken from the listener and served (or closed): one dropped
+    /// unread stops the process (NIO: "Deinited NIOAsyncWriter without
+    /// calling finish()"), as a client whose queued calls connect while
+    /// the proxy stops showed. Then ends what it serves.
     func stop() async {
-        task.cancel()
+        try? await listener.close()
         _ = await task.value
         try? await http.shutdown()
     }
