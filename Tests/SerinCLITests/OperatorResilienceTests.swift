@@ -192,6 +192,8 @@ extension EndToEndTests {
         try await control.apply(RouteTable(version: served.version + 10, routes: []))
         try? await eventually("the drift is reported") { sandbox.events().contains { $0.sequence > mark && $0.reason.hasPrefix("drift") } }
         #expect(sandbox.events().contains { $0.sequence > mark && $0.reason.hasPrefix("drift") }, "the hand-made table was not reported")
+        // Reported first, then undone: the operator pushes its table after the event.
+        try? await eventually("the operator's table is back") { try await control.table().version > served.version + 10 }
         let restored = try await control.table()
         #expect(restored.routes == served.routes)
         #expect(restored.version > served.version + 10)

@@ -97,7 +97,8 @@ def exists(driver, css):
 
 
 def click(driver, css):
-    """Clicks like a person (a real mouse event), again if the page redrew the element meanwhile."""
+    """Clicks like a person (a real mouse event) once the element is there, again if the page redrew it meanwhile."""
+    wait(driver, lambda d: exists(d, css), css)
     for _ in range(20):
         try:
             driver.find_element(By.CSS_SELECTOR, css).click()

@@ -85,6 +85,9 @@ def run(driver, args):
     ask('restart')
     wait(driver, lambda d: int(attr(d, '#live', 'data-connections') or 0) > connections and attr(d, '#live', 'data-state') == 'live',
          'the page to reconnect', 120)
+    # The restarted operator lists its rollouts a moment after it serves the
+    # stream: until then the page says there is no such rollout (no buttons).
+    wait(driver, lambda d: exists(d, 'button[data-command="retry"]'), 'the rollout back, with its buttons', 120)
     click(driver, 'button[data-command="retry"]')
     wait(driver, lambda d: text_of(d, '.summary .phase') in ('Progressing', 'Waiting'), 'the retried release', 120)
     assert driver.execute_script('return window.__sameDocument === true'), 'the page was reloaded'
