@@ -256,7 +256,7 @@ let package = Package(
         .testTarget(
             name: "SerinReconcilerTests",
             dependencies: [
-                "SerinEngine", "SerinEngineTesting", "SerinSpec",
+                "SerinEngine", "SerinEngineTesting", "SerinSpec", "SerinTesting",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]
         ),
