@@ -165,9 +165,8 @@ actor FakeObjectStore {
             }
         }
         let id = UUID()
-        let watchers = self.watchers
         watchers.withLock { $0[id] = Watcher(resource: resource, include: inNamespace, continuation: continuation) }
-        continuation.onTermination = { _ in _ = watchers.withLock { $0.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in _ = self?.watchers.withLock { $0.removeValue(forKey: id) } }
         return stream
     }
 

@@ -66,10 +66,18 @@ public actor ClusterWaveStore: WaveStore {
                                                  labels: [Self.label: "record", "app.kubernetes.io/managed-by": "serin"],
                                                  annotations: ["serin.dev/source": source]),
                             data: ["record.json": String(decoding: try encoder.encode(record), as: UTF8.self)])
+        // A `catch where` on this typed throw crashes Swift 6.3's SIL
+        // ownership verifier: the error is judged after the catch instead.
+        let failure: KubeError?
         do {
             _ = try await client.resources(ConfigMap.self).apply(map, fieldManager: Self.fieldManager, force: true)
-        } catch where error.isNotFound && createsNamespace {
+            failure = nil
+        } catch {
+            failure = error
+        }
+        if let failure {
             // Saved before the first sync made Serin's namespace.
+            guard failure.isNotFound && createsNamespace else { throw failure }
             _ = try await client.resources(Namespace.self).apply(Namespace(name: namespace), fieldManager: Self.fieldManager)
             _ = try await client.resources(ConfigMap.self).apply(map, fieldManager: Self.fieldManager, force: true)
         }

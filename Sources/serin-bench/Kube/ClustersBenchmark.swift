@@ -41,18 +41,18 @@ struct ClustersBenchmark: AsyncParsableCommand {
         let servers = names.map { name in
             FakeApiserver(name: name, readyDelay: .milliseconds(Int(readyDelay * 1000))) { observations.record(cluster: name, $0) }
         }
-        let ports = Mutex<[String: Int]>([:])
+        let ports = Ports()
         let scratch = try TemporaryDirectory(prefix: "serin-bench-clusters")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for server in servers {
-                group.addTask { try await server.run { port in ports.withLock { $0[server.name] = port } } }
+                group.addTask { try await server.run { port in ports.set(server.name, port) } }
             }
             let deadline = ContinuousClock.now + .seconds(60)
-            while ports.withLock({ $0.count }) < clusters {
+            while ports.all.count < clusters {
                 guard ContinuousClock.now < deadline else { throw BenchError("the fake apiservers did not all listen within 60 s") }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let report = try await benchmark(serin: serin, names: names, plan: plan, ports: ports.withLock { $0 }, observations: observations,
+            let report = try await benchmark(serin: serin, names: names, plan: plan, ports: ports.all, observations: observations,
                                              scratch: scratch)
             try Usage.printJSON(report)
             group.cancelAll()
@@ -121,8 +121,9 @@ struct ClustersBenchmark: AsyncParsableCommand {
             peakRSS = max(peakRSS, OperatorBenchmark.rssMegabytes(process.pid))
             if ContinuousClock.now - lastReport > .seconds(30) {
                 lastReport = ContinuousClock.now
-                FileHandle.standardError.write(Data("\(Int(OperatorBenchmark.seconds(ContinuousClock.now - startedAt))) s: "
-                    + "\(observations.count(phase: "Initialized")) of \(total) Canaries Initialized\n".utf8))
+                let line = "\(Int(OperatorBenchmark.seconds(ContinuousClock.now - startedAt))) s: "
+                    + "\(observations.count(phase: "Initialized")) of \(total) Canaries Initialized\n"
+                FileHandle.standardError.write(Data(line.utf8))
             }
             guard ContinuousClock.now < startedAt + .seconds(timeout) else {
                 throw BenchError("after \(Int(timeout)) s: \(observations.count(phase: "Initialized")) of \(total) Initialized; see \(log)")
@@ -278,5 +279,13 @@ struct ClustersBenchmark: AsyncParsableCommand {
         func promoted(version: String) -> Int { state.withLock { $0.primaries.values.filter { $0 == version }.count } }
         var firstWeights: [String: ContinuousClock.Instant] { state.withLock { $0.firstWeights } }
         var lastPromotions: [String: ContinuousClock.Instant] { state.withLock { $0.lastPromotions } }
+    }
+
+    /// Each fake apiserver's port, as it starts listening.
+    final class Ports: Sendable {
+        private let table = Mutex<[String: Int]>([:])
+
+        func set(_ name: String, _ port: Int) { table.withLock { $0[name] = port } }
+        var all: [String: Int] { table.withLock { $0 } }
     }
 }

@@ -138,11 +138,11 @@ extension ClusterTests {
         /// The first revision goes wave by wave too: staging, then production.
         static func settleFirst(_ clusters: Clusters, _ fleet: RunningFleet) async throws {
             for (name, client) in [("staging", clusters.staging), ("production", clusters.production)] {
-                try await KubeTestCluster.eventually("the Canary is Initialized on \(name)", timeout: .seconds(180)) {
+                try await eventually("the Canary is Initialized on \(name)", timeout: .seconds(180)) {
                     try await Operator.phase(client, clusters.namespace) == "Initialized"
                 }
             }
-            try await KubeTestCluster.eventually("every wave released v1", timeout: .seconds(30)) {
+            try await eventually("every wave released v1", timeout: .seconds(30)) {
                 guard let waves = await fleet.source()?.waves else { return false }
                 return waves.wave == 3 && waves.hold == nil
             }
@@ -209,7 +209,7 @@ extension ClusterTests {
 
                     let watch = Watch(clusters, version: "v2")
                     try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "hello"), message: "v2")
-                    try await KubeTestCluster.eventually("staging's canary takes 25%", timeout: .seconds(120)) {
+                    try await eventually("staging's canary takes 25%", timeout: .seconds(120)) {
                         try await Operator.canaryWeight(clusters.staging, clusters.namespace) == 25
                     }
                     // The API: the revision is in wave 1, production keeps v1.
@@ -218,10 +218,10 @@ extension ClusterTests {
                     #expect(during.waves?.revisions["production"] != during.revision)
                     let rollouts = await fleet.serinOperator.rollouts()
                     #expect(Set(rollouts.map(\.qualifiedName)) == ["staging/\(clusters.namespace)/web", "production/\(clusters.namespace)/web"])
-                    try await KubeTestCluster.eventually("production runs v2", timeout: .seconds(240)) {
+                    try await eventually("production runs v2", timeout: .seconds(240)) {
                         try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v2"
                     }
-                    try await KubeTestCluster.eventually("production's release succeeds", timeout: .seconds(60)) {
+                    try await eventually("production's release succeeds", timeout: .seconds(60)) {
                         try await Operator.phase(clusters.production, clusters.namespace) == "Succeeded"
                     }
                     await watch.stop()
@@ -229,7 +229,7 @@ extension ClusterTests {
                     let promoted = try #require(seen.stagingPromoted, "staging was never seen promoting v2")
                     let reached = try #require(seen.productionCanary, "production was never seen taking v2")
                     #expect(promoted <= reached, "production took v2 \(promoted - reached) before staging promoted it")
-                    try await KubeTestCluster.eventually("the source is Ready with v2 in every wave", timeout: .seconds(30)) {
+                    try await eventually("the source is Ready with v2 in every wave", timeout: .seconds(30)) {
                         guard let source = await fleet.source() else { return false }
                         return source.conditions.isReady && source.waves?.wave == 3
                             && source.waves?.revisions["production"] == source.revision && source.waves?.revisions["staging"] == source.revision
@@ -259,13 +259,13 @@ extension ClusterTests {
                     try await Self.settleFirst(clusters, fleet)
                     let watch = Watch(clusters, version: "v2")
                     try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "bad", failing: true), message: "bad v2")
-                    try await KubeTestCluster.eventually("staging takes the bad ConfigMap", timeout: .seconds(120)) {
+                    try await eventually("staging takes the bad ConfigMap", timeout: .seconds(120)) {
                         try await Operator.greeting(clusters.staging, clusters.namespace) == "bad"
                     }
-                    try await KubeTestCluster.eventually("staging rolls v2 back", timeout: .seconds(180)) {
+                    try await eventually("staging rolls v2 back", timeout: .seconds(180)) {
                         try await Operator.phase(clusters.staging, clusters.namespace) == "Failed"
                     }
-                    try await KubeTestCluster.eventually("the source says its wave halted", timeout: .seconds(30)) {
+                    try await eventually("the source says its wave halted", timeout: .seconds(30)) {
                         await fleet.source()?.conditions["Ready"]?.reason == "WaveHalted"
                     }
                     let source = try #require(await fleet.source())
@@ -288,7 +288,7 @@ extension ClusterTests {
 
                     // A newer commit starts again from the first wave, and goes through.
                     try repository.commit(Self.files(clusters.namespace, version: "v3", greeting: "fixed"), message: "v3")
-                    try await KubeTestCluster.eventually("production runs v3", timeout: .seconds(300)) {
+                    try await eventually("production runs v3", timeout: .seconds(300)) {
                         try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v3"
                     }
                     let fixed = try await Operator.greeting(clusters.production, clusters.namespace)
@@ -322,10 +322,10 @@ extension ClusterTests {
                     try await Self.settleFirst(clusters, fleet)
                     try await relay.cut()
                     try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "hello"), message: "v2")
-                    try await KubeTestCluster.eventually("staging promotes v2", timeout: .seconds(180)) {
+                    try await eventually("staging promotes v2", timeout: .seconds(180)) {
                         try await Operator.version(clusters.staging, clusters.namespace, "web-primary") == "v2"
                     }
-                    try await KubeTestCluster.eventually("the wave to production halts, saying why", timeout: .seconds(60)) {
+                    try await eventually("the wave to production halts, saying why", timeout: .seconds(60)) {
                         guard let source = await fleet.source() else { return false }
                         return source.waves?.wave == 2 && source.waves?.hold?.contains("cluster production cannot be reached") == true
                     }
@@ -340,10 +340,10 @@ extension ClusterTests {
                     #expect(held == "v1")
 
                     try await relay.restore()
-                    try await KubeTestCluster.eventually("production runs v2 once it answers", timeout: .seconds(240)) {
+                    try await eventually("production runs v2 once it answers", timeout: .seconds(240)) {
                         try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v2"
                     }
-                    try await KubeTestCluster.eventually("every wave released v2", timeout: .seconds(60)) {
+                    try await eventually("every wave released v2", timeout: .seconds(60)) {
                         guard let source = await fleet.source() else { return false }
                         return source.waves?.wave == 3 && source.conditions.isReady
                     }
@@ -385,21 +385,21 @@ extension ClusterTests {
                 var serin = try start("serin-1.log")
                 defer { serin.stop() }
                 // v1 waits for the promotion before production too.
-                try await KubeTestCluster.eventually("staging has v1", timeout: .seconds(180)) {
+                try await eventually("staging has v1", timeout: .seconds(180)) {
                     try await Operator.phase(clusters.staging, clusters.namespace) == "Initialized"
                 }
-                try await KubeTestCluster.eventually("v1 waits for serin promote", timeout: .seconds(60)) {
+                try await eventually("v1 waits for serin promote", timeout: .seconds(60)) {
                     await source()?.waves?.hold?.contains("serin promote apps") == true
                 }
                 let first = try await api.post("/api/v1/sources/apps/promote")
                 #expect(first.status == 202, "\(first)")
-                try await KubeTestCluster.eventually("production has v1", timeout: .seconds(180)) {
+                try await eventually("production has v1", timeout: .seconds(180)) {
                     try await Operator.phase(clusters.production, clusters.namespace) == "Initialized"
                 }
 
                 // Killed in wave 1: staging analyses v2.
                 try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "hello"), message: "v2")
-                try await KubeTestCluster.eventually("staging's canary takes 25%", timeout: .seconds(120)) {
+                try await eventually("staging's canary takes 25%", timeout: .seconds(120)) {
                     try await Operator.canaryWeight(clusters.staging, clusters.namespace) == 25
                 }
                 let before = try #require(await source()?.waves)
@@ -408,14 +408,14 @@ extension ClusterTests {
                 serin.process.waitUntilExit()
                 try FileManager.default.removeItem(atPath: state)
                 serin = try start("serin-2.log")
-                try await KubeTestCluster.eventually("the restarted operator knows where v2 stands", timeout: .seconds(90)) {
+                try await eventually("the restarted operator knows where v2 stands", timeout: .seconds(90)) {
                     guard let waves = await source()?.waves else { return false }
                     return waves.revision == before.revision && waves.wave == 1 && waves.hold == nil
                 }
                 let production = try await Operator.version(clusters.production, clusters.namespace, "web-primary")
                 #expect(production == "v1")
                 // Released by wave 1: the next wave waits for the promotion.
-                try await KubeTestCluster.eventually("staging promotes v2, and the next wave waits", timeout: .seconds(180)) {
+                try await eventually("staging promotes v2, and the next wave waits", timeout: .seconds(180)) {
                     guard let waves = await source()?.waves else { return false }
                     return waves.revision == before.revision && waves.wave == 1 && waves.hold?.contains("serin promote apps") == true
                 }
@@ -427,7 +427,7 @@ extension ClusterTests {
                 serin.process.waitUntilExit()
                 try FileManager.default.removeItem(atPath: state)
                 serin = try start("serin-3.log")
-                try await KubeTestCluster.eventually("the restarted operator still waits for the promotion", timeout: .seconds(90)) {
+                try await eventually("the restarted operator still waits for the promotion", timeout: .seconds(90)) {
                     guard let waves = await source()?.waves else { return false }
                     return waves.revision == before.revision && waves.wave == 1 && waves.hold?.contains("serin promote apps") == true
                 }
@@ -435,7 +435,7 @@ extension ClusterTests {
                 #expect(stillV1 == "v1")
                 let promoted = try await api.post("/api/v1/sources/apps/promote")
                 #expect(promoted.status == 202 && promoted.body.contains("wave 2"), "\(promoted)")
-                try await KubeTestCluster.eventually("production runs v2", timeout: .seconds(240)) {
+                try await eventually("production runs v2", timeout: .seconds(240)) {
                     try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v2"
                 }
             }

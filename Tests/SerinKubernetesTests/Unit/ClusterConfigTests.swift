@@ -47,7 +47,7 @@ import Testing
         #expect(config.clusters.map(\.name) == ["eu", "staging", "us"])
         #expect(config.clusters.map(\.isHome) == [true, false, false])
         #expect(config.clusters.map(\.kubernetes.leaseName) == ["serin-fleet", nil, nil])
-        #expect(config.clusters.allSatisfy(\.ownState))
+        #expect(config.clusters.allSatisfy { $0.ownState })
         #expect(config.clusters[1].substitute == ["REGION": "lab"])
         #expect(config.kubernetes?.kubeconfig == config.clusters[0].kubernetes.kubeconfig)
         let apps = try #require(config.delivery["apps"])
