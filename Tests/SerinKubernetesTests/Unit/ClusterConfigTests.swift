@@ -79,35 +79,35 @@ import Testing
            - { name: prod, kubeconfig: $K2 }
          sources:
            - { name: apps, url: "https://example.com/a.git", waves: [ [ staging ], [ prod, eu ] ] }
-         """, 8, 73, "\"eu\" is not a cluster; the clusters are staging, prod"),
+         """, 8, 83, "\"eu\" is not a cluster; the clusters are staging, prod"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
            - { name: prod, kubeconfig: $K2 }
          sources:
            - { name: apps, url: "https://example.com/a.git", waves: [ [ staging ], [ prod, staging ] ] }
-         """, 8, 73, "\"staging\" is in an earlier wave already"),
+         """, 8, 83, "\"staging\" is in an earlier wave already"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
            - { name: prod, kubeconfig: $K2 }
          sources:
            - { name: apps, url: "https://example.com/a.git", pause: true }
-         """, 8, 61, "pause: waits between waves, and this source has one wave"),
+         """, 8, 60, "pause: waits between waves, and this source has one wave"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
            - { name: prod, kubeconfig: $K2, leaseName: mine }
          sources:
            - { name: apps, url: "https://example.com/a.git" }
-         """, 6, 50, "the Lease is kept in the home cluster (staging) only"),
+         """, 6, 96, "the Lease is kept in the home cluster (staging) only"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
            - { name: prod, kubeconfig: $K1 }
          sources:
            - { name: apps, url: "https://example.com/a.git" }
-         """, 6, 33, "is cluster staging already"),
+         """, 6, 31, "is cluster staging already"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
@@ -121,7 +121,7 @@ import Testing
            - { name: prod, kubeconfig: $K2 }
          sources:
            - { name: apps, url: "https://example.com/a.git", waves: [ [ staging ], [ prod ] ], bake: soon }
-         """, 8, 96, "\"soon\" is not a positive duration"),
+         """, 8, 93, "\"soon\" is not a positive duration"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
@@ -135,17 +135,17 @@ import Testing
            - { name: prod, kubeconfig: $K2 }
          sources:
            - { name: apps, url: "https://example.com/a.git", paths: { prod: ../outside } }
-         """, 8, 70, "must be a relative folder of the repository"),
+         """, 8, 68, "must be a relative folder of the repository"),
         ("""
          clusters:
            - { name: staging, kubeconfig: $K1 }
            - { name: prod, kubeconfig: $K2 }
          sources:
            - { name: apps, url: "https://example.com/a.git", waves: [ [ staging ], [ prod ] ], clusters: [ staging ] }
-         """, 8, 98, "give the same clusters, or waves alone"),
+         """, 8, 87, "give the same clusters, or waves alone"),
         ("""
          clusters:
-           - { name: staging, kubeconfig: $K1, postBuild: { substitute: { 1x: y } } }
+           - { name: staging, kubeconfig: $K1, postBuild: { substitute: { 1x: "v" } } }
          sources:
            - { name: apps, url: "https://example.com/a.git" }
          """, 5, 64, "'1x' var name is invalid"),
@@ -161,7 +161,7 @@ import Testing
            - { name: staging, kubeconfig: $K1, region: eu }
          sources:
            - { name: apps, url: "https://example.com/a.git" }
-         """, 5, 41, "region"),
+         """, 5, 84, "region"),
     ])
     func mistakesAreRefusedWhereTheyAre(text: String, line: Int, column: Int, message: String) throws {
         let (result, file) = try Self.load(Self.header + text)
