@@ -148,7 +148,7 @@ import Testing
            - { name: staging, kubeconfig: $K1, postBuild: { substitute: { 1x: "v" } } }
          sources:
            - { name: apps, url: "https://example.com/a.git" }
-         """, 5, 64, "'1x' var name is invalid"),
+         """, 5, 97, "'1x' var name is invalid"),
         ("""
          kubernetes: { kubeconfig: $K1 }
          clusters:
