@@ -25,10 +25,12 @@ public struct AlertSender: Sendable {
     let logger: Logger
     /// nil: the process's (`MetricsSystem.bootstrap`).
     let metrics: (any MetricsFactory)?
+    let policy: OutboundPolicy
 
-    public init(logger: Logger = Logger(label: "serin.alerts"), metrics: (any MetricsFactory)? = nil) {
+    public init(logger: Logger = Logger(label: "serin.alerts"), metrics: (any MetricsFactory)? = nil, policy: OutboundPolicy = OutboundPolicy()) {
         self.logger = logger
         self.metrics = metrics
+        self.policy = policy
     }
 
     public static let failedMetric = "serin_alerts_failed_total"

@@ -22,7 +22,7 @@ public struct SourceAlert: Sendable, Equatable {
 
     /// One delivery per provider with an address; the failures, one line each
     /// (`provider: why`), for the operator's log.
-    public func send(to providers: [String: AlertProviderSpec]) async -> [String] {
+    public func send(to providers: [String: AlertProviderSpec], policy: OutboundPolicy = OutboundPolicy()) async -> [String] {
         var failures: [String] = []
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
             guard let address = provider.address, let url = URL(string: address), url.scheme != nil else {

@@ -17,7 +17,11 @@ public struct WebhookCaller: Sendable {
         public var message: String
     }
 
-    public init() {}
+    let policy: OutboundPolicy
+
+    public init(policy: OutboundPolicy = OutboundPolicy()) {
+        self.policy = policy
+    }
 
     /// Calls every hook of `type` in the plan, in order.
     public func call(_ type: WebhookType, of plan: Plan, phase: RolloutPhase, checksum: String,

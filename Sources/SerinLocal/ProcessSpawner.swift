@@ -16,6 +16,8 @@ enum ProcessSpawner {
         var logPath: String
         /// Names of the supervisor's own variables the process inherits.
         var inherited: [String]
+        /// Whether the process may run as root (no `runAs`, the operator root).
+        var allowRoot = false
     }
 
     /// The process's environment: the inherited variables, then the

@@ -19,14 +19,34 @@ public struct APIServer: Service {
         /// Whether reading rollouts, sources, workloads and events (the
         /// dashboard's data) needs the token too.
         public var dashboardAuth: DashboardAuth
+        /// Connections held open at most; past it the oldest idle one is
+        /// closed to make room, or the newcomer is answered 503 when none is idle.
+        public var maxConnections: Int
+        /// Event streams open at most; past it a 503 with Retry-After.
+        public var maxEventStreams: Int
+        /// A connection with no request in flight (or a request head not
+        /// finished) for this long is closed.
+        public var idleTimeout: Duration
+        /// Host names (without port) the API answers to besides the loopback
+        /// names when it listens on loopback: a page on another site whose
+        /// name resolves to 127.0.0.1 (DNS rebinding) is refused.
+        public var allowedHosts: [String]
+
+        public static let defaultMaxConnections = 512
 
         public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9797), token: String?,
-                    heartbeat: Duration = .seconds(15), webhookBodyLimit: Int = 1 << 20, dashboardAuth: DashboardAuth = .none) {
+                    heartbeat: Duration = .seconds(15), webhookBodyLimit: Int = 1 << 20, dashboardAuth: DashboardAuth = .none,
+                    maxConnections: Int = defaultMaxConnections, maxEventStreams: Int = 64, idleTimeout: Duration = .seconds(30),
+                    allowedHosts: [String] = []) {
             self.listen = listen
             self.token = token
             self.heartbeat = heartbeat
             self.webhookBodyLimit = webhookBodyLimit
             self.dashboardAuth = dashboardAuth
+            self.maxConnections = maxConnections
+            self.maxEventStreams = maxEventStreams
+            self.idleTimeout = idleTimeout
+            self.allowedHosts = allowedHosts
         }
     }
 
