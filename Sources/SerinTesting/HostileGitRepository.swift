@@ -44,11 +44,17 @@ public final class HostileGitRepository: @unchecked Sendable {
         return commit
     }
 
-    /// The tree's id; entries are kept in the order given (a hostile tree need not be sorted).
+    /// The tree's id, its entries in Git's order (by name, a folder's name
+    /// read with a slash after it): readers look entries up by bisection.
     public func write(tree entries: [(String, Node)]) throws -> String {
-        var data = Data()
+        var written: [(name: String, mode: String, id: String)] = []
         for (name, node) in entries {
             let (mode, id) = try write(node)
+            written.append((name, mode, id))
+        }
+        written.sort { Array(($0.mode == "40000" ? $0.name + "/" : $0.name).utf8).lexicographicallyPrecedes(Array(($1.mode == "40000" ? $1.name + "/" : $1.name).utf8)) }
+        var data = Data()
+        for (name, mode, id) in written {
             data.append(contentsOf: Array("\(mode) \(name)".utf8))
             data.append(0)
             data.append(contentsOf: Self.binary(id))
@@ -103,7 +109,7 @@ public final class HostileGitRepository: @unchecked Sendable {
         return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func binary(_ hex: String) -> [UInt8] {
+    public static func binary(_ hex: String) -> [UInt8] {
         var bytes: [UInt8] = []
         var index = hex.startIndex
         while index < hex.endIndex {

@@ -84,6 +84,10 @@ import Testing
             }
             #expect(served.strayPaths().isEmpty, "\(hostile.name): \(served.strayPaths())")
             return
+        case .unfetchable:
+            #expect(throws: GitError.self, "\(hostile.name)") { try served.mirror.poll() }
+            #expect(served.strayPaths().isEmpty, "\(hostile.name): \(served.strayPaths())")
+            return
         case .invalid(let text):
             let outcome = try served.mirror.poll()
             guard case .invalid(let result) = outcome else {
@@ -190,7 +194,7 @@ import Testing
 
     static func peakResidentBytes() -> Int {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024
     }
 }
