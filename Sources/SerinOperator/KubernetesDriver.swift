@@ -63,7 +63,7 @@ final class KubernetesDriver: ReconcilingDriver {
         scope = settings.watchNamespace.map(NamespaceScope.init)
         platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider, logger: logger)
         var store = store
-        store.replica = ClusterStateReplica(client: client, namespace: settings.watchNamespace)
+        store.replica = ClusterStateReplica(client: client, keyNamespace: settings.namespace)
         self.store = store
         let reconciler = reconciler(platform, store)
         self.reconciler = reconciler
@@ -121,8 +121,9 @@ final class KubernetesDriver: ReconcilingDriver {
                 // Only this operator's rollouts: the cluster may hold the
                 // states of another `serin run` (another install, a test).
                 let owned = try await sync.appliedCanaries(of: sourceNames)
-                let restored = try await store.restoreFromReplica { owned.contains($0) }
-                if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                let restore = try await store.restoreFromReplica(keys: owned)
+                if !restore.restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restore.restored.joined(separator: ", "))") }
+                for refusal in restore.refused { record("-", "error", refusal) }
                 // What charts see of the cluster (Helm asks discovery the same way).
                 let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
                 learntCapabilities.withLock { $0 = learnt }

@@ -72,8 +72,9 @@ public actor ClusterSync {
     public func sync(source: String, objects: [KubeObject], releasedByPlatform: @Sendable (KubeObject) -> Bool) async -> Report {
         var report = Report()
         let previous: [String: Entry]
+        let trusted: Bool
         do {
-            previous = try await inventory(of: source)
+            (previous, trusted) = try await checkedInventory(of: source, report: &report)
         } catch {
             report.failures.append("the inventory of \(source) cannot be read: \(error)")
             return report
@@ -130,7 +131,7 @@ public actor ClusterSync {
                 current[id] = entry
             }
         }
-        if current != previous {
+        if current != previous || !trusted {
             do {
                 try await save(current, of: source)
             } catch {
@@ -148,7 +149,8 @@ public actor ClusterSync {
     public func appliedCanaries(of sources: [String]) async throws -> Set<String> {
         var keys: Set<String> = []
         for source in sources {
-            for entry in try await inventory(of: source).values where entry.kind == "Canary" {
+            guard case .trusted(let entries) = try await inventory(of: source) else { continue }
+            for entry in entries.values where entry.kind == "Canary" {
                 keys.insert("\(entry.namespace ?? "default").\(entry.name)")
             }
         }
@@ -157,15 +159,42 @@ public actor ClusterSync {
 
     static func inventoryName(_ source: String) -> String { "serin-inventory-" + source.lowercased() }
 
-    private func inventory(of source: String) async throws -> [String: Entry] {
-        if let known = inventories[source] { return known }
-        let map = try await client.resources(ConfigMap.self).getIfPresent(Self.inventoryName(source), namespace: inventoryNamespace)
+    /// The inventory, and whether it can be trusted; an untrusted one is
+    /// reported and taken as empty (nothing it lists is pruned), and written
+    /// anew by the sync.
+    private func checkedInventory(of source: String, report: inout Report) async throws -> (entries: [String: Entry], trusted: Bool) {
+        switch try await inventory(of: source) {
+        case .trusted(let entries):
+            return (entries, true)
+        case .untrusted(let reason):
+            report.failures.append("the inventory \(inventoryNamespace)/\(Self.inventoryName(source)) is not trusted: \(reason); "
+                + "nothing it lists is pruned, and Serin writes it anew")
+            return ([:], false)
+        }
+    }
+
+    private enum Inventory {
+        case trusted([String: Entry])
+        case untrusted(String)
+    }
+
+    /// Read only at its own name in Serin's namespace, and trusted only
+    /// with Serin's labels and its entries written by Serin's field manager.
+    private func inventory(of source: String) async throws -> Inventory {
+        if let known = inventories[source] { return .trusted(known) }
+        let map = try await client.resources(InventoryRecord.self).getIfPresent(Self.inventoryName(source), namespace: inventoryNamespace)
         var entries: [String: Entry] = [:]
-        if let text = map?.data?["entries"] {
-            for entry in try JSONDecoder().decode([Entry].self, from: Data(text.utf8)) { entries[entry.id] = entry }
+        if let map {
+            if let reason = map.distrust(source: source, fieldManager: Self.fieldManager, sourceLabel: Self.sourceLabel) {
+                logger.warning("inventory not trusted", metadata: ["source": "\(source)", "reason": "\(reason)"])
+                return .untrusted(reason)
+            }
+            if let text = map.data?["entries"] {
+                for entry in try JSONDecoder().decode([Entry].self, from: Data(text.utf8)) { entries[entry.id] = entry }
+            }
         }
         inventories[source] = entries
-        return entries
+        return .trusted(entries)
     }
 
     private func save(_ entries: [String: Entry], of source: String) async throws {

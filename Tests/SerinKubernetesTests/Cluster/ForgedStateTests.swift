@@ -110,8 +110,11 @@ extension ClusterTests {
                 // Said, with where the state was and why it is not trusted.
                 let refused = Operator.decisions(second, "error").filter { $0.contains("serin-state-web") }
                 #expect(refused.contains { $0.contains("\(namespace)/serin-state-web") && $0.contains("not signed") }, "\(Operator.decisions(second, "error"))")
-                let state = try await maps.getIfPresent("serin-state-web", namespace: namespace)
-                #expect(state?.data?["state.json"]?.contains("evil") != true || state?.data?["state.hmac"] != nil)
+                // The rollout's own state, signed, replaces the forged copy once it is saved.
+                try await KubeTestCluster.eventually("the operator's signed state replaces the forged one", timeout: .seconds(60)) {
+                    let state = try await maps.getIfPresent("serin-state-web", namespace: namespace)
+                    return state?.data?["state.hmac"] != nil && state?.data?["state.json"]?.contains("evil") == false
+                }
             } catch {
                 await second.stop()
                 throw error
