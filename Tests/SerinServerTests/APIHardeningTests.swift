@@ -77,7 +77,8 @@ import Testing
     /// Past the cap on event streams a client gets 503 with Retry-After,
     /// and the streams already open go on.
     @Test func eventStreamsPastTheCapAre503WithRetryAfter() async throws {
-        try await withAPIServer(FakeOperator(), configure: { $0.maxEventStreams = 3 }) { port in
+        // A stream's slot comes back once a heartbeat finds its client gone: short heartbeats.
+        try await withAPIServer(FakeOperator(), heartbeat: .milliseconds(200), configure: { $0.maxEventStreams = 3 }) { port in
             var streams: [EventStreamClient] = []
             defer { streams.forEach { $0.close() } }
             for _ in 0..<3 {

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import SerinEngine
@@ -67,13 +68,18 @@ public struct APIServer: Service {
     public func run() async throws {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        // What the dashboard reads (and the commands) sit in one group:
+        // with dashboardAuth: token, the token is checked on the route
+        // itself, whatever spelling of its path reached it.
+        let api = router.group()
         if configuration.dashboardAuth == .token {
-            router.add(middleware: ReadAuthorizationMiddleware(token: BearerToken(configuration.token)))
+            api.add(middleware: ReadAuthorizationMiddleware(token: BearerToken(configuration.token)))
         }
         DashboardRoutes().register(on: router)
-        RolloutRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: router)
-        ResourceRoutes(control: control).register(on: router)
-        EventStreamRoutes(control: control, heartbeat: configuration.heartbeat, logger: logger).register(on: router)
+        RolloutRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: api)
+        ResourceRoutes(control: control).register(on: api)
+        EventStreamRoutes(control: control, heartbeat: configuration.heartbeat, slots: StreamSlots(capacity: configuration.maxEventStreams),
+                          logger: logger).register(on: api)
         GitHookRoutes(control: control, bodyLimit: configuration.webhookBodyLimit, logger: logger).register(on: router)
         ProbeRoutes(control: control).register(on: router)
 
@@ -81,8 +87,15 @@ public struct APIServer: Service {
         if configuration.token == nil {
             logger.notice("the API has no token: commands are refused until api.tokenFile is set")
         }
+        let limiter = ConnectionLimiter(capacity: configuration.maxConnections)
+        let channel = HTTP1Channel.Configuration(additionalChannelHandlers: [ConnectionLimiter.Handler(limiter: limiter)],
+                                                 idleTimeout: HTTPExchangeTime.amount(configuration.idleTimeout))
+        let responder = RequestGuard(inner: router.buildResponder(),
+                                     hosts: RequestGuard<RouterResponder<BasicRequestContext>>.hosts(listeningOn: requested.host,
+                                                                                                    allowed: configuration.allowedHosts))
         let application = Application(
-            router: router,
+            responder: responder,
+            server: .http1(configuration: channel),
             configuration: ApplicationConfiguration(address: .hostname(requested.host, port: requested.port), serverName: nil),
             onServerRunning: { channel in
                 let bound = ListenAddress(host: requested.host, port: channel.localAddress?.port ?? requested.port)
@@ -92,5 +105,12 @@ public struct APIServer: Service {
             logger: logger
         )
         try await application.run()
+    }
+}
+
+/// Durations as NIO's time amounts.
+enum HTTPExchangeTime {
+    static func amount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + Int64(duration.components.attoseconds / 1_000_000_000))
     }
 }
