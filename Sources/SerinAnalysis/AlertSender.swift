@@ -59,11 +59,17 @@ public struct AlertSender: Sendable {
                 deliveries.append(delivery)
                 continue
             }
+            if let refusal = policy.refusal(for: address) {
+                let delivery = Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(refusal)")
+                failed(delivery, alert: alert, plan: plan)
+                deliveries.append(delivery)
+                continue
+            }
             let body = Self.payload(for: provider.type ?? "generic", notification, plan: plan, revision: revision, provider: provider)
             let delivery: Delivery
             do {
                 let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
-                                                        body: body, timeout: .seconds(10))
+                                                        body: body, timeout: .seconds(10), followRedirects: false)
                 let accepted = (200..<300).contains(reply.status)
                 delivery = Delivery(alert: alert.name, status: reply.status,
                                     message: accepted ? "sent to \(alert.providerName): \(reply.status)" : "refused by \(alert.providerName): \(reply.status)")

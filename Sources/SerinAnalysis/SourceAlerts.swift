@@ -29,9 +29,13 @@ public struct SourceAlert: Sendable, Equatable {
                 failures.append("\(name): no usable address")
                 continue
             }
+            if let refusal = policy.refusal(for: address) {
+                failures.append("\(name): \(refusal)")
+                continue
+            }
             do {
                 let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
-                                                        body: payload(for: provider), timeout: .seconds(10))
+                                                        body: payload(for: provider), timeout: .seconds(10), followRedirects: false)
                 if !(200..<300).contains(reply.status) { failures.append("\(name): answered \(reply.status)") }
             } catch {
                 failures.append("\(name): \(error)")

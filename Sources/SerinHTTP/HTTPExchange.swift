@@ -12,15 +12,21 @@ public enum HTTPExchange {
     /// down is a query error now, counted by the error limit, not a request
     /// parked until its deadline while the pool retries; webhooks have their
     /// own retries. Never shut down: it lives as long as the process.
-    static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 5, allowCycles: false),
-                                                     timeout: .init(connect: .seconds(10)))
+    static let client = makeClient(redirects: .follow(max: 5, allowCycles: false))
+
+    /// For calls a manifest aims (webhooks, alerts): a redirect is an
+    /// answer, never followed, so a committer's URL cannot bounce the
+    /// operator to an address the allow-list or the reader would not see.
+    static let directClient = makeClient(redirects: .disallow)
+
+    static func makeClient(redirects: HTTPClient.Configuration.RedirectConfiguration) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: redirects, timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         // Many canaries query one Prometheus at each tick: 8 connections
         // (AsyncHTTPClient's default) queue their queries behind each other.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    }
 
     public struct Answer: Sendable {
         public var status: Int
@@ -40,9 +46,10 @@ public enum HTTPExchange {
 
     /// The answer, whatever its status; throws when none came within
     /// `timeout` (connecting, sending and reading the body included) or the
-    /// body is larger than `bodyLimit`.
+    /// body is larger than `bodyLimit`. Without `followRedirects`, a 3xx
+    /// is the answer.
     public static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil,
-                            timeout: Duration, bodyLimit: Int = 4 << 20) async throws(Failure) -> Answer {
+                            timeout: Duration, bodyLimit: Int = 4 << 20, followRedirects: Bool = true) async throws(Failure) -> Answer {
         do {
             var request = try HTTPClient.Request(url: url, method: method, body: body.map { .bytes($0) })
             request.headers.add(name: "User-Agent", value: "serin")
@@ -52,6 +59,7 @@ public enum HTTPExchange {
             // a head and then stalls fails at the deadline, and a busy
             // cooperative pool cannot make an answer that came in time late.
             // (The async `execute(_:timeout:)` stops its deadline at the head.)
+            let client = followRedirects ? Self.client : Self.directClient
             let task = client.execute(request: request, delegate: ResponseAccumulator(request: request, maxBodySize: bodyLimit),
                                       deadline: .now() + timeAmount(timeout))
             let response = try await withTaskCancellationHandler {

@@ -113,7 +113,7 @@ public actor Operator: OperatorControl {
                 targets: .init(deliver: { target, desired in
                     // The checks of a release read the templates and providers of the revision in force.
                     resources.update(source: desired.source, templates: desired.manifests.metricTemplates,
-                                     providers: desired.manifests.alertProviders)
+                                     providers: desired.manifests.alertProviders, canaries: desired.manifests.canaries)
                     deliveries.deliver(desired, to: target)
                 }, release: { target, desired in
                     await deliveries.release(of: desired, on: target)
