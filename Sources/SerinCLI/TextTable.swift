@@ -1,12 +1,14 @@
 /// Columns padded to their widest cell, two spaces apart, no trailing blanks.
 /// Widths count Characters, which is right for the symbols the views use (✓ ≥ ▶).
+/// Cells are escaped for the terminal as they are added (`TerminalText`):
+/// they hold text from Git, webhooks and Prometheus.
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
 
     init(_ header: [String]) { self.header = header }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    mutating func add(_ row: [String]) { rows.append(row.map(TerminalText.escaped)) }
 
     func render() -> String { lines().joined(separator: "\n") + "\n" }
 

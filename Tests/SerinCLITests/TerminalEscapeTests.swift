@@ -21,7 +21,8 @@ import Testing
         status.name = "web"
         status.plan[0] = "set canary weight to 20% " + hostile
         status.evaluations[0].message = hostile
-        status.evaluations[0].verdict = .fail
+        // An error shows its message in every view, `serin status` included.
+        status.evaluations[0].verdict = .error
         status.events.append(EventLog.Entry(sequence: 9, time: SampleRollouts.epoch + 9 * 3600 + 30, rollout: "web", revision: "r",
                                             author: hostile, decision: "error" + hostile, reason: hostile))
         return status
