@@ -1,4 +1,11 @@
 extension Validator {
+    /// A POSIX user or group name (letters, digits, `_`, `-`, `.`, not
+    /// starting with `-`), or a numeric id.
+    static func isAccountName(_ name: String) -> Bool {
+        guard let first = name.first, first != "-", name.count <= 32 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
+    }
+
     /// Variables Serin sets in every replica's environment.
     static let reservedEnv: Set<String> = ["PORT", "SERIN_WORKLOAD", "SERIN_REVISION", "SERIN_ROLE"]
 
@@ -52,6 +59,19 @@ extension Validator {
         for (index, argument) in (template.args ?? []).enumerated() {
             for reference in Self.references(in: argument) where !known.contains(reference) {
                 findings.warning(source, "spec.template.args[\(index)]", "refers to $(\(reference)), which is not in env; it is passed as written")
+            }
+        }
+        if let runAs = template.runAs {
+            // Whether the names exist is the host's business, checked when a process starts.
+            if let user = runAs.user {
+                if !Self.isAccountName(user) {
+                    findings.error(source, "spec.template.runAs.user", "\"\(user)\" is not a user name or a numeric id")
+                }
+            } else {
+                findings.error(source, "spec.template.runAs.user", "is required: the user the processes run as")
+            }
+            if let group = runAs.group, !Self.isAccountName(group) {
+                findings.error(source, "spec.template.runAs.group", "\"\(group)\" is not a group name or a numeric id")
             }
         }
         checkProbe(template.readinessProbe, at: "spec.template.readinessProbe", source, &findings)
