@@ -6,6 +6,7 @@ import SerinAnalysis
 import SerinEngine
 import SerinGit
 import SerinHelm
+import SerinHTTP
 import SerinKubernetes
 import SerinKustomize
 import SerinLocal
@@ -62,18 +63,20 @@ public actor Operator: OperatorControl {
         self.config = config
         self.options = options
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        // Others may pass through to revisions/ (workloads running as their own users), not list or read.
+        chmod(config.stateDirectory, 0o711)
         let store = try StateStore(stateDirectory: config.stateDirectory)
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
         janitor = SnapshotJanitor(snapshots: snapshots, stateDirectory: config.stateDirectory)
-        let resources = CurrentResources(prometheus: config.prometheusAddress)
+        let resources = CurrentResources(prometheus: config.prometheusAddress, policy: config.outboundPolicy)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
 
         let logger = options.logger
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
-            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(),
+            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy)),
                   notifier: LiveNotifier(resources: resources),
                   store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
                   pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
@@ -151,6 +154,7 @@ public actor Operator: OperatorControl {
         var platformOptions = LocalPlatform.Options(routerCommand: [options.serinExecutable, "router"])
         platformOptions.routerAdmin = config.routerAdmin
         platformOptions.supervisor = options.supervisor
+        platformOptions.supervisor.allowRootWorkloads = config.allowRootWorkloads
         // Probes and restarts are the supervisor's business: the log, not the audit trail.
         let supervisorLogger = Logger(label: "serin.supervisor")
         platformOptions.supervisor.log = { message in supervisorLogger.info("\(message)") }
@@ -287,8 +291,8 @@ public actor Operator: OperatorControl {
             providers["\(provider.namespace)/\(provider.name)"] = provider.spec
         }
         guard !providers.isEmpty else { return }
-        let logger = options.logger
-        for failure in await alert.send(to: providers) {
+        let logger = options.logger, policy = config.outboundPolicy
+        for failure in await alert.send(to: providers, policy: policy) {
             // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
             let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
             Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()
