@@ -324,11 +324,15 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let poll = duration("pollInterval", config.pollInterval, default: .milliseconds(250))
         guard problems.isEmpty else { return .failure(ConfigProblems(diagnostics: problems)) }
-        return .success(Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
-                                 prometheusAddress: address, managedPrometheus: managed,
-                                 prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
-                                 apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize))
+        var resolved = Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
+                                prometheusAddress: address, managedPrometheus: managed,
+                                prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
+                                apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
+                                readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize)
+        resolved.apiAllowedHosts = config.api?.allowedHosts ?? []
+        resolved.outboundPolicy = OutboundPolicy(allowedHosts: config.outbound?.allowedHosts)
+        resolved.allowRootWorkloads = config.local?.allowRootWorkloads ?? false
+        return .success(resolved)
     }
 
     /// A source's Flux fields, checked as kustomize-controller's API would
@@ -397,15 +401,6 @@ public struct OperatorConfig: Sendable, Decodable {
             options.postBuild = result
         }
         return options
-        var resolved = Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
-                                prometheusAddress: address, managedPrometheus: managed,
-                                prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
-                                apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll)
-        resolved.apiAllowedHosts = config.api?.allowedHosts ?? []
-        resolved.outboundPolicy = OutboundPolicy(allowedHosts: config.outbound?.allowedHosts)
-        resolved.allowRootWorkloads = config.local?.allowRootWorkloads ?? false
-        return .success(resolved)
     }
 }
 

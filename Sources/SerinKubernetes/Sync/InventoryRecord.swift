@@ -1,3 +1,5 @@
+import SerinSpec
+
 /// An inventory ConfigMap as read back, with who wrote its entries
 /// (`metadata.managedFields`): an inventory lists what Serin may prune, so
 /// one whose entries another field manager wrote (an edit, a forged
@@ -15,7 +17,7 @@ struct InventoryRecord: KubeResource {
     private struct ManagedFields: Decodable {
         struct Entry: Decodable {
             var manager: String?
-            var fieldsV1: KubeJSON?
+            var fieldsV1: JSONValue?
         }
 
         var managedFields: [Entry]?

@@ -1,5 +1,6 @@
 import Foundation
 import SerinEngine
+import SerinSpec
 import SerinTesting
 import Testing
 
@@ -29,7 +30,7 @@ extension ClusterTests {
 
         /// A state that runs `evil` in `victim`: what a forger writes.
         static func forgedState(victim: String) throws -> String {
-            let deployment: KubeJSON = [
+            let deployment: JSONValue = [
                 "apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": ["name": "evil", "namespace": .string(victim)],
                 "spec": [
