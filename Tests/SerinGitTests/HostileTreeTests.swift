@@ -23,7 +23,11 @@ import Testing
             try repository.commit(tree)
             daemon = try GitDaemon(root: repository.root.path)
             sandbox = try TemporaryDirectory(prefix: "serin-hostile-sandbox")
-            let spec = GitSourceSpec(name: "app", url: try GitURL(daemon.url("remote.git")), path: "deploy", timeout: .seconds(60), limits: limits)
+            // A gigabyte blob is fetched whole (a pack holds the commit's
+            // every object) before the tree is read: two of them at once on
+            // a loaded 2-core machine took over 60 seconds.
+            let spec = GitSourceSpec(name: "app", url: try GitURL(daemon.url("remote.git")), path: "deploy", timeout: .seconds(240),
+                                     limits: limits)
             mirror = try SourceMirror(spec: spec, directory: sandbox.path + "/mirror.git")
             snapshots = RevisionSnapshots(stateDirectory: sandbox.path + "/state")
         }
