@@ -96,6 +96,11 @@ public actor ClusterSync {
             if !kind.namespaced { object.metadata.namespace = nil }
             let entry = Entry(apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace,
                               name: object.metadata.name ?? "", digest: Self.digest(object))
+            if let reason = reservation(of: entry) {
+                report.failures.append("\(entry.description) is refused from Git: \(reason); rename it or leave it out of the source")
+                if let old = previous[entry.id] { current[entry.id] = old }
+                continue
+            }
             current[entry.id] = entry
             if releasedByPlatform(object) { continue }
             do {
@@ -158,6 +163,24 @@ public actor ClusterSync {
     }
 
     static func inventoryName(_ source: String) -> String { "serin-inventory-" + source.lowercased() }
+
+    /// Why Git may not declare this object: Serin trusts its inventories,
+    /// rollout states, their signing key and its leader lease by name and
+    /// place, so a source that wrote them could forge what Serin prunes,
+    /// restores or who leads (issue 21, item 5).
+    func reservation(of entry: Entry) -> String? {
+        let core = entry.apiVersion == "v1"
+        if core && entry.kind == "ConfigMap" && (entry.name.hasPrefix("serin-inventory-") || entry.name.hasPrefix("serin-state-")) {
+            return "ConfigMaps named serin-inventory-* and serin-state-* are Serin's own inventories and rollout states"
+        }
+        if core && entry.kind == "Secret" && entry.name == ClusterStateReplica.keySecret && entry.namespace == inventoryNamespace {
+            return "the Secret \(inventoryNamespace)/\(entry.name) holds the key that signs Serin's rollout states"
+        }
+        if entry.apiVersion.hasPrefix("coordination.k8s.io/") && entry.kind == "Lease" && entry.namespace == inventoryNamespace {
+            return "Leases in \(inventoryNamespace), Serin's own namespace, elect Serin's leader"
+        }
+        return nil
+    }
 
     /// The inventory, and whether it can be trusted; an untrusted one is
     /// reported and taken as empty (nothing it lists is pruned), and written

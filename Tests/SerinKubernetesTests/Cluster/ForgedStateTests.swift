@@ -123,6 +123,32 @@ extension ClusterTests {
             await second.stop()
         }
 
+        /// Git may not declare what Serin trusts by name: an inventory, a
+        /// rollout state, the state's key, a Lease in Serin's namespace. Each
+        /// is refused with the reason and nothing is written.
+        @Test(.timeLimit(.minutes(2)))
+        func gitCannotDeclareSerinsOwnObjects() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let forged = [
+                    ("v1", "ConfigMap", "serin-state-web"), ("v1", "ConfigMap", "serin-inventory-other"),
+                    ("v1", "Secret", ClusterStateReplica.keySecret), ("coordination.k8s.io/v1", "Lease", "serin-leader"),
+                ].map { apiVersion, kind, name in
+                    KubeObject(apiVersion: apiVersion, kind: kind, metadata: ObjectMeta(name: name, namespace: namespace))
+                }
+                let ordinary = KubeObject(apiVersion: "v1", kind: "ConfigMap", metadata: ObjectMeta(name: "settings", namespace: namespace),
+                                          content: ["data": ["a": "b"]])
+                let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false)
+                let report = await sync.sync(source: "apps", objects: forged + [ordinary]) { _ in false }
+                #expect(report.applied == ["ConfigMap \(namespace)/settings"], "\(report)")
+                for object in forged {
+                    let name = object.metadata.name ?? ""
+                    #expect(report.failures.contains { $0.contains("\(object.kind) \(namespace)/\(name) is refused from Git") }, "\(report.failures)")
+                    let kind = try await client.resourceKind(of: object)
+                    #expect(try await client.resources(kind).getIfPresent(name, namespace: namespace) == nil, "\(object.kind) \(name) was written")
+                }
+            }
+        }
+
         /// An inventory is trusted only as Serin wrote it: one edited by
         /// someone else (here listing a ConfigMap in another namespace, to be
         /// "pruned") prunes nothing, and the sync says why.

@@ -1,0 +1,91 @@
+import Foundation
+import SerinSpec
+import SerinTesting
+import Testing
+
+@testable import SerinKubernetes
+
+extension ClusterTests {
+    /// A client acting as a tenant's ServiceAccount (issue 21, item 5) has
+    /// that account's rights, not the operator's: the real apiserver's RBAC
+    /// refuses what the account may not do, though the client's own
+    /// credentials (an admin's) could.
+    @Suite struct ImpersonationTests {
+        static func tenantRBAC(_ namespace: String) -> String {
+            """
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata: { name: tenant, namespace: \(namespace) }
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: { name: tenant, namespace: \(namespace) }
+            rules:
+            - { apiGroups: [""], resources: [configmaps], verbs: [get, list, create, patch, delete] }
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: { name: tenant, namespace: \(namespace) }
+            roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: tenant }
+            subjects: [{ kind: ServiceAccount, name: tenant, namespace: \(namespace) }]
+            """
+        }
+
+        @Test(.timeLimit(.minutes(2)))
+        func anImpersonatedServiceAccountCannotCreateWhatItMayNot() async throws {
+            try await KubeTestCluster.withNamespace { admin, namespace in
+                for object in try KubeObject.manifests(yaml: Self.tenantRBAC(namespace)) {
+                    _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
+                }
+                let config = try KubeTestCluster.config().impersonating(.serviceAccount("tenant", namespace: namespace))
+                try await KubeClient.withClient(config: config, retryPolicy: RetryPolicy(maxAttempts: 1)) { tenant in
+                    // What the Role grants (once the authorizer has seen the binding).
+                    try await KubeTestCluster.eventually("the tenant may create a ConfigMap in its namespace", timeout: .seconds(30)) {
+                        do {
+                            _ = try await tenant.resources(ConfigMap.self).apply(
+                                ConfigMap(metadata: ObjectMeta(name: "allowed", namespace: namespace), data: ["a": "b"]), fieldManager: "serin")
+                            return true
+                        } catch let error as KubeError where error.status == 403 {
+                            return false
+                        }
+                    }
+                    // A kind it has no rule for, in its own namespace.
+                    let deployment = try KubeObject(json: [
+                        "apiVersion": "apps/v1", "kind": "Deployment",
+                        "metadata": ["name": "web", "namespace": .string(namespace)],
+                        "spec": ["selector": ["matchLabels": ["app": "web"]],
+                                 "template": ["metadata": ["labels": ["app": "web"]],
+                                              "spec": ["containers": [["name": "web", "image": "serin.local/kube-app:1"]]]]],
+                    ])
+                    await Self.expectForbidden("a Deployment", namespace: namespace) {
+                        _ = try await tenant.resources(try await admin.resourceKind(of: deployment)).apply(deployment, fieldManager: "serin")
+                    }
+                    // Its kind, in another namespace.
+                    await Self.expectForbidden("a ConfigMap in kube-system", namespace: namespace) {
+                        _ = try await tenant.resources(ConfigMap.self).apply(
+                            ConfigMap(metadata: ObjectMeta(name: "serin-impersonation-test", namespace: "kube-system"), data: [:]),
+                            fieldManager: "serin")
+                    }
+                    // Reads are the account's too: no Secrets.
+                    await Self.expectForbidden("listing Secrets", namespace: namespace) {
+                        _ = try await tenant.resources(Secret.self).list(namespace: namespace)
+                    }
+                }
+                #expect(try await admin.resources(Deployment.self).getIfPresent("web", namespace: namespace) == nil)
+                #expect(try await admin.resources(ConfigMap.self).getIfPresent("serin-impersonation-test", namespace: "kube-system") == nil)
+            }
+        }
+
+        static func expectForbidden(_ what: String, namespace: String, _ call: () async throws -> Void) async {
+            do {
+                try await call()
+                Issue.record("\(what) was allowed to system:serviceaccount:\(namespace):tenant")
+            } catch let error as KubeError {
+                #expect(error.status == 403, "\(what): \(error)")
+                #expect(error.message.contains("system:serviceaccount:\(namespace):tenant"), "\(what): \(error.message)")
+            } catch {
+                Issue.record("\(what): \(error)")
+            }
+        }
+    }
+}
