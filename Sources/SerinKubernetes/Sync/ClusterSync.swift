@@ -48,11 +48,16 @@ public actor ClusterSync {
     /// (a namespaced Role cannot read or create Namespaces).
     private let createsInventoryNamespace: Bool
     private let logger: Logger
+    /// Per source, a client acting as the source's ServiceAccount: its
+    /// objects are listed, applied and pruned with that account's rights
+    /// (RBAC decides); the inventory is still read and written as Serin.
+    private let sourceClients: [String: KubeClient]
     private var inventories: [String: [String: Entry]] = [:]
 
     public init(client: KubeClient, inventoryNamespace: String, createsInventoryNamespace: Bool = true,
-                logger: Logger = Logger(label: "serin.sync")) {
+                sourceClients: [String: KubeClient] = [:], logger: Logger = Logger(label: "serin.sync")) {
         self.client = client
+        self.sourceClients = sourceClients
         self.inventoryNamespace = inventoryNamespace
         self.createsInventoryNamespace = createsInventoryNamespace
         self.logger = logger
@@ -80,6 +85,7 @@ public actor ClusterSync {
             return report
         }
         var current: [String: Entry] = [:]
+        let writer = sourceClients[source] ?? client
         // What the cluster holds of this source, one list per kind and
         // namespace (by the source's label) rather than a GET per object.
         var listed: [String: [String: KubeObject]] = [:]
@@ -104,7 +110,7 @@ public actor ClusterSync {
             current[entry.id] = entry
             if releasedByPlatform(object) { continue }
             do {
-                let resource = client.resources(kind)
+                let resource = writer.resources(kind)
                 let group = "\(kind.apiVersion)/\(kind.plural)/\(entry.namespace ?? "")"
                 if listed[group] == nil {
                     let items = try await resource.list(namespace: entry.namespace, labelSelector: "\(Self.sourceLabel)=\(source)").items
@@ -128,7 +134,7 @@ public actor ClusterSync {
         for (id, entry) in previous where current[id] == nil {
             do {
                 let kind = try await client.resourceKind(apiVersion: entry.apiVersion, kind: entry.kind)
-                if try await client.resources(kind).deleteIfPresent(entry.name, namespace: entry.namespace, propagationPolicy: .background) {
+                if try await writer.resources(kind).deleteIfPresent(entry.name, namespace: entry.namespace, propagationPolicy: .background) {
                     report.pruned.append(entry.description)
                 }
             } catch {

@@ -76,6 +76,38 @@ extension ClusterTests {
             }
         }
 
+        /// A source synced as its ServiceAccount applies what the account
+        /// may and nothing else; each refusal is reported with RBAC's answer.
+        @Test(.timeLimit(.minutes(2)))
+        func aSourceSyncedAsItsServiceAccountAppliesOnlyWhatTheAccountMay() async throws {
+            try await KubeTestCluster.withNamespace { admin, namespace in
+                for object in try KubeObject.manifests(yaml: Self.tenantRBAC(namespace)) {
+                    _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
+                }
+                let config = try KubeTestCluster.config().impersonating(.serviceAccount("tenant", namespace: namespace))
+                try await KubeClient.withClient(config: config, retryPolicy: RetryPolicy(maxAttempts: 1)) { tenant in
+                    let allowed = KubeObject(apiVersion: "v1", kind: "ConfigMap", metadata: ObjectMeta(name: "settings", namespace: namespace),
+                                             content: ["data": ["a": "b"]])
+                    let elsewhere = KubeObject(apiVersion: "v1", kind: "ConfigMap",
+                                               metadata: ObjectMeta(name: "serin-impersonation-sync", namespace: "kube-system"))
+                    let secret = KubeObject(apiVersion: "v1", kind: "Secret", metadata: ObjectMeta(name: "stolen", namespace: namespace))
+                    let sync = ClusterSync(client: admin, inventoryNamespace: namespace, createsInventoryNamespace: false,
+                                           sourceClients: ["apps": tenant])
+                    var report = ClusterSync.Report()
+                    try await KubeTestCluster.eventually("the authorizer has seen the binding", timeout: .seconds(30)) {
+                        report = await sync.sync(source: "apps", objects: [allowed, elsewhere, secret]) { _ in false }
+                        return report.applied.contains("ConfigMap \(namespace)/settings")
+                    }
+                    #expect(report.applied == ["ConfigMap \(namespace)/settings"], "\(report)")
+                    #expect(report.failures.contains { $0.contains("kube-system/serin-impersonation-sync") && $0.contains("forbidden") },
+                            "\(report.failures)")
+                    #expect(report.failures.contains { $0.contains("\(namespace)/stolen") && $0.contains("forbidden") }, "\(report.failures)")
+                }
+                #expect(try await admin.resources(ConfigMap.self).getIfPresent("serin-impersonation-sync", namespace: "kube-system") == nil)
+                #expect(try await admin.resources(Secret.self).getIfPresent("stolen", namespace: namespace) == nil)
+            }
+        }
+
         static func expectForbidden(_ what: String, namespace: String, _ call: () async throws -> Void) async {
             do {
                 try await call()
