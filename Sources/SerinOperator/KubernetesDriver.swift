@@ -24,6 +24,8 @@ public struct LeadershipLost: Error, CustomStringConvertible {
 
 final class KubernetesDriver: ReconcilingDriver {
     let client: KubeClient
+    /// Clients acting as sources' ServiceAccounts, by source name.
+    private let sourceClients: [String: KubeClient]
     let platform: KubernetesPlatform
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     /// With leader election: nothing is done before the lease is held, and
@@ -67,8 +69,15 @@ final class KubernetesDriver: ReconcilingDriver {
         self.store = store
         let reconciler = reconciler(platform, store)
         self.reconciler = reconciler
+        // A source with a ServiceAccount is synced as it (issue 21, item 5).
+        var sourceClients: [String: KubeClient] = [:]
+        for (source, account) in settings.serviceAccounts {
+            sourceClients[source] = try KubeClient(config: config.impersonating(.serviceAccount(account, namespace: settings.namespace)),
+                                                   logger: logger)
+        }
+        self.sourceClients = sourceClients
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, createsInventoryNamespace: settings.watchNamespace == nil,
-                           logger: logger)
+                           sourceClients: sourceClients, logger: logger)
         elector = try settings.leaseName.map { name in
             try LeaderElector(config: config, name: name, namespace: settings.namespace,
                               identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
@@ -199,6 +208,13 @@ final class KubernetesDriver: ReconcilingDriver {
             try await elector?.shutdown()
         } catch {
             logger.warning("the leader elector's Kubernetes client did not shut down cleanly: \(error)")
+        }
+        for (source, sourceClient) in sourceClients {
+            do {
+                try await sourceClient.shutdown()
+            } catch {
+                logger.warning("the Kubernetes client of source \(source) did not shut down cleanly: \(error)")
+            }
         }
         do {
             try await client.shutdown()

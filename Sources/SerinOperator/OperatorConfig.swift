@@ -81,6 +81,9 @@ public struct OperatorConfig: Sendable, Decodable {
         public var patches: [Patch]?
         public var components: [String]?
         public var postBuild: PostBuild?
+        /// Kubernetes: the ServiceAccount (in Serin's namespace) this
+        /// source's objects are applied, read and pruned as.
+        public var serviceAccountName: String?
     }
 
     public struct CommonMetadata: Sendable, Decodable {
@@ -144,6 +147,8 @@ public struct OperatorConfig: Sendable, Decodable {
         public var leaderElection: Bool?
         /// The Lease's name, in `namespace` (default `serin-leader`).
         public var leaseName: String?
+        /// The ServiceAccount of every source that names none.
+        public var defaultServiceAccount: String?
     }
 
     public var stateDir: String?
@@ -300,6 +305,17 @@ public struct OperatorConfig: Sendable, Decodable {
                                           knownHostsFile: source.knownHostsFile, limits: limits), source.webhookSecretFile))
         }
         if sources.isEmpty && problems.isEmpty { problem("sources", "needs at least one Git source") }
+        for (index, source) in (config.sources ?? []).enumerated() {
+            guard let account = source.serviceAccountName ?? config.kubernetes?.defaultServiceAccount, let name = source.name else { continue }
+            let field = source.serviceAccountName != nil ? "sources[\(index)].serviceAccountName" : "kubernetes.defaultServiceAccount"
+            if platform != .kubernetes {
+                if source.serviceAccountName != nil { problem(field, "is read only with platform: kubernetes") }
+            } else if !Self.isDNSSubdomain(account) {
+                problem(field, "\"\(account)\" is not a ServiceAccount name (lower-case letters, digits, - and ., at most 253)")
+            } else {
+                kubernetes?.serviceAccounts[name] = account
+            }
+        }
         if let file = config.api?.tokenFile {
             if !FileManager.default.isReadableFile(atPath: file) {
                 problem("api.tokenFile", "cannot read \(file)")
@@ -420,6 +436,9 @@ public struct KubernetesSettings: Sendable {
     public var leaseName: String?
     /// Set: Serin acts in this namespace only (a namespaced Role suffices).
     public var watchNamespace: String?
+    /// Per source name, the ServiceAccount in `namespace` it acts as
+    /// (`sources[].serviceAccountName`, else `kubernetes.defaultServiceAccount`).
+    public var serviceAccounts: [String: String] = [:]
 }
 
 extension OperatorConfig {
@@ -452,5 +471,9 @@ extension OperatorConfig {
     static func isDNSLabel(_ name: String) -> Bool {
         (1...63).contains(name.count) && name.first != "-" && name.last != "-"
             && name.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    static func isDNSSubdomain(_ name: String) -> Bool {
+        (1...253).contains(name.count) && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
     }
 }

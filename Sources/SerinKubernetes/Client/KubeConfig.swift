@@ -61,10 +61,11 @@ public struct KubeConfig: Sendable, Hashable {
             self.groups = groups
         }
 
-        /// A service account, with the groups the apiserver gives its tokens.
+        /// A service account. No groups are asked for: the apiserver adds a
+        /// service account's own groups itself, so only `impersonate` on
+        /// `serviceaccounts` is needed, not on `groups`.
         public static func serviceAccount(_ name: String, namespace: String) -> Impersonation {
-            Impersonation(user: "system:serviceaccount:\(namespace):\(name)",
-                          groups: ["system:serviceaccounts", "system:serviceaccounts:\(namespace)", "system:authenticated"])
+            Impersonation(user: "system:serviceaccount:\(namespace):\(name)")
         }
     }
 

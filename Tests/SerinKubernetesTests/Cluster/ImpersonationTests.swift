@@ -1,4 +1,5 @@
 import Foundation
+import SerinOperator
 import SerinSpec
 import SerinTesting
 import Testing
@@ -106,6 +107,34 @@ extension ClusterTests {
                 #expect(try await admin.resources(ConfigMap.self).getIfPresent("serin-impersonation-sync", namespace: "kube-system") == nil)
                 #expect(try await admin.resources(Secret.self).getIfPresent("stolen", namespace: namespace) == nil)
             }
+        }
+
+        /// `sources[].serviceAccountName`, else `kubernetes.defaultServiceAccount`,
+        /// names who each source acts as; the field is refused off Kubernetes.
+        @Test func eachSourcesServiceAccountComesFromItsFieldOrTheDefault() throws {
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let kubernetes = try directory.write("kube.yaml", """
+                stateDir: \(directory.path)/state
+                platform: kubernetes
+                kubernetes: { namespace: serin-system, defaultServiceAccount: tenants }
+                prometheus: { address: "http://127.0.0.1:1" }
+                sources:
+                  - { name: a, url: "file:///nowhere", ref: { branch: main }, serviceAccountName: team-a }
+                  - { name: b, url: "file:///nowhere", ref: { branch: main } }
+                """)
+            #expect(try OperatorConfig.load(kubernetes).get().kubernetes?.serviceAccounts == ["a": "team-a", "b": "tenants"])
+            let local = try directory.write("local.yaml", """
+                stateDir: \(directory.path)/state
+                platform: local
+                prometheus: { address: "http://127.0.0.1:1" }
+                sources: [{ name: a, url: "file:///nowhere", ref: { branch: main }, serviceAccountName: team-a }]
+                """)
+            guard case .failure(let refused) = OperatorConfig.load(local) else {
+                Issue.record("serviceAccountName was taken on the local platform")
+                return
+            }
+            #expect(refused.description.contains("sources[0].serviceAccountName: is read only with platform: kubernetes"), "\(refused)")
         }
 
         static func expectForbidden(_ what: String, namespace: String, _ call: () async throws -> Void) async {
