@@ -109,6 +109,38 @@ extension ClusterTests {
             }
         }
 
+        /// The operator syncs a source with `serviceAccountName` as that
+        /// account: what Git declares beyond the account's rights is not
+        /// created, and the apiserver's refusal is the sync's error.
+        @Test(.timeLimit(.minutes(3)))
+        func anOperatorSyncsASourceAsItsServiceAccount() async throws {
+            try await KubeTestCluster.withNamespace { admin, namespace in
+                for object in try KubeObject.manifests(yaml: Self.tenantRBAC(namespace)) {
+                    _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
+                }
+                let repository = try GitFixture()
+                try repository.commit(["deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: \(namespace) }\ndata: { a: b }\n",
+                                       "deploy/stray.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: serin-impersonation-operator, namespace: kube-system }\n"],
+                                      message: "v1")
+                let running = try await KubernetesOperatorTests.RunningOperator(repository: repository, namespace: namespace, serviceAccount: "tenant")
+                do {
+                    try await KubeTestCluster.eventually("the source's allowed ConfigMap is applied", timeout: .seconds(90)) {
+                        try await admin.resources(ConfigMap.self).getIfPresent("settings", namespace: namespace) != nil
+                    }
+                    try await KubeTestCluster.eventually("the refusal is recorded", timeout: .seconds(30)) {
+                        KubernetesOperatorTests.decisions(running, "error").contains {
+                            $0.contains("kube-system/serin-impersonation-operator") && $0.contains("system:serviceaccount:\(namespace):tenant")
+                        }
+                    }
+                    #expect(try await admin.resources(ConfigMap.self).getIfPresent("serin-impersonation-operator", namespace: "kube-system") == nil)
+                } catch {
+                    await running.stop()
+                    throw error
+                }
+                await running.stop()
+            }
+        }
+
         /// `sources[].serviceAccountName`, else `kubernetes.defaultServiceAccount`,
         /// names who each source acts as; the field is refused off Kubernetes.
         @Test func eachSourcesServiceAccountComesFromItsFieldOrTheDefault() throws {

@@ -86,7 +86,8 @@ extension ClusterTests {
 
             /// `namespace` holds the inventory and the lease; `kubeconfig` defaults to the test cluster's admin.
             init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1", kubeconfig: String? = nil,
-                 source: String = "apps", leaseName: String = "serin-leader", watchNamespace: String? = nil) async throws {
+                 source: String = "apps", leaseName: String = "serin-leader", watchNamespace: String? = nil,
+                 serviceAccount: String? = nil) async throws {
                 stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
                 let kubeconfig = kubeconfig ?? KubeTestCluster.environment["KUBECONFIG"] ?? ""
                 let config = try stateDirectory.write("serin.yaml", """
@@ -95,7 +96,7 @@ extension ClusterTests {
                     kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), leaseName: \(leaseName)\(watchNamespace.map { ", watchNamespace: \($0)" } ?? "") }
                     prometheus: { address: "\(prometheus)" }
                     sources:
-                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
+                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s\(serviceAccount.map { ", serviceAccountName: \($0)" } ?? "") }
                     """)
                 let resolved = try OperatorConfig.load(config).get()
                 let serinOperator = try Operator(config: resolved, options: .init(serinExecutable: "/bin/false", registry: PrometheusCollectorRegistry()))
