@@ -46,9 +46,18 @@ let package = Package(
         ),
         // openat2(RESOLVE_BENEATH) for reading revision snapshots from the inside only.
         .target(name: "CSerinFiles"),
+        // strategies/*.yaml, compiled in (SwiftPM's embedInCode): no generated copy.
+        .target(
+            name: "SerinStrategyFiles",
+            path: "strategies",
+            resources: [
+                .embedInCode("ab-testing.yaml"), .embedInCode("blue-green.yaml"), .embedInCode("canary-exponential.yaml"),
+                .embedInCode("canary.yaml"), .embedInCode("mirror-then-canary.yaml"),
+            ]
+        ),
         .target(
             name: "SerinSpec",
-            dependencies: ["CSerinFiles", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CSerinFiles", "SerinStrategyFiles", .product(name: "Yams", package: "Yams")]
         ),
         // The render stage's Kustomize: the real `kustomize` binary run as a
         // subprocess inside a fence, as Flux's kustomize-controller builds a path.
@@ -95,14 +104,11 @@ let package = Package(
         ),
         .target(
             name: "SerinAnalysis",
+            // HTTP goes through SerinHTTP: only what the sources import.
             dependencies: [
                 "SerinEngine", "SerinSpec", "SerinHTTP",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -128,12 +134,12 @@ let package = Package(
                 .product(name: "Version", package: "Version"),
             ]
         ),
-        // What `serin demo` runs (a throwaway installation of the quickstart)
-        // and the steady traffic `serin load` sends; the end-to-end tests
-        // drive the same sandbox and traffic through SerinTesting.
+        // What `serin demo` runs (a throwaway installation of the quickstart,
+        // followed through the API) and the steady traffic `serin load` sends;
+        // the end-to-end tests start from the same files (SerinTesting).
         .target(
             name: "SerinSandbox",
-            dependencies: ["SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["SerinCLI", "SerinEngine", "SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
@@ -180,10 +186,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // dashboard/*, compiled in (SwiftPM's embedInCode): no generated copy.
+        .target(
+            name: "SerinDashboard",
+            path: "dashboard",
+            resources: [.embedInCode("index.html"), .embedInCode("serin.css"), .embedInCode("serin.js")]
+        ),
         .target(
             name: "SerinServer",
             dependencies: [
-                "SerinEngine",
+                "SerinEngine", "SerinDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -194,7 +206,7 @@ let package = Package(
         ),
         .target(
             name: "SerinCLI",
-            dependencies: ["SerinEngine", "SerinHTTP"]
+            dependencies: ["SerinEngine", "SerinHTTP", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "serin",
@@ -208,7 +220,6 @@ let package = Package(
                 "SerinServer",
                 "SerinCLI",
                 "SerinSandbox",
-                "SerinKubernetes",
                 "SerinKustomize",
                 "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -217,7 +228,6 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -265,7 +275,7 @@ let package = Package(
         .testTarget(
             name: "SerinReconcilerTests",
             dependencies: [
-                "SerinEngine", "SerinEngineTesting", "SerinSpec",
+                "SerinEngine", "SerinEngineTesting", "SerinSpec", "SerinTesting",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]
         ),

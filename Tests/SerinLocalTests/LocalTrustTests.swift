@@ -142,13 +142,13 @@ import Testing
 
     /// The rollouts' state, the event log and the processes' logs are the
     /// operator's alone.
-    @Test func stateAndLogsAreWrittenOwnerOnly() throws {
+    @Test func stateAndLogsAreWrittenOwnerOnly() async throws {
         let directory = try TemporaryDirectory(prefix: "serin-trust")
         defer { directory.remove() }
         let store = try StateStore(stateDirectory: directory.path + "/state")
         try store.save(["phase": "Progressing"], as: "default.web")
         let log = try EventLog(stateDirectory: directory.path + "/state")
-        try log.append(.init(time: 1, rollout: "web", revision: nil, author: nil, decision: "detected", reason: "test"))
+        try await log.append(.init(time: 1, rollout: "web", revision: nil, author: nil, decision: "detected", reason: "test"))
         let snapshot = try Self.checkout(directory)
         let processLog = directory.path + "/state/logs/web.log"
         try FileManager.default.createDirectory(atPath: directory.path + "/state/logs", withIntermediateDirectories: true)

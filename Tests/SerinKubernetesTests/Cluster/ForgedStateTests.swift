@@ -79,7 +79,7 @@ extension ClusterTests {
             // A first operator: the inventory lists the Canary (so its rollout is this operator's).
             let first = try await Operator.RunningOperator(repository: repository, namespace: namespace)
             do {
-                try await KubeTestCluster.eventually("the inventory lists the Canary", timeout: .seconds(90)) {
+                try await eventually("the inventory lists the Canary", timeout: .seconds(90)) {
                     let inventory = try await client.resources(ConfigMap.self).getIfPresent("serin-inventory-apps", namespace: namespace)
                     return inventory?.data?["entries"]?.contains("\"Canary\"") == true
                 }
@@ -100,9 +100,8 @@ extension ClusterTests {
             let second = try await Operator.RunningOperator(repository: repository, namespace: namespace)
             do {
                 // Its runner for the Canary has re-asserted what it restored and handled Git's revision.
-                try await KubeTestCluster.eventually("the rollout runs", timeout: .seconds(90)) {
-                    let log = try? EventLog(stateDirectory: second.stateDirectory.path + "/state")
-                    return log?.entries().contains { $0.rollout == "\(namespace)/web" } == true
+                try await eventually("the rollout runs", timeout: .seconds(90)) {
+                    EventLog.entries(inStateDirectory: second.stateDirectory.path + "/state").contains { $0.rollout == "\(namespace)/web" }
                 }
                 let evil = try await client.resources(Deployment.self).getIfPresent("evil", namespace: tenant)
                 #expect(evil == nil, "a forged state deployed \(tenant)/evil")
@@ -112,7 +111,7 @@ extension ClusterTests {
                 let refused = Operator.decisions(second, "error").filter { $0.contains("serin-state-web") }
                 #expect(refused.contains { $0.contains("\(namespace)/serin-state-web") && $0.contains("not signed") }, "\(Operator.decisions(second, "error"))")
                 // The rollout's own state, signed, replaces the forged copy once it is saved.
-                try await KubeTestCluster.eventually("the operator's signed state replaces the forged one", timeout: .seconds(60)) {
+                try await eventually("the operator's signed state replaces the forged one", timeout: .seconds(60)) {
                     let state = try await maps.getIfPresent("serin-state-web", namespace: namespace)
                     return state?.data?["state.hmac"] != nil && state?.data?["state.json"]?.contains("evil") == false
                 }

@@ -41,7 +41,7 @@ extension ClusterTests {
                 let config = try KubeTestCluster.config().impersonating(.serviceAccount("tenant", namespace: namespace))
                 try await KubeClient.withClient(config: config, retryPolicy: RetryPolicy(maxAttempts: 1)) { tenant in
                     // What the Role grants (once the authorizer has seen the binding).
-                    try await KubeTestCluster.eventually("the tenant may create a ConfigMap in its namespace", timeout: .seconds(30)) {
+                    try await eventually("the tenant may create a ConfigMap in its namespace", timeout: .seconds(30)) {
                         do {
                             _ = try await tenant.resources(ConfigMap.self).apply(
                                 ConfigMap(metadata: ObjectMeta(name: "allowed", namespace: namespace), data: ["a": "b"]), fieldManager: "serin")
@@ -95,7 +95,7 @@ extension ClusterTests {
                     let sync = ClusterSync(client: admin, inventoryNamespace: namespace, createsInventoryNamespace: false,
                                            sourceClients: ["apps": tenant])
                     var report = ClusterSync.Report()
-                    try await KubeTestCluster.eventually("the authorizer has seen the binding", timeout: .seconds(30)) {
+                    try await eventually("the authorizer has seen the binding", timeout: .seconds(30)) {
                         report = await sync.sync(source: "apps", objects: [allowed, elsewhere, secret]) { _ in false }
                         return report.applied.contains("ConfigMap \(namespace)/settings")
                     }
@@ -124,10 +124,10 @@ extension ClusterTests {
                                       message: "v1")
                 let running = try await KubernetesOperatorTests.RunningOperator(repository: repository, namespace: namespace, serviceAccount: "tenant")
                 do {
-                    try await KubeTestCluster.eventually("the source's allowed ConfigMap is applied", timeout: .seconds(90)) {
+                    try await eventually("the source's allowed ConfigMap is applied", timeout: .seconds(90)) {
                         try await admin.resources(ConfigMap.self).getIfPresent("settings", namespace: namespace) != nil
                     }
-                    try await KubeTestCluster.eventually("the refusal is recorded", timeout: .seconds(30)) {
+                    try await eventually("the refusal is recorded", timeout: .seconds(30)) {
                         KubernetesOperatorTests.decisions(running, "error").contains {
                             $0.contains("kube-system/serin-impersonation-operator") && $0.contains("system:serviceaccount:\(namespace):tenant")
                         }
