@@ -4,15 +4,16 @@ import SerinAnalysis
 import SerinEngine
 import SerinSpec
 
-/// Many rollouts ticking at once against an in-process metric source: the
-/// engine's own cost per tick (machine, query rendering, verdicts, analysis
-/// round) and memory per rollout. Rollouts that finish start again with a
-/// new revision, so every tick does work.
-struct EngineBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "engine", abstract: "CPU per tick and memory per rollout of the rollout engine.")
-
-    @Option(help: "Rollouts in progress at once.") var rollouts = 10_000
-    @Option(help: "How long to tick, in seconds.") var seconds = 10.0
+/// The engine benchmark before issue 28: many rollouts ticking at once in
+/// one loop against an in-process metric source, without runners, workers
+/// or saved state: the machine, query rendering, verdicts, the analysis
+/// round and a history of 30 evaluations. Rollouts that finish start again
+/// with a new revision, so every tick does work.
+struct MachineLoop {
+    var rollouts: Int
+    var seconds: Double
+    /// The history is a list of whole evaluations (the only kind there is yet).
+    var wholeHistory = true
 
     /// Answers every query at once, in the range the quickstart's metrics accept.
     struct InProcessMetrics: MetricProvider {
@@ -79,14 +80,14 @@ struct EngineBenchmark: AsyncParsableCommand {
         }
         let cpuUsed = Usage.cpuMicroseconds() - cpuStart
         let rssAfterRun = Usage.rssBytes()
-        let data = try JSONSerialization.data(withJSONObject: [
-            "benchmark": "engine", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
+        try Usage.printJSON([
+            "benchmark": "engine-machine-only", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
             "cpu_us_per_tick": (cpuUsed / Double(max(ticks, 1)) * 100).rounded() / 100,
             "rss_bytes_per_rollout_at_start": (rssAfter - rssBefore) / rollouts,
             "rss_bytes_per_rollout": (rssAfterRun - rssBefore) / rollouts,
             "metrics_per_check": plan.metrics.count,
-        ] as [String: Any], options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+            "load_average": EngineBenchmark.loadAverage(),
+        ])
     }
 
     private func start(_ rollout: inout Rollout, at now: Double) {
