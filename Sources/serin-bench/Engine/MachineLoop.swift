@@ -12,8 +12,9 @@ import SerinSpec
 struct MachineLoop {
     var rollouts: Int
     var seconds: Double
-    /// The history is a list of whole evaluations (the only kind there is yet).
-    var wholeHistory = true
+    /// Keep the history as a list of whole evaluations, as before issue 28,
+    /// instead of `EvaluationHistory`: both figures from one binary.
+    var wholeHistory = false
 
     /// Answers every query at once, in the range the quickstart's metrics accept.
     struct InProcessMetrics: MetricProvider {
@@ -23,7 +24,8 @@ struct MachineLoop {
     struct Rollout {
         var machine: RolloutMachine
         var round: AnalysisRound
-        var history: [MetricEvaluation]
+        var history: EvaluationHistory
+        var whole: [MetricEvaluation] = []
         var revision: Int
     }
 
@@ -47,7 +49,7 @@ struct MachineLoop {
             var machine = RolloutMachine(plan: plan)
             _ = machine.handle(.newRevision("r0", at: 0))
             _ = machine.handle(.primaryReady(at: 0))
-            all.append(Rollout(machine: machine, round: AnalysisRound(), history: [], revision: 0))
+            all.append(Rollout(machine: machine, round: AnalysisRound(), history: EvaluationHistory(capacity: 30), revision: 0))
         }
         for index in all.indices { start(&all[index], at: 0) }
         let rssAfter = Usage.rssBytes()
@@ -64,9 +66,12 @@ struct MachineLoop {
                 ticks += 1
                 if actions.contains(.runChecks) {
                     let evaluations = await evaluator.evaluate(plan.metrics, context: context, at: now)
-                    // A bounded history, as the API keeps it.
-                    all[index].history.append(contentsOf: evaluations)
-                    if all[index].history.count > 30 { all[index].history.removeFirst(all[index].history.count - 30) }
+                    if wholeHistory {
+                        all[index].whole.append(contentsOf: evaluations)
+                        if all[index].whole.count > 30 { all[index].whole.removeFirst(all[index].whole.count - 30) }
+                    } else {
+                        all[index].history.append(evaluations)
+                    }
                     let outcome = all[index].round.outcome(of: evaluations, policies: policies)
                     _ = all[index].machine.handle(.checks(outcome, at: now))
                 }
@@ -81,7 +86,7 @@ struct MachineLoop {
         let cpuUsed = Usage.cpuMicroseconds() - cpuStart
         let rssAfterRun = Usage.rssBytes()
         try Usage.printJSON([
-            "benchmark": "engine-machine-only", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
+            "benchmark": "engine-machine-only", "history": wholeHistory ? "whole evaluations" : "EvaluationHistory", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
             "cpu_us_per_tick": (cpuUsed / Double(max(ticks, 1)) * 100).rounded() / 100,
             "rss_bytes_per_rollout_at_start": (rssAfter - rssBefore) / rollouts,
             "rss_bytes_per_rollout": (rssAfterRun - rssBefore) / rollouts,
