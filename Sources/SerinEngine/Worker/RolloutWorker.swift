@@ -96,6 +96,18 @@ public actor RolloutWorker<P: Platform> {
     }
 
     public var state: RolloutState { machine.state }
+
+    /// What the runner needs to know to plan its next step, in one call.
+    public struct Schedule: Sendable {
+        public var waiting: RolloutState.Wait
+        public var nextCheckAt: Double?
+        /// `RolloutMachine.isAtRest`: no tick is needed.
+        public var atRest: Bool
+    }
+
+    public var schedule: Schedule {
+        Schedule(waiting: machine.state.waiting, nextCheckAt: machine.state.nextCheckAt, atRest: machine.isAtRest)
+    }
     public var plan: Plan { machine.plan }
 
     /// Git holds `revision` for the workload: release it.

@@ -23,7 +23,8 @@ public final class KubernetesPlatform: Platform, Sendable {
     public let defaultProvider: String
     let deployments: Informer<Deployment>
     private let logger: Logger
-    private let readiness = AsyncStream<ReadinessChange>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+    // Unbounded: a change dropped would leave its rollout waiting for its next tick (nothing polls).
+    private let readiness = AsyncStream<ReadinessChange>.makeStream()
     /// The latest revision of each Canary's target, for routing: learnt
     /// from every desired state (the first sync after a restart included,
     /// which comes before anything is re-asserted).
