@@ -106,22 +106,9 @@ public struct MetricEvaluator: Sendable {
         let rate = (total - errors) / total * 100
         let interval = Wilson(successes: total - errors, trials: total)
         let lower = interval.lower * 100, upper = interval.upper * 100
-        let min = metric.thresholdRange?.min, max = metric.thresholdRange?.max
-        let counts = "\(Self.format(rate))% of \(Int(total.rounded())) requests, 95% interval [\(Self.format(lower)), \(Self.format(upper))]"
-        var evaluation: MetricEvaluation
-        if errors >= total {
-            evaluation = result(shownQuery, rate, .fail, "every answer was an error: \(counts)")
-        } else if let min, upper < min {
-            evaluation = result(shownQuery, rate, .fail, "\(counts) < \(Self.format(min)) (min)")
-        } else if let max, lower > max {
-            evaluation = result(shownQuery, rate, .fail, "\(counts) > \(Self.format(max)) (max)")
-        } else if (min.map { lower >= $0 } ?? true) && (max.map { upper <= $0 } ?? true) {
-            evaluation = result(shownQuery, rate, .pass, counts)
-        } else {
-            let needed = min.map { Wilson.requestsNeeded(toShow: $0 / 100) }
-            evaluation = result(shownQuery, rate, .undecided,
-                                "undecided: \(counts) spans the threshold" + (needed.map { " (a clean pass needs \($0) requests)" } ?? ""))
-        }
+        let (verdict, message) = EvaluationText.successRate(rate, requests: total, lower: lower, upper: upper,
+                                                            min: metric.thresholdRange?.min, max: metric.thresholdRange?.max)
+        var evaluation = result(shownQuery, rate, verdict, message)
         evaluation.requests = total
         evaluation.lower = lower
         evaluation.upper = upper
@@ -130,21 +117,9 @@ public struct MetricEvaluator: Sendable {
 
     private func judge(_ value: Double, _ range: ThresholdRange?, _ query: String,
                        _ result: (String, Double?, MetricEvaluation.Verdict, String) -> MetricEvaluation) -> MetricEvaluation {
-        let shown = Self.format(value)
-        if let min = range?.min, value < min {
-            return result(query, value, .fail, "\(shown) < \(Self.format(min)) (min)")
-        }
-        if let max = range?.max, value > max {
-            return result(query, value, .fail, "\(shown) > \(Self.format(max)) (max)")
-        }
-        var bounds: [String] = []
-        if let min = range?.min { bounds.append(">= \(Self.format(min))") }
-        if let max = range?.max { bounds.append("<= \(Self.format(max))") }
-        return result(query, value, .pass, bounds.isEmpty ? shown : "\(shown) \(bounds.joined(separator: " and "))")
+        let (verdict, message) = EvaluationText.judged(value, min: range?.min, max: range?.max)
+        return result(query, value, verdict, message)
     }
 
-    static func format(_ value: Double) -> String {
-        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-        return String((value * 1000).rounded() / 1000)
-    }
+    static func format(_ value: Double) -> String { EvaluationText.format(value) }
 }

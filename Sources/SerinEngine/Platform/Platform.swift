@@ -163,4 +163,14 @@ public protocol Platform: Sendable {
     func health(of workload: WorkloadID) async -> WorkloadHealth
     /// Readiness changes of every workload, as they happen. One consumer.
     func readinessChanges() -> AsyncStream<ReadinessChange>
+    /// Whether those changes are complete (false by default).
+    var reportsEveryReadinessChange: Bool { get }
+}
+
+extension Platform {
+    /// Whether `readinessChanges()` reports every change of what `isReady`
+    /// answers (an informer's watch does): then nothing polls readiness
+    /// between ticks. A platform that may miss one says no, and its
+    /// rollouts also poll every `pollInterval`.
+    public var reportsEveryReadinessChange: Bool { false }
 }

@@ -22,8 +22,11 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         /// The sources configured now: what only a dropped source declared is
         /// pruned once every configured one has been applied.
         public var sources: Set<String>
-        /// How often a runner looks at readiness between the platform's reports.
-        public var pollInterval: Duration
+        /// How often a runner looks at readiness between the platform's
+        /// reports; nil, or a platform whose reports are complete
+        /// (`Platform.reportsEveryReadinessChange`): only the reports and
+        /// each tick.
+        public var pollInterval: Duration?
         public var clock: C
         /// Seconds since 1970, for the audit trail and statuses: the wall
         /// clock, or a test's, beside `clock`.
@@ -31,7 +34,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         public var logger: Logger
 
         public init(platform: P, checks: any CheckRunner, hooks: any HookRunner, notifier: any Notifier, store: StateStore, log: EventLog,
-                    stateDirectory: String, sources: Set<String>, pollInterval: Duration, clock: C,
+                    stateDirectory: String, sources: Set<String>, pollInterval: Duration?, clock: C,
                     wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                     logger: Logger = Logger(label: "serin.reconciler")) {
             self.wallClock = wallClock
@@ -60,7 +63,14 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private var platform: P { parts.platform }
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobQueue: AsyncStream<@Sendable () async -> Void>.Continuation
-    private var runners: [RolloutID: RolloutRunner<P, C>] = [:]
+    private var runners: [RolloutID: RolloutRunner<P, C>] = [:] {
+        didSet { runnersByTarget = nil }
+    }
+    /// The runners of each workload, for readiness reports: built again
+    /// after `runners` changed, so a report costs a lookup, not a scan.
+    private var runnersByTarget: [WorkloadID: [RolloutRunner<P, C>]]?
+    /// Steps every runner from one task.
+    private let scheduler: RolloutScheduler<C>
     private var plainDeploys: [WorkloadID: PlainDeploy] = [:]
     /// The Canaries each source declares now.
     private var canaries: [String: Set<RolloutID>] = [:]
@@ -85,6 +95,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     public init(parts: Parts) {
         self.parts = parts
         (jobs, jobQueue) = AsyncStream.makeStream()
+        scheduler = RolloutScheduler(clock: parts.clock)
         declared = [:]
         do {
             declared = try Self.loadDeclared(Self.declaredPath(parts.stateDirectory))
@@ -115,7 +126,9 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     /// the workloads as they are.
     public func run() async {
         let readiness = platform.readinessChanges()
+        let scheduler = self.scheduler
         await withDiscardingTaskGroup { group in
+            group.addTask { await scheduler.run() }
             group.addTask {
                 for await change in readiness { await self.readinessChanged(change) }
             }
@@ -126,7 +139,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     }
 
     private func readinessChanged(_ change: ReadinessChange) {
-        for runner in runners.values where runner.target == change.workload { runner.readinessChanged() }
+        if runnersByTarget == nil { runnersByTarget = Dictionary(grouping: runners.values, by: \.target) }
+        for runner in runnersByTarget?[change.workload] ?? [] { runner.readinessChanged() }
         plainDeploys[change.workload]?.mailbox.send(())
     }
 
@@ -194,8 +208,9 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 let worker = try RolloutWorker(id: id, target: revision.workload, plan: plan, parts: .init(
                     platform: platform, checks: parts.checks, hooks: parts.hooks, notifier: parts.notifier,
                     store: parts.store, log: parts.log, logger: parts.logger))
-                let log = parts.log, logger = parts.logger, now = parts.wallClock
-                let runner = RolloutRunner(worker: worker, plan: plan, pollInterval: parts.pollInterval, clock: parts.clock,
+                let log = parts.log, logger = parts.logger, now = parts.wallClock, scheduler = self.scheduler
+                let poll = platform.reportsEveryReadinessChange ? nil : parts.pollInterval
+                let runner = RolloutRunner(worker: worker, plan: plan, scheduler: scheduler, pollInterval: poll, clock: parts.clock,
                                            wallClock: now, logger: logger) { message in
                     Self.append(log, logger, .init(time: now(), rollout: id.description, revision: nil, author: nil,
                                                    decision: "error", reason: message))
@@ -203,7 +218,6 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 runners[id] = runner
                 let predecessor = predecessor
                 jobQueue.yield {
-                    defer { runner.finished.open() }
                     do {
                         // One owner per rollout: the runner it replaces acts and
                         // saves until its job returns; this one starts from what it saved.
@@ -216,7 +230,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                         Self.append(log, logger, .init(time: now(), rollout: id.description, revision: nil, author: nil,
                                                        decision: "error", reason: "cannot restore what the saved state runs: \(error)"))
                     }
-                    await runner.run()
+                    // From here the scheduler steps it; `finished` opens once it is stopped.
+                    scheduler.start(runner)
                 }
             } catch {
                 record(rollout: id.description, revision: revision.id, "error", "cannot start the rollout: \(error)")

@@ -33,6 +33,13 @@ public struct RolloutMachine: Sendable, Equatable {
 
     private var interval: Double { GoDuration.seconds(plan.interval) }
 
+    /// Nothing is released and nothing is awaited: no tick can change
+    /// anything, only an event (a new revision, a command) can. Its owner
+    /// need not tick it.
+    public var isAtRest: Bool {
+        state.waiting == .nothing && [.initialized, .succeeded, .failed].contains(state.phase)
+    }
+
     /// Whether a command can be carried out now; a refusal says why (the API
     /// answers 409 with it).
     public enum CommandResult: Sendable, Equatable {

@@ -22,11 +22,11 @@ public actor RolloutWorker<P: Platform> {
     public private(set) var round: AnalysisRound
     /// The last evaluations, newest last, for the API and the CLI; saved
     /// with the state, so a restart keeps those of every saved decision.
-    public private(set) var evaluations: [MetricEvaluation] = []
+    public private(set) var history = EvaluationHistory()
+    public var evaluations: [MetricEvaluation] { history.evaluations }
     /// What the revisions the state names run: saved with the state, so a
     /// restarted operator can still start, promote or roll back them.
     public private(set) var revisions: [String: P.Revision] = [:]
-    public var historyLimit = 50
     /// The author of the revision being released, for the audit trail.
     public private(set) var author: String?
     /// The notifications of the last decision saved, saved with it until
@@ -68,7 +68,7 @@ public actor RolloutWorker<P: Platform> {
         let stored = try parts.store.load(StoredRollout<P.Revision>.self, key: id.key)
         machine = RolloutMachine(plan: plan, state: stored?.state ?? RolloutState())
         round = stored?.analysis ?? AnalysisRound(errorLimit: parts.queryErrorLimit)
-        evaluations = stored?.evaluations ?? []
+        history = stored?.history ?? EvaluationHistory()
         revisions = stored?.revisions ?? [:]
         outbox = stored?.outbox ?? []
         queryErrorLimit = parts.queryErrorLimit
@@ -90,12 +90,24 @@ public actor RolloutWorker<P: Platform> {
         let stored = try store.load(StoredRollout<P.Revision>.self, key: id.key)
         machine = RolloutMachine(plan: machine.plan, state: stored?.state ?? RolloutState())
         round = stored?.analysis ?? AnalysisRound(errorLimit: queryErrorLimit)
-        evaluations = stored?.evaluations ?? []
+        history = stored?.history ?? EvaluationHistory()
         revisions = stored?.revisions ?? [:]
         outbox = stored?.outbox ?? []
     }
 
     public var state: RolloutState { machine.state }
+
+    /// What the runner needs to know to plan its next step, in one call.
+    public struct Schedule: Sendable {
+        public var waiting: RolloutState.Wait
+        public var nextCheckAt: Double?
+        /// `RolloutMachine.isAtRest`: no tick is needed.
+        public var atRest: Bool
+    }
+
+    public var schedule: Schedule {
+        Schedule(waiting: machine.state.waiting, nextCheckAt: machine.state.nextCheckAt, atRest: machine.isAtRest)
+    }
     public var plan: Plan { machine.plan }
 
     /// Git holds `revision` for the workload: release it.
@@ -244,7 +256,7 @@ public actor RolloutWorker<P: Platform> {
         case .startCanary(let revision):
             // Counters belong to their release.
             round = AnalysisRound(errorLimit: round.errorLimit)
-            evaluations = []
+            history.removeAll()
             do {
                 try await platform.startCanary(try value(revision))
             } catch let failure as RevisionCannotStart {
@@ -261,8 +273,7 @@ public actor RolloutWorker<P: Platform> {
             let policies = Dictionary(plan.metrics.map { ($0.name, $0.onNoData) }, uniquingKeysWith: { first, _ in first })
             var outcome = round.outcome(of: results.evaluations, policies: policies)
             if !results.hookFailures.isEmpty { outcome = .failed(reason: results.hookFailures.joined(separator: "; ")) }
-            evaluations += results.evaluations
-            if evaluations.count > historyLimit { evaluations.removeFirst(evaluations.count - historyLimit) }
+            history.append(results.evaluations)
             return .checks(outcome, at: time)
         case .askGate(let kind):
             let answer = await hooks.ask(kind, plan, phase: machine.state.phase)
@@ -294,7 +305,7 @@ public actor RolloutWorker<P: Platform> {
 
     /// The settled state with what goes with it, and the outbox while it holds anything.
     private func save() async throws {
-        try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, evaluations: evaluations, revisions: revisions,
+        try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, history: history, revisions: revisions,
                                                   outbox: outbox.isEmpty ? nil : outbox), as: id.key)
     }
 
@@ -331,19 +342,49 @@ public struct StoredRollout<Revision: PlatformRevision>: Sendable, Codable, Equa
     public var state: RolloutState
     public var analysis: AnalysisRound
     /// The last evaluations, newest last; nil in files written before they were kept.
-    public var evaluations: [MetricEvaluation]?
+    public var history: EvaluationHistory?
     /// What the revisions `state` names run; nil in files written before they were kept.
     public var revisions: [String: Revision]?
     /// The notifications of the decision saved, until the event log holds them.
     public var outbox: [PendingNotice]?
 
-    public init(state: RolloutState, analysis: AnalysisRound, evaluations: [MetricEvaluation]?, revisions: [String: Revision]?,
+    public init(state: RolloutState, analysis: AnalysisRound, history: EvaluationHistory?, revisions: [String: Revision]?,
                 outbox: [PendingNotice]? = nil) {
         self.state = state
         self.analysis = analysis
-        self.evaluations = evaluations
+        self.history = history
         self.revisions = revisions
         self.outbox = outbox
+    }
+
+    public var evaluations: [MetricEvaluation]? { history?.evaluations }
+
+    enum CodingKeys: String, CodingKey {
+        case state, analysis, history, revisions, outbox
+        /// Files written before the history was compact hold every evaluation whole.
+        case evaluations
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(RolloutState.self, forKey: .state)
+        analysis = try container.decode(AnalysisRound.self, forKey: .analysis)
+        if let history = try container.decodeIfPresent(EvaluationHistory.self, forKey: .history) {
+            self.history = history
+        } else {
+            history = try container.decodeIfPresent([MetricEvaluation].self, forKey: .evaluations).map { EvaluationHistory($0) }
+        }
+        revisions = try container.decodeIfPresent([String: Revision].self, forKey: .revisions)
+        outbox = try container.decodeIfPresent([PendingNotice].self, forKey: .outbox)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(state, forKey: .state)
+        try container.encode(analysis, forKey: .analysis)
+        try container.encodeIfPresent(history, forKey: .history)
+        try container.encodeIfPresent(revisions, forKey: .revisions)
+        try container.encodeIfPresent(outbox, forKey: .outbox)
     }
 }
 

@@ -23,7 +23,8 @@ public final class KubernetesPlatform: Platform, Sendable {
     public let defaultProvider: String
     let deployments: Informer<Deployment>
     private let logger: Logger
-    private let readiness = AsyncStream<ReadinessChange>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+    // Unbounded: a change dropped would leave its rollout waiting for its next tick (nothing polls).
+    private let readiness = AsyncStream<ReadinessChange>.makeStream()
     /// The latest revision of each Canary's target, for routing: learnt
     /// from every desired state (the first sync after a restart included,
     /// which comes before anything is re-asserted).
@@ -69,6 +70,16 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     public func revisions(in desired: DesiredState) async throws -> PlatformSelection<KubernetesRevision> {
         var selection = PlatformSelection<KubernetesRevision>(revisions: [])
+        // Looked up per workload: indexed once, not scanned per workload (quadratic with thousands of Canaries).
+        var named: [String: PlainManifest] = [:]
+        for manifest in desired.manifests.plain {
+            let key = "\(manifest.kind)/\(manifest.namespace)/\(manifest.name)"
+            if manifest.apiVersion == "v1" && (manifest.kind == "ConfigMap" || manifest.kind == "Secret") {
+                named[key] = manifest // the last one, as a scan would find
+            } else if (manifest.kind == "Ingress" || manifest.kind == "HorizontalPodAutoscaler") && named[key] == nil {
+                named[key] = manifest
+            }
+        }
         for manifest in desired.manifests.plain where manifest.kind == "Deployment" && manifest.apiVersion == "apps/v1" {
             let workload = WorkloadID(namespace: manifest.namespace, name: manifest.name)
             var routing: CanaryRouting?
@@ -105,9 +116,7 @@ public final class KubernetesPlatform: Platform, Sendable {
                 var ingress: JSONValue?
                 if provider == "nginx" {
                     let name = canary.spec.ingressRef?.name ?? ""
-                    guard let found = desired.manifests.plain.first(where: {
-                        $0.kind == "Ingress" && $0.namespace == workload.namespace && $0.name == name
-                    }) else {
+                    guard let found = named["Ingress/\(workload.namespace)/\(name)"] else {
                         selection.refused.append((canary.key, "provider nginx needs spec.ingressRef to name an Ingress of the same source; \"\(name)\" is not there"))
                         continue
                     }
@@ -120,9 +129,7 @@ public final class KubernetesPlatform: Platform, Sendable {
             var configData: [String: JSONValue] = [:]
             var autoscaler: JSONValue?
             if let reference = desired.canary(for: workload, kinds: targetKinds)?.canary.spec.autoscalerRef, let name = reference.name {
-                guard let found = desired.manifests.plain.first(where: {
-                    $0.kind == "HorizontalPodAutoscaler" && $0.namespace == workload.namespace && $0.name == name
-                }) else {
+                guard let found = named["HorizontalPodAutoscaler/\(workload.namespace)/\(name)"] else {
                     let key = desired.canary(for: workload, kinds: targetKinds)?.canary.key ?? ResourceKey(kind: "Canary", namespace: workload.namespace, name: name)
                     selection.refused.append((key, "spec.autoscalerRef names HorizontalPodAutoscaler \"\(name)\", which is not in the source"))
                     continue
@@ -131,10 +138,9 @@ public final class KubernetesPlatform: Platform, Sendable {
             }
             if routing != nil {
                 let references = ConfigReferences(template: deployment["spec"]?["template"] ?? .null)
-                for config in desired.manifests.plain where config.namespace == workload.namespace && config.apiVersion == "v1" {
-                    let tracked = config.kind == "ConfigMap" ? references.configMaps.contains(config.name)
-                        : config.kind == "Secret" && references.secrets.contains(config.name)
-                    guard tracked else { continue }
+                let tracked = references.configMaps.map { "ConfigMap/\(workload.namespace)/\($0)" }
+                    + references.secrets.map { "Secret/\(workload.namespace)/\($0)" }
+                for config in tracked.compactMap({ named[$0] }) {
                     let body = config.spec
                     configData["\(config.kind)/\(config.name)"] = .object(["data": body["data"] ?? .null, "stringData": body["stringData"] ?? .null,
                                                                          "binaryData": body["binaryData"] ?? .null])

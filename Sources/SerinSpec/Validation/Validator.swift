@@ -25,6 +25,7 @@ public struct Validator: Sendable {
     /// manifest order); validation compiles them anyway.
     public func validateAndPlan(_ manifests: Manifests) -> (diagnostics: [Diagnostic], plans: [Plan]) {
         var plans: [Plan] = []
+        var interner = PlanInterner()
         let catalog = Catalog(manifests, builtinStrategies: builtinStrategies)
         var findings = Findings()
         checkDuplicates(manifests, &findings)
@@ -52,7 +53,7 @@ public struct Validator: Sendable {
             // Compiling surfaces what only the merged analysis shows.
             let output = PlanCompiler(catalog: catalog).compile(canary)
             findings.diagnostics += output.diagnostics
-            if let plan = output.plan { plans.append(plan) }
+            if let plan = output.plan { plans.append(interner.intern(plan)) }
         }
         if platform == .kubernetes {
             for workload in manifests.workloads {
