@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One HTTP request and its whole answer, through one AsyncHTTPClient per
 /// process (a connection pool on NIO's shared event loops, kept alive
@@ -21,6 +23,51 @@ public enum HTTPExchange {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
+
+    /// How an exchange reaches its server, beyond the URL: what Flagger's
+    /// `insecureSkipVerify` and `disableTLS` (no certificate check) and an
+    /// alert provider's `proxy` ask for.
+    public struct Options: Sendable, Hashable {
+        public var verifiesCertificates: Bool
+        /// An HTTP proxy, `http://host:port`.
+        public var proxy: String?
+
+        public init(verifiesCertificates: Bool = true, proxy: String? = nil) {
+            self.verifiesCertificates = verifiesCertificates
+            self.proxy = proxy
+        }
+
+        public static let standard = Options()
+    }
+
+    /// One client per set of options other than the standard ones, made
+    /// once and kept, as the standard one.
+    private static let clients = NIOLockedValueBox([Options: HTTPClient]())
+
+    static func client(for options: Options) throws(Failure) -> HTTPClient {
+        guard options != .standard else { return client }
+        var proxy: HTTPClient.Configuration.Proxy?
+        if let text = options.proxy {
+            guard let url = URL(string: text), let host = url.host, !host.isEmpty else {
+                throw Failure(description: "proxy \"\(text)\" is not a URL such as http://proxy:3128")
+            }
+            proxy = .server(host: host, port: url.port ?? 80)
+        }
+        return clients.withLockedValue { clients in
+            if let made = clients[options] { return made }
+            var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 5, allowCycles: false),
+                                                         timeout: .init(connect: .seconds(10)), proxy: proxy)
+            configuration.connectionPool.retryConnectionEstablishment = false
+            if !options.verifiesCertificates {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.certificateVerification = .none
+                configuration.tlsConfiguration = tls
+            }
+            let made = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[options] = made
+            return made
+        }
+    }
 
     public struct Answer: Sendable {
         public var status: Int
@@ -42,7 +89,8 @@ public enum HTTPExchange {
     /// `timeout` (connecting, sending and reading the body included) or the
     /// body is larger than `bodyLimit`.
     public static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil,
-                            timeout: Duration, bodyLimit: Int = 4 << 20) async throws(Failure) -> Answer {
+                            timeout: Duration, bodyLimit: Int = 4 << 20, options: Options = .standard) async throws(Failure) -> Answer {
+        let client = try client(for: options)
         do {
             var request = try HTTPClient.Request(url: url, method: method, body: body.map { .bytes($0) })
             request.headers.add(name: "User-Agent", value: "serin")

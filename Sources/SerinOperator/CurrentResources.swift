@@ -17,9 +17,16 @@ final class CurrentResources: Sendable {
 
     private let resources = Mutex(Resources())
     let prometheus: URL?
+    /// The cluster's Secrets, for the templates' and providers' `secretRef` (none on the local platform).
+    private let secretReader = Mutex<(any SecretReader)?>(nil)
 
     init(prometheus: URL?) {
         self.prometheus = prometheus
+    }
+
+    var secrets: (any SecretReader)? {
+        get { secretReader.withLock { $0 } }
+        set { secretReader.withLock { $0 = newValue } }
     }
 
     /// `source`'s revision in force declares these; every source's are
@@ -46,7 +53,9 @@ struct LiveChecks: CheckRunner {
     /// what a template's variables are.
     struct Queries: Sendable {
         var builtins: @Sendable (CheckContext) -> MetricQueries.Builtins
-        var context: @Sendable (CheckContext) -> MetricQueries.Context
+        var context: @Sendable (CheckContext) async -> MetricQueries.Context
+        /// The checksums of a workload's tracked configs (Flagger's webhook checksum).
+        var trackedConfigs: @Sendable (WorkloadID) -> [String: String]? = { _ in nil }
 
         /// The router's series name a workload by its local key.
         static let local = Queries(builtins: { _ in .router }) { context in
@@ -59,12 +68,9 @@ struct LiveChecks: CheckRunner {
     let queries: Queries
 
     func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
-        let fallback = resources.prometheus
-        let evaluator = MetricEvaluator(templates: resources.templates, builtins: queries.builtins(context)) { address in
-            guard let url = address.flatMap(URL.init(string:)) ?? fallback else { return nil }
-            return try? PrometheusClient(address: url, timeout: .seconds(5))
-        }
-        let checks = AnalysisChecks(evaluator: evaluator, context: queries.context)
+        let providers = MetricProviders(defaultPrometheus: resources.prometheus, secrets: resources.secrets)
+        let evaluator = MetricEvaluator(templates: resources.templates, builtins: queries.builtins(context), providers: providers.factory)
+        let checks = AnalysisChecks(evaluator: evaluator, trackedConfigs: queries.trackedConfigs, context: queries.context)
         return await checks.runChecks(plan, context)
     }
 }
@@ -74,6 +80,6 @@ struct LiveNotifier: Notifier {
     let resources: CurrentResources
 
     func notify(_ notification: RolloutNotification, _ plan: Plan, revision: String?) async {
-        await AlertNotifier(providers: resources.providers).notify(notification, plan, revision: revision)
+        await AlertNotifier(providers: resources.providers, sender: AlertSender(secrets: resources.secrets)).notify(notification, plan, revision: revision)
     }
 }

@@ -69,16 +69,19 @@ public actor Operator: OperatorControl {
 
         let logger = options.logger
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
-            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(),
+            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries),
+                  hooks: WebhookHooks(trackedConfigs: queries.trackedConfigs),
                   notifier: LiveNotifier(resources: resources),
                   store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
                   pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
         }
         let driver: any PlatformDriver
         if let settings = config.kubernetes {
-            driver = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
-                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform)))
+            let kubernetes = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
+                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: settings.metricLabels)))
             }
+            resources.secrets = kubernetes.secretReader
+            driver = kubernetes
         } else {
             driver = try Self.localDriver(config: config, options: options, log: log) { platform in
                 Reconciler(parts: parts(platform, store: store, queries: .local))
@@ -94,7 +97,7 @@ public actor Operator: OperatorControl {
         for source in config.sources {
             let spec = source.spec
             let fetcher = try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform))
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform, defaultProvider: config.kubernetes?.provider ?? "kubernetes"))
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),

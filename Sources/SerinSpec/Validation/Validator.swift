@@ -4,10 +4,15 @@
 public struct Validator: Sendable {
     public var platform: PlatformKind
     public var builtinStrategies: [Strategy]
+    /// The router of a Canary that names no `spec.provider` (the
+    /// operator's `kubernetes.provider`): which of its fields are used
+    /// depends on it.
+    public var defaultProvider: String
 
-    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all) {
+    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all, defaultProvider: String = "kubernetes") {
         self.platform = platform
         self.builtinStrategies = builtinStrategies
+        self.defaultProvider = defaultProvider
     }
 
     /// The diagnostics of the whole set, loading problems included, sorted.
@@ -23,8 +28,14 @@ public struct Validator: Sendable {
         var findings = Findings()
         checkDuplicates(manifests, &findings)
         for workload in manifests.workloads { checkWorkload(workload, catalog, &findings) }
-        for template in manifests.metricTemplates { checkMetricTemplate(template, &findings) }
-        for provider in manifests.alertProviders { checkAlertProvider(provider, &findings) }
+        for template in manifests.metricTemplates {
+            checkMetricTemplate(template, &findings)
+            if platform == .kubernetes { checkKubernetesFields(template, &findings) }
+        }
+        for provider in manifests.alertProviders {
+            checkAlertProvider(provider, &findings)
+            if platform == .kubernetes { checkKubernetesFields(provider, &findings) }
+        }
         for strategy in manifests.strategies {
             if let analysis = strategy.spec.analysis {
                 checkAnalysis(analysis, at: "spec.analysis", of: strategy.source, namespace: strategy.namespace,
@@ -44,7 +55,7 @@ public struct Validator: Sendable {
                 }
             }
             // Compiling surfaces what only the merged analysis shows.
-            let output = PlanCompiler(catalog: catalog).compile(canary)
+            let output = PlanCompiler(catalog: catalog, defaultProvider: platform == .kubernetes ? defaultProvider : nil).compile(canary)
             findings.diagnostics += output.diagnostics
             if let plan = output.plan { plans.append(plan) }
         }

@@ -32,6 +32,10 @@ final class DecodingReport {
         diagnostics.append(.error(at: position, message))
     }
 
+    func warning(at position: SourcePosition, _ message: String) {
+        diagnostics.append(.warning(at: position, message))
+    }
+
     func record(path: String, mark: Mark?) {
         positions[path] = position(of: mark)
     }
