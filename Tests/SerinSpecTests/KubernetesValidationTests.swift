@@ -33,7 +33,7 @@ import Testing
 
     @Test func aMetricProviderSerinCannotQueryIsRefusedWithTheReason() {
         let found = validate(Self.externalMetrics, platform: .kubernetes).errors.map(\.description)
-        #expect(found == ["test.yaml:5:35: provider.type is externalmetrics, which Serin cannot query: reads the external metrics API of "
+        #expect(found == ["test.yaml:5:21: provider.type is externalmetrics, which Serin cannot query: reads the external metrics API of "
                           + "the cluster (KEDA, ...), which Serin does not implement; use one of prometheus, datadog, newrelic, graphite, influxdb"],
                 "\(found)")
     }
@@ -42,8 +42,8 @@ import Testing
     func theRoutersSerinDrivesAreAccepted(provider: String) {
         let yaml = Self.knative.replacingOccurrences(of: "provider: knative", with: "provider: \(provider)")
             .replacingOccurrences(of: "apiVersion: serving.knative.dev/v1, kind: Service", with: "apiVersion: apps/v1, kind: Deployment")
-            + "\n  service: { port: 80 }"
-        #expect(validate(yaml, platform: .kubernetes).errors.isEmpty)
+            + (provider.hasPrefix("gatewayapi") ? "\n  service: { port: 80, gatewayRefs: [{ name: public }] }" : "\n  service: { port: 80 }")
+        #expect(validate(yaml, platform: .kubernetes).errors.isEmpty, "\(validate(yaml, platform: .kubernetes).errors)")
     }
 
     @Test func anotherProviderIsRefusedWithTheList() {

@@ -95,7 +95,7 @@ public struct PlanCompiler: Sendable {
             }
         } else {
             var iterations = analysis.iterations ?? 0
-            let router = canary.spec.targetRef?.kind == "Workload" ? nil : (canary.spec.provider ?? defaultProvider).flatMap(RouterFamily.of)
+            let router = (canary.spec.provider ?? (canary.spec.targetRef?.kind == "Workload" ? nil : defaultProvider)).flatMap(RouterFamily.of)
             if router == "kubernetes" {
                 // Flagger's scheduler: the apex Service's selector can only
                 // switch, so A/B matches are dropped and weights become

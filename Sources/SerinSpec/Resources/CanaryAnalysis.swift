@@ -59,6 +59,8 @@ public struct SessionAffinity: Sendable, Hashable, Codable {
     public var path: String?
     public var sameSite: String?
     public var secure: Bool?
+
+    public init() {}
 }
 
 public struct CanaryMetric: Sendable, Hashable, Decodable {

@@ -1,5 +1,6 @@
 import Foundation
 import SerinEngine
+import SerinSpec
 import SerinTesting
 import Testing
 

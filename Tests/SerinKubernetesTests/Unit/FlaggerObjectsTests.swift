@@ -87,6 +87,19 @@ import Testing
 
     static let owner = FlaggerObjects.owner(canary: "web", uid: "0000-1111")
 
+    /// The value a filter list's first ResponseHeaderModifier adds.
+    static func added(_ filters: JSONValue?) -> String? {
+        let filter: JSONValue? = filters?.arrayValue?.last
+        let add: JSONValue? = filter?["responseHeaderModifier"]?["add"]
+        return add?.arrayValue?.first?["value"]?.stringValue
+    }
+
+    /// The value of a rule's first match's first header condition.
+    static func headerValue(_ rule: JSONValue?) -> String? {
+        let match: JSONValue? = rule?["matches"]?.arrayValue?.first
+        return match?["headers"]?.arrayValue?.first?["value"]?.stringValue
+    }
+
     // MARK: - The primary
 
     /// Only the label Flagger picks is suffixed, so a `-primary` Flagger
@@ -292,22 +305,19 @@ import Testing
         let route = FlaggerObjects.httpRoute(Self.workload, routing, TrafficRoutes(canaryWeight: 10), cookies: cookies, owner: nil)
         let rules = route["spec"]?["rules"]?.arrayValue ?? []
         #expect(rules.count == 3)
-        #expect(rules[0]["matches"]?.arrayValue?.first?["headers"]?.arrayValue?.first?["value"] == ".*canary-flagger-cookie.*abc123.*")
+        #expect(Self.headerValue(rules[0]) == ".*canary-flagger-cookie.*abc123.*")
         #expect(rules[0]["backendRefs"]?.arrayValue?.map { $0["weight"] } == [0, 100])
-        #expect(rules[1]["matches"]?.arrayValue?.first?["headers"]?.arrayValue?.first?["value"] == ".*primary-flagger-cookie.*def456.*")
+        #expect(Self.headerValue(rules[1]) == ".*primary-flagger-cookie.*def456.*")
         #expect(rules[1]["backendRefs"]?.arrayValue?.map { $0["weight"] } == [100, 0])
         let backends = rules[2]["backendRefs"]?.arrayValue ?? []
-        let setCanary = backends[1]["filters"]?.arrayValue?.first?["responseHeaderModifier"]?["add"]?.arrayValue?.first?["value"]
-        #expect(setCanary == "canary-flagger-cookie=abc123; Max-Age=60; Domain=example.com; HttpOnly; Path=/; SameSite=Strict; Secure")
-        let setPrimary = backends[0]["filters"]?.arrayValue?.first?["responseHeaderModifier"]?["add"]?.arrayValue?.first?["value"]
-        #expect(setPrimary == "primary-flagger-cookie=def456; Max-Age=15; Domain=example.com; HttpOnly; Path=/; SameSite=Strict; Secure")
+        #expect(Self.added(backends[1]["filters"]) == "canary-flagger-cookie=abc123; Max-Age=60; Domain=example.com; HttpOnly; Path=/; SameSite=Strict; Secure")
+        #expect(Self.added(backends[0]["filters"]) == "primary-flagger-cookie=def456; Max-Age=15; Domain=example.com; HttpOnly; Path=/; SameSite=Strict; Secure")
         #expect(FlaggerObjects.canaryWeight(route, service: "web") == 10)
         #expect(FlaggerObjects.canaryCookie(in: route, name: "canary-flagger-cookie") == "abc123")
         let after = FlaggerObjects.httpRoute(Self.workload, routing, .allPrimary, cookies: .init(previous: "abc123"), owner: nil)
         let afterRules = after["spec"]?["rules"]?.arrayValue ?? []
         #expect(afterRules.count == 2)
-        let expire = afterRules[0]["filters"]?.arrayValue?.last?["responseHeaderModifier"]?["add"]?.arrayValue?.first?["value"]
-        #expect(expire == "canary-flagger-cookie=abc123; Max-Age=-1")
+        #expect(Self.added(afterRules[0]["filters"]) == "canary-flagger-cookie=abc123; Max-Age=-1")
         #expect(FlaggerObjects.canaryWeight(after, service: "web") == 0)
     }
 
