@@ -105,10 +105,17 @@ import Testing
         var discord = AlertProviderSpec()
         discord.type = "discord"
         discord.address = server.address + "/discord/hook"
+        // An HTTP proxy (CONNECT, as AsyncHTTPClient asks) that records where it was asked to go.
+        let scratch = try TemporaryDirectory(prefix: "serin-proxy")
+        defer { scratch.remove() }
+        let proxyScript = try scratch.write("proxy.py", Self.proxy)
+        let proxyPort = try Loopback.freePort()
+        let proxy = try ServerProcess("/usr/bin/env", ["python3", proxyScript, String(proxyPort), scratch.path + "/connects"], port: proxyPort)
+        defer { proxy.stop() }
         var proxied = AlertProviderSpec()
         proxied.type = "msteams"
-        proxied.address = "http://teams.invalid/webhook"
-        proxied.proxy = server.address
+        proxied.address = server.address + "/via-proxy"
+        proxied.proxy = "http://127.0.0.1:\(proxyPort)"
         var plan = Self.plan([])
         plan.alerts = [PlanAlert(name: "slack", severity: .info, providerNamespace: "shop", providerName: "slack"),
                        PlanAlert(name: "discord", severity: .info, providerNamespace: "shop", providerName: "discord"),
@@ -127,6 +134,39 @@ import Testing
         #expect(attachment["author_name"] as? String == "web.shop")
         #expect(attachment["color"] as? String == "danger")
         #expect(sent.contains { $0.path == "/discord/hook/slack" })
-        #expect(sent.contains { $0.path == "http://teams.invalid/webhook" }, "sent through the proxy: \(sent.map(\.path))")
+        #expect(sent.contains { $0.path == "/via-proxy" })
+        let connects = (try? String(contentsOfFile: scratch.path + "/connects", encoding: .utf8)) ?? ""
+        #expect(connects.contains("CONNECT 127.0.0.1:\(server.server.port)"), "through the proxy: \(connects)")
     }
+
+    static let proxy = #"""
+        import select, socket, sys, threading
+        port, log = int(sys.argv[1]), sys.argv[2]
+        def handle(client):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += client.recv(4096)
+            line = request.split(b"\r\n")[0].decode()
+            open(log, "a").write(line + "\n")
+            host, target_port = line.split()[1].split(":")
+            upstream = socket.create_connection((host, int(target_port)))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            sockets = [client, upstream]
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 30)
+                if not readable:
+                    break
+                for s in readable:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (upstream if s is client else client).sendall(data)
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", port))
+        server.listen(16)
+        while True:
+            connection, _ = server.accept()
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+        """#
 }

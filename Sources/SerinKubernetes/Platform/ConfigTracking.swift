@@ -27,6 +27,17 @@ public struct ConfigReferences: Hashable, Sendable, Codable {
         self.secrets = secrets
     }
 
+    enum CodingKeys: String, CodingKey { case configMaps, secrets, optional, checksums }
+
+    /// States saved before optional references and checksums were kept still load.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        configMaps = try container.decode(Set<String>.self, forKey: .configMaps)
+        secrets = try container.decode(Set<String>.self, forKey: .secrets)
+        optional = try container.decodeIfPresent(Set<String>.self, forKey: .optional) ?? []
+        checksums = try container.decodeIfPresent([String: String].self, forKey: .checksums) ?? [:]
+    }
+
     /// Every reference in a pod template.
     init(template: JSONValue) {
         var found = ConfigReferences()

@@ -457,7 +457,7 @@ import Testing
     /// A revision saved by an earlier Serin (a Deployment under
     /// `deployment`) still loads.
     @Test func aRevisionSavedBeforeDaemonSetsStillLoads() throws {
-        let saved = #"{"id":"abc","workload":"apps/web","origin":{"source":"apps","commit":"c1"},"deployment":{"kind":"Deployment"},"configs":{"configMaps":[],"secrets":[]}}"#
+        let saved = #"{"id":"abc","workload":{"namespace":"apps","name":"web"},"origin":{"source":"apps","commit":"c1"},"deployment":{"kind":"Deployment"},"configs":{"configMaps":[],"secrets":[]}}"#
         let revision = try JSONDecoder().decode(KubernetesRevision.self, from: Data(saved.utf8))
         #expect(revision.kind == .deployment && revision.declared && revision.target == ["kind": "Deployment"])
         let again = try JSONDecoder().decode(KubernetesRevision.self, from: JSONEncoder().encode(revision))
