@@ -33,6 +33,29 @@ extension KubernetesPlatform {
         try await setFinalizers(finalizers, of: canary)
     }
 
+    /// Whether a Canary Serin released says `revertOnDeletion` and lacks the
+    /// finalizer, or the reverse. A commit that changes only that field
+    /// makes no new revision, so nothing else would write it.
+    func finalizerIsStale(_ canary: Canary) -> Bool {
+        guard let name = canary.metadata.name, let target = canary.spec?["targetRef"]?["name"]?.stringValue else { return false }
+        let workload = WorkloadID(namespace: canary.metadata.namespace ?? ResourceKey.defaultNamespace, name: target)
+        guard state.withLock({ $0.released[workload]?.routing?.canary == name }) else { return false }
+        let wanted = canary.spec?["revertOnDeletion"]?.boolValue == true
+        return wanted != (canary.metadata.finalizers?.contains(FlaggerObjects.finalizer) == true)
+    }
+
+    func finalizerFollowsSpec(_ canary: Canary) async {
+        var finalizers = canary.metadata.finalizers ?? []
+        if canary.spec?["revertOnDeletion"]?.boolValue == true { finalizers.append(FlaggerObjects.finalizer) }
+        else { finalizers.removeAll { $0 == FlaggerObjects.finalizer } }
+        do {
+            try await setFinalizers(finalizers, of: canary)
+        } catch {
+            // A conflict means a newer version is on its way through the watch, which looks again.
+            logger.warning("Canary \(canary.metadata.namespace ?? "")/\(canary.metadata.name ?? ""): finalizer not updated yet: \(error)")
+        }
+    }
+
     /// The finalizers, written only over the version read (a merge patch
     /// with the resourceVersion: a concurrent change is a conflict, not a loss).
     func setFinalizers(_ finalizers: [String], of canary: Canary) async throws {

@@ -99,7 +99,10 @@ public final class KubernetesPlatform: Platform, Sendable {
             for await change in canaryChanges {
                 if case .deleted = change { continue }
                 let canary = change.object
-                guard canary.metadata.deletionTimestamp != nil else { continue }
+                guard canary.metadata.deletionTimestamp != nil else {
+                    if self.finalizerIsStale(canary) { group.addTask { await self.finalizerFollowsSpec(canary) } }
+                    continue
+                }
                 group.addTask { await self.finalizeIfDeleted(canary) }
             }
         }

@@ -115,8 +115,11 @@ extension ClusterTests {
                     }
                     let decisions = log().filter { $0.rollout == "\(namespace)/podinfo" }.map(\.decision)
                     #expect(!decisions.contains("detected") && !decisions.contains("Progressing"), "no release: \(decisions)")
+                    // The status is written after the decision is logged.
+                    try await KubeTestCluster.eventually("the Canary's status says Initialized", timeout: .seconds(30)) {
+                        try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace).status?.phase == "Initialized"
+                    }
                     let canary = try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace)
-                    #expect(canary.status?.phase == "Initialized")
                     let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
                     #expect(primary.spec?.selector?.matchLabels == ["app": "podinfo-primary"])
                     #expect(primary.spec?.template?["metadata"]?["annotations"]?["flagger-id"] == "4c5e3d0a-0000-4000-8000-000000000001",
