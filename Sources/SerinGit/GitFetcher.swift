@@ -29,6 +29,24 @@ public final class GitFetcher: SourceFetcher {
     }
 }
 
+extension GitFetcher {
+    public func fetch(revision: String) async throws -> FetchedRevision {
+        let parts = revision.split(separator: "@", maxSplits: 1).map(String.init)
+        let name = parts.count == 2 ? parts[0] : nil
+        let hash = (parts.last ?? "").replacingOccurrences(of: "sha1:", with: "")
+        guard let id = ObjectID(hex: hash) else { throw GitError(.refNotFound, "\(revision) is not a revision Serin wrote") }
+        let mirror = self.mirror, snapshots = self.snapshots, spec = self.spec
+        return try await thread.run {
+            guard mirror.value.hasCommit(id) else {
+                throw GitError(.refNotFound, "\(spec.url.redacted): commit \(id.hex) is not in the local clone")
+            }
+            let root = try mirror.value.snapshot(id, into: snapshots)
+            let commit = try mirror.value.commit(id)
+            return FetchedRevision(revision: SyncResult.revision(name, id), commit: commit.summary, files: SnapshotFiles(root: root))
+        }
+    }
+}
+
 extension CommitInfo {
     /// As the API shows a commit.
     public var summary: CommitSummary {

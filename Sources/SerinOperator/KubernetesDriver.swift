@@ -4,6 +4,7 @@ import Metrics
 import SerinAnalysis
 import SerinEngine
 import SerinGit
+import SerinHelm
 import SerinKubernetes
 import SerinSpec
 import Synchronization
@@ -49,6 +50,9 @@ final class KubernetesDriver: ReconcilingDriver {
     /// AlertProviders' `secretRef` name.
     private let secrets: Informer<Secret>
     var secretReader: any SecretReader { ClusterSecretReader(secrets: secrets) }
+    let configNamespace: String
+    /// The cluster's version and API versions, learnt at start.
+    private let learntCapabilities = Mutex<HelmCapabilities?>(nil)
 
     init(settings: KubernetesSettings, sources: [GitSourceSpec], store: StateStore, log: EventLog, logger: Logger,
          reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
@@ -86,7 +90,15 @@ final class KubernetesDriver: ReconcilingDriver {
         self.logger = logger
         resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
         sourceNames = sources.map(\.name)
+        configNamespace = settings.watchNamespace ?? settings.namespace
     }
+
+    var configData: (@Sendable (String, String, String) async throws -> [String: String]?)? {
+        let client = self.client
+        return { kind, namespace, name in try await client.configData(kind: kind, namespace: namespace, name: name) }
+    }
+
+    var capabilities: HelmCapabilities { learntCapabilities.withLock { $0 } ?? .helmDefault }
 
     var targets: [any DeliveryTarget] {
         [ClusterTarget(name: "kubernetes", scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted)]
@@ -119,6 +131,7 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
+                try await elector?.ensureNamespace()
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
                 if scope == nil { try await sync.ensureFlaggerCRDs() }
@@ -127,7 +140,13 @@ final class KubernetesDriver: ReconcilingDriver {
                 let owned = try await sync.appliedCanaries(of: sourceNames)
                 let restored = try await store.restoreFromReplica { owned.contains($0) }
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                // What charts see of the cluster (Helm asks discovery the same way).
+                let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
+                learntCapabilities.withLock { $0 = learnt }
                 return
+            } catch let error as LeaseNamespaceMissing {
+                // Retrying cannot help: the message is the command that does.
+                throw error
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 attempt += 1
@@ -243,9 +262,8 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     private func record(_ rollout: String, _ decision: String, _ reason: String, revision: String? = nil) {
-        do {
-            try log.append(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason))
-        } catch {
+        let logger = self.logger
+        log.post(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
         }
     }
@@ -291,7 +309,7 @@ struct ClusterTarget: DeliveryTarget {
         }
         let objects: [KubeObject]
         do {
-            objects = try Self.objects(of: desired)
+            objects = try desired.manifests.clusterObjects()
         } catch {
             return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", "\(error)"), notes: notes)
         }
@@ -312,11 +330,5 @@ struct ClusterTarget: DeliveryTarget {
         guard let first = report.failures.first else { return DeliveryResult(notes: notes) }
         let more = report.failures.count > 1 ? " (and \(report.failures.count - 1) more)" : ""
         return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", first + more, details: report.failures), notes: notes)
-    }
-
-    /// The revision's documents, as validated, as the apiserver takes them;
-    /// Serin's own kinds (Workload, Strategy) have no place in a cluster.
-    static func objects(of desired: DesiredState) throws -> [KubeObject] {
-        try desired.manifests.objects.filter { !$0.isSerinOwn }.map { try KubeObject(json: $0.value) }
     }
 }

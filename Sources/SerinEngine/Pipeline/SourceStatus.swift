@@ -27,6 +27,8 @@ public struct SourceStatus: Sendable, Equatable {
     public var conditions: [Condition] = []
     /// Per target: the revision last given to it and what came of it.
     public var targets: [String: TargetStatus] = [:]
+    /// Where the newest revision stands in the source's waves (staged sources only).
+    public var waves: WaveStatus?
 
     public init(name: String) {
         self.name = name

@@ -190,13 +190,14 @@ extension KubernetesPlatform {
                 + "install a Gateway API release (or channel) that has them, or remove what asks for them from the Canary")
         }
         guard !routing.gatewayRefs.isEmpty, let generation = applied.metadata.generation else { return }
-        // The gateways' answer comes on a watch of the route, not by polling it.
+        // The gateways' answer comes on a watch of the route, not by polling it;
+        // the object the write returned is judged first (it may be accepted already).
         let accepted = routing.gatewayVersion == "v1"
-            ? try await client.resources(HTTPRoute.self).wait(for: name, namespace: namespace, from: applied.metadata.resourceVersion,
+            ? try await client.resources(HTTPRoute.self).wait(for: name, namespace: namespace, from: try applied.converted(),
                                                                    timeout: routeAcceptance) {
                 Self.accepted($0, generation)
             } != nil
-            : try await client.resources(HTTPRouteV1Beta1.self).wait(for: name, namespace: namespace, from: applied.metadata.resourceVersion,
+            : try await client.resources(HTTPRouteV1Beta1.self).wait(for: name, namespace: namespace, from: try applied.converted(),
                                                                           timeout: routeAcceptance) {
                 Self.accepted($0, generation)
             } != nil

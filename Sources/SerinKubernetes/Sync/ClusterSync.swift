@@ -112,7 +112,7 @@ public actor ClusterSync {
                 } else {
                     report.applied.append(entry.description)
                 }
-                if kind == CustomResourceDefinition.resourceKind { try await waitUntilEstablished(entry.name, from: written.metadata.resourceVersion) }
+                if kind == CustomResourceDefinition.resourceKind { try await waitUntilEstablished(entry.name, from: written) }
             } catch {
                 report.failures.append("\(entry.description): \(error)")
                 // Not applied: whatever was there before stays listed, so it is never pruned by mistake.
@@ -187,9 +187,9 @@ public actor ClusterSync {
 
     /// Until the apiserver serves the definition's kind (its `Established`
     /// condition), followed on a watch of the definition.
-    private func waitUntilEstablished(_ name: String, from resourceVersion: String? = nil) async throws {
+    private func waitUntilEstablished(_ name: String, from written: KubeObject? = nil) async throws {
         let crds = client.resources(CustomResourceDefinition.self)
-        guard try await crds.wait(for: name, from: resourceVersion, timeout: .seconds(30), until: { $0.isEstablished }) != nil else {
+        guard try await crds.wait(for: name, from: try written?.converted(), timeout: .seconds(30), until: { $0.isEstablished }) != nil else {
             throw KubernetesPlatformError(.notEstablished, object: "CustomResourceDefinition \(name)",
                                           "the CustomResourceDefinition \(name) is not established after 30 s")
         }

@@ -153,7 +153,7 @@ extension ClusterTests {
             }
 
             func waitFor(_ name: String, phase: String, timeout: Duration = .seconds(240)) async throws {
-                try await KubeTestCluster.eventually("Canary \(name) is \(phase)", timeout: timeout) {
+                try await eventually("Canary \(name) is \(phase)", timeout: timeout) {
                     try await self.phase(name) == phase
                 }
             }
@@ -222,7 +222,7 @@ extension ClusterTests {
                     #expect(ports == ["http", "http-metrics", "grpc"], "port discovery: \(ports)")
                     // kubectl set image deployment/podinfo podinfod=...:6.0.1
                     try run.repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.0.1")], message: "podinfo 6.0.1")
-                    try await KubeTestCluster.eventually("podinfo-primary runs 6.0.1", timeout: .seconds(300)) {
+                    try await eventually("podinfo-primary runs 6.0.1", timeout: .seconds(300)) {
                         let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
                         return Self.version(primary.spec?.template) == "6.0.1"
                     }
@@ -256,18 +256,18 @@ extension ClusterTests {
                     let target: DaemonSet = try await client.resources(DaemonSet.self).get("podinfo-ds", namespace: namespace)
                     #expect(target.spec?.template?["spec"]?["nodeSelector"]?["flagger.app/scale-to-zero"] == "true")
                     try run.repository.commit(["deploy/ds.yaml": Self.daemonSet(namespace, version: "6.0.1")], message: "podinfo-ds 6.0.1")
-                    try await KubeTestCluster.eventually("podinfo-ds-primary runs 6.0.1", timeout: .seconds(300)) {
+                    try await eventually("podinfo-ds-primary runs 6.0.1", timeout: .seconds(300)) {
                         let primary: DaemonSet = try await client.resources(DaemonSet.self).get("podinfo-ds-primary", namespace: namespace)
                         return Self.version(primary.spec?.template) == "6.0.1"
                     }
                     try await run.waitFor("podinfo-ds", phase: "Succeeded")
                     try run.repository.commit(["deploy/canary.yaml": canary("\n  revertOnDeletion: true")], message: "revertOnDeletion")
-                    try await KubeTestCluster.eventually("the Canary has Flagger's finalizer", timeout: .seconds(60)) {
+                    try await eventually("the Canary has Flagger's finalizer", timeout: .seconds(60)) {
                         let found = try await client.resources(SerinKubernetes.Canary.self).get("podinfo-ds", namespace: namespace)
                         return found.metadata.finalizers?.contains("finalizer.flagger.app") == true
                     }
                     try run.repository.commit([:], message: "no Canary", remove: ["deploy/canary.yaml"])
-                    try await KubeTestCluster.eventually("the DaemonSet serves again, the Canary is gone", timeout: .seconds(180)) {
+                    try await eventually("the DaemonSet serves again, the Canary is gone", timeout: .seconds(180)) {
                         let target: DaemonSet = try await client.resources(DaemonSet.self).get("podinfo-ds", namespace: namespace)
                         let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("podinfo-ds", namespace: namespace)
                         return (target.status?.numberReady ?? 0) >= 1 && canary == nil
@@ -317,7 +317,7 @@ extension ClusterTests {
                 }
                 do {
                     try await run.waitFor("podinfo", phase: "Initialized")
-                    try await KubeTestCluster.eventually("the primary HPA is reconciled", timeout: .seconds(30)) {
+                    try await eventually("the primary HPA is reconciled", timeout: .seconds(30)) {
                         try await utilization("podinfo-primary") == 99
                     }
                     let primaryHPA = try await autoscalers.get("podinfo-primary", namespace: namespace)
@@ -391,20 +391,20 @@ extension ClusterTests {
                 let repository = try GitFixture()
                 try repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.0.0"), "deploy/rest.yaml": manifests], message: "v1")
                 let running = try await Operator.RunningOperator(repository: repository, namespace: namespace)
-                let entries = { (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
+                let entries = { () async -> [EventLog.Entry] in await (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
                 do {
-                    try await KubeTestCluster.eventually("Initialized", timeout: .seconds(180)) {
+                    try await eventually("Initialized", timeout: .seconds(180)) {
                         try await client.resources(SerinKubernetes.Canary.self).getIfPresent("podinfo", namespace: namespace)?.status?.phase == "Initialized"
                     }
                     try repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.0.1")], message: "v2")
-                    try await KubeTestCluster.eventually("Succeeded, judged on the authenticated query", timeout: .seconds(240)) {
+                    try await eventually("Succeeded, judged on the authenticated query", timeout: .seconds(240)) {
                         try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace).status?.phase == "Succeeded"
                     }
-                    try await KubeTestCluster.eventually("the alerts came where the Secret says", timeout: .seconds(30)) {
+                    try await eventually("the alerts came where the Secret says", timeout: .seconds(30)) {
                         alerts.requests().contains { $0.path == "/from-the-secret" && $0.body.contains("Succeeded") }
                     }
                 } catch {
-                    for entry in entries() { print("\(entry.decision): \(entry.reason)") }
+                    for entry in await entries() { print("\(entry.decision): \(entry.reason)") }
                     await running.stop()
                     throw error
                 }
@@ -493,14 +493,14 @@ extension ClusterTests {
                     #expect(route.spec?["hostnames"] == ["www.example.com"])
                     #expect(route.spec?["parentRefs"] == [["name": "gateway", "namespace": "istio-ingress"]])
                     try run.repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.0.1")], message: "podinfo 6.0.1")
-                    try await KubeTestCluster.eventually("the A/B rule sends insiders to the canary", timeout: .seconds(240)) {
+                    try await eventually("the A/B rule sends insiders to the canary", timeout: .seconds(240)) {
                         let route: HTTPRoute = try await client.resources(HTTPRoute.self).get("podinfo", namespace: namespace)
                         let first = route.spec?["rules"]?.arrayValue?.first
                         let header = first?["matches"]?.arrayValue?.first?["headers"]?.arrayValue?.first
                         return header == ["name": "x-canary", "type": "Exact", "value": "insider"]
                             && first?["backendRefs"]?.arrayValue?.last?["weight"] == 100
                     }
-                    try await KubeTestCluster.eventually("podinfo-primary runs 6.0.1", timeout: .seconds(300)) {
+                    try await eventually("podinfo-primary runs 6.0.1", timeout: .seconds(300)) {
                         let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
                         return Self.version(primary.spec?.template) == "6.0.1"
                     }
@@ -541,7 +541,7 @@ extension ClusterTests {
                     try await run.waitFor("podinfo", phase: "Initialized")
                     try run.repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.1.0")], message: "podinfo 6.1.0")
                     var cookie: String?
-                    try await KubeTestCluster.eventually("the canary takes 10% with its cookie", timeout: .seconds(240)) {
+                    try await eventually("the canary takes 10% with its cookie", timeout: .seconds(240)) {
                         let canary = try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace)
                         cookie = canary.status?.sessionAffinityCookie
                         return canary.status?.canaryWeight == 10 && cookie != nil

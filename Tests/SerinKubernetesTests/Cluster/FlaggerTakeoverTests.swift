@@ -99,7 +99,7 @@ extension ClusterTests {
         func aClusterFlaggerRanIsTakenOverWithoutARelease() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 try await Self.leaveAsFlaggerDoes(client, namespace)
-                try await KubeTestCluster.eventually("Flagger's primary serves", timeout: .seconds(180)) {
+                try await eventually("Flagger's primary serves", timeout: .seconds(180)) {
                     let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
                     return primary.isRolledOut
                 }
@@ -108,15 +108,15 @@ extension ClusterTests {
                 try repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.0.0"),
                                        "deploy/canary.yaml": Self.canary(namespace)], message: "as Flagger ran it")
                 let running = try await Operator.RunningOperator(repository: repository, namespace: namespace)
-                let log = { (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
+                let log = { () async -> [EventLog.Entry] in await (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
                 do {
-                    try await KubeTestCluster.eventually("the Canary is adopted", timeout: .seconds(120)) {
-                        log().contains { $0.decision == "Initialized" && $0.reason.contains("adopted") }
+                    try await eventually("the Canary is adopted", timeout: .seconds(120)) {
+                        await log().contains { $0.decision == "Initialized" && $0.reason.contains("adopted") }
                     }
-                    let decisions = log().filter { $0.rollout == "\(namespace)/podinfo" }.map(\.decision)
+                    let decisions = await log().filter { $0.rollout == "\(namespace)/podinfo" }.map(\.decision)
                     #expect(!decisions.contains("detected") && !decisions.contains("Progressing"), "no release: \(decisions)")
                     // The status is written after the decision is logged.
-                    try await KubeTestCluster.eventually("the Canary's status says Initialized", timeout: .seconds(30)) {
+                    try await eventually("the Canary's status says Initialized", timeout: .seconds(30)) {
                         try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace).status?.phase == "Initialized"
                     }
                     let canary = try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace)
@@ -132,14 +132,15 @@ extension ClusterTests {
                     #expect(apex.metadata.ownerReferences?.first?.uid == canary.metadata.uid)
                     // Then Serin releases the next revision.
                     try repository.commit(["deploy/podinfo.yaml": Self.deployment(namespace, version: "6.0.1")], message: "6.0.1")
-                    try await KubeTestCluster.eventually("6.0.1 is released", timeout: .seconds(240)) {
+                    try await eventually("6.0.1 is released", timeout: .seconds(240)) {
                         let canary = try await client.resources(SerinKubernetes.Canary.self).get("podinfo", namespace: namespace)
                         let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
                         return canary.status?.phase == "Succeeded" && FlaggerScenarioTests.version(primary.spec?.template) == "6.0.1"
                     }
-                    #expect(log().contains { $0.decision == "Progressing" }, "a release, this time")
+                    let released = await log().contains { $0.decision == "Progressing" }
+                    #expect(released, "a release, this time")
                 } catch {
-                    for entry in log() { print("\(entry.decision): \(entry.reason)") }
+                    for entry in await log() { print("\(entry.decision): \(entry.reason)") }
                     await running.stop()
                     throw error
                 }
@@ -183,7 +184,7 @@ extension ClusterTests {
                 let scaledObjects = client.resources(ResourceKind(group: "keda.sh", version: "v1alpha1", kind: "ScaledObject", plural: "scaledobjects",
                                                                   namespaced: true))
                 do {
-                    try await KubeTestCluster.eventually("podinfo-so-primary is written", timeout: .seconds(120)) {
+                    try await eventually("podinfo-so-primary is written", timeout: .seconds(120)) {
                         try await scaledObjects.getIfPresent("podinfo-so-primary", namespace: namespace) != nil
                     }
                     let primary = try await scaledObjects.get("podinfo-so-primary", namespace: namespace)
@@ -192,7 +193,7 @@ extension ClusterTests {
                     #expect(primary["spec"]?["triggers"]?.arrayValue?.first?["metadata"]?["query"]
                             == #"sum(rate(http_requests_total{pod=~"podinfo-primary-.*"}[1m]))"#)
                     #expect(primary.metadata.ownerReferences?.first?.kind == "Canary")
-                    try await KubeTestCluster.eventually("the target's ScaledObject is paused", timeout: .seconds(30)) {
+                    try await eventually("the target's ScaledObject is paused", timeout: .seconds(30)) {
                         let target = try await scaledObjects.get("podinfo-so", namespace: namespace)
                         return target.metadata.annotations?["autoscaling.keda.sh/paused-replicas"] == "0"
                     }
