@@ -131,7 +131,9 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
-                try await elector?.ensureNamespace()
+                // Namespaced, the Lease lives in the watched namespace, which
+                // its Role's existence proves; the Role may not read namespaces.
+                if scope == nil { try await elector?.ensureNamespace() }
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
                 if scope == nil { try await sync.ensureFlaggerCRDs() }
