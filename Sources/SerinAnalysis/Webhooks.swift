@@ -5,8 +5,9 @@ import SerinSpec
 
 /// Calls a Canary's webhooks with Flagger's payload
 /// (`{"name","namespace","phase","checksum","metadata"}`) as a JSON POST;
-/// a 2xx answer passes. Connection errors and 5xx answers are retried
-/// `retries` times; every attempt has the hook's timeout.
+/// 200, 201 and 202 pass (Flagger fails anything above 202). Connection
+/// errors and 5xx answers are retried `retries` times; every attempt has
+/// the hook's timeout; `disableTLS` skips the certificate check.
 public struct WebhookCaller: Sendable {
     public struct Result: Sendable, Equatable {
         public var name: String
@@ -34,6 +35,20 @@ public struct WebhookCaller: Sendable {
         return results
     }
 
+    /// An `event` webhook, as Flagger's `CallEventWebhook`: the event's
+    /// message, type (Normal or Warning) and time in milliseconds in the
+    /// metadata, the hook's own metadata beside them (never over them).
+    public func event(_ message: String, warning: Bool, of plan: Plan, phase: RolloutPhase, checksum: String,
+                      now: Double = Date().timeIntervalSince1970) async -> [Result] {
+        var results: [Result] = []
+        for hook in plan.webhooks where hook.type == .event {
+            var metadata = ["eventMessage": message, "eventType": warning ? "Warning" : "Normal", "timestamp": String(Int64(now * 1000))]
+            metadata.merge(hook.metadata) { event, _ in event }
+            results.append(await call(hook, name: plan.name, namespace: plan.namespace, phase: phase, checksum: checksum, metadata: metadata))
+        }
+        return results
+    }
+
     public func call(_ hook: PlanWebhook, name: String, namespace: String, phase: RolloutPhase, checksum: String,
                      metadata: [String: String]) async -> Result {
         struct Payload: Encodable {
@@ -56,11 +71,13 @@ public struct WebhookCaller: Sendable {
         for attempt in 0...max(0, hook.retries) {
             do {
                 let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
-                                                        body: body, timeout: hook.timeout, followRedirects: false)
+                                                        body: body, timeout: hook.timeout, followRedirects: false,
+                                                        options: HTTPExchange.Options(verifiesCertificates: !hook.disableTLS))
                 let status = reply.status
                 // The status only: the message reaches the event log and the
                 // API, and a body may hold whatever the called service says.
-                last = Result(name: hook.name, type: hook.type, status: status, passed: (200...299).contains(status),
+                // Passed as Flagger counts it: 200 to 202.
+                last = Result(name: hook.name, type: hook.type, status: status, passed: (200...202).contains(status),
                               message: "\(hook.type.rawValue) webhook \(hook.name) answered \(status)")
                 if status < 500 { return last }
             } catch {

@@ -14,10 +14,17 @@ final class CurrentResources: Sendable {
     let prometheus: URL?
     /// `outbound.allowedHosts`: where manifests may make Serin send requests.
     let policy: OutboundPolicy
+    /// The cluster's Secrets, for the templates' and providers' `secretRef` (none on the local platform).
+    private let secretReader = Mutex<(any SecretReader)?>(nil)
 
     init(prometheus: URL?, policy: OutboundPolicy = OutboundPolicy()) {
         self.prometheus = prometheus
         self.policy = policy
+    }
+
+    var secrets: (any SecretReader)? {
+        get { secretReader.withLock { $0 } }
+        set { secretReader.withLock { $0 = newValue } }
     }
 
     /// `source`'s revision in force declares these, and these Canaries:
@@ -41,7 +48,9 @@ struct LiveChecks: CheckRunner {
     /// what a template's variables are.
     struct Queries: Sendable {
         var builtins: @Sendable (CheckContext) -> MetricQueries.Builtins
-        var context: @Sendable (CheckContext) -> MetricQueries.Context
+        var context: @Sendable (CheckContext) async -> MetricQueries.Context
+        /// The checksums of a workload's tracked configs (Flagger's webhook checksum).
+        var trackedConfigs: @Sendable (WorkloadID) -> [String: String]? = { _ in nil }
 
         /// The router's series name a workload by its local key.
         static let local = Queries(builtins: { _ in .router }) { context in
@@ -54,14 +63,10 @@ struct LiveChecks: CheckRunner {
     let queries: Queries
 
     func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
-        let fallback = resources.prometheus, policy = resources.policy
-        let evaluator = MetricEvaluator(templates: resources.templates(for: context.rollout), builtins: queries.builtins(context)) { address in
-            // serin.yaml's own Prometheus is always allowed; a template's address is the manifest's.
-            if let address, policy.refusal(for: address) != nil { return nil }
-            guard let url = address.flatMap(URL.init(string:)) ?? fallback else { return nil }
-            return try? PrometheusClient(address: url, timeout: .seconds(5))
-        }
-        let checks = AnalysisChecks(evaluator: evaluator, webhooks: WebhookCaller(policy: policy), context: queries.context)
+        let providers = MetricProviders(defaultPrometheus: resources.prometheus, secrets: resources.secrets, policy: resources.policy)
+        let evaluator = MetricEvaluator(templates: resources.templates(for: context.rollout), builtins: queries.builtins(context), providers: providers.factory)
+        let checks = AnalysisChecks(evaluator: evaluator, webhooks: WebhookCaller(policy: resources.policy), trackedConfigs: queries.trackedConfigs,
+                                    context: queries.context)
         return await checks.runChecks(plan, context)
     }
 }
@@ -72,6 +77,6 @@ struct LiveNotifier: Notifier {
 
     func notify(_ notification: RolloutNotification, _ plan: Plan, revision: String?) async {
         await AlertNotifier(providers: resources.providers(for: RolloutID(namespace: plan.namespace, name: plan.name)),
-                            sender: AlertSender(policy: resources.policy)).notify(notification, plan, revision: revision)
+                            sender: AlertSender(secrets: resources.secrets, policy: resources.policy)).notify(notification, plan, revision: revision)
     }
 }

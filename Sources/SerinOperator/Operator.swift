@@ -76,16 +76,19 @@ public actor Operator: OperatorControl {
 
         let logger = options.logger
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
-            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy)),
+            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries),
+                  hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
                   notifier: LiveNotifier(resources: resources),
                   store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
                   pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
         }
         let driver: any PlatformDriver
         if let settings = config.kubernetes {
-            driver = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
-                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform)))
+            let kubernetes = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
+                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: settings.metricLabels)))
             }
+            resources.secrets = kubernetes.secretReader
+            driver = kubernetes
         } else {
             driver = try Self.localDriver(config: config, options: options, log: log) { platform in
                 Reconciler(parts: parts(platform, store: store, queries: .local))
@@ -109,7 +112,8 @@ public actor Operator: OperatorControl {
                 source: spec.name, trees: trees)
             let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
                                          driver: driver, trees: trees)
-            let validator = Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil)
+            let validator = Validator(platform: config.platform, defaultProvider: config.kubernetes?.provider ?? "kubernetes",
+                                      defaultPrometheus: config.prometheusAddress != nil)
             let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator)
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),

@@ -1,4 +1,5 @@
 import Foundation
+import SerinAnalysis
 import SerinGit
 import SerinHTTP
 import SerinKubernetes
@@ -149,6 +150,24 @@ public struct OperatorConfig: Sendable, Decodable {
         public var leaseName: String?
         /// The ServiceAccount of every source that names none.
         public var defaultServiceAccount: String?
+        /// Flagger's `-selector-labels`: the pod labels a target may be
+        /// selected by, the first found suffixed `-primary` (default app,
+        /// name, app.kubernetes.io/name).
+        public var selectorLabels: [String]?
+        /// The labels Prometheus gives the app pods' series, which the
+        /// built-in metrics select by.
+        public var metricLabels: MetricLabels?
+    }
+
+    /// Flagger's own Prometheus names them `kubernetes_namespace` and
+    /// `kubernetes_pod_name` (the default); kube-prometheus `namespace` and
+    /// `pod`. `podTemplateHash`, when the series carry the pod's
+    /// `pod-template-hash` label under that name, narrows the canary to the
+    /// revision being judged.
+    public struct MetricLabels: Sendable, Decodable {
+        public var namespace: String?
+        public var pod: String?
+        public var podTemplateHash: String?
     }
 
     public var stateDir: String?
@@ -237,10 +256,18 @@ public struct OperatorConfig: Sendable, Decodable {
             if let watched = given?.watchNamespace, !Self.isDNSLabel(watched) {
                 problem("kubernetes.watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
             }
+            if let labels = given?.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
+                problem("kubernetes.selectorLabels", "must name at least one label, none empty")
+            }
             kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
                                             namespace: given?.namespace ?? given?.watchNamespace ?? "serin-system", provider: provider,
                                             leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader",
-                                            watchNamespace: given?.watchNamespace)
+                                            watchNamespace: given?.watchNamespace,
+                                            selectorLabels: given?.selectorLabels ?? ["app", "name", "app.kubernetes.io/name"],
+                                            metricLabels: MetricQueries.PodLabels(
+                                                namespace: given?.metricLabels?.namespace ?? MetricQueries.PodLabels.flagger.namespace,
+                                                pod: given?.metricLabels?.pod ?? MetricQueries.PodLabels.flagger.pod,
+                                                podTemplateHash: given?.metricLabels?.podTemplateHash))
         } else if config.kubernetes != nil {
             problem("kubernetes", "is read only with platform: kubernetes")
         }
@@ -443,6 +470,8 @@ public struct KubernetesSettings: Sendable {
     /// Per source name, the ServiceAccount in `namespace` it acts as
     /// (`sources[].serviceAccountName`, else `kubernetes.defaultServiceAccount`).
     public var serviceAccounts: [String: String] = [:]
+    public var selectorLabels: [String] = ["app", "name", "app.kubernetes.io/name"]
+    public var metricLabels: MetricQueries.PodLabels = .flagger
 }
 
 extension OperatorConfig {

@@ -85,6 +85,12 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private var selections: [String: Selection] = [:]
     /// The conditions last shown per workload, so a transition keeps its time.
     private var workloadConditions: [WorkloadID: [Condition]] = [:]
+    /// Each source's desired state last applied: applied again when the
+    /// platform reports a change outside Git it depends on.
+    private var lastDesired: [String: DesiredState] = [:]
+    /// What was last recorded of each source's refusals and notes, so that
+    /// applying the same state again does not repeat them in the audit trail.
+    private var recordedRemarks: [String: Set<String>] = [:]
 
     private struct Selection {
         var revisions: [P.Revision]
@@ -155,9 +161,23 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             record(rollout: "-", revision: desired.revision, "error", "cannot read the workloads of \(desired.revision): \(error)")
             return
         }
+        lastDesired[desired.source] = desired
+        var remarks: Set<String> = []
         for refusal in selection.refused {
-            record(rollout: refusal.resource.description, revision: desired.revision, "unsupported", refusal.reason)
+            let remark = "unsupported \(refusal.resource) \(refusal.reason)"
+            remarks.insert(remark)
+            if recordedRemarks[desired.source]?.contains(remark) != true {
+                record(rollout: refusal.resource.description, revision: desired.revision, "unsupported", refusal.reason)
+            }
         }
+        for note in selection.notes {
+            let remark = "note \(note.resource) \(note.note)"
+            remarks.insert(remark)
+            if recordedRemarks[desired.source]?.contains(remark) != true {
+                record(rollout: note.resource.description, revision: desired.revision, "note", note.note)
+            }
+        }
+        recordedRemarks[desired.source] = remarks
         canaries[desired.source] = Set(desired.manifests.canaries.map { RolloutID(namespace: $0.namespace, name: $0.name) })
         var targets: [WorkloadID: RolloutID] = [:]
         for revision in selection.revisions {
@@ -181,7 +201,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         for (id, runner) in runners where !declaredCanaries.contains(id) {
             runner.stop()
             runners[id] = nil
-            record(rollout: id.description, revision: nil, "unmanaged", "the Canary left Git; \(runner.target.name) is released without one")
+            record(rollout: id.description, revision: nil, "unmanaged", "the Canary left Git; \(runner.target.name) is released without one: "
+                   + "it takes over from \(runner.target.name)-primary (with revertOnDeletion the Canary's finalizer holds it until then)")
         }
         // Pruned: what this source declared before and no source declares now.
         let elsewhere = declared.filter { $0.key != desired.source }.values.reduce(into: Set<WorkloadID>()) { $0.formUnion($1) }
@@ -192,6 +213,16 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         applied.insert(desired.source)
         await pruneDroppedSources()
         saveDeclared()
+    }
+
+    /// Every source's last desired state, applied again: something outside
+    /// Git it depends on changed (a target another tool owns, a config, a
+    /// Canary deleted in the cluster). Nothing is released that did not change.
+    public func reapply() async {
+        for source in lastDesired.keys.sorted() {
+            guard let desired = lastDesired[source] else { continue }
+            await apply(desired)
+        }
     }
 
     private func release(_ revision: P.Revision, with plan: Plan, canary id: RolloutID) {
@@ -280,6 +311,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             declared[source] = nil
             canaries[source] = nil
             selections[source] = nil
+            lastDesired[source] = nil
+            recordedRemarks[source] = nil
         }
     }
 
@@ -362,18 +395,31 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         let state = await runner.worker.state
         let evaluations = await runner.worker.evaluations
         let events = eventLimit == 0 ? [] : Array(await parts.log.entries().filter { $0.rollout == runner.id.description }.suffix(eventLimit))
-        return RolloutStatus(name: runner.id.name, namespace: runner.id.namespace, workload: runner.target.name, phase: state.phase,
-                             canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
-                             failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
-                             primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
-                             plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events,
-                             threshold: runner.plan.threshold)
+        var status = RolloutStatus(name: runner.id.name, namespace: runner.id.namespace, workload: runner.target.name, phase: state.phase,
+                                   canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
+                                   failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
+                                   primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
+                                   plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events,
+                                   threshold: runner.plan.threshold)
+        status.iterations = Self.iterations(runner.plan, state)
+        status.suspended = runner.plan.suspended ? true : nil
+        return status
+    }
+
+    /// Flagger's iterations: the analyses passed so far in a blue/green or
+    /// A/B release; a weighted canary counts none.
+    static func iterations(_ plan: Plan, _ state: RolloutState) -> Int {
+        guard plan.strategy != .canary, state.canaryRevision != nil else { return 0 }
+        var passed = 0
+        for (index, step) in plan.steps.enumerated() where index < state.step {
+            if case .analyze(let ticks) = step { passed += ticks }
+        }
+        return passed + state.passedTicks
     }
 
     /// Every workload the sources' revisions in force declare, with how it
     /// stands on the platform, and what the platform refused to run.
     public func workloads() async -> [WorkloadStatusReport] {
-        let kind = platform.targetKinds.sorted().first ?? "Workload"
         let now = parts.wallClock()
         var reports: [WorkloadStatusReport] = []
         for (source, selection) in selections.sorted(by: { $0.key < $1.key }) {
@@ -386,7 +432,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 if running.primary == revision.id && running.canary == nil { conditions.remove(type: "Reconciling") }
                 workloadConditions[workload] = conditions
                 reports.append(WorkloadStatusReport(
-                    name: workload.name, namespace: workload.namespace, kind: kind, source: source, primaryRevision: running.primary,
+                    name: workload.name, namespace: workload.namespace, kind: revision.targetKind, source: source, primaryRevision: running.primary,
                     desiredRevision: revision.id, replicas: health.replicas, readyReplicas: health.readyReplicas,
                     canaryRevision: running.canary, rollout: selection.canaries[workload]?.description, port: health.port,
                     conditions: conditions))

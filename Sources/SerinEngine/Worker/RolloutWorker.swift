@@ -115,7 +115,17 @@ public actor RolloutWorker<P: Platform> {
     public func release(_ revision: P.Revision, at time: Double) async throws -> [RolloutAction] {
         revisions[revision.id] = revision
         author = revision.origin.author
-        return try await send(.newRevision(revision.id, at: time))
+        var performed: [RolloutAction] = []
+        if machine.state.primaryRevision == nil, !machine.plan.suspended, let running = await platform.adoptablePrimary(of: target) {
+            // A primary runs already (Flagger made it, or the saved state is
+            // gone): it is adopted, and Git's revision released against it.
+            performed += try await send(.adopted(running, at: time))
+            if running == revision.id {
+                // It runs Git's revision: what goes with it is made so, idempotently (nothing restarts).
+                try await platform.deployPrimary(revision)
+            }
+        }
+        return performed + (try await send(.newRevision(revision.id, at: time)))
     }
 
     /// Handles an event and everything it leads to: answers of checks,
@@ -127,8 +137,10 @@ public actor RolloutWorker<P: Platform> {
         while !queue.isEmpty {
             let next = queue.removeFirst()
             if case .newRevision(let revision, let time) = next, revision != machine.state.canaryRevision,
-               revision != machine.state.primaryRevision, revision != machine.state.failedRevision {
+               revision != machine.state.primaryRevision, revision != machine.state.failedRevision, !machine.plan.suspended {
                 try await record(time, revision: revision, decision: "detected", reason: "new revision in Git")
+                await hooks.event("New revision detected! Scaling up \(target.name).\(target.namespace)", warning: false, machine.plan,
+                                  phase: machine.state.phase, subject: HookSubject(workload: target, lastAppliedSpec: revision))
             }
             let actions = machine.handle(next)
             outbox = actions.compactMap { action in
@@ -150,9 +162,15 @@ public actor RolloutWorker<P: Platform> {
         var performed: [RolloutAction] = []
         if let readiness = await readinessEvent(at: time) {
             performed += try await send(readiness)
-        } else if let canary = machine.state.canaryRevision, isJudging(machine.state),
-                  !(await platform.isReady(canary, as: .canary, of: target)) {
-            performed += try await send(.canaryUnready("its replicas do not pass their readiness probes", at: time))
+        } else if let canary = machine.state.canaryRevision, isJudging(machine.state), !machine.plan.suspended {
+            // As Flagger's scheduler: an unready primary or canary halts the
+            // analysis for this interval (no check, no step).
+            if let primary = machine.state.primaryRevision, !(await platform.isReady(primary, as: .primary, of: target)) {
+                return performed + (try await send(.primaryUnready("fewer of its replicas are ready than primaryReadyThreshold asks", at: time)))
+            }
+            if !(await platform.isReady(canary, as: .canary, of: target)) {
+                return performed + (try await send(.canaryUnready("fewer of its replicas are ready than canaryReadyThreshold asks", at: time)))
+            }
         }
         performed += try await send(.tick(at: time))
         return performed
@@ -266,6 +284,9 @@ public actor RolloutWorker<P: Platform> {
             try await platform.scaleCanaryToZero(target)
         case .setRoutes(let routes):
             try await platform.setRoutes(plan.trafficRoutes(routes), for: target)
+            let what = routes.matchToCanary ? "matching requests to the canary" : "canary weight \(routes.canaryWeight)"
+                + (routes.mirrorWeight > 0 ? ", mirroring \(routes.mirrorWeight)%" : "")
+            await hooks.event("Advance \(id.name).\(id.namespace) \(what)", warning: false, plan, phase: machine.state.phase, subject: subject)
         case .runChecks:
             let context = CheckContext(rollout: id, target: target, primaryRevision: machine.state.primaryRevision,
                                        canaryRevision: machine.state.canaryRevision, time: time)
@@ -276,10 +297,10 @@ public actor RolloutWorker<P: Platform> {
             history.append(results.evaluations)
             return .checks(outcome, at: time)
         case .askGate(let kind):
-            let answer = await hooks.ask(kind, plan, phase: machine.state.phase)
+            let answer = await hooks.ask(kind, plan, phase: machine.state.phase, subject: subject)
             return .gate(kind, open: answer.open, reason: answer.reason, at: time)
         case .callWebhooks(let type):
-            await hooks.fire(type, plan, phase: machine.state.phase)
+            await hooks.fire(type, plan, phase: machine.state.phase, subject: subject)
         case .promote(let revision, let keepingCanary):
             try await platform.promote(try value(revision), keepingCanary: keepingCanary)
         case .notify(let notification):
@@ -288,6 +309,7 @@ public actor RolloutWorker<P: Platform> {
                         metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
             try await record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: revision)
+            await hooks.event(notification.message, warning: notification.severity != .info, plan, phase: notification.phase, subject: subject)
             // Delivered: the saved outbox is emptied once the decision's last
             // notification is out, so a restart reads the event log only
             // after a crash in that window (a few per release, phase changes only).
@@ -301,6 +323,11 @@ public actor RolloutWorker<P: Platform> {
             try await save()
         }
         return nil
+    }
+
+    /// Flagger's checksum inputs: the revision being released, else the primary's.
+    private var subject: HookSubject {
+        HookSubject(workload: target, lastAppliedSpec: machine.state.canaryRevision ?? machine.state.primaryRevision)
     }
 
     /// The settled state with what goes with it, and the outbox while it holds anything.

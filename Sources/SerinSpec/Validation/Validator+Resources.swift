@@ -110,11 +110,18 @@ extension Validator {
         if MetricProviderType(rawValue: type) == nil {
             findings.error(source, "spec.provider.type", "must be one of \(types.joined(separator: ", ")), got \"\(type)\""
                            + Suggestion.hint(for: type, among: types))
-        } else if type != MetricProviderType.prometheus.rawValue {
-            findings.warning(source, "spec.provider.type", "is \(type): Serin queries Prometheus only, so checks using this template will fail")
+        } else if let why = FlaggerFields.refusedProviders[type] {
+            findings.error(source, "spec.provider.type", "is \(type), which Serin cannot query: \(why); use one of "
+                           + FlaggerFields.queriedProviders.joined(separator: ", "))
         }
-        if type == MetricProviderType.prometheus.rawValue {
-            findings.url(template.spec.provider?.address, source, "spec.provider.address")
+        findings.url(template.spec.provider?.address, source, "spec.provider.address")
+        if template.spec.provider?.address == nil, type == "prometheus" || type == "graphite" || type == "influxdb" {
+            // Prometheus falls back to the operator's; the others have no default.
+            if type != "prometheus" { findings.error(source, "spec.provider.address", "is required for provider \(type)") }
+        }
+        if platform == .local, template.spec.provider?.secretRef != nil {
+            findings.warning(source, "spec.provider.secretRef", "names a Kubernetes Secret, which the local platform cannot read; "
+                             + "queries go without credentials")
         }
         guard let query = template.spec.query, !query.isEmpty else {
             findings.error(source, "spec.query", "is required")
