@@ -35,9 +35,7 @@ extension ClusterTests {
         @Test(.timeLimit(.minutes(2)))
         func anImpersonatedServiceAccountCannotCreateWhatItMayNot() async throws {
             try await KubeTestCluster.withNamespace { admin, namespace in
-                for object in try KubeObject.manifests(yaml: Self.tenantRBAC(namespace)) {
-                    _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
-                }
+                try await Self.installTenant(admin, namespace)
                 let config = try KubeTestCluster.config().impersonating(.serviceAccount("tenant", namespace: namespace))
                 try await KubeClient.withClient(config: config, retryPolicy: RetryPolicy(maxAttempts: 1)) { tenant in
                     // What the Role grants (once the authorizer has seen the binding).
@@ -82,9 +80,7 @@ extension ClusterTests {
         @Test(.timeLimit(.minutes(2)))
         func aSourceSyncedAsItsServiceAccountAppliesOnlyWhatTheAccountMay() async throws {
             try await KubeTestCluster.withNamespace { admin, namespace in
-                for object in try KubeObject.manifests(yaml: Self.tenantRBAC(namespace)) {
-                    _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
-                }
+                try await Self.installTenant(admin, namespace)
                 let config = try KubeTestCluster.config().impersonating(.serviceAccount("tenant", namespace: namespace))
                 try await KubeClient.withClient(config: config, retryPolicy: RetryPolicy(maxAttempts: 1)) { tenant in
                     let allowed = KubeObject(apiVersion: "v1", kind: "ConfigMap", metadata: ObjectMeta(name: "settings", namespace: namespace),
@@ -115,9 +111,7 @@ extension ClusterTests {
         @Test(.timeLimit(.minutes(3)))
         func anOperatorSyncsASourceAsItsServiceAccount() async throws {
             try await KubeTestCluster.withNamespace { admin, namespace in
-                for object in try KubeObject.manifests(yaml: Self.tenantRBAC(namespace)) {
-                    _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
-                }
+                try await Self.installTenant(admin, namespace)
                 let repository = try GitFixture()
                 try repository.commit(["deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: \(namespace) }\ndata: { a: b }\n",
                                        "deploy/stray.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: serin-impersonation-operator, namespace: kube-system }\n"],
@@ -167,6 +161,13 @@ extension ClusterTests {
                 return
             }
             #expect(refused.description.contains("sources[0].serviceAccountName: is read only with platform: kubernetes"), "\(refused)")
+        }
+
+        /// The tenant's ServiceAccount, Role and binding, as an admin.
+        static func installTenant(_ admin: KubeClient, _ namespace: String) async throws {
+            for object in try KubeObject.manifests(yaml: tenantRBAC(namespace)) {
+                _ = try await admin.resources(try await admin.resourceKind(of: object)).apply(object, fieldManager: "serin-test", force: true)
+            }
         }
 
         static func expectForbidden(_ what: String, namespace: String, _ call: () async throws -> Void) async {
