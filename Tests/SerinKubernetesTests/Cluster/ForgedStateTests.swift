@@ -41,12 +41,12 @@ extension ClusterTests {
             ]
             var revision = KubernetesRevision(workload: WorkloadID(namespace: victim, name: "evil"),
                                               origin: RevisionOrigin(source: "apps", commit: String(repeating: "0", count: 40), author: "forger"),
-                                              deployment: deployment, routing: nil)
+                                              target: deployment, routing: nil)
             revision.id = "f0f0f0f0f0f0"
             var state = RolloutState()
             state.phase = .initializing
             state.primaryRevision = revision.id
-            let stored = StoredRollout(state: state, analysis: AnalysisRound(), evaluations: [], revisions: [revision.id: revision])
+            let stored = StoredRollout(state: state, analysis: AnalysisRound(), history: nil, revisions: [revision.id: revision])
             return String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
         }
 
