@@ -13,7 +13,7 @@ SELENIUM := selenium==4.51.0
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps py-deps kustomize dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release strategies clean kube-up kube-down
+.PHONY: all deps py-deps kustomize dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release clean kube-up kube-down
 
 all: build
 
@@ -62,17 +62,13 @@ release: deps kustomize
 # docs/quickstart-local.md and the README's tour, KubernetesQuickstartTests
 # for docs/quickstart-kubernetes.md).
 test: deps py-deps kustomize
-	@bash scripts/check-strategies.sh
-	@bash scripts/check-dashboard.sh
 	bash scripts/kube/cluster.sh build
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^/.*/(Sources|Tests)/.*warning:" .build-test.log | grep -v "/.build/"; then echo "warnings in Serin's own code are not allowed"; exit 1; fi
 	kube_env=$$(bash scripts/kube/cluster.sh up) && eval "$$kube_env" && $(SWIFT) test --skip-build
 
+# The demo prints the plan it runs itself: it checks every 5 s, not the quickstart's 10 s.
 demo: build
-	@echo "== serin plan examples/quickstart/deploy"
-	$(BIN)/serin plan examples/quickstart/deploy
-	@echo
 	@echo "== serin demo: a good release is promoted, a bad one rolled back (about a minute)"
 	$(BIN)/serin demo --example examples/quickstart
 
@@ -117,13 +113,6 @@ bench-git: release
 	$(RELEASE_BIN)/serin-bench git-poll --polls 10000
 	$(RELEASE_BIN)/serin-bench git-poll --polls 10000 --transport file
 	$(RELEASE_BIN)/serin-bench git-large --commits 10000 --files 5000
-
-strategies:
-	bash scripts/embed-strategies.sh
-
-# After editing dashboard/*: compile it into the binary again.
-dashboard:
-	bash scripts/embed-dashboard.sh
 
 # The dashboard's screenshots (docs/dashboard.md), taken by the browser test during a release.
 dashboard-screenshots: py-deps

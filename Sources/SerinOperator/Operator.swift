@@ -106,7 +106,8 @@ public actor Operator: OperatorControl {
                 source: spec.name, trees: trees)
             let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
                                          driver: driver, trees: trees)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: Validator(platform: config.platform))
+            let validator = Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil)
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator)
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),
@@ -155,9 +156,7 @@ public actor Operator: OperatorControl {
         let supervisorLogger = Logger(label: "serin.supervisor")
         platformOptions.supervisor.log = { message in supervisorLogger.info("\(message)") }
         platformOptions.report = { message in
-            do {
-                try log.append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: "platform", reason: message))
-            } catch {
+            log.post(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: "platform", reason: message)) { error in
                 logger.error("audit trail not written: \(error)", metadata: ["reason": "\(message)"])
             }
         }
@@ -297,10 +296,9 @@ public actor Operator: OperatorControl {
     }
 
     private func append(_ entry: EventLog.Entry) {
-        do {
-            try log.append(entry)
-        } catch {
-            options.logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
+        let logger = options.logger
+        log.post(entry) { error in
+            logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }
     }
 
@@ -361,8 +359,12 @@ public actor Operator: OperatorControl {
         await driver.command(command, rollout: name, by: caller)
     }
 
-    public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {
-        log.subscribe(after: sequence)
+    public func events(after sequence: Int) async -> EventLog.Subscription {
+        log.deliveries(after: sequence)
+    }
+
+    public func events(from first: Int, through last: Int) async -> [EventLog.Entry] {
+        await log.entries(from: first, through: last)
     }
 
     public func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome {

@@ -316,7 +316,8 @@ final class RecordingReplica: StateReplica {
         hold.release()
         let done = await harness.until { await harness.phase("web") == .succeeded }
         let phase = await harness.phase("web")
-        #expect(done, "\(String(describing: phase)) \(harness.platform.calls) \(harness.decisions()) \(replica.planDigests(of: "default.web"))")
+        let decisions = await harness.decisions()
+        #expect(done, "\(String(describing: phase)) \(harness.platform.calls) \(decisions) \(replica.planDigests(of: "default.web"))")
         let digests = replica.planDigests(of: "default.web")
         let firstNew = try #require(digests.firstIndex(of: new), "\(digests)")
         #expect(digests[firstNew...].allSatisfy { $0 == new }, "an old plan's state was saved after the new plan's: \(digests)")
