@@ -26,7 +26,7 @@ public enum Walkthrough {
     /// In a document's outputs: any text within a line; alone on a line, any number of lines.
     public static let anything = "…"
 
-    public static func section(of document: String, start: String = start, end: String = end) throws -> String {
+    public static func section(of document: String, start: String = Walkthrough.start, end: String = Walkthrough.end) throws -> String {
         guard let from = document.range(of: start), let to = document.range(of: end, range: from.upperBound..<document.endIndex) else {
             throw Missing(description: "the document has no \(start) … \(end) section")
         }

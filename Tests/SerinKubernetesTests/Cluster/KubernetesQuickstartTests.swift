@@ -60,12 +60,13 @@ extension ClusterTests {
                     path.append((kubectl as NSString).deletingLastPathComponent)
                 }
                 path.append(KubeTestCluster.environment["PATH"] ?? "/usr/bin:/bin")
+                let searchPath = path.joined(separator: ":")
                 let run = try await withCheckedThrowingContinuation { continuation in
                     // On a thread of its own: the script takes a minute or two.
                     // The `timeout` ends it and what it started if it hangs.
                     Thread {
                         continuation.resume(with: Result {
-                            try CommandRun.run("/usr/bin/env", ["-u", "GIT_DIR", "-u", "GIT_WORK_TREE", "PATH=\(path.joined(separator: ":"))",
+                            try CommandRun.run("/usr/bin/env", ["-u", "GIT_DIR", "-u", "GIT_WORK_TREE", "PATH=\(searchPath)",
                                                                 "SERIN_API=http://127.0.0.1:\(api)",
                                                                 "/usr/bin/timeout", "270", "/bin/bash", script],
                                                in: checkout, timeout: .seconds(300))
