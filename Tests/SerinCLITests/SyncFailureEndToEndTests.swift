@@ -16,7 +16,7 @@ extension EndToEndTests {
         // The quickstart's AlertProvider, pointed at a recorder: sync failures reach it too.
         let alerts = try RecordingHTTPServer()
         defer { alerts.stop() }
-        try sandbox.edit("deploy/alert-provider.yaml", "http://127.0.0.1:9798/alerts", alerts.address + "/alerts")
+        try sandbox.edit("deploy/alert-provider.yaml", "http://127.0.0.1:\(sandbox.servicePort)/alerts", alerts.address + "/alerts")
         try sandbox.commitAll("Alerts to the recorder", author: "Ada Lovelace")
         try sandbox.startOperator()
         let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(120))
