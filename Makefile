@@ -88,8 +88,13 @@ demo: build
 bench-validate: release
 	$(RELEASE_BIN)/serin-bench validate --resources 5000 --files 500
 
+# The engine as serin run runs it with 100,000 Canaries (about 10 minutes on
+# 2 cores), then the machine-only loop with the compact history and with
+# whole evaluations (as before issue 28), for comparison.
 bench-engine: release
-	$(RELEASE_BIN)/serin-bench engine --rollouts 10000 --seconds 10
+	$(RELEASE_BIN)/serin-bench engine --rollouts 100000
+	$(RELEASE_BIN)/serin-bench engine --machine-only --rollouts 10000 --seconds 10
+	$(RELEASE_BIN)/serin-bench engine --machine-only --whole-history --rollouts 10000 --seconds 10
 	$(RELEASE_BIN)/serin-bench engine-prometheus --canaries 200 --seconds 20
 
 bench-router: release

@@ -30,6 +30,10 @@ extension EndToEndTests {
         ]
         var text = try Walkthrough.section(of: guide)
         for (old, new) in substitutions { text = text.replacingOccurrences(of: old, with: new) }
+        // The build machine runs the tests as root: the quickstart's workload has no runAs user.
+        if geteuid() == 0 {
+            text = text.replacingOccurrences(of: "platform: local\n", with: "platform: local\nlocal: { allowRootWorkloads: true }\n")
+        }
         let steps = Walkthrough.steps(in: text)
         #expect(steps.count >= 15, "the walkthrough lost its commands: \(steps.map(\.command))")
 

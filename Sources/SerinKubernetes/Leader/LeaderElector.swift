@@ -85,9 +85,12 @@ public actor LeaderElector {
         do { existing = .success(try await namespaces.getIfPresent(namespace)) } catch { existing = .failure(error) }
         switch existing {
         case .success(_?): return
-        case .failure(let error) where error.status != 403: throw error
-        // Absent, or not readable by this identity (a namespaced Role): creating tells.
-        default: break
+        // Not readable by this identity (a namespaced Role, which lives in a
+        // namespace that exists): nothing to learn here, and a create would
+        // be refused whether it exists or not. acquire() says if it is missing.
+        case .failure(let error) where error.status == 403: return
+        case .failure(let error): throw error
+        case .success(nil): break
         }
         let created: Result<Namespace, KubeError>
         do {

@@ -61,6 +61,12 @@ extension ClusterTests {
         /// Rules this test's path does not use: installing Flagger's CRDs on a
         /// cluster without them, and the nginx router.
         static let otherPaths: Set<RequestCounter.Access> = [
+            .init(verb: "create", resource: "apps/daemonsets"), .init(verb: "patch", resource: "apps/daemonsets"),
+            .init(verb: "delete", resource: "apps/daemonsets"), .init(verb: "list", resource: "apps/replicasets"),
+            .init(verb: "get", resource: "networking.k8s.io/ingresses"), .init(verb: "get", resource: "autoscaling/horizontalpodautoscalers"),
+            .init(verb: "get", resource: "gateway.networking.k8s.io/httproutes"),
+            .init(verb: "get", resource: "keda.sh/scaledobjects"), .init(verb: "create", resource: "keda.sh/scaledobjects"),
+            .init(verb: "patch", resource: "keda.sh/scaledobjects"), .init(verb: "delete", resource: "keda.sh/scaledobjects"),
             .init(verb: "create", resource: "apiextensions.k8s.io/customresourcedefinitions"),
             .init(verb: "patch", resource: "apiextensions.k8s.io/customresourcedefinitions"),
             .init(verb: "create", resource: "networking.k8s.io/ingresses"),
