@@ -228,7 +228,7 @@ struct EngineBenchmark: AsyncParsableCommand {
 /// Answers every query at once with a value that varies from tick to tick,
 /// always within the benchmark's thresholds, so every check passes and
 /// every message differs (as real ones do). A fake.
-struct FakeMetrics: MetricProvider {
+final class FakeMetrics: MetricProvider, Sendable {
     private let state = Mutex<UInt64>(0x9E37_79B9_7F4A_7C15)
 
     func query(_ query: String) async throws -> MetricSample {

@@ -20,12 +20,12 @@ extension Usage {
         // The totals over every arena follow the last </heap>.
         guard let end = text.range(of: "</heap>", options: .backwards) else { return 0 }
         let totals = text[end.upperBound...]
-        func size(_ tag: String, _ type: String) -> Int {
+        func total(_ tag: String, _ type: String) -> Int {
             guard let start = totals.range(of: "<\(tag) type=\"\(type)\"") else { return 0 }
             let rest = totals[start.upperBound...]
             guard let attribute = rest.range(of: "size=\"") else { return 0 }
             return Int(rest[attribute.upperBound...].prefix { $0.isNumber }) ?? 0
         }
-        return size("system", "current") - size("total", "fast") - size("total", "rest") + size("total", "mmap")
+        return total("system", "current") - total("total", "fast") - total("total", "rest") + total("total", "mmap")
     }
 }

@@ -237,6 +237,47 @@ extension ClusterTests {
             }
         }
 
+        /// A target Deployment Git does not declare (made by CI, a Helm
+        /// release, another tool): Serin initializes its Canary from the
+        /// cluster, and a change of its template in the cluster is
+        /// released as Flagger releases it.
+        @Test(.timeLimit(.minutes(10)))
+        func aTargetOnlyTheClusterDeclaresIsReleased() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let run = try Self.scenario(client, namespace, canaryPods: Self.pods(of: "podinfo"))
+                defer { run.stop() }
+                func applyByAnotherTool(_ version: String) async throws {
+                    for object in try KubeObject.manifests(yaml: Self.deployment(namespace, version: version)) {
+                        let kind = try await client.resourceKind(of: object)
+                        _ = try await client.resources(kind).apply(object, fieldManager: "ci-pipeline", force: true)
+                    }
+                }
+                try await applyByAnotherTool("6.0.0")
+                try run.repository.commit(["deploy/canary.yaml": Self.kubernetesCanary(namespace, name: "podinfo", kind: "Deployment",
+                                                                                       service: "podinfo", tester: run.tester.address)],
+                                          message: "only the Canary")
+                let running = try await Operator.RunningOperator(repository: run.repository, namespace: namespace, prometheus: run.prometheus.address)
+                do {
+                    try await run.waitFor("podinfo", phase: "Initialized")
+                    let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
+                    #expect(Self.version(primary.spec?.template) == "6.0.0")
+                    // kubectl set image, by the other tool: a release, not a fight over the template.
+                    try await applyByAnotherTool("6.0.1")
+                    try await eventually("podinfo-primary runs 6.0.1", timeout: .seconds(300)) {
+                        let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
+                        return Self.version(primary.spec?.template) == "6.0.1"
+                    }
+                    try await run.waitFor("podinfo", phase: "Succeeded")
+                    let target: Deployment = try await client.resources(Deployment.self).get("podinfo", namespace: namespace)
+                    #expect(Self.version(target.spec?.template) == "6.0.1", "the other tool's template stays")
+                } catch {
+                    await running.stop()
+                    throw error
+                }
+                await running.stop()
+            }
+        }
+
         /// test-daemonset.sh: a DaemonSet released by blue/green; then with
         /// revertOnDeletion the Canary carries Flagger's finalizer, and
         /// removing it gives the DaemonSet its pods back before it goes.

@@ -133,7 +133,11 @@ extension ClusterTests {
                     let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
                     let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
                     let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
-                    return primary == nil && canary == nil && route == nil
+                    // The garbage collector may remove what the Canary owns before Serin does: wait for Serin's own removal too.
+                    let access = await running.serinOperator.apiserverAccess()
+                    let removed = access.contains(.init(verb: "delete", resource: "/services"))
+                        && access.contains(.init(verb: "delete", resource: "gateway.networking.k8s.io/httproutes"))
+                    return primary == nil && canary == nil && route == nil && removed
                 }
             } catch {
                 for entry in log() where entry.decision == "error" { print("error: \(entry.reason)") }
