@@ -85,17 +85,19 @@ extension ClusterTests {
             let serinOperator: Operator
 
             /// `namespace` holds the inventory and the lease; `kubeconfig` defaults to the test cluster's admin.
+            /// `sourceFields` and `kubernetesFields`: more of the source's and of `kubernetes:`'s fields, in flow style.
             init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1", kubeconfig: String? = nil,
-                 source: String = "apps", leaseName: String = "serin-leader", watchNamespace: String? = nil) async throws {
+                 source: String = "apps", leaseName: String = "serin-leader", watchNamespace: String? = nil,
+                 sourceFields: String = "", kubernetesFields: String = "") async throws {
                 stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
                 let kubeconfig = kubeconfig ?? KubeTestCluster.environment["KUBECONFIG"] ?? ""
                 let config = try stateDirectory.write("serin.yaml", """
                     stateDir: \(stateDirectory.path)/state
                     platform: kubernetes
-                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), leaseName: \(leaseName)\(watchNamespace.map { ", watchNamespace: \($0)" } ?? "") }
+                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), leaseName: \(leaseName)\(watchNamespace.map { ", watchNamespace: \($0)" } ?? "")\(kubernetesFields.isEmpty ? "" : ", " + kubernetesFields) }
                     prometheus: { address: "\(prometheus)" }
                     sources:
-                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
+                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s\(sourceFields.isEmpty ? "" : ", " + sourceFields) }
                     """)
                 let resolved = try OperatorConfig.load(config).get()
                 let serinOperator = try Operator(config: resolved, options: .init(serinExecutable: "/bin/false", registry: PrometheusCollectorRegistry()))

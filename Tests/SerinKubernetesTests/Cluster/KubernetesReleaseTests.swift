@@ -18,12 +18,12 @@ extension ClusterTests {
         /// apiserver every 500 ms, written as a file_sd target list with
         /// the `namespace` and `pod` labels kubernetes_sd relabelling gives.
         /// It also sends steady requests to the canary's pods (no Gateway
-        /// API data plane runs here).
+        /// API data plane runs here): those labelled `app: <app>`, on `port`.
         final class FakePodDiscovery: Sendable {
             let file: String
             let task: Task<Void, Never>
 
-            init(client: KubeClient, namespace: String, directory: TemporaryDirectory) {
+            init(client: KubeClient, namespace: String, directory: TemporaryDirectory, app: String = "web", port: Int = 8080) {
                 let file = directory.path + "/pods.json"
                 self.file = file
                 task = Task {
@@ -33,7 +33,7 @@ extension ClusterTests {
                         let pods = (try? await client.resources(Pod.self).list(namespace: namespace).items) ?? []
                         let running = pods.filter { $0.status?.phase == "Running" && $0.status?.podIP != nil }
                         let groups = running.map { pod -> [String: Any] in
-                            ["targets": ["\(pod.status?.podIP ?? ""):8080"],
+                            ["targets": ["\(pod.status?.podIP ?? ""):\(port)"],
                              "labels": ["namespace": namespace, "pod": pod.metadata.name ?? ""]]
                         }
                         if let data = try? JSONSerialization.data(withJSONObject: groups) {
@@ -41,10 +41,10 @@ extension ClusterTests {
                             _ = rename(file + ".tmp", file)
                         }
                         // The canary: the target's pods, not the primary's.
-                        let canaries = running.filter { $0.metadata.labels?["app"] == "web" && $0.isReady }
+                        let canaries = running.filter { $0.metadata.labels?["app"] == app && $0.isReady }
                         for _ in 0..<10 {
                             for pod in canaries {
-                                _ = try? await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):8080/").get()
+                                _ = try? await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):\(port)/").get()
                             }
                             try? await Task.sleep(for: .milliseconds(50))
                         }
