@@ -3,7 +3,7 @@
 # `serin.local/podinfo:TAG` for every TAG, imported into the running test cluster's containerd. The cluster
 # has no registry and no internet, so podinfo's own image cannot run there; its Kustomize bases and Helm
 # charts (Flagger's and podinfo's) run it as `./podinfo --port=N ...` with exec probes
-# `podcli check http localhost:N/readyz`. This image answers those: /podinfo starts the test app on the
+# `podcli check http localhost:N/readyz`. This image answers those: /home/app/podinfo (its working directory, as in podinfo's image) starts the test app on the
 # --port it is given (PODINFO_UI_MESSAGE, when set, is what it answers at /); /bin/podcli checks a URL with
 # busybox's wget. Every TAG is the same image: a new tag in Git is a new template, so a release.
 # Cached in $CACHE/podinfo-image-<hash>/ (the hash of the test app's image and of this script and
@@ -50,10 +50,21 @@ if [ "$1" != check ] || [ "$2" != http ] || [ -z "$3" ]; then
 fi
 exec wget -q -O /dev/null "http://$3"
 SH
-  python3 "$KUBE_DIR/mkimage.py" "$tmp/podinfo.tar" "$first" '["/podinfo"]' \
-    "$tmp/root/kube-app:/kube-app" "$tmp/root/podinfo:/podinfo" "$tmp/root/podcli:/bin/podcli" \
+  # podinfo's image runs `./podinfo` in /home/app; Flagger's chart mounts its config at /podinfo/config, so
+  # /podinfo cannot be the binary. mkimage.py's working directory is "/": this run of it says /home/app.
+  python3 - "$KUBE_DIR/mkimage.py" "$tmp/podinfo.tar" "$first" '["/home/app/podinfo"]' \
+    "$tmp/root/kube-app:/kube-app" "$tmp/root/podinfo:/home/app/podinfo" "$tmp/root/podcli:/bin/podcli" \
     "$tmp/root/bin-busybox:/bin/busybox" '/bin/sh=>busybox' '/bin/wget=>busybox' '/bin/cat=>busybox' \
-    '/bin/ls=>busybox' '/bin/sleep=>busybox' '/bin/env=>busybox' >&2
+    '/bin/ls=>busybox' '/bin/sleep=>busybox' '/bin/env=>busybox' >&2 <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+old = '"WorkingDir": "/"'
+if text.count(old) != 1:
+    sys.exit("podinfo-image.sh: mkimage.py no longer says " + old + " once; set the working directory another way")
+sys.argv = sys.argv[1:]
+exec(compile(text.replace(old, '"WorkingDir": "/home/app"'), path, "exec"))
+PY
   rm -rf "$tmp/root"
   rm -rf "$dir"; mv "$tmp" "$dir"
   { ls -d "$CACHE"/podinfo-image-* 2>/dev/null | grep -v -x -F "$dir" | grep -v '\.partial$' || true; } | xargs -r rm -rf
