@@ -41,9 +41,18 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        // strategies/*.yaml, compiled in (SwiftPM's embedInCode): no generated copy.
+        .target(
+            name: "SerinStrategyFiles",
+            path: "strategies",
+            resources: [
+                .embedInCode("ab-testing.yaml"), .embedInCode("blue-green.yaml"), .embedInCode("canary-exponential.yaml"),
+                .embedInCode("canary.yaml"), .embedInCode("mirror-then-canary.yaml"),
+            ]
+        ),
         .target(
             name: "SerinSpec",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["SerinStrategyFiles", .product(name: "Yams", package: "Yams")]
         ),
         // The render stage's Kustomize: the real `kustomize` binary run as a
         // subprocess inside a fence, as Flux's kustomize-controller builds a path.
@@ -90,14 +99,11 @@ let package = Package(
         ),
         .target(
             name: "SerinAnalysis",
+            // HTTP goes through SerinHTTP: only what the sources import.
             dependencies: [
                 "SerinEngine", "SerinSpec", "SerinHTTP",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -123,12 +129,12 @@ let package = Package(
                 .product(name: "Version", package: "Version"),
             ]
         ),
-        // What `serin demo` runs (a throwaway installation of the quickstart)
-        // and the steady traffic `serin load` sends; the end-to-end tests
-        // drive the same sandbox and traffic through SerinTesting.
+        // What `serin demo` runs (a throwaway installation of the quickstart,
+        // followed through the API) and the steady traffic `serin load` sends;
+        // the end-to-end tests start from the same files (SerinTesting).
         .target(
             name: "SerinSandbox",
-            dependencies: ["SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["SerinCLI", "SerinEngine", "SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
@@ -173,10 +179,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // dashboard/*, compiled in (SwiftPM's embedInCode): no generated copy.
+        .target(
+            name: "SerinDashboard",
+            path: "dashboard",
+            resources: [.embedInCode("index.html"), .embedInCode("serin.css"), .embedInCode("serin.js")]
+        ),
         .target(
             name: "SerinServer",
             dependencies: [
-                "SerinEngine",
+                "SerinEngine", "SerinDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -185,7 +197,7 @@ let package = Package(
         ),
         .target(
             name: "SerinCLI",
-            dependencies: ["SerinEngine", "SerinHTTP"]
+            dependencies: ["SerinEngine", "SerinHTTP", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "serin",
@@ -199,7 +211,6 @@ let package = Package(
                 "SerinServer",
                 "SerinCLI",
                 "SerinSandbox",
-                "SerinKubernetes",
                 "SerinKustomize",
                 "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -208,7 +219,6 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -256,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "SerinReconcilerTests",
             dependencies: [
-                "SerinEngine", "SerinEngineTesting", "SerinSpec",
+                "SerinEngine", "SerinEngineTesting", "SerinSpec", "SerinTesting",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]
         ),
@@ -310,7 +320,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinCLITests",
-            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting"],
+            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting", "SerinOperator", "SerinGit"],
             exclude: ["Golden"]
         ),
     ],

@@ -115,6 +115,9 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
+                // Namespaced, the Lease lives in the watched namespace, which
+                // its Role's existence proves; the Role may not read namespaces.
+                if scope == nil { try await elector?.ensureNamespace() }
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
                 if scope == nil { try await sync.ensureFlaggerCRDs() }
@@ -127,6 +130,9 @@ final class KubernetesDriver: ReconcilingDriver {
                 let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
                 learntCapabilities.withLock { $0 = learnt }
                 return
+            } catch let error as LeaseNamespaceMissing {
+                // Retrying cannot help: the message is the command that does.
+                throw error
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 attempt += 1
@@ -219,9 +225,8 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     private func record(_ rollout: String, _ decision: String, _ reason: String, revision: String? = nil) {
-        do {
-            try log.append(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason))
-        } catch {
+        let logger = self.logger
+        log.post(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
         }
     }

@@ -56,6 +56,7 @@ public actor Operator: OperatorControl {
     private var syncFailures: [String: Int] = [:]
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
     private let resources: CurrentResources
+    private let janitor: SnapshotJanitor
 
     public init(config: OperatorConfig.Resolved, options: Options) throws {
         self.config = config
@@ -65,6 +66,7 @@ public actor Operator: OperatorControl {
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
+        janitor = SnapshotJanitor(snapshots: snapshots, stateDirectory: config.stateDirectory)
         let resources = CurrentResources(prometheus: config.prometheusAddress)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
@@ -104,7 +106,8 @@ public actor Operator: OperatorControl {
                 source: spec.name, trees: trees)
             let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
                                          driver: driver, trees: trees)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: Validator(platform: config.platform))
+            let validator = Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil)
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator)
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),
@@ -153,9 +156,7 @@ public actor Operator: OperatorControl {
         let supervisorLogger = Logger(label: "serin.supervisor")
         platformOptions.supervisor.log = { message in supervisorLogger.info("\(message)") }
         platformOptions.report = { message in
-            do {
-                try log.append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: "platform", reason: message))
-            } catch {
+            log.post(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: "platform", reason: message)) { error in
                 logger.error("audit trail not written: \(error)", metadata: ["reason": "\(message)"])
             }
         }
@@ -194,6 +195,13 @@ public actor Operator: OperatorControl {
                 for pipeline in pipelines.values {
                     group.addTask { await pipeline.run() }
                 }
+                group.addTask {
+                    // Snapshots of commits nothing holds any more go, now and then.
+                    while true {
+                        try await Task.sleep(for: .seconds(600))
+                        await self.pruneSnapshots()
+                    }
+                }
                 if let resyncInterval {
                     // What was changed in a target by hand is put back at the
                     // resync interval: the revision in force, delivered again.
@@ -213,6 +221,20 @@ public actor Operator: OperatorControl {
             throw error
         }
         await driver.shutdown()
+    }
+
+    private func pruneSnapshots() async {
+        var inForce: Set<String> = []
+        for pipeline in pipelines.values {
+            for desired in await pipeline.given.values { if let checkout = desired.checkout { inForce.insert(checkout) } }
+            if let checkout = await pipeline.inForce?.checkout { inForce.insert(checkout) }
+        }
+        do {
+            let removed = try janitor.prune(inForce: inForce)
+            if !removed.isEmpty { options.logger.info("removed \(removed.count) snapshot(s) of commits nothing holds any more") }
+        } catch {
+            options.logger.warning("snapshots not pruned: \(error)")
+        }
     }
 
     /// What the event log last said of a source.
@@ -274,10 +296,9 @@ public actor Operator: OperatorControl {
     }
 
     private func append(_ entry: EventLog.Entry) {
-        do {
-            try log.append(entry)
-        } catch {
-            options.logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
+        let logger = options.logger
+        log.post(entry) { error in
+            logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }
     }
 
@@ -338,8 +359,12 @@ public actor Operator: OperatorControl {
         await driver.command(command, rollout: name, by: caller)
     }
 
-    public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {
-        log.subscribe(after: sequence)
+    public func events(after sequence: Int) async -> EventLog.Subscription {
+        log.deliveries(after: sequence)
+    }
+
+    public func events(from first: Int, through last: Int) async -> [EventLog.Entry] {
+        await log.entries(from: first, through: last)
     }
 
     public func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome {

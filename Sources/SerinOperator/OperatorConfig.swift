@@ -215,7 +215,11 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let managed = prometheus?.managed ?? false
         if managed && address != nil { problem("prometheus", "give either address or managed: true, not both") }
-        if !managed && address == nil { problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true") }
+        // On Kubernetes a Canary without metrics needs no Prometheus (Flagger runs
+        // such Canaries); one with metrics is refused when its revision is validated.
+        if !managed && address == nil && (platform != .kubernetes || prometheus != nil) {
+            problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true")
+        }
         let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
         if managed { address = URL(string: "http://\(prometheusListen)") }
         var sources: [(GitSourceSpec, String?)] = []

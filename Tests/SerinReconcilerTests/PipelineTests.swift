@@ -3,6 +3,7 @@ import Foundation
 import SerinEngine
 import SerinEngineTesting
 import SerinSpec
+import SerinTesting
 import Synchronization
 import Testing
 
@@ -177,7 +178,7 @@ let configMap = """
         queue.add("apps", 3)
         #expect(queue.isBusy("apps"))
         first.release()
-        try await eventually { seen.withLock { $0 } == [1, 3] && !queue.isBusy("apps") }
+        try await eventually("1 then 3, and the queue idle") { seen.withLock { $0 } == [1, 3] && !queue.isBusy("apps") }
         #expect(most.withLock { $0 } == 1)
         queue.close()
         await running.value
@@ -196,14 +197,14 @@ let configMap = """
             }
         }
         queue.add("apps", 1)
-        try await eventually { seen.withLock { $0 } == [1] && queue.failures(of: "apps") == 1 }
+        try await eventually("1 failed once") { seen.withLock { $0 } == [1] && queue.failures(of: "apps") == 1 }
         await clock.advance(by: .seconds(9))
         #expect(seen.withLock { $0 } == [1], "not before its backoff")
         await clock.advance(by: .seconds(1))
-        try await eventually { seen.withLock { $0 } == [1, 1] && queue.failures(of: "apps") == 2 }
+        try await eventually("1 failed twice") { seen.withLock { $0 } == [1, 1] && queue.failures(of: "apps") == 2 }
         // Failing again, it waits 20 s; a newer item does not.
         queue.add("apps", 2)
-        try await eventually { seen.withLock { $0 } == [1, 1, 2] && !queue.isBusy("apps") }
+        try await eventually("2 done, and the queue idle") { seen.withLock { $0 } == [1, 1, 2] && !queue.isBusy("apps") }
         queue.close()
         await running.value
     }
@@ -227,7 +228,7 @@ let configMap = """
         queues.deliver(Self.desired("r2"))
         queues.resync(Self.desired("r2"))
         hold.release()
-        try await eventually { target.calls.count == 2 }
+        try await eventually("two deliveries") { target.calls.count == 2 }
         #expect(target.calls == ["deliver r1", "deliver r2"])
         running.cancel()
         await running.value
@@ -258,18 +259,6 @@ final class RecordingTarget: DeliveryTarget {
         }
         await hold?.pass()
         return .delivered
-    }
-}
-
-/// Waits for `condition`, looking often, for at most `timeout` of wall time.
-func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("not within \(timeout)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(5))
     }
 }
 
@@ -316,7 +305,8 @@ final class RecordingReplica: StateReplica {
         hold.release()
         let done = await harness.until { await harness.phase("web") == .succeeded }
         let phase = await harness.phase("web")
-        #expect(done, "\(String(describing: phase)) \(harness.platform.calls) \(harness.decisions()) \(replica.planDigests(of: "default.web"))")
+        let decisions = await harness.decisions()
+        #expect(done, "\(String(describing: phase)) \(harness.platform.calls) \(decisions) \(replica.planDigests(of: "default.web"))")
         let digests = replica.planDigests(of: "default.web")
         let firstNew = try #require(digests.firstIndex(of: new), "\(digests)")
         #expect(digests[firstNew...].allSatisfy { $0 == new }, "an old plan's state was saved after the new plan's: \(digests)")
@@ -440,6 +430,15 @@ final class FakeTargets: Sendable {
         #expect(restarted.given == ["staging main@sha1:2"], "the revision starts again where it was, not everywhere")
         await release(second, restarted, ["staging"], "main@sha1:2")
         #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+
+        // Killed again in the second wave: the next one resumes there, not at the first.
+        let third = FakeTargets()
+        let resumed = make(fetcher, third, store: store)
+        await resumed.syncOnce()
+        #expect(await resumed.record?.wave == 1)
+        #expect(Set(third.given) == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+        await release(resumed, third, ["eu", "us"], "main@sha1:2")
+        #expect(await resumed.record?.isDone(in: WaveTests.plan) == true)
     }
 
     /// A pause between waves waits for serin promote; a bake time waits on the clock.

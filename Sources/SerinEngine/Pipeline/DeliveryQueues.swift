@@ -68,7 +68,7 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
                     await queue.run { _, delivery in
                         let result = await target.deliver(delivery.desired, resync: delivery.resync)
                         for note in result.notes {
-                            Self.append(log, logger, .init(time: now(), rollout: "-", revision: delivery.desired.revision,
+                            await Self.append(log, logger, .init(time: now(), rollout: "-", revision: delivery.desired.revision,
                                                            author: nil, decision: note.decision, reason: note.reason,
                                                            source: delivery.desired.source))
                         }
@@ -80,9 +80,9 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
         }
     }
 
-    private static func append(_ log: EventLog, _ logger: Logger, _ entry: EventLog.Entry) {
+    private static func append(_ log: EventLog, _ logger: Logger, _ entry: EventLog.Entry) async {
         do {
-            try log.append(entry)
+            try await log.append(entry)
         } catch {
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }

@@ -201,7 +201,12 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             await publish()
             await targets.deliver("", first)
         } else if configuration.waves.isStaged {
-            await startWaves(fetched.revision, desired)
+            if let record, record.revision == fetched.revision {
+                // A restart mid-wave: the revision goes on where it was.
+                await give(configuration.targets.filter { record.assigned[$0] == record.revision }, desired)
+            } else {
+                await startWaves(fetched.revision, desired)
+            }
         } else {
             await give(configuration.targets, desired)
         }

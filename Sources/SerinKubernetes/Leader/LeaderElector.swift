@@ -73,6 +73,43 @@ public actor LeaderElector {
         if ownsClient { try await client.shutdown() }
     }
 
+    /// The Lease lives in `namespace`, which a fresh cluster does not have
+    /// (the README's serin.yaml names serin-system): without it every attempt
+    /// to take the lease fails with "namespaces not found", for ever. Creates
+    /// it when this identity may; otherwise throws `LeaseNamespaceMissing`,
+    /// whose message is the command that fixes it, for the caller to stop
+    /// on at once rather than retry. Call once before `acquire()`.
+    public func ensureNamespace() async throws {
+        let namespaces = client.resources(Namespace.self)
+        let existing: Result<Namespace?, KubeError>
+        do { existing = .success(try await namespaces.getIfPresent(namespace)) } catch { existing = .failure(error) }
+        switch existing {
+        case .success(_?): return
+        // Not readable by this identity (a namespaced Role, which lives in a
+        // namespace that exists): nothing to learn here, and a create would
+        // be refused whether it exists or not. acquire() says if it is missing.
+        case .failure(let error) where error.status == 403: return
+        case .failure(let error): throw error
+        case .success(nil): break
+        }
+        let created: Result<Namespace, KubeError>
+        do {
+            created = .success(try await namespaces.create(Namespace(name: namespace, labels: ["app.kubernetes.io/managed-by": "serin"])))
+        } catch {
+            created = .failure(error)
+        }
+        switch created {
+        case .success:
+            logger.notice("created namespace \(namespace) for the leader election lease", metadata: ["lease": "\(namespace)/\(name)"])
+        case .failure(let error) where error.isAlreadyExists:
+            return
+        case .failure(let error) where error.status == 403:
+            throw LeaseNamespaceMissing(namespace: namespace, lease: name, reason: error.description)
+        case .failure(let error):
+            throw error
+        }
+    }
+
     /// Until this process holds the lease (or the task is cancelled).
     public func acquire() async throws {
         logger.info("waiting for the lease", metadata: ["lease": "\(namespace)/\(name)", "identity": "\(identity)"])
@@ -90,11 +127,7 @@ public actor LeaderElector {
             let deadline = ContinuousClock.now + timing.renewDeadline
             var renewed = false
             while !renewed && ContinuousClock.now < deadline && !Task.isCancelled {
-                do {
-                    renewed = try await tryAcquireOrRenew()
-                } catch {
-                    logger.warning("the lease was not renewed: \(error)", metadata: ["lease": "\(namespace)/\(name)"])
-                }
+                renewed = await attempt(until: deadline)
                 if !renewed { try? await Task.sleep(for: min(timing.retryPeriod, deadline - ContinuousClock.now)) }
             }
             guard renewed else {
@@ -102,6 +135,31 @@ public actor LeaderElector {
                 return
             }
             try? await Task.sleep(for: timing.retryPeriod)
+        }
+    }
+
+    /// One renewal, given up at `deadline`: a request waiting for a
+    /// connection or an answer may take the client's whole request timeout
+    /// (30 s), longer than the lease (client-go bounds it by the renew
+    /// deadline too). Given up, it is a failed renewal; the update may
+    /// still land, and the next attempt reads the lease afresh.
+    private func attempt(until deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool?.self) { group in
+            group.addTask {
+                do {
+                    return try await self.tryAcquireOrRenew()
+                } catch {
+                    self.logger.warning("the lease was not renewed: \(error)", metadata: ["lease": "\(self.namespace)/\(self.name)"])
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? false
         }
     }
 
@@ -183,5 +241,19 @@ public actor LeaderElector {
         let micros = Int((seconds - whole) * 1_000_000)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(time.tm_year) + 1900, Int(time.tm_mon) + 1, Int(time.tm_mday),
                       Int(time.tm_hour), Int(time.tm_min), Int(time.tm_sec), micros)
+    }
+}
+
+/// The leader election Lease's namespace does not exist, and this identity
+/// may not create it: nothing but a person can fix that, so the operator
+/// stops instead of retrying.
+public struct LeaseNamespaceMissing: Error, CustomStringConvertible {
+    public let namespace: String
+    public let lease: String
+    public let reason: String
+
+    public var description: String {
+        "namespace \(namespace), where the leader election Lease \(lease) lives, does not exist and Serin may not create it (\(reason)): "
+            + "run `kubectl create namespace \(namespace)`, or set kubernetes.namespace in serin.yaml to a namespace that exists"
     }
 }

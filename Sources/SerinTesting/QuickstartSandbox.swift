@@ -1,9 +1,11 @@
 import Foundation
+import SerinSandbox
 
-/// The quickstart as a throwaway installation: a copy of the example made
-/// into a Git repository, a `serin.yaml` on free loopback ports, and the
-/// operator (`serin run`) as a real process. `serin demo` and the end-to-end
-/// tests drive it.
+/// The quickstart as a throwaway installation for the end-to-end tests and
+/// benchmarks: `QuickstartFiles` made into a Git repository, and the
+/// operator (`serin run`) as a real process, driven from a test's threads
+/// (blocking calls, files read as they change). `serin demo` runs its own,
+/// `QuickstartDemo`, over the API.
 public final class QuickstartSandbox: @unchecked Sendable {
     // Safe: used by one task at a time (the demo's, or one test's).
     public struct Event: Decodable, Sendable {
@@ -29,76 +31,32 @@ public final class QuickstartSandbox: @unchecked Sendable {
         public var canaryRevision: String?
     }
 
-    public let root: String
-    public let repository: String
-    public let stateDirectory: String
-    public let configPath: String
+    public let files: QuickstartFiles
+    public var root: String { files.root }
+    public var repository: String { files.repository }
+    public var stateDirectory: String { files.stateDirectory }
+    public var configPath: String { files.configPath }
     /// The Prometheus the operator queries: the one given, or the one it manages.
-    public let prometheusAddress: String
-    public let servicePort: Int
-    public let routerAdminPort: Int
-    public let apiPort: Int
+    public var prometheusAddress: String { files.prometheusAddress }
+    public var servicePort: Int { files.servicePort }
+    public var routerAdminPort: Int { files.routerAdminPort }
+    public var apiPort: Int { files.apiPort }
     /// The API's bearer token file (`api.tokenFile`), when the sandbox was given a token.
-    public let tokenFile: String?
+    public var tokenFile: String? { files.tokenFile }
     /// The source's `webhookSecretFile`, when the sandbox was given a secret.
-    public let webhookSecretFile: String?
+    public var webhookSecretFile: String? { files.webhookSecretFile }
     public let started = ContinuousClock.now
     private let serin: String
     public private(set) var operatorProcess: Process?
 
-    /// `prometheus`: an address to use, or nil for `managed: true` on a free port.
-    /// `requestDurationMax`: the request-duration check's bound in ms, for
-    /// a machine too busy for the quickstart's 250 (tests run beside others).
-    /// `sourceInterval`: how often the source is polled; `apiToken` and
-    /// `webhookSecret`, when given, are written beside serin.yaml and named
-    /// there (`api.tokenFile`, the source's `webhookSecretFile`);
-    /// `pollInterval`: how often the operator looks at readiness by itself.
+    /// See `QuickstartFiles` for the parameters.
     public init(example: String, serin: String, interval: String = "5s", prometheus: String? = nil,
                 routerAdminPort: Int? = nil, requestDurationMax: Int? = nil, root: String? = nil, sourceInterval: String = "1s",
                 apiToken: String? = nil, webhookSecret: String? = nil, pollInterval: String = "200ms") throws {
-        guard FileManager.default.fileExists(atPath: example + "/deploy/workload.yaml") else {
-            throw SandboxError("\(example) is not the quickstart folder (no deploy/workload.yaml)")
-        }
+        files = try QuickstartFiles(example: example, interval: interval, prometheus: prometheus, routerAdminPort: routerAdminPort,
+                                    requestDurationMax: requestDurationMax, root: root, sourceInterval: sourceInterval,
+                                    apiToken: apiToken, webhookSecret: webhookSecret, pollInterval: pollInterval)
         self.serin = serin
-        self.root = root ?? NSTemporaryDirectory() + "serin-sandbox-\(getpid())-\(UUID().uuidString.prefix(6))"
-        repository = self.root + "/repo"
-        stateDirectory = self.root + "/state"
-        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: example, toPath: repository)
-        servicePort = try Loopback.freePort()
-        self.routerAdminPort = try routerAdminPort ?? Loopback.freePort()
-        apiPort = try Loopback.freePort()
-        try Self.replace(in: repository + "/deploy/workload.yaml", "port: 8080", "port: \(servicePort)")
-        try Self.replace(in: repository + "/deploy/canary.yaml", "interval: 10s", "interval: \(interval)")
-        if let requestDurationMax {
-            try Self.replace(in: repository + "/deploy/canary.yaml", "thresholdRange: { max: 250 }", "thresholdRange: { max: \(requestDurationMax) }")
-        }
-        let managedPort = try Loopback.freePort()
-        prometheusAddress = prometheus ?? "http://127.0.0.1:\(managedPort)"
-        let prometheusLine = prometheus.map { "{ address: \($0) }" } ?? "{ managed: true, listen: 127.0.0.1:\(managedPort) }"
-        configPath = self.root + "/serin.yaml"
-        let base = self.root
-        tokenFile = apiToken == nil ? nil : base + "/token"
-        webhookSecretFile = webhookSecret == nil ? nil : base + "/webhook-secret"
-        if let apiToken, let tokenFile { try apiToken.write(toFile: tokenFile, atomically: true, encoding: .utf8) }
-        if let webhookSecret, let webhookSecretFile { try webhookSecret.write(toFile: webhookSecretFile, atomically: true, encoding: .utf8) }
-        let tokenLine = tokenFile.map { ", tokenFile: \($0)" } ?? ""
-        let secretLine = webhookSecretFile.map { "\n    webhookSecretFile: \($0)" } ?? ""
-        try """
-        stateDir: \(stateDirectory)
-        platform: local
-        prometheus: \(prometheusLine)
-        router: { admin: 127.0.0.1:\(self.routerAdminPort) }
-        api: { listen: 127.0.0.1:\(apiPort)\(tokenLine) }
-        pollInterval: \(pollInterval)
-        sources:
-          - name: quickstart
-            url: file://\(repository)
-            ref: { branch: main }
-            path: deploy
-            interval: \(sourceInterval)\(secretLine)
-
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
         try git(["init", "-q", "-b", "main"])
         try git(["add", "-A"])
         try git(["-c", "user.name=Serin Demo", "-c", "user.email=demo@serin.dev", "commit", "-qm", "The quickstart"])
@@ -106,13 +64,7 @@ public final class QuickstartSandbox: @unchecked Sendable {
 
     /// Replaces text in a file of the repository (not committed).
     public func edit(_ file: String, _ old: String, _ new: String) throws {
-        try Self.replace(in: repository + "/" + file, old, new)
-    }
-
-    static func replace(in path: String, _ old: String, _ new: String) throws {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        guard text.contains(old) else { throw SandboxError("\(path) has no \"\(old)\" to change") }
-        try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+        try files.edit(file, old, new)
     }
 
     public func git(_ arguments: [String]) throws {
@@ -123,19 +75,13 @@ public final class QuickstartSandbox: @unchecked Sendable {
     /// Sets an env value of the workload and commits; returns the commit's short id.
     @discardableResult
     public func commit(_ variable: String, to value: String, message: String, author: String) throws -> String {
-        let path = repository + "/deploy/workload.yaml"
-        var text = try String(contentsOfFile: path, encoding: .utf8)
-        guard let range = text.range(of: "- name: \(variable)\n        value: ") else { throw SandboxError("no \(variable) in \(path)") }
-        let lineEnd = text[range.upperBound...].firstIndex(of: "\n") ?? text.endIndex
-        text.replaceSubrange(range.upperBound..<lineEnd, with: "\"\(value)\"")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try files.setEnvironment(variable, to: value)
         return try commitAll(message, author: author)
     }
 
     @discardableResult
     public func commitAll(_ message: String, author: String) throws -> String {
-        let email = author.lowercased().replacingOccurrences(of: " ", with: ".") + "@example.com"
-        try git(["-c", "user.name=\(author)", "-c", "user.email=\(email)", "commit", "-qam", message])
+        try git(QuickstartFiles.commitArguments(message, author: author))
         let head = try CommandRun.run("/usr/bin/git", ["-C", repository, "rev-parse", "--short=12", "HEAD"])
         return head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -276,9 +222,4 @@ public final class QuickstartSandbox: @unchecked Sendable {
     private static let waitForTearDownsAtExit: Void = {
         atexit { _ = QuickstartSandbox.tearDowns.wait(timeout: .now() + 60) }
     }()
-}
-
-public struct SandboxError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

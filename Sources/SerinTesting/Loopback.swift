@@ -1,42 +1,13 @@
 import Foundation
 import Synchronization
+import SerinSandbox
 
 /// Ports and readiness for servers that tests start on 127.0.0.1.
 public enum Loopback {
-    /// Where servers that tests start get their ports: below both the
-    /// kernel's ephemeral range, where every outgoing connection of a
-    /// parallel test takes a local port, and the range the local platform
-    /// gives workloads (20000–32000).
-    static let serverPorts = 10000...19999
-    /// Every port handed out in this process, never handed out again: two
-    /// tests running in parallel cannot be given the same one.
-    private static let handedOut = Mutex<Set<Int>>([])
-
     /// A port that was free a moment ago, not handed out before in this
-    /// process.
+    /// process (`FreePort`, shared with the demo's sandbox).
     public static func freePort() throws -> Int {
-        for _ in 0..<500 {
-            let port = Int.random(in: serverPorts)
-            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
-            if bindable(port) { return port }
-        }
-        throw POSIXError(.EADDRINUSE)
-    }
-
-    /// Whether a socket can bind `port` on 127.0.0.1 now (without
-    /// SO_REUSEADDR: a port with connections in TIME_WAIT is passed over).
-    static func bindable(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
-        }
+        try FreePort.next()
     }
 
     /// A loopback port that refuses connections for as long as it is held:
@@ -45,7 +16,8 @@ public enum Loopback {
     /// and a probe of it then finds someone else's server). `close()` frees it.
     public final class RefusingPort: Sendable {
         public let port: Int
-        private let fd: Int32
+        /// -1 once closed.
+        private let fd: Mutex<Int32>
 
         /// A port of the tests' server range, never the kernel's ephemeral
         /// one: once closed, no outgoing connection can take it before the
@@ -64,7 +36,7 @@ public enum Loopback {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
                 }
                 if bound {
-                    self.fd = fd
+                    self.fd = Mutex(fd)
                     self.port = port
                     return
                 }
@@ -75,7 +47,16 @@ public enum Loopback {
 
         public var address: String { "127.0.0.1:\(port)" }
 
-        public func close() { Glibc.close(fd) }
+        /// Once: a second `close()` (a test frees the port, then its
+        /// `defer` runs) must not close the descriptor number a parallel
+        /// test opened since, as it did an in-process operator's event log.
+        public func close() {
+            fd.withLock { fd in
+                guard fd >= 0 else { return }
+                Glibc.close(fd)
+                fd = -1
+            }
+        }
     }
 
     /// A blocking TCP connection to 127.0.0.1:port (close-on-exec, with a
