@@ -103,6 +103,9 @@ extension EndToEndTests {
         defer { sandbox.tearDown() }
         // The quickstart's manifests become a base; the source's path, deploy/, an overlay on it.
         try sandbox.git(["mv", "deploy", "base"])
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: sandbox.repository + "/base").filter { $0.hasSuffix(".yaml") }.sorted()
+        try ("resources:\n" + manifests.map { "  - \($0)\n" }.joined())
+            .write(toFile: sandbox.repository + "/base/kustomization.yaml", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: sandbox.repository + "/deploy", withIntermediateDirectories: true)
         func overlay(_ message: String) throws {
             try """

@@ -88,7 +88,7 @@ extension ClusterTests {
                 try repository.commit(files, message: "podinfo through a HelmRelease")
                 let running = try await Operator.RunningOperator(repository: repository, namespace: namespace, sourceFields: "path: deploy")
                 do {
-                    try await KubeTestCluster.eventually("podinfo runs", timeout: .seconds(180)) {
+                    try await eventually("podinfo runs", timeout: .seconds(180)) {
                         try await PodinfoStandIn.readyReplicas(client, namespace, "podinfo") == 1
                     }
                     let message = try await PodinfoStandIn.env(client, namespace, "podinfo", "PODINFO_UI_MESSAGE")
@@ -187,7 +187,7 @@ extension ClusterTests {
                 let watch = try KubectlCanaryWatch(namespace: namespace, scratch: scratch)
                 defer { watch.stop() }
                 do {
-                    try await KubeTestCluster.eventually("the chart's Canary is Initialized", timeout: .seconds(180)) {
+                    try await eventually("the chart's Canary is Initialized", timeout: .seconds(180)) {
                         try await PodinfoStandIn.phase(client, namespace, "podinfo") == "Initialized"
                     }
                     let first = try await PodinfoStandIn.env(client, namespace, "podinfo-primary", "PODINFO_UI_MESSAGE")
@@ -199,7 +199,7 @@ extension ClusterTests {
                     // A values change in Git is a new revision of the chart's Deployment: a release.
                     try repository.commit(["deploy/podinfo.yaml": release(message: "v2")], message: "message v2")
                     var weights: [Int] = []
-                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(300)) {
+                    try await eventually("the release succeeds", timeout: .seconds(300)) {
                         if let weight = try await PodinfoStandIn.canaryWeight(client, namespace, "podinfo"), weights.last != weight { weights.append(weight) }
                         let phase = try await PodinfoStandIn.phase(client, namespace, "podinfo")
                         if phase == "Failed" { throw KubeTestCluster.TestFailure(description: "the release failed: \(Operator.decisions(running, "Failed"))") }
@@ -208,7 +208,7 @@ extension ClusterTests {
                     #expect(weights.contains(25) && weights.contains(50), "route weights seen: \(weights)")
                     let promoted = try await PodinfoStandIn.env(client, namespace, "podinfo-primary", "PODINFO_UI_MESSAGE")
                     #expect(promoted == "v2")
-                    try await KubeTestCluster.eventually("kubectl shows the promotion", timeout: .seconds(20)) {
+                    try await eventually("kubectl shows the promotion", timeout: .seconds(20)) {
                         watch.steps(of: "podinfo").last?.phase == "Succeeded"
                     }
                     let progressing = watch.steps(of: "podinfo").filter { $0.phase == "Progressing" }.map(\.weight)
@@ -223,7 +223,7 @@ extension ClusterTests {
                     let commit = try repository.commit(["charts/podinfo/templates/configmap.yaml": broken, "deploy/podinfo.yaml": release(message: "v3")],
                                                        message: "an owner for the settings")
                     var source = await running.serinOperator.sources().first
-                    try await KubeTestCluster.eventually("the template error is reported", timeout: .seconds(60)) {
+                    try await eventually("the template error is reported", timeout: .seconds(60)) {
                         source = await running.serinOperator.sources().first
                         return source?.lastAttemptedRevision?.contains(commit) == true && source?.conditions["Ready"]?.status == .false
                     }
@@ -243,7 +243,7 @@ extension ClusterTests {
                     // The fix, with the values of the revision in force: Ready, and no release.
                     try repository.commit(["charts/podinfo/templates/configmap.yaml": configMapTemplate, "deploy/podinfo.yaml": release(message: "v2")],
                                           message: "no owner after all")
-                    try await KubeTestCluster.eventually("the source is Ready again", timeout: .seconds(60)) {
+                    try await eventually("the source is Ready again", timeout: .seconds(60)) {
                         await running.serinOperator.sources().first?.conditions.isReady == true
                     }
                     let still = try await PodinfoStandIn.phase(client, namespace, "podinfo")

@@ -151,7 +151,7 @@ extension ClusterTests {
                 let watch = try KubectlCanaryWatch(namespace: namespace, scratch: scratch)
                 defer { watch.stop() }
                 do {
-                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(180)) {
+                    try await eventually("the Canary is Initialized", timeout: .seconds(180)) {
                         try await PodinfoStandIn.phase(client, namespace, "podinfo") == "Initialized"
                     }
                     // The overlay's build is what runs: image, labels, both patches, the generated ConfigMap.
@@ -172,7 +172,7 @@ extension ClusterTests {
                     // The new tag, in the overlay only.
                     try repository.commit(Self.overlay(namespace, tag: "6.1.1"), message: "podinfo 6.1.1")
                     var weights: [Int] = []
-                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(240)) {
+                    try await eventually("the release succeeds", timeout: .seconds(240)) {
                         if let weight = try await PodinfoStandIn.canaryWeight(client, namespace, "podinfo"), weights.last != weight { weights.append(weight) }
                         return try await PodinfoStandIn.phase(client, namespace, "podinfo") == "Succeeded"
                     }
@@ -182,7 +182,7 @@ extension ClusterTests {
                     let source = try #require(await running.serinOperator.sources().first)
                     #expect(source.revision != before && source.conditions.isReady, "\(source)")
                     // What a user sees with kubectl: the steps, in order.
-                    try await KubeTestCluster.eventually("kubectl shows the promotion", timeout: .seconds(20)) {
+                    try await eventually("kubectl shows the promotion", timeout: .seconds(20)) {
                         watch.steps(of: "podinfo").last?.phase == "Succeeded"
                     }
                     let steps = watch.steps(of: "podinfo")
@@ -260,7 +260,7 @@ extension ClusterTests {
                                               log: scratch.path + "/serin.log")
                 defer { serin.stop() }
                 do {
-                    try await KubeTestCluster.eventually("v1 runs", timeout: .seconds(120)) {
+                    try await eventually("v1 runs", timeout: .seconds(120)) {
                         let ready = try await PodinfoStandIn.readyReplicas(client, namespace, "web")
                         let greeting = try await Operator.greeting(client, namespace)
                         return ready == 1 && greeting == "hello v1"
@@ -296,7 +296,7 @@ extension ClusterTests {
 
                     // A fix: applied, Ready again.
                     let fixed = try repository.commit(Self.layout(namespace, version: "v2"), message: "v2", remove: ["overlays/e2e/escape.yaml"])
-                    try await KubeTestCluster.eventually("v2 is applied", timeout: .seconds(60)) {
+                    try await eventually("v2 is applied", timeout: .seconds(60)) {
                         try await Operator.greeting(client, namespace) == "hello v2"
                     }
                     let recovered = try Self.source(port)
@@ -317,7 +317,7 @@ extension ClusterTests {
 
         static func expectRefusal(_ commit: String, port: Int, good: String, expected: [String], _ what: String) async throws {
             var report = try source(port)
-            try await KubeTestCluster.eventually("\(what): commit \(commit) is attempted", timeout: .seconds(60)) {
+            try await eventually("\(what): commit \(commit) is attempted", timeout: .seconds(60)) {
                 report = try source(port)
                 return report.lastAttemptedRevision?.contains(commit) == true && report.ready?.status == "False"
             }
@@ -388,7 +388,7 @@ extension ClusterTests {
                 do {
                     // Neither exists yet: the build fails, saying which.
                     var source = await running.serinOperator.sources().first
-                    try await KubeTestCluster.eventually("the missing ConfigMap is reported", timeout: .seconds(60)) {
+                    try await eventually("the missing ConfigMap is reported", timeout: .seconds(60)) {
                         source = await running.serinOperator.sources().first
                         return source?.conditions["Ready"]?.status == .false
                     }
@@ -402,7 +402,7 @@ extension ClusterTests {
                         metadata: ObjectMeta(name: "vars", namespace: namespace), data: ["greeting": "hello", "shared": "from the ConfigMap"]))
                     _ = try await client.resources(Secret.self).create(Secret(
                         metadata: ObjectMeta(name: "secret-vars", namespace: namespace), stringData: ["token": "s3cr3t", "shared": "from the Secret"]))
-                    try await KubeTestCluster.eventually("the same commit is applied once both exist", timeout: .seconds(60)) {
+                    try await eventually("the same commit is applied once both exist", timeout: .seconds(60)) {
                         try await Operator.greeting(client, namespace) == "hello"
                     }
                     let settings: ConfigMap = try await client.resources(ConfigMap.self).get("settings", namespace: namespace)
