@@ -31,6 +31,8 @@ final class KubernetesDriver: ReconcilingDriver {
     /// One of several clusters: it waits for its apiserver rather than fail the operator.
     private let patient: Bool
     let kubeConfig: KubeConfig
+    /// Clients acting as sources' ServiceAccounts, by source name.
+    private let sourceClients: [String: KubeClient]
     let platform: KubernetesPlatform
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     /// With leader election: nothing is done before the lease is held, and
@@ -53,6 +55,10 @@ final class KubernetesDriver: ReconcilingDriver {
     /// Opened once the informer has listed and the reconciler adopted what
     /// runs: deliveries wait for it, so none is judged against an empty cache.
     private let adopted = Gate()
+    /// The cluster's Secrets, watched: what MetricTemplates' and
+    /// AlertProviders' `secretRef` name.
+    private let secrets: Informer<Secret>
+    var secretReader: any SecretReader { ClusterSecretReader(secrets: secrets) }
     let configNamespace: String
     /// Serin's namespace in the cluster: inventories, the Lease, records of waves.
     private let inventoryNamespace: String
@@ -76,19 +82,31 @@ final class KubernetesDriver: ReconcilingDriver {
         let client = try KubeClient(config: config, logger: logger)
         self.client = client
         scope = settings.watchNamespace.map(NamespaceScope.init)
-        platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider, logger: logger)
+        secrets = Informer(client.resources(Secret.self), namespace: settings.watchNamespace, logger: logger)
+        platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider,
+                                      selectorLabels: settings.selectorLabels, logger: logger)
         var store = store
-        store.replica = ClusterStateReplica(client: client, namespace: settings.watchNamespace)
+        store.replica = ClusterStateReplica(client: client, keyNamespace: settings.namespace)
         self.store = store
         let reconciler = reconciler(platform, store)
         self.reconciler = reconciler
+        // A source with a ServiceAccount is synced as it (issue 21, item 5).
+        var sourceClients: [String: KubeClient] = [:]
+        for (source, account) in settings.serviceAccounts {
+            sourceClients[source] = try KubeClient(config: config.impersonating(.serviceAccount(account, namespace: settings.namespace)),
+                                                   logger: logger)
+        }
+        self.sourceClients = sourceClients
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, createsInventoryNamespace: settings.watchNamespace == nil,
-                           logger: logger)
+                           sourceClients: sourceClients, logger: logger)
         elector = try settings.leaseName.map { name in
             try LeaderElector(config: config, name: name, namespace: settings.namespace,
                               identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
         }
-        let statuses = CanaryStatusWriter(client: client)
+        let platform = self.platform
+        let statuses = CanaryStatusWriter(client: client) { rollout in
+            platform.statusDetails(of: WorkloadID(namespace: rollout.namespace, name: rollout.workload), canaryWeight: rollout.canaryWeight)
+        }
         self.statuses = statuses
         reporter = CanaryStatusReporter(writer: statuses, status: { id in await reconciler.status(of: id.description, eventLimit: 0) },
                                         failed: { id, error in logger.warning("the status of Canary \(id) is not written: \(error)") })
@@ -118,15 +136,22 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     /// Built-in metrics from the app's pods (NGINX's series for nginx),
-    /// and Flagger's template variables from each Canary.
-    static func queries(_ platform: KubernetesPlatform) -> LiveChecks.Queries {
-        LiveChecks.Queries(builtins: { context in
-            platform.routing(of: context.target)?.usesNGINX == true ? .nginx : .kubernetesPods
+    /// by the pod labels Prometheus gives them, and Flagger's template
+    /// variables from each Canary.
+    static func queries(_ platform: KubernetesPlatform, labels: MetricQueries.PodLabels) -> LiveChecks.Queries {
+        let pods = MetricQueries.Builtins.kubernetesPods(labels), daemonSetPods = MetricQueries.Builtins.kubernetesPods(labels, daemonSet: true)
+        return LiveChecks.Queries(builtins: { context in
+            if platform.routing(of: context.target)?.usesNGINX == true { return .nginx }
+            return platform.kind(of: context.target) == .daemonSet ? daemonSetPods : pods
         }, context: { context in
             let routing = platform.routing(of: context.target)
+            let hash = labels.podTemplateHash == nil ? "" : await platform.podTemplateHash(of: context.target) ?? ""
             return MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: context.target.name,
                                          service: routing?.service, ingress: routing?.ingress?["metadata"]?["name"]?.stringValue ?? "",
-                                         canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "")
+                                         canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "",
+                                         podTemplateHash: hash)
+        }, trackedConfigs: { workload in
+            platform.statusDetails(of: workload, canaryWeight: 0).trackedConfigs
         })
     }
 
@@ -146,8 +171,9 @@ final class KubernetesDriver: ReconcilingDriver {
                 // Only this operator's rollouts: the cluster may hold the
                 // states of another `serin run` (another install, a test).
                 let owned = try await sync.appliedCanaries(of: sourceNames)
-                let restored = try await store.restoreFromReplica { owned.contains($0) }
-                if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                let restore = try await store.restoreFromReplica(keys: owned)
+                if !restore.restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restore.restored.joined(separator: ", "))") }
+                for refusal in restore.refused { record("-", "error", refusal) }
                 // What charts see of the cluster (Helm asks discovery the same way).
                 let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
                 learntCapabilities.withLock { $0 = learnt }
@@ -174,6 +200,7 @@ final class KubernetesDriver: ReconcilingDriver {
         let platform = self.platform, reconciler = self.reconciler, reporter = self.reporter, adopted = self.adopted
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await platform.run() }
+            group.addTask { await self.secrets.run() }
             group.addTask {
                 // The informer's first list comes before anything is adopted or judged.
                 try await self.adopt()
@@ -181,6 +208,7 @@ final class KubernetesDriver: ReconcilingDriver {
                 await reconciler.run()
             }
             group.addTask { await reporter.run(clock: ContinuousClock()) }
+            group.addTask { await self.followChangesOutsideGit() }
             group.addTask { await self.report(entries) }
             if let elector {
                 group.addTask {
@@ -209,6 +237,27 @@ final class KubernetesDriver: ReconcilingDriver {
                 attempt += 1
                 logger.warning("cluster \(name): cannot adopt what runs yet: \(error)", metadata: ["attempt": "\(attempt)"])
                 try await Task.sleep(for: .seconds(min(30, attempt)))
+            }
+        }
+    }
+
+    /// What the desired state depends on outside Git (a target another
+    /// tool made, the ConfigMaps and Secrets a template uses, a Canary
+    /// deleted in the cluster): the sources' revisions applied again when
+    /// the platform sees such a change, and every minute at least.
+    private func followChangesOutsideGit() async {
+        let changes = platform.changesOutsideGit()
+        let reconciler = self.reconciler, logger = self.logger, period = max(resyncInterval ?? .seconds(60), .seconds(15))
+        await adopted.wait()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await change in changes {
+                    logger.info("\(change): applying the sources' revisions again")
+                    await reconciler.reapply()
+                }
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: period)) != nil { await reconciler.reapply() }
             }
         }
     }
@@ -248,6 +297,13 @@ final class KubernetesDriver: ReconcilingDriver {
         } catch {
             logger.warning("the leader elector's Kubernetes client did not shut down cleanly: \(error)")
         }
+        for (source, sourceClient) in sourceClients {
+            do {
+                try await sourceClient.shutdown()
+            } catch {
+                logger.warning("the Kubernetes client of source \(source) did not shut down cleanly: \(error)")
+            }
+        }
         do {
             try await client.shutdown()
         } catch {
@@ -272,6 +328,18 @@ final class KubernetesDriver: ReconcilingDriver {
         log.post(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
         }
+    }
+}
+
+/// The Secrets `secretRef` names, from a watched cache; asked before the
+/// cache has listed, it waits for the list.
+struct ClusterSecretReader: SecretReader {
+    let secrets: Informer<Secret>
+
+    func secret(_ name: String, namespace: String) async throws -> [String: Data]? {
+        try await secrets.waitForSync()
+        guard let secret = secrets.get(name, namespace: namespace) else { return nil }
+        return (secret.data ?? [:]).compactMapValues { Data(base64Encoded: $0) }
     }
 }
 
@@ -312,8 +380,9 @@ struct ClusterTarget: DeliveryTarget {
         } catch {
             return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", "\(error)"), notes: notes)
         }
+        let declared = desired
         let report = await sync.sync(source: desired.source, objects: objects) { object in
-            object.apiVersion == "apps/v1" && object.kind == "Deployment"
+            KubernetesPlatform.releases(object, in: declared)
         }
         if !report.applied.isEmpty { notes.append(DeliveryNote("applied", "\(desired.source): " + report.applied.joined(separator: ", "))) }
         for object in report.drifted {

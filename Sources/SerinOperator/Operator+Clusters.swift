@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SerinAnalysis
 import SerinEngine
 import SerinKubernetes
 
@@ -14,6 +15,14 @@ struct ClusterParts: Sendable {
     var sources: Set<String>
 }
 
+/// The driver of `platform: kubernetes`, where the records of waves are
+/// kept, and where templates' and providers' Secrets are read (the home cluster).
+struct ClusterDrivers {
+    var driver: any PlatformDriver
+    var waveStore: any WaveStore
+    var secretReader: any SecretReader
+}
+
 extension Operator {
     /// `platform: kubernetes`: one cluster as it always ran (`kubernetes:`),
     /// or a `ClusterFleet` of `clusters:`, each with its own rollout states
@@ -22,13 +31,13 @@ extension Operator {
     /// sources; and where the records of waves are kept (the home cluster).
     static func clusterDriver(
         config: OperatorConfig.Resolved, store: StateStore, log: EventLog, logger: Logger,
-        reconciler: (KubernetesPlatform, StateStore, ClusterParts?) -> Reconciler<KubernetesPlatform, ContinuousClock>
-    ) throws -> (any PlatformDriver, any WaveStore) {
+        reconciler: (KubernetesPlatform, StateStore, ClusterParts?, MetricQueries.PodLabels) -> Reconciler<KubernetesPlatform, ContinuousClock>
+    ) throws -> ClusterDrivers {
         let specs = config.sources.map(\.spec)
         if config.clusters.count == 1, let only = config.clusters.first, !only.ownState {
             let driver = try KubernetesDriver(name: only.name, settings: only.kubernetes, sources: specs, store: store, log: log,
-                                              logger: logger) { platform, store in reconciler(platform, store, nil) }
-            return (driver, driver.waveStore)
+                                              logger: logger) { platform, store in reconciler(platform, store, nil, only.kubernetes.metricLabels) }
+            return ClusterDrivers(driver: driver, waveStore: driver.waveStore, secretReader: driver.secretReader)
         }
         var drivers: [KubernetesDriver] = []
         for cluster in config.clusters {
@@ -39,10 +48,10 @@ extension Operator {
             clusterLogger[metadataKey: "cluster"] = "\(cluster.name)"
             let driver = try KubernetesDriver(name: cluster.name, settings: cluster.kubernetes, sources: sources,
                                               store: try StateStore(stateDirectory: directory), log: parts.log, logger: clusterLogger,
-                                              patient: true) { platform, store in reconciler(platform, store, parts) }
+                                              patient: true) { platform, store in reconciler(platform, store, parts, cluster.kubernetes.metricLabels) }
             drivers.append(driver)
         }
         let fleet = ClusterFleet(drivers: drivers, logger: logger)
-        return (fleet, fleet.home.waveStore)
+        return ClusterDrivers(driver: fleet, waveStore: fleet.home.waveStore, secretReader: fleet.home.secretReader)
     }
 }

@@ -6,6 +6,7 @@ import SerinAnalysis
 import SerinEngine
 import SerinGit
 import SerinHelm
+import SerinHTTP
 import SerinKubernetes
 import SerinKustomize
 import SerinLocal
@@ -64,18 +65,21 @@ public actor Operator: OperatorControl {
         self.config = config
         self.options = options
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        // Others may pass through to revisions/ (workloads running as their own users), not list or read.
+        chmod(config.stateDirectory, 0o711)
         let store = try StateStore(stateDirectory: config.stateDirectory)
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
         janitor = SnapshotJanitor(snapshots: snapshots, stateDirectory: config.stateDirectory)
-        let resources = CurrentResources(prometheus: config.prometheusAddress)
+        let resources = CurrentResources(prometheus: config.prometheusAddress, policy: config.outboundPolicy)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
 
         let logger = options.logger
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries, cluster: ClusterParts? = nil) -> Reconciler<P, ContinuousClock>.Parts {
-            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(),
+            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries),
+                  hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
                   notifier: LiveNotifier(resources: resources),
                   store: store, log: cluster?.log ?? log, stateDirectory: cluster?.directory ?? config.stateDirectory,
                   sources: cluster?.sources ?? Set(config.sources.map(\.spec.name)),
@@ -84,9 +88,13 @@ public actor Operator: OperatorControl {
         let driver: any PlatformDriver
         var waveStore: any WaveStore = NoWaveStore()
         if !config.clusters.isEmpty {
-            (driver, waveStore) = try Self.clusterDriver(config: config, store: store, log: log, logger: logger) { platform, store, cluster in
-                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform), cluster: cluster))
+            let kubernetes = try Self.clusterDriver(config: config, store: store, log: log, logger: logger) { platform, store, cluster, labels in
+                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: labels), cluster: cluster))
             }
+            // Templates' and providers' Secrets: the home cluster's (a cluster's own are not read yet).
+            resources.secrets = kubernetes.secretReader
+            driver = kubernetes.driver
+            waveStore = kubernetes.waveStore
         } else {
             driver = try Self.localDriver(config: config, options: options, log: log) { platform in
                 Reconciler(parts: parts(platform, store: store, queries: .local))
@@ -125,7 +133,8 @@ public actor Operator: OperatorControl {
                     targetRenderers[cluster.name] = Self.renderer(for: spec.name, options: own, builder: builder, driver: clusterDriver, trees: trees)
                 }
             }
-            let validator = Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil)
+            let validator = Validator(platform: config.platform, defaultProvider: config.kubernetes?.provider ?? "kubernetes",
+                                      defaultPrometheus: config.prometheusAddress != nil)
             let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator, targetRenderers: targetRenderers)
             let waves = delivery?.waves ?? .allAtOnce(targetNames)
             pipelines[spec.name] = Pipeline(
@@ -134,7 +143,7 @@ public actor Operator: OperatorControl {
                 targets: .init(deliver: { target, desired in
                     // The checks of a release read the templates and providers of the revision in force.
                     resources.update(source: desired.source, templates: desired.manifests.metricTemplates,
-                                     providers: desired.manifests.alertProviders)
+                                     providers: desired.manifests.alertProviders, canaries: desired.manifests.canaries)
                     deliveries.deliver(desired, to: target)
                 }, release: { target, desired in
                     await deliveries.release(of: desired, on: target)
@@ -173,6 +182,7 @@ public actor Operator: OperatorControl {
         var platformOptions = LocalPlatform.Options(routerCommand: [options.serinExecutable, "router"])
         platformOptions.routerAdmin = config.routerAdmin
         platformOptions.supervisor = options.supervisor
+        platformOptions.supervisor.allowRootWorkloads = config.allowRootWorkloads
         // Probes and restarts are the supervisor's business: the log, not the audit trail.
         let supervisorLogger = Logger(label: "serin.supervisor")
         platformOptions.supervisor.log = { message in supervisorLogger.info("\(message)") }
@@ -326,8 +336,8 @@ public actor Operator: OperatorControl {
             providers["\(provider.namespace)/\(provider.name)"] = provider.spec
         }
         guard !providers.isEmpty else { return }
-        let logger = options.logger
-        for failure in await alert.send(to: providers) {
+        let logger = options.logger, policy = config.outboundPolicy
+        for failure in await alert.send(to: providers, policy: policy) {
             // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
             let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
             Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()

@@ -21,6 +21,13 @@ extension OperatorConfig {
         public var home: Bool?
         /// This cluster's post-build variables, for every source it gets.
         public var postBuild: ClusterPostBuild?
+        /// The ServiceAccount (in this cluster's Serin namespace) of every
+        /// source that names none.
+        public var defaultServiceAccount: String?
+        /// Flagger's `-selector-labels`, as `kubernetes.selectorLabels`.
+        public var selectorLabels: [String]?
+        /// The labels Prometheus gives the app pods' series, as `kubernetes.metricLabels`.
+        public var metricLabels: MetricLabels?
     }
 
     public struct ClusterPostBuild: Sendable, Decodable {
@@ -73,6 +80,9 @@ extension OperatorConfig {
                     problem("\(field).leaseName", "the Lease is kept in the home cluster (\(homeName)) only; leave it out here")
                 }
             }
+            if let labels = cluster.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
+                problem("\(field).selectorLabels", "must name at least one label, none empty")
+            }
             let substitute = cluster.postBuild?.substitute ?? [:]
             for variable in substitute.keys.sorted() where !KustomizeOptions.isVariableName(variable) {
                 problem("\(field).postBuild.substitute", "'\(variable)' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'")
@@ -81,8 +91,10 @@ extension OperatorConfig {
                 kubeconfig: cluster.kubeconfig, context: cluster.context,
                 namespace: cluster.namespace ?? cluster.watchNamespace ?? "serin-system", provider: provider,
                 leaseName: !isHome || cluster.leaderElection == false ? nil : cluster.leaseName ?? "serin-leader",
-                watchNamespace: cluster.watchNamespace)
-            let resolved = ClusterSettings(name: name, kubernetes: settings, substitute: substitute, isHome: isHome, ownState: true)
+                watchNamespace: cluster.watchNamespace, selectorLabels: cluster.selectorLabels ?? KubernetesSettings.defaultSelectorLabels,
+                metricLabels: podLabels(cluster.metricLabels))
+            let resolved = ClusterSettings(name: name, kubernetes: settings, substitute: substitute, isHome: isHome, ownState: true,
+                                           defaultServiceAccount: (cluster.defaultServiceAccount, "\(field).defaultServiceAccount"))
             if isHome { result.insert(resolved, at: 0) } else { result.append(resolved) }
         }
         return result
@@ -184,13 +196,18 @@ public struct ClusterSettings: Sendable {
     /// and its entries in the event log named by it: true for `clusters:`,
     /// false for `kubernetes:` (whose layout stays as it was).
     public var ownState: Bool
+    /// The ServiceAccount of a source delivered here that names none, and
+    /// the field that gave it (for the diagnostic of a bad name).
+    public var defaultServiceAccount: (name: String?, field: String)
 
-    public init(name: String, kubernetes: KubernetesSettings, substitute: [String: String] = [:], isHome: Bool, ownState: Bool) {
+    public init(name: String, kubernetes: KubernetesSettings, substitute: [String: String] = [:], isHome: Bool, ownState: Bool,
+                defaultServiceAccount: (name: String?, field: String) = (nil, "kubernetes.defaultServiceAccount")) {
         self.name = name
         self.kubernetes = kubernetes
         self.substitute = substitute
         self.isHome = isHome
         self.ownState = ownState
+        self.defaultServiceAccount = defaultServiceAccount
     }
 }
 

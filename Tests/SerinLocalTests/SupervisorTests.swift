@@ -27,7 +27,8 @@ struct SupervisorTests {
 
         try await eventually("ready") { await supervisor.isReady(workload: "web", role: .primary, revision: "r1") }
         #expect(ContinuousClock.now - started >= .milliseconds(800))
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // Not waiting out anything: 42 s seen under a full parallel run on two cores.
+        #expect(ContinuousClock.now - started < .seconds(90))
         // The process is restarted on another port when one of the parallel
         // tests took its port in between: compare with the process now.
         let current = try #require(await supervisor.status().first)
@@ -155,7 +156,11 @@ struct SupervisorTests {
         let started = ContinuousClock.now
         await supervisor.stop(workload: "stubborn", role: .primary)
         let took = ContinuousClock.now - started
-        #expect(took >= .milliseconds(1200) && took < .seconds(15), "\(took); \(harness.messages.all)")
+        // At least the drain delay and the grace period; the upper bound only
+        // catches a stop that never ends (kill(pid, 0) below catches a missed
+        // SIGKILL): 15 s was passed once at load 8, the test process's
+        // cooperative threads shared with a parallel run.
+        #expect(took >= .milliseconds(1200) && took < .seconds(60), "\(took); \(harness.messages.all)")
         #expect(kill(pid, 0) != 0)
         // The router heard of the removal while the process still ran.
         let seen = seenAtNotification.withLock { $0 }

@@ -11,6 +11,8 @@ import SerinSpec
 public actor ClusterWaveStore: WaveStore {
     public static let fieldManager = "serin"
     public static let label = "serin.dev/waves"
+    /// Every record's name starts so; Git may not declare such a ConfigMap (`ClusterSync.reservation`).
+    public static let namePrefix = "serin-waves-"
 
     private let client: KubeClient
     private let namespace: String
@@ -29,7 +31,7 @@ public actor ClusterWaveStore: WaveStore {
     /// sources never share a record.
     public static func name(of source: String) -> String {
         let plain = source.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" }
-        var name = "serin-waves-" + String(plain)
+        var name = namePrefix + String(plain)
         if String(plain) != source {
             name += "-" + ContentDigest.hex(source.utf8).prefix(8)
         }

@@ -48,11 +48,16 @@ public actor ClusterSync {
     /// (a namespaced Role cannot read or create Namespaces).
     private let createsInventoryNamespace: Bool
     private let logger: Logger
+    /// Per source, a client acting as the source's ServiceAccount: its
+    /// objects are listed, applied and pruned with that account's rights
+    /// (RBAC decides); the inventory is still read and written as Serin.
+    private let sourceClients: [String: KubeClient]
     private var inventories: [String: [String: Entry]] = [:]
 
     public init(client: KubeClient, inventoryNamespace: String, createsInventoryNamespace: Bool = true,
-                logger: Logger = Logger(label: "serin.sync")) {
+                sourceClients: [String: KubeClient] = [:], logger: Logger = Logger(label: "serin.sync")) {
         self.client = client
+        self.sourceClients = sourceClients
         self.inventoryNamespace = inventoryNamespace
         self.createsInventoryNamespace = createsInventoryNamespace
         self.logger = logger
@@ -72,13 +77,15 @@ public actor ClusterSync {
     public func sync(source: String, objects: [KubeObject], releasedByPlatform: @Sendable (KubeObject) -> Bool) async -> Report {
         var report = Report()
         let previous: [String: Entry]
+        let trusted: Bool
         do {
-            previous = try await inventory(of: source)
+            (previous, trusted) = try await checkedInventory(of: source, report: &report)
         } catch {
             report.failures.append("the inventory of \(source) cannot be read: \(error)")
             return report
         }
         var current: [String: Entry] = [:]
+        let writer = sourceClients[source] ?? client
         // What the cluster holds of this source, one list per kind and
         // namespace (by the source's label) rather than a GET per object.
         var listed: [String: [String: KubeObject]] = [:]
@@ -95,10 +102,15 @@ public actor ClusterSync {
             if !kind.namespaced { object.metadata.namespace = nil }
             let entry = Entry(apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace,
                               name: object.metadata.name ?? "", digest: Self.digest(object))
+            if let reason = reservation(of: entry) {
+                report.failures.append("\(entry.description) is refused from Git: \(reason); rename it or leave it out of the source")
+                if let old = previous[entry.id] { current[entry.id] = old }
+                continue
+            }
             current[entry.id] = entry
             if releasedByPlatform(object) { continue }
             do {
-                let resource = client.resources(kind)
+                let resource = writer.resources(kind)
                 let group = "\(kind.apiVersion)/\(kind.plural)/\(entry.namespace ?? "")"
                 if listed[group] == nil {
                     let items = try await resource.list(namespace: entry.namespace, labelSelector: "\(Self.sourceLabel)=\(source)").items
@@ -122,7 +134,7 @@ public actor ClusterSync {
         for (id, entry) in previous where current[id] == nil {
             do {
                 let kind = try await client.resourceKind(apiVersion: entry.apiVersion, kind: entry.kind)
-                if try await client.resources(kind).deleteIfPresent(entry.name, namespace: entry.namespace, propagationPolicy: .background) {
+                if try await writer.resources(kind).deleteIfPresent(entry.name, namespace: entry.namespace, propagationPolicy: .background) {
                     report.pruned.append(entry.description)
                 }
             } catch {
@@ -130,7 +142,7 @@ public actor ClusterSync {
                 current[id] = entry
             }
         }
-        if current != previous {
+        if current != previous || !trusted {
             do {
                 try await save(current, of: source)
             } catch {
@@ -148,7 +160,8 @@ public actor ClusterSync {
     public func appliedCanaries(of sources: [String]) async throws -> Set<String> {
         var keys: Set<String> = []
         for source in sources {
-            for entry in try await inventory(of: source).values where entry.kind == "Canary" {
+            guard case .trusted(let entries) = try await inventory(of: source) else { continue }
+            for entry in entries.values where entry.kind == "Canary" {
                 keys.insert("\(entry.namespace ?? "default").\(entry.name)")
             }
         }
@@ -157,15 +170,64 @@ public actor ClusterSync {
 
     static func inventoryName(_ source: String) -> String { "serin-inventory-" + source.lowercased() }
 
-    private func inventory(of source: String) async throws -> [String: Entry] {
-        if let known = inventories[source] { return known }
-        let map = try await client.resources(ConfigMap.self).getIfPresent(Self.inventoryName(source), namespace: inventoryNamespace)
+    /// Why Git may not declare this object: Serin trusts its inventories,
+    /// rollout states, their signing key, its records of waves and its
+    /// leader lease by name and place, so a source that wrote them could
+    /// forge what Serin prunes, restores, which clusters a revision reaches
+    /// or who leads (issue 21, item 5; issue 26).
+    func reservation(of entry: Entry) -> String? {
+        let core = entry.apiVersion == "v1"
+        if core && entry.kind == "ConfigMap" && (entry.name.hasPrefix("serin-inventory-") || entry.name.hasPrefix("serin-state-")) {
+            return "ConfigMaps named serin-inventory-* and serin-state-* are Serin's own inventories and rollout states"
+        }
+        if core && entry.kind == "ConfigMap" && entry.name.hasPrefix(ClusterWaveStore.namePrefix) {
+            return "ConfigMaps named \(ClusterWaveStore.namePrefix)* are Serin's records of where each source's revision stands in its waves"
+        }
+        if core && entry.kind == "Secret" && entry.name == ClusterStateReplica.keySecret && entry.namespace == inventoryNamespace {
+            return "the Secret \(inventoryNamespace)/\(entry.name) holds the key that signs Serin's rollout states"
+        }
+        if entry.apiVersion.hasPrefix("coordination.k8s.io/") && entry.kind == "Lease" && entry.namespace == inventoryNamespace {
+            return "Leases in \(inventoryNamespace), Serin's own namespace, elect Serin's leader"
+        }
+        return nil
+    }
+
+    /// The inventory, and whether it can be trusted; an untrusted one is
+    /// reported and taken as empty (nothing it lists is pruned), and written
+    /// anew by the sync.
+    private func checkedInventory(of source: String, report: inout Report) async throws -> (entries: [String: Entry], trusted: Bool) {
+        switch try await inventory(of: source) {
+        case .trusted(let entries):
+            return (entries, true)
+        case .untrusted(let reason):
+            report.failures.append("the inventory \(inventoryNamespace)/\(Self.inventoryName(source)) is not trusted: \(reason); "
+                + "nothing it lists is pruned, and Serin writes it anew")
+            return ([:], false)
+        }
+    }
+
+    private enum Inventory {
+        case trusted([String: Entry])
+        case untrusted(String)
+    }
+
+    /// Read only at its own name in Serin's namespace, and trusted only
+    /// with Serin's labels and its entries written by Serin's field manager.
+    private func inventory(of source: String) async throws -> Inventory {
+        if let known = inventories[source] { return .trusted(known) }
+        let map = try await client.resources(InventoryRecord.self).getIfPresent(Self.inventoryName(source), namespace: inventoryNamespace)
         var entries: [String: Entry] = [:]
-        if let text = map?.data?["entries"] {
-            for entry in try JSONDecoder().decode([Entry].self, from: Data(text.utf8)) { entries[entry.id] = entry }
+        if let map {
+            if let reason = map.distrust(source: source, fieldManager: Self.fieldManager, sourceLabel: Self.sourceLabel) {
+                logger.warning("inventory not trusted", metadata: ["source": "\(source)", "reason": "\(reason)"])
+                return .untrusted(reason)
+            }
+            if let text = map.data?["entries"] {
+                for entry in try JSONDecoder().decode([Entry].self, from: Data(text.utf8)) { entries[entry.id] = entry }
+            }
         }
         inventories[source] = entries
-        return entries
+        return .trusted(entries)
     }
 
     private func save(_ entries: [String: Entry], of source: String) async throws {

@@ -9,7 +9,7 @@ struct WaveRoutes: Sendable {
     let token: BearerToken
     let logger: Logger
 
-    func register(on router: Router<some RequestContext>) {
+    func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         router.post("/api/v1/sources/:name/promote") { request, context in
             try token.authorize(request)
             let name = try context.parameters.require("name")

@@ -372,6 +372,8 @@ extension ClusterTests {
                 let port = try Loopback.freePort()
                 let state = scratch.path + "/state"
                 let tokenFile = try scratch.write("token", OperatorAPI.token)
+                // serin refuses a token file others can read.
+                chmod(tokenFile, 0o600)
                 let config = try scratch.write("serin.yaml", Self.config(clusters, state: state, repository: repository, pause: true, api: port)
                     .replacingOccurrences(of: "api: { listen: \"127.0.0.1:\(port)\" }",
                                           with: "api: { listen: \"127.0.0.1:\(port)\", tokenFile: \(tokenFile) }"))
