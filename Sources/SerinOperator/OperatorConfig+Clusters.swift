@@ -6,7 +6,7 @@ import SerinSpec
 
 extension OperatorConfig {
     /// One cluster of `clusters:`: what `kubernetes:` takes, and a name.
-    public struct Cluster: Sendable, Decodable {
+    public struct Cluster: Sendable, Decodable, KubernetesFields {
         public var name: String?
         public var kubeconfig: String?
         public var context: String?
@@ -28,6 +28,19 @@ extension OperatorConfig {
         public var selectorLabels: [String]?
         /// The labels Prometheus gives the app pods' series, as `kubernetes.metricLabels`.
         public var metricLabels: MetricLabels?
+    }
+
+    /// What `kubernetes:` and a cluster of `clusters:` both take.
+    public protocol KubernetesFields {
+        var kubeconfig: String? { get }
+        var context: String? { get }
+        var namespace: String? { get }
+        var watchNamespace: String? { get }
+        var provider: String? { get }
+        var leaderElection: Bool? { get }
+        var leaseName: String? { get }
+        var selectorLabels: [String]? { get }
+        var metricLabels: MetricLabels? { get }
     }
 
     public struct ClusterPostBuild: Sendable, Decodable {
@@ -53,9 +66,6 @@ extension OperatorConfig {
                 problem("\(field).name", "\"\(name)\" is not a cluster name (lower-case letters, digits and -, at most 63)"); continue
             }
             guard names.insert(name).inserted else { problem("\(field).name", "\"\(name)\" is used twice"); continue }
-            if let file = cluster.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
-                problem("\(field).kubeconfig", "cannot read \(file)")
-            }
             // Two entries for one apiserver would apply and release everything twice.
             let place = "\(cluster.kubeconfig ?? "$KUBECONFIG or in-cluster")" + (cluster.context.map { ", context \($0)" } ?? "")
             if let other = places[place] {
@@ -63,14 +73,8 @@ extension OperatorConfig {
                         "\(place) is cluster \(other) already; give each cluster its own kubeconfig or context")
             }
             places[place] = name
-            let provider = cluster.provider ?? "kubernetes"
-            if !CanaryRouting.providers.contains(provider) {
-                problem("\(field).provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
-            }
-            if let watched = cluster.watchNamespace, !isDNSLabel(watched) {
-                problem("\(field).watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
-            }
             let isHome = index == home
+            let settings = Self.settings(of: cluster, field: field, elects: isHome, problem: problem)
             if !isHome {
                 let homeName = given[home].name ?? "clusters[\(home)]"
                 if cluster.leaderElection == true {
@@ -80,19 +84,10 @@ extension OperatorConfig {
                     problem("\(field).leaseName", "the Lease is kept in the home cluster (\(homeName)) only; leave it out here")
                 }
             }
-            if let labels = cluster.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
-                problem("\(field).selectorLabels", "must name at least one label, none empty")
-            }
             let substitute = cluster.postBuild?.substitute ?? [:]
             for variable in substitute.keys.sorted() where !KustomizeOptions.isVariableName(variable) {
                 problem("\(field).postBuild.substitute", "'\(variable)' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'")
             }
-            let settings = KubernetesSettings(
-                kubeconfig: cluster.kubeconfig, context: cluster.context,
-                namespace: cluster.namespace ?? cluster.watchNamespace ?? "serin-system", provider: provider,
-                leaseName: !isHome || cluster.leaderElection == false ? nil : cluster.leaseName ?? "serin-leader",
-                watchNamespace: cluster.watchNamespace, selectorLabels: cluster.selectorLabels ?? KubernetesSettings.defaultSelectorLabels,
-                metricLabels: podLabels(cluster.metricLabels))
             let resolved = ClusterSettings(name: name, kubernetes: settings, substitute: substitute, isHome: isHome, ownState: true,
                                            defaultServiceAccount: (cluster.defaultServiceAccount, "\(field).defaultServiceAccount"))
             if isHome { result.insert(resolved, at: 0) } else { result.append(resolved) }

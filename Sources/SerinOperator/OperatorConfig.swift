@@ -142,7 +142,7 @@ public struct OperatorConfig: Sendable, Decodable {
     }
 
     /// `platform: kubernetes`: which cluster, and Serin's defaults there.
-    public struct Kubernetes: Sendable, Decodable {
+    public struct Kubernetes: Sendable, Decodable, KubernetesFields {
         public init() {}
 
         /// A kubeconfig file; without one, `$KUBECONFIG`, then the pod's service account (in-cluster).
@@ -266,26 +266,7 @@ public struct OperatorConfig: Sendable, Decodable {
             if platform != .kubernetes { problem("clusters", "is read only with platform: kubernetes") }
             if config.kubernetes != nil { problem("clusters", "give either kubernetes (one cluster) or clusters, not both") }
         } else if platform == .kubernetes {
-            let given = config.kubernetes
-            if let file = given?.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
-                problem("kubernetes.kubeconfig", "cannot read \(file)")
-            }
-            let provider = given?.provider ?? "kubernetes"
-            if !CanaryRouting.providers.contains(provider) {
-                problem("kubernetes.provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
-            }
-            if let watched = given?.watchNamespace, !Self.isDNSLabel(watched) {
-                problem("kubernetes.watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
-            }
-            if let labels = given?.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
-                problem("kubernetes.selectorLabels", "must name at least one label, none empty")
-            }
-            kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
-                                            namespace: given?.namespace ?? given?.watchNamespace ?? "serin-system", provider: provider,
-                                            leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader",
-                                            watchNamespace: given?.watchNamespace,
-                                            selectorLabels: given?.selectorLabels ?? KubernetesSettings.defaultSelectorLabels,
-                                            metricLabels: Self.podLabels(given?.metricLabels))
+            kubernetes = Self.settings(of: config.kubernetes ?? Kubernetes(), field: "kubernetes", elects: true, problem: problem)
         } else if config.kubernetes != nil {
             problem("kubernetes", "is read only with platform: kubernetes")
         }
@@ -523,10 +504,31 @@ extension OperatorConfig {
         return "\(file) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 \(file)"
     }
 
-    /// `metricLabels` of `kubernetes:` or a cluster, Flagger's names by default.
-    static func podLabels(_ given: MetricLabels?) -> MetricQueries.PodLabels {
-        MetricQueries.PodLabels(namespace: given?.namespace ?? MetricQueries.PodLabels.flagger.namespace,
-                                pod: given?.pod ?? MetricQueries.PodLabels.flagger.pod, podTemplateHash: given?.podTemplateHash)
+    /// The fields `kubernetes:` and each of `clusters:` share, checked
+    /// (`field`: where they were written); `elects`: the Lease is kept in
+    /// this cluster (the only one, or the home cluster).
+    static func settings(of given: some KubernetesFields, field: String, elects: Bool, problem: (String, String) -> Void) -> KubernetesSettings {
+        if let file = given.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
+            problem("\(field).kubeconfig", "cannot read \(file)")
+        }
+        let provider = given.provider ?? "kubernetes"
+        if !CanaryRouting.providers.contains(provider) {
+            problem("\(field).provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
+        }
+        if let watched = given.watchNamespace, !isDNSLabel(watched) {
+            problem("\(field).watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
+        }
+        if let labels = given.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
+            problem("\(field).selectorLabels", "must name at least one label, none empty")
+        }
+        let labels = given.metricLabels
+        return KubernetesSettings(kubeconfig: given.kubeconfig, context: given.context,
+                                  namespace: given.namespace ?? given.watchNamespace ?? "serin-system", provider: provider,
+                                  leaseName: !elects || given.leaderElection == false ? nil : given.leaseName ?? "serin-leader",
+                                  watchNamespace: given.watchNamespace, selectorLabels: given.selectorLabels ?? KubernetesSettings.defaultSelectorLabels,
+                                  metricLabels: MetricQueries.PodLabels(namespace: labels?.namespace ?? MetricQueries.PodLabels.flagger.namespace,
+                                                                        pod: labels?.pod ?? MetricQueries.PodLabels.flagger.pod,
+                                                                        podTemplateHash: labels?.podTemplateHash))
     }
 
     /// `8388608`, `512Ki`, `8Mi`, `1Gi` in bytes.

@@ -71,6 +71,29 @@ import Testing
         #expect(config.delivery["apps"]?.waves == WavePlan(waves: [["kubernetes"]]))
     }
 
+    /// A source acts as its ServiceAccount in every cluster it goes to
+    /// (its own `serviceAccountName`, else that cluster's
+    /// `defaultServiceAccount`), and in no other; each cluster takes
+    /// `selectorLabels` and `metricLabels` as `kubernetes:` does.
+    @Test func eachClusterImpersonatesTheSourcesItGets() throws {
+        let (result, _) = try Self.load(Self.header + """
+            clusters:
+              - { name: staging, kubeconfig: $K1, defaultServiceAccount: tenants, selectorLabels: [app], metricLabels: { pod: pod } }
+              - { name: prod, kubeconfig: $K2 }
+            sources:
+              - { name: apps, url: "https://example.com/apps.git", serviceAccountName: team-a, waves: [ [ staging ], [ prod ] ] }
+              - { name: tools, url: "https://example.com/tools.git" }
+              - { name: lab, url: "https://example.com/lab.git", serviceAccountName: team-b, clusters: [ staging ] }
+            """)
+        let config = try result.get()
+        let accounts = Dictionary(uniqueKeysWithValues: config.clusters.map { ($0.name, $0.kubernetes.serviceAccounts) })
+        #expect(accounts["staging"] == ["apps": "team-a", "tools": "tenants", "lab": "team-b"])
+        #expect(accounts["prod"] == ["apps": "team-a"])
+        #expect(config.kubernetes?.serviceAccounts == accounts["staging"])
+        #expect(config.clusters.map(\.kubernetes.selectorLabels) == [["app"], ["app", "name", "app.kubernetes.io/name"]])
+        #expect(config.clusters.map(\.kubernetes.metricLabels.pod) == ["pod", "kubernetes_pod_name"])
+    }
+
     /// Each mistake is named at its own line and column, with what to do.
     @Test(arguments: [
         ("""
@@ -162,6 +185,12 @@ import Testing
          sources:
            - { name: apps, url: "https://example.com/a.git" }
          """, 5, 84, "region"),
+        ("""
+         clusters:
+           - { defaultServiceAccount: Tenants, name: staging, kubeconfig: $K1 }
+         sources:
+           - { name: apps, url: "https://example.com/a.git" }
+         """, 6, 30, "clusters[0].defaultServiceAccount: \"Tenants\" is not a ServiceAccount name"),
     ])
     func mistakesAreRefusedWhereTheyAre(text: String, line: Int, column: Int, message: String) throws {
         let (result, file) = try Self.load(Self.header + text)
