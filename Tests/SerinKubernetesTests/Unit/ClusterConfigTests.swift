@@ -190,7 +190,7 @@ import Testing
            - { defaultServiceAccount: Tenants, name: staging, kubeconfig: $K1 }
          sources:
            - { name: apps, url: "https://example.com/a.git" }
-         """, 6, 30, "clusters[0].defaultServiceAccount: \"Tenants\" is not a ServiceAccount name"),
+         """, 5, 30, "clusters[0].defaultServiceAccount: \"Tenants\" is not a ServiceAccount name"),
     ])
     func mistakesAreRefusedWhereTheyAre(text: String, line: Int, column: Int, message: String) throws {
         let (result, file) = try Self.load(Self.header + text)
