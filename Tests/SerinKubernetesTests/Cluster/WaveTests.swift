@@ -136,6 +136,23 @@ extension ClusterTests {
         }
 
         /// The first revision goes wave by wave too: staging, then production.
+        /// A fleet on a new repository at v1, settled on both clusters, then
+        /// `body`; the fleet is stopped after it, whatever happens.
+        static func withSettledFleet(_ clusters: Clusters, productionKubeconfig: String? = nil,
+                                     _ body: (GitFixture, RunningFleet) async throws -> Void) async throws {
+            let repository = try GitFixture()
+            try repository.commit(files(clusters.namespace, version: "v1", greeting: "hello"), message: "v1")
+            let fleet = try await RunningFleet(clusters, repository: repository, productionKubeconfig: productionKubeconfig)
+            do {
+                try await settleFirst(clusters, fleet)
+                try await body(repository, fleet)
+            } catch {
+                await fleet.stop()
+                throw error
+            }
+            await fleet.stop()
+        }
+
         static func settleFirst(_ clusters: Clusters, _ fleet: RunningFleet) async throws {
             for (name, client) in [("staging", clusters.staging), ("production", clusters.production)] {
                 try await eventually("the Canary is Initialized on \(name)", timeout: .seconds(180)) {
@@ -193,11 +210,7 @@ extension ClusterTests {
         @Test(.timeLimit(.minutes(8)))
         func aGoodRevisionReachesProductionOnlyAfterStagingPromotedIt() async throws {
             try await Self.withClusters { clusters in
-                let repository = try GitFixture()
-                try repository.commit(Self.files(clusters.namespace, version: "v1", greeting: "hello"), message: "v1")
-                let fleet = try await RunningFleet(clusters, repository: repository)
-                do {
-                    try await Self.settleFirst(clusters, fleet)
+                try await Self.withSettledFleet(clusters) { repository, fleet in
                     // One Lease for the operator, in the home cluster (staging).
                     let lease: Lease? = try await clusters.staging.resources(Lease.self).getIfPresent("serin-leader", namespace: clusters.namespace)
                     let noLease: Lease? = try await clusters.production.resources(Lease.self).getIfPresent("serin-leader", namespace: clusters.namespace)
@@ -239,11 +252,7 @@ extension ClusterTests {
                     for cluster in ["staging", "production"] {
                         #expect(FileManager.default.fileExists(atPath: "\(state)/\(cluster)/rollouts/\(clusters.namespace).web.json"), "\(cluster)")
                     }
-                } catch {
-                    await fleet.stop()
-                    throw error
                 }
-                await fleet.stop()
             }
         }
 
@@ -252,11 +261,7 @@ extension ClusterTests {
         @Test(.timeLimit(.minutes(8)))
         func aBadRevisionRolledBackOnStagingNeverReachesProduction() async throws {
             try await Self.withClusters { clusters in
-                let repository = try GitFixture()
-                try repository.commit(Self.files(clusters.namespace, version: "v1", greeting: "hello"), message: "v1")
-                let fleet = try await RunningFleet(clusters, repository: repository)
-                do {
-                    try await Self.settleFirst(clusters, fleet)
+                try await Self.withSettledFleet(clusters) { repository, fleet in
                     let watch = Watch(clusters, version: "v2")
                     try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "bad", failing: true), message: "bad v2")
                     try await eventually("staging takes the bad ConfigMap", timeout: .seconds(120)) {
@@ -293,11 +298,7 @@ extension ClusterTests {
                     }
                     let fixed = try await Operator.greeting(clusters.production, clusters.namespace)
                     #expect(fixed == "fixed")
-                } catch {
-                    await fleet.stop()
-                    throw error
                 }
-                await fleet.stop()
             }
         }
 
@@ -315,44 +316,40 @@ extension ClusterTests {
                 let relayed = try scratch.write("production.kubeconfig",
                                                 original.replacingOccurrences(of: "https://127.0.0.1:\(server.port ?? 443)",
                                                                               with: "https://127.0.0.1:\(relay.port)"))
-                let repository = try GitFixture()
-                try repository.commit(Self.files(clusters.namespace, version: "v1", greeting: "hello"), message: "v1")
-                let fleet = try await RunningFleet(clusters, repository: repository, productionKubeconfig: relayed)
                 do {
-                    try await Self.settleFirst(clusters, fleet)
-                    try await relay.cut()
-                    try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "hello"), message: "v2")
-                    try await eventually("staging promotes v2", timeout: .seconds(180)) {
-                        try await Operator.version(clusters.staging, clusters.namespace, "web-primary") == "v2"
-                    }
-                    try await eventually("the wave to production halts, saying why", timeout: .seconds(60)) {
-                        guard let source = await fleet.source() else { return false }
-                        return source.waves?.wave == 2 && source.waves?.hold?.contains("cluster production cannot be reached") == true
-                    }
-                    let halted = try #require(await fleet.source())
-                    #expect(halted.conditions["Ready"]?.status == .false, "\(halted.conditions)")
-                    #expect(halted.conditions["Ready"]?.message.contains("production") == true, "\(halted.conditions)")
-                    // The other cluster keeps serving: its rollout is settled on v2.
-                    let stagingPhase = try await Operator.phase(clusters.staging, clusters.namespace)
-                    #expect(stagingPhase == "Succeeded")
-                    // Production still runs v1 (read directly, not through the relay).
-                    let held = try await Operator.version(clusters.production, clusters.namespace, "web-primary")
-                    #expect(held == "v1")
+                    try await Self.withSettledFleet(clusters, productionKubeconfig: relayed) { repository, fleet in
+                        try await relay.cut()
+                        try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "hello"), message: "v2")
+                        try await eventually("staging promotes v2", timeout: .seconds(180)) {
+                            try await Operator.version(clusters.staging, clusters.namespace, "web-primary") == "v2"
+                        }
+                        try await eventually("the wave to production halts, saying why", timeout: .seconds(60)) {
+                            guard let source = await fleet.source() else { return false }
+                            return source.waves?.wave == 2 && source.waves?.hold?.contains("cluster production cannot be reached") == true
+                        }
+                        let halted = try #require(await fleet.source())
+                        #expect(halted.conditions["Ready"]?.status == .false, "\(halted.conditions)")
+                        #expect(halted.conditions["Ready"]?.message.contains("production") == true, "\(halted.conditions)")
+                        // The other cluster keeps serving: its rollout is settled on v2.
+                        let stagingPhase = try await Operator.phase(clusters.staging, clusters.namespace)
+                        #expect(stagingPhase == "Succeeded")
+                        // Production still runs v1 (read directly, not through the relay).
+                        let held = try await Operator.version(clusters.production, clusters.namespace, "web-primary")
+                        #expect(held == "v1")
 
-                    try await relay.restore()
-                    try await eventually("production runs v2 once it answers", timeout: .seconds(240)) {
-                        try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v2"
-                    }
-                    try await eventually("every wave released v2", timeout: .seconds(60)) {
-                        guard let source = await fleet.source() else { return false }
-                        return source.waves?.wave == 3 && source.conditions.isReady
+                        try await relay.restore()
+                        try await eventually("production runs v2 once it answers", timeout: .seconds(240)) {
+                            try await Operator.version(clusters.production, clusters.namespace, "web-primary") == "v2"
+                        }
+                        try await eventually("every wave released v2", timeout: .seconds(60)) {
+                            guard let source = await fleet.source() else { return false }
+                            return source.waves?.wave == 3 && source.conditions.isReady
+                        }
                     }
                 } catch {
-                    await fleet.stop()
                     await relay.stop()
                     throw error
                 }
-                await fleet.stop()
                 await relay.stop()
             }
         }
