@@ -27,6 +27,16 @@ public final class GitFetcher: SourceFetcher {
             return FetchedRevision(revision: found.revision, commit: found.commit.summary, files: SnapshotFiles(root: root))
         }
     }
+
+    public func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision? {
+        let mirror = self.mirror, snapshots = self.snapshots
+        return try await thread.run {
+            if let known, known.hasSuffix("sha1:" + commit.lowercased()) { return nil }
+            let found = try mirror.value.fetch(commit: commit, name: name)
+            let root = try mirror.value.snapshot(found.commit.id, into: snapshots)
+            return FetchedRevision(revision: found.revision, commit: found.commit.summary, files: SnapshotFiles(root: root))
+        }
+    }
 }
 
 extension CommitInfo {

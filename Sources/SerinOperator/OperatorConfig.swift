@@ -42,6 +42,14 @@ public struct OperatorConfig: Sendable, Decodable {
         public var credentialsFile: String?
         public var knownHostsFile: String?
         public var webhookSecretFile: String?
+        /// Nothing is fetched, applied or corrected until `serin resume`.
+        public var suspend: Bool?
+        /// False: nothing the source applied is deleted, neither what
+        /// leaves Git nor, once the source leaves this file, the rest.
+        public var prune: Bool?
+        /// How long the source's objects may take to become healthy after
+        /// an apply before it is not Ready (platform kubernetes; default 5m).
+        public var healthTimeout: String?
     }
 
     /// `platform: kubernetes`: which cluster, and Serin's defaults there.
@@ -88,7 +96,7 @@ public struct OperatorConfig: Sendable, Decodable {
         public var tokenFile: String?
         /// `api.dashboardAuth: token`: reads need the token too.
         public var readsNeedToken: Bool
-        public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?)]
+        public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?, settings: SourceSettings)]
         public var pollInterval: Duration
     }
 
@@ -160,7 +168,7 @@ public struct OperatorConfig: Sendable, Decodable {
         if !managed && address == nil { problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true") }
         let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
         if managed { address = URL(string: "http://\(prometheusListen)") }
-        var sources: [(GitSourceSpec, String?)] = []
+        var sources: [(GitSourceSpec, String?, SourceSettings)] = []
         var names: Set<String> = []
         for (index, source) in (config.sources ?? []).enumerated() {
             let field = "sources[\(index)]"
@@ -188,9 +196,14 @@ public struct OperatorConfig: Sendable, Decodable {
                                 ("webhookSecretFile", source.webhookSecretFile)] {
                 if let file, !FileManager.default.isReadableFile(atPath: file) { problem("\(field).\(key)", "cannot read \(file)") }
             }
+            let healthTimeout = duration("\(field).healthTimeout", source.healthTimeout, default: .seconds(300))
+            if source.healthTimeout != nil, platform != .kubernetes {
+                problem("\(field).healthTimeout", "is read only with platform: kubernetes (the local platform judges readiness itself)")
+            }
             sources.append((GitSourceSpec(name: name, url: url, reference: reference, path: source.path ?? "", interval: interval,
                                           timeout: timeout, credentialsFile: source.credentialsFile,
-                                          knownHostsFile: source.knownHostsFile), source.webhookSecretFile))
+                                          knownHostsFile: source.knownHostsFile), source.webhookSecretFile,
+                            SourceSettings(suspend: source.suspend ?? false, prune: source.prune ?? true, healthTimeout: healthTimeout)))
         }
         if sources.isEmpty && problems.isEmpty { problem("sources", "needs at least one Git source") }
         if let file = config.api?.tokenFile, !FileManager.default.isReadableFile(atPath: file) {
@@ -218,6 +231,20 @@ public struct OperatorConfig: Sendable, Decodable {
 public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// What serin.yaml says of a source besides where its Git is.
+public struct SourceSettings: Sendable, Equatable {
+    /// Suspended from the start (`serin resume` lifts it until the next start).
+    public var suspend: Bool
+    public var prune: Bool
+    public var healthTimeout: Duration
+
+    public init(suspend: Bool = false, prune: Bool = true, healthTimeout: Duration = .seconds(300)) {
+        self.suspend = suspend
+        self.prune = prune
+        self.healthTimeout = healthTimeout
+    }
 }
 
 /// The cluster `platform: kubernetes` runs on.

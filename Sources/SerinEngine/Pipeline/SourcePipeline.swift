@@ -62,6 +62,12 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     /// Why the newest revision fetched did not pass render or validation,
     /// until a newer one does.
     private var revisionFailure: StageFailure?
+    /// Who asked for each revision to be delivered (`git`, `reconcile by
+    /// alice`, `rollback by alice`), for the history.
+    private var triggers: [String: String] = [:]
+    /// Set by `reconcile`: the next sync delivers the revision in force
+    /// again even when the ref has not moved.
+    private var forced: String?
 
     public init(configuration: Configuration, stages: Stages, clock: C, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                 deliver: @escaping @Sendable (DesiredState) async -> Void, changed: @escaping @Sendable (SourceStatus) async -> Void = { _ in }) {
@@ -84,12 +90,60 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     }
 
     /// Until cancelled: a sync at the interval, at once when asked, and
-    /// after a failure with capped exponential backoff.
+    /// after a failure with capped exponential backoff; none while suspended.
     public func run() async {
         while !Task.isCancelled {
-            let delay = await syncOnce()
+            let delay = status.suspension == nil ? await syncOnce() : configuration.interval
             guard await wakeup.take(waitingAtMost: delay, on: clock) != nil else { break }
         }
+    }
+
+    // MARK: controls
+
+    /// Holds the source: nothing is fetched or delivered until `resume`.
+    public func suspend(_ suspension: SourceSuspension) async {
+        status.suspension = suspension
+        await publish()
+    }
+
+    /// Lets the source go on, with a sync now.
+    public func resume(by caller: String?) async {
+        status.suspension = nil
+        forced = "resume" + (caller.map { " by \($0)" } ?? "")
+        await publish()
+        requestSync()
+    }
+
+    /// Fetches now and delivers the revision in force again even when the
+    /// ref has not moved (Flux's `reconcile --with-source`).
+    public func reconcile(by caller: String?) {
+        forced = "reconcile" + (caller.map { " by \($0)" } ?? "")
+        requestSync()
+    }
+
+    /// Delivers `pin`'s commit instead of the ref's until `unpin`.
+    public func pin(_ pin: SourcePin) async {
+        status.pin = pin
+        settled = nil
+        revisionFailure = nil
+        forced = "rollback" + (pin.by.map { " by \($0)" } ?? "")
+        await publish()
+        requestSync()
+    }
+
+    /// Follows the ref again.
+    public func unpin(by caller: String?) async {
+        status.pin = nil
+        settled = nil
+        revisionFailure = nil
+        forced = "unpin" + (caller.map { " by \($0)" } ?? "")
+        await publish()
+        requestSync()
+    }
+
+    /// Who asked for `revision` to be delivered: `git` unless a person did.
+    public func trigger(of revision: String) -> String {
+        triggers[revision] ?? "git"
     }
 
     /// One pass through fetch, render and validate; a new valid revision is
@@ -99,7 +153,11 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         let started = DispatchTime.now()
         let fetched: FetchedRevision?
         do {
-            fetched = try await stages.fetcher.fetch(unless: settled)
+            if let pin = status.pin {
+                fetched = try await stages.fetcher.fetch(commit: pin.commit, name: Self.refName(pin.revision), unless: settled)
+            } else {
+                fetched = try await stages.fetcher.fetch(unless: settled)
+            }
         } catch {
             fetchFailure = StageFailure(.fetch, reason: "FetchFailed", "\(error)")
             return await fail(fetchFailure!, revision: status.lastAttemptedRevision)
@@ -111,6 +169,16 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             status.consecutiveFailures = 0
             status.errors = []
             status.lastSyncTime = now()
+            if let trigger = forced, let desired = inForce {
+                // Asked for: the revision in force, delivered again.
+                forced = nil
+                triggers[desired.revision] = trigger
+                let time = now()
+                for target in configuration.targets { status.targets[target] = TargetStatus(revision: desired.revision, settled: false, time: time) }
+                await publish()
+                await deliver(desired)
+                return configuration.interval
+            }
             await publish()
             return configuration.interval
         }
@@ -135,6 +203,8 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         }
         settled = fetched.revision
         revisionFailure = nil
+        triggers[fetched.revision] = forced ?? "git"
+        forced = nil
         let desired = DesiredState(source: configuration.name, revision: fetched.revision, commit: fetched.commit.id, author: fetched.commit.author,
                                    manifests: manifests, plans: plans, checkout: fetched.files.root, warnings: diagnostics.warnings.map(\.description),
                                    renderer: rendered.renderer, commitSummary: fetched.commit)
@@ -161,9 +231,23 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         guard revision == inForce?.revision else { return }
         let previous = status.targets[target]
         let next = TargetStatus(revision: revision, failure: result.failure, settled: true, time: now())
+        let everywhere = configuration.targets.allSatisfy { name in
+            let other = name == target ? next : status.targets[name]
+            return other.map { $0.settled && $0.revision == revision && ($0.failure == nil || $0.failure?.stage == .health) } ?? false
+        }
+        if everywhere, status.lastAppliedRevision != revision {
+            status.lastAppliedRevision = revision
+            if previous.map({ $0.failure == next.failure && $0.settled }) ?? false { await publish() }
+        }
         guard previous.map({ $0.failure != next.failure || !$0.settled }) ?? true else { return }
         status.targets[target] = next
         await publish()
+    }
+
+    /// `main` of `main@sha1:<id>`; nil for a bare `sha1:<id>`.
+    static func refName(_ revision: String) -> String? {
+        guard let at = revision.range(of: "@sha1:") else { return nil }
+        return String(revision[..<at.lowerBound])
     }
 
     /// The first problem in full, and how many more: the condition's
@@ -251,6 +335,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         SourceStatusReport(name: configuration.name, url: url, ref: ref, path: configuration.path, revision: status.lastGoodRevision,
                            commit: status.lastGoodCommit, lastAttemptedRevision: status.lastAttemptedRevision,
                            lastSyncTime: status.lastSyncTime, conditions: status.conditions, errors: status.errors,
-                           warnings: status.warnings)
+                           warnings: status.warnings, lastAppliedRevision: status.lastAppliedRevision, suspension: status.suspension,
+                           pin: status.pin)
     }
 }

@@ -6,6 +6,17 @@ public protocol SourceFetcher: Sendable {
     /// is `known` (then nothing is fetched or read). Throws when the
     /// remote cannot be read or the commit not checked out.
     func fetch(unless known: String?) async throws -> FetchedRevision?
+
+    /// `commit` (a full id, fetched before: a revision the source had),
+    /// named `name@sha1:<id>`, and its files; nil when that is `known`.
+    /// For `serin rollback`.
+    func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision?
+}
+
+extension SourceFetcher {
+    public func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision? {
+        throw StageFailure(.fetch, reason: "FetchFailed", "this source cannot be pinned to a commit")
+    }
 }
 
 /// The fetch stage's value.

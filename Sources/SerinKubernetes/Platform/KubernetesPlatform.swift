@@ -33,9 +33,16 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     /// How long a route change waits for its gateways' `Accepted` condition.
     public let routeAcceptance: Duration
+    /// The Deployments written, as written: `DriftWatch` puts them back.
+    public let written: WrittenObjects
+
+    /// The Deployments the platform reads (every one in its namespace, or the cluster's).
+    public var deploymentCache: Informer<Deployment> { deployments }
 
     public init(client: KubeClient, namespace: String? = nil, defaultProvider: String = "kubernetes",
-                routeAcceptance: Duration = .seconds(30), logger: Logger = Logger(label: "serin.kubernetes")) {
+                routeAcceptance: Duration = .seconds(30), written: WrittenObjects = WrittenObjects(),
+                logger: Logger = Logger(label: "serin.kubernetes")) {
+        self.written = written
         self.client = client
         self.defaultProvider = defaultProvider
         self.routeAcceptance = routeAcceptance
@@ -231,6 +238,9 @@ public final class KubernetesPlatform: Platform, Sendable {
     /// for a Canary's target its three Services and its HTTPRoute.
     public func remove(_ workload: WorkloadID) async throws {
         let deploymentClient = client.resources(Deployment.self)
+        for name in [FlaggerObjects.primaryName(workload.name), workload.name] {
+            written.forget(WrittenObjects.Key(Deployment.resourceKind, namespace: workload.namespace, name: name))
+        }
         _ = try await deploymentClient.deleteIfPresent(FlaggerObjects.primaryName(workload.name), namespace: workload.namespace)
         _ = try await deploymentClient.deleteIfPresent(workload.name, namespace: workload.namespace)
         guard let revision = released.withLock({ $0.removeValue(forKey: workload) }), let routing = revision.routing else { return }
@@ -379,7 +389,17 @@ public final class KubernetesPlatform: Platform, Sendable {
         guard let kind = Self.kinds[manifest.apiVersion + "/" + manifest.kind] else {
             throw KubernetesPlatformError(.unsupported, "Serin does not write \(manifest.apiVersion) \(manifest.kind)")
         }
-        _ = try await client.resources(kind).apply(manifest, fieldManager: manager, force: true)
+        guard kind == Deployment.resourceKind else {
+            _ = try await client.resources(kind).apply(manifest, fieldManager: manager, force: true)
+            return
+        }
+        // Deployments are followed for drift: what was written is kept, one write at a time.
+        let key = WrittenObjects.Key(kind, namespace: manifest.metadata.namespace, name: manifest.metadata.name ?? "")
+        let client = self.client, written = self.written
+        try await written.serialized(key) {
+            let answer = try await client.resources(kind).apply(manifest, fieldManager: manager, force: true)
+            written.record(key, resource: kind, manager: manager, sent: object, answer: answer, source: manifest.metadata.labels?[ClusterSync.sourceLabel])
+        }
     }
 
     static let kinds: [String: ResourceKind] = [

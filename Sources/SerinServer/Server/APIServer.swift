@@ -53,6 +53,7 @@ public struct APIServer: Service {
         DashboardRoutes().register(on: router)
         RolloutRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: router)
         ResourceRoutes(control: control).register(on: router)
+        SourceRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: router)
         EventStreamRoutes(control: control, heartbeat: configuration.heartbeat, logger: logger).register(on: router)
         GitHookRoutes(control: control, bodyLimit: configuration.webhookBodyLimit, logger: logger).register(on: router)
         ProbeRoutes(control: control).register(on: router)

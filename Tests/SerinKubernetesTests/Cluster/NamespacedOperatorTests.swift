@@ -17,12 +17,13 @@ extension ClusterTests {
 
         @Test func theCRDsAnAdminAppliesAreTheOnesSerinInstalls() throws {
             let path = RBACTests.deploy + "/namespaced/crds.yaml"
-            let header = "# Flagger's CRDs as Serin installs them: what an admin applies once before namespaced operators run.\n"
+            let header = "# Flagger's CRDs and sources.serin.dev as Serin installs them: what an admin applies once before namespaced operators run.\n"
+            let expected = header + FlaggerCRDs.yaml + "\n---\n" + SourceCRD.yaml + "\n"
             if ProcessInfo.processInfo.environment["SERIN_UPDATE_GOLDEN"] == "1" {
-                try (header + FlaggerCRDs.yaml + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                try expected.write(toFile: path, atomically: true, encoding: .utf8)
             }
-            #expect(try String(contentsOfFile: path, encoding: .utf8) == header + FlaggerCRDs.yaml + "\n",
-                    "deploy/kubernetes/namespaced/crds.yaml differs from FlaggerCRDs.yaml: run this test with SERIN_UPDATE_GOLDEN=1")
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == expected,
+                    "deploy/kubernetes/namespaced/crds.yaml differs from FlaggerCRDs.yaml and SourceCRD.yaml: run this test with SERIN_UPDATE_GOLDEN=1")
         }
 
         @Test func theNamespaceComesFromTheCommandOrTheFileAndIsChecked() throws {

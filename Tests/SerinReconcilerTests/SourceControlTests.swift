@@ -1,0 +1,130 @@
+import Clocks
+import Foundation
+import SerinEngine
+import SerinSpec
+import Synchronization
+import Testing
+
+/// A fetch stage over a list of commits: the ref points at the last;
+/// any of them can be fetched by id (a rollback).
+final class FakeCommitsFetcher: SourceFetcher {
+    private let commits = Mutex<[(id: String, files: [String: String])]>([])
+
+    func commit(_ id: String, _ files: [String: String]) { commits.withLock { $0.append((id, files)) } }
+
+    private func revision(_ id: String, _ files: [String: String], name: String? = "main") -> FetchedRevision {
+        FetchedRevision(revision: "\(name.map { "\($0)@" } ?? "")sha1:\(id)",
+                        commit: CommitSummary(id: id, subject: "commit \(id)", author: "Ada <ada@example.com>", time: 0), files: InMemoryFiles(files))
+    }
+
+    func fetch(unless known: String?) async throws -> FetchedRevision? {
+        guard let last = commits.withLock({ $0.last }), "main@sha1:\(last.id)" != known else { return nil }
+        return revision(last.id, last.files)
+    }
+
+    func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision? {
+        guard let found = commits.withLock({ $0.first { $0.id == commit } }) else {
+            throw StageFailure(.fetch, reason: "FetchFailed", "no commit \(commit)")
+        }
+        let fetched = revision(found.id, found.files, name: name)
+        return fetched.revision == known ? nil : fetched
+    }
+}
+
+@Suite struct SourceControlTests {
+    static let settings = { (greeting: String) in
+        ["deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: default }\ndata: { greeting: \(greeting) }\n"]
+    }
+
+    func make(_ fetcher: FakeCommitsFetcher) -> (SourcePipeline<TestClock<Duration>>, Deliveries) {
+        let delivered = Deliveries()
+        let pipeline = SourcePipeline(configuration: .init(name: "apps", path: "deploy", interval: .seconds(60), targets: ["cluster"]),
+                                      stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: .kubernetes)),
+                                      clock: TestClock(), now: { 1_000 }, deliver: { delivered.append($0) })
+        return (pipeline, delivered)
+    }
+
+    /// A rollback pins the source to an earlier commit: it is delivered
+    /// again, new commits wait, and unpinning takes the ref's head; a
+    /// reconcile delivers the revision in force again; each is said to be
+    /// asked by whom.
+    @Test func aPinHoldsTheSourceOnAnEarlierRevisionUntilRemoved() async throws {
+        let fetcher = FakeCommitsFetcher()
+        let (pipeline, delivered) = make(fetcher)
+        fetcher.commit("1", Self.settings("one"))
+        await pipeline.syncOnce()
+        await pipeline.delivered(to: "cluster", revision: "main@sha1:1", .delivered)
+        #expect(await pipeline.status.lastAppliedRevision == "main@sha1:1")
+        #expect(await pipeline.trigger(of: "main@sha1:1") == "git")
+        fetcher.commit("2", Self.settings("two"))
+        await pipeline.syncOnce()
+        #expect(delivered.revisions == ["main@sha1:1", "main@sha1:2"])
+
+        await pipeline.pin(SourcePin(revision: "main@sha1:1", commit: "1", by: "alice", time: 1_000))
+        await pipeline.syncOnce()
+        #expect(delivered.revisions == ["main@sha1:1", "main@sha1:2", "main@sha1:1"])
+        #expect(await pipeline.trigger(of: "main@sha1:1") == "rollback by alice")
+        #expect(await pipeline.status.pin?.by == "alice")
+        #expect(await pipeline.report(url: "u", ref: "branch main").pin?.revision == "main@sha1:1")
+        // A new commit on the ref waits for the pin to go.
+        fetcher.commit("3", Self.settings("three"))
+        await pipeline.syncOnce()
+        #expect(delivered.revisions.count == 3)
+
+        await pipeline.unpin(by: "alice")
+        await pipeline.syncOnce()
+        #expect(delivered.revisions.last == "main@sha1:3")
+        #expect(await pipeline.trigger(of: "main@sha1:3") == "unpin by alice")
+        #expect(await pipeline.status.pin == nil)
+
+        // Reconcile: the same revision, delivered again at once.
+        await pipeline.syncOnce()
+        #expect(delivered.revisions.count == 4)
+        await pipeline.reconcile(by: "bob")
+        await pipeline.syncOnce()
+        #expect(delivered.revisions == ["main@sha1:1", "main@sha1:2", "main@sha1:1", "main@sha1:3", "main@sha1:3"])
+        #expect(await pipeline.trigger(of: "main@sha1:3") == "reconcile by bob")
+        #expect(await pipeline.status.conditions["Ready"]?.status == .unknown, "given again to the target: not ready until it answers")
+    }
+
+    /// Suspended, the source is shown so and fetches nothing until resumed.
+    @Test func aSuspendedSourceIsNotSynced() async throws {
+        let fetcher = FakeCommitsFetcher()
+        let (pipeline, delivered) = make(fetcher)
+        await pipeline.suspend(SourceSuspension(by: "carol", time: 1_000))
+        #expect(await pipeline.status.suspension?.by == "carol")
+        fetcher.commit("1", Self.settings("one"))
+        let run = Task { await pipeline.run() }
+        // The loop is parked on its interval without syncing; resume wakes it.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(delivered.revisions.isEmpty)
+        await pipeline.resume(by: "carol")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while delivered.revisions.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(delivered.revisions == ["main@sha1:1"])
+        #expect(await pipeline.trigger(of: "main@sha1:1") == "resume by carol")
+        run.cancel()
+    }
+
+    /// The history keeps a row per new revision, trigger or outcome, not per resync.
+    @Test func theHistoryKeepsChangesNotRepeats() throws {
+        var record = SourceRecord()
+        let row = { (revision: String, result: String, trigger: String) in
+            SourceHistoryEntry(revision: revision, commit: revision, subject: nil, author: nil, time: 0, result: result, trigger: trigger)
+        }
+        #expect(record.append(row("1", "applied", "git")))
+        #expect(!record.append(row("1", "applied", "git")))
+        #expect(record.append(row("1", "applied", "reconcile by bob")))
+        #expect(record.append(row("2", "ApplyFailed: refused", "git")))
+        #expect(record.append(row("2", "applied", "git")))
+        #expect(record.history.map(\.revision) == ["1", "1", "2", "2"])
+        for index in 0..<(SourceRecord.historyLimit + 5) { record.append(row("r\(index)", "applied", "git")) }
+        #expect(record.history.count == SourceRecord.historyLimit)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serin-record-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        record.pin = SourcePin(revision: "main@sha1:1", commit: "1", by: "alice", time: 5)
+        try record.save(stateDirectory: directory, source: "apps")
+        #expect(try SourceRecord.load(stateDirectory: directory, source: "apps") == record)
+        #expect(SourceRecord.sources(stateDirectory: directory) == ["apps"])
+    }
+}
