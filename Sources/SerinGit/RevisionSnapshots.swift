@@ -17,7 +17,9 @@ public struct RevisionSnapshots: Sendable {
         let final = path(for: commit)
         if FileManager.default.fileExists(atPath: final) { return final }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let temporary = "\(root)/.partial-\(commit.hex)-\(getpid())"
+        // One folder per export: two sources of one repository export the
+        // same commit at once, and must not fill (or remove) each other's.
+        let temporary = "\(root)/.partial-\(commit.hex)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? Self.remove(temporary)
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         do {

@@ -35,7 +35,7 @@ final class KubernetesDriver: ReconcilingDriver {
     private let drift: DriftWatch
     private let sourceObjects: SourceObjectWriter
     /// Sources held by `serin suspend`: their objects are not corrected.
-    private let suspended = Mutex<Set<String>>([])
+    private let suspended = HeldSources()
     private let sourceSettings: [String: SourceSettings]
     let notices: AsyncStream<SourceNotice>
     private let noticeSink: AsyncStream<SourceNotice>.Continuation
@@ -84,7 +84,7 @@ final class KubernetesDriver: ReconcilingDriver {
         (notices, noticeSink) = AsyncStream<SourceNotice>.makeStream()
         let suspended = self.suspended, sink = noticeSink
         drift = DriftWatch(client: client, cache: cache, deployments: platform.deploymentCache, written: written,
-                           isHeld: { source in source.map { name in suspended.withLock { $0.contains(name) } } ?? false },
+                           isHeld: { source in suspended.contains(source) },
                            logger: logger) { event in
             Self.record(log, logger, event)
             switch event.kind {
@@ -258,9 +258,7 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     func setSuspended(_ source: String, _ held: Bool) {
-        suspended.withLock { names in
-            if held { names.insert(source) } else { names.remove(source) }
-        }
+        suspended.set(source, held: held)
     }
 
     func inventorySize(of source: String) async -> Int? {
@@ -372,7 +370,7 @@ struct ClusterTarget: DeliveryTarget {
             return true
         }
         let problems = await sync.unhealthy(checked, expectedRevision: { object in
-            Self.releasedByPlatform(object) ? KubernetesRevision.plainID(of: ClusterSync.json(object)) : nil
+            Self.releasedByPlatform(object) ? KubernetesRevision.plainID(of: object["spec"].map { ["spec": $0] } ?? .null) : nil
         }, timeout: resync ? .zero : settings.healthTimeout)
         guard let first = problems.first else { return DeliveryResult(notes: notes) }
         let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""

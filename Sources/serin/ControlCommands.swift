@@ -58,7 +58,7 @@ struct ResumeCommand: ControlCommand {
     @Argument(help: "The rollout (its Canary's name) or the source.") var name: String
 
     func run() async throws {
-        do {
+        do throws(APIClient.Failure) {
             let client = try options.client(needsToken: true)
             var target = name
             var isSource = false

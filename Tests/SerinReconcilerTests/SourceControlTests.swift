@@ -32,7 +32,7 @@ final class FakeCommitsFetcher: SourceFetcher {
 }
 
 @Suite struct SourceControlTests {
-    static let settings = { (greeting: String) in
+    static func settings(_ greeting: String) -> [String: String] {
         ["deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: default }\ndata: { greeting: \(greeting) }\n"]
     }
 
@@ -112,11 +112,12 @@ final class FakeCommitsFetcher: SourceFetcher {
         let row = { (revision: String, result: String, trigger: String) in
             SourceHistoryEntry(revision: revision, commit: revision, subject: nil, author: nil, time: 0, result: result, trigger: trigger)
         }
-        #expect(record.append(row("1", "applied", "git")))
-        #expect(!record.append(row("1", "applied", "git")))
-        #expect(record.append(row("1", "applied", "reconcile by bob")))
-        #expect(record.append(row("2", "ApplyFailed: refused", "git")))
-        #expect(record.append(row("2", "applied", "git")))
+        var added: [Bool] = []
+        for (revision, result, trigger) in [("1", "applied", "git"), ("1", "applied", "git"), ("1", "applied", "reconcile by bob"),
+                                            ("2", "ApplyFailed: refused", "git"), ("2", "applied", "git")] {
+            added.append(record.append(row(revision, result, trigger)))
+        }
+        #expect(added == [true, false, true, true, true])
         #expect(record.history.map(\.revision) == ["1", "1", "2", "2"])
         for index in 0..<(SourceRecord.historyLimit + 5) { record.append(row("r\(index)", "applied", "git")) }
         #expect(record.history.count == SourceRecord.historyLimit)

@@ -8,7 +8,7 @@ public enum SourceCRD {
     public static let name = "sources.serin.dev"
     public static let resourceKind = ResourceKind(group: "serin.dev", version: "v1alpha1", kind: "Source", plural: "sources", namespaced: true)
 
-    static func definitions() throws -> [KubeObject] {
+    public static func definitions() throws -> [KubeObject] {
         try KubeObject.manifests(yaml: yaml)
     }
 

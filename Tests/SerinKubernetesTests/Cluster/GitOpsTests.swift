@@ -113,7 +113,7 @@ extension ClusterTests {
                         apiVersion: v1
                         kind: Service
                         metadata: { name: broken, namespace: \(namespace) }
-                        spec: { ports: [{ port: 99999 }] }
+                        spec: { ports: [{ port: 99999, protocol: TCP }] }
                         """
                     try repository.commit(["deploy/settings.yaml": Self.configMap(namespace, "settings", "changed"), "deploy/broken.yaml": broken],
                                           message: "a port out of range")
@@ -148,7 +148,8 @@ extension ClusterTests {
                                            "deploy/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: { name: \(extraNamespace) }\n",
                                            "deploy/inside.yaml": Self.configMap(extraNamespace, "inside")], message: "mended")
                     try await KubeTestCluster.eventually("the mended commit is applied", timeout: .seconds(90)) {
-                        await running.source()?.conditions.isReady == true && (try await Self.greeting(client, namespace, "settings")) == "changed"
+                        guard await running.source()?.conditions.isReady == true else { return false }
+                        return try await Self.greeting(client, namespace, "settings") == "changed"
                     }
                     #expect(try await Self.greeting(client, extraNamespace, "inside") == "hello")
                     let widgets = client.resources(ResourceKind(group: group, version: "v1", kind: "Widget", plural: "widgets", namespaced: true))
@@ -190,7 +191,7 @@ extension ClusterTests {
                     apiVersion: flagger.app/v1beta1
                     kind: AlertProvider
                     metadata: { name: on-call, namespace: \(namespace) }
-                    spec: { type: generic, address: "\(receiver.address)/alerts" }
+                    spec: { type: slack, address: "\(receiver.address)/alerts" }
                     """
                 try repository.commit(["deploy/stuck.yaml": stuck, "deploy/alerts.yaml": alerts], message: "a probe on the wrong port")
                 let running = try await SourcesOperator(namespace: namespace, sources: Self.source("apps", repository, extra: ", healthTimeout: 15s"))
@@ -247,7 +248,7 @@ extension ClusterTests {
                     apiVersion: flagger.app/v1beta1
                     kind: AlertProvider
                     metadata: { name: on-call, namespace: \(namespace) }
-                    spec: { type: generic, address: "\(receiver.address)/alerts" }
+                    spec: { type: slack, address: "\(receiver.address)/alerts" }
                     """
                 try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v1"), "deploy/canary.yaml": Operator.canary(namespace),
                                        "deploy/plain.yaml": plain, "deploy/settings.yaml": Self.configMap(namespace, "settings"),
@@ -309,7 +310,7 @@ extension ClusterTests {
                             && running.decisions("drift").contains { $0.contains("ConfigMap \(namespace)/settings was deleted") }
                     }
                     try await KubeTestCluster.eventually("the drift reaches the alert provider", timeout: .seconds(30)) {
-                        receiver.requests().contains { $0.body.contains("\"event\":\"Drift\"") && $0.body.contains("web-primary") }
+                        receiver.requests().contains { $0.body.contains("drift corrected") && $0.body.contains("web-primary") }
                     }
                     // Still a working rollout: nothing the corrections did stopped it.
                     #expect(try await Operator.phase(client, namespace) == "Initialized")
@@ -334,6 +335,7 @@ extension ClusterTests {
                 let repository = try GitFixture()
                 let shared = "serin-gitops-shared-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
                 try repository.commit([
+                    "apps/stays.yaml": Self.configMap(namespace, "stays"),
                     "apps/a.yaml": Self.configMap(namespace, "a"), "apps/b.yaml": Self.configMap(namespace, "b"),
                     "apps/c.yaml": Self.configMap(namespace, "c", annotations: "serin.dev/prune: disabled"),
                     "apps/d.yaml": Self.configMap(namespace, "d", annotations: "kustomize.toolkit.fluxcd.io/prune: disabled"),
@@ -356,7 +358,7 @@ extension ClusterTests {
                     let relabelled = try await client.resources(ConfigMap.self).get("b", namespace: namespace)
                     #expect(relabelled.metadata.labels?["serin.dev/source"] == "other")
 
-                    try repository.commit([:], message: "all of apps goes",
+                    try repository.commit([:], message: "all of apps but one goes",
                                           remove: ["apps/a.yaml", "apps/b.yaml", "apps/c.yaml", "apps/d.yaml", "apps/namespace.yaml"])
                     try await KubeTestCluster.eventually("a is pruned", timeout: .seconds(60)) {
                         try await client.resources(ConfigMap.self).getIfPresent("a", namespace: namespace) == nil

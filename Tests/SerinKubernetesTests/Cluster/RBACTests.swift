@@ -111,7 +111,7 @@ extension ClusterTests {
                 apiVersion: v1
                 kind: Service
                 metadata: { name: extra, namespace: \(namespace) }
-                spec: { ports: [{ port: 80 }], selector: { app: none } }
+                spec: { ports: [{ port: 80, protocol: TCP }], selector: { app: none } }
                 """
             try repository.commit(["deploy/web.yaml": deployment("v1"),
                                    "deploy/canary.yaml": Operator.canary(namespace, autoscaler: true),
