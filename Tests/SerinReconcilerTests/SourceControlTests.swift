@@ -106,6 +106,30 @@ final class FakeCommitsFetcher: SourceFetcher {
         run.cancel()
     }
 
+    /// Each control is told to whoever follows the status (the cluster's
+    /// `sources.serin.dev` object, events): suspend, resume, pin, unpin,
+    /// even when nothing else of the status changed with it.
+    @Test func everyControlIsPublished() async throws {
+        let fetcher = FakeCommitsFetcher()
+        let published = Mutex<[SourceStatus]>([])
+        let pipeline = SourcePipeline(configuration: .init(name: "apps", path: "deploy", interval: .seconds(60), targets: ["cluster"]),
+                                      stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: .kubernetes)),
+                                      clock: TestClock(), now: { 1_000 }, deliver: { _ in }, changed: { status in published.withLock { $0.append(status) } })
+        fetcher.commit("1", Self.settings("one"))
+        await pipeline.syncOnce()
+        await pipeline.delivered(to: "cluster", revision: "main@sha1:1", .delivered)
+        let last = { published.withLock { $0.last } }
+        #expect(last()?.ready == true)
+        await pipeline.suspend(SourceSuspension(by: "carol", time: 1_000))
+        #expect(last()?.suspension?.by == "carol")
+        await pipeline.resume(by: "carol")
+        #expect(last() != nil && last()?.suspension == nil)
+        await pipeline.pin(SourcePin(revision: "main@sha1:1", commit: "1", by: "alice", time: 1_000))
+        #expect(last()?.pin?.by == "alice")
+        await pipeline.unpin(by: "alice")
+        #expect(last() != nil && last()?.pin == nil)
+    }
+
     /// The history keeps a row per new revision, trigger or outcome, not per resync.
     @Test func theHistoryKeepsChangesNotRepeats() throws {
         var record = SourceRecord()

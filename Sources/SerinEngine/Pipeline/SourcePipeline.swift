@@ -103,14 +103,14 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     /// Holds the source: nothing is fetched or delivered until `resume`.
     public func suspend(_ suspension: SourceSuspension) async {
         status.suspension = suspension
-        await publish()
+        await publish(announced: true)
     }
 
     /// Lets the source go on, with a sync now.
     public func resume(by caller: String?) async {
         status.suspension = nil
         forced = "resume" + (caller.map { " by \($0)" } ?? "")
-        await publish()
+        await publish(announced: true)
         requestSync()
     }
 
@@ -127,7 +127,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         settled = nil
         revisionFailure = nil
         forced = "rollback" + (pin.by.map { " by \($0)" } ?? "")
-        await publish()
+        await publish(announced: true)
         requestSync()
     }
 
@@ -137,7 +137,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         settled = nil
         revisionFailure = nil
         forced = "unpin" + (caller.map { " by \($0)" } ?? "")
-        await publish()
+        await publish(announced: true)
         requestSync()
     }
 
@@ -271,7 +271,9 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     }
 
     /// The conditions from the stages' state, then the listeners.
-    private func publish() async {
+    /// Tells `changed` when the status differs from before the call, or
+    /// always when `announced` (a control set a field before publishing).
+    private func publish(announced: Bool = false) async {
         let failure = fetchFailure ?? revisionFailure
         let time = now()
         let before = status
@@ -327,7 +329,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             }
         }
         status.conditions = conditions
-        if status != before { await changed(status) }
+        if status != before || announced { await changed(status) }
     }
 
     /// What the API shows of this source.

@@ -29,7 +29,7 @@ extension ClusterTests {
                 api = "http://127.0.0.1:\(port)"
                 tokenFile = try directory.write("token", "controls-\(UUID().uuidString)")
                 let cluster = platform == "kubernetes"
-                    ? "kubernetes: { kubeconfig: \(KubeTestCluster.environment["KUBECONFIG"] ?? ""), namespace: \(namespace), leaseName: serin-controls }"
+                    ? "kubernetes: { kubeconfig: \(KubeTestCluster.environment["KUBECONFIG"] ?? ""), namespace: \(namespace), leaderElection: false }"
                     : "router: { admin: 127.0.0.1:\(try Loopback.freePort()) }"
                 let config = try directory.write("serin.yaml", """
                     stateDir: \(directory.path)/state
