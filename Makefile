@@ -13,7 +13,7 @@ SELENIUM := selenium==4.51.0
 BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all deps py-deps dashboard dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release strategies clean kube-up kube-down
+.PHONY: all deps py-deps kustomize dashboard-screenshots build test demo bench-validate bench-git bench-engine bench-router bench-operator bench-safety bench-kube bench-kube-requests release clean kube-up kube-down
 
 all: build
 
@@ -37,7 +37,12 @@ py-deps:
 	  $$SUDO /usr/bin/python3 -m venv $(PY_VENV) && $$SUDO $(PY_VENV)/bin/pip install -q $(SELENIUM); \
 	fi
 
-build: deps
+# The pinned kustomize (Debian's 5.6.0, from trixie) and bubblewrap, when missing: Serin runs
+# kustomize to build sources that hold a kustomization.yaml (scripts/kustomize/install.sh).
+kustomize:
+	@bash scripts/kustomize/install.sh >/dev/null
+
+build: deps kustomize
 	$(SWIFT) build
 
 # The benchmarked build: the Swift runtime and Foundation linked in (one
@@ -46,7 +51,7 @@ build: deps
 # included (about 8% more requests/s through the router, measured A/B).
 # Debug builds, which every test runs, keep the checks.
 RELEASE_FLAGS := --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked
-release: deps
+release: deps kustomize
 	$(SWIFT) build -c release $(RELEASE_FLAGS)
 
 # The Kubernetes tests run against the real test cluster (scripts/kube):
@@ -54,18 +59,14 @@ release: deps
 # started in about half a minute; it keeps running after the tests
 # (`make kube-down` stops it). Among the tests, the README's walkthrough runs
 # as a script with its outputs compared (ReadmeWalkthroughTests).
-test: deps py-deps
-	@bash scripts/check-strategies.sh
-	@bash scripts/check-dashboard.sh
+test: deps py-deps kustomize
 	bash scripts/kube/cluster.sh build
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^/.*/(Sources|Tests)/.*warning:" .build-test.log | grep -v "/.build/"; then echo "warnings in Serin's own code are not allowed"; exit 1; fi
 	kube_env=$$(bash scripts/kube/cluster.sh up) && eval "$$kube_env" && $(SWIFT) test --skip-build
 
+# The demo prints the plan it runs itself: it checks every 5 s, not the quickstart's 10 s.
 demo: build
-	@echo "== serin plan examples/quickstart/deploy"
-	$(BIN)/serin plan examples/quickstart/deploy
-	@echo
 	@echo "== serin demo: a good release is promoted, a bad one rolled back (about a minute)"
 	$(BIN)/serin demo --example examples/quickstart
 
@@ -110,13 +111,6 @@ bench-git: release
 	$(RELEASE_BIN)/serin-bench git-poll --polls 10000
 	$(RELEASE_BIN)/serin-bench git-poll --polls 10000 --transport file
 	$(RELEASE_BIN)/serin-bench git-large --commits 10000 --files 5000
-
-strategies:
-	bash scripts/embed-strategies.sh
-
-# After editing dashboard/*: compile it into the binary again.
-dashboard:
-	bash scripts/embed-dashboard.sh
 
 # The README's screenshots, taken by the browser test during a release.
 dashboard-screenshots: py-deps

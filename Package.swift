@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "serin", targets: ["serin"]),
         .executable(name: "serin-bench", targets: ["serin-bench"]),
         .library(name: "SerinSpec", targets: ["SerinSpec"]),
+        .library(name: "SerinTemplate", targets: ["SerinTemplate"]),
+        .library(name: "SerinHelm", targets: ["SerinHelm"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -39,9 +41,41 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        // strategies/*.yaml, compiled in (SwiftPM's embedInCode): no generated copy.
+        .target(
+            name: "SerinStrategyFiles",
+            path: "strategies",
+            resources: [
+                .embedInCode("ab-testing.yaml"), .embedInCode("blue-green.yaml"), .embedInCode("canary-exponential.yaml"),
+                .embedInCode("canary.yaml"), .embedInCode("mirror-then-canary.yaml"),
+            ]
+        ),
         .target(
             name: "SerinSpec",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["SerinStrategyFiles", .product(name: "Yams", package: "Yams")]
+        ),
+        // The render stage's Kustomize: the real `kustomize` binary run as a
+        // subprocess inside a fence, as Flux's kustomize-controller builds a path.
+        .target(
+            name: "SerinKustomize",
+            dependencies: [
+                "SerinSpec",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Go's text/template (lexer, parser, executor, fmt) over Helm's values:
+        // a pure library, no I/O, for the Helm renderer.
+        .target(name: "SerinTemplate"),
+        // Helm charts and Flux's HelmRelease on SerinTemplate: Sprig's and Helm's
+        // functions, values, charts from a commit's tree, the render stage's renderer.
+        .target(
+            name: "SerinHelm",
+            dependencies: [
+                "SerinTemplate", "SerinSpec",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "SerinEngine",
@@ -65,14 +99,11 @@ let package = Package(
         ),
         .target(
             name: "SerinAnalysis",
+            // HTTP goes through SerinHTTP: only what the sources import.
             dependencies: [
                 "SerinEngine", "SerinSpec", "SerinHTTP",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -98,12 +129,12 @@ let package = Package(
                 .product(name: "Version", package: "Version"),
             ]
         ),
-        // What `serin demo` runs (a throwaway installation of the quickstart)
-        // and the steady traffic `serin load` sends; the end-to-end tests
-        // drive the same sandbox and traffic through SerinTesting.
+        // What `serin demo` runs (a throwaway installation of the quickstart,
+        // followed through the API) and the steady traffic `serin load` sends;
+        // the end-to-end tests start from the same files (SerinTesting).
         .target(
             name: "SerinSandbox",
-            dependencies: ["SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: ["SerinCLI", "SerinEngine", "SerinHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
@@ -121,7 +152,7 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes",
+                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes", "SerinKustomize", "SerinHelm",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -148,10 +179,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // dashboard/*, compiled in (SwiftPM's embedInCode): no generated copy.
+        .target(
+            name: "SerinDashboard",
+            path: "dashboard",
+            resources: [.embedInCode("index.html"), .embedInCode("serin.css"), .embedInCode("serin.js")]
+        ),
         .target(
             name: "SerinServer",
             dependencies: [
-                "SerinEngine",
+                "SerinEngine", "SerinDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,7 +197,7 @@ let package = Package(
         ),
         .target(
             name: "SerinCLI",
-            dependencies: ["SerinEngine", "SerinHTTP"]
+            dependencies: ["SerinEngine", "SerinHTTP", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "serin",
@@ -174,14 +211,14 @@ let package = Package(
                 "SerinServer",
                 "SerinCLI",
                 "SerinSandbox",
-                "SerinKubernetes",
+                "SerinKustomize",
+                "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -194,7 +231,9 @@ let package = Package(
                 "SerinGit",
                 "SerinLocal",
                 "SerinKubernetes",
+                "SerinKustomize",
                 "SerinTesting",
+                "SerinHelm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -202,6 +241,23 @@ let package = Package(
             name: "SerinSpecTests",
             dependencies: ["SerinSpec", "SerinTesting"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinKustomizeTests",
+            dependencies: ["SerinKustomize", "SerinSpec", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinHelmTests",
+            dependencies: ["SerinHelm", "SerinTemplate", "SerinSpec"],
+            // Helm's test charts and golden files, Flagger's and podinfo's charts.
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SerinTemplateTests",
+            dependencies: ["SerinTemplate"],
+            // Go's own test tables as JSON (scripts/helm/go-tables.sh), read by path.
+            exclude: ["GoTables"]
         ),
         .testTarget(
             name: "SerinEngineTests",
@@ -264,7 +320,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinCLITests",
-            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting"],
+            dependencies: ["serin", "SerinCLI", "SerinServer", "SerinServerTesting", "SerinEngine", "SerinRouter", "SerinTesting", "SerinOperator", "SerinGit"],
             exclude: ["Golden"]
         ),
     ],

@@ -67,6 +67,8 @@
   function when(seconds) {
     return seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
   }
+  // Conditions carry RFC 3339 times, as Kubernetes writes them; the rest seconds since 1970.
+  function epoch(time) { return typeof time === 'string' ? Date.parse(time) / 1000 : time; }
   function clock(seconds) { return new Date(seconds * 1000).toISOString().slice(11, 19); }
   function key(r) { return r.namespace + '/' + r.name; }
   function phaseBadge(phase) { return el('span', { class: 'phase phase-' + phase, 'data-phase': phase }, phase); }
@@ -198,12 +200,15 @@
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        let id = null, data = '';
+        let id = null, data = '', event = 'message';
         for (const line of block.split('\n')) {
           if (line.startsWith('id:')) id = line.slice(3).trim();
+          else if (line.startsWith('event:')) event = line.slice(6).trim();
           else if (line.startsWith('data:')) data += line.slice(5).trimStart();
         }
         if (id !== null) state.lastEventID = id;
+        // Entries the server no longer kept for this reader: read everything again.
+        if (event === 'gap') { refresh(); continue; }
         if (data) { try { received(JSON.parse(data)); } catch (e) { /* not an entry */ } }
       }
     }
@@ -539,7 +544,7 @@
       table(['Type', 'Status', 'Reason', 'Message', 'Since', 'Revision'], (s.conditions || []).map((c) =>
         el('tr', { class: (c.type === 'Ready' && c.status !== 'True') || (c.type === 'Stalled' && c.status === 'True') ? 'bad' : null },
           el('td', {}, c.type), el('td', {}, c.status), el('td', {}, c.reason), el('td', { class: 'message' }, c.message),
-          el('td', { class: 'nowrap', title: when(c.lastTransitionTime) }, age(c.lastTransitionTime)),
+          el('td', { class: 'nowrap', title: when(epoch(c.lastTransitionTime)) }, age(epoch(c.lastTransitionTime))),
           el('td', { class: 'rev' }, short(c.observedRevision)))), 'conditions'),
       errors.length ? [el('h2', {}, 'Why the newest commit was refused'), el('ul', { class: 'errors', id: 'errors' }, errors)] : null,
       (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null,

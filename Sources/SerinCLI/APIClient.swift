@@ -90,17 +90,23 @@ public struct APIClient: Sendable {
     }
 
     /// Follows `/api/v1/events` from after `sequence`: `entry` sees each
-    /// event as it is logged. Returns when the stream ends; throws when it
-    /// cannot be opened or breaks.
-    public func followEvents(after sequence: Int, _ entry: @Sendable (EventLog.Entry) -> Void) async throws(Failure) {
+    /// event as it is logged, `gap` the runs of entries the server no longer
+    /// had when this reader fell behind. Returns when the stream ends;
+    /// throws when it cannot be opened or breaks.
+    public func followEvents(after sequence: Int, gap: @Sendable (EventLog.Gap) -> Void = { _ in },
+                             _ entry: @Sendable (EventLog.Entry) -> Void) async throws(Failure) {
         let url = base.absoluteString.trimmingSuffix("/") + "/api/v1/events?after=\(sequence)"
         var headers = [("Accept", "text/event-stream")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         var parser = EventStreamParser()
         do {
             try await HTTPExchange.stream(url, headers: headers, timeout: timeout) { chunk in
-                for data in parser.feed(chunk) {
-                    if let decoded = try? JSONDecoder().decode(EventLog.Entry.self, from: Data(data.utf8)) { entry(decoded) }
+                for message in parser.feed(chunk) {
+                    if message.event == "gap" {
+                        if let decoded = try? JSONDecoder().decode(EventLog.Gap.self, from: Data(message.data.utf8)) { gap(decoded) }
+                    } else if let decoded = try? JSONDecoder().decode(EventLog.Entry.self, from: Data(message.data.utf8)) {
+                        entry(decoded)
+                    }
                 }
             }
         } catch {
@@ -119,23 +125,30 @@ private extension String {
     }
 }
 
-/// Splits a server-sent event stream into the `data` of its messages;
-/// comments and other fields are dropped. Bytes are kept until a message is
-/// whole, so a chunk may end anywhere, inside a character too.
+/// Splits a server-sent event stream into its messages' `event` and
+/// `data`; comments and other fields are dropped. Bytes are kept until a
+/// message is whole, so a chunk may end anywhere, inside a character too.
 struct EventStreamParser {
+    struct Message: Equatable {
+        var event: String?
+        var data: String
+    }
+
     private var pending: [UInt8] = []
 
-    /// The data of every message completed by `bytes`.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [String] {
+    /// Every message completed by `bytes`.
+    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Message] {
         pending.append(contentsOf: bytes.lazy.filter { $0 != UInt8(ascii: "\r") })
-        var messages: [String] = []
+        var messages: [Message] = []
         var start = 0
         var index = 0
         while index + 1 < pending.count {
             guard pending[index] == UInt8(ascii: "\n"), pending[index + 1] == UInt8(ascii: "\n") else { index += 1; continue }
             let block = String(decoding: pending[start..<index], as: UTF8.self)
-            let data = block.split(separator: "\n").filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }
-            if !data.isEmpty { messages.append(data.joined(separator: "\n")) }
+            let lines = block.split(separator: "\n")
+            let data = lines.filter { $0.hasPrefix("data:") }.map { $0.dropFirst(5).drop { $0 == " " } }
+            let event = lines.last { $0.hasPrefix("event:") }.map { String($0.dropFirst(6).drop { $0 == " " }) }
+            if !data.isEmpty { messages.append(Message(event: event, data: data.joined(separator: "\n"))) }
             index += 2
             start = index
         }

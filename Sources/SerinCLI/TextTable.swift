@@ -1,12 +1,27 @@
 /// Columns padded to their widest cell, two spaces apart, no trailing blanks.
 /// Widths count Characters, which is right for the symbols the views use (✓ ≥ ▶).
+/// A column with a `limits` entry is cut to that many characters (the last
+/// one `…`), so that one long cell does not pad every row to its width.
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
+    /// Column index → the most characters a cell of it shows.
+    var limits: [Int: Int] = [:]
+    /// Whether `add` cut a cell.
+    private(set) var cut = false
 
-    init(_ header: [String]) { self.header = header }
+    init(_ header: [String], limits: [Int: Int] = [:]) {
+        self.header = header
+        self.limits = limits
+    }
 
-    mutating func add(_ row: [String]) { rows.append(row) }
+    mutating func add(_ row: [String]) {
+        rows.append(row.enumerated().map { column, cell in
+            guard let limit = limits[column], cell.count > limit else { return cell }
+            cut = true
+            return String(cell.prefix(limit - 1)) + "…"
+        })
+    }
 
     func render() -> String { lines().joined(separator: "\n") + "\n" }
 

@@ -19,7 +19,14 @@ public struct WatchLog: Sendable {
         }
         var lines: [String] = []
         let seen = last.events.last?.sequence ?? 0
-        lines += status.events.filter { $0.sequence > seen }.map(line)
+        let new = status.events.filter { $0.sequence > seen }
+        // The status carries the newest events only: when none of them is one
+        // already shown, more happened since the last look than it holds.
+        if seen > 0, !new.isEmpty, !status.events.contains(where: { $0.sequence <= seen }) {
+            lines.append("… events of \(status.name) after #\(seen) and before #\(new[0].sequence) are not shown here: "
+                         + "`serin history \(status.name)` has every release, the API's /api/v1/events?after=\(seen) every event")
+        }
+        lines += new.map(line)
         if status.phase != last.phase {
             lines.append("phase \(last.phase.rawValue) → \(status.phase.rawValue)" + (status.message.isEmpty ? "" : ": \(status.message)"))
         }

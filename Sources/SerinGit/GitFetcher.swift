@@ -27,14 +27,20 @@ public final class GitFetcher: SourceFetcher {
             return FetchedRevision(revision: found.revision, commit: found.commit.summary, files: SnapshotFiles(root: root))
         }
     }
+}
 
-    public func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision? {
+extension GitFetcher {
+    public func fetch(revision: String) async throws -> FetchedRevision {
+        let parts = revision.split(separator: "@", maxSplits: 1).map(String.init)
+        let name = parts.count == 2 ? parts[0] : nil
+        let hash = (parts.last ?? "").replacingOccurrences(of: "sha1:", with: "")
+        guard let id = ObjectID(hex: hash) else { throw GitError(.refNotFound, "\(revision) is not a revision Serin wrote") }
         let mirror = self.mirror, snapshots = self.snapshots
         return try await thread.run {
-            if let known, known.hasSuffix("sha1:" + commit.lowercased()) { return nil }
-            let found = try mirror.value.fetch(commit: commit, name: name)
-            let root = try mirror.value.snapshot(found.commit.id, into: snapshots)
-            return FetchedRevision(revision: found.revision, commit: found.commit.summary, files: SnapshotFiles(root: root))
+            // From the local clone, or fetched with the ref's branches when the clone lacks it (a rollback after a fresh clone).
+            let found = try mirror.value.fetch(commit: id.hex, name: name)
+            let root = try mirror.value.snapshot(id, into: snapshots)
+            return FetchedRevision(revision: SyncResult.revision(name, id), commit: found.commit.summary, files: SnapshotFiles(root: root))
         }
     }
 }

@@ -65,7 +65,7 @@ public struct RevisionSnapshots: Sendable {
     }
 
     /// Snapshots are read-only: folders need write permission back first.
-    static func remove(_ path: String) throws {
+    public static func remove(_ path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { return }
         chmod(path, 0o755)
         if let walker = FileManager.default.enumerator(atPath: path) {

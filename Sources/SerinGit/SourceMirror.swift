@@ -130,6 +130,10 @@ public final class SourceMirror {
         return (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "kustomization.yaml" && name != "kustomization.yml"
     }
 
+    public func hasCommit(_ id: ObjectID) -> Bool { repository.hasCommit(id) }
+
+    public func commit(_ id: ObjectID) throws -> CommitInfo { try repository.commit(id) }
+
     /// Exports the whole tree of `commit` for workloads to run from.
     public func snapshot(_ commit: ObjectID, into snapshots: RevisionSnapshots) throws -> String {
         try snapshots.export(commit) { directory in

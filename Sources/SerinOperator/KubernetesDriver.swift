@@ -4,6 +4,7 @@ import Metrics
 import SerinAnalysis
 import SerinEngine
 import SerinGit
+import SerinHelm
 import SerinKubernetes
 import SerinSpec
 import Synchronization
@@ -54,6 +55,9 @@ final class KubernetesDriver: ReconcilingDriver {
     /// Opened once the informer has listed and the reconciler adopted what
     /// runs: deliveries wait for it, so none is judged against an empty cache.
     private let adopted = Gate()
+    let configNamespace: String
+    /// The cluster's version and API versions, learnt at start.
+    private let learntCapabilities = Mutex<HelmCapabilities?>(nil)
 
     init(settings: KubernetesSettings, sources: [GitSourceSpec], sourceSettings: [String: SourceSettings] = [:], store: StateStore, log: EventLog,
          logger: Logger, reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
@@ -105,7 +109,15 @@ final class KubernetesDriver: ReconcilingDriver {
         self.logger = logger
         resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
         sourceNames = sources.map(\.name)
+        configNamespace = settings.watchNamespace ?? settings.namespace
     }
+
+    var configData: (@Sendable (String, String, String) async throws -> [String: String]?)? {
+        let client = self.client
+        return { kind, namespace, name in try await client.configData(kind: kind, namespace: namespace, name: name) }
+    }
+
+    var capabilities: HelmCapabilities { learntCapabilities.withLock { $0 } ?? .helmDefault }
 
     var targets: [any DeliveryTarget] {
         [ClusterTarget(name: "kubernetes", scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted,
@@ -119,10 +131,8 @@ final class KubernetesDriver: ReconcilingDriver {
         case .failed: "drift-failed"
         case .handedOver: "handed-over"
         }
-        do {
-            try log.append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: decision,
-                                 reason: event.message, source: event.source))
-        } catch {
+        log.post(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: decision,
+                       reason: event.message, source: event.source)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(event.message)"])
         }
     }
@@ -147,6 +157,7 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
+                try await elector?.ensureNamespace()
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
                 if scope == nil {
@@ -167,7 +178,13 @@ final class KubernetesDriver: ReconcilingDriver {
                 let owned = try await sync.appliedCanaries(of: sourceNames)
                 let restored = try await store.restoreFromReplica { owned.contains($0) }
                 if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                // What charts see of the cluster (Helm asks discovery the same way).
+                let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
+                learntCapabilities.withLock { $0 = learnt }
                 return
+            } catch let error as LeaseNamespaceMissing {
+                // Retrying cannot help: the message is the command that does.
+                throw error
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 attempt += 1
@@ -243,7 +260,7 @@ final class KubernetesDriver: ReconcilingDriver {
         var desired = desired
         if let scope { desired.manifests = scope.restrict(desired.manifests) }
         do {
-            let objects = try ClusterTarget.objects(of: ClusterTarget.labelled(desired))
+            let objects = try ClusterTarget.labelled(desired).manifests.clusterObjects()
             let changes = await sync.diff(source: desired.source, objects: objects, releasedByPlatform: ClusterTarget.releasedByPlatform)
             return .diff(SourceDiff(source: desired.source, revision: desired.revision, objects: changes))
         } catch {
@@ -293,9 +310,8 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     private func record(_ rollout: String, _ decision: String, _ reason: String, revision: String? = nil) {
-        do {
-            try log.append(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason))
-        } catch {
+        let logger = self.logger
+        log.post(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
         }
     }
@@ -334,7 +350,7 @@ struct ClusterTarget: DeliveryTarget {
         desired = Self.labelled(desired)
         let objects: [KubeObject]
         do {
-            objects = try Self.objects(of: desired)
+            objects = try desired.manifests.clusterObjects()
         } catch {
             return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", "\(error)"), notes: notes)
         }
@@ -421,11 +437,5 @@ struct ClusterTarget: DeliveryTarget {
             keys.insert(WrittenObjects.Key(Deployment.resourceKind, namespace: object.metadata.namespace ?? "default", name: name))
         }
         return keys
-    }
-
-    /// The revision's documents, as validated, as the apiserver takes them;
-    /// Serin's own kinds (Workload, Strategy) have no place in a cluster.
-    static func objects(of desired: DesiredState) throws -> [KubeObject] {
-        try desired.manifests.objects.filter { !$0.isSerinOwn }.map { try KubeObject(json: $0.value) }
     }
 }

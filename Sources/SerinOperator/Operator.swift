@@ -5,7 +5,9 @@ import Prometheus
 import SerinAnalysis
 import SerinEngine
 import SerinGit
+import SerinHelm
 import SerinKubernetes
+import SerinKustomize
 import SerinLocal
 import SerinSpec
 
@@ -56,6 +58,7 @@ public actor Operator: OperatorControl {
     private let resources: CurrentResources
     /// What each source keeps across restarts: suspension, pin, history.
     var records: [String: SourceRecord] = [:]
+    private let janitor: SnapshotJanitor
 
     public init(config: OperatorConfig.Resolved, options: Options) throws {
         self.config = config
@@ -65,6 +68,7 @@ public actor Operator: OperatorControl {
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
+        janitor = SnapshotJanitor(snapshots: snapshots, stateDirectory: config.stateDirectory)
         let resources = CurrentResources(prometheus: config.prometheusAddress)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
@@ -115,22 +119,55 @@ public actor Operator: OperatorControl {
         self.statusChanges = statusChanges
         var pipelines: [String: Pipeline] = [:]
         let targetNames = driver.targets.map(\.name)
+        // One builder for every source: its cache and its bound on builds at once are shared.
+        let builder = KustomizeBuilder()
+        logger.info("kustomize: \(builder.binary)")
+        let trees = SourceTrees()
         for source in config.sources {
             let spec = source.spec
-            let fetcher = try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: config.platform))
+            let fetcher = TreeRecordingFetcher(
+                base: try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots),
+                source: spec.name, trees: trees)
+            let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
+                                         driver: driver, trees: trees)
+            let validator = Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil)
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator)
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
                 stages: stages, clock: ContinuousClock(),
-                deliver: { desired in
+                targets: .init(deliver: { target, desired in
                     // The checks of a release read the templates and providers of the revision in force.
                     resources.update(source: desired.source, templates: desired.manifests.metricTemplates,
                                      providers: desired.manifests.alertProviders)
-                    deliveries.deliver(desired)
-                },
+                    deliveries.deliver(desired, to: target)
+                }, release: { target, desired in
+                    await deliveries.release(of: desired, on: target)
+                }),
                 changed: { status in changed.yield(status) })
         }
         self.pipelines = pipelines
+    }
+
+    /// The source's render stage: its path built as Flux builds it (plain
+    /// manifests, or Kustomize with the source's Flux fields), then every
+    /// HelmRelease in it replaced by its chart's objects.
+    private static func renderer(for source: String, options: KustomizeOptions, builder: KustomizeBuilder, driver: any PlatformDriver,
+                                 trees: SourceTrees) -> any Renderer {
+        let read = driver.configData
+        let namespace = driver.configNamespace
+        var lookup: SubstitutionLookup?
+        if let read {
+            lookup = { @Sendable reference in try await read(reference.kind.rawValue, namespace, reference.name) }
+        }
+        let base = KustomizeRenderer(builder: builder, options: options, lookup: lookup)
+        return HelmRenderer(base: base) { request in
+            HelmReleaseExpander(source: request.source, files: request.files, otherSources: { trees[$0] },
+                                valuesFrom: { reference in
+                                    guard let read else { return nil }
+                                    return try await read(reference.kind, reference.namespace, reference.name)?[reference.key]
+                                },
+                                capabilities: driver.capabilities, defaultNamespace: options.targetNamespace ?? "default")
+        }
     }
 
     private static func localDriver(config: OperatorConfig.Resolved, options: Options, log: EventLog,
@@ -143,9 +180,7 @@ public actor Operator: OperatorControl {
         let supervisorLogger = Logger(label: "serin.supervisor")
         platformOptions.supervisor.log = { message in supervisorLogger.info("\(message)") }
         platformOptions.report = { message in
-            do {
-                try log.append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: "platform", reason: message))
-            } catch {
+            log.post(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: "platform", reason: message)) { error in
                 logger.error("audit trail not written: \(error)", metadata: ["reason": "\(message)"])
             }
         }
@@ -205,6 +240,13 @@ public actor Operator: OperatorControl {
                 for pipeline in pipelines.values {
                     group.addTask { await pipeline.run() }
                 }
+                group.addTask {
+                    // Snapshots of commits nothing holds any more go, now and then.
+                    while true {
+                        try await Task.sleep(for: .seconds(600))
+                        await self.pruneSnapshots()
+                    }
+                }
                 if let resyncInterval {
                     // What was changed in a target by hand is put back at the
                     // resync interval: the revision in force, delivered again.
@@ -214,7 +256,7 @@ public actor Operator: OperatorControl {
                             for pipeline in pipelines.values {
                                 // A suspended source is left as it is.
                                 guard await pipeline.status.suspension == nil else { continue }
-                                if let desired = await pipeline.inForce { deliveries.resync(desired) }
+                                for (target, desired) in await pipeline.given { deliveries.deliver(desired, to: target, resync: true) }
                             }
                         }
                     }
@@ -226,6 +268,20 @@ public actor Operator: OperatorControl {
             throw error
         }
         await driver.shutdown()
+    }
+
+    private func pruneSnapshots() async {
+        var inForce: Set<String> = []
+        for pipeline in pipelines.values {
+            for desired in await pipeline.given.values { if let checkout = desired.checkout { inForce.insert(checkout) } }
+            if let checkout = await pipeline.inForce?.checkout { inForce.insert(checkout) }
+        }
+        do {
+            let removed = try janitor.prune(inForce: inForce)
+            if !removed.isEmpty { options.logger.info("removed \(removed.count) snapshot(s) of commits nothing holds any more") }
+        } catch {
+            options.logger.warning("snapshots not pruned: \(error)")
+        }
     }
 
     /// What the event log last said of a source.
@@ -288,10 +344,9 @@ public actor Operator: OperatorControl {
     }
 
     func append(_ entry: EventLog.Entry) {
-        do {
-            try log.append(entry)
-        } catch {
-            options.logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
+        let logger = options.logger
+        log.post(entry) { error in
+            logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }
     }
 
@@ -354,8 +409,12 @@ public actor Operator: OperatorControl {
         await driver.command(command, rollout: name, by: caller)
     }
 
-    public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {
-        log.subscribe(after: sequence)
+    public func events(after sequence: Int) async -> EventLog.Subscription {
+        log.deliveries(after: sequence)
+    }
+
+    public func events(from first: Int, through last: Int) async -> [EventLog.Entry] {
+        await log.entries(from: first, through: last)
     }
 
     public func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome {

@@ -1,7 +1,9 @@
 import Foundation
 import SerinGit
 import SerinKubernetes
+import SerinKustomize
 import SerinSpec
+import Yams
 
 /// `serin.yaml`: the host's configuration of the operator (not in Git).
 public struct OperatorConfig: Sendable, Decodable {
@@ -50,6 +52,59 @@ public struct OperatorConfig: Sendable, Decodable {
         /// How long the source's objects may take to become healthy after
         /// an apply before it is not Ready (platform kubernetes; default 5m).
         public var healthTimeout: String?
+        // Flux's Kustomization fields, applied on top of the path's build
+        // (SerinKustomize.KustomizeOptions says how).
+        public var targetNamespace: String?
+        public var namePrefix: String?
+        public var nameSuffix: String?
+        public var commonMetadata: CommonMetadata?
+        public var images: [Image]?
+        public var patches: [Patch]?
+        public var components: [String]?
+        public var postBuild: PostBuild?
+    }
+
+    public struct CommonMetadata: Sendable, Decodable {
+        public var labels: [String: String]?
+        public var annotations: [String: String]?
+    }
+
+    public struct Image: Sendable, Decodable {
+        public var name: String?
+        public var newName: String?
+        public var newTag: String?
+        public var digest: String?
+    }
+
+    public struct Patch: Sendable, Decodable {
+        public var patch: String?
+        public var target: Selector?
+    }
+
+    public struct Selector: Sendable, Decodable {
+        public var group: String?
+        public var version: String?
+        public var kind: String?
+        public var name: String?
+        public var namespace: String?
+        public var labelSelector: String?
+        public var annotationSelector: String?
+    }
+
+    public struct PostBuild: Sendable, Decodable {
+        public var substitute: [String: String]?
+        public var substituteFrom: [SubstituteReference]?
+        /// `WithVariables` (default) or `Always`.
+        public var substituteStrategy: String?
+        /// Serin's switch for Flux's StrictPostBuildSubstitutions: an unset
+        /// `${var}` without a default fails the build.
+        public var strict: Bool?
+    }
+
+    public struct SubstituteReference: Sendable, Decodable {
+        public var kind: String?
+        public var name: String?
+        public var optional: Bool?
     }
 
     /// `platform: kubernetes`: which cluster, and Serin's defaults there.
@@ -98,6 +153,9 @@ public struct OperatorConfig: Sendable, Decodable {
         public var readsNeedToken: Bool
         public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?, settings: SourceSettings)]
         public var pollInterval: Duration
+        /// Each source's Flux fields for its renderer, by source name
+        /// (empty options when none is set).
+        public var kustomize: [String: KustomizeOptions] = [:]
     }
 
     /// Reads and checks a file; every problem comes back with file:line:column.
@@ -165,10 +223,15 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let managed = prometheus?.managed ?? false
         if managed && address != nil { problem("prometheus", "give either address or managed: true, not both") }
-        if !managed && address == nil { problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true") }
+        // On Kubernetes a Canary without metrics needs no Prometheus (Flagger runs
+        // such Canaries); one with metrics is refused when its revision is validated.
+        if !managed && address == nil && (platform != .kubernetes || prometheus != nil) {
+            problem("prometheus", "needs address (such as http://127.0.0.1:9090) or managed: true")
+        }
         let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
         if managed { address = URL(string: "http://\(prometheusListen)") }
         var sources: [(GitSourceSpec, String?, SourceSettings)] = []
+        var kustomize: [String: KustomizeOptions] = [:]
         var names: Set<String> = []
         for (index, source) in (config.sources ?? []).enumerated() {
             let field = "sources[\(index)]"
@@ -200,6 +263,7 @@ public struct OperatorConfig: Sendable, Decodable {
             if source.healthTimeout != nil, platform != .kubernetes {
                 problem("\(field).healthTimeout", "is read only with platform: kubernetes (the local platform judges readiness itself)")
             }
+            kustomize[name] = kustomizeOptions(of: source, field: field, problem: problem)
             sources.append((GitSourceSpec(name: name, url: url, reference: reference, path: source.path ?? "", interval: interval,
                                           timeout: timeout, credentialsFile: source.credentialsFile,
                                           knownHostsFile: source.knownHostsFile), source.webhookSecretFile,
@@ -223,7 +287,75 @@ public struct OperatorConfig: Sendable, Decodable {
                                  prometheusAddress: address, managedPrometheus: managed,
                                  prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
                                  apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll))
+                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize))
+    }
+
+    /// A source's Flux fields, checked as kustomize-controller's API would
+    /// check them; every problem is reported through `problem(field, message)`.
+    static func kustomizeOptions(of source: Source, field: String, problem: (String, String) -> Void) -> KustomizeOptions {
+        var options = KustomizeOptions(targetNamespace: source.targetNamespace, namePrefix: source.namePrefix, nameSuffix: source.nameSuffix)
+        if let namespace = source.targetNamespace, !isDNSLabel(namespace) {
+            problem("\(field).targetNamespace", "\"\(namespace)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
+        }
+        for (key, affix) in [("namePrefix", source.namePrefix), ("nameSuffix", source.nameSuffix)] {
+            if let affix, !affix.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }) {
+                problem("\(field).\(key)", "\"\(affix)\" may hold lower-case letters, digits, '-' and '.' only (it becomes part of object names)")
+            }
+        }
+        if let common = source.commonMetadata {
+            options.commonMetadata = .init(labels: common.labels ?? [:], annotations: common.annotations ?? [:])
+        }
+        for (index, image) in (source.images ?? []).enumerated() {
+            guard let name = image.name, !name.isEmpty else { problem("\(field).images[\(index)].name", "is required"); continue }
+            if image.newName == nil && image.newTag == nil && image.digest == nil {
+                problem("\(field).images[\(index)]", "needs newName, newTag or digest")
+            }
+            options.images.append(.init(name: name, newName: image.newName, newTag: image.newTag, digest: image.digest))
+        }
+        for (index, patch) in (source.patches ?? []).enumerated() {
+            guard let text = patch.patch, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                problem("\(field).patches[\(index)].patch", "is required (a strategic-merge patch or a JSON 6902 list of operations)"); continue
+            }
+            do {
+                _ = try Yams.compose(yaml: text)
+            } catch {
+                problem("\(field).patches[\(index)].patch", "is not valid YAML: \(String(describing: error).split(whereSeparator: \.isNewline).first ?? "")")
+            }
+            let target = patch.target.map {
+                KustomizeOptions.Selector(group: $0.group, version: $0.version, kind: $0.kind, name: $0.name, namespace: $0.namespace,
+                                          labelSelector: $0.labelSelector, annotationSelector: $0.annotationSelector)
+            }
+            options.patches.append(.init(patch: text, target: target))
+        }
+        for (index, component) in (source.components ?? []).enumerated() {
+            if KustomizeOptions.isLocalRelativePath(component) {
+                options.components.append(component)
+            } else {
+                problem("\(field).components[\(index)]", "\"\(component)\" must be a local, relative folder of the repository (Serin builds with no network)")
+            }
+        }
+        if let postBuild = source.postBuild {
+            var result = KustomizeOptions.PostBuild(substitute: postBuild.substitute ?? [:], strict: postBuild.strict ?? false)
+            for name in (postBuild.substitute ?? [:]).keys.sorted() where !KustomizeOptions.isVariableName(name) {
+                problem("\(field).postBuild.substitute", "'\(name)' var name is invalid, must match '^[_[:alpha:]][_[:alpha:][:digit:]]*$'")
+            }
+            switch postBuild.substituteStrategy ?? "WithVariables" {
+            case "WithVariables": break
+            case "Always": result.always = true
+            case let other: problem("\(field).postBuild.substituteStrategy", "\"\(other)\" is not a choice; use WithVariables or Always")
+            }
+            for (index, reference) in (postBuild.substituteFrom ?? []).enumerated() {
+                let at = "\(field).postBuild.substituteFrom[\(index)]"
+                guard let kindText = reference.kind, let kind = KustomizeOptions.SubstituteReference.Kind(rawValue: kindText) else {
+                    problem("\(at).kind", reference.kind.map { "\"\($0)\" is not a choice; use ConfigMap or Secret" } ?? "is required (ConfigMap or Secret)")
+                    continue
+                }
+                guard let name = reference.name, !name.isEmpty else { problem("\(at).name", "is required"); continue }
+                result.substituteFrom.append(.init(kind: kind, name: name, optional: reference.optional ?? false))
+            }
+            options.postBuild = result
+        }
+        return options
     }
 }
 

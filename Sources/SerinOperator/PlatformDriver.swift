@@ -1,4 +1,5 @@
 import SerinEngine
+import SerinHelm
 import SerinLocal
 
 /// What `serin run` does differently on each platform: its delivery
@@ -11,6 +12,14 @@ protocol PlatformDriver: Sendable {
     /// How often the revision in force is delivered again to put back what
     /// was changed by hand; nil where nothing can drift.
     var resyncInterval: Duration? { get }
+    /// ConfigMaps' and Secrets' data (Secrets decoded) where renderers read
+    /// them (Flux's `substituteFrom`, a HelmRelease's `valuesFrom`): the
+    /// cluster; nil on the local platform.
+    var configData: (@Sendable (_ kind: String, _ namespace: String, _ name: String) async throws -> [String: String]?)? { get }
+    /// The namespace `substituteFrom` reads from (Flux reads its Kustomization's).
+    var configNamespace: String { get }
+    /// What a chart's `.Capabilities` says: the cluster's, once known; Helm's defaults locally.
+    var capabilities: HelmCapabilities { get }
     /// Adopts what runs from before a restart; the operator is ready after it.
     func start() async throws
     /// Until cancelled; throws when the driver can no longer act (a lost
@@ -82,6 +91,9 @@ struct LocalDriver: ReconcilingDriver {
 
     var targets: [any DeliveryTarget] { [LocalTarget(reconciler: reconciler)] }
     var resyncInterval: Duration? { nil }
+    var configData: (@Sendable (String, String, String) async throws -> [String: String]?)? { nil }
+    var configNamespace: String { "default" }
+    var capabilities: HelmCapabilities { .helmDefault }
 
     func start() async throws { try await reconciler.start() }
 

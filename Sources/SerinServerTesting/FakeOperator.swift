@@ -5,16 +5,15 @@ import SerinEngine
 /// CLI while the real operator is written elsewhere: canned rollouts, an
 /// in-memory event log, and a record of what it was asked.
 public final class FakeOperator: OperatorControl, @unchecked Sendable {
-    // Safe: every stored var is read and written only while holding `lock`,
-    // and no continuation is finished while holding it (its termination
-    // handler takes the lock).
+    // Safe: every stored var is read and written only while holding `lock`;
+    // `feed` is Sendable and takes no lock of ours.
     private let lock = NSLock()
     private var statuses: [RolloutStatus]
     private var sourceReports: [SourceStatusReport]
     private var workloadReports: [WorkloadStatusReport]
     private var histories: [String: [RevisionHistoryEntry]]
     private var log: [EventLog.Entry]
-    private var subscribers: [UUID: AsyncStream<EventLog.Entry>.Continuation] = [:]
+    private let feed: EventFeed
     private var ready = false
     private var receivedCommands: [(command: RolloutCommand, rollout: String, caller: String?)] = []
     private var receivedDeliveries: [Delivery] = []
@@ -32,7 +31,8 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     public init(rollouts: [RolloutStatus] = SampleRollouts.all, histories: [String: [RevisionHistoryEntry]] = SampleRollouts.histories,
                 events: [EventLog.Entry] = [], sources: [String: String] = ["deploy": "hook-secret"],
                 sourceReports: [SourceStatusReport] = SampleResources.sources, workloads: [WorkloadStatusReport] = SampleResources.workloads,
-                metrics: String = "# TYPE serin_info gauge\nserin_info{version=\"test\"} 1\n") {
+                metrics: String = "# TYPE serin_info gauge\nserin_info{version=\"test\"} 1\n", eventBuffer: Int = 1000) {
+        feed = EventFeed(limit: eventBuffer)
         statuses = rollouts
         self.sourceReports = sourceReports
         workloadReports = workloads
@@ -79,7 +79,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
             var entry = entry
             entry.sequence = (log.last?.sequence ?? 0) + 1
             log.append(entry)
-            for subscriber in subscribers.values { subscriber.yield(entry) }
+            feed.publish(entry)
             return entry
         }
     }
@@ -87,7 +87,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     public var commands: [(command: RolloutCommand, rollout: String, caller: String?)] { lock.withLock { receivedCommands } }
     public var deliveries: [Delivery] { lock.withLock { receivedDeliveries } }
     /// Streams handed out and not yet ended by their reader.
-    public var openStreams: Int { lock.withLock { subscribers.count } }
+    public var openStreams: Int { feed.count }
 
     // MARK: OperatorControl
 
@@ -132,19 +132,13 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
         return .accepted("\(command.rawValue) \(name): requested")
     }
 
-    public func events(after sequence: Int) async -> AsyncStream<EventLog.Entry> {
-        let (stream, continuation) = AsyncStream<EventLog.Entry>.makeStream()
-        let id = UUID()
-        continuation.onTermination = { [weak self] _ in
-            guard let self else { return }
-            _ = self.lock.withLock { self.subscribers.removeValue(forKey: id) }
-        }
+    public func events(after sequence: Int) async -> EventLog.Subscription {
         // Backlog and registration under one lock: no entry is missed or sent twice.
-        lock.withLock {
-            for entry in log where entry.sequence > sequence { continuation.yield(entry) }
-            subscribers[id] = continuation
-        }
-        return stream
+        lock.withLock { feed.subscribe(backlog: log.filter { $0.sequence > sequence }) }
+    }
+
+    public func events(from first: Int, through last: Int) async -> [EventLog.Entry] {
+        lock.withLock { log.filter { (first...max(first, last)).contains($0.sequence) } }
     }
 
     public func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome {

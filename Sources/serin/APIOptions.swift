@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import SerinCLI
-import SerinKubernetes
-import Yams
-import SerinSpec
 
 /// Where the operator's API is and how to prove who we are; shared by the
 /// commands that talk to a running operator.
@@ -74,20 +71,14 @@ struct OutputOptions: ParsableArguments {
         return true
     }
 
-    /// The API's JSON as `-o` asks: pretty JSON with sorted keys, or the same document as YAML.
+    /// The API's JSON as `-o` asks (see `APIDocument`).
     func render(_ data: Data) throws(APIClient.Failure) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
+        do {
+            return try APIDocument.render(data, as: output == .yaml ? .yaml : .json)
+        } catch let error as APIDocument.NotJSON {
+            throw APIClient.Failure(description: error.description, exitStatus: 2)
+        } catch {
+            throw APIClient.Failure(description: "cannot write the API's answer as \(output.rawValue): \(error)", exitStatus: 2)
         }
-        if output == .yaml {
-            guard let value = try? JSONDecoder().decode(JSONValue.self, from: data), let text = try? Yams.serialize(node: value.yamlNode) else {
-                throw APIClient.Failure(description: "cannot write the API's answer as YAML", exitStatus: 2)
-            }
-            return text
-        }
-        guard let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]) else {
-            throw APIClient.Failure(description: "the API answered something that is not JSON", exitStatus: 2)
-        }
-        return String(decoding: pretty, as: UTF8.self) + "\n"
     }
 }

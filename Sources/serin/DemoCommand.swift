@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import SerinEngine
 import SerinSandbox
+import SerinSpec
 
 /// `serin demo`: the quickstart end to end on this machine. A temporary Git
 /// repository, a real Prometheus, the operator, steady traffic; then a good
@@ -33,29 +35,41 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
     var requestDurationMax: Int?
 
     func run() async throws {
-        let sandbox: QuickstartSandbox
+        let sandbox: QuickstartDemo
         do {
-            sandbox = try QuickstartSandbox(example: example, serin: RunCommand.executablePath(), interval: interval,
-                                            requestDurationMax: requestDurationMax)
+            sandbox = try await QuickstartDemo(example: example, serin: RunCommand.executablePath(), interval: interval,
+                                               requestDurationMax: requestDurationMax)
         } catch {
             throw ValidationError("\(error); run from the repository or pass --example")
         }
-        let view = DemoView(sandbox: sandbox)
-        defer {
-            sandbox.tearDown(waiting: true)
-            view.say("stopped every process the demo started; files kept in \(sandbox.root)")
+        let view = DemoView(started: sandbox.started)
+        do {
+            try await release(sandbox, view)
+        } catch {
+            await sandbox.tearDown()
+            view.say("stopped every process the demo started; files kept in \(sandbox.files.root)")
+            throw error
         }
+        await sandbox.tearDown()
+        view.say("stopped every process the demo started; files kept in \(sandbox.files.root)")
+    }
+
+    private func release(_ sandbox: QuickstartDemo, _ view: DemoView) async throws {
         let timeout = Duration.seconds(self.timeout)
-        view.say("Serin demo in \(sandbox.root)")
+        view.say("Serin demo in \(sandbox.files.root)")
+        // The plan of the copy the demo runs (its interval, not the quickstart's).
+        let (diagnostics, plans) = Validator().validateAndPlan(ManifestLoader().load(paths: [sandbox.files.repository + "/deploy"]))
+        guard !diagnostics.hasErrors else { throw ValidationError("\(example) is not valid: \(diagnostics.errors[0])") }
+        view.say("the plan of this demo (`serin plan \(sandbox.files.repository)/deploy`):\n" + plans.map(\.text).joined(separator: "\n"))
         try sandbox.startOperator()
-        view.say("operator started; waiting for the first revision to serve on 127.0.0.1:\(sandbox.servicePort)")
+        view.say("operator started; waiting for the first revision to serve on 127.0.0.1:\(sandbox.files.servicePort)")
         let first = try await sandbox.waitForDecision(["Initialized", "Succeeded"], timeout: timeout, progress: view.show)
-        let traffic = SteadyTraffic(port: sandbox.servicePort)
+        let traffic = SteadyTraffic(port: sandbox.files.servicePort)
         let load = Task { await traffic.run() }
-        view.say("steady traffic: about 50 requests/s to 127.0.0.1:\(sandbox.servicePort)")
+        view.say("steady traffic: about 50 requests/s to 127.0.0.1:\(sandbox.files.servicePort)")
         try await Task.sleep(for: .seconds(3))
 
-        let good = try sandbox.commit("MESSAGE", to: "hello again", message: "A good release: a new greeting", author: "Ada Lovelace")
+        let good = try await sandbox.commit("MESSAGE", to: "hello again", message: "A good release: a new greeting", author: "Ada Lovelace")
         view.say("committed a good release (\(good)): expect it to be promoted")
         let goodEnd = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: timeout, progress: view.show)
 
@@ -63,18 +77,18 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
             view.say("waiting \(pause) s")
             try await Task.sleep(for: .seconds(pause))
         }
-        let bad = try sandbox.commit("ERROR_RATE", to: "0.2", message: "A bad release: 20% of answers are 500", author: "Eve Mallory")
+        let bad = try await sandbox.commit("ERROR_RATE", to: "0.2", message: "A bad release: 20% of answers are 500", author: "Eve Mallory")
         view.say("committed a bad release (\(bad)): 20% of its answers are errors; expect an automatic rollback")
         var badPeakWeight = 0
         let badEnd = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: goodEnd.sequence, timeout: timeout) { event, state in
             view.show(event, state)
-            if let state { badPeakWeight = max(badPeakWeight, state.routes.canaryWeight) }
+            if let state { badPeakWeight = max(badPeakWeight, state.canaryWeight) }
         }
         try await Task.sleep(for: .seconds(2))
         load.cancel()
         let counts = traffic.snapshot()
 
-        let events = sandbox.events()
+        let events = sandbox.events
         let summary = DemoSummary(goodRelease: goodEnd.decision, badRelease: badEnd.decision, badPeakWeight: badPeakWeight,
                                   traffic: counts, events: events.count,
                                   decisions: events.filter { $0.rollout != "-" }.map(\.decision),
@@ -94,21 +108,21 @@ struct DemoCommand: AsyncParsableCommand, AsyncRunnable {
 /// The demo's live view: decisions as they are logged, the rollout's state
 /// as it changes.
 struct DemoView {
-    let sandbox: QuickstartSandbox
+    let started: ContinuousClock.Instant
 
     func say(_ text: String) {
-        let seconds = Int((ContinuousClock.now - sandbox.started).components.seconds)
+        let seconds = Int((ContinuousClock.now - started).components.seconds)
         FileHandle.standardOutput.write(Data((String(format: "[%3ds] ", seconds) + text + "\n").utf8))
     }
 
-    func show(_ event: QuickstartSandbox.Event?, _ state: QuickstartSandbox.Rollout?) {
+    func show(_ event: EventLog.Entry?, _ state: RolloutStatus?) {
         if let event, !(event.rollout == "-" && event.decision == "platform") {
             say("\(event.decision): \(event.reason)")
         }
         if let state {
-            let cells = state.routes.canaryWeight / 5
+            let cells = state.canaryWeight / 5
             let bar = String(repeating: "█", count: cells) + String(repeating: "░", count: 20 - cells)
-            say("  \(state.phase): canary \(bar) \(state.routes.canaryWeight)%  step \(state.step)  failed checks \(state.failedChecks)  \(state.message)")
+            say("  \(state.phase.rawValue): canary \(bar) \(state.canaryWeight)%  step \(state.step)  failed checks \(state.failedChecks)  \(state.message)")
         }
     }
 }

@@ -141,7 +141,8 @@ struct GetCommand: AsyncParsableCommand, AsyncRunnable {
         let keys = [status.name, "\(status.namespace)/\(status.name)"]
         let after = status.events.last?.sequence ?? 0
         let events = Task {
-            try? await client.followEvents(after: after) { entry in
+            // Entries the server no longer had for this reader may have been the rollout's: look again.
+            try? await client.followEvents(after: after, gap: { _ in wake.yield() }) { entry in
                 if keys.contains(entry.rollout) { wake.yield() }
             }
         }

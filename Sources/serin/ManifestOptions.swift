@@ -4,24 +4,41 @@ import SerinSpec
 
 /// Options and steps shared by `validate` and `plan`.
 struct ManifestOptions: ParsableArguments {
-    @Argument(help: "Manifest files or folders (read recursively: *.yaml, *.yml).")
+    @Argument(help: "Manifest files or folders (read recursively: *.yaml, *.yml; a folder with a kustomization.yaml, or one further down, is built with kustomize first).")
     var paths: [String]
 
     @Option(help: "The platform the manifests are meant for: local or kubernetes. Decides which fields are reported as ignored.")
     var platform: PlatformKind = .local
 
     /// Loads and validates; exits 2 when a path cannot be read.
-    func loadAndValidate() throws -> (Manifests, [Diagnostic]) {
-        let (manifests, diagnostics, _) = try loadValidateAndPlan()
+    func loadAndValidate() async throws -> (Manifests, [Diagnostic]) {
+        let (manifests, diagnostics, _) = try await loadValidateAndPlan()
         return (manifests, diagnostics)
     }
 
-    func loadValidateAndPlan() throws -> (Manifests, [Diagnostic], [Plan]) {
+    /// Folders that hold a kustomization are built first (the render stage,
+    /// as the operator runs it); a failed build is one error at the
+    /// kustomization. Other paths are read as they are.
+    func loadValidateAndPlan() async throws -> (Manifests, [Diagnostic], [Plan]) {
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             Output.error("\(path): no such file or directory")
             throw ExitCode(ExitStatus.ioOrUsage)
         }
-        let manifests = ManifestLoader().load(paths: paths)
+        var manifests = Manifests()
+        var plain: [String] = []
+        for path in paths {
+            let build = try SourceBuild(path)
+            guard (try? build.layout()) ?? .plain != .plain else {
+                plain.append(path)
+                continue
+            }
+            do {
+                manifests.append(contentsOf: ManifestLoader().load(try await build.render()))
+            } catch let failure as RenderFailure {
+                manifests.diagnostics.append(.error(at: failure.position ?? SourcePosition(file: path), failure.message))
+            }
+        }
+        if !plain.isEmpty { manifests.append(contentsOf: ManifestLoader().load(paths: plain)) }
         let (diagnostics, plans) = Validator(platform: platform).validateAndPlan(manifests)
         return (manifests, diagnostics, plans)
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SerinSpec
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Print the step list each Canary compiles into.",
@@ -19,8 +19,8 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: Format = .text
 
-    func run() throws {
-        let (_, diagnostics, plans) = try options.loadValidateAndPlan()
+    func run() async throws {
+        let (_, diagnostics, plans) = try await options.loadValidateAndPlan()
         Output.report(diagnostics)
         guard !diagnostics.hasErrors else {
             Output.error("invalid: \(diagnostics.errors.count) error(s); no plan printed")

@@ -6,7 +6,7 @@ struct SerinCommand: ParsableCommand {
         abstract: "GitOps progressive delivery: canary releases from Git, analysed with Prometheus.",
         version: SerinVersion.current,
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, SourceCommand.self, RunCommand.self, StatusCommand.self, GetCommand.self,
+            ValidateCommand.self, PlanCommand.self, BuildCommand.self, SourceCommand.self, RunCommand.self, StatusCommand.self, GetCommand.self,
             PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self, RetryCommand.self, HistoryCommand.self,
             SuspendCommand.self, ReconcileCommand.self, DiffCommand.self, RollbackCommand.self,
             DemoCommand.self, LoadCommand.self, LogsCommand.self, DownCommand.self, RouterCommand.self, VersionCommand.self,

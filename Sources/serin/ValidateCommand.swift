@@ -1,7 +1,7 @@
 import ArgumentParser
 import SerinSpec
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: AsyncParsableCommand, AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check manifests: YAML, fields, values and references.",
@@ -10,8 +10,8 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var options: ManifestOptions
 
-    func run() throws {
-        let (manifests, diagnostics) = try options.loadAndValidate()
+    func run() async throws {
+        let (manifests, diagnostics) = try await options.loadAndValidate()
         Output.report(diagnostics)
         let errors = diagnostics.errors.count
         let warnings = diagnostics.warnings.count

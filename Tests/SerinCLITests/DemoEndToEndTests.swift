@@ -40,6 +40,9 @@ extension EndToEndTests {
             }.start()
         }
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        // The plan shown is the one that runs (`make demo` once printed the quickstart's 10 s beside 5 s checks).
+        #expect(run.stdout.contains("checks every 3s"), "\(run.stdout)")
+        #expect(!run.stdout.contains("checks every 10s"))
         let summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: URL(fileURLWithPath: summaryPath)))
         #expect(summary.goodRelease == "Succeeded")
         #expect(summary.badRelease == "Failed")

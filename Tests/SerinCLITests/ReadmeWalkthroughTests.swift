@@ -38,6 +38,7 @@ extension EndToEndTests {
         try FileManager.default.createDirectory(atPath: checkout + "/examples", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Products.repositoryRoot + "/examples/quickstart", toPath: checkout + "/examples/quickstart")
         try Walkthrough.replace(in: checkout + "/examples/quickstart/deploy/workload.yaml", "port: 8080", "port: \(ports.service)")
+        try Walkthrough.replace(in: checkout + "/examples/quickstart/deploy/alert-provider.yaml", "127.0.0.1:8080", "127.0.0.1:\(ports.service)")
         try Walkthrough.replace(in: checkout + "/examples/quickstart/deploy/canary.yaml", "thresholdRange: { max: 250 }", "thresholdRange: { max: 2000 }")
 
         let outputs = root + "/outputs"
@@ -68,6 +69,8 @@ extension EndToEndTests {
         let operatorLog = (try? String(contentsOfFile: root + "/serin/operator.log", encoding: .utf8)) ?? ""
 
         #expect(run.status == 0, "the script ended with \(run.status) after \(elapsed): \(run.stderr)\noperator log:\n\(operatorLog.suffix(3000))")
+        // The quickstart's AlertProvider posts to the app (its POST /alerts), not to a port where nothing listens.
+        #expect(!operatorLog.contains("alert not delivered"), "\(operatorLog.suffix(3000))")
         var failures = 0
         for (index, step) in steps.enumerated() {
             let output = (try? String(contentsOfFile: "\(outputs)/\(index + 1)", encoding: .utf8)) ?? "(never ran)"

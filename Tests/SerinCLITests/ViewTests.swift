@@ -46,6 +46,21 @@ import Testing
         try Golden.check(HistoryView.render(SampleRollouts.histories["web"] ?? [], timeZone: utc), "history")
     }
 
+    /// One failure's reason (every failed check with its query) padded every
+    /// row to about 250 columns: it is cut, and the table says so.
+    @Test func historyCutsLongReasons() {
+        let reason = "3 failed checks: " + String(repeating: "request-success-rate 12.5 < 99 (sum(rate(...))) ", count: 5)
+        var entries = SampleRollouts.histories["web"] ?? []
+        entries[0] = RevisionHistoryEntry(revision: entries[0].revision, commit: nil, author: nil, outcome: .failed(reason: reason),
+                                          started: entries[0].started, finished: entries[0].finished)
+        let lines = HistoryView.render(entries, timeZone: utc).split(separator: "\n")
+        let widest = lines.dropLast().map(\.count).max() ?? 0
+        #expect(widest < 130)
+        #expect(lines[1].contains("failed: 3 failed checks: request-success-rate 12.5 < 99 (su…"))
+        #expect(lines.last == "(results cut to 60 characters: -o json shows them whole)")
+        #expect(!HistoryView.render(SampleRollouts.histories["web"] ?? [], timeZone: utc).contains("cut to"))
+    }
+
     @Test(arguments: [(0, 40), (20, 32), (40, 24), (50, 20), (100, 0)])
     func theWeightBarHasFortyCellsFilledWithThePrimarysShare(canary: Int, filled: Int) {
         let bar = RolloutView.weightBar(canary: canary)
@@ -59,6 +74,31 @@ import Testing
         #expect(ResourceViews.sources([], now: 0) == "no sources\n")
         #expect(ResourceViews.workloads([]) == "no workloads\n")
         #expect(HistoryView.render([]) == "no revisions released yet\n")
+    }
+
+    /// The status carries the newest events only: more between two looks
+    /// than it holds is said, not skipped silently.
+    @Test func watchingSaysWhenEventsFellOutOfTheWindow() {
+        var log = WatchLog(timeZone: utc)
+        var status = SampleRollouts.web
+        status.events = Array(SampleRollouts.web.events.prefix(2))
+        _ = log.lines(for: status)
+        let last = SampleRollouts.web.events[1]
+        status.events = (0..<3).map { offset in
+            var entry = last
+            entry.sequence = last.sequence + 10 + offset
+            entry.decision = "weight"
+            return entry
+        }
+        let lines = log.lines(for: status)
+        #expect(lines.first == "… events of web after #\(last.sequence) and before #\(last.sequence + 10) are not shown here: "
+            + "`serin history web` has every release, the API's /api/v1/events?after=\(last.sequence) every event")
+        #expect(lines.count == 4)
+        // Overlapping windows: nothing to say.
+        var next = status
+        next.events = Array(status.events.suffix(2)) + [status.events[2]]
+        next.events[2].sequence += 1
+        #expect(log.lines(for: next).count == 1)
     }
 
     @Test func watchingIntoAPipePrintsOnlyWhatChanged() {
@@ -99,13 +139,14 @@ import Testing
         let stream = Array(": serin events after 0\n\nid: 1\nevent: rollout\ndata: {\"reason\":\"é ✓\"}\n\n: heartbeat\n\nid: 2\r\ndata: a\r\ndata: b\r\n\r\n".utf8)
         for size in [1, 2, 3, 7, stream.count] {
             var parser = EventStreamParser()
-            var messages: [String] = []
+            var messages: [EventStreamParser.Message] = []
             var offset = 0
             while offset < stream.count {
                 messages += parser.feed(stream[offset..<min(offset + size, stream.count)])
                 offset += size
             }
-            #expect(messages == [#"{"reason":"é ✓"}"#, "a\nb"], "chunks of \(size) bytes")
+            #expect(messages.map(\.data) == [#"{"reason":"é ✓"}"#, "a\nb"], "chunks of \(size) bytes")
+            #expect(messages.map(\.event) == ["rollout", nil])
         }
     }
 }

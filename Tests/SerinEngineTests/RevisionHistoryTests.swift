@@ -36,7 +36,7 @@ import SerinEngineTesting
             #expect(done(state), "stuck in \(state.phase)")
         }
 
-        var history: [RevisionHistoryEntry] { RevisionHistory.entries(from: log.entries()) }
+        var history: [RevisionHistoryEntry] { get async { RevisionHistory.entries(from: await log.entries()) } }
     }
 
     @Test func everyAttemptIsARowWithItsOwnCommitAuthorAndResult() async throws {
@@ -71,7 +71,7 @@ import SerinEngineTesting
         try await worker.release(revision("r8", by: "Grace"), at: release.now)
         try await release.tick { $0.canaryRevision == "r8" }
 
-        let rows = release.history
+        let rows = await release.history
         #expect(rows.map(\.revision) == ["r1", "r2", "r3", "r3", "r4", "r5", "r6", "r7", "r8"])
         #expect(rows.map(\.author) == ["Ada", "Grace", "Eve", "Eve", "Ada", "Grace", "Eve", "Ada", "Grace"])
         #expect(rows.map(\.commit) == rows.map { "c0ffee" + $0.revision + "0000" })
@@ -87,7 +87,7 @@ import SerinEngineTesting
         #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.started <= $1.started && ($0.finished ?? .infinity) <= $1.started })
         #expect(rows.last?.finished == nil)
         // The events name the revision they are about: the failure the rolled-back one.
-        let failed = try #require(release.log.entries().first { $0.decision == "Failed" })
+        let failed = try #require(await release.log.entries().first { $0.decision == "Failed" })
         #expect(failed.revision == "r3")
         #expect(failed.commit == "c0ffeer3" + String(repeating: "0", count: 32))
         #expect(failed.author == "Eve")
@@ -151,7 +151,7 @@ extension RevisionHistoryTests {
         #expect(state.phase == .failed)
         #expect(state.message == "rolled back r2: the canary cannot start: cannot start `nope`: No such file or directory")
         #expect(state.primaryRevision == "r1")
-        #expect(release.history.last?.result == "failed: the canary cannot start: cannot start `nope`: No such file or directory")
-        #expect(release.history.last?.finished == release.now)
+        #expect(await release.history.last?.result == "failed: the canary cannot start: cannot start `nope`: No such file or directory")
+        #expect(await release.history.last?.finished == release.now)
     }
 }

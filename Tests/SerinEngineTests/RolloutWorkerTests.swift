@@ -58,7 +58,7 @@ struct SilentNotifier: Notifier {
         #expect(platform.calls == ["deployPrimary r1", "startCanary r2", "promote r2", "scaleCanaryToZero"])
         #expect(platform.weights == [20, 40, 0])
         #expect(try StateStore(stateDirectory: root).load(StoredRollout<FakeRevision>.self, key: id.key)?.state == (await worker.state))
-        let entries = try EventLog(stateDirectory: root).entries()
+        let entries = EventLog.entries(inStateDirectory: root)
         #expect(entries.map(\.sequence) == Array(1...entries.count)) // no gap
         #expect(entries.map(\.decision) == ["detected", "Initialized", "detected", "Progressing", "Promoting", "Finalising", "Succeeded"])
         #expect(await worker.evaluations.count == 2)
@@ -161,7 +161,7 @@ struct SilentNotifier: Notifier {
         #expect(await worker.state.primaryRevision == "r2")
         #expect(await worker.state.failedChecks == 1)
         #expect(platform.weights.last == 0)
-        let entries = try EventLog(stateDirectory: root).entries()
+        let entries = EventLog.entries(inStateDirectory: root)
         #expect(entries.map(\.sequence) == Array(1...entries.count))
         #expect(entries.last?.decision == "Succeeded")
     }
@@ -276,17 +276,17 @@ final class SavedAtNotification: Notifier {
         // directory holds the saved decision and the log as it was before the abort.
         try StateStore(stateDirectory: second).save(saved, as: id.key)
         let log = try EventLog(stateDirectory: second)
-        for entry in try EventLog(stateDirectory: first).entries() where entry.decision != "Failed" {
+        for entry in EventLog.entries(inStateDirectory: first) where entry.decision != "Failed" {
             var copy = entry
             copy.sequence = 0
-            try log.append(copy)
+            try await log.append(copy)
         }
         let notifier = RecordingNotifier()
         let restarted = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(second, notifier))
         try await restarted.reassert(at: 3)
         let again = try RolloutWorker(id: id, target: WorkloadID(name: "web"), plan: canaryPlan([20, 40]), parts: try parts(second, notifier))
         try await again.reassert(at: 4)
-        let failed = try EventLog(stateDirectory: second).entries().filter { $0.decision == "Failed" }
+        let failed = EventLog.entries(inStateDirectory: second).filter { $0.decision == "Failed" }
         #expect(failed.count == 1, "written on the first restart, not again")
         #expect(failed.first?.reason.contains("aborted by ada") == true, "\(failed.map(\.reason))")
         #expect(failed.first?.time == 2)

@@ -12,6 +12,7 @@ final class FakeFetcher: SourceFetcher {
         var revision: String?
         var files: [String: String] = [:]
         var error: String?
+        var history: [String: [String: String]] = [:]
     }
 
     private let state = Mutex(State())
@@ -21,7 +22,14 @@ final class FakeFetcher: SourceFetcher {
             $0.revision = revision
             $0.files = files
             $0.error = nil
+            $0.history[revision] = files
         }
+    }
+
+    func fetch(revision: String) async throws -> FetchedRevision {
+        guard let files = state.withLock({ $0.history[revision] }) else { throw StageFailure(.fetch, reason: "FetchFailed", "no \(revision)") }
+        return FetchedRevision(revision: revision, commit: CommitSummary(id: revision, subject: "s", author: "Ada <ada@example.com>", time: 0),
+                               files: InMemoryFiles(files))
     }
 
     func fail(_ message: String) { state.withLock { $0.error = message } }
@@ -308,10 +316,167 @@ final class RecordingReplica: StateReplica {
         hold.release()
         let done = await harness.until { await harness.phase("web") == .succeeded }
         let phase = await harness.phase("web")
-        #expect(done, "\(String(describing: phase)) \(harness.platform.calls) \(harness.decisions()) \(replica.planDigests(of: "default.web"))")
+        let decisions = await harness.decisions()
+        #expect(done, "\(String(describing: phase)) \(harness.platform.calls) \(decisions) \(replica.planDigests(of: "default.web"))")
         let digests = replica.planDigests(of: "default.web")
         let firstNew = try #require(digests.firstIndex(of: new), "\(digests)")
         #expect(digests[firstNew...].allSatisfy { $0 == new }, "an old plan's state was saved after the new plan's: \(digests)")
         await harness.stop()
+    }
+}
+
+/// Wave records kept in memory, shared by a pipeline and its restarted successor.
+final class MemoryWaveStore: WaveStore {
+    private let records = Mutex<[String: WaveRecord]>([:])
+    func load(source: String) async throws -> WaveRecord? { records.withLock { $0[source] } }
+    func save(_ record: WaveRecord, source: String) async throws { records.withLock { $0[source] = record } }
+    var saved: WaveRecord? { records.withLock { $0.values.first } }
+}
+
+/// The targets' side of a staged source, steered by the test.
+final class FakeTargets: Sendable {
+    private struct State {
+        var given: [String] = []
+        var releases: [String: ReleaseState] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// `target revision`, in the order given.
+    var given: [String] { state.withLock { $0.given } }
+    func set(_ target: String, _ release: ReleaseState) { state.withLock { $0.releases[target] = release } }
+
+    var links: SourcePipeline<TestClock<Duration>>.Targets {
+        .init(deliver: { target, desired in self.state.withLock { $0.given.append("\(target) \(desired.revision)") } },
+              release: { target, _ in self.state.withLock { $0.releases[target] ?? .releasing("analysing") } })
+    }
+}
+
+@Suite struct WaveTests {
+    static let plan = WavePlan(waves: [["staging"], ["eu", "us"]])
+
+    func make(_ fetcher: FakeFetcher, _ targets: FakeTargets, store: MemoryWaveStore, plan: WavePlan = WaveTests.plan,
+              clock: TestClock<Duration> = TestClock()) -> SourcePipeline<TestClock<Duration>> {
+        SourcePipeline(configuration: .init(name: "apps", path: "deploy", interval: .seconds(60), waves: plan),
+                       stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: .kubernetes)),
+                       clock: clock, now: { 1_000 }, targets: targets.links, waveStore: store)
+    }
+
+    /// Applied on every target of a wave, and its release promoted there:
+    /// only then does the next wave get the revision.
+    func release(_ pipeline: SourcePipeline<TestClock<Duration>>, _ targets: FakeTargets, _ names: [String], _ revision: String) async {
+        for name in names {
+            await pipeline.delivered(to: name, revision: revision, .delivered)
+            targets.set(name, .released)
+        }
+        await pipeline.advanceWaves()
+    }
+
+    @Test func aRevisionReachesTheNextWaveOnlyOnceTheWaveBeforeReleasedIt() async throws {
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let pipeline = make(fetcher, targets, store: store)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await pipeline.syncOnce()
+        #expect(targets.given == ["staging main@sha1:1"])
+        await pipeline.delivered(to: "staging", revision: "main@sha1:1", .delivered)
+        await pipeline.advanceWaves()
+        #expect(targets.given == ["staging main@sha1:1"], "staging applied it, but has not released it yet")
+        #expect(await pipeline.status.message == "releasing main@sha1:1 in wave 1 of 2 (staging)")
+        await release(pipeline, targets, ["staging"], "main@sha1:1")
+        #expect(targets.given == ["staging main@sha1:1", "eu main@sha1:1", "us main@sha1:1"])
+        #expect(store.saved?.wave == 1)
+        await release(pipeline, targets, ["eu", "us"], "main@sha1:1")
+        #expect(await pipeline.status.ready)
+        #expect(await pipeline.status.waves?.wave == 3)
+    }
+
+    /// A revision that fails in a wave halts there: later waves keep the
+    /// revision that passed every wave before them, and never see this one.
+    @Test func aFailureHaltsTheRevisionAndLaterWavesKeepWhatTheyHad() async throws {
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let pipeline = make(fetcher, targets, store: store)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await pipeline.syncOnce()
+        await release(pipeline, targets, ["staging"], "main@sha1:1")
+        await release(pipeline, targets, ["eu", "us"], "main@sha1:1")
+
+        fetcher.commit("main@sha1:2", ["deploy/settings.yaml": configMap.replacingOccurrences(of: "hello", with: "bad")])
+        await pipeline.syncOnce()
+        await pipeline.delivered(to: "staging", revision: "main@sha1:2", .delivered)
+        targets.set("staging", .failed("Canary default/web failed: 3 failed checks"))
+        await pipeline.advanceWaves()
+        let status = await pipeline.status
+        #expect(status.reason == "WaveHalted")
+        #expect(status.message.contains("halted at wave 1 (staging): Canary default/web failed"), "\(status.message)")
+        #expect(!targets.given.contains("eu main@sha1:2") && !targets.given.contains("us main@sha1:2"))
+        #expect(await pipeline.given["eu"]?.revision == "main@sha1:1")
+        #expect(store.saved?.assigned == ["staging": "main@sha1:2", "eu": "main@sha1:1", "us": "main@sha1:1"])
+
+        // A newer commit starts again from the first wave.
+        fetcher.commit("main@sha1:3", ["deploy/settings.yaml": configMap.replacingOccurrences(of: "hello", with: "mended")])
+        await pipeline.syncOnce()
+        #expect(targets.given.last == "staging main@sha1:3")
+        #expect(await pipeline.status.reason == "Progressing")
+    }
+
+    /// Killed mid-wave, a new operator (on an empty state directory, the
+    /// record in the store) resumes at the same wave; the targets beyond it
+    /// keep their older revision, read again from Git for their resyncs.
+    @Test func aRestartResumesAtTheSameWave() async throws {
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let first = make(fetcher, targets, store: store)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await first.syncOnce()
+        await release(first, targets, ["staging"], "main@sha1:1")
+        await release(first, targets, ["eu", "us"], "main@sha1:1")
+        fetcher.commit("main@sha1:2", ["deploy/settings.yaml": configMap.replacingOccurrences(of: "hello", with: "two")])
+        await first.syncOnce()
+        #expect(store.saved?.revision == "main@sha1:2" && store.saved?.wave == 0)
+
+        let restarted = FakeTargets()
+        let second = make(fetcher, restarted, store: store)
+        await second.syncOnce()
+        #expect(await second.record?.wave == 0)
+        #expect(await second.given["eu"]?.revision == "main@sha1:1")
+        #expect(restarted.given == ["staging main@sha1:2"], "the revision starts again where it was, not everywhere")
+        await release(second, restarted, ["staging"], "main@sha1:2")
+        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+
+        // Killed again in the second wave: the next one resumes there, not at the first.
+        let third = FakeTargets()
+        let resumed = make(fetcher, third, store: store)
+        await resumed.syncOnce()
+        #expect(await resumed.record?.wave == 1)
+        #expect(Set(third.given) == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+        await release(resumed, third, ["eu", "us"], "main@sha1:2")
+        #expect(await resumed.record?.isDone(in: WaveTests.plan) == true)
+    }
+
+    /// A pause between waves waits for serin promote; a bake time waits on the clock.
+    @Test func aPauseWaitsForPromoteAndABakeForItsTime() async throws {
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let paused = make(fetcher, targets, store: store, plan: WavePlan(waves: [["staging"], ["eu"]], pause: true))
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await paused.syncOnce()
+        await release(paused, targets, ["staging"], "main@sha1:1")
+        #expect(targets.given == ["staging main@sha1:1"])
+        #expect(await paused.status.message.contains("waits for serin promote apps"))
+        #expect(await paused.promote())
+        #expect(targets.given == ["staging main@sha1:1", "eu main@sha1:1"])
+
+        let baked = FakeTargets()
+        let wall = Mutex(1_000.0)
+        let baking = SourcePipeline(configuration: .init(name: "apps", path: "deploy", interval: .seconds(60),
+                                                         waves: WavePlan(waves: [["staging"], ["eu"]], bake: .seconds(600))),
+                                    stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: .kubernetes)),
+                                    clock: TestClock(), now: { wall.withLock { $0 } }, targets: baked.links, waveStore: MemoryWaveStore())
+        await baking.syncOnce()
+        await release(baking, baked, ["staging"], "main@sha1:1")
+        wall.withLock { $0 += 599 }
+        await baking.advanceWaves()
+        #expect(baked.given == ["staging main@sha1:1"], "still baking")
+        wall.withLock { $0 += 1 }
+        await baking.advanceWaves()
+        #expect(baked.given == ["staging main@sha1:1", "eu main@sha1:1"])
     }
 }

@@ -84,7 +84,7 @@ final class Harness: Sendable {
     }
 
     func phase(_ rollout: String) async -> RolloutPhase? { await reconciler.status(of: rollout, eventLimit: 0)?.phase }
-    func decisions() -> [String] { log.entries().map(\.decision) }
+    func decisions() async -> [String] { await log.entries().map(\.decision) }
 }
 
 /// Each workload gets its own port, as validation requires.
@@ -140,7 +140,7 @@ func canary(_ name: String, namespace: String = "default", stepWeight: Int = 50)
         #expect(harness.platform.calls == ["deployPrimary \(first)", "startCanary \(second)", "promote \(second)", "scaleCanaryToZero"])
         #expect(harness.platform.weights == [50, 0])
         // The events name the commit of the revision they are about.
-        let detected = harness.log.entries().filter { $0.decision == "detected" }
+        let detected = await harness.log.entries().filter { $0.decision == "detected" }
         #expect(detected.map(\.commit) == ["c1", "c2"])
         #expect(await harness.reconciler.history(of: "web")?.map(\.commit) == ["c1", "c2"])
         await harness.stop()
@@ -165,19 +165,19 @@ func canary(_ name: String, namespace: String = "default", stepWeight: Int = 50)
         #expect(lastFailure < promotion, "\(calls)")
         // The canary got its 50% before the release was judged and promoted.
         #expect(harness.platform.weights == [50, 0])
-        #expect(harness.decisions().filter { $0 == "error" }.count >= 3)
+        #expect(await harness.decisions().filter { $0 == "error" }.count >= 3)
     }
 
     @Test func aWorkloadWithoutACanaryIsReplacedPlainly() async throws {
         let harness = try await Harness()
         defer { harness.remove() }
         await harness.reconciler.apply(try harness.desired(workload("api", message: "one"), commit: "c1"))
-        #expect(await harness.until { harness.decisions().contains("deployed") })
+        #expect(await harness.until { await harness.decisions().contains("deployed") })
         let first = try #require(harness.platform.workload(WorkloadID(name: "api"))?.running.primary)
         // The same revision again (another commit, same template) changes nothing.
         await harness.reconciler.apply(try harness.desired(workload("api", message: "one"), commit: "c2"))
         await harness.reconciler.apply(try harness.desired(workload("api", message: "two"), commit: "c3"))
-        #expect(await harness.until { harness.decisions().filter { $0 == "deployed" }.count == 2 })
+        #expect(await harness.until { await harness.decisions().filter { $0 == "deployed" }.count == 2 })
         let second = try #require(harness.platform.workload(WorkloadID(name: "api"))?.running.primary)
         #expect(harness.platform.calls == ["deployPrimary \(first)", "deployPrimary \(second)"])
         #expect(harness.platform.weights.isEmpty, "no rollout, no routes")
@@ -190,7 +190,7 @@ func canary(_ name: String, namespace: String = "default", stepWeight: Int = 50)
         defer { harness.remove() }
         await harness.reconciler.apply(try harness.desired(workload("web", message: "a") + workload("api", message: "a") + workload("db", message: "a"),
                                                            commit: "c1"))
-        #expect(await harness.until { harness.decisions().filter { $0 == "deployed" }.count == 3 })
+        #expect(await harness.until { await harness.decisions().filter { $0 == "deployed" }.count == 3 })
         await harness.reconciler.apply(try harness.desired(workload("web", message: "a") + workload("db", message: "a"), commit: "c2"))
         #expect(harness.platform.calls.contains("remove default/api"))
         #expect(harness.platform.workload(WorkloadID(name: "api")) == nil)
@@ -200,7 +200,7 @@ func canary(_ name: String, namespace: String = "default", stepWeight: Int = 50)
         let restarted = try await Harness(root: harness.root, platform: harness.platform)
         await restarted.reconciler.apply(try restarted.desired(workload("web", message: "a"), commit: "c3"))
         #expect(harness.platform.calls.filter { $0.hasPrefix("remove") } == ["remove default/api", "remove default/db"])
-        #expect(restarted.decisions().filter { $0 == "pruned" }.count == 2)
+        #expect(await restarted.decisions().filter { $0 == "pruned" }.count == 2)
         await restarted.stop()
     }
 
@@ -265,10 +265,10 @@ func canary(_ name: String, namespace: String = "default", stepWeight: Int = 50)
         await harness.reconciler.apply(try harness.desired(workload("web", message: "one") + canary("web"), commit: "c1"))
         #expect(await harness.until { await harness.phase("web") == .initialized })
         await harness.reconciler.apply(try harness.desired(workload("web", message: "two"), commit: "c2"))
-        #expect(harness.decisions().contains("unmanaged"))
+        #expect(await harness.decisions().contains("unmanaged"))
         #expect(await harness.reconciler.rolloutIDs.isEmpty)
         // Now released plainly.
-        #expect(await harness.until { harness.decisions().contains("deployed") })
+        #expect(await harness.until { await harness.decisions().contains("deployed") })
         #expect(harness.platform.calls.filter { $0.hasPrefix("deployPrimary") }.count == 2)
         await harness.stop()
     }

@@ -22,12 +22,13 @@ final class FakeCommitsFetcher: SourceFetcher {
         return revision(last.id, last.files)
     }
 
-    func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision? {
-        guard let found = commits.withLock({ $0.first { $0.id == commit } }) else {
-            throw StageFailure(.fetch, reason: "FetchFailed", "no commit \(commit)")
+    func fetch(revision: String) async throws -> FetchedRevision {
+        let id = String(revision.split(separator: ":").last ?? "")
+        guard let found = commits.withLock({ $0.first { $0.id == id } }) else {
+            throw StageFailure(.fetch, reason: "FetchFailed", "no commit \(id)")
         }
-        let fetched = revision(found.id, found.files, name: name)
-        return fetched.revision == known ? nil : fetched
+        let name = revision.range(of: "@sha1:").map { String(revision[..<$0.lowerBound]) }
+        return self.revision(found.id, found.files, name: name)
     }
 }
 

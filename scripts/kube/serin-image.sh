@@ -11,7 +11,10 @@ set -euo pipefail
 
 binary=${1:?usage: serin-image.sh BINARY [--import]}
 [ -x "$binary" ] || die "$binary is not an executable"
-h=$(cat "$binary" "$KUBE_DIR/serin-image.sh" "$KUBE_DIR/mkimage.py" | sha256sum | cut -c1-16)
+# The pinned kustomize (and its package version, which Serin checks) for sources built with Kustomize.
+kustomize=$(bash "$REPO_DIR/scripts/kustomize/install.sh")
+kustomize=$(readlink -f "$kustomize")
+h=$(cat "$binary" "$KUBE_DIR/serin-image.sh" "$KUBE_DIR/mkimage.py" "$kustomize" | sha256sum | cut -c1-16)
 ref=serin.local/serin:$h
 dir=$CACHE/serin-image-$h
 if [ ! -f "$dir/serin.tar" ]; then
@@ -25,9 +28,12 @@ if [ ! -f "$dir/serin.tar" ]; then
   while read -r lib; do
     specs+=("$lib:$lib")
   done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+  specs+=("$kustomize:/usr/bin/kustomize")
+  if [ -f "$kustomize.version" ]; then specs+=("$kustomize.version:/usr/bin/kustomize.version")
+  else dpkg-query -W -f='${Version}' kustomize >"$tmp/kustomize.version"; specs+=("$tmp/kustomize.version:/usr/bin/kustomize.version"); fi
   [ -f /etc/ssl/certs/ca-certificates.crt ] && specs+=("/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt")
   python3 "$KUBE_DIR/mkimage.py" "$tmp/serin.tar" "$ref" '["/usr/local/bin/serin"]' "${specs[@]}" >&2
-  rm -f "$tmp/serin"
+  rm -f "$tmp/serin" "$tmp/kustomize.version"
   rm -rf "$dir"; mv "$tmp" "$dir"
   # keep only the newest two serin images
   ls -dt "$CACHE"/serin-image-* 2>/dev/null | grep -v '\.partial$' | tail -n +3 | xargs -r rm -rf

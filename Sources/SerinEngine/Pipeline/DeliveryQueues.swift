@@ -46,6 +46,19 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
         for (_, queue) in queues { queue.add(desired.source, Delivery(desired: desired, resync: true)) }
     }
 
+    /// To one target only (a source's waves hand revisions target by target).
+    public func deliver(_ desired: DesiredState, to target: String, resync: Bool = false) {
+        for (candidate, queue) in queues where candidate.name == target {
+            queue.add(desired.source, Delivery(desired: desired, resync: resync))
+        }
+    }
+
+    /// How the release of `desired` stands on `target`.
+    public func release(of desired: DesiredState, on target: String) async -> ReleaseState {
+        guard let found = queues.first(where: { $0.target.name == target })?.target else { return .unreachable("no target \(target)") }
+        return await found.release(of: desired)
+    }
+
     /// Until cancelled; each target's word on each delivery goes to `report`.
     public func run(report: @escaping @Sendable (_ target: String, DesiredState, DeliveryResult) async -> Void) async {
         let log = self.log, logger = self.logger, now = wallClock
@@ -55,7 +68,7 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
                     await queue.run { _, delivery in
                         let result = await target.deliver(delivery.desired, resync: delivery.resync)
                         for note in result.notes {
-                            Self.append(log, logger, .init(time: now(), rollout: "-", revision: delivery.desired.revision,
+                            await Self.append(log, logger, .init(time: now(), rollout: "-", revision: delivery.desired.revision,
                                                            author: nil, decision: note.decision, reason: note.reason,
                                                            source: delivery.desired.source))
                         }
@@ -67,9 +80,9 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
         }
     }
 
-    private static func append(_ log: EventLog, _ logger: Logger, _ entry: EventLog.Entry) {
+    private static func append(_ log: EventLog, _ logger: Logger, _ entry: EventLog.Entry) async {
         do {
-            try log.append(entry)
+            try await log.append(entry)
         } catch {
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
         }

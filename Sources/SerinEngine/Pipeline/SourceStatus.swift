@@ -33,6 +33,8 @@ public struct SourceStatus: Sendable, Equatable {
     public var suspension: SourceSuspension?
     /// Held at an earlier revision by `serin rollback`.
     public var pin: SourcePin?
+    /// Where the newest revision stands in the source's waves (staged sources only).
+    public var waves: WaveStatus?
 
     public init(name: String) {
         self.name = name

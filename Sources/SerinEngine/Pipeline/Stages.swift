@@ -6,17 +6,10 @@ public protocol SourceFetcher: Sendable {
     /// is `known` (then nothing is fetched or read). Throws when the
     /// remote cannot be read or the commit not checked out.
     func fetch(unless known: String?) async throws -> FetchedRevision?
-
-    /// `commit` (a full id, fetched before: a revision the source had),
-    /// named `name@sha1:<id>`, and its files; nil when that is `known`.
-    /// For `serin rollback`.
-    func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision?
-}
-
-extension SourceFetcher {
-    public func fetch(commit: String, name: String?, unless known: String?) async throws -> FetchedRevision? {
-        throw StageFailure(.fetch, reason: "FetchFailed", "this source cannot be pinned to a commit")
-    }
+    /// A revision fetched before (`branch@sha1:<40 hex>`), read again: what
+    /// a target keeps while a newer revision travels through earlier waves,
+    /// and what `serin rollback` pins a source to.
+    func fetch(revision: String) async throws -> FetchedRevision
 }
 
 /// The fetch stage's value.
@@ -72,6 +65,14 @@ public protocol DeliveryTarget: Sendable {
     /// `resync`: the same revision again, to put back what changed by hand
     /// (no new release is started by it).
     func deliver(_ desired: DesiredState, resync: Bool) async -> DeliveryResult
+    /// How the release of `desired` (given to this target) stands: every
+    /// Canary of it promoted and its objects healthy, or not yet, or failed.
+    func release(of desired: DesiredState) async -> ReleaseState
+}
+
+extension DeliveryTarget {
+    /// A target that releases nothing progressively has released what it applied.
+    public func release(of desired: DesiredState) async -> ReleaseState { .released }
 }
 
 /// What a target made of a revision.

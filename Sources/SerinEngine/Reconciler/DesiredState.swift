@@ -10,9 +10,12 @@ public struct DesiredState: Sendable {
     public var revision: String
     public var commit: String
     public var author: String?
-    public var manifests: Manifests
+    public var manifests: Manifests { didSet { index() } }
     /// One per Canary that compiled, keyed like the Canary.
-    public var plans: [Plan]
+    public var plans: [Plan] { didSet { index() } }
+    /// The Canary (and its plan) of each target, by `namespace/kind/name`:
+    /// every workload asks, so it is looked up once, not scanned for.
+    private var releasing: [String: (canary: Canary, plan: Plan?)] = [:]
     /// The revision's read-only checkout, for platforms that run files from
     /// it (the local platform); nil where none is needed.
     public var checkout: String?
@@ -35,6 +38,19 @@ public struct DesiredState: Sendable {
         self.manifests = manifests
         self.plans = plans
         self.checkout = checkout
+        index()
+    }
+
+    private mutating func index() {
+        var plans: [String: Plan] = [:]
+        for plan in self.plans { plans["\(plan.namespace)/\(plan.name)"] = plan }
+        releasing = [:]
+        for canary in manifests.canaries {
+            guard let target = canary.spec.targetRef, let kind = target.kind, let name = target.name else { continue }
+            let key = "\(canary.namespace)/\(kind)/\(name)"
+            // The first Canary in Git's order; validation refuses a second one.
+            if releasing[key] == nil { releasing[key] = (canary, plans["\(canary.namespace)/\(canary.name)"]) }
+        }
     }
 
     public var origin: RevisionOrigin { RevisionOrigin(source: source, commit: commit, author: author) }
@@ -42,10 +58,10 @@ public struct DesiredState: Sendable {
     /// The Canary releasing `workload`, if any: its `targetRef` names one of
     /// `kinds` and the workload, in the Canary's namespace.
     public func canary(for workload: WorkloadID, kinds: Set<String>) -> (canary: Canary, plan: Plan)? {
-        for canary in manifests.canaries where canary.namespace == workload.namespace {
-            guard let target = canary.spec.targetRef, let kind = target.kind, kinds.contains(kind), target.name == workload.name else { continue }
-            guard let plan = plans.first(where: { $0.name == canary.name && $0.namespace == canary.namespace }) else { return nil }
-            return (canary, plan)
+        for kind in kinds {
+            guard let found = releasing["\(workload.namespace)/\(kind)/\(workload.name)"] else { continue }
+            guard let plan = found.plan else { return nil }
+            return (found.canary, plan)
         }
         return nil
     }

@@ -335,14 +335,13 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
 
     /// A decision that cannot be written is still reported, to the log.
     static func append(_ log: EventLog, _ logger: Logger, _ entry: EventLog.Entry) {
-        do {
-            try log.append(entry)
-            logger.info("\(entry.decision): \(entry.reason)", metadata: ["rollout": "\(entry.rollout)", "revision": "\(entry.revision ?? "-")"])
-        } catch {
+        // Written in order on the log's own queue, not waited for here.
+        log.post(entry) { error in
             logger.error("audit trail not written: \(error)", metadata: [
                 "rollout": "\(entry.rollout)", "decision": "\(entry.decision)", "reason": "\(entry.reason)",
             ])
         }
+        logger.info("\(entry.decision): \(entry.reason)", metadata: ["rollout": "\(entry.rollout)", "revision": "\(entry.revision ?? "-")"])
     }
 
     // MARK: what the API shows
@@ -360,7 +359,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         guard let runner = runner(named: text) else { return nil }
         let state = await runner.worker.state
         let evaluations = await runner.worker.evaluations
-        let events = eventLimit == 0 ? [] : Array(parts.log.entries().filter { $0.rollout == runner.id.description }.suffix(eventLimit))
+        let events = eventLimit == 0 ? [] : Array(await parts.log.entries().filter { $0.rollout == runner.id.description }.suffix(eventLimit))
         return RolloutStatus(name: runner.id.name, namespace: runner.id.namespace, workload: runner.target.name, phase: state.phase,
                              canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
                              failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
@@ -423,9 +422,9 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     }
 
     /// Every release attempt of the rollout, oldest first.
-    public func history(of text: String) -> [RevisionHistoryEntry]? {
+    public func history(of text: String) async -> [RevisionHistoryEntry]? {
         guard let runner = runner(named: text) else { return nil }
-        return RevisionHistory.entries(from: parts.log.entries().lazy.filter { $0.rollout == runner.id.description })
+        return RevisionHistory.entries(from: await parts.log.entries().lazy.filter { $0.rollout == runner.id.description })
     }
 
     /// `caller`: who asked, when they said; an abort's reason names them.

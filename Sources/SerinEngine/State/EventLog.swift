@@ -8,8 +8,12 @@ import Synchronization
 /// for subscribers (the API's event stream), which are told of each new
 /// entry as it is written instead of reading the file again. The file is
 /// rotated at `rotateBytes` (`events.log.1`, `.2`, ...).
-public final class EventLog: @unchecked Sendable {
-    // Safe: every access to the mutable state below holds `lock`.
+///
+/// Every write, fsync, rotation and read of the files happens on a thread
+/// of the log's own (`IOThread`), never on Swift's cooperative threads (two on this
+/// kind of machine: an fsync there stalls every task) and never under a lock
+/// that a task waits on: callers `await` the thread's answer.
+public final class EventLog: Sendable {
     public struct Entry: Sendable, Codable, Equatable {
         public var sequence: Int
         /// Seconds since 1970.
@@ -39,114 +43,185 @@ public final class EventLog: @unchecked Sendable {
         }
     }
 
+    /// What the log's thread alone touches: the open file and its size.
+    private final class Disk: @unchecked Sendable {
+        // Safe: read and written only by jobs on the log's `IOThread`, which runs one at a time.
+        var descriptor: Int32
+        var size: Int
+
+        init(descriptor: Int32, size: Int) {
+            self.descriptor = descriptor
+            self.size = size
+        }
+    }
+
+    /// What subscribers and `lastSequence` read: held only for memory work, never across I/O.
+    private struct Memory {
+        var nextSequence: Int
+        var tail: [Entry]
+    }
+
     public let path: String
     public let rotateBytes: Int
     public let rotationsKept: Int
-    /// Entries kept in memory for subscribers that start behind.
+    /// Entries kept in memory for subscribers that start behind; also how
+    /// many unread entries a subscriber may hold before it is told of a gap.
     public let tailLimit: Int
-    private let lock = NSLock()
-    private var descriptor: Int32
-    private var nextSequence: Int
-    private var size: Int
-    private var tail: [Entry]
-    /// Under a lock of their own: a subscriber's task cancelled while an
-    /// entry is delivered (its termination handler runs holding the task's
-    /// status lock, which delivering to it needs) must not wait on `lock`,
-    /// or the two would wait on each other.
-    private let subscribers = Mutex<[UUID: AsyncStream<Entry>.Continuation]>([:])
+    private let io: IOThread
+    private let disk: Disk
+    private let memory: Mutex<Memory>
+    private let feed: EventFeed
 
     public init(stateDirectory: String, rotateBytes: Int = 16 << 20, rotationsKept: Int = 3, tailLimit: Int = 1000) throws {
         path = stateDirectory + "/events.log"
         self.rotateBytes = rotateBytes
         self.rotationsKept = rotationsKept
         self.tailLimit = tailLimit
+        io = IOThread(name: "serin events.log")
+        feed = EventFeed(limit: tailLimit)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         // The log only grows: its tail is enough to continue it.
         let bytes = Self.tail(path, bytes: 256 * 1024)
         let decoder = JSONDecoder()
         let lines = bytes.split(separator: 0x0A)
-        tail = Array(lines.compactMap { try? decoder.decode(Entry.self, from: Data($0)) }.suffix(tailLimit))
+        let tail = Array(lines.compactMap { try? decoder.decode(Entry.self, from: Data($0)) }.suffix(tailLimit))
         let previous = tail.last?.sequence ?? Self.read(path + ".1").last?.sequence ?? 0
-        nextSequence = previous + 1
-        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        memory = Mutex(Memory(nextSequence: previous + 1, tail: tail))
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        size = Int(lseek(descriptor, 0, SEEK_END))
+        var size = Int(lseek(descriptor, 0, SEEK_END))
         // A crash may have cut the last line short: start the next one afresh.
         if let last = bytes.last, last != 0x0A {
             _ = "\n".withCString { write(descriptor, $0, 1) }
             size += 1
         }
+        disk = Disk(descriptor: descriptor, size: size)
     }
 
     deinit {
-        close(descriptor)
-        for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.finish() }
+        close(disk.descriptor)
+        io.stop()
+        feed.finish()
     }
 
-    /// Appends an entry with the next sequence number and returns it.
+    /// Appends an entry with the next sequence number and returns it, once
+    /// it is on disk (fsynced).
     @discardableResult
-    public func append(_ entry: Entry) throws -> Entry {
-        try lock.withLock {
-            var entry = entry
-            entry.sequence = nextSequence
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var line = try encoder.encode(entry)
-            line.append(0x0A)
-            if size + line.count > rotateBytes && size > 0 { try rotate() }
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress!, $0.count) }
-            guard written == line.count, fsync(descriptor) == 0 else {
-                throw StateStore.StoreError(description: "cannot append to \(path): \(String(cString: strerror(errno)))")
-            }
-            size += line.count
-            nextSequence += 1
-            tail.append(entry)
-            if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
-            // Delivered in order (under `lock`), but not under the subscribers' lock.
-            for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield(entry) }
-            return entry
+    public func append(_ entry: Entry) async throws -> Entry {
+        try await withCheckedThrowingContinuation { continuation in
+            io.submit { continuation.resume(with: Result { try self.persist(entry) }) }
         }
     }
 
-    /// `events.log` becomes `events.log.1` (and so on); the oldest goes.
+    /// Appends without waiting, for callers that cannot (a synchronous
+    /// callback): in order with every other append; `failed` hears of an
+    /// entry that could not be written.
+    public func post(_ entry: Entry, failed: @escaping @Sendable (any Error) -> Void) {
+        io.submit {
+            do { _ = try self.persist(entry) } catch { failed(error) }
+        }
+    }
+
+    /// On the log's thread.
+    private func persist(_ entry: Entry) throws -> Entry {
+        var entry = entry
+        entry.sequence = memory.withLock { $0.nextSequence }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(entry)
+        line.append(0x0A)
+        if disk.size + line.count > rotateBytes && disk.size > 0 { try rotate() }
+        let written = line.withUnsafeBytes { write(disk.descriptor, $0.baseAddress!, $0.count) }
+        guard written == line.count, fsync(disk.descriptor) == 0 else {
+            throw StateStore.StoreError(description: "cannot append to \(path): \(String(cString: strerror(errno)))")
+        }
+        disk.size += line.count
+        // Subscribers hear of it in order (one thread, one job at a time), under the
+        // lock `subscribe` takes for its backlog: nothing missed or sent twice.
+        memory.withLock { memory in
+            memory.nextSequence += 1
+            memory.tail.append(entry)
+            if memory.tail.count > tailLimit { memory.tail.removeFirst(memory.tail.count - tailLimit) }
+            feed.publish(entry)
+        }
+        return entry
+    }
+
+    /// `events.log` becomes `events.log.1` (and so on); the oldest goes. On the log's thread.
     private func rotate() throws {
-        close(descriptor)
+        close(disk.descriptor)
         unlink("\(path).\(rotationsKept)")
         if rotationsKept > 1 {
             for index in stride(from: rotationsKept - 1, through: 1, by: -1) { rename("\(path).\(index)", "\(path).\(index + 1)") }
         }
         rename(path, path + ".1")
-        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        disk.descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard disk.descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         DurableFile.syncDirectory(of: path)
-        size = 0
+        disk.size = 0
     }
 
     /// Every complete entry still kept (rotated files included), in order.
-    public func entries() -> [Entry] {
-        lock.withLock {
-            var all: [Entry] = []
-            for index in stride(from: rotationsKept, through: 1, by: -1) { all += Self.read("\(path).\(index)") }
-            return all + Self.read(path)
+    public func entries() async -> [Entry] {
+        await onIOThread { Self.entries(path: self.path, rotationsKept: self.rotationsKept) }
+    }
+
+    /// The entries kept with sequence numbers `first...last`, in order:
+    /// what a subscriber told of a gap reads again. Fewer when some were
+    /// rotated away.
+    public func entries(from first: Int, through last: Int) async -> [Entry] {
+        guard first <= last else { return [] }
+        let inMemory = memory.withLock { memory in memory.tail.first.map { $0.sequence <= first } == true ? memory.tail : nil }
+        if let inMemory { return inMemory.filter { (first...last).contains($0.sequence) } }
+        return await entries().filter { (first...last).contains($0.sequence) }
+    }
+
+    /// The entries of a state directory's log, for tools and tests that
+    /// read it without writing (no log is opened). Blocks on file I/O:
+    /// not for the cooperative pool.
+    public static func entries(inStateDirectory directory: String, rotationsKept: Int = 3) -> [Entry] {
+        entries(path: directory + "/events.log", rotationsKept: rotationsKept)
+    }
+
+    private static func entries(path: String, rotationsKept: Int) -> [Entry] {
+        var all: [Entry] = []
+        for index in stride(from: rotationsKept, through: 1, by: -1) { all += read("\(path).\(index)") }
+        return all + read(path)
+    }
+
+    /// Waits until every append made before has been written.
+    public func flush() async {
+        await onIOThread {}
+    }
+
+    private func onIOThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            io.submit { continuation.resume(returning: work()) }
         }
     }
 
     /// The sequence of the last entry written (0 before the first).
-    public var lastSequence: Int { lock.withLock { nextSequence - 1 } }
+    public var lastSequence: Int { memory.withLock { $0.nextSequence - 1 } }
 
-    /// Entries after `sequence`: those still in memory first, then each new
-    /// one as it is written, until the stream's consumer goes away.
+    /// Entries after `sequence`, then each new one as it is written, until
+    /// the consumer goes away: those still in memory first (with a gap
+    /// marker first when older ones were asked for), and a gap marker
+    /// wherever the consumer fell more than `tailLimit` entries behind.
+    public func deliveries(after sequence: Int) -> Subscription {
+        memory.withLock { memory in
+            let last = memory.nextSequence - 1
+            let oldest = memory.tail.first?.sequence ?? last + 1
+            let missing = sequence + 1 < oldest && sequence < last ? Gap(first: sequence + 1, last: oldest - 1) : nil
+            return feed.subscribe(missing: missing, backlog: memory.tail.lazy.filter { $0.sequence > sequence })
+        }
+    }
+
+    /// Every entry after `sequence`, in order, none skipped: where the
+    /// consumer fell behind, the entries it missed are read again from the
+    /// files (only those rotated away meanwhile are lost).
     public func subscribe(after sequence: Int) -> AsyncStream<Entry> {
-        let (stream, continuation) = AsyncStream<Entry>.makeStream(bufferingPolicy: .bufferingNewest(tailLimit))
-        let id = UUID()
-        lock.withLock {
-            for entry in tail where entry.sequence > sequence { continuation.yield(entry) }
-            subscribers.withLock { $0[id] = continuation }
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
-        }
-        return stream
+        let reader = GapFillingReader(log: self, deliveries: deliveries(after: sequence))
+        return AsyncStream(unfolding: { await reader.next() })
     }
 
     /// The last `bytes` bytes of the file (an entry is far shorter).
@@ -162,5 +237,40 @@ public final class EventLog: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         let decoder = JSONDecoder()
         return data.split(separator: 0x0A).compactMap { try? decoder.decode(Entry.self, from: Data($0)) }
+    }
+}
+
+/// `EventLog.subscribe`'s reader: deliveries, with each gap read again from the log.
+private final class GapFillingReader: @unchecked Sendable {
+    // Safe: only `AsyncStream(unfolding:)` calls `next()`, and it does so for
+    // its one consumer's `next()`, one call at a time.
+    let log: EventLog
+    var iterator: EventLog.Subscription.AsyncIterator
+    var refilled: [EventLog.Entry] = []
+    var delivered = 0
+
+    init(log: EventLog, deliveries: EventLog.Subscription) {
+        self.log = log
+        iterator = deliveries.makeAsyncIterator()
+    }
+
+    func next() async -> EventLog.Entry? {
+        while true {
+            if !refilled.isEmpty { return take(refilled.removeFirst()) }
+            switch await iterator.next() {
+            case .entry(let entry)?:
+                // A refill may have read entries that were also buffered.
+                if entry.sequence > delivered { return take(entry) }
+            case .gap(let gap)?:
+                refilled = await log.entries(from: max(gap.first, delivered + 1), through: gap.last)
+            case nil:
+                return nil
+            }
+        }
+    }
+
+    private func take(_ entry: EventLog.Entry) -> EventLog.Entry {
+        delivered = entry.sequence
+        return entry
     }
 }

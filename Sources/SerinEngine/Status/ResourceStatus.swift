@@ -14,6 +14,8 @@ public struct Condition: Sendable, Codable, Equatable {
     /// For people: with file:line:column where a manifest is at fault.
     public var message: String
     /// Seconds since 1970 of the last change of `status` (not of the message).
+    /// In JSON an RFC 3339 time in UTC (`2026-01-02T15:04:05Z`), as
+    /// Kubernetes and Flux write it.
     public var lastTransitionTime: Double
     /// The revision the condition speaks of (the one attempted).
     public var observedRevision: String?
@@ -26,6 +28,40 @@ public struct Condition: Sendable, Codable, Equatable {
         self.message = message
         self.lastTransitionTime = lastTransitionTime
         self.observedRevision = observedRevision
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, status, reason, message, lastTransitionTime, observedRevision
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        status = try container.decode(Status.self, forKey: .status)
+        reason = try container.decode(String.self, forKey: .reason)
+        message = try container.decode(String.self, forKey: .message)
+        observedRevision = try container.decodeIfPresent(String.self, forKey: .observedRevision)
+        // Seconds since 1970 in what earlier versions saved.
+        if let seconds = try? container.decode(Double.self, forKey: .lastTransitionTime) {
+            lastTransitionTime = seconds
+        } else {
+            let text = try container.decode(String.self, forKey: .lastTransitionTime)
+            guard let seconds = RFC3339.seconds(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .lastTransitionTime, in: container,
+                                                       debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            lastTransitionTime = seconds
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(status, forKey: .status)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(message, forKey: .message)
+        try container.encode(RFC3339.string(lastTransitionTime), forKey: .lastTransitionTime)
+        try container.encodeIfPresent(observedRevision, forKey: .observedRevision)
     }
 }
 
@@ -95,6 +131,10 @@ public struct SourceStatusReport: Sendable, Codable, Equatable {
     public var pin: SourcePin?
     /// Objects the source applied to the cluster (its inventory); nil on the local platform.
     public var inventory: Int?
+    /// A staged source's waves: where its newest revision stands.
+    public var waves: WaveStatus?
+    /// With several targets (clusters): the revision each holds and how.
+    public var targets: [String: TargetReport]?
 
     public init(name: String, url: String, ref: String, path: String, revision: String?, commit: CommitSummary?,
                 lastAttemptedRevision: String?, lastSyncTime: Double?, conditions: [Condition], errors: [String], warnings: [String],

@@ -126,8 +126,11 @@ public protocol OperatorControl: Sendable {
     func workloads() async -> [WorkloadStatusReport]
     /// `caller`: who asked, when the request said (`{"by": NAME}`).
     func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
-    /// Events after `sequence` (0: all kept), then new ones as they are written, until cancelled.
-    func events(after sequence: Int) async -> AsyncStream<EventLog.Entry>
+    /// Events after `sequence` (0: all kept), then new ones as they are
+    /// written, until cancelled; a gap marker where the reader fell behind.
+    func events(after sequence: Int) async -> EventLog.Subscription
+    /// The events `first...last` still kept, in order: what a gap marker skipped.
+    func events(from first: Int, through last: Int) async -> [EventLog.Entry]
     func gitWebhook(source: String, headers: [String: String], body: [UInt8]) async -> WebhookOutcome
     /// Whether the operator has loaded its state and synced every source once.
     func isReady() async -> Bool

@@ -116,7 +116,7 @@ public actor RolloutWorker<P: Platform> {
             let next = queue.removeFirst()
             if case .newRevision(let revision, let time) = next, revision != machine.state.canaryRevision,
                revision != machine.state.primaryRevision, revision != machine.state.failedRevision {
-                try record(time, revision: revision, decision: "detected", reason: "new revision in Git")
+                try await record(time, revision: revision, decision: "detected", reason: "new revision in Git")
             }
             let actions = machine.handle(next)
             outbox = actions.compactMap { action in
@@ -221,9 +221,9 @@ public actor RolloutWorker<P: Platform> {
         let pending = outbox
         outbox = []
         guard !pending.isEmpty else { return }
-        let logged = log.entries().filter { $0.rollout == id.description }
+        let logged = await log.entries().filter { $0.rollout == id.description }
         for notice in pending where !logged.contains(where: { $0.time == notice.time && $0.decision == notice.notification.phase.rawValue }) {
-            try record(notice.time, revision: notice.revision, decision: notice.notification.phase.rawValue, reason: notice.notification.message)
+            try await record(notice.time, revision: notice.revision, decision: notice.notification.phase.rawValue, reason: notice.notification.message)
             await notifier.notify(notice.notification, machine.plan, revision: notice.revision)
         }
     }
@@ -275,7 +275,7 @@ public actor RolloutWorker<P: Platform> {
             let revision = subject(of: notification)
             logger.info("\(notification.phase.rawValue): \(notification.message)",
                         metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
-            try record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
+            try await record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: revision)
             // Delivered: the saved outbox is emptied once the decision's last
             // notification is out, so a restart reads the event log only
@@ -312,9 +312,9 @@ public actor RolloutWorker<P: Platform> {
         }
     }
 
-    private func record(_ time: Double, revision: String?, decision: String, reason: String) throws {
+    private func record(_ time: Double, revision: String?, decision: String, reason: String) async throws {
         let origin = revision.flatMap { revisions[$0]?.origin }
-        try log.append(.init(time: time, rollout: id.description, revision: revision, author: origin.map(\.author) ?? author,
+        try await log.append(.init(time: time, rollout: id.description, revision: revision, author: origin.map(\.author) ?? author,
                              commit: origin?.commit, decision: decision, reason: reason))
     }
 

@@ -1,14 +1,16 @@
 extension ResourceClient {
     /// Until one object satisfies `condition`, followed on a watch of that
     /// object alone (a field selector on its name), not by polling; nil
-    /// when `timeout` passes first. The watch starts at `resourceVersion`
-    /// (the version a write returned: nothing after it is missed), or at the
-    /// object as it is now when nil or when that version is too old (410).
-    public func wait(for name: String, namespace: String? = nil, from resourceVersion: String?, timeout: Duration,
+    /// when `timeout` passes first. `written`: the object as a write
+    /// returned it: it is judged first, and the watch starts at its
+    /// version, so nothing after it is missed; without it (or when that
+    /// version is too old, 410), at the object as it is now.
+    public func wait(for name: String, namespace: String? = nil, from written: Object?, timeout: Duration,
                      until condition: @escaping @Sendable (Object) -> Bool) async throws -> Object? {
-        try await withThrowingTaskGroup(of: Object?.self) { group in
+        if let written, condition(written) { return written }
+        return try await withThrowingTaskGroup(of: Object?.self) { group in
             group.addTask {
-                var version = resourceVersion
+                var version = written?.metadata.resourceVersion
                 while true {
                     do {
                         for try await event in self.watch(namespace: namespace, fieldSelector: "metadata.name=\(name)", resourceVersion: version,

@@ -73,6 +73,40 @@ public actor LeaderElector {
         if ownsClient { try await client.shutdown() }
     }
 
+    /// The Lease lives in `namespace`, which a fresh cluster does not have
+    /// (the README's serin.yaml names serin-system): without it every attempt
+    /// to take the lease fails with "namespaces not found", for ever. Creates
+    /// it when this identity may; otherwise throws `LeaseNamespaceMissing`,
+    /// whose message is the command that fixes it, for the caller to stop
+    /// on at once rather than retry. Call once before `acquire()`.
+    public func ensureNamespace() async throws {
+        let namespaces = client.resources(Namespace.self)
+        let existing: Result<Namespace?, KubeError>
+        do { existing = .success(try await namespaces.getIfPresent(namespace)) } catch { existing = .failure(error) }
+        switch existing {
+        case .success(_?): return
+        case .failure(let error) where error.status != 403: throw error
+        // Absent, or not readable by this identity (a namespaced Role): creating tells.
+        default: break
+        }
+        let created: Result<Namespace, KubeError>
+        do {
+            created = .success(try await namespaces.create(Namespace(name: namespace, labels: ["app.kubernetes.io/managed-by": "serin"])))
+        } catch {
+            created = .failure(error)
+        }
+        switch created {
+        case .success:
+            logger.notice("created namespace \(namespace) for the leader election lease", metadata: ["lease": "\(namespace)/\(name)"])
+        case .failure(let error) where error.isAlreadyExists:
+            return
+        case .failure(let error) where error.status == 403:
+            throw LeaseNamespaceMissing(namespace: namespace, lease: name, reason: error.description)
+        case .failure(let error):
+            throw error
+        }
+    }
+
     /// Until this process holds the lease (or the task is cancelled).
     public func acquire() async throws {
         logger.info("waiting for the lease", metadata: ["lease": "\(namespace)/\(name)", "identity": "\(identity)"])
@@ -183,5 +217,19 @@ public actor LeaderElector {
         let micros = Int((seconds - whole) * 1_000_000)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(time.tm_year) + 1900, Int(time.tm_mon) + 1, Int(time.tm_mday),
                       Int(time.tm_hour), Int(time.tm_min), Int(time.tm_sec), micros)
+    }
+}
+
+/// The leader election Lease's namespace does not exist, and this identity
+/// may not create it: nothing but a person can fix that, so the operator
+/// stops instead of retrying.
+public struct LeaseNamespaceMissing: Error, CustomStringConvertible {
+    public let namespace: String
+    public let lease: String
+    public let reason: String
+
+    public var description: String {
+        "namespace \(namespace), where the leader election Lease \(lease) lives, does not exist and Serin may not create it (\(reason)): "
+            + "run `kubectl create namespace \(namespace)`, or set kubernetes.namespace in serin.yaml to a namespace that exists"
     }
 }

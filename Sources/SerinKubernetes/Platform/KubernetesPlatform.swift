@@ -358,11 +358,11 @@ public final class KubernetesPlatform: Platform, Sendable {
         let name = applied.metadata.name ?? routing.service, namespace = applied.metadata.namespace ?? ResourceKey.defaultNamespace
         // The gateways' answer comes on a watch of the route, not by polling it.
         let accepted = routing.gatewayVersion == "v1"
-            ? try await client.resources(HTTPRoute.self).wait(for: name, namespace: namespace, from: applied.metadata.resourceVersion,
+            ? try await client.resources(HTTPRoute.self).wait(for: name, namespace: namespace, from: try applied.converted(),
                                                                    timeout: routeAcceptance) {
                 Self.accepted($0, generation)
             } != nil
-            : try await client.resources(HTTPRouteV1Beta1.self).wait(for: name, namespace: namespace, from: applied.metadata.resourceVersion,
+            : try await client.resources(HTTPRouteV1Beta1.self).wait(for: name, namespace: namespace, from: try applied.converted(),
                                                                           timeout: routeAcceptance) {
                 Self.accepted($0, generation)
             } != nil

@@ -75,3 +75,19 @@ extension KubeObject: Codable {
         for (key, value) in content { try container.encode(value, forKey: AnyKey(key)) }
     }
 }
+
+extension KubeObject {
+    /// The same object, typed.
+    public func converted<T: Decodable>(to type: T.Type = T.self) throws -> T {
+        try JSONValue(encoding: self).decode(T.self)
+    }
+}
+
+extension Manifests {
+    /// The documents as validated, as the apiserver takes them: the one
+    /// parse of the validate stage, nothing read again. Serin's own kinds
+    /// (Workload, Strategy) have no place in a cluster.
+    public func clusterObjects() throws -> [KubeObject] {
+        try objects.filter { !$0.isSerinOwn }.map { try KubeObject(json: $0.value) }
+    }
+}

@@ -209,7 +209,7 @@ public actor ClusterSync {
                     let answer = try await write(item, source: source)
                     record(item, previous: previous, in: &report)
                     if item.object.kind == "CustomResourceDefinition" {
-                        try await waitUntilEstablished(item.entry.name, from: answer.metadata.resourceVersion)
+                        try await waitUntilEstablished(item.entry.name, from: answer)
                     }
                 } catch {
                     report.failures.append("\(item.description): \(Self.reason(error))")
@@ -463,9 +463,9 @@ public actor ClusterSync {
 
     /// Until the apiserver serves the definition's kind (its `Established`
     /// condition), followed on a watch of the definition.
-    func waitUntilEstablished(_ name: String, from resourceVersion: String? = nil) async throws {
+    func waitUntilEstablished(_ name: String, from written: KubeObject? = nil) async throws {
         let crds = client.resources(CustomResourceDefinition.self)
-        guard try await crds.wait(for: name, from: resourceVersion, timeout: .seconds(30), until: { $0.isEstablished }) != nil else {
+        guard try await crds.wait(for: name, from: try written?.converted(), timeout: .seconds(30), until: { $0.isEstablished }) != nil else {
             throw KubernetesPlatformError(.notEstablished, object: "CustomResourceDefinition \(name)",
                                           "the CustomResourceDefinition \(name) is not established after 30 s")
         }

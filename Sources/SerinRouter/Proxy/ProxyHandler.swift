@@ -1,10 +1,12 @@
 import NIOCore
 
-/// One client connection of a workload's listener. It reads request heads
-/// with `HeadScanner`, picks a role and a backend, rewrites only what a proxy
-/// must (hop-by-hop fields, X-Forwarded-*), and forwards bodies as the
-/// ByteBuffers they arrived in. One exchange at a time: a pipelined request
-/// waits, unread, until the response before it is complete.
+/// One client connection of a workload's listener: the NIO side of a
+/// `ProxyConnectionStateMachine`. It feeds the machine what the client and
+/// the backend send and carries out what the machine answers: it routes a
+/// request head (a role and a backend, the head rewritten with only what a
+/// proxy must change), holds the backend connection and the mirror, and
+/// writes, flushes, reads and closes. Bodies go through as the ByteBuffers
+/// they arrived in.
 final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -13,6 +15,7 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private let loop: LoopContext
     private let workload: String
     private var context: ChannelHandlerContext!
+    private var machine: ProxyConnectionStateMachine
     /// The client channel's writability, kept from channelWritabilityChanged
     /// (NIO sends it synchronously from the write that changes it) rather
     /// than asked of the channel after every write.
@@ -21,65 +24,28 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     private var clientAddress: [UInt8] = []
     /// X-Forwarded-For and -Proto as most requests get them, blank line included.
     private var forwardedTail: [UInt8] = []
-
-    /// Kept from one exchange to the next so that the steady state allocates
-    /// nothing for them: the scanners' field lists, and the buffers the
-    /// rewritten heads are written into. Once NIO has written a head to the
-    /// socket (normally at the flush that follows), the buffer is referenced
-    /// only here again and `clear()` reuses its storage; while a write is
-    /// still pending, `clear()` gives it new storage instead.
-    private var requestFields: [RequestHead.Field] = []
-    private var responseHopByHop: [Range<Int>] = []
+    /// The buffer rewritten request heads are written into, kept from one
+    /// exchange to the next (see `ProxyConnectionStateMachine.reusableBuffer`).
     private var requestOut: ByteBuffer?
-    private var responseOut: ByteBuffer?
 
     private var generation = -1
     private var route: CompiledRoute?
     private var workloadState: WorkloadState?
 
-    /// Client bytes not handled yet: a partial head, or a pipelined request.
-    private var buffered: ByteBuffer?
-    private var pauses = ReadPauses()
-    private var readPending = false
-
-    private enum Phase { case awaitingHead, exchanging, closing }
-    private var phase = Phase.awaitingHead
-    private var lastActivity = NIODeadline.now()
-    private var timer: Scheduled<Void>?
-
-    // The exchange in progress.
-    private var exchange: UInt64 = 0
-    private var requestBody = BodyProgress.done
-    private var requestKeepAlive = true
-    private var requestIsHead = false
-    private var requestMinor = 1
-    private var requestEnded = NIODeadline.uptimeNanoseconds(0)
-    /// The request's bytes while nothing was answered and it has no body,
-    /// so a stale pooled connection can be replaced and the request resent.
-    private var replay: ByteBuffer?
-    private var role = Role.primary
     private var backend: Backend?
     private var tried: [Backend] = []
     private var upstream: UpstreamHandler?
-    private var upstreamReused = false
-    private var queued: ByteBuffer?
-    private var started = NIODeadline.uptimeNanoseconds(0)
-    private var setCookie: String?
     private var mirror: MirrorSink?
+    private var timer: Scheduled<Void>?
 
     /// Written but not flushed yet; flushed once per read burst or exchange.
     private var upstreamNeedsFlush = false
     private var clientNeedsFlush = false
 
-    private var responseHead: ByteBuffer?
-    private var responseBody = BodyProgress.awaitingHead
-    private var status = 0
-    private var responseKeepAlive = false
-    private var wroteResponse = false
-
     init(loop: LoopContext, workload: String) {
         self.loop = loop
         self.workload = workload
+        machine = ProxyConnectionStateMachine(allocator: ByteBufferAllocator(), maximumQueuedBytes: loop.options.maximumQueuedBytes)
     }
 
     // MARK: ChannelHandler
@@ -88,57 +54,30 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         self.context = context
         clientWritable = context.channel.isWritable
         allocator = context.channel.allocator
+        machine = ProxyConnectionStateMachine(allocator: allocator, maximumQueuedBytes: loop.options.maximumQueuedBytes)
         if let address = context.channel.remoteAddress?.ipAddress { clientAddress = Array(address.utf8) }
         forwardedTail = RequestRewriter.forwardedTail(clientAddress: clientAddress)
         armTimer()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        lastActivity = .now()
-        switch phase {
-        case .awaitingHead:
-            append(bytes)
-            processBuffered()
-        case .exchanging:
-            if requestBody.isInProgress {
-                forwardBody(from: &bytes)
-                if bytes.readableBytes > 0 {
-                    append(bytes)
-                    pause(.pipelined)
-                }
-            } else {
-                append(bytes)
-                pause(.pipelined)
-            }
-        case .closing:
-            break
-        }
+        perform(machine.clientRead(unwrapInboundIn(data), now: .now()))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushUpstream()
     }
 
-    private func flushUpstream() {
-        if upstreamNeedsFlush {
-            upstreamNeedsFlush = false
-            upstream?.flush()
-        }
-        mirror?.flush()
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
-        phase = .closing
+        machine.clientClosed()
         if let upstream {
             self.upstream = nil
             upstream.close()
         }
         mirror?.clientGone()
         mirror = nil
-        buffered = nil
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -152,36 +91,27 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     func read(context: ChannelHandlerContext) {
-        if pauses.isEmpty {
-            context.read()
-        } else {
-            readPending = true
-        }
+        if machine.read() { context.read() }
     }
 
-    // MARK: reading requests
+    // MARK: the client's requests
 
-    private func append(_ bytes: ByteBuffer) {
-        if buffered == nil || buffered!.readableBytes == 0 {
-            buffered = bytes
-        } else {
-            var bytes = bytes
-            buffered!.writeBuffer(&bytes)
-        }
-    }
-
-    private func processBuffered() {
-        guard phase == .awaitingHead, var buffer = buffered, buffer.readableBytes > 0 else { return }
-        let result = buffer.withUnsafeReadableBytes { HeadScanner().scan($0, reusing: &requestFields) }
-        switch result {
-        case .needMore:
-            return
-        case .invalid(let reason):
-            buffered = nil
-            respondWithError(400, "bad request: \(reason)")
-        case .complete(let head):
-            buffered = nil
-            startExchange(head, &buffer)
+    private func perform(_ action: ProxyConnectionStateMachine.ClientAction) {
+        switch action {
+        case .none:
+            break
+        case .route(let head, var buffer):
+            route(head, &buffer)
+        case .body(let slice, let toUpstream):
+            mirror?.send(slice)
+            if toUpstream, let upstream {
+                upstream.write(slice)
+                upstreamNeedsFlush = true
+            }
+        case .respond(let code, let message):
+            respondWithError(code, message)
+        case .closeClient:
+            closeClient()
         }
     }
 
@@ -192,29 +122,22 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         workloadState = route.map { _ in loop.state(for: workload) }
     }
 
-    private func startExchange(_ head: RequestHead, _ buffer: inout ByteBuffer) {
-        exchange &+= 1
-        phase = .exchanging
-        started = lastActivity
-        requestMinor = head.minorVersion
-        requestKeepAlive = head.keepAlive
+    /// Picks the role (and a mirror), rewrites the head for the backend and
+    /// connects; then forwards the body bytes that came with the head.
+    private func route(_ head: RequestHead, _ buffer: inout ByteBuffer) {
         tried.removeAll(keepingCapacity: true)
-        responseBody = .awaitingHead
-        responseHead = nil
-        status = 0
-        wroteResponse = false
-        setCookie = nil
         backend = nil
         resolveRoute()
         guard let route, let workloadState else {
-            requestKeepAlive = false
             respondWithError(503, "no route for workload \(workload)")
             return
         }
-        var upstreamHead = reusableBuffer(&requestOut, capacity: head.length + 64 + clientAddress.count)
+        var upstreamHead = ProxyConnectionStateMachine.reusableBuffer(&requestOut, allocator: allocator,
+                                                                      capacity: head.length + 64 + clientAddress.count)
         var mirrorHead: ByteBuffer?
+        var isHead = false
         let decision = buffer.withUnsafeReadableBytes { bytes -> RouteDecision in
-            requestIsHead = head.method.count == 4 && HeadScanner.equalsIgnoringCase(bytes, head.method, "head")
+            isHead = head.method.count == 4 && HeadScanner.equalsIgnoringCase(bytes, head.method, "head")
             let decision = RouteDecision.decide(head, bytes, route, workloadState)
             RequestRewriter.write(head, bytes, clientAddress: clientAddress, connectionClose: false, tail: forwardedTail,
                                   into: &upstreamHead)
@@ -226,85 +149,25 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             return decision
         }
         buffer.moveReaderIndex(forwardBy: head.length)
-        keep(upstreamHead, in: &requestOut)
-        role = decision.role
-        setCookie = decision.setCookie
-        switch head.body {
-        case .none: requestBody = .done
-        case .length(let length): requestBody = .length(length)
-        case .chunked: requestBody = .chunked(ChunkedBodyTracker())
-        }
-        replay = requestBody.isInProgress ? nil : upstreamHead
+        ProxyConnectionStateMachine.keep(upstreamHead, in: &requestOut)
+        machine.routed(head, role: decision.role, setCookie: decision.setCookie, isHead: isHead, upstreamHead: upstreamHead)
         if let mirrorHead, let target = loop.pick(route.canary, cursor: &workloadState.canaryCursor, excluding: []) {
             workloadState.mirrored += 1
             mirror = MirrorSink(loop: loop, backend: target, stats: workloadState.stats, head: mirrorHead)
         } else {
             mirror = nil
         }
-        queued = upstreamHead
         connectUpstream(deferFlush: true)
-        if requestBody.isInProgress { forwardBody(from: &buffer) }
-        if requestBody.isInProgress == false { requestEnded = started }
-        if buffer.readableBytes > 0 {
-            buffered = buffer
-            pause(.pipelined)
-        }
+        perform(machine.requestBytes(after: &buffer))
     }
 
-    /// Sends the body bytes at the front of `buffer` on, leaving whatever
-    /// follows the body (a pipelined request) in it.
-    private func forwardBody(from buffer: inout ByteBuffer) {
-        var slice: ByteBuffer?
-        switch requestBody {
-        case .length(let remaining):
-            let take = min(remaining, buffer.readableBytes)
-            slice = buffer.readSlice(length: take)
-            requestBody = remaining - take == 0 ? .done : .length(remaining - take)
-        case .chunked(var tracker):
-            let progress = buffer.withUnsafeReadableBytes { tracker.consume($0) }
-            switch progress {
-            case .consumed:
-                slice = buffer.readSlice(length: buffer.readableBytes)
-                requestBody = .chunked(tracker)
-            case .finished(let end):
-                slice = buffer.readSlice(length: end)
-                requestBody = .done
-            case .invalid(let reason):
-                buffer.clear()
-                failRequestBody(reason)
-                return
-            }
-        default:
-            return
-        }
-        if !requestBody.isInProgress { requestEnded = .now() }
-        guard let slice, slice.readableBytes > 0 else { return }
-        mirror?.send(slice)
-        if let upstream {
-            upstream.write(slice)
-            upstreamNeedsFlush = true
-        } else {
-            if queued == nil { queued = slice } else { var slice = slice; queued!.writeBuffer(&slice) }
-            if queued!.readableBytes > loop.options.maximumQueuedBytes { pause(.upstreamBusy) }
-        }
-    }
-
-    private func failRequestBody(_ reason: String) {
-        requestKeepAlive = false
-        if wroteResponse {
-            closeClient()
-        } else {
-            dropUpstream()
-            respondWithError(400, "bad request: \(reason)")
-        }
-    }
-
-    // MARK: upstream
+    // MARK: the backend
 
     /// `deferFlush`: the caller is handling a client read (or ends an
     /// exchange) and flushes once it is done.
     private func connectUpstream(deferFlush: Bool = false) {
         guard let route, let workloadState else { return }
+        let role = machine.role
         let candidates = role == .primary ? route.primary : route.canary
         let picked: Backend?
         if role == .primary {
@@ -326,9 +189,9 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
             attach(idle, reused: true, flushNow: !deferFlush)
             return
         }
-        let exchange = self.exchange
+        let exchange = machine.exchange
         loop.connect(picked).assumeIsolated().whenComplete { result in
-            guard self.exchange == exchange, self.phase == .exchanging, self.backend === picked, self.upstream == nil else {
+            guard self.isCurrent(exchange), self.backend === picked, self.upstream == nil else {
                 if case .success(let channel) = result { channel.close(promise: nil) }
                 return
             }
@@ -348,70 +211,13 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         }
     }
 
-    private func attach(_ handler: UpstreamHandler, reused: Bool, flushNow: Bool) {
-        upstream = handler
-        upstreamReused = reused
-        handler.owner = self
-        if !reused {
-            // A pooled connection already points at its backend's pool.
-            handler.pool = loop.pool(backend!)
-            if clientWritable { handler.resumeReads() } else { handler.pauseReads() }
-        }
-        if let queued {
-            self.queued = nil
-            handler.write(queued)
-            upstreamNeedsFlush = true
-        }
-        if flushNow { flushUpstream() }
-        // An idle pooled connection has nothing pending: it is writable.
-        if reused { return }
-        if handler.isWritable { resume(.upstreamBusy) } else { pause(.upstreamBusy) }
-    }
-
-    private func dropUpstream() {
-        if let upstream {
-            self.upstream = nil
-            upstream.close()
-        }
-        queued = nil
-    }
-
-    func upstreamWritabilityChanged(_ upstream: UpstreamHandler) {
-        guard upstream === self.upstream else { return }
-        if upstream.isWritable { resume(.upstreamBusy) } else { pause(.upstreamBusy) }
-    }
-
-    func upstreamClosed(_ upstream: UpstreamHandler) {
-        guard upstream === self.upstream else { return }
-        self.upstream = nil
-        switch responseBody {
-        case .untilClose:
-            finishResponse(upstreamReusable: false)
-        case .awaitingHead where responseHead == nil:
-            // Closed before answering anything. A pooled connection the backend
-            // had already given up on is the usual cause; the request is resent
-            // when it can be (no body, not sent twice already).
-            if upstreamReused, let replay, tried.count < 3 {
-                queued = replay
-                upstreamReused = false
-                connectUpstreamFresh()
-            } else {
-                requestKeepAlive = false
-                respondWithError(502, "the backend closed the connection without answering")
-            }
-        default:
-            requestKeepAlive = false
-            if wroteResponse { closeClient() } else { respondWithError(502, "the backend closed the connection mid-response") }
-        }
-    }
-
     /// Resend on a new connection to the same backend (its pooled connection
     /// was stale), or another if it now refuses.
     private func connectUpstreamFresh() {
         guard let backend else { return connectUpstream() }
-        let exchange = self.exchange
+        let exchange = machine.exchange
         loop.connect(backend).assumeIsolated().whenComplete { result in
-            guard self.exchange == exchange, self.phase == .exchanging, self.upstream == nil else {
+            guard self.isCurrent(exchange), self.upstream == nil else {
                 if case .success(let channel) = result { channel.close(promise: nil) }
                 return
             }
@@ -425,107 +231,82 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         }
     }
 
-    func upstreamRead(_ buffer: ByteBuffer) {
-        replay = nil
-        var buffer = buffer
-        if case .awaitingHead = responseBody {
-            if responseHead == nil || responseHead!.readableBytes == 0 {
-                responseHead = buffer
-            } else {
-                responseHead!.writeBuffer(&buffer)
-            }
-            guard var head = responseHead else { return }
-            while case .awaitingHead = responseBody {
-                let result = head.withUnsafeReadableBytes {
-                    ResponseHeadScanner().scan($0, requestMethodIsHead: requestIsHead, reusing: &responseHopByHop)
-                }
-                switch result {
-                case .needMore:
-                    responseHead = head
-                    return
-                case .invalid(let reason):
-                    responseHead = nil
-                    requestKeepAlive = false
-                    dropUpstream()
-                    if wroteResponse { closeClient() } else { respondWithError(502, "bad response from backend: \(reason)") }
-                    return
-                case .complete(let parsed):
-                    writeResponseHead(parsed, &head)
-                }
-            }
-            responseHead = nil
-            buffer = head
-        }
-        forwardResponseBody(&buffer)
+    private func isCurrent(_ exchange: UInt64) -> Bool {
+        machine.exchange == exchange && machine.phase == .exchanging
     }
 
-    private func writeResponseHead(_ head: ResponseHead, _ buffer: inout ByteBuffer) {
-        if head.status < 200 && head.status != 101 {
-            // 100 Continue and friends go through as they are; the real head follows.
-            if let informational = buffer.readSlice(length: head.length) { writeToClient(informational) }
-            return
+    private func attach(_ handler: UpstreamHandler, reused: Bool, flushNow: Bool) {
+        upstream = handler
+        handler.owner = self
+        if !reused {
+            // A pooled connection already points at its backend's pool.
+            handler.pool = loop.pool(backend!)
+            if clientWritable { handler.resumeReads() } else { handler.pauseReads() }
         }
-        status = head.status
-        responseKeepAlive = head.keepAlive && requestMinor == 1
-        let closeAfter = !requestKeepAlive || requestMinor == 0 || head.body == .untilClose
-        if closeAfter { requestKeepAlive = false }
-        switch head.body {
-        case .none: responseBody = .done
-        case .length(let length): responseBody = .length(length)
-        case .chunked: responseBody = .chunked(ChunkedBodyTracker())
-        case .untilClose: responseBody = .untilClose
+        if let queued = machine.attached(reused: reused) {
+            handler.write(queued)
+            upstreamNeedsFlush = true
         }
-        if head.hopByHop.isEmpty && setCookie == nil && !closeAfter && head.minorVersion == 1 {
-            writeToClient(buffer.readSlice(length: head.length)!)
+        if flushNow { flushUpstream() }
+        // An idle pooled connection has nothing pending: it is writable.
+        if reused { return }
+        upstreamWritable(handler.isWritable)
+    }
+
+    private func dropUpstream() {
+        if let upstream {
+            self.upstream = nil
+            upstream.close()
+        }
+        machine.detached()
+    }
+
+    private func upstreamWritable(_ writable: Bool) {
+        if writable {
+            if machine.resume(.upstreamBusy) { context.read() }
         } else {
-            var out = reusableBuffer(&responseOut, capacity: head.length + 96 + min(buffer.readableBytes, 8192))
-            buffer.withUnsafeReadableBytes { bytes in
-                ResponseRewriter.write(head, bytes, setCookie: setCookie, connectionClose: closeAfter, into: &out)
-            }
-            buffer.moveReaderIndex(forwardBy: head.length)
-            // A small body that came with its head leaves in the same write.
-            if case .length(let length) = responseBody, length <= 8192, buffer.readableBytes >= length {
-                var body = buffer.readSlice(length: length)!
-                out.writeBuffer(&body)
-                responseBody = .done
-            }
-            keep(out, in: &responseOut)
-            writeToClient(out)
+            machine.pause(.upstreamBusy)
         }
     }
 
-    private func forwardResponseBody(_ buffer: inout ByteBuffer) {
-        switch responseBody {
-        case .done:
-            finishResponse(upstreamReusable: buffer.readableBytes == 0)
-        case .length(let remaining):
-            let take = min(remaining, buffer.readableBytes)
-            if take > 0 { writeToClient(buffer.readSlice(length: take)!) }
-            if remaining == take {
-                responseBody = .done
-                finishResponse(upstreamReusable: buffer.readableBytes == 0)
-            } else {
-                responseBody = .length(remaining - take)
-            }
-        case .chunked(var tracker):
-            guard buffer.readableBytes > 0 else { return }
-            switch buffer.withUnsafeReadableBytes({ tracker.consume($0) }) {
-            case .consumed:
-                writeToClient(buffer.readSlice(length: buffer.readableBytes)!)
-                responseBody = .chunked(tracker)
-            case .finished(let end):
-                writeToClient(buffer.readSlice(length: end)!)
-                responseBody = .done
-                finishResponse(upstreamReusable: buffer.readableBytes == 0)
-            case .invalid:
-                requestKeepAlive = false
+    func upstreamWritabilityChanged(_ upstream: UpstreamHandler) {
+        guard upstream === self.upstream else { return }
+        upstreamWritable(upstream.isWritable)
+    }
+
+    func upstreamClosed(_ upstream: UpstreamHandler) {
+        guard upstream === self.upstream else { return }
+        self.upstream = nil
+        switch machine.upstreamClosed(attempts: tried.count) {
+        case .finishResponse:
+            finishResponse(upstreamReusable: false)
+        case .resend:
+            connectUpstreamFresh()
+        case .respond(let code, let message):
+            respondWithError(code, message)
+        case .closeClient:
+            closeClient()
+        }
+    }
+
+    func upstreamRead(_ buffer: ByteBuffer) {
+        machine.upstreamRead(buffer)
+        while let output = machine.nextResponseOutput() {
+            switch output {
+            case .write(let bytes):
+                writeToClient(bytes)
+            case .finished(let reusable):
+                finishResponse(upstreamReusable: reusable)
+                return
+            case .invalid(let reason):
+                dropUpstream()
+                if machine.wroteResponse { closeClient() } else { respondWithError(502, reason) }
+                return
+            case .corrupt:
                 dropUpstream()
                 closeClient()
+                return
             }
-        case .untilClose:
-            if buffer.readableBytes > 0 { writeToClient(buffer) }
-        case .awaitingHead:
-            break
         }
     }
 
@@ -533,17 +314,14 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         flushClient()
     }
 
-    /// The buffer kept in `slot`, emptied, or a new one.
-    private func reusableBuffer(_ slot: inout ByteBuffer?, capacity: Int) -> ByteBuffer {
-        guard var buffer = slot.take() else { return allocator.buffer(capacity: capacity) }
-        buffer.clear(minimumCapacity: capacity)
-        return buffer
-    }
+    // MARK: writing, ending, closing
 
-    /// Keeps a head's buffer for the next exchange, unless it grew large
-    /// (an unusual head): idle connections should not hold much memory.
-    private func keep(_ buffer: ByteBuffer, in slot: inout ByteBuffer?) {
-        slot = buffer.capacity <= 16 * 1024 ? buffer : nil
+    private func flushUpstream() {
+        if upstreamNeedsFlush {
+            upstreamNeedsFlush = false
+            upstream?.flush()
+        }
+        mirror?.flush()
     }
 
     private func flushClient() {
@@ -554,7 +332,6 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
     }
 
     private func writeToClient(_ buffer: ByteBuffer) {
-        wroteResponse = true
         clientNeedsFlush = true
         context.write(wrapOutboundOut(buffer), promise: nil)
         if !clientWritable { upstream?.pauseReads() }
@@ -562,43 +339,31 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     private func finishResponse(upstreamReusable: Bool) {
         let now = NIODeadline.now()
-        lastActivity = now
-        workloadState?.stats.record(role, status: status, seconds: Double((now - started).nanoseconds) / 1e9)
-        let requestComplete = !requestBody.isInProgress
+        workloadState?.stats.record(machine.role, status: machine.status, seconds: Double((now - machine.started).nanoseconds) / 1e9)
         if let upstream {
             self.upstream = nil
             upstream.owner = nil
-            if upstreamReusable && responseKeepAlive && requestComplete {
+            if upstreamReusable && machine.upstreamKeepable {
                 loop.release(upstream)
             } else {
                 upstream.close()
             }
         }
-        if !requestComplete { requestKeepAlive = false }
-        endExchange()
-    }
-
-    private func endExchange() {
-        replay = nil
-        queued = nil
         mirror = nil
-        guard requestKeepAlive else {
+        guard machine.exchangeEnded(now: now) else {
             closeClient()
             return
         }
         // The upstream is detached now: its read-complete no longer reaches us.
         flushClient()
-        phase = .awaitingHead
-        resume(.pipelined)
-        resume(.upstreamBusy)
-        processBuffered()
+        if machine.resume(.pipelined) { context.read() }
+        if machine.resume(.upstreamBusy) { context.read() }
+        perform(machine.nextRequest())
         flushUpstream()
     }
 
     private func closeClient() {
-        guard phase != .closing || context.channel.isActive else { return }
-        phase = .closing
-        buffered = nil
+        guard machine.close() || context.channel.isActive else { return }
         let context = self.context!
         context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
@@ -607,34 +372,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
 
     /// An answer of the router's own, when the backend gave none.
     private func respondWithError(_ code: Int, _ message: String) {
-        dropUpstream()
-        status = code
-        requestKeepAlive = false
-        if !wroteResponse {
-            let reason = code == 400 ? "Bad Request" : code == 502 ? "Bad Gateway" : code == 503 ? "Service Unavailable" : "Gateway Timeout"
-            let body = message + "\n"
-            var out = allocator.buffer(capacity: 160 + body.utf8.count)
-            out.writeString("HTTP/1.1 \(code) \(reason)\r\ncontent-type: text/plain\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)")
-            writeToClient(out)
+        if let upstream {
+            self.upstream = nil
+            upstream.close()
         }
-        if phase == .exchanging, route != nil {
-            workloadState?.stats.record(role, status: code, seconds: Double((NIODeadline.now() - started).nanoseconds) / 1e9)
+        if let answer = machine.errorResponse(code: code, message: message) { writeToClient(answer) }
+        if machine.phase == .exchanging, route != nil {
+            workloadState?.stats.record(machine.role, status: code, seconds: Double((NIODeadline.now() - machine.started).nanoseconds) / 1e9)
         }
         closeClient()
-    }
-
-    // MARK: read pausing
-
-    private func pause(_ reason: ReadPauses.Reason) {
-        pauses.insert(reason)
-    }
-
-    private func resume(_ reason: ReadPauses.Reason) {
-        pauses.remove(reason)
-        if pauses.isEmpty && readPending {
-            readPending = false
-            context.read()
-        }
     }
 
     // MARK: timeouts
@@ -645,50 +391,15 @@ final class ProxyHandler: ChannelDuplexHandler, UpstreamOwner {
         let options = loop.options
         let period = TimeAmount.nanoseconds(max(min(options.idleTimeout, options.responseTimeout).nanoseconds / 4, 50_000_000))
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: period) { [self] in
-            guard phase != .closing else { return }
-            let now = NIODeadline.now()
-            switch phase {
-            case .awaitingHead where now - lastActivity > options.idleTimeout:
+            guard machine.phase != .closing else { return }
+            switch machine.timerFired(now: .now(), idleTimeout: options.idleTimeout, responseTimeout: options.responseTimeout) {
+            case .closeIdle:
                 closeClient()
-                return
-            case .exchanging where !wroteResponse && !requestBody.isInProgress && now - requestEnded > options.responseTimeout:
+            case .responseTimedOut:
                 respondWithError(504, "the backend did not answer within \(options.responseTimeout.nanoseconds / 1_000_000_000) s")
-                return
-            default:
-                break
+            case .rearm:
+                armTimer()
             }
-            armTimer()
-        }
-    }
-}
-
-/// Why a client connection is not being read.
-struct ReadPauses {
-    enum Reason: UInt8 {
-        /// A request is buffered behind the one in progress.
-        case pipelined = 1
-        /// The backend (or the connection to it) cannot take more yet.
-        case upstreamBusy = 2
-    }
-
-    private var bits: UInt8 = 0
-    var isEmpty: Bool { bits == 0 }
-    mutating func insert(_ reason: Reason) { bits |= reason.rawValue }
-    mutating func remove(_ reason: Reason) { bits &= ~reason.rawValue }
-}
-
-/// Where a message's body stands.
-enum BodyProgress {
-    case awaitingHead
-    case length(Int)
-    case chunked(ChunkedBodyTracker)
-    case untilClose
-    case done
-
-    var isInProgress: Bool {
-        switch self {
-        case .length, .chunked: return true
-        default: return false
         }
     }
 }

@@ -12,7 +12,7 @@ struct EventStreamRoutes: Sendable {
     let logger: Logger
 
     private enum Chunk: Sendable {
-        case entry(EventLog.Entry)
+        case delivery(EventLog.Delivery)
         case heartbeat
     }
 
@@ -37,7 +37,7 @@ struct EventStreamRoutes: Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await entry in events { output.yield(.entry(entry)) }
+                    for await delivery in events { output.yield(.delivery(delivery)) }
                     output.finish()
                 }
                 group.addTask {
@@ -47,7 +47,8 @@ struct EventStreamRoutes: Sendable {
                 try await writer.write(ByteBuffer(string: ServerSentEvent.comment("serin events after \(start)")))
                 for await chunk in chunks {
                     switch chunk {
-                    case .entry(let entry): try await writer.write(ByteBuffer(string: ServerSentEvent.message(entry)))
+                    case .delivery(let delivery):
+                        try await writer.write(ByteBuffer(string: await ServerSentEvent.messages(for: delivery, from: control)))
                     case .heartbeat: try await writer.write(ByteBuffer(string: ServerSentEvent.comment("heartbeat")))
                     }
                 }

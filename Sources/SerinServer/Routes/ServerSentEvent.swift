@@ -12,6 +12,33 @@ enum ServerSentEvent {
         return "id: \(entry.sequence)\nevent: rollout\ndata: \(json)\n\n"
     }
 
+    /// The text for one delivery of the event log. A gap (this client read
+    /// more slowly than entries were written) is filled from the log; what
+    /// the log no longer keeps is told as a `gap` event,
+    /// `{"first": N, "last": M, "count": K}`, for the client to say so.
+    static func messages(for delivery: EventLog.Delivery, from control: any OperatorControl) async -> String {
+        switch delivery {
+        case .entry(let entry):
+            return message(entry)
+        case .gap(let gap):
+            let found = await control.events(from: gap.first, through: gap.last)
+            var text = ""
+            var next = gap.first
+            for entry in found {
+                if entry.sequence > next { text += message(EventLog.Gap(first: next, last: entry.sequence - 1)) }
+                text += message(entry)
+                next = entry.sequence + 1
+            }
+            if next <= gap.last { text += message(EventLog.Gap(first: next, last: gap.last)) }
+            return text
+        }
+    }
+
+    /// Entries the log no longer keeps (rotated away before they were read again).
+    static func message(_ gap: EventLog.Gap) -> String {
+        "id: \(gap.last)\nevent: gap\ndata: {\"count\":\(gap.count),\"first\":\(gap.first),\"last\":\(gap.last)}\n\n"
+    }
+
     /// A comment line: clients ignore it, proxies and the server see the connection is in use.
     static func comment(_ text: String) -> String { ": \(text)\n\n" }
 

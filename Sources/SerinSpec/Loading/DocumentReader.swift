@@ -67,7 +67,7 @@ struct DocumentReader {
         else { return nil }
         let source = SourceMap(file: file, document: start, positions: report.positions)
         guard let metadata = document.metadata, let name = metadata.name else {
-            report.error(at: root.mark, "metadata.name is required")
+            report.error(at: root.mark, "metadata.name is required", kind: .missingField("name"))
             return nil
         }
         checkName(name, field: "metadata.name", source: source, report: report)
@@ -75,7 +75,7 @@ struct DocumentReader {
             checkName(namespace, field: "metadata.namespace", source: source, report: report)
         }
         guard let spec = document.spec else {
-            if !source.contains("spec") { report.error(at: root.mark, "spec is required") }
+            if !source.contains("spec") { report.error(at: root.mark, "spec is required", kind: .missingField("spec")) }
             return nil
         }
         return Resource(apiVersion: document.apiVersion ?? "", kind: document.kind ?? "", metadata: metadata, spec: spec, source: source)
@@ -86,7 +86,7 @@ struct DocumentReader {
               case .object(let object) = document else { return nil }
         let source = SourceMap(file: file, document: start, positions: report.positions)
         guard case .object(let metadata)? = object["metadata"], case .string(let name)? = metadata["name"] else {
-            report.error(at: root.mark, "metadata.name is required")
+            report.error(at: root.mark, "metadata.name is required", kind: .missingField("name"))
             return nil
         }
         var meta = ObjectMeta(name: name)

@@ -8,7 +8,9 @@ extension ManifestLoader {
         var seen: Set<String> = []
         for text in rendered.texts {
             var loaded = load(text: text.yaml, file: text.file)
-            if let origin = text.origin { loaded.trace(to: origin) }
+            if let origin = text.origin {
+                loaded.trace(to: origin, fields: FieldPositions.documents(in: text.yaml, file: text.file, keys: true).flatMap(\.fields))
+            }
             loaded.files = loaded.files.filter { seen.insert($0).inserted }
             manifests.append(contentsOf: loaded)
         }
@@ -20,7 +22,10 @@ extension Manifests {
     /// Positions in a rendered text replaced by where each field was
     /// written in the origin's file: the field itself when it was written
     /// there, else its nearest written ancestor, else the origin's document.
-    mutating func trace(to origin: SourceMap) {
+    /// `fields`: every field of the rendered text found from the YAML
+    /// alone, so that findings on a document the typed reader refused are
+    /// traced too.
+    mutating func trace(to origin: SourceMap, fields: [(String, SourcePosition)] = []) {
         var fieldAt: [SourcePosition: String] = [:]
         func map(_ source: inout SourceMap) {
             for (path, position) in source.positions where fieldAt[position] == nil { fieldAt[position] = path }
@@ -34,6 +39,7 @@ extension Manifests {
         for index in strategies.indices { map(&strategies[index].source) }
         for index in plain.indices { map(&plain[index].source) }
         for index in objects.indices { map(&objects[index].source) }
+        for (path, position) in fields where fieldAt[position] == nil { fieldAt[position] = path }
         // Every finding of this text was about the rendered text.
         for index in diagnostics.indices {
             diagnostics[index].position = fieldAt[diagnostics[index].position].map(origin.position) ?? origin.document

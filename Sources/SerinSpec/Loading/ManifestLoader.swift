@@ -61,7 +61,7 @@ public struct ManifestLoader: Sendable {
         let tooDeep = text.withUTF8 { NestingLimit.firstViolation(in: $0) }
         if let (line, column) = tooDeep {
             manifests.diagnostics.append(.error(at: SourcePosition(file: file, line: line, column: column),
-                "YAML is nested more than \(NestingLimit.maximum) levels deep"))
+                "YAML is nested more than \(NestingLimit.maximum) levels deep", kind: .unreadable))
             return manifests
         }
         do {
@@ -72,7 +72,7 @@ public struct ManifestLoader: Sendable {
         } catch let error as YamlError {
             manifests.diagnostics.append(YAMLErrorExplainer(text: text, file: file).diagnostic(for: error))
         } catch {
-            manifests.diagnostics.append(.error(at: SourcePosition(file: file), "invalid YAML: \(error)"))
+            manifests.diagnostics.append(.error(at: SourcePosition(file: file), "invalid YAML: \(error)", kind: .unreadable))
         }
         return manifests
     }
@@ -80,7 +80,7 @@ public struct ManifestLoader: Sendable {
     private func failure(_ file: String, _ message: String) -> Manifests {
         var manifests = Manifests()
         manifests.files.append(file)
-        manifests.diagnostics.append(.error(at: SourcePosition(file: file), message))
+        manifests.diagnostics.append(.error(at: SourcePosition(file: file), message, kind: .unreadable))
         return manifests
     }
 

@@ -13,21 +13,21 @@ struct YAMLErrorExplainer {
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             if let quote = unclosedQuote(before: mark.line) {
-                return .error(at: quote, "invalid YAML: the quoted string that starts here is never closed")
+                return .error(at: quote, "invalid YAML: the quoted string that starts here is never closed", kind: .unreadable)
             }
             if problem.hasPrefix("found character that cannot start any token"), character(at: mark) == "\t" {
-                return .error(at: at(mark), "invalid YAML: a tab cannot indent YAML; indent with spaces")
+                return .error(at: at(mark), "invalid YAML: a tab cannot indent YAML; indent with spaces", kind: .unreadable)
             }
             let during = context.map { " (\($0.text))" } ?? ""
-            return .error(at: at(mark), "invalid YAML: \(problem)\(during)")
+            return .error(at: at(mark), "invalid YAML: \(problem)\(during)", kind: .unreadable)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let names = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
             let position = duplicates.first.flatMap { repetition(of: $0, after: context.mark) } ?? at(context.mark)
-            return .error(at: position, "duplicate key \(names) in a mapping")
+            return .error(at: position, "duplicate key \(names) in a mapping", kind: .unreadable)
         case .reader(let problem, _, _, _):
-            return .error(at: SourcePosition(file: file), "invalid YAML: \(problem)")
+            return .error(at: SourcePosition(file: file), "invalid YAML: \(problem)", kind: .unreadable)
         default:
-            return .error(at: SourcePosition(file: file), "invalid YAML: \(error)")
+            return .error(at: SourcePosition(file: file), "invalid YAML: \(error)", kind: .unreadable)
         }
     }
 

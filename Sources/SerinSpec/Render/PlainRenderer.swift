@@ -32,11 +32,11 @@ public struct PlainRenderer: Renderer {
             do {
                 data = try request.files.read(file, limit: maximumFileSize)
             } catch let error as SourceFileError {
-                source.diagnostics.append(.error(at: SourcePosition(file: file), error.message))
+                source.diagnostics.append(.error(at: SourcePosition(file: file), error.message, kind: .unreadable))
                 continue
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                source.diagnostics.append(.error(at: SourcePosition(file: file), "file is not UTF-8 text"))
+                source.diagnostics.append(.error(at: SourcePosition(file: file), "file is not UTF-8 text", kind: .unreadable))
                 continue
             }
             source.texts.append(RenderedText(yaml: text, file: file))

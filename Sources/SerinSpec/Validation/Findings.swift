@@ -3,8 +3,15 @@
 struct Findings {
     var diagnostics: [Diagnostic] = []
 
-    mutating func error(_ source: SourceMap, _ path: String, _ message: String) {
-        diagnostics.append(.error(at: source.position(path), "\(NodeDecoder.display(path)) \(message)"))
+    mutating func error(_ source: SourceMap, _ path: String, _ message: String, kind: Diagnostic.Kind = .other) {
+        // A required field is what a misspelt key hides (see CauseOrder).
+        let kind = kind == .other && message.hasPrefix("is required") ? .missingField(Self.field(path)) : kind
+        diagnostics.append(.error(at: source.position(path), "\(NodeDecoder.display(path)) \(message)", kind: kind))
+    }
+
+    /// The last name of a field path: `spec.targetRef` → `targetRef`, `metrics[0].name` → `name`.
+    static func field(_ path: String) -> String {
+        String(path.split(separator: ".").last ?? "").split(separator: "[").first.map(String.init) ?? path
     }
 
     mutating func warning(_ source: SourceMap, _ path: String, _ message: String) {

@@ -74,14 +74,22 @@ extension Validator {
                 let refNamespace = ref.namespace ?? namespace
                 guard let template = catalog.templates[Catalog.key(refNamespace, name)] else {
                     let names = catalog.templates.values.filter { $0.namespace == refNamespace }.map(\.name)
-                    findings.error(source, "\(at).templateRef.name", "names MetricTemplate \(refNamespace)/\(name), which is not in the manifests"
-                                   + Suggestion.hint(for: name, among: names))
+                    let hint = Suggestion.hint(for: name, among: names)
+                    findings.error(source, "\(at).templateRef.name", "names MetricTemplate \(refNamespace)/\(name), which is not in the manifests" + hint,
+                                   kind: hint.isEmpty ? .unresolvedReference : .other)
                     continue
                 }
                 checkVariables(of: template, usedBy: metric, at: at, source, &findings)
+                if !defaultPrometheus && (template.spec.provider?.address ?? "").isEmpty {
+                    findings.error(source, "\(at).templateRef", "names MetricTemplate \(refNamespace)/\(name), which has no provider.address, and the "
+                                   + "operator has no Prometheus (serin.yaml has no prometheus:); give the template an address or add prometheus.address")
+                }
             } else if metric.query == nil, let name = metric.name, !name.isEmpty, !Self.builtinMetrics.contains(name) {
                 findings.error(source, "\(at).name", "\"\(name)\" is not a built-in metric (\(Self.builtinMetrics.joined(separator: ", "))) and the metric has no templateRef"
                                + Suggestion.hint(for: name, among: Self.builtinMetrics))
+            } else if !defaultPrometheus {
+                findings.error(source, "\(at)", "needs a Prometheus to query, and the operator has none (serin.yaml has no prometheus:); "
+                               + "add prometheus.address to serin.yaml, or use a MetricTemplate with provider.address")
             }
         }
     }
@@ -135,8 +143,9 @@ extension Validator {
             let refNamespace = ref.namespace ?? namespace
             if catalog.providers[Catalog.key(refNamespace, name)] == nil {
                 let names = catalog.providers.values.filter { $0.namespace == refNamespace }.map(\.name)
-                findings.error(source, "\(at).providerRef.name", "names AlertProvider \(refNamespace)/\(name), which is not in the manifests"
-                               + Suggestion.hint(for: name, among: names))
+                let hint = Suggestion.hint(for: name, among: names)
+                findings.error(source, "\(at).providerRef.name", "names AlertProvider \(refNamespace)/\(name), which is not in the manifests" + hint,
+                               kind: hint.isEmpty ? .unresolvedReference : .other)
             }
         }
     }

@@ -31,8 +31,9 @@ extension Validator {
         if let strategyRef = spec.strategyRef {
             if let name = strategyRef.name, !name.isEmpty {
                 if catalog.strategies[name] == nil {
-                    findings.error(source, "spec.strategyRef.name", "names strategy \"\(name)\", which is neither built in nor in the manifests"
-                                   + Suggestion.hint(for: name, among: catalog.strategies.keys))
+                    let hint = Suggestion.hint(for: name, among: catalog.strategies.keys)
+                    findings.error(source, "spec.strategyRef.name", "names strategy \"\(name)\", which is neither built in nor in the manifests" + hint,
+                                   kind: hint.isEmpty ? .unresolvedReference : .other)
                 }
             } else {
                 findings.required(nil, source, "spec.strategyRef.name")
@@ -62,8 +63,9 @@ extension Validator {
                 findings.error(source, "spec.targetRef.apiVersion", "must be \(APIGroup.serinVersion) for a Workload, got \"\(apiVersion)\"")
             }
             if let name = target.name, !name.isEmpty, catalog.workloads[Catalog.key(canary.namespace, name)] == nil {
-                findings.error(source, "spec.targetRef.name", "names Workload \"\(name)\", which is not in namespace \(canary.namespace) of the manifests"
-                               + Suggestion.hint(for: name, among: catalog.workloadNames(in: canary.namespace)))
+                let hint = Suggestion.hint(for: name, among: catalog.workloadNames(in: canary.namespace))
+                findings.error(source, "spec.targetRef.name", "names Workload \"\(name)\", which is not in namespace \(canary.namespace) of the manifests" + hint,
+                               kind: hint.isEmpty ? .unresolvedReference : .other)
             }
         } else if platform == .local {
             findings.warning(source, "spec.targetRef.kind", "is \(kind): the local platform releases Workloads only; this Canary runs on the kubernetes platform")

@@ -4,13 +4,19 @@
 public struct Validator: Sendable {
     public var platform: PlatformKind
     public var builtinStrategies: [Strategy]
+    /// Whether the operator has a Prometheus of its own (serin.yaml's
+    /// `prometheus:`): without one, a metric that would query it is refused
+    /// (a Canary without metrics runs, as Flagger runs it).
+    public var defaultPrometheus: Bool
 
-    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all) {
+    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all, defaultPrometheus: Bool = true) {
         self.platform = platform
         self.builtinStrategies = builtinStrategies
+        self.defaultPrometheus = defaultPrometheus
     }
 
-    /// The diagnostics of the whole set, loading problems included, sorted.
+    /// The diagnostics of the whole set, loading problems included, causes
+    /// first (see `CauseOrder`): the first error is what to fix first.
     public func validate(_ manifests: Manifests) -> [Diagnostic] {
         validateAndPlan(manifests).diagnostics
     }
@@ -59,7 +65,7 @@ public struct Validator: Sendable {
                     "\(manifest.kind) \(manifest.name) is kept for the kubernetes platform; the local platform ignores it"))
             }
         }
-        return ((manifests.diagnostics + findings.diagnostics).sortedByPosition(), plans)
+        return ((manifests.diagnostics + findings.diagnostics).orderedByCause(), plans)
     }
 
     // MARK: - Duplicates

@@ -28,8 +28,12 @@ final class DecodingReport {
         diagnostics.append(.error(at: position(of: mark), message))
     }
 
-    func error(at position: SourcePosition, _ message: String) {
-        diagnostics.append(.error(at: position, message))
+    func error(at position: SourcePosition, _ message: String, kind: Diagnostic.Kind = .other) {
+        diagnostics.append(.error(at: position, message, kind: kind))
+    }
+
+    func error(at mark: Mark?, _ message: String, kind: Diagnostic.Kind) {
+        diagnostics.append(.error(at: position(of: mark), message, kind: kind))
     }
 
     func record(path: String, mark: Mark?) {
@@ -56,8 +60,10 @@ final class DecodingReport {
             for index in mapping.names.indices where !mapping.used[index] {
                 let name = mapping.names[index]
                 let field = mapping.path.isEmpty ? name : "\(mapping.path).\(name)"
-                let hint = Suggestion.hint(for: name, among: mapping.asked)
-                diagnostics.append(.error(at: position(of: mapping.keyMarks[index]), "\(displayPath(field)) is not a known field\(hint)"))
+                let suggestion = Suggestion.closest(to: name, among: mapping.asked)
+                let hint = suggestion.map { "; did you mean \"\($0)\"?" } ?? ""
+                diagnostics.append(.error(at: position(of: mapping.keyMarks[index]), "\(displayPath(field)) is not a known field\(hint)",
+                                          kind: .unknownField(suggestion: suggestion)))
             }
         }
         mappings.removeAll()

@@ -190,7 +190,8 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func childDecoder(_ key: Key) throws -> NodeDecoder {
         guard let index = record.take(key.stringValue) else {
-            decoder.report.error(at: decoder.node.mark, "\(NodeDecoder.display(childPath(key.stringValue))) is required")
+            decoder.report.error(at: decoder.node.mark, "\(NodeDecoder.display(childPath(key.stringValue))) is required",
+                                 kind: .missingField(key.stringValue))
             throw RecordedDecodingFailure()
         }
         return try childDecoder(at: index)

@@ -94,7 +94,7 @@ extension ClusterTests {
             }
 
             var entries: [EventLog.Entry] {
-                (try? EventLog(stateDirectory: directory + "/state"))?.entries() ?? []
+                EventLog.entries(inStateDirectory: directory + "/state")
             }
 
             func stop() { server.stop() }

@@ -24,6 +24,8 @@ final class FaultInjectingProxy: Sendable {
         /// What the client got: the apiserver's status or the injected one.
         var status: Int = 0
         var injected = false
+        /// The request's body as the client sent it.
+        var body = Data()
 
         var path: String { String(uri.prefix { $0 != "?" }) }
         var isWatch: Bool { uri.contains("watch=true") || uri.contains("watch=1") }
@@ -143,6 +145,7 @@ final class FaultInjectingProxy: Sendable {
     private static func answer(_ head: HTTPRequestHead, body: ByteBuffer, upstream: String, http: HTTPClient,
                                state: NIOLockedValueBox<State>, outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
         var request = Request(method: head.method.rawValue, uri: head.uri)
+        request.body = Data(body.readableBytesView)
         let fault: Fault.Answer? = state.withLockedValue { state in
             guard let index = state.faults.firstIndex(where: { $0.count > 0 && $0.matches(request) }) else { return nil }
             state.faults[index].count -= 1

@@ -62,8 +62,7 @@ extension ClusterTests {
             }
 
             func decisions(_ decision: String) -> [String] {
-                guard let log = try? EventLog(stateDirectory: stateDirectory.path + "/state") else { return [] }
-                return log.entries().filter { $0.decision == decision }.map(\.reason)
+                EventLog.entries(inStateDirectory: stateDirectory.path + "/state").filter { $0.decision == decision }.map(\.reason)
             }
         }
 
@@ -129,7 +128,9 @@ extension ClusterTests {
                     #expect(try await Self.greeting(client, namespace, "settings") == "hello")
                     #expect(try await client.resources(Service.self).getIfPresent("broken", namespace: namespace) == nil)
                     #expect(await running.source()?.lastAppliedRevision == first)
-                    #expect(running.decisions("refused").contains { $0.contains("Service \(namespace)/broken") })
+                    try await KubeTestCluster.eventually("the refusal is in the audit trail", timeout: .seconds(10)) {
+                        running.decisions("refused").contains { $0.contains("Service \(namespace)/broken") }
+                    }
 
                     // Mended, with a CRD and its resource, and a Namespace with a ConfigMap in it, all new.
                     let crd = """
@@ -323,6 +324,58 @@ extension ClusterTests {
             }
         }
 
+        /// Drift is found in the caches, not by asking the apiserver: a
+        /// resync of a steady source sends no request at all (the cost per
+        /// object per interval is zero); a hand edit costs one write.
+        @Test(.timeLimit(.minutes(3)))
+        func aResyncOfASteadySourceSendsNoRequest() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let cache = ClusterCache(client: client, namespace: namespace)
+                let running = Task { await cache.run() }
+                defer {
+                    cache.finish()
+                    running.cancel()
+                }
+                let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false, cache: cache)
+                let names = (1...5).map { "steady-\($0)" }
+                let service = """
+                    apiVersion: v1
+                    kind: Service
+                    metadata: { name: steady, namespace: \(namespace) }
+                    spec: { ports: [{ port: 80, protocol: TCP }], selector: { app: none } }
+                    """
+                let objects = try KubeObject.manifests(yaml: (names.map { Self.configMap(namespace, $0) } + [service]).joined(separator: "\n---\n"))
+                let first = await sync.sync(source: "steady", objects: objects)
+                #expect(first.problems.isEmpty, "\(first.problems)")
+                #expect(first.applied.count == 6, "\(first.applied)")
+                // The caches have seen every write (the positive signal), so a resync compares with them.
+                try await KubeTestCluster.eventually("the caches hold what was applied", timeout: .seconds(30)) {
+                    let maps = cache.informer(for: ConfigMap.resourceKind), services = cache.informer(for: Service.resourceKind)
+                    return maps.hasSynced && services.hasSynced && names.allSatisfy { maps.get($0, namespace: namespace) != nil }
+                        && services.get("steady", namespace: namespace) != nil
+                }
+                let before = client.requests.current
+                for _ in 0..<3 {
+                    let again = await sync.sync(source: "steady", objects: objects, options: .init(resync: true))
+                    #expect(again.applied.isEmpty && again.drifted.isEmpty && again.problems.isEmpty, "\(again)")
+                }
+                let steady = client.requests.current.since(before)
+                #expect(steady.total == 0, "three resyncs of a steady source sent \(steady)")
+
+                // The same resync finds a hand edit in the cache and puts it back with one write.
+                let patch = try Self.kubectl(["-n", namespace, "patch", "configmap/steady-3", "--type=merge", "-p", #"{"data":{"greeting":"edited"}}"#])
+                #expect(patch.status == 0, "\(patch.stderr)")
+                try await KubeTestCluster.eventually("the cache sees the edit", timeout: .seconds(30)) {
+                    cache.informer(for: ConfigMap.resourceKind).get("steady-3", namespace: namespace)?["data"]?["greeting"] == "edited"
+                }
+                let beforeEdit = client.requests.current
+                let mended = await sync.sync(source: "steady", objects: objects, options: .init(resync: true))
+                #expect(mended.drifted == ["ConfigMap \(namespace)/steady-3 was changed in the cluster"], "\(mended)")
+                #expect(client.requests.current.since(beforeEdit)["apply"] == 1, "\(client.requests.current.since(beforeEdit))")
+                #expect(try await Self.greeting(client, namespace, "steady-3") == "hello")
+            }
+        }
+
         // MARK: 4. safe prune
 
         /// What leaves Git is deleted only while it is still the source's:
@@ -375,7 +428,9 @@ extension ClusterTests {
                         #expect(try await client.resources(ConfigMap.self).getIfPresent(name, namespace: namespace) != nil, "\(name)")
                     }
                     #expect(try await Self.greeting(client, shared, "held") == "hello")
-                    #expect(running.decisions("pruned").contains { $0.contains("ConfigMap \(namespace)/a") })
+                    try await KubeTestCluster.eventually("the prune is in the audit trail", timeout: .seconds(10)) {
+                        running.decisions("pruned").contains { $0.contains("ConfigMap \(namespace)/a") }
+                    }
                 } catch {
                     await running.stop()
                     _ = try? await client.resources(Namespace.self).deleteIfPresent(shared)

@@ -205,8 +205,7 @@ extension ClusterTests {
         }
 
         static func decisions(_ running: RunningOperator, _ decision: String) -> [String] {
-            guard let log = try? EventLog(stateDirectory: running.stateDirectory.path + "/state") else { return [] }
-            return log.entries().filter { $0.decision == decision }.map(\.reason)
+            EventLog.entries(inStateDirectory: running.stateDirectory.path + "/state").filter { $0.decision == decision }.map(\.reason)
         }
 
         /// Weights no gateway took are not a step: with no Gateway API

@@ -228,7 +228,7 @@ extension ClusterTests {
                     // Every step, in order: none went back, none was skipped while its route could not be written.
                     #expect(seen == [20, 30, 40, 50, 0].filter { $0 >= reached || $0 == 0 }, "weights: \(seen)")
                     // Each step's weight was set once: no verdict and no repeated step from the outage.
-                    let entries = (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? []
+                    let entries = EventLog.entries(inStateDirectory: running.stateDirectory.path + "/state")
                     let failures = entries.filter { $0.decision == "Failed" }
                     #expect(failures.isEmpty, "\(failures)")
                     let errors = entries.filter { $0.decision == "error" && $0.time > cutAt }
@@ -245,8 +245,7 @@ extension ClusterTests {
 
         /// What a replica's event log holds.
         static func decisions(_ scratch: TemporaryDirectory, _ name: String) -> [EventLog.Entry] {
-            guard let log = try? EventLog(stateDirectory: scratch.path + "/" + name + "/state") else { return [] }
-            return log.entries()
+            EventLog.entries(inStateDirectory: scratch.path + "/" + name + "/state")
         }
 
         /// `serin run` as a process, on a new state directory `scratch/name`.

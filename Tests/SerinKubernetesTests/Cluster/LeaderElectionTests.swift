@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -7,6 +8,43 @@ import Testing
 extension ClusterTests {
     /// The leader's renewals and the operator's own requests.
     @Suite struct LeaderElectionTests {
+        /// A fresh cluster has no serin-system: the elector creates its
+        /// Lease's namespace when it may, instead of failing for ever.
+        @Test(.timeLimit(.minutes(2)))
+        func theLeasesNamespaceIsCreatedWhenMissing() async throws {
+            let client = try KubeTestCluster.client()
+            let namespace = "serin-lease-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+            let elector = LeaderElector(client: client, name: "serin-leader", namespace: namespace, identity: "first")
+            do {
+                try await elector.ensureNamespace()
+                #expect(try await client.resources(Namespace.self).getIfPresent(namespace) != nil)
+                try await elector.ensureNamespace()
+                try await elector.acquire()
+                await elector.release()
+            } catch {
+                Issue.record("\(error)")
+            }
+            _ = try? await client.resources(Namespace.self).deleteIfPresent(namespace, propagationPolicy: .background)
+            try await client.shutdown()
+        }
+
+        /// The operator's own ServiceAccount (deploy/kubernetes/rbac.yaml) may
+        /// not create namespaces: the elector says at once what to run.
+        @Test(.timeLimit(.minutes(2)))
+        func aNamespaceItMayNotCreateEndsWithTheCommandThatFixesIt() async throws {
+            let client = try KubeTestCluster.client()
+            try await RBACTests.install(client)
+            let scratch = try TemporaryDirectory()
+            let kubeconfig = try await RBACTests.kubeconfig(client, in: scratch)
+            let namespace = "serin-absent-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+            let elector = try LeaderElector(config: KubeConfig.load(path: kubeconfig), namespace: namespace, identity: "restricted")
+            let error = await #expect(throws: LeaseNamespaceMissing.self) { try await elector.ensureNamespace() }
+            #expect(error?.description.contains("run `kubectl create namespace \(namespace)`") == true, "\(String(describing: error))")
+            #expect(try await client.resources(Namespace.self).getIfPresent(namespace) == nil)
+            try await elector.shutdown()
+            try await client.shutdown()
+        }
+
         /// An elector made from the configuration has a client of its own:
         /// with the operator's client flooded (watches holding its streams,
         /// thousands of calls queued behind them, as 1,000 Canaries

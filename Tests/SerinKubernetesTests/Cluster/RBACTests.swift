@@ -121,7 +121,7 @@ extension ClusterTests {
                                    "deploy/secret.yaml": secret].merging(extra) { first, _ in first }, message: "v1")
             let running = try await Operator.RunningOperator(repository: repository, namespace: operatorNamespace, kubeconfig: kubeconfig,
                                                              source: source, leaseName: leaseName, watchNamespace: watchNamespace)
-            let log = { (try? EventLog(stateDirectory: running.stateDirectory.path + "/state"))?.entries() ?? [] }
+            let log = { EventLog.entries(inStateDirectory: running.stateDirectory.path + "/state") }
             do {
                 try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
                     try await Operator.phase(client, namespace) == "Initialized"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """A small HTTP app for Serin's quickstart.
 
-It answers every path with a greeting, except /healthz (always 200).
+It answers every path with a greeting, except /healthz (always 200) and
+POST /alerts: the quickstart's AlertProvider posts release events there,
+and the app prints each as a line (`serin logs web` shows them), so that
+they land somewhere without a Slack account.
 Behaviour comes from the environment, so a release can be made good or bad
 by editing deploy/workload.yaml:
   ERROR_RATE  share of requests answered 500, 0 to 1 (default 0)
@@ -17,6 +20,7 @@ answer but /healthz says which revision and role made it, in the
 X-Serin-Revision and X-Serin-Role headers (the greeting says it too).
 """
 import argparse
+import json
 import os
 import random
 import time
@@ -49,6 +53,19 @@ class Handler(BaseHTTPRequestHandler):
             return
         message = os.environ.get("MESSAGE", "hello")
         self.answer(200, f"{message} from {ROLE} {REVISION}\n".encode())
+
+    def do_POST(self):
+        if self.path != "/alerts":
+            self.answer(404, b"not found\n")
+            return
+        length = int(self.headers.get("Content-Length", "0"))
+        try:
+            alert = json.loads(self.rfile.read(length) or b"{}")
+            line = f"{alert.get('namespace')}/{alert.get('name')} {alert.get('phase')}: {alert.get('message')}"
+        except (ValueError, AttributeError):
+            line = "(not JSON)"
+        print(f"alert: {line}", flush=True)
+        self.answer(200, b"ok\n")
 
     def answer(self, code, body):
         self.send_response(code)
