@@ -157,7 +157,9 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
-                try await elector?.ensureNamespace()
+                // A namespaced install's Role lives in its namespace, made by an admin (and
+                // may not read Namespaces: probing for it would be refused, 403).
+                if scope == nil { try await elector?.ensureNamespace() }
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
                 if scope == nil {
