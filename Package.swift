@@ -266,7 +266,7 @@ let package = Package(
         .testTarget(
             name: "SerinReconcilerTests",
             dependencies: [
-                "SerinEngine", "SerinEngineTesting", "SerinSpec",
+                "SerinEngine", "SerinEngineTesting", "SerinSpec", "SerinTesting",
                 .product(name: "Clocks", package: "swift-clocks"),
             ]
         ),

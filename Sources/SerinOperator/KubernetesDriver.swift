@@ -157,8 +157,8 @@ final class KubernetesDriver: ReconcilingDriver {
         var attempt = 0
         while true {
             do {
-                // A namespaced install's Role lives in its namespace, made by an admin (and
-                // may not read Namespaces: probing for it would be refused, 403).
+                // Namespaced, the Lease lives in the watched namespace, which
+                // its Role's existence proves; the Role may not read namespaces.
                 if scope == nil { try await elector?.ensureNamespace() }
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).

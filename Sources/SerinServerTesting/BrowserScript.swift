@@ -41,9 +41,9 @@ public enum BrowserScript {
         }
         try process.run()
         // A hung browser must not hang the suite: the script's own waits are
-        // 20 s each, so four minutes means something is stuck.
+        // 60 s each (a loaded machine), so eight minutes means something is stuck.
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(240))
+            try await Task.sleep(for: .seconds(480))
             if process.isRunning { process.terminate() }
         }
         defer { watchdog.cancel() }

@@ -18,6 +18,7 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     private var receivedCommands: [(command: RolloutCommand, rollout: String, caller: String?)] = []
     private var receivedDeliveries: [Delivery] = []
     private var commandReaction: (@Sendable (RolloutCommand, String) -> Void)?
+    private var sourceReadCount = 0
     /// Source name → the shared secret a delivery must carry in `x-serin-secret`.
     private let sources: [String: String]
     private let metrics: String
@@ -86,6 +87,9 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
 
     public var commands: [(command: RolloutCommand, rollout: String, caller: String?)] { lock.withLock { receivedCommands } }
     public var deliveries: [Delivery] { lock.withLock { receivedDeliveries } }
+    /// How many times the sources were asked for (`GET /api/v1/sources`):
+    /// a test sees a client look again.
+    public var sourceReads: Int { lock.withLock { sourceReadCount } }
     /// Streams handed out and not yet ended by their reader.
     public var openStreams: Int { feed.count }
 
@@ -99,7 +103,12 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
         lock.withLock { index(of: name).map { histories[statuses[$0].name] ?? [] } }
     }
 
-    public func sources() async -> [SourceStatusReport] { lock.withLock { sourceReports } }
+    public func sources() async -> [SourceStatusReport] {
+        lock.withLock {
+            sourceReadCount += 1
+            return sourceReports
+        }
+    }
 
     public func workloads() async -> [WorkloadStatusReport] { lock.withLock { workloadReports } }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SerinSandbox
 
 /// Ports and readiness for servers that tests start on 127.0.0.1.
@@ -15,7 +16,8 @@ public enum Loopback {
     /// and a probe of it then finds someone else's server). `close()` frees it.
     public final class RefusingPort: Sendable {
         public let port: Int
-        private let fd: Int32
+        /// -1 once closed.
+        private let fd: Mutex<Int32>
 
         /// A port of the tests' server range, never the kernel's ephemeral
         /// one: once closed, no outgoing connection can take it before the
@@ -34,7 +36,7 @@ public enum Loopback {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
                 }
                 if bound {
-                    self.fd = fd
+                    self.fd = Mutex(fd)
                     self.port = port
                     return
                 }
@@ -45,7 +47,16 @@ public enum Loopback {
 
         public var address: String { "127.0.0.1:\(port)" }
 
-        public func close() { Glibc.close(fd) }
+        /// Once: a second `close()` (a test frees the port, then its
+        /// `defer` runs) must not close the descriptor number a parallel
+        /// test opened since, as it did an in-process operator's event log.
+        public func close() {
+            fd.withLock { fd in
+                guard fd >= 0 else { return }
+                Glibc.close(fd)
+                fd = -1
+            }
+        }
     }
 
     /// A blocking TCP connection to 127.0.0.1:port (close-on-exec, with a

@@ -61,7 +61,8 @@ public final class PrometheusServer: @unchecked Sendable {
         // The port opens before the storage is ready; queries answer 503 until then.
         let ready = try CommandRun.run("/usr/bin/env", ["python3", "-c", """
         import sys, time, urllib.request
-        for _ in range(300):
+        deadline = time.monotonic() + \(Int(loadedMachineTimeout.components.seconds))
+        while time.monotonic() < deadline:
             try:
                 if urllib.request.urlopen("http://127.0.0.1:\(port)/-/ready", timeout=1).status == 200:
                     sys.exit(0)
@@ -69,7 +70,7 @@ public final class PrometheusServer: @unchecked Sendable {
                 pass
             time.sleep(0.05)
         sys.exit(1)
-        """], timeout: .seconds(30))
+        """], timeout: loadedMachineTimeout + .seconds(30))
         guard ready.status == 0 else {
             server.stop()
             throw POSIXError(.ETIMEDOUT)

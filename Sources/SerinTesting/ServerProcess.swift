@@ -27,7 +27,7 @@ public final class ServerProcess: @unchecked Sendable {
         self.port = port
         try process.run()
         do {
-            try Loopback.waitForPort(port)
+            try Loopback.waitForPort(port, timeout: loadedMachineTimeout)
         } catch {
             stop()
             throw error

@@ -66,18 +66,15 @@ final class PrometheusClientTests {
     }
 
     private func waitForTheFirstScrape() async throws {
-        for _ in 0..<100 where try await client.query(#"up{job="serin"}"#) == .noData {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually("Prometheus' first scrape of itself", every: .milliseconds(100)) {
+            try await client.query(#"up{job="serin"}"#) != .noData
         }
     }
 
     @Test func aRealMetricIsJudgedAgainstItsRange() async throws {
         // Prometheus scrapes itself every second; wait for the first sample.
-        var up: MetricSample = .noData
-        for _ in 0..<100 where up == .noData {
-            up = try await client.query(#"sum(up{job="serin"})"#)
-            if up == .noData { try await Task.sleep(for: .milliseconds(100)) }
-        }
+        try await waitForTheFirstScrape()
+        let up = try await client.query(#"sum(up{job="serin"})"#)
         #expect(up == .value(1))
         let evaluator = MetricEvaluator(templates: [
             "default/up": MetricTemplateSpec(provider: MetricProviderSpec(type: "prometheus", address: prometheus.address),

@@ -183,9 +183,10 @@ import Testing
         try await withAPIServer(control) { port in
             let serin = self.serin
             let watching = Task { try await offPool { try CommandRun.run(serin, ["get", "api", "--watch", "--refresh", "0.2", "--api", "http://127.0.0.1:\(port)"], timeout: .seconds(60)) } }
-            let opening = ContinuousClock.now + .seconds(60)
-            while control.openStreams == 0 && ContinuousClock.now < opening { try await Task.sleep(for: .milliseconds(20)) }
-            try await Task.sleep(for: .seconds(1))
+            try await eventually("the watch opens its event stream") { control.openStreams > 0 }
+            // It looked at the sources again and again (every 0.2 s) and saw no sync since it began.
+            let reads = control.sourceReads
+            try await eventually("the watch looks at the sources 3 more times") { control.sourceReads >= reads + 3 }
             #expect(control.openStreams == 1, "still waiting: no source synced since the watch began")
             // The sync brings a release of api that fails.
             control.update("api") {

@@ -7,14 +7,14 @@ import Testing
 /// of the quickstart followed live in headless Chromium, aborted from the
 /// page, then the operator killed and started again under the open page.
 extension EndToEndTests {
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func theDashboardFollowsARealReleaseAbortsItAndReconnects() async throws {
         try BrowserScript.checkInstalled()
         let token = "dashboard-e2e-token"
         let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "8s", requestDurationMax: 2000, apiToken: token)
         defer { sandbox.tearDown() }
         try sandbox.startOperator()
-        _ = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        _ = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(120))
         let traffic = SteadyTraffic(port: sandbox.servicePort)
         let load = Task { await traffic.run() }
         defer { load.cancel() }

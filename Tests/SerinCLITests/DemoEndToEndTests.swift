@@ -20,7 +20,7 @@ extension EndToEndTests {
         var eventLogComplete: Bool
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func aGoodReleaseIsPromotedAndABadOneRolledBack() async throws {
         let directory = try TemporaryDirectory()
         let summaryPath = directory.path + "/summary.json"

@@ -70,7 +70,7 @@ import Testing
         #expect(!summary.contains("revisions:"), "\(summary)")
     }
 
-    @Test func sigtermStopsItWithTheSummary() throws {
+    @Test func sigtermStopsItWithTheSummary() async throws {
         let server = try app(revision: "abc", errorRate: "0")
         defer { server.stop() }
         let directory = try TemporaryDirectory()
@@ -84,10 +84,13 @@ import Testing
         process.standardError = process.standardOutput
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        usleep(2_500_000)
+        // Stopped once its live line counted 30 answers (1.5 s at 20 a second on a quiet machine).
+        try await eventually("30 answers on the live line") {
+            let lines = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            return lines.contains { (counts($0)["answers"] ?? 0) >= 30 }
+        }
         process.terminate()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        try? await eventually("serin load exits") { !process.isRunning }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         let text = try String(contentsOfFile: output, encoding: .utf8)
@@ -138,7 +141,7 @@ import Testing
         #expect(none.stderr == "serin logs: no logs of workload api in \(directory.path)/state/local/logs\n")
     }
 
-    @Test func followPrintsNewLinesAndNewProcesses() throws {
+    @Test func followPrintsNewLinesAndNewProcesses() async throws {
         let (directory, config) = try installation()
         defer { directory.remove() }
         let primary = try directory.write("state/local/logs/web-primary-0.log", "first\n")
@@ -156,22 +159,17 @@ import Testing
             process.waitUntilExit()
         }
         func printed() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
-        func waitFor(_ text: String) -> Bool {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                if printed().contains(text) { return true }
-                usleep(50_000)
-            }
-            return false
+        func waitFor(_ text: String) async -> Bool {
+            (try? await eventually("\(text) printed") { printed().contains(text) }) != nil
         }
-        #expect(waitFor("[web-primary-0] first\n"), "\(printed())")
+        #expect(await waitFor("[web-primary-0] first\n"), "\(printed())")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: primary))
         handle.seekToEndOfFile()
         handle.write(Data("second\n".utf8))
         try handle.close()
-        #expect(waitFor("[web-primary-0] second\n"), "\(printed())")
+        #expect(await waitFor("[web-primary-0] second\n"), "\(printed())")
         try directory.write("state/local/logs/web-canary-1.log", "canary\n")
-        #expect(waitFor("[web-canary-1] canary\n"), "\(printed())")
+        #expect(await waitFor("[web-canary-1] canary\n"), "\(printed())")
         #expect(printed() == "[web-primary-0] first\n[web-primary-0] second\n[web-canary-1] canary\n")
     }
 }

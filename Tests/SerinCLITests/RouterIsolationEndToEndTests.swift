@@ -7,7 +7,7 @@ import Testing
 /// route alone is refused, named with the port and the reason, and comes up
 /// once the port is free, with the same operator.
 extension EndToEndTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func aTakenPortRefusesOneWorkloadAloneUntilItIsFree() async throws {
         let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1s", requestDurationMax: 2000)
         defer { sandbox.tearDown() }
@@ -20,7 +20,7 @@ extension EndToEndTests {
         try sandbox.git(["add", "deploy/api.yaml"])
         try sandbox.commitAll("A second workload, on a port something else holds", author: "Ada Lovelace")
         try sandbox.startOperator()
-        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(120))
         let refusal = "api: the router cannot listen on \(taken.address): Address already in use"
         try await waitForEvent(in: sandbox) { $0.reason.hasPrefix(refusal) }
         // On the workload's conditions too, with the port.
@@ -33,7 +33,7 @@ extension EndToEndTests {
         let load = Task { await traffic.run() }
         defer { load.cancel() }
         try sandbox.commit("MESSAGE", to: "beside a refused route", message: "A good release", author: "Ada Lovelace")
-        let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(120))
+        let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(240))
         #expect(end.decision == "Succeeded", "\(end.reason)")
         #expect(traffic.failures == 0, "\(traffic.snapshot())")
         #expect(!Loopback.isListening(taken.port))
@@ -42,9 +42,8 @@ extension EndToEndTests {
         // Freed: the router binds it by itself, the operator says so.
         let mark = sandbox.events().last?.sequence ?? 0
         taken.close()
-        let deadline = ContinuousClock.now + .seconds(40)
-        while (try? Loopback.request(port: taken.port, path: "/"))?.status != 200 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))
+        try? await eventually("the freed port serves", every: .milliseconds(200)) {
+            (try? Loopback.request(port: taken.port, path: "/"))?.status == 200
         }
         #expect(try Loopback.request(port: taken.port, path: "/").status == 200)
         try await waitForEvent(in: sandbox) { $0.sequence > mark && $0.reason == "api: the router listens on \(taken.address) now" }
@@ -55,9 +54,9 @@ extension EndToEndTests {
         await sandbox.shutDown()
     }
 
-    /// The workload's `Ready` condition once its status is `status` (or the last seen, after 30 s).
+    /// The workload's `Ready` condition once its status is `status` (or the last seen, after a minute).
     func waitForReady(of workload: String, in sandbox: QuickstartSandbox, _ status: String) async throws -> Condition? {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + loadedMachineTimeout
         while true {
             let answer = try Loopback.request(port: sandbox.apiPort, path: "/api/v1/workloads/\(workload)")
             let report = try? JSONDecoder().decode(WorkloadStatusReport.self, from: Data(answer.body.utf8))
@@ -70,7 +69,7 @@ extension EndToEndTests {
         }
     }
 
-    func waitForEvent(in sandbox: QuickstartSandbox, timeout: Duration = .seconds(30),
+    func waitForEvent(in sandbox: QuickstartSandbox, timeout: Duration = loadedMachineTimeout,
                       _ wanted: (QuickstartSandbox.Event) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !sandbox.events().contains(where: wanted) {

@@ -20,16 +20,26 @@ extension EndToEndTests {
         return files
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func aSecondOperatorOnOneStateDirectoryIsRefusedAndDownStopsTheFirstOnlyWhenForced() async throws {
         let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1m", sourceInterval: "1h", pollInterval: "1h")
         defer { sandbox.tearDown() }
         try sandbox.startOperator()
-        _ = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        _ = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(120))
         let pid = try #require(sandbox.operatorPID)
         let workloads = sandbox.workloadPIDs()
         #expect(workloads.count == 2)
-        try await Task.sleep(for: .seconds(1))
+        // The first operator done writing: the Initialized decision's
+        // notifications out (the rollout's outbox emptied and saved), and
+        // nothing changing from one look to the next.
+        var last = stateFiles(sandbox)
+        try await eventually("the first operator settles", every: .milliseconds(500)) {
+            let rollout = FileManager.default.contents(atPath: sandbox.stateDirectory + "/rollouts/default.web.json")
+            let stored = rollout.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            let now = stateFiles(sandbox)
+            defer { last = now }
+            return stored != nil && stored?["outbox"] == nil && now == last
+        }
         let before = stateFiles(sandbox)
 
         let second = try CommandRun.run(serin, ["run", "--config", sandbox.configPath], timeout: .seconds(30))

@@ -7,19 +7,19 @@ import Testing
 /// tells users to: it follows the release that commit starts, not the one
 /// before it, whether it is given the commit or not.
 extension EndToEndTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func aWatchStartedRightAfterACommitFollowsThatCommitsRelease() async throws {
         let sandbox = try QuickstartSandbox(example: example, serin: serin, interval: "1s", requestDurationMax: 2000, sourceInterval: "3s")
         defer { sandbox.tearDown() }
         try sandbox.startOperator()
-        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(60))
+        let first = try await sandbox.waitForDecision(["Initialized"], timeout: .seconds(120))
         let traffic = SteadyTraffic(port: sandbox.servicePort)
         let load = Task { await traffic.run() }
         defer { load.cancel() }
 
         // A release done: what a watch that does not wait for the sync would report.
         try sandbox.commit("MESSAGE", to: "before", message: "A release before", author: "Ada Lovelace")
-        let before = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(60))
+        let before = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: first.sequence, timeout: .seconds(120))
         #expect(before.decision == "Succeeded", "\(before.reason)")
 
         let commit = try sandbox.commit("MESSAGE", to: "watched", message: "A watched release", author: "Ada Lovelace")
@@ -27,7 +27,7 @@ extension EndToEndTests {
         async let plain = offPool { try CommandRun.run(serin, ["get", "web", "--watch"] + api, timeout: .seconds(150)) }
         async let byCommit = offPool { try CommandRun.run(serin, ["get", "web", "--watch", "--commit", commit] + api, timeout: .seconds(150)) }
         let (watched, watchedByCommit) = try await (plain, byCommit)
-        let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: before.sequence, timeout: .seconds(10))
+        let end = try await sandbox.waitForDecision(["Succeeded", "Failed"], after: before.sequence, timeout: .seconds(120))
         #expect(end.decision == "Succeeded", "\(end.reason)")
         let released = try #require(detected(sandbox, after: before.sequence))
         for run in [watched, watchedByCommit] {

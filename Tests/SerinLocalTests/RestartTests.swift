@@ -54,9 +54,16 @@ struct RestartTests {
         let snapshot = try TestApp.snapshot(in: harness.directory, revision: "r1")
         let liveness = #""livenessProbe": {"httpGet": {"path": "/healthz"}, "failureThreshold": 1}"#
         try await supervisor.apply(workload: "fine", role: .primary, revision: "r1",
-                                   template: TestApp.template(extra: liveness), replicas: 2, snapshot: snapshot)
+                                   template: TestApp.template(env: ["LOG_LIVENESS": "1"], extra: liveness), replicas: 2, snapshot: snapshot)
         try await eventually("ready") { await supervisor.isReady(workload: "fine", role: .primary, revision: "r1") }
-        try await Task.sleep(for: .milliseconds(600))
+        // Probed again and again (a probe goes out only once the last one's
+        // answer was taken): any failure would have restarted one by now.
+        let logs = await supervisor.status().map(\.logPath)
+        try await eventually("3 liveness probes of each process") {
+            logs.allSatisfy { log in
+                ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "liveness probed").count > 3
+            }
+        }
         #expect(await supervisor.status().map(\.restarts) == [0, 0])
         await supervisor.stopAll()
     }

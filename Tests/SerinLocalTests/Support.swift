@@ -33,6 +33,8 @@ enum TestApp {
             if self.path == "/healthz":
                 if env.get("HANG_LIVENESS") == "1":
                     time.sleep(3600)
+                if env.get("LOG_LIVENESS") == "1":
+                    print("liveness probed", flush=True)
                 self.answer(200, "ok")
             elif self.path == "/ready":
                 ready = (time.monotonic() - started) * 1000 >= not_ready_ms
@@ -134,19 +136,6 @@ final class Messages: Sendable {
     private let lines = Mutex<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func eventually(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut(description: "timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(20))
-    }
 }
 
 /// GET http://127.0.0.1:port/path with HTTP/1.0, off the cooperative pool.

@@ -3,6 +3,7 @@ import Foundation
 import SerinEngine
 import SerinEngineTesting
 import SerinSpec
+import SerinTesting
 import Synchronization
 import Testing
 
@@ -177,7 +178,7 @@ let configMap = """
         queue.add("apps", 3)
         #expect(queue.isBusy("apps"))
         first.release()
-        try await eventually { seen.withLock { $0 } == [1, 3] && !queue.isBusy("apps") }
+        try await eventually("1 then 3, and the queue idle") { seen.withLock { $0 } == [1, 3] && !queue.isBusy("apps") }
         #expect(most.withLock { $0 } == 1)
         queue.close()
         await running.value
@@ -196,14 +197,14 @@ let configMap = """
             }
         }
         queue.add("apps", 1)
-        try await eventually { seen.withLock { $0 } == [1] && queue.failures(of: "apps") == 1 }
+        try await eventually("1 failed once") { seen.withLock { $0 } == [1] && queue.failures(of: "apps") == 1 }
         await clock.advance(by: .seconds(9))
         #expect(seen.withLock { $0 } == [1], "not before its backoff")
         await clock.advance(by: .seconds(1))
-        try await eventually { seen.withLock { $0 } == [1, 1] && queue.failures(of: "apps") == 2 }
+        try await eventually("1 failed twice") { seen.withLock { $0 } == [1, 1] && queue.failures(of: "apps") == 2 }
         // Failing again, it waits 20 s; a newer item does not.
         queue.add("apps", 2)
-        try await eventually { seen.withLock { $0 } == [1, 1, 2] && !queue.isBusy("apps") }
+        try await eventually("2 done, and the queue idle") { seen.withLock { $0 } == [1, 1, 2] && !queue.isBusy("apps") }
         queue.close()
         await running.value
     }
@@ -227,7 +228,7 @@ let configMap = """
         queues.deliver(Self.desired("r2"))
         queues.resync(Self.desired("r2"))
         hold.release()
-        try await eventually { target.calls.count == 2 }
+        try await eventually("two deliveries") { target.calls.count == 2 }
         #expect(target.calls == ["deliver r1", "deliver r2"])
         running.cancel()
         await running.value
@@ -258,18 +259,6 @@ final class RecordingTarget: DeliveryTarget {
         }
         await hold?.pass()
         return .delivered
-    }
-}
-
-/// Waits for `condition`, looking often, for at most `timeout` of wall time.
-func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("not within \(timeout)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(5))
     }
 }
 

@@ -66,18 +66,24 @@ final class Harness: Sendable {
     }
 
     /// Lets the runners work, stepping the clock by `step` between looks,
-    /// until `condition` holds, for at most `timeout` of wall time. Each
-    /// step also leaves a moment of wall time to the I/O it set off (state
-    /// files are fsynced): on a loaded machine simulated time would
-    /// otherwise run ahead of the work it is waiting for.
+    /// until `condition` holds, for at most `timeout` of simulated time
+    /// (and ten minutes of wall time, for a test that hangs). Each step
+    /// also leaves a moment of wall time to the I/O it set off (state files
+    /// are fsynced): on a loaded machine simulated time would otherwise run
+    /// ahead of the work it is waiting for. The limit is simulated time,
+    /// not wall time: under a full parallel run on two cores a look can
+    /// take seconds, and a wall-time limit then ended the wait before the
+    /// rollout had seen a minute of its own time.
     func until(step: Duration = .seconds(1), timeout: Duration = .seconds(120), _ condition: @Sendable () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        let wallDeadline = ContinuousClock.now + .seconds(600)
+        var simulated = Duration.zero
+        while simulated < timeout && ContinuousClock.now < wallDeadline {
             for _ in 0..<50 {
                 if await condition() { return true }
                 await Task.yield()
             }
             await clock.advance(by: step)
+            simulated += step
             try? await Task.sleep(for: .milliseconds(2))
         }
         return await condition()

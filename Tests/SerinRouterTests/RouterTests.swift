@@ -93,18 +93,15 @@ struct RouterFixture {
             #expect(response.body == body)
             #expect(response.header("x-backend") == "primary")
         }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while fixture.canary.requestCount < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try? await eventually("the canary got the 20 copies") { fixture.canary.requestCount >= 20 }
         #expect(fixture.canary.requestCount == 20)
         #expect(fixture.canary.requests.allSatisfy { $0.path == "/echo" && $0.body == body })
         #expect(fixture.primary.requestCount == 20)
         // The copy is counted when the canary closes its connection, a moment after it answered.
-        var metrics = await fixture.router.metricsText()
-        let metricsDeadline = ContinuousClock.now + .seconds(10)
-        while !metrics.contains("role=\"canary\",revision=\"\",code=\"200\"} 20") && ContinuousClock.now < metricsDeadline {
-            try await Task.sleep(for: .milliseconds(20))
-            metrics = await fixture.router.metricsText()
+        try? await eventually("the copies are counted") {
+            await fixture.router.metricsText().contains("role=\"canary\",revision=\"\",code=\"200\"} 20")
         }
+        let metrics = await fixture.router.metricsText()
         #expect(metrics.contains("serin_router_requests_total{workload=\"web\",role=\"canary\",revision=\"\",code=\"200\"} 20"))
         #expect(metrics.contains("serin_router_mirrored_requests_total{workload=\"web\"} 20"))
         await fixture.stop()
@@ -221,10 +218,13 @@ struct RouterFixture {
     @Test func aRequestInFlightFinishesOnTheBackendItStartedOn() async throws {
         let fixture = try await RouterFixture.start()
         let connection = try TestConnection(port: fixture.port)
-        try await connection.send("GET /slow/400 HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
+        // The primary answers 5 s after the request reached it.
+        try await connection.send("GET /slow/5000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        try await eventually("the request reached the primary") { fixture.primary.requestCount == 1 }
+        let arrived = ContinuousClock.now
         // The primary leaves the table while its request is in flight.
         try await fixture.router.apply(fixture.route(version: 2, canaryWeight: 100, primary: [fixture.canary.address]))
+        #expect(ContinuousClock.now - arrived < .seconds(5), "the table changed after the answer, not while the request was in flight")
         let response = try await connection.readResponse()
         #expect(response.text == "primary\n")
         #expect(try await connection.get("/").text == "canary\n")
@@ -248,7 +248,8 @@ struct RouterFixture {
         let directory = try TemporaryDirectory()
         let socket = directory.path + "/router.sock"
         let control = try await AdminServer.listen(fixture.router, unixSocket: socket)
-        let client = RouterControlClient(socketPath: socket)
+        // Sized for a loaded machine: the default 5 s is the operator's, which retries.
+        let client = RouterControlClient(socketPath: socket, timeout: .seconds(30))
         #expect(try await client.table().version == 1)
         #expect(try await client.apply(fixture.route(version: 5, canaryWeight: 100)) == .init(version: 5, changed: true))
         #expect(try await TestConnection(port: fixture.port).get("/").text == "canary\n")
@@ -260,6 +261,7 @@ struct RouterFixture {
     @Test func weightChangesUnderLoadFailNoRequest() async throws {
         let fixture = try await RouterFixture.start()
         let stop = ManagedFlag()
+        let answered = NIOLockedValueBox(0)
         let port = fixture.port
         let load = Task { try await offPool { () -> (ok: Int, failed: Int) in
             var ok = 0, failed = 0
@@ -268,6 +270,7 @@ struct RouterFixture {
             while !stop.isSet {
                 let response = try? connections[index % 4].getNow("/")
                 if response?.status == 200 { ok += 1 } else { failed += 1 }
+                answered.withLockedValue { $0 += 1 }
                 index += 1
                 usleep(4_000) // about 200 requests/s
             }
@@ -277,7 +280,9 @@ struct RouterFixture {
         for weight in Array(stride(from: 0, through: 100, by: 5)) + Array(stride(from: 95, through: 0, by: -5)) {
             try await fixture.router.apply(fixture.route(version: version, canaryWeight: weight))
             version += 1
-            try await Task.sleep(for: .milliseconds(50))
+            // Requests under each table, however slow the machine.
+            let before = answered.withLockedValue { $0 }
+            try await eventually("5 requests at weight \(weight)") { answered.withLockedValue { $0 } >= before + 5 }
         }
         stop.set()
         let result = try await load.value

@@ -15,7 +15,7 @@ import Testing
     static let hostile = #"<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">"#
     static let script = BrowserScript.directory + "/dashboard_browser.py"
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func theDashboardFollowsAReleaseAndAbortsIt() async throws {
         try BrowserScript.checkInstalled()
         let fake = Self.releaseInProgress()
@@ -53,7 +53,7 @@ import Testing
         #expect(fake.commands.first?.caller == "dashboard")
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(6)))
     func withDashboardAuthTokenThePageReadsOnlyWithTheToken() async throws {
         try BrowserScript.checkInstalled()
         let output = try await withAPIServer(FakeOperator(), token: Self.token, dashboardAuth: .token) { port in

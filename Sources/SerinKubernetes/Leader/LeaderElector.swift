@@ -85,9 +85,12 @@ public actor LeaderElector {
         do { existing = .success(try await namespaces.getIfPresent(namespace)) } catch { existing = .failure(error) }
         switch existing {
         case .success(_?): return
-        case .failure(let error) where error.status != 403: throw error
-        // Absent, or not readable by this identity (a namespaced Role): creating tells.
-        default: break
+        // Not readable by this identity (a namespaced Role, which lives in a
+        // namespace that exists): nothing to learn here, and a create would
+        // be refused whether it exists or not. acquire() says if it is missing.
+        case .failure(let error) where error.status == 403: return
+        case .failure(let error): throw error
+        case .success(nil): break
         }
         let created: Result<Namespace, KubeError>
         do {
@@ -124,11 +127,7 @@ public actor LeaderElector {
             let deadline = ContinuousClock.now + timing.renewDeadline
             var renewed = false
             while !renewed && ContinuousClock.now < deadline && !Task.isCancelled {
-                do {
-                    renewed = try await tryAcquireOrRenew()
-                } catch {
-                    logger.warning("the lease was not renewed: \(error)", metadata: ["lease": "\(namespace)/\(name)"])
-                }
+                renewed = await attempt(until: deadline)
                 if !renewed { try? await Task.sleep(for: min(timing.retryPeriod, deadline - ContinuousClock.now)) }
             }
             guard renewed else {
@@ -136,6 +135,31 @@ public actor LeaderElector {
                 return
             }
             try? await Task.sleep(for: timing.retryPeriod)
+        }
+    }
+
+    /// One renewal, given up at `deadline`: a request waiting for a
+    /// connection or an answer may take the client's whole request timeout
+    /// (30 s), longer than the lease (client-go bounds it by the renew
+    /// deadline too). Given up, it is a failed renewal; the update may
+    /// still land, and the next attempt reads the lease afresh.
+    private func attempt(until deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool?.self) { group in
+            group.addTask {
+                do {
+                    return try await self.tryAcquireOrRenew()
+                } catch {
+                    self.logger.warning("the lease was not renewed: \(error)", metadata: ["lease": "\(self.namespace)/\(self.name)"])
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? false
         }
     }
 

@@ -1,3 +1,4 @@
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -43,7 +44,7 @@ extension ClusterTests {
                 // garbage collector has deleted its dependents (none) and it:
                 // seconds on a busy cluster (its queue is shared with every namespace).
                 try await maps.delete("settings", namespace: namespace, propagationPolicy: .foreground)
-                try await KubeTestCluster.eventually("the garbage collector deleted settings", timeout: .seconds(60)) {
+                try await eventually("the garbage collector deleted settings", timeout: .seconds(60)) {
                     try await maps.getIfPresent("settings", namespace: namespace) == nil
                 }
                 #expect(try await maps.deleteIfPresent("settings", namespace: namespace) == false)

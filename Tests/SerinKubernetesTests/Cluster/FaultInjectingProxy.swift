@@ -13,10 +13,11 @@ import NIOPosix
 /// watch streams passed back as they come. A test arms faults that the
 /// apiserver would give in bad moments and the test cluster cannot be
 /// made to give on demand: 409 Conflict and 429 Too Many Requests (with
-/// Retry-After) on chosen requests, and a watch that expires (a stream
+/// Retry-After) on chosen requests, a watch that expires (a stream
 /// ended by an `ERROR` event with the 410 `Expired` Status, as a real
-/// apiserver sends when the resume point is gone). Everything passed or
-/// answered is recorded.
+/// apiserver sends when the resume point is gone), and requests held
+/// unanswered (each keeps its connection busy, as a saturated apiserver
+/// does). Everything passed or answered is recorded.
 final class FaultInjectingProxy: Sendable {
     struct Request: Sendable, CustomStringConvertible {
         var method: String
@@ -38,6 +39,10 @@ final class FaultInjectingProxy: Sendable {
             case status(Int, reason: String, retryAfter: Int?)
             /// A watch answered 200 with one `ERROR` 410 Expired event, then the end.
             case expiredWatch
+            /// Never answered (a watch gets its 200 head, then no event):
+            /// the request holds its connection until the client gives up
+            /// or the proxy stops.
+            case hold
         }
 
         var answer: Answer
@@ -51,12 +56,14 @@ final class FaultInjectingProxy: Sendable {
         /// Open watches that `expireWatches` may end, by a number of their own.
         var watches: [Int: (request: Request, end: @Sendable () -> Void)] = [:]
         var nextWatch = 0
+        var held = 0
     }
 
     let port: Int
     private let upstream: String
     private let http: HTTPClient
     private let state = NIOLockedValueBox(State())
+    private let listener: any Channel
     private let task: Task<Void, Never>
 
     /// A proxy to the apiserver of `config` (its server and CA; the
@@ -78,6 +85,7 @@ final class FaultInjectingProxy: Sendable {
                 }
             }
         port = server.channel.localAddress?.port ?? 0
+        listener = server.channel
         let box = state, upstream = self.upstream
         task = Task {
             try? await server.executeThenClose { connections in
@@ -93,8 +101,13 @@ final class FaultInjectingProxy: Sendable {
         }
     }
 
+    /// Stops listening first, so every connection already accepted is
+    /// still taken from the listener and served (or closed): one dropped
+    /// unread stops the process (NIO: "Deinited NIOAsyncWriter without
+    /// calling finish()"), as a client whose queued calls connect while
+    /// the proxy stops showed. Then ends what it serves.
     func stop() async {
-        task.cancel()
+        try? await listener.close()
         _ = await task.value
         try? await http.shutdown()
     }
@@ -113,6 +126,10 @@ final class FaultInjectingProxy: Sendable {
         for end in ends { end() }
         return ends.count
     }
+
+    /// Requests `.hold` took so far, each on a connection of its own
+    /// (HTTP/1.1: one request at a time on a connection).
+    var held: Int { state.withLockedValue { $0.held } }
 
     /// Faults armed and not yet given.
     var pendingFaults: Int { state.withLockedValue { $0.faults.reduce(0) { $0 + $1.count } } }
@@ -174,6 +191,20 @@ final class FaultInjectingProxy: Sendable {
             try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
             try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
             try await outbound.write(.end(nil))
+            return
+        case .hold:
+            request.injected = true
+            if request.isWatch {
+                request.status = 200
+                try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok,
+                                                                headers: ["Content-Type": "application/json", "Transfer-Encoding": "chunked"])))
+            }
+            state.withLockedValue {
+                $0.log.append(request)
+                $0.held += 1
+            }
+            // Until the proxy stops: the client's connection stays busy.
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return
         case nil:
             break

@@ -73,7 +73,7 @@ extension ClusterTests {
                              "lease.coordination.k8s.io/serin-leader"])
         }
 
-        @Test(.timeLimit(.minutes(6)))
+        @Test(.timeLimit(.minutes(12)))
         func serinRunsAsAPodOfTheInstallAndReleasesACanary() async throws {
             let started = ContinuousClock.now
             let image = try Self.image()
@@ -108,12 +108,12 @@ extension ClusterTests {
                 #expect(apply.status == 0, "\(apply.stdout)\(apply.stderr)")
                 do {
                     let pods = client.resources(Pod.self)
-                    try await KubeTestCluster.eventually("two serin pods run", timeout: .seconds(90)) {
+                    try await eventually("two serin pods run", timeout: .seconds(180)) {
                         let running = try await pods.list(namespace: "serin-system", labelSelector: "app.kubernetes.io/name=serin").items
                             .filter { $0.status?.phase == "Running" && $0.metadata.deletionTimestamp == nil }
                         return running.count == 2
                     }
-                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(120)) {
+                    try await eventually("the Canary is Initialized", timeout: .seconds(180)) {
                         try await Operator.phase(client, namespace) == "Initialized"
                     }
                     // The leader is one of the pods: Serin acts from inside the cluster.
@@ -125,7 +125,7 @@ extension ClusterTests {
 
                     try repository.commit(["deploy/web.yaml": Operator.deployment(namespace, version: "v2")], message: "v2")
                     var seen: [Int] = []
-                    try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(150)) {
+                    try await eventually("the release succeeds", timeout: .seconds(150)) {
                         if let weight = try await Operator.canaryWeight(client, namespace), seen.last != weight { seen.append(weight) }
                         return try await Operator.phase(client, namespace) == "Succeeded"
                     }

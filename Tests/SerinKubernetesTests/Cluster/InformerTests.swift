@@ -1,4 +1,5 @@
 import Logging
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -62,7 +63,7 @@ extension ClusterTests {
                     // Dropping the label takes an object out of the informer's view: a deletion.
                     _ = try await maps.mergePatch("c", namespace: namespace, patch: ["metadata": ["labels": ["informed": nil]]])
 
-                    try await KubeTestCluster.eventually("the cache holds a and b") {
+                    try await eventually("the cache holds a and b") {
                         Self.names(informer) == ["a", "b"] && informer.get("a", namespace: namespace)?.data?["v"] == "2"
                     }
                     var seen: [String] = []
@@ -88,11 +89,15 @@ extension ClusterTests {
                 let informer = Self.informer(client, namespace, watchTimeout: .seconds(1))
                 try await Self.running(informer) {
                     for round in 0..<4 {
+                        let watches = informer.statistics.watches
                         _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "m\(round)", namespace: namespace,
                                                                                  labels: ["informed": "yes"])))
-                        try await Task.sleep(for: .milliseconds(1500))
+                        // Seen, and the watch that saw it ended and resumed: the next one goes to the next watch.
+                        try await eventually("m\(round) is seen and the watch resumed") {
+                            Self.names(informer).contains("m\(round)") && informer.statistics.watches > watches + 1
+                        }
                     }
-                    try await KubeTestCluster.eventually("the cache holds m0...m3") {
+                    try await eventually("the cache holds m0...m3") {
                         Self.names(informer) == ["m0", "m1", "m2", "m3"]
                     }
                 }
@@ -130,7 +135,7 @@ extension ClusterTests {
                     try await maps.delete("drop", namespace: namespace)
                     _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "new", namespace: namespace, labels: ["informed": "yes"])))
                     informer.resumeNextWatch(from: "1")
-                    try await KubeTestCluster.eventually("the informer relisted", timeout: .seconds(15)) {
+                    try await eventually("the informer relisted") {
                         informer.statistics.relistsOnGone >= 1 && Self.names(informer) == ["keep", "new"]
                     }
                 }
@@ -146,7 +151,7 @@ extension ClusterTests {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let informer = Self.informer(client, namespace)
                 let idle = try await Self.running(informer) {
-                    try await Task.sleep(for: .milliseconds(300))  // the watch request goes out
+                    try await eventually("the watch request goes out") { client.requests.current["watch"] >= 1 }
                     let start = client.requests.current
                     try await Task.sleep(for: .seconds(seconds))
                     return client.requests.current.since(start)

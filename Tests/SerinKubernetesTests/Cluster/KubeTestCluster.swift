@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -102,17 +103,5 @@ struct KubeTestCluster {
         try await eventually("\(name) is established") {
             try await crds.get(name).isEstablished
         }
-    }
-
-    /// Polls `condition` every 50 ms until it holds or `timeout` passes.
-    static func eventually(_ what: String, timeout: Duration = .seconds(10),
-                           _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        if try await condition() { return }
-        throw TestFailure(description: "timed out after \(timeout) waiting for: \(what)")
     }
 }

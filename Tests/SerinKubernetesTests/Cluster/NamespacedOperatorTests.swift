@@ -68,7 +68,7 @@ extension ClusterTests {
             #expect(!NamespaceScope("default").contains(kind: "ClusterRole", namespace: nil))
         }
 
-        @Test(.timeLimit(.minutes(4)))
+        @Test(.timeLimit(.minutes(8)))
         func aNamespacedOperatorNeedsOnlyItsRoleAndLeavesOtherNamespacesAlone() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 // What an admin does once: the CRDs, the namespace (made by withNamespace), the Role.

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -20,12 +22,25 @@ extension ClusterTests {
             return try await TCPRelay(to: url.host ?? "127.0.0.1", port: url.port ?? 443)
         }
 
+        /// The most attempts `backoff` lets start within `elapsed` of the
+        /// first: attempt n waits at least half of its ceiling before it.
+        static func mostAttempts(_ backoff: Backoff, within elapsed: Duration) -> Int {
+            var attempts = 1
+            var waited = Duration.zero
+            while true {
+                waited += backoff.ceiling(attempt: attempts - 1) / 2
+                if waited > elapsed { return attempts }
+                attempts += 1
+            }
+        }
+
         /// Reads are retried with backoff until the apiserver is back;
         /// creates are not retried.
         @Test func readsAreRetriedWritesAreNot() async throws {
             try await KubeTestCluster.withNamespace { direct, namespace in
                 let relay = try await Self.relay()
-                let policy = RetryPolicy(maxAttempts: 8, backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800)))
+                // Attempts enough for the relay to be back however late the test restores it.
+                let policy = RetryPolicy(maxAttempts: 20, backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800)))
                 try await KubeClient.withClient(config: Self.config(through: relay), retryPolicy: policy) { client in
                     _ = try await direct.resources(ConfigMap.self).create(ConfigMap(metadata: ObjectMeta(name: "x", namespace: namespace)))
                     try await relay.cut()
@@ -36,11 +51,15 @@ extension ClusterTests {
                     #expect(create?.isTransport == true, "\(String(describing: create))")
                     #expect(client.requests.current["create"] == 1)
 
+                    let began = ContinuousClock.now
+                    let restored = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
                     let read = try await withThrowingTaskGroup(of: ConfigMap?.self) { group in
                         group.addTask { try await client.resources(ConfigMap.self).get("x", namespace: namespace) }
                         group.addTask {
-                            try await Task.sleep(for: .milliseconds(700))
+                            // Back once the client tried again twice, the second time after a backoff.
+                            try await eventually("the GET is tried three times") { client.requests.current["get"] >= 3 }
                             try await relay.restore()
+                            restored.withLockedValue { $0 = .now }
                             return nil
                         }
                         var read: ConfigMap?
@@ -49,8 +68,12 @@ extension ClusterTests {
                     }
                     #expect(read?.metadata.name == "x")
                     let gets = client.requests.current["get"]
-                    // 100+200+400 ms of backoff (halved at worst by jitter) span the 700 ms outage.
-                    #expect(gets >= 2 && gets <= 7, "\(gets) GETs")
+                    // Every attempt but the last failed before the relay was back, each
+                    // after a wait of at least half its backoff: no more than that many
+                    // fit in the outage, however slow the machine.
+                    let outage = try #require(restored.withLockedValue { $0 }) - began
+                    let most = Self.mostAttempts(policy.backoff, within: outage) + 1
+                    #expect(gets >= 3 && gets <= most, "\(gets) GETs in an outage of \(outage) (at most \(most))")
                 }
                 await relay.stop()
             }
@@ -67,26 +90,31 @@ extension ClusterTests {
                 }
                 let relay = try await Self.relay()
                 try await KubeClient.withClient(config: Self.config(through: relay), retryPolicy: RetryPolicy(maxAttempts: 2)) { client in
+                    let backoff = Backoff(base: .milliseconds(100), cap: .milliseconds(800))
                     let informer = Informer(client.resources(ConfigMap.self), namespace: namespace, labelSelector: "informed=yes",
-                                            backoff: Backoff(base: .milliseconds(100), cap: .milliseconds(800)))
+                                            backoff: backoff)
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { await informer.run() }
                         try await informer.waitForSync()
                         #expect(informer.list().compactMap(\.metadata.name) == ["a", "b"])
 
+                        let cut = ContinuousClock.now
                         try await relay.cut()
                         try await maps.delete("a", namespace: namespace)
                         _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "c", namespace: namespace, labels: ["informed": "yes"])))
-                        try await Task.sleep(for: .seconds(3))
+                        // The informer tried again and again while the apiserver was out of reach.
+                        try await eventually("the informer failed 4 times") { informer.statistics.failures >= 4 }
                         // Out of reach: the cache is as it was.
                         #expect(informer.list().compactMap(\.metadata.name) == ["a", "b"])
                         let failures = informer.statistics.failures
-                        // Waits of 50-100, 100-200, 200-400, then 400-800 ms: 6 to 10 tries in 3 s
-                        // (a retry every few milliseconds would be hundreds).
-                        #expect(failures >= 4 && failures <= 14, "\(informer.statistics)")
+                        let elapsed = ContinuousClock.now - cut
+                        // Each failure after the first waited at least half its backoff (50, 100, 200,
+                        // then 400 ms): a retry every few milliseconds would be hundreds.
+                        let most = Self.mostAttempts(backoff, within: elapsed)
+                        #expect(failures <= most, "\(informer.statistics) in \(elapsed) (at most \(most))")
 
                         try await relay.restore()
-                        try await KubeTestCluster.eventually("the informer caught up") {
+                        try await eventually("the informer caught up") {
                             informer.list().compactMap(\.metadata.name) == ["b", "c"]
                         }
                         #expect(informer.statistics.lists == 1, "\(informer.statistics)")

@@ -26,7 +26,7 @@ extension ClusterTests {
             let roles = client.resources(ResourceKind(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole",
                                                       plural: "clusterroles", namespaced: false))
             let expected = try rules().count
-            try await KubeTestCluster.eventually("the serin ClusterRole aggregates serin-core", timeout: .seconds(30)) {
+            try await eventually("the serin ClusterRole aggregates serin-core") {
                 let role = try await roles.get("serin")
                 let count = (role["rules"]?.arrayValue ?? []).reduce(0) { total, rule in
                     total + (rule["resources"]?.arrayValue?.count ?? 0) * (rule["verbs"]?.arrayValue?.count ?? 0)
@@ -38,7 +38,7 @@ extension ClusterTests {
         /// A kubeconfig with the ServiceAccount's token (Kubernetes 1.20 keeps it in a Secret).
         static func kubeconfig(_ client: KubeClient, in directory: TemporaryDirectory, namespace: String = "serin-system") async throws -> String {
             var token: String?
-            try await KubeTestCluster.eventually("the ServiceAccount has a token", timeout: .seconds(30)) {
+            try await eventually("the ServiceAccount has a token") {
                 let secrets = try await client.resources(Secret.self).list(namespace: namespace).items
                 let secret = secrets.first { $0.type == "kubernetes.io/service-account-token" && $0.metadata.annotations?["kubernetes.io/service-account.name"] == "serin" }
                 token = secret?.value("token").map { String(decoding: $0, as: UTF8.self) }
@@ -123,17 +123,17 @@ extension ClusterTests {
                                                              source: source, leaseName: leaseName, watchNamespace: watchNamespace)
             let log = { EventLog.entries(inStateDirectory: running.stateDirectory.path + "/state") }
             do {
-                try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(90)) {
+                try await eventually("the Canary is Initialized", timeout: .seconds(180)) {
                     try await Operator.phase(client, namespace) == "Initialized"
                 }
                 try repository.commit(["deploy/web.yaml": deployment("v2")], message: "v2")
-                try await KubeTestCluster.eventually("the release succeeds", timeout: .seconds(90)) {
+                try await eventually("the release succeeds", timeout: .seconds(180)) {
                     try await Operator.phase(client, namespace) == "Succeeded"
                 }
                 // Out of Git: the sync prunes what it applied, the platform what it made.
                 try repository.commit([:], message: "web goes", remove: ["deploy/web.yaml", "deploy/canary.yaml", "deploy/hpa.yaml",
                                                                          "deploy/settings.yaml", "deploy/secret.yaml", "deploy/service.yaml"])
-                try await KubeTestCluster.eventually("everything is pruned", timeout: .seconds(60)) {
+                try await eventually("everything is pruned", timeout: .seconds(60)) {
                     let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
                     let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
                     let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
@@ -168,7 +168,7 @@ extension ClusterTests {
             }
         }
 
-        @Test(.timeLimit(.minutes(4)))
+        @Test(.timeLimit(.minutes(8)))
         func serinNeedsEveryRuleOfItsRoleAndNoOther() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 try await KubeTestCluster.installCRD(client, fixture: "httproute-crd-minimal.yaml")

@@ -1,3 +1,4 @@
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -86,11 +87,11 @@ extension ClusterTests {
                 // Everything the apiserver defaulted in the template came along too.
                 #expect(copied.spec?.template?["spec"]?["dnsPolicy"] == web.spec?.template?["spec"]?["dnsPolicy"])
 
-                try await KubeTestCluster.eventually("a ReplicaSet of web-primary with a pod-template-hash") {
+                try await eventually("a ReplicaSet of web-primary with a pod-template-hash") {
                     let sets = try await client.resources(ReplicaSet.self).list(namespace: namespace, labelSelector: "app=web-primary")
                     return sets.items.contains { $0.podTemplateHash != nil && $0.metadata.ownerReferences?.first?.name == "web-primary" }
                 }
-                try await KubeTestCluster.eventually("web-primary's status observed") {
+                try await eventually("web-primary's status observed") {
                     let status = try await deployments.getStatus("web-primary", namespace: namespace)
                     return status.status?.observedGeneration == status.metadata.generation && status.isRolledOut
                 }

@@ -14,7 +14,7 @@ extension ClusterTests {
     @Suite struct StateRestoreTests {
         typealias Operator = KubernetesOperatorTests
 
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func anotherOperatorsRolloutStatesAreNotRestored() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let foreign = ConfigMap(metadata: ObjectMeta(name: "serin-state-foreign", namespace: namespace,
@@ -26,7 +26,7 @@ extension ClusterTests {
                 try repository.commit(["deploy/settings.yaml": Operator.configMap(namespace, "hello")], message: "first")
                 let running = try await Operator.RunningOperator(repository: repository, namespace: namespace)
                 do {
-                    try await KubeTestCluster.eventually("settings is applied", timeout: .seconds(60)) {
+                    try await eventually("settings is applied", timeout: .seconds(60)) {
                         try await Operator.greeting(client, namespace) == "hello"
                     }
                     let restored = Operator.decisions(running, "restored")

@@ -1,3 +1,4 @@
+import SerinTesting
 import Testing
 
 @testable import SerinKubernetes
@@ -52,7 +53,7 @@ extension ClusterTests {
                         return seen
                     }
                     group.addTask {
-                        try await Task.sleep(for: .milliseconds(500))
+                        try await eventually("the watch request goes out") { client.requests.current["watch"] >= 1 }
                         _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "b", namespace: namespace, labels: ["watched": "yes"])))
                         _ = try await maps.create(ConfigMap(metadata: ObjectMeta(name: "c", namespace: namespace, labels: ["watched": "no"])))
                         return []

@@ -65,7 +65,7 @@ def start_driver(chromium='/usr/bin/chromium', chromedriver='/usr/bin/chromedriv
     return webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
 
 
-def wait(driver, condition, what, seconds=20):
+def wait(driver, condition, what, seconds=60):
     try:
         return WebDriverWait(driver, seconds, poll_frequency=0.05,
                              ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
@@ -97,7 +97,8 @@ def exists(driver, css):
 
 
 def click(driver, css):
-    """Clicks like a person (a real mouse event), again if the page redrew the element meanwhile."""
+    """Clicks like a person (a real mouse event) once the element is there, again if the page redrew it meanwhile."""
+    wait(driver, lambda d: exists(d, css), css)
     for _ in range(20):
         try:
             driver.find_element(By.CSS_SELECTOR, css).click()
