@@ -103,7 +103,7 @@ extension ClusterTests {
                 let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
                 let group = "gitops-\(suffix).serin.dev", extraNamespace = "serin-gitops-\(suffix)"
                 do {
-                    try await KubeTestCluster.eventually("the first commit is applied", timeout: .seconds(60)) {
+                    try await eventually("the first commit is applied", timeout: .seconds(60)) {
                         await running.source()?.conditions.isReady == true
                     }
                     let first = try #require(await running.source()?.revision)
@@ -116,7 +116,7 @@ extension ClusterTests {
                         """
                     try repository.commit(["deploy/settings.yaml": Self.configMap(namespace, "settings", "changed"), "deploy/broken.yaml": broken],
                                           message: "a port out of range")
-                    try await KubeTestCluster.eventually("the commit is refused", timeout: .seconds(60)) {
+                    try await eventually("the commit is refused", timeout: .seconds(60)) {
                         await running.source()?.conditions["Ready"]?.reason == "ApplyFailed"
                     }
                     let ready = try #require(await running.source()?.conditions["Ready"])
@@ -128,7 +128,7 @@ extension ClusterTests {
                     #expect(try await Self.greeting(client, namespace, "settings") == "hello")
                     #expect(try await client.resources(Service.self).getIfPresent("broken", namespace: namespace) == nil)
                     #expect(await running.source()?.lastAppliedRevision == first)
-                    try await KubeTestCluster.eventually("the refusal is in the audit trail", timeout: .seconds(10)) {
+                    try await eventually("the refusal is in the audit trail") {
                         running.decisions("refused").contains { $0.contains("Service \(namespace)/broken") }
                     }
 
@@ -148,7 +148,7 @@ extension ClusterTests {
                                            "deploy/widget.yaml": "apiVersion: \(group)/v1\nkind: Widget\nmetadata: { name: one, namespace: \(namespace) }\nsize: 3\n",
                                            "deploy/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: { name: \(extraNamespace) }\n",
                                            "deploy/inside.yaml": Self.configMap(extraNamespace, "inside")], message: "mended")
-                    try await KubeTestCluster.eventually("the mended commit is applied", timeout: .seconds(90)) {
+                    try await eventually("the mended commit is applied", timeout: .seconds(90)) {
                         guard await running.source()?.conditions.isReady == true else { return false }
                         return try await Self.greeting(client, namespace, "settings") == "changed"
                     }
@@ -160,7 +160,7 @@ extension ClusterTests {
                     // Out of Git: the Namespace and the CRD go too (nothing of another source is in them).
                     try repository.commit([:], message: "cluster-wide objects go",
                                           remove: ["deploy/crd.yaml", "deploy/widget.yaml", "deploy/namespace.yaml", "deploy/inside.yaml"])
-                    try await KubeTestCluster.eventually("the CRD and the Namespace are pruned", timeout: .seconds(90)) {
+                    try await eventually("the CRD and the Namespace are pruned", timeout: .seconds(90)) {
                         let crd = try await client.resources(CustomResourceDefinition.self).getIfPresent("widgets.\(group)")
                         let namespace = try await client.resources(Namespace.self).getIfPresent(extraNamespace)
                         return (crd == nil || crd?.metadata.deletionTimestamp != nil) && (namespace == nil || namespace?.metadata.deletionTimestamp != nil)
@@ -197,19 +197,19 @@ extension ClusterTests {
                 try repository.commit(["deploy/stuck.yaml": stuck, "deploy/alerts.yaml": alerts], message: "a probe on the wrong port")
                 let running = try await SourcesOperator(namespace: namespace, sources: Self.source("apps", repository, extra: ", healthTimeout: 15s"))
                 do {
-                    try await KubeTestCluster.eventually("the source is unhealthy", timeout: .seconds(120)) {
+                    try await eventually("the source is unhealthy", timeout: .seconds(120)) {
                         await running.source()?.conditions["Ready"]?.reason == "HealthCheckFailed"
                     }
                     let ready = try #require(await running.source()?.conditions["Ready"])
                     #expect(ready.status == .false)
                     #expect(ready.message.contains("Deployment \(namespace)/stuck"), "\(ready.message)")
                     #expect(ready.message.contains("replicas 0/1"), "\(ready.message)")
-                    try await KubeTestCluster.eventually("the alert provider hears of it", timeout: .seconds(30)) {
+                    try await eventually("the alert provider hears of it", timeout: .seconds(30)) {
                         receiver.requests().contains { $0.body.contains("not healthy") && $0.body.contains("stuck") }
                     }
                     // Mended: healthy, Ready.
                     try repository.commit(["deploy/stuck.yaml": stuck.replacingOccurrences(of: "port: 8081", with: "port: 8080")], message: "the right port")
-                    try await KubeTestCluster.eventually("the source is Ready", timeout: .seconds(150)) {
+                    try await eventually("the source is Ready", timeout: .seconds(150)) {
                         await running.source()?.conditions.isReady == true
                     }
                 } catch {
@@ -258,59 +258,59 @@ extension ClusterTests {
                 let running = try await SourcesOperator(namespace: namespace, sources: Self.source("apps", repository)
                     .replacingOccurrences(of: "interval: 1s", with: "interval: 60s"))
                 do {
-                    try await KubeTestCluster.eventually("the Canary is Initialized", timeout: .seconds(150)) {
+                    try await eventually("the Canary is Initialized", timeout: .seconds(150)) {
                         try await Operator.phase(client, namespace) == "Initialized"
                     }
-                    try await KubeTestCluster.eventually("the plain Deployment runs", timeout: .seconds(60)) {
+                    try await eventually("the plain Deployment runs", timeout: .seconds(60)) {
                         try await Operator.replicas(client, namespace, "plain") == 1
                     }
                     let image = try #require(try await Self.image(client, namespace, "plain"))
                     for name in ["plain", "web-primary"] {
                         let set = try Self.kubectl(["-n", namespace, "set", "image", "deployment/\(name)", "app=serin.local/kube-app:drift"])
                         #expect(set.status == 0, "\(set.stderr)")
-                        try await KubeTestCluster.eventually("\(name)'s image is put back", timeout: .seconds(30)) {
+                        try await eventually("\(name)'s image is put back", timeout: .seconds(30)) {
                             try await Self.image(client, namespace, name) == image
                         }
-                        try await KubeTestCluster.eventually("\(name)'s drift is recorded", timeout: .seconds(10)) {
+                        try await eventually("\(name)'s drift is recorded") {
                             running.decisions("drift").contains { $0.contains("Deployment \(namespace)/\(name) was changed") && $0.contains("image") }
                         }
                         let scale = try Self.kubectl(["-n", namespace, "scale", "deployment/\(name)", "--replicas=3"])
                         #expect(scale.status == 0, "\(scale.stderr)")
-                        try await KubeTestCluster.eventually("\(name)'s replicas are put back", timeout: .seconds(30)) {
+                        try await eventually("\(name)'s replicas are put back", timeout: .seconds(30)) {
                             try await Operator.replicas(client, namespace, name) == 1
                                 && running.decisions("drift").contains { $0.contains("\(namespace)/\(name)") && $0.contains("spec.replicas: 1 → 3") }
                         }
                         let uid = try await client.resources(Deployment.self).get(name, namespace: namespace).metadata.uid
                         let delete = try Self.kubectl(["-n", namespace, "delete", "deployment/\(name)", "--wait=false"])
                         #expect(delete.status == 0, "\(delete.stderr)")
-                        try await KubeTestCluster.eventually("\(name) is made again", timeout: .seconds(30)) {
+                        try await eventually("\(name) is made again", timeout: .seconds(30)) {
                             let again = try await client.resources(Deployment.self).getIfPresent(name, namespace: namespace)
                             return again != nil && again?.metadata.uid != uid && again?.metadata.deletionTimestamp == nil
                         }
-                        try await KubeTestCluster.eventually("\(name)'s deletion is recorded", timeout: .seconds(10)) {
+                        try await eventually("\(name)'s deletion is recorded") {
                             running.decisions("drift").contains { $0.contains("Deployment \(namespace)/\(name) was deleted") }
                         }
                         #expect(try await Self.image(client, namespace, name) == image)
                     }
                     // The Canary's target is the platform's too: scaled up by hand, back to zero.
                     _ = try Self.kubectl(["-n", namespace, "scale", "deployment/web", "--replicas=2"])
-                    try await KubeTestCluster.eventually("the target is scaled back to zero", timeout: .seconds(30)) {
+                    try await eventually("the target is scaled back to zero", timeout: .seconds(30)) {
                         try await Operator.replicas(client, namespace, "web") == 0
                     }
 
                     let patch = try Self.kubectl(["-n", namespace, "patch", "configmap/settings", "--type=merge", "-p", #"{"data":{"greeting":"edited"}}"#])
                     #expect(patch.status == 0, "\(patch.stderr)")
-                    try await KubeTestCluster.eventually("the ConfigMap's edit is undone", timeout: .seconds(30)) {
+                    try await eventually("the ConfigMap's edit is undone", timeout: .seconds(30)) {
                         try await Self.greeting(client, namespace, "settings") == "hello"
                             && running.decisions("drift").contains { $0.contains("ConfigMap \(namespace)/settings") && $0.contains("data.greeting") }
                     }
                     let deleted = try Self.kubectl(["-n", namespace, "delete", "configmap/settings"])
                     #expect(deleted.status == 0, "\(deleted.stderr)")
-                    try await KubeTestCluster.eventually("the ConfigMap is made again", timeout: .seconds(30)) {
+                    try await eventually("the ConfigMap is made again", timeout: .seconds(30)) {
                         try await Self.greeting(client, namespace, "settings") == "hello"
                             && running.decisions("drift").contains { $0.contains("ConfigMap \(namespace)/settings was deleted") }
                     }
-                    try await KubeTestCluster.eventually("the drift reaches the alert provider", timeout: .seconds(30)) {
+                    try await eventually("the drift reaches the alert provider", timeout: .seconds(30)) {
                         receiver.requests().contains { $0.body.contains("drift corrected") && $0.body.contains("web-primary") }
                     }
                     // Still a working rollout: nothing the corrections did stopped it.
@@ -349,7 +349,7 @@ extension ClusterTests {
                 #expect(first.problems.isEmpty, "\(first.problems)")
                 #expect(first.applied.count == 6, "\(first.applied)")
                 // The caches have seen every write (the positive signal), so a resync compares with them.
-                try await KubeTestCluster.eventually("the caches hold what was applied", timeout: .seconds(30)) {
+                try await eventually("the caches hold what was applied", timeout: .seconds(30)) {
                     let maps = cache.informer(for: ConfigMap.resourceKind), services = cache.informer(for: Service.resourceKind)
                     return maps.hasSynced && services.hasSynced && names.allSatisfy { maps.get($0, namespace: namespace) != nil }
                         && services.get("steady", namespace: namespace) != nil
@@ -365,7 +365,7 @@ extension ClusterTests {
                 // The same resync finds a hand edit in the cache and puts it back with one write.
                 let patch = try Self.kubectl(["-n", namespace, "patch", "configmap/steady-3", "--type=merge", "-p", #"{"data":{"greeting":"edited"}}"#])
                 #expect(patch.status == 0, "\(patch.stderr)")
-                try await KubeTestCluster.eventually("the cache sees the edit", timeout: .seconds(30)) {
+                try await eventually("the cache sees the edit", timeout: .seconds(30)) {
                     cache.informer(for: ConfigMap.resourceKind).get("steady-3", namespace: namespace)?["data"]?["greeting"] == "edited"
                 }
                 let beforeEdit = client.requests.current
@@ -398,14 +398,14 @@ extension ClusterTests {
                 let running = try await SourcesOperator(namespace: namespace, sources: Self.source("apps", repository, path: "apps") + "\n"
                     + Self.source("team", repository, path: "team"))
                 do {
-                    try await KubeTestCluster.eventually("both sources are applied", timeout: .seconds(90)) {
+                    try await eventually("both sources are applied", timeout: .seconds(90)) {
                         let apps = await running.source("apps"), team = await running.source("team")
                         return apps?.conditions.isReady == true && team?.conditions.isReady == true
                     }
                     // Relabelled for another owner: left to it, not put back.
                     let label = try Self.kubectl(["-n", namespace, "label", "configmap/b", "serin.dev/source=other", "--overwrite"])
                     #expect(label.status == 0, "\(label.stderr)")
-                    try await KubeTestCluster.eventually("the hand-over is recorded", timeout: .seconds(30)) {
+                    try await eventually("the hand-over is recorded", timeout: .seconds(30)) {
                         running.decisions("handed-over").contains { $0.contains("ConfigMap \(namespace)/b") }
                     }
                     let relabelled = try await client.resources(ConfigMap.self).get("b", namespace: namespace)
@@ -413,10 +413,10 @@ extension ClusterTests {
 
                     try repository.commit([:], message: "all of apps but one goes",
                                           remove: ["apps/a.yaml", "apps/b.yaml", "apps/c.yaml", "apps/d.yaml", "apps/namespace.yaml"])
-                    try await KubeTestCluster.eventually("a is pruned", timeout: .seconds(60)) {
+                    try await eventually("a is pruned", timeout: .seconds(60)) {
                         try await client.resources(ConfigMap.self).getIfPresent("a", namespace: namespace) == nil
                     }
-                    try await KubeTestCluster.eventually("what is kept is said", timeout: .seconds(30)) {
+                    try await eventually("what is kept is said", timeout: .seconds(30)) {
                         running.decisions("kept").count >= 4
                     }
                     let kept = running.decisions("kept").joined(separator: "\n")
@@ -428,7 +428,7 @@ extension ClusterTests {
                         #expect(try await client.resources(ConfigMap.self).getIfPresent(name, namespace: namespace) != nil, "\(name)")
                     }
                     #expect(try await Self.greeting(client, shared, "held") == "hello")
-                    try await KubeTestCluster.eventually("the prune is in the audit trail", timeout: .seconds(10)) {
+                    try await eventually("the prune is in the audit trail") {
                         running.decisions("pruned").contains { $0.contains("ConfigMap \(namespace)/a") }
                     }
                 } catch {
@@ -454,7 +454,7 @@ extension ClusterTests {
                     Self.source("kept", repository, path: "kept", extra: ", prune: false"),
                 ].joined(separator: "\n"))
                 do {
-                    try await KubeTestCluster.eventually("the three are applied", timeout: .seconds(90)) {
+                    try await eventually("the three are applied", timeout: .seconds(90)) {
                         for source in ["apps", "gone", "kept"] where await first.source(source)?.conditions.isReady != true { return false }
                         return true
                     }
@@ -466,10 +466,10 @@ extension ClusterTests {
                 let second = try await SourcesOperator(namespace: namespace, sources: Self.source("apps", repository, path: "apps"),
                                                        stateDirectory: first.stateDirectory)
                 do {
-                    try await KubeTestCluster.eventually("gone's objects are pruned", timeout: .seconds(60)) {
+                    try await eventually("gone's objects are pruned", timeout: .seconds(60)) {
                         try await client.resources(ConfigMap.self).getIfPresent("gone", namespace: namespace) == nil
                     }
-                    try await KubeTestCluster.eventually("kept's are said to be kept", timeout: .seconds(30)) {
+                    try await eventually("kept's are said to be kept", timeout: .seconds(30)) {
                         second.decisions("pruned").contains { $0.contains("source kept left the configuration") }
                     }
                     let pruned = second.decisions("pruned").joined(separator: "\n")

@@ -83,13 +83,13 @@ extension ClusterTests {
                 let v1 = try repository.head()
                 let run = try SerinRun(namespace: namespace, sources: GitOps.source("apps", repository))
                 do {
-                    try await KubeTestCluster.eventually("v1 is applied", timeout: .seconds(60)) {
+                    try await eventually("v1 is applied", timeout: .seconds(60)) {
                         try run.source()?.conditions.isReady == true
                     }
                     // kubectl shows what serin get sources shows.
                     let sources = try run.serin(["get", "sources"])
                     #expect(sources.stdout.contains("apps") && sources.stdout.contains("main@\(v1.prefix(12))"), "\(sources.stdout)")
-                    try await KubeTestCluster.eventually("kubectl get sources.serin.dev shows the source", timeout: .seconds(30)) {
+                    try await eventually("kubectl get sources.serin.dev shows the source", timeout: .seconds(30)) {
                         let kubectl = try GitOps.kubectl(["-n", namespace, "get", "sources.serin.dev"])
                         return kubectl.stdout.contains("apps") && kubectl.stdout.contains("main@\(v1.prefix(12))")
                             && kubectl.stdout.contains("True") && kubectl.stdout.contains("applied main@sha1:\(v1)")
@@ -101,7 +101,7 @@ extension ClusterTests {
                     let suspend = try run.serin(["suspend", "apps"])
                     #expect(suspend.status == 0 && suspend.stdout.contains("suspended"), "\(suspend.stdout)\(suspend.stderr)")
                     #expect(try run.source()?.suspension?.by == "alice")
-                    try await KubeTestCluster.eventually("kubectl shows it suspended", timeout: .seconds(30)) {
+                    try await eventually("kubectl shows it suspended", timeout: .seconds(30)) {
                         try GitOps.kubectl(["-n", namespace, "get", "sources.serin.dev", "apps", "-o", "jsonpath={.status.suspended}"]).stdout == "true"
                     }
                     try repository.commit(["deploy/settings.yaml": GitOps.configMap(namespace, "settings", "v2")], message: "v2")
@@ -121,7 +121,7 @@ extension ClusterTests {
 
                     let resume = try run.serin(["resume", "apps"])
                     #expect(resume.status == 0, "\(resume.stderr)")
-                    try await KubeTestCluster.eventually("v2 is applied on resume", timeout: .seconds(60)) {
+                    try await eventually("v2 is applied on resume", timeout: .seconds(60)) {
                         try await GitOps.greeting(client, namespace, "settings") == "v2"
                     }
                     let reconcile = try run.serin(["reconcile", "apps"])
@@ -132,7 +132,7 @@ extension ClusterTests {
                     // Back to v1, pinned while Git moves on; then unpinned.
                     let rollback = try run.serin(["rollback", "apps", String(v1.prefix(8))])
                     #expect(rollback.status == 0 && rollback.stdout.contains("pinned to main@sha1:\(v1)"), "\(rollback.stdout)\(rollback.stderr)")
-                    try await KubeTestCluster.eventually("v1 is back", timeout: .seconds(60)) {
+                    try await eventually("v1 is back", timeout: .seconds(60)) {
                         try await GitOps.greeting(client, namespace, "settings") == "v1"
                     }
                     #expect(try run.source()?.pin?.by == "alice")
@@ -140,13 +140,13 @@ extension ClusterTests {
                     try repository.commit(["deploy/settings.yaml": GitOps.configMap(namespace, "settings", "v3")], message: "v3")
                     let v3 = try repository.head()
                     let pinnedSync = try run.source()?.lastSyncTime ?? 0
-                    try await KubeTestCluster.eventually("the pinned source polls again", timeout: .seconds(30)) {
+                    try await eventually("the pinned source polls again", timeout: .seconds(30)) {
                         (try run.source()?.lastSyncTime ?? 0) > pinnedSync + 1
                     }
                     #expect(try await GitOps.greeting(client, namespace, "settings") == "v1", "a pinned source stays where it is pinned")
                     let unpin = try run.serin(["rollback", "apps", "--unpin"])
                     #expect(unpin.status == 0, "\(unpin.stderr)")
-                    try await KubeTestCluster.eventually("v3 is applied once unpinned", timeout: .seconds(60)) {
+                    try await eventually("v3 is applied once unpinned", timeout: .seconds(60)) {
                         try await GitOps.greeting(client, namespace, "settings") == "v3"
                     }
 
@@ -170,7 +170,7 @@ extension ClusterTests {
                     #expect(try await Self.call(run, .POST, "/api/v1/sources/apps/rollback", body: #"{"revision":"ffffffff"}"#).0 == 409)
                     let (pinned, _) = try await Self.call(run, .POST, "/api/v1/sources/apps/rollback", body: "{\"revision\":\"main@sha1:\(v2)\",\"by\":\"bob\"}")
                     #expect(pinned == 202)
-                    try await KubeTestCluster.eventually("v2 through the API", timeout: .seconds(60)) {
+                    try await eventually("v2 through the API", timeout: .seconds(60)) {
                         try await GitOps.greeting(client, namespace, "settings") == "v2"
                     }
                     #expect(try await Self.call(run, .POST, "/api/v1/sources/apps/unpin", body: #"{"by":"bob"}"#).0 == 202)
@@ -210,7 +210,7 @@ extension ClusterTests {
             let two = try repository.head()
             let run = try SerinRun(namespace: "-", platform: "local", sources: GitOps.source("apps", repository))
             do {
-                try await KubeTestCluster.eventually("two is applied", timeout: .seconds(60)) {
+                try await eventually("two is applied", timeout: .seconds(60)) {
                     try run.source()?.lastAppliedRevision == "main@sha1:\(two)"
                 }
                 #expect(try run.serin(["suspend", "apps"]).status == 0)
