@@ -57,8 +57,10 @@ release: deps kustomize
 # The Kubernetes tests run against the real test cluster (scripts/kube):
 # built once into /var/cache/serin-kube (about 10 minutes on 2 cores), then
 # started in about half a minute; it keeps running after the tests
-# (`make kube-down` stops it). Among the tests, the README's walkthrough runs
-# as a script with its outputs compared (ReadmeWalkthroughTests).
+# (`make kube-down` stops it). Among the tests, the quickstarts' commands run
+# as scripts with their outputs compared (ReadmeWalkthroughTests for
+# docs/quickstart-local.md and the README's tour, KubernetesQuickstartTests
+# for docs/quickstart-kubernetes.md).
 test: deps py-deps kustomize
 	bash scripts/kube/cluster.sh build
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
@@ -86,8 +88,13 @@ demo: build
 bench-validate: release
 	$(RELEASE_BIN)/serin-bench validate --resources 5000 --files 500
 
+# The engine as serin run runs it with 100,000 Canaries (about 10 minutes on
+# 2 cores), then the machine-only loop with the compact history and with
+# whole evaluations (as before issue 28), for comparison.
 bench-engine: release
-	$(RELEASE_BIN)/serin-bench engine --rollouts 10000 --seconds 10
+	$(RELEASE_BIN)/serin-bench engine --rollouts 100000
+	$(RELEASE_BIN)/serin-bench engine --machine-only --rollouts 10000 --seconds 10
+	$(RELEASE_BIN)/serin-bench engine --machine-only --whole-history --rollouts 10000 --seconds 10
 	$(RELEASE_BIN)/serin-bench engine-prometheus --canaries 200 --seconds 20
 
 bench-router: release
@@ -125,7 +132,7 @@ bench-git: release
 	$(RELEASE_BIN)/serin-bench git-poll --polls 10000 --transport file
 	$(RELEASE_BIN)/serin-bench git-large --commits 10000 --files 5000
 
-# The README's screenshots, taken by the browser test during a release.
+# The dashboard's screenshots (docs/dashboard.md), taken by the browser test during a release.
 dashboard-screenshots: py-deps
 	$(SWIFT) build --build-tests
 	SERIN_DASHBOARD_SCREENSHOTS=$(CURDIR)/docs $(SWIFT) test --skip-build --filter "DashboardBrowserTests|theDashboardFollowsARealRelease"

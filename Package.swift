@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Deque for the engine's work queue; already in the graph through SwiftNIO.
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // HTTP parts as the API server's connection handlers see them (the
+        // connection cap); already in the graph through Hummingbird.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +44,8 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"])]
         ),
+        // openat2(RESOLVE_BENEATH) for reading revision snapshots from the inside only.
+        .target(name: "CSerinFiles"),
         // strategies/*.yaml, compiled in (SwiftPM's embedInCode): no generated copy.
         .target(
             name: "SerinStrategyFiles",
@@ -52,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "SerinSpec",
-            dependencies: ["SerinStrategyFiles", .product(name: "Yams", package: "Yams")]
+            dependencies: ["CSerinFiles", "SerinStrategyFiles", .product(name: "Yams", package: "Yams")]
         ),
         // The render stage's Kustomize: the real `kustomize` binary run as a
         // subprocess inside a fence, as Flux's kustomize-controller builds a path.
@@ -82,6 +87,7 @@ let package = Package(
             dependencies: [
                 "SerinSpec",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -92,6 +98,8 @@ let package = Package(
             name: "SerinHTTP",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,7 +160,7 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes", "SerinKustomize", "SerinHelm",
+                "SerinEngine", "SerinSpec", "SerinGit", "SerinLocal", "SerinAnalysis", "SerinKubernetes", "SerinKustomize", "SerinHelm", "SerinHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -163,6 +171,8 @@ let package = Package(
             dependencies: [
                 "SerinEngine", "SerinSpec",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The HMAC over the rollout states kept in the cluster.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -190,8 +200,10 @@ let package = Package(
             dependencies: [
                 "SerinEngine", "SerinDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

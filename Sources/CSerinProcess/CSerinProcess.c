@@ -4,9 +4,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 int serin_spawn(const char *file, char *const argv[], char *const envp[],
                 const char *directory, int log_fd, pid_t *pid) {
@@ -49,4 +59,68 @@ done:
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     return result;
+}
+
+int serin_spawn_as(const char *file, char *const argv[], char *const envp[],
+                   const char *directory, int log_fd, uid_t uid, gid_t gid, pid_t *pid) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    // Every signal blocked across fork: no handler of the supervisor runs
+    // in the child before its dispositions are reset.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t child = fork();
+    if (child < 0) {
+        int failure = errno;
+        pthread_sigmask(SIG_SETMASK, &previous, NULL);
+        close(report[0]);
+        close(report[1]);
+        return failure;
+    }
+    if (child == 0) {
+        // The child of a threaded process: async-signal-safe calls only.
+        struct sigaction standard;
+        memset(&standard, 0, sizeof standard);
+        standard.sa_handler = SIG_DFL;
+        for (int signal = 1; signal < NSIG; signal++) sigaction(signal, &standard, NULL);
+        setsid();
+        if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) goto failed;
+        // Dropped for good: root cannot be regained.
+        if (uid != 0 && setuid(0) == 0) { errno = EPERM; goto failed; }
+        if (directory != NULL && chdir(directory) != 0) goto failed;
+        int null = open("/dev/null", O_RDONLY);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) goto failed;
+        if (null > 2) close(null);
+        // Nothing else reaches the workload; the report pipe closes at exec.
+        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        umask(022);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (strchr(file, '/') != NULL) {
+            execve(file, argv, envp);
+        } else {
+            execvpe(file, argv, envp);
+        }
+    failed:;
+        int failure = errno;
+        ssize_t ignored = write(report[1], &failure, sizeof failure);
+        (void)ignored;
+        _exit(127);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(report[1]);
+    int failure = 0;
+    ssize_t count;
+    do {
+        count = read(report[0], &failure, sizeof failure);
+    } while (count < 0 && errno == EINTR);
+    close(report[0]);
+    if (count == (ssize_t)sizeof failure) {
+        waitpid(child, NULL, 0);
+        return failure;
+    }
+    *pid = child;
+    return 0;
 }

@@ -5,6 +5,11 @@ import SerinEngine
 import SerinHTTP
 import SerinSpec
 
+public struct AlertProviderProblem: Error, Sendable {
+    public var message: String
+    init(_ message: String) { self.message = message }
+}
+
 /// Sends a rollout's notifications to its alert providers: Slack (and the
 /// Slack-compatible Discord and Rocket.Chat), Microsoft Teams, Google Chat,
 /// and a generic JSON webhook. An alert of severity `info` receives every
@@ -25,10 +30,48 @@ public struct AlertSender: Sendable {
     let logger: Logger
     /// nil: the process's (`MetricsSystem.bootstrap`).
     let metrics: (any MetricsFactory)?
+    /// The Secrets of providers' `secretRef` (the cluster's); nil on the local platform.
+    let secrets: (any SecretReader)?
 
-    public init(logger: Logger = Logger(label: "serin.alerts"), metrics: (any MetricsFactory)? = nil) {
+    let policy: OutboundPolicy
+
+    public init(logger: Logger = Logger(label: "serin.alerts"), metrics: (any MetricsFactory)? = nil, secrets: (any SecretReader)? = nil,
+                policy: OutboundPolicy = OutboundPolicy()) {
         self.logger = logger
         self.metrics = metrics
+        self.secrets = secrets
+        self.policy = policy
+    }
+
+    /// Where a provider's messages go, as Flagger reads it: `address`, or
+    /// the Secret's `address` (required then), its `token` sent as a bearer
+    /// token, and a proxy (`proxy`, or the Secret's).
+    struct Destination {
+        var address: String
+        var token: String?
+        var proxy: String?
+    }
+
+    func destination(_ provider: AlertProviderSpec, namespace: String, name: String) async -> Result<Destination, AlertProviderProblem> {
+        guard let secretName = provider.secretRef?.name else {
+            guard let address = provider.address, !address.isEmpty else { return .failure(.init("AlertProvider \(name) has no address")) }
+            return .success(Destination(address: address, proxy: provider.proxy))
+        }
+        guard let secrets else {
+            return .failure(.init("AlertProvider \(name)'s secretRef names Secret \(secretName), which only the kubernetes platform can read"))
+        }
+        let data: [String: Data]?
+        do {
+            data = try await secrets.secret(secretName, namespace: namespace)
+        } catch {
+            return .failure(.init("AlertProvider \(name): Secret \(namespace)/\(secretName) cannot be read: \(error)"))
+        }
+        guard let data else { return .failure(.init("AlertProvider \(name): Secret \(namespace)/\(secretName) does not exist")) }
+        let text = data.mapValues { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard let address = text["address"], !address.isEmpty else {
+            return .failure(.init("AlertProvider \(name): Secret \(namespace)/\(secretName) has no key address"))
+        }
+        return .success(Destination(address: address, token: text["token"], proxy: text["proxy"] ?? provider.proxy))
     }
 
     public static let failedMetric = "serin_alerts_failed_total"
@@ -50,18 +93,37 @@ public struct AlertSender: Sendable {
                      providers: [String: AlertProviderSpec]) async -> [Delivery] {
         var deliveries: [Delivery] = []
         for alert in Self.recipients(of: plan, for: notification.severity) {
-            guard let provider = providers["\(alert.providerNamespace)/\(alert.providerName)"], let address = provider.address,
-                  let url = URL(string: address) else {
-                let delivery = Delivery(alert: alert.name, status: nil, message: "AlertProvider \(alert.providerName) has no usable address")
+            guard let provider = providers["\(alert.providerNamespace)/\(alert.providerName)"] else {
+                let delivery = Delivery(alert: alert.name, status: nil, message: "AlertProvider \(alert.providerNamespace)/\(alert.providerName) is not in the manifests")
                 failed(delivery, alert: alert, plan: plan)
                 deliveries.append(delivery)
                 continue
             }
-            let body = Self.payload(for: provider.type ?? "generic", notification, plan: plan, revision: revision, provider: provider)
+            let found = await destination(provider, namespace: alert.providerNamespace, name: alert.providerName)
+            guard case .success(let destination) = found, var url = URL(string: destination.address) else {
+                let reason = if case .failure(let problem) = found { problem.message } else { "AlertProvider \(alert.providerName) has no usable address" }
+                let delivery = Delivery(alert: alert.name, status: nil, message: reason)
+                failed(delivery, alert: alert, plan: plan)
+                deliveries.append(delivery)
+                continue
+            }
+            // The allow-list covers where a Secret points as well, and its proxy.
+            if let refusal = policy.refusal(for: destination.address) ?? destination.proxy.flatMap({ policy.refusal(for: $0) }) {
+                let delivery = Delivery(alert: alert.name, status: nil, message: "not sent to \(alert.providerName): \(refusal)")
+                failed(delivery, alert: alert, plan: plan)
+                deliveries.append(delivery)
+                continue
+            }
+            let type = provider.type ?? "generic"
+            // Discord takes Slack's payload at <hook>/slack (Flagger's notifier).
+            if type == "discord" && !url.path.hasSuffix("/slack") { url.appendPathComponent("slack") }
+            let body = Self.payload(for: type, notification, plan: plan, revision: revision, provider: provider)
+            var headers = [("Content-Type", "application/json")]
+            if let token = destination.token, !token.isEmpty { headers.append(("Authorization", "Bearer \(token)")) }
             let delivery: Delivery
             do {
-                let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
-                                                        body: body, timeout: .seconds(10))
+                let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: headers, body: body, timeout: .seconds(10),
+                                                        followRedirects: false, options: HTTPExchange.Options(proxy: destination.proxy))
                 let accepted = (200..<300).contains(reply.status)
                 delivery = Delivery(alert: alert.name, status: reply.status,
                                     message: accepted ? "sent to \(alert.providerName): \(reply.status)" : "refused by \(alert.providerName): \(reply.status)")
@@ -91,23 +153,23 @@ public struct AlertSender: Sendable {
                         provider: AlertProviderSpec) -> Data {
         let title = "\(plan.name).\(plan.namespace)"
         let text = "\(notification.phase.rawValue): \(notification.message)"
-        let color = notification.severity == .error ? "danger" : notification.severity == .warn ? "warning" : "good"
         let object: [String: Any]
         switch type {
         case "slack", "discord", "rocket":
+            // Flagger's SlackPayload: one attachment, the workload as its author.
             object = [
-                "channel": provider.channel ?? "general", "username": provider.username ?? "serin",
-                "text": title,
-                "attachments": [["color": color, "title": title, "text": text, "fields": [
-                    ["title": "Revision", "value": revision ?? "-", "short": true],
-                    ["title": "Phase", "value": notification.phase.rawValue, "short": true],
-                ]]],
+                "channel": provider.channel ?? "general", "username": provider.username ?? "flagger", "icon_emoji": ":rocket:",
+                "attachments": [["color": notification.severity == .error ? "danger" : "good", "author_name": title, "text": text,
+                                 "mrkdwn_in": ["text"], "fields": [
+                                     ["title": "Revision", "value": revision ?? "-", "short": false],
+                                     ["title": "Phase", "value": notification.phase.rawValue, "short": false],
+                                 ]]],
             ]
         case "msteams":
             object = [
                 "@type": "MessageCard", "@context": "http://schema.org/extensions",
                 "themeColor": notification.severity == .error ? "FF0000" : "0076D7", "summary": title,
-                "sections": [["activityTitle": title, "text": text, "facts": [
+                "sections": [["activityTitle": text, "activitySubtitle": title, "facts": [
                     ["name": "Revision", "value": revision ?? "-"], ["name": "Phase", "value": notification.phase.rawValue],
                 ]]],
             ]

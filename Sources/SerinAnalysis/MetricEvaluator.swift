@@ -6,38 +6,56 @@ import SerinSpec
 /// evaluation is returned, errors included, for the rollout's history.
 public struct MetricEvaluator: Sendable {
     public typealias ProviderFactory = @Sendable (_ address: String?) -> (any MetricProvider)?
+    /// The provider of a query: a template's `provider` (with the
+    /// template's namespace, for its Secret), or nil for a built-in metric
+    /// or an inline query, which go to `metricsServer` (the Canary's) or
+    /// the default Prometheus. Throws what keeps it from being made (a
+    /// Secret without the keys it needs).
+    public typealias Providers = @Sendable (_ provider: MetricProviderSpec?, _ namespace: String, _ metric: PlanMetric,
+                                            _ metricsServer: String?) async throws -> any MetricProvider
 
     let templates: [String: MetricTemplateSpec]
     let builtins: MetricQueries.Builtins
-    let provider: ProviderFactory
+    let providers: Providers
 
     /// `templates` by "namespace/name"; `provider` gives the provider for a
     /// template's address (nil: the default Prometheus).
     public init(templates: [String: MetricTemplateSpec], builtins: MetricQueries.Builtins = .router, provider: @escaping ProviderFactory) {
-        self.templates = templates
-        self.builtins = builtins
-        self.provider = provider
+        self.init(templates: templates, builtins: builtins) { spec, _, _, server in
+            let address = spec?.address ?? server
+            guard let made = provider(address) else {
+                throw MetricProviderError("no metrics provider for \(address ?? "the default Prometheus")")
+            }
+            return made
+        }
     }
 
-    public func evaluate(_ metrics: [PlanMetric], context: MetricQueries.Context, at time: Double) async -> [MetricEvaluation] {
+    public init(templates: [String: MetricTemplateSpec], builtins: MetricQueries.Builtins = .router, providers: @escaping Providers) {
+        self.templates = templates
+        self.builtins = builtins
+        self.providers = providers
+    }
+
+    public func evaluate(_ metrics: [PlanMetric], context: MetricQueries.Context, at time: Double, metricsServer: String? = nil) async -> [MetricEvaluation] {
         var evaluations: [MetricEvaluation] = []
         for metric in metrics {
-            evaluations.append(await evaluate(metric, context: context, at: time))
+            evaluations.append(await evaluate(metric, context: context, at: time, metricsServer: metricsServer))
         }
         return evaluations
     }
 
-    func evaluate(_ metric: PlanMetric, context: MetricQueries.Context, at time: Double) async -> MetricEvaluation {
+    func evaluate(_ metric: PlanMetric, context: MetricQueries.Context, at time: Double, metricsServer: String? = nil) async -> MetricEvaluation {
         let range = metric.thresholdRange
         func result(_ query: String, _ value: Double?, _ verdict: MetricEvaluation.Verdict, _ message: String) -> MetricEvaluation {
             MetricEvaluation(metric: metric.name, query: query, value: value, min: range?.min, max: range?.max,
                              verdict: verdict, message: message, time: time)
         }
         let template: String
-        var address: String?
+        var spec: MetricProviderSpec?
+        var namespace = context.namespace
         switch metric.source {
         case .builtin where metric.name == "request-success-rate":
-            return await successRate(metric, context: context, result)
+            return await successRate(metric, context: context, metricsServer: metricsServer, result)
         case .builtin:
             guard let query = builtins.query(metric.name) else {
                 return result("", nil, .error, "\(metric.name) is not a built-in metric")
@@ -45,12 +63,13 @@ public struct MetricEvaluator: Sendable {
             template = query
         case .query(let query):
             template = query
-        case .template(let namespace, let name):
-            guard let spec = templates["\(namespace)/\(name)"], let query = spec.query else {
+        case .template(let templateNamespace, let name):
+            guard let found = templates["\(templateNamespace)/\(name)"], let query = found.query else {
                 return result("", nil, .error, "MetricTemplate \(namespace)/\(name) is not in the manifests")
             }
             template = query
-            address = spec.provider?.address
+            spec = found.provider ?? MetricProviderSpec(type: "prometheus", address: nil)
+            namespace = templateNamespace
         }
         let query: String
         do {
@@ -59,8 +78,11 @@ public struct MetricEvaluator: Sendable {
         } catch {
             return result(template, nil, .error, "\(error)")
         }
-        guard let provider = provider(address) else {
-            return result(query, nil, .error, "no metrics provider for \(address ?? "the default Prometheus")")
+        let provider: any MetricProvider
+        do {
+            provider = try await providers(spec, namespace, metric, metricsServer)
+        } catch {
+            return result(query, nil, .error, "\(error)")
         }
         do {
             switch try await provider.query(query) {
@@ -79,7 +101,7 @@ public struct MetricEvaluator: Sendable {
     /// It passes when the interval's lower bound meets `min`, fails when its
     /// upper bound misses it (or when every answer was an error), and is
     /// undecided in between. No requests and no series are told apart.
-    private func successRate(_ metric: PlanMetric, context: MetricQueries.Context,
+    private func successRate(_ metric: PlanMetric, context: MetricQueries.Context, metricsServer: String?,
                              _ result: (String, Double?, MetricEvaluation.Verdict, String) -> MetricEvaluation) async -> MetricEvaluation {
         let totalQuery: String, errorQuery: String
         do {
@@ -89,7 +111,12 @@ public struct MetricEvaluator: Sendable {
             return result(builtins.requestCount, nil, .error, "\(error)")
         }
         let shownQuery = totalQuery + "\n" + errorQuery
-        guard let provider = provider(nil) else { return result(shownQuery, nil, .error, "no metrics provider for the default Prometheus") }
+        let provider: any MetricProvider
+        do {
+            provider = try await providers(nil, context.namespace, metric, metricsServer)
+        } catch {
+            return result(shownQuery, nil, .error, "\(error)")
+        }
         let total: Double, errors: Double
         do {
             guard case .value(let requests) = try await provider.query(totalQuery) else {
@@ -106,22 +133,9 @@ public struct MetricEvaluator: Sendable {
         let rate = (total - errors) / total * 100
         let interval = Wilson(successes: total - errors, trials: total)
         let lower = interval.lower * 100, upper = interval.upper * 100
-        let min = metric.thresholdRange?.min, max = metric.thresholdRange?.max
-        let counts = "\(Self.format(rate))% of \(Int(total.rounded())) requests, 95% interval [\(Self.format(lower)), \(Self.format(upper))]"
-        var evaluation: MetricEvaluation
-        if errors >= total {
-            evaluation = result(shownQuery, rate, .fail, "every answer was an error: \(counts)")
-        } else if let min, upper < min {
-            evaluation = result(shownQuery, rate, .fail, "\(counts) < \(Self.format(min)) (min)")
-        } else if let max, lower > max {
-            evaluation = result(shownQuery, rate, .fail, "\(counts) > \(Self.format(max)) (max)")
-        } else if (min.map { lower >= $0 } ?? true) && (max.map { upper <= $0 } ?? true) {
-            evaluation = result(shownQuery, rate, .pass, counts)
-        } else {
-            let needed = min.map { Wilson.requestsNeeded(toShow: $0 / 100) }
-            evaluation = result(shownQuery, rate, .undecided,
-                                "undecided: \(counts) spans the threshold" + (needed.map { " (a clean pass needs \($0) requests)" } ?? ""))
-        }
+        let (verdict, message) = EvaluationText.successRate(rate, requests: total, lower: lower, upper: upper,
+                                                            min: metric.thresholdRange?.min, max: metric.thresholdRange?.max)
+        var evaluation = result(shownQuery, rate, verdict, message)
         evaluation.requests = total
         evaluation.lower = lower
         evaluation.upper = upper
@@ -130,21 +144,9 @@ public struct MetricEvaluator: Sendable {
 
     private func judge(_ value: Double, _ range: ThresholdRange?, _ query: String,
                        _ result: (String, Double?, MetricEvaluation.Verdict, String) -> MetricEvaluation) -> MetricEvaluation {
-        let shown = Self.format(value)
-        if let min = range?.min, value < min {
-            return result(query, value, .fail, "\(shown) < \(Self.format(min)) (min)")
-        }
-        if let max = range?.max, value > max {
-            return result(query, value, .fail, "\(shown) > \(Self.format(max)) (max)")
-        }
-        var bounds: [String] = []
-        if let min = range?.min { bounds.append(">= \(Self.format(min))") }
-        if let max = range?.max { bounds.append("<= \(Self.format(max))") }
-        return result(query, value, .pass, bounds.isEmpty ? shown : "\(shown) \(bounds.joined(separator: " and "))")
+        let (verdict, message) = EvaluationText.judged(value, min: range?.min, max: range?.max)
+        return result(query, value, verdict, message)
     }
 
-    static func format(_ value: Double) -> String {
-        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-        return String((value * 1000).rounded() / 1000)
-    }
+    static func format(_ value: Double) -> String { EvaluationText.format(value) }
 }

@@ -17,9 +17,12 @@ public enum MetricQueries {
         /// The revisions on each side: the canary's is the one being judged.
         public var canaryRevision: String
         public var primaryRevision: String
+        /// The canary revision's pods' pod-template-hash, when known.
+        public var podTemplateHash: String
 
         public init(name: String, namespace: String, target: String, service: String? = nil, ingress: String = "", route: String = "",
-                    canaryRevision: String = "", primaryRevision: String = "") {
+                    canaryRevision: String = "", primaryRevision: String = "", podTemplateHash: String = "") {
+            self.podTemplateHash = podTemplateHash
             self.name = name
             self.namespace = namespace
             self.target = target
@@ -30,6 +33,28 @@ public enum MetricQueries {
             self.primaryRevision = primaryRevision
         }
     }
+
+    /// The labels of the app pods' series in Prometheus.
+    public struct PodLabels: Sendable, Equatable {
+        public var namespace: String
+        public var pod: String
+        /// The label holding the pod's `pod-template-hash`, when the scrape config keeps it.
+        public var podTemplateHash: String?
+
+        public init(namespace: String, pod: String, podTemplateHash: String? = nil) {
+            self.namespace = namespace
+            self.pod = pod
+            self.podTemplateHash = podTemplateHash
+        }
+
+        /// Flagger's own Prometheus (`kubernetes_namespace`, `kubernetes_pod_name`).
+        public static let flagger = PodLabels(namespace: "kubernetes_namespace", pod: "kubernetes_pod_name")
+        public static let kubePrometheus = PodLabels(namespace: "namespace", pod: "pod")
+    }
+
+    /// Not a template variable users write: the built-in queries' own, the
+    /// canary revision's pod-template-hash.
+    static let podTemplateHashVariable = "serin_canary_pod_template_hash"
 
     public struct RenderError: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
@@ -61,18 +86,27 @@ public enum MetricQueries {
         public static let router = Builtins(requestCount: MetricQueries.requestCount, requestErrors: MetricQueries.requestErrors,
                                             requestSuccessRate: MetricQueries.requestSuccessRate, requestDuration: MetricQueries.requestDuration)
 
-        /// The canary's pods as Flagger names them (`<target>-<hash>-<id>`,
-        /// never `<target>-primary-...`), through Prometheus' Kubernetes
-        /// discovery with the `namespace` and `pod` labels.
-        public static let kubernetesPods: Builtins = {
-            let pods = #"namespace="{{ namespace }}",pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)""#
+        /// The canary's pods as Flagger's HttpObserver selects them
+        /// (`<target>-<hash>-<id>`, never `<target>-primary-...`), by the
+        /// labels Prometheus gives the pods' series (Flagger's scrape config:
+        /// `kubernetes_namespace`, `kubernetes_pod_name`); and, when the series
+        /// carry it, the canary revision's pod-template-hash.
+        /// A DaemonSet's pods are `<target>-<id>`: Flagger's pattern (two
+        /// parts after the name) would match its primary's pods instead.
+        public static func kubernetesPods(_ labels: PodLabels, daemonSet: Bool = false) -> Builtins {
+            let pattern = daemonSet ? "{{ target }}-[0-9a-zA-Z]+" : "{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"
+            var pods = "\(labels.namespace)=\"{{ namespace }}\",\(labels.pod)=~\"\(pattern)\""
+            if let hash = labels.podTemplateHash { pods += ",\(hash)=\"{{ \(MetricQueries.podTemplateHashVariable) }}\"" }
             return Builtins(
                 requestCount: "sum(increase(http_request_duration_seconds_count{\(pods)}[{{ interval }}]))",
                 requestErrors: "sum(increase(http_request_duration_seconds_count{\(pods),status=~\"5..\"}[{{ interval }}])) or vector(0)",
                 requestSuccessRate: "sum(rate(http_request_duration_seconds_count{\(pods),status!~\"5..\"}[{{ interval }}])) "
                     + "/ sum(rate(http_request_duration_seconds_count{\(pods)}[{{ interval }}])) * 100",
                 requestDuration: "histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{\(pods)}[{{ interval }}])) by (le)) * 1000")
-        }()
+        }
+
+        /// kube-prometheus' labels (`namespace`, `pod`).
+        public static let kubernetesPods = kubernetesPods(.kubePrometheus)
 
         /// ingress-nginx's series of the canary Ingress (`canary!=""`).
         public static let nginx: Builtins = {
@@ -150,6 +184,7 @@ public enum MetricQueries {
         case "revision", "canary_revision": return context.canaryRevision
         case "primary_revision": return context.primaryRevision
         case "interval": return interval
+        case podTemplateHashVariable: return context.podTemplateHash
         default:
             if name.hasPrefix("variables.") {
                 let key = String(name.dropFirst("variables.".count))

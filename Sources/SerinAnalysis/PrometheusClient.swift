@@ -15,6 +15,21 @@ public struct PrometheusClient: MetricProvider {
     public var timeout: Duration
     /// `Authorization` header value, read from a file (bearer token or basic).
     private var authorization: String?
+    /// A MetricTemplate's `provider.headers`.
+    private var headers: [(String, String)] = []
+    private var options: HTTPExchange.Options = .standard
+
+    /// A MetricTemplate's Prometheus (Thanos, Mimir...): `authorization` from
+    /// its Secret (`Bearer <token>` or `Basic ...`), its headers, and
+    /// `insecureSkipVerify` as `options`.
+    public init(address: URL, timeout: Duration = .seconds(10), authorization: String?, headers: [(String, String)],
+                options: HTTPExchange.Options) {
+        self.address = address
+        self.timeout = timeout
+        self.authorization = authorization
+        self.headers = headers
+        self.options = options
+    }
 
     public init(address: URL, timeout: Duration = .seconds(10), bearerTokenFile: String? = nil,
                 basicAuth: (username: String, passwordFile: String)? = nil) throws {
@@ -42,8 +57,9 @@ public struct PrometheusClient: MetricProvider {
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         let answer: HTTPExchange.Answer
         do {
-            answer = try await HTTPExchange.send(.GET, components.url!.absoluteString, headers: authorization.map { [("Authorization", $0)] } ?? [],
-                                                 timeout: timeout)
+            answer = try await HTTPExchange.send(.GET, components.url!.absoluteString,
+                                                 headers: headers + (authorization.map { [("Authorization", $0)] } ?? []),
+                                                 timeout: timeout, options: options)
         } catch {
             throw QueryError(message: "Prometheus at \(address.absoluteString) did not answer: \(error)")
         }

@@ -24,16 +24,20 @@ public struct SourceAlert: Sendable, Equatable {
 
     /// One delivery per provider with an address; the failures, one line each
     /// (`provider: why`), for the operator's log.
-    public func send(to providers: [String: AlertProviderSpec]) async -> [String] {
+    public func send(to providers: [String: AlertProviderSpec], policy: OutboundPolicy = OutboundPolicy()) async -> [String] {
         var failures: [String] = []
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
             guard let address = provider.address, let url = URL(string: address), url.scheme != nil else {
                 failures.append("\(name): no usable address")
                 continue
             }
+            if let refusal = policy.refusal(for: address) {
+                failures.append("\(name): \(refusal)")
+                continue
+            }
             do {
                 let reply = try await HTTPExchange.send(.POST, url.absoluteString, headers: [("Content-Type", "application/json")],
-                                                        body: payload(for: provider), timeout: .seconds(10))
+                                                        body: payload(for: provider), timeout: .seconds(10), followRedirects: false)
                 if !(200..<300).contains(reply.status) { failures.append("\(name): answered \(reply.status)") }
             } catch {
                 failures.append("\(name): \(error)")

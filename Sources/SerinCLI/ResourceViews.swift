@@ -88,7 +88,7 @@ public enum ResourceViews {
             lines.append("warnings:")
             lines += source.warnings.map { "  \($0)" }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(TerminalText.escaped).joined(separator: "\n") + "\n"
     }
 
     public static func workload(_ workload: WorkloadStatusReport, now: Double) -> String {
@@ -100,6 +100,6 @@ public enum ResourceViews {
         if let port = workload.port { lines.append("port:      \(port)") }
         lines.append("conditions:")
         lines += conditionLines(workload.conditions, now: now)
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map(TerminalText.escaped).joined(separator: "\n") + "\n"
     }
 }

@@ -43,7 +43,8 @@ public enum RolloutView {
             for event in events { table.add([Formatting.clock(event.time, in: timeZone), event.decision, event.reason]) }
             lines += table.lines(indent: "  ")
         }
-        return lines.joined(separator: "\n") + "\n"
+        // Every line holds text from elsewhere (names, messages, plan steps): escaped whole.
+        return lines.map(TerminalText.escaped).joined(separator: "\n") + "\n"
     }
 
     /// `primary ████████████████████████░░░░░░░░░░░░░░░░ 60% | canary 40%`: the filled cells are the primary's share.

@@ -1,5 +1,7 @@
 /// Columns padded to their widest cell, two spaces apart, no trailing blanks.
 /// Widths count Characters, which is right for the symbols the views use (✓ ≥ ▶).
+/// Cells are escaped for the terminal as they are added (`TerminalText`):
+/// they hold text from Git, webhooks and Prometheus.
 /// A column with a `limits` entry is cut to that many characters (the last
 /// one `…`), so that one long cell does not pad every row to its width.
 struct TextTable {
@@ -15,8 +17,9 @@ struct TextTable {
         self.limits = limits
     }
 
+    /// Escaped for the terminal first, then cut: the limit counts what is shown.
     mutating func add(_ row: [String]) {
-        rows.append(row.enumerated().map { column, cell in
+        rows.append(row.map(TerminalText.escaped).enumerated().map { column, cell in
             guard let limit = limits[column], cell.count > limit else { return cell }
             cut = true
             return String(cell.prefix(limit - 1)) + "…"

@@ -12,6 +12,10 @@ public struct WatchLog: Sendable {
 
     /// The lines to print for `status`, seen after whatever was seen before.
     public mutating func lines(for status: RolloutStatus) -> [String] {
+        changes(for: status).map(TerminalText.escaped)
+    }
+
+    private mutating func changes(for status: RolloutStatus) -> [String] {
         defer { last = status }
         guard let last else {
             let recent = status.events.suffix(RolloutView.eventCount)

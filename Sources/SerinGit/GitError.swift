@@ -14,6 +14,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
             case credentials
             case timeout
             case snapshot
+            case refusedTree
         }
 
         fileprivate let base: Base
@@ -27,6 +28,9 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let timeout = Kind(base: .timeout)
         /// A revision snapshot could not be written.
         public static let snapshot = Kind(base: .snapshot)
+        /// A commit holds what Serin never reads or writes: an entry named
+        /// `..` or `.git`, a link out of the tree, a blob or tree over the limits.
+        public static let refusedTree = Kind(base: .refusedTree)
         static func libgit2(_ code: Int32) -> Kind { Kind(base: .libgit2(code: code)) }
     }
 

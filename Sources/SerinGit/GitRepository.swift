@@ -113,33 +113,59 @@ final class GitRepository {
         }
     }
 
-    enum EntryKind { case file(executable: Bool), symlink, directory }
+    enum EntryKind: Equatable { case file(executable: Bool), symlink, directory }
 
-    /// Visits every blob and directory under `tree`, depth first, in name order.
-    func walk(_ tree: ObjectID, prefix: String = "", _ visit: (String, EntryKind, ObjectID) throws -> Void) throws {
-        let entries: [(String, git_object_t, UInt32, ObjectID)] = try withTree(tree) { handle in
+    /// One entry of a tree as libgit2 reads it, before any check.
+    struct RawEntry {
+        /// Nil when the name is not UTF-8.
+        var name: String?
+        var kind: EntryKind?
+        var id: ObjectID
+    }
+
+    /// The entries of `tree`, in the tree's order; submodules (commits)
+    /// have no kind and are not followed.
+    func entries(of tree: ObjectID) throws -> [RawEntry] {
+        try withTree(tree) { handle in
             (0..<git_tree_entrycount(handle)).compactMap { index in
                 guard let entry = git_tree_entry_byindex(handle, index) else { return nil }
-                return (String(cString: git_tree_entry_name(entry)), git_tree_entry_type(entry),
-                        git_tree_entry_filemode(entry).rawValue, ObjectID(git_tree_entry_id(entry)))
-            }
-        }
-        for (name, type, mode, id) in entries {
-            let path = prefix.isEmpty ? name : "\(prefix)/\(name)"
-            switch type {
-            case GIT_OBJECT_TREE:
-                try visit(path, .directory, id)
-                try walk(id, prefix: path, visit)
-            case GIT_OBJECT_BLOB:
-                if mode == GIT_FILEMODE_LINK.rawValue {
-                    try visit(path, .symlink, id)
-                } else {
-                    try visit(path, .file(executable: mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue), id)
+                let mode = git_tree_entry_filemode(entry).rawValue
+                let kind: EntryKind?
+                switch git_tree_entry_type(entry) {
+                case GIT_OBJECT_TREE: kind = .directory
+                case GIT_OBJECT_BLOB where mode == GIT_FILEMODE_LINK.rawValue: kind = .symlink
+                case GIT_OBJECT_BLOB: kind = .file(executable: mode == GIT_FILEMODE_BLOB_EXECUTABLE.rawValue)
+                default: kind = nil
                 }
-            default:
-                break // submodules are not followed
+                return RawEntry(name: String(validatingCString: git_tree_entry_name(entry)), kind: kind, id: ObjectID(git_tree_entry_id(entry)))
             }
         }
+    }
+
+    /// An object's size in bytes, from its header alone: nothing of its
+    /// content is inflated.
+    func size(of id: ObjectID) throws -> Int {
+        var database: OpaquePointer?
+        try git("opening the object database") { git_repository_odb(&database, pointer) }
+        defer { git_odb_free(database) }
+        var oid = id.raw
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try git("reading object \(id.short)") { git_odb_read_header(&size, &type, database, &oid) }
+        return size
+    }
+
+    /// Writes a blob or a tree as given, unchecked (tests build hostile trees with it).
+    func writeObject(_ data: Data, tree: Bool) throws -> ObjectID {
+        let type = tree ? GIT_OBJECT_TREE : GIT_OBJECT_BLOB
+        var database: OpaquePointer?
+        try git("opening the object database") { git_repository_odb(&database, pointer) }
+        defer { git_odb_free(database) }
+        var oid = git_oid()
+        _ = try data.withUnsafeBytes { buffer in
+            try git("writing an object") { git_odb_write(&oid, database, buffer.baseAddress, buffer.count, type) }
+        }
+        return ObjectID(oid)
     }
 
     func blob(_ id: ObjectID) throws -> Data {

@@ -9,10 +9,12 @@ public struct GitSourceSpec: Sendable {
     public var timeout: Duration
     public var credentialsFile: String?
     public var knownHostsFile: String?
+    /// The largest blob and the most entries read from a commit.
+    public var limits: GitTreeLimits
 
     public init(name: String, url: GitURL, reference: GitReference = .branch("main"), path: String = "",
                 interval: Duration = .seconds(60), timeout: Duration = .seconds(60),
-                credentialsFile: String? = nil, knownHostsFile: String? = nil) {
+                credentialsFile: String? = nil, knownHostsFile: String? = nil, limits: GitTreeLimits = GitTreeLimits()) {
         self.name = name
         self.url = url
         self.reference = reference
@@ -21,6 +23,7 @@ public struct GitSourceSpec: Sendable {
         self.timeout = timeout
         self.credentialsFile = credentialsFile
         self.knownHostsFile = knownHostsFile
+        self.limits = limits
     }
 
     /// Reads the credentials and known hosts files, each time, so a rotated

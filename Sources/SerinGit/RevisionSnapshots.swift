@@ -17,6 +17,9 @@ public struct RevisionSnapshots: Sendable {
         let final = path(for: commit)
         if FileManager.default.fileExists(atPath: final) { return final }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // Traversable, not listable: a workload running as its own user
+        // reaches its checkout by its commit id, and lists no other.
+        chmod(root, 0o711)
         // One folder per export: two sources of one repository export the
         // same commit at once, and must not fill (or remove) each other's.
         let temporary = "\(root)/.partial-\(commit.hex)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -52,30 +55,34 @@ public struct RevisionSnapshots: Sendable {
     }
 
     private static func makeReadOnly(_ directory: String) throws {
-        let walker = FileManager.default.enumerator(atPath: directory)
-        var folders = [directory]
-        while let relative = walker?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            let full = "\(directory)/\(relative)"
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
-                folders.append(full)
-            }
-        }
-        for folder in folders.reversed() { chmod(folder, 0o555) }
+        for folder in folders(in: directory).reversed() { chmod(folder, 0o555) }
     }
 
     /// Snapshots are read-only: folders need write permission back first.
     public static func remove(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        chmod(path, 0o755)
-        if let walker = FileManager.default.enumerator(atPath: path) {
-            while let relative = walker.nextObject() as? String {
-                var isDirectory: ObjCBool = false
-                let full = "\(path)/\(relative)"
-                if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue { chmod(full, 0o755) }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        for folder in folders(in: path) { chmod(folder, 0o755) }
+        try FileManager.default.removeItem(atPath: path)
+    }
+
+    /// `directory` and every folder under it, parents first, found without
+    /// following links (a link to a folder is not one: chmod would follow it).
+    static func folders(in directory: String) -> [String] {
+        var info = stat()
+        guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return [] }
+        var found = [directory]
+        var index = 0
+        while index < found.count {
+            let folder = found[index]
+            index += 1
+            // Reading needs the folder readable: a snapshot's folders are 0555 and the owner reads them.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                let full = "\(folder)/\(name)"
+                if lstat(full, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { found.append(full) }
             }
         }
-        try FileManager.default.removeItem(atPath: path)
+        return found
     }
 }
 

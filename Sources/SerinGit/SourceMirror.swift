@@ -104,16 +104,19 @@ public final class SourceMirror {
         }
         var manifests = Manifests()
         var current: [String: (blob: ObjectID, manifests: Manifests)] = [:]
-        try repository.walk(tree) { relative, kind, id in
-            guard case .file = kind, Self.isManifest(relative) else { return }
-            let file = path.isEmpty ? relative : "\(path)/\(relative)"
+        // Only the source's path is read, each entry checked and each blob
+        // sized from its header before it is loaded.
+        var walk = TreeWalk(repository: repository, limits: spec.limits, context: "\(spec.url.redacted) at commit \(commit.short)")
+        let reader = walk
+        try walk.walk(tree, prefix: path) { entry in
+            guard case .file = entry.kind, Self.isManifest(entry.path) else { return }
             let loaded: Manifests
-            if let cached = parsed[file], cached.blob == id {
+            if let cached = parsed[entry.path], cached.blob == entry.id {
                 loaded = cached.manifests
             } else {
-                loaded = loader.load(data: try repository.blob(id), file: file)
+                loaded = loader.load(data: try reader.blob(entry.id, at: entry.path), file: entry.path)
             }
-            current[file] = (id, loaded)
+            current[entry.path] = (entry.id, loaded)
             manifests.append(contentsOf: loaded)
         }
         parsed = current
@@ -134,34 +137,16 @@ public final class SourceMirror {
 
     public func commit(_ id: ObjectID) throws -> CommitInfo { try repository.commit(id) }
 
-    /// Exports the whole tree of `commit` for workloads to run from.
+    /// Exports the whole tree of `commit` for workloads (and renderers) to
+    /// run from: checked whole first (names, sizes, entries, where every
+    /// link leads), then written under folder descriptors; a refused tree
+    /// writes nothing.
     public func snapshot(_ commit: ObjectID, into snapshots: RevisionSnapshots) throws -> String {
         try snapshots.export(commit) { directory in
             let info = try repository.commit(commit)
-            try repository.walk(info.tree) { relative, kind, id in
-                let target = "\(directory)/\(relative)"
-                switch kind {
-                case .directory:
-                    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-                case .file(let executable):
-                    let data = try repository.blob(id)
-                    guard FileManager.default.createFile(atPath: target, contents: data,
-                                                         attributes: [.posixPermissions: executable ? 0o555 : 0o444]) else {
-                        throw GitError(.snapshot, "cannot write \(target)")
-                    }
-                case .symlink:
-                    // Links stay inside the snapshot: no absolute targets, no way up and out.
-                    let destination = String(decoding: try repository.blob(id), as: UTF8.self)
-                    let depth = relative.split(separator: "/").count - 1
-                    var level = 0
-                    for part in destination.split(separator: "/") {
-                        level += part == ".." ? -1 : (part == "." ? 0 : 1)
-                        if level < -depth { break }
-                    }
-                    guard !destination.hasPrefix("/"), level >= -depth else { return }
-                    try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: destination)
-                }
-            }
+            var export = SnapshotExport(walk: TreeWalk(repository: repository, limits: spec.limits,
+                                                       context: "\(spec.url.redacted) at commit \(commit.short)"))
+            try export.export(info.tree, into: directory)
         }
     }
 }

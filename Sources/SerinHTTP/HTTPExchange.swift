@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One HTTP request and its whole answer, through one AsyncHTTPClient per
 /// process (a connection pool on NIO's shared event loops, kept alive
@@ -12,15 +14,70 @@ public enum HTTPExchange {
     /// down is a query error now, counted by the error limit, not a request
     /// parked until its deadline while the pool retries; webhooks have their
     /// own retries. Never shut down: it lives as long as the process.
-    static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .follow(max: 5, allowCycles: false),
-                                                     timeout: .init(connect: .seconds(10)))
+    static let client = makeClient(redirects: .follow(max: 5, allowCycles: false))
+
+    /// For calls a manifest aims (webhooks, alerts): a redirect is an
+    /// answer, never followed, so a committer's URL cannot bounce the
+    /// operator to an address the allow-list or the reader would not see.
+    static let directClient = makeClient(redirects: .disallow)
+
+    static func makeClient(redirects: HTTPClient.Configuration.RedirectConfiguration) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: redirects, timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
         // Many canaries query one Prometheus at each tick: 8 connections
         // (AsyncHTTPClient's default) queue their queries behind each other.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    }
+
+    /// How an exchange reaches its server, beyond the URL: what Flagger's
+    /// `insecureSkipVerify` and `disableTLS` (no certificate check) and an
+    /// alert provider's `proxy` ask for.
+    public struct Options: Sendable, Hashable {
+        public var verifiesCertificates: Bool
+        /// An HTTP proxy, `http://host:port`.
+        public var proxy: String?
+        /// False for calls a manifest aims (webhooks, alerts): a 3xx is the answer.
+        public var followsRedirects: Bool
+
+        public init(verifiesCertificates: Bool = true, proxy: String? = nil, followsRedirects: Bool = true) {
+            self.verifiesCertificates = verifiesCertificates
+            self.proxy = proxy
+            self.followsRedirects = followsRedirects
+        }
+
+        public static let standard = Options()
+    }
+
+    /// One client per set of options other than the standard ones, made
+    /// once and kept, as the standard one.
+    private static let clients = NIOLockedValueBox([Options: HTTPClient]())
+
+    static func client(for options: Options) throws(Failure) -> HTTPClient {
+        guard options != .standard else { return client }
+        guard options != Options(followsRedirects: false) else { return directClient }
+        var proxy: HTTPClient.Configuration.Proxy?
+        if let text = options.proxy {
+            guard let url = URL(string: text), let host = url.host, !host.isEmpty else {
+                throw Failure(description: "proxy \"\(text)\" is not a URL such as http://proxy:3128")
+            }
+            proxy = .server(host: host, port: url.port ?? 80)
+        }
+        return clients.withLockedValue { clients in
+            if let made = clients[options] { return made }
+            var configuration = HTTPClient.Configuration(redirectConfiguration: options.followsRedirects ? .follow(max: 5, allowCycles: false) : .disallow,
+                                                         timeout: .init(connect: .seconds(10)), proxy: proxy)
+            configuration.connectionPool.retryConnectionEstablishment = false
+            if !options.verifiesCertificates {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.certificateVerification = .none
+                configuration.tlsConfiguration = tls
+            }
+            let made = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[options] = made
+            return made
+        }
+    }
 
     public struct Answer: Sendable {
         public var status: Int
@@ -40,9 +97,14 @@ public enum HTTPExchange {
 
     /// The answer, whatever its status; throws when none came within
     /// `timeout` (connecting, sending and reading the body included) or the
-    /// body is larger than `bodyLimit`.
+    /// body is larger than `bodyLimit`. Without `followRedirects`, a 3xx
+    /// is the answer.
     public static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil,
-                            timeout: Duration, bodyLimit: Int = 4 << 20) async throws(Failure) -> Answer {
+                            timeout: Duration, bodyLimit: Int = 4 << 20, followRedirects: Bool = true,
+                            options: Options = .standard) async throws(Failure) -> Answer {
+        var options = options
+        if !followRedirects { options.followsRedirects = false }
+        let client = try client(for: options)
         do {
             var request = try HTTPClient.Request(url: url, method: method, body: body.map { .bytes($0) })
             request.headers.add(name: "User-Agent", value: "serin")

@@ -57,12 +57,15 @@ public struct DetachedProcess: Sendable {
 
     func start() throws(SupervisorError) -> ProcessIdentity {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            // The operator's alone (the router's control socket lives here).
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            chmod(directory, 0o700)
         } catch {
             throw SupervisorError("cannot create \(directory): \(error.localizedDescription); check the state directory's permissions")
         }
-        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw SupervisorError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
         defer { close(log) }
         let environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG"].contains($0.key) }.map { "\($0)=\($1)" }

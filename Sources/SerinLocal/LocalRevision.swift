@@ -37,17 +37,64 @@ public struct LocalRevision: PlatformRevision {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         hasher.update(data: (try? encoder.encode(template)) ?? Data())
-        let root = template.workingDir.map { $0.isEmpty || $0 == "." ? snapshot : snapshot + "/" + $0 } ?? snapshot
-        let walker = FileManager.default.enumerator(atPath: root)
-        var files: [String] = []
-        while let relative = walker?.nextObject() as? String { files.append(relative) }
-        for relative in files.sorted() {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+        // The files under the working directory, found inside the snapshot
+        // only: a link is hashed as the link it is (its target's text), and
+        // only regular files are read, so nothing outside the checkout (a
+        // file elsewhere, /dev/zero, a FIFO) is ever opened.
+        let fence = FencedDirectory(root: snapshot)
+        guard let root = (try? fence.resolve(template.workingDir ?? "")) ?? nil else {
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
+        }
+        let base = String(root.dropFirst(fence.root.count))
+        for (relative, kind) in Self.entries(under: root) {
             hasher.update(data: Data(relative.utf8))
             hasher.update(data: Data([0]))
-            hasher.update(data: FileManager.default.contents(atPath: root + "/" + relative) ?? Data())
+            switch kind {
+            case .link(let target): hasher.update(data: Data("link:\(target)".utf8))
+            case .file: hash(base + "/" + relative, in: fence, into: &hasher)
+            case .other: hasher.update(data: Data("special".utf8))
+            }
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(12).description
+    }
+
+    enum EntryKind { case file, link(String), other }
+
+    /// A regular file's bytes into `hasher`, read in pieces.
+    static func hash(_ path: String, in fence: FencedDirectory, into hasher: inout SHA256) {
+        guard let descriptor = try? fence.open(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY) else { return }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            hasher.update(data: buffer[..<count])
+        }
+    }
+
+    /// Every entry under `root` but folders, sorted, found without following links.
+    static func entries(under root: String) -> [(String, EntryKind)] {
+        var found: [(String, EntryKind)] = []
+        var pending = [""]
+        while let folder = pending.popLast() {
+            let path = folder.isEmpty ? root : root + "/" + folder
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                let relative = folder.isEmpty ? name : folder + "/" + name
+                var info = stat()
+                guard lstat(root + "/" + relative, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR: pending.append(relative)
+                case S_IFREG: found.append((relative, .file))
+                case S_IFLNK:
+                    let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + relative)) ?? ""
+                    found.append((relative, .link(target)))
+                default: found.append((relative, .other))
+                }
+            }
+        }
+        return found.sorted { $0.0 < $1.0 }
     }
 }

@@ -100,7 +100,8 @@ extension LocalSupervisor {
         let request = ProcessSpawner.Request(launch: wanted.launch, workload: key.workload, revision: wanted.revision, role: key.role,
                                              replica: replica, port: port, snapshot: wanted.snapshot,
                                              logPath: logPath("\(key.workload)-\(key.role.rawValue)-\(replica)"),
-                                             inherited: options.inheritedEnvironment)
+                                             inherited: options.inheritedEnvironment,
+                                             allowRoot: options.allowRootWorkloads)
         let identity = try ProcessSpawner.spawn(request)
         let record = ProcessRecord(workload: key.workload, role: key.role, replica: replica, revision: wanted.revision,
                                    pid: identity.pid, startTime: identity.startTime, port: port, snapshot: wanted.snapshot,

@@ -169,7 +169,8 @@ extension LocalSupervisor {
         let port = LoopbackPort.isFree(record.port) ? record.port : ((try? LoopbackPort.pick()) ?? record.port)
         let request = ProcessSpawner.Request(launch: record.launch, workload: record.workload, revision: record.revision,
                                              role: record.role, replica: record.replica, port: port, snapshot: record.snapshot,
-                                             logPath: logPath(record.name), inherited: options.inheritedEnvironment)
+                                             logPath: logPath(record.name), inherited: options.inheritedEnvironment,
+                                             allowRoot: options.allowRootWorkloads)
         let now = ContinuousClock.now
         do {
             let identity = try ProcessSpawner.spawn(request)

@@ -30,6 +30,9 @@ extension LocalSupervisor {
         public var readinessTimeout: Duration = .seconds(300)
         /// Variables of the supervisor's environment that processes inherit.
         public var inheritedEnvironment: [String] = ["PATH", "HOME", "LANG"]
+        /// Whether a workload without `runAs` may run as root when the
+        /// operator does (`local.allowRootWorkloads` in serin.yaml).
+        public var allowRootWorkloads = false
         /// Called (and awaited) whenever the set of ready backends of a
         /// workload changes, with the workload's name: push the new table
         /// to the router before returning. An instance being stopped is

@@ -49,7 +49,10 @@ public actor LocalSupervisor {
         records = try ProcessRecordStore(stateDirectory: stateDirectory)
         logDirectory = stateDirectory + "/local/logs"
         do {
-            try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+            // Workloads' output is the operator's to read, and to show (`serin logs`).
+            try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            chmod(stateDirectory + "/local", 0o700)
+            chmod(logDirectory, 0o700)
         } catch {
             throw SupervisorError("cannot create \(logDirectory): \(error.localizedDescription); check the state directory's permissions")
         }

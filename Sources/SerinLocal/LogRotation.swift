@@ -34,7 +34,7 @@ struct LogRotation: Sendable {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw .system("cannot read log \(source)") }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw .system("cannot write rotated log \(destination)") }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

@@ -12,6 +12,8 @@ public struct ProcessLaunch: Sendable, Hashable, Codable {
     public var readiness: ProbeSettings
     public var liveness: ProbeSettings?
     public var terminationGracePeriodSeconds: Int
+    /// Who the processes run as (`template.runAs`); nil: as the operator.
+    public var runAs: RunAs?
 
     public struct Variable: Sendable, Hashable, Codable {
         public var name: String
@@ -36,5 +38,6 @@ public struct ProcessLaunch: Sendable, Hashable, Codable {
             ?? .portAcceptsConnections
         liveness = try template.livenessProbe.map { probe throws(SupervisorError) in try ProbeSettings(probe, field: "template.livenessProbe") }
         terminationGracePeriodSeconds = max(0, template.terminationGracePeriodSeconds ?? 30)
+        runAs = template.runAs
     }
 }

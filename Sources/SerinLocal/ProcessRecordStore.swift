@@ -10,7 +10,8 @@ struct ProcessRecordStore: Sendable {
     init(stateDirectory: String) throws(SupervisorError) {
         directory = stateDirectory + "/local/processes"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            chmod(directory, 0o700)
         } catch {
             throw SupervisorError("cannot create \(directory): \(error.localizedDescription); check the state directory's permissions")
         }

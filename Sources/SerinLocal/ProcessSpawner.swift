@@ -1,5 +1,6 @@
 import CSerinProcess
 import Foundation
+import SerinSpec
 
 /// Starts one workload process: builds its environment and arguments, opens
 /// its log, and hands the rest to `serin_spawn` (own session, clean signal
@@ -16,6 +17,8 @@ enum ProcessSpawner {
         var logPath: String
         /// Names of the supervisor's own variables the process inherits.
         var inherited: [String]
+        /// Whether the process may run as root (no `runAs`, the operator root).
+        var allowRoot = false
     }
 
     /// The process's environment: the inherited variables, then the
@@ -44,31 +47,50 @@ enum ProcessSpawner {
         return (request.launch.command + request.launch.args).map { ArgumentExpansion.expand($0, values) }
     }
 
-    static func workingDirectory(for request: Request) -> String {
-        guard let relative = request.launch.workingDirectory, !relative.isEmpty, relative != "." else { return request.snapshot }
-        return request.snapshot + "/" + relative
+    /// The working directory inside the snapshot, links resolved there:
+    /// one that leads out of the snapshot (a link to an absolute path, a
+    /// way up through links) or is not a folder cannot start.
+    static func workingDirectory(for request: Request) throws(SupervisorError) -> String {
+        let relative = request.launch.workingDirectory ?? ""
+        let refusal = "working directory \(relative) of \(request.workload) revision \(request.revision)"
+        let resolved: String?
+        do {
+            resolved = try FencedDirectory(root: request.snapshot).resolve(relative)
+        } catch {
+            throw SupervisorError("\(refusal) leaves the revision's checkout: \(error.message); check template.workingDir and the links in the repository",
+                                  cannotStart: true)
+        }
+        var info = stat()
+        guard let resolved, lstat(resolved, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw SupervisorError("\(refusal) does not exist in \(request.snapshot): check template.workingDir and the revision's snapshot",
+                                  cannotStart: true)
+        }
+        return resolved
     }
 
     /// Starts the process and returns who it is.
     static func spawn(_ request: Request) throws(SupervisorError) -> ProcessIdentity {
-        let directory = workingDirectory(for: request)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SupervisorError("working directory \(directory) of \(request.workload) revision \(request.revision) does not exist: check template.workingDir and the revision's snapshot",
-                                  cannotStart: true)
-        }
+        let user = try RunAsIdentity.resolve(request.launch.runAs, workload: request.workload, allowRoot: request.allowRoot)
+        let directory = try workingDirectory(for: request)
         // O_APPEND: after the supervisor truncates the log to rotate it, the
         // process's next write lands at the new end instead of leaving a hole.
-        let log = open(request.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Owner-only: the process writes through the descriptor it is given.
+        let log = open(request.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard log >= 0 else { throw .system("cannot open log \(request.logPath)") }
         defer { close(log) }
 
         let arguments = arguments(for: request)
-        let environment = environment(for: request).map { "\($0.name)=\($0.value)" }
+        var variables = environment(for: request)
+        if let home = user?.home, let index = variables.firstIndex(where: { $0.name == "HOME" }) { variables[index].value = home }
+        let environment = variables.map { "\($0.name)=\($0.value)" }
         var pid: pid_t = 0
         let result = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
-                serin_spawn(arguments[0], argv, envp, directory, log, &pid)
+                if let user {
+                    serin_spawn_as(arguments[0], argv, envp, directory, log, user.uid, user.gid, &pid)
+                } else {
+                    serin_spawn(arguments[0], argv, envp, directory, log, &pid)
+                }
             }
         }
         guard result == 0 else {

@@ -1,43 +1,45 @@
 import Foundation
 import SerinAnalysis
 import SerinEngine
+import SerinHTTP
 import SerinLocal
 import SerinSpec
 import Synchronization
 
 /// The MetricTemplates and AlertProviders of the latest revisions, read at
-/// every tick, so a template fixed in Git applies to a rollout in flight.
+/// every tick, so a template fixed in Git applies to a rollout in flight;
+/// each rollout sees its own source's only (`ScopedResources`).
 final class CurrentResources: Sendable {
-    private struct Resources {
-        var templates: [String: MetricTemplateSpec] = [:]
-        var providers: [String: AlertProviderSpec] = [:]
-        /// Each source's own, by source: what the merged maps are made of.
-        var bySource: [String: (templates: [MetricTemplate], providers: [AlertProvider])] = [:]
-    }
-
-    private let resources = Mutex(Resources())
+    private let resources = Mutex(ScopedResources())
     let prometheus: URL?
+    /// `outbound.allowedHosts`: where manifests may make Serin send requests.
+    let policy: OutboundPolicy
+    /// The cluster's Secrets, for the templates' and providers' `secretRef` (none on the local platform).
+    private let secretReader = Mutex<(any SecretReader)?>(nil)
 
-    init(prometheus: URL?) {
+    init(prometheus: URL?, policy: OutboundPolicy = OutboundPolicy()) {
         self.prometheus = prometheus
+        self.policy = policy
     }
 
-    /// `source`'s revision in force declares these; every source's are
-    /// merged in source-name order, a later source's winning a name.
-    func update(source: String, templates: [MetricTemplate], providers: [AlertProvider]) {
-        resources.withLock { resources in
-            resources.bySource[source] = (templates, providers)
-            resources.templates = [:]
-            resources.providers = [:]
-            for (_, declared) in resources.bySource.sorted(by: { $0.key < $1.key }) {
-                for template in declared.templates { resources.templates["\(template.namespace)/\(template.name)"] = template.spec }
-                for provider in declared.providers { resources.providers["\(provider.namespace)/\(provider.name)"] = provider.spec }
-            }
-        }
+    var secrets: (any SecretReader)? {
+        get { secretReader.withLock { $0 } }
+        set { secretReader.withLock { $0 = newValue } }
     }
 
-    var templates: [String: MetricTemplateSpec] { resources.withLock { $0.templates } }
-    var providers: [String: AlertProviderSpec] { resources.withLock { $0.providers } }
+    /// `source`'s revision in force declares these, and these Canaries:
+    /// each Canary sees its own source's templates and providers only.
+    func update(source: String, templates: [MetricTemplate], providers: [AlertProvider], canaries: [Canary]) {
+        var byName: [String: MetricTemplateSpec] = [:]
+        for template in templates { byName["\(template.namespace)/\(template.name)"] = template.spec }
+        var providersByName: [String: AlertProviderSpec] = [:]
+        for provider in providers { providersByName["\(provider.namespace)/\(provider.name)"] = provider.spec }
+        let declared = Set(canaries.map { "\($0.namespace)/\($0.name)" })
+        resources.withLock { $0.update(source: source, templates: byName, providers: providersByName, canaries: declared) }
+    }
+
+    func templates(for rollout: RolloutID) -> [String: MetricTemplateSpec] { resources.withLock { $0.templates(for: rollout) } }
+    func providers(for rollout: RolloutID) -> [String: AlertProviderSpec] { resources.withLock { $0.providers(for: rollout) } }
 }
 
 /// Flagger's checks against the current templates and the default Prometheus.
@@ -46,7 +48,9 @@ struct LiveChecks: CheckRunner {
     /// what a template's variables are.
     struct Queries: Sendable {
         var builtins: @Sendable (CheckContext) -> MetricQueries.Builtins
-        var context: @Sendable (CheckContext) -> MetricQueries.Context
+        var context: @Sendable (CheckContext) async -> MetricQueries.Context
+        /// The checksums of a workload's tracked configs (Flagger's webhook checksum).
+        var trackedConfigs: @Sendable (WorkloadID) -> [String: String]? = { _ in nil }
 
         /// The router's series name a workload by its local key.
         static let local = Queries(builtins: { _ in .router }) { context in
@@ -59,12 +63,10 @@ struct LiveChecks: CheckRunner {
     let queries: Queries
 
     func runChecks(_ plan: Plan, _ context: CheckContext) async -> CheckResults {
-        let fallback = resources.prometheus
-        let evaluator = MetricEvaluator(templates: resources.templates, builtins: queries.builtins(context)) { address in
-            guard let url = address.flatMap(URL.init(string:)) ?? fallback else { return nil }
-            return try? PrometheusClient(address: url, timeout: .seconds(5))
-        }
-        let checks = AnalysisChecks(evaluator: evaluator, context: queries.context)
+        let providers = MetricProviders(defaultPrometheus: resources.prometheus, secrets: resources.secrets, policy: resources.policy)
+        let evaluator = MetricEvaluator(templates: resources.templates(for: context.rollout), builtins: queries.builtins(context), providers: providers.factory)
+        let checks = AnalysisChecks(evaluator: evaluator, webhooks: WebhookCaller(policy: resources.policy), trackedConfigs: queries.trackedConfigs,
+                                    context: queries.context)
         return await checks.runChecks(plan, context)
     }
 }
@@ -74,6 +76,7 @@ struct LiveNotifier: Notifier {
     let resources: CurrentResources
 
     func notify(_ notification: RolloutNotification, _ plan: Plan, revision: String?) async {
-        await AlertNotifier(providers: resources.providers).notify(notification, plan, revision: revision)
+        await AlertNotifier(providers: resources.providers(for: RolloutID(namespace: plan.namespace, name: plan.name)),
+                            sender: AlertSender(secrets: resources.secrets, policy: resources.policy)).notify(notification, plan, revision: revision)
     }
 }

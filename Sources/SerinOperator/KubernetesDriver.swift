@@ -24,6 +24,8 @@ public struct LeadershipLost: Error, CustomStringConvertible {
 
 final class KubernetesDriver: ReconcilingDriver {
     let client: KubeClient
+    /// Clients acting as sources' ServiceAccounts, by source name.
+    private let sourceClients: [String: KubeClient]
     let platform: KubernetesPlatform
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     /// With leader election: nothing is done before the lease is held, and
@@ -55,6 +57,10 @@ final class KubernetesDriver: ReconcilingDriver {
     /// Opened once the informer has listed and the reconciler adopted what
     /// runs: deliveries wait for it, so none is judged against an empty cache.
     private let adopted = Gate()
+    /// The cluster's Secrets, watched: what MetricTemplates' and
+    /// AlertProviders' `secretRef` name.
+    private let secrets: Informer<Secret>
+    var secretReader: any SecretReader { ClusterSecretReader(secrets: secrets) }
     let configNamespace: String
     /// The cluster's version and API versions, learnt at start.
     private let learntCapabilities = Mutex<HelmCapabilities?>(nil)
@@ -71,24 +77,32 @@ final class KubernetesDriver: ReconcilingDriver {
         self.client = client
         scope = settings.watchNamespace.map(NamespaceScope.init)
         let written = WrittenObjects()
-        platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider, written: written,
-                                      logger: logger)
+        secrets = Informer(client.resources(Secret.self), namespace: settings.watchNamespace, logger: logger)
+        platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider,
+                                      selectorLabels: settings.selectorLabels, written: written, logger: logger)
         var store = store
-        store.replica = ClusterStateReplica(client: client, namespace: settings.watchNamespace)
+        store.replica = ClusterStateReplica(client: client, keyNamespace: settings.namespace)
         self.store = store
         let reconciler = reconciler(platform, store)
         self.reconciler = reconciler
+        // A source with a ServiceAccount is synced as it (issue 21, item 5).
+        var sourceClients: [String: KubeClient] = [:]
+        for (source, account) in settings.serviceAccounts {
+            sourceClients[source] = try KubeClient(config: config.impersonating(.serviceAccount(account, namespace: settings.namespace)),
+                                                   logger: logger)
+        }
+        self.sourceClients = sourceClients
         let cache = ClusterCache(client: client, namespace: settings.watchNamespace, logger: logger)
         self.cache = cache
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, createsInventoryNamespace: settings.watchNamespace == nil,
                            cache: cache, written: written, deployments: platform.deploymentCache,
-                           install: settings.leaseName ?? "unelected", logger: logger)
+                           install: settings.leaseName ?? "unelected", sourceClients: sourceClients, logger: logger)
         sourceObjects = SourceObjectWriter(client: client, namespace: settings.namespace, logger: logger)
         self.sourceSettings = sourceSettings
         (notices, noticeSink) = AsyncStream<SourceNotice>.makeStream()
         let suspended = self.suspended, sink = noticeSink
         drift = DriftWatch(client: client, cache: cache, deployments: platform.deploymentCache, written: written,
-                           isHeld: { source in suspended.contains(source) },
+                           isHeld: { source in suspended.contains(source) }, sourceClients: sourceClients,
                            logger: logger) { event in
             Self.record(log, logger, event)
             switch event.kind {
@@ -101,7 +115,10 @@ final class KubernetesDriver: ReconcilingDriver {
             try LeaderElector(config: config, name: name, namespace: settings.namespace,
                               identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
         }
-        let statuses = CanaryStatusWriter(client: client)
+        let platform = self.platform
+        let statuses = CanaryStatusWriter(client: client) { rollout in
+            platform.statusDetails(of: WorkloadID(namespace: rollout.namespace, name: rollout.workload), canaryWeight: rollout.canaryWeight)
+        }
         self.statuses = statuses
         reporter = CanaryStatusReporter(writer: statuses, status: { id in await reconciler.status(of: id.description, eventLimit: 0) },
                                         failed: { id, error in logger.warning("the status of Canary \(id) is not written: \(error)") })
@@ -138,15 +155,22 @@ final class KubernetesDriver: ReconcilingDriver {
     }
 
     /// Built-in metrics from the app's pods (NGINX's series for nginx),
-    /// and Flagger's template variables from each Canary.
-    static func queries(_ platform: KubernetesPlatform) -> LiveChecks.Queries {
-        LiveChecks.Queries(builtins: { context in
-            platform.routing(of: context.target)?.usesNGINX == true ? .nginx : .kubernetesPods
+    /// by the pod labels Prometheus gives them, and Flagger's template
+    /// variables from each Canary.
+    static func queries(_ platform: KubernetesPlatform, labels: MetricQueries.PodLabels) -> LiveChecks.Queries {
+        let pods = MetricQueries.Builtins.kubernetesPods(labels), daemonSetPods = MetricQueries.Builtins.kubernetesPods(labels, daemonSet: true)
+        return LiveChecks.Queries(builtins: { context in
+            if platform.routing(of: context.target)?.usesNGINX == true { return .nginx }
+            return platform.kind(of: context.target) == .daemonSet ? daemonSetPods : pods
         }, context: { context in
             let routing = platform.routing(of: context.target)
+            let hash = labels.podTemplateHash == nil ? "" : await platform.podTemplateHash(of: context.target) ?? ""
             return MetricQueries.Context(name: context.rollout.name, namespace: context.rollout.namespace, target: context.target.name,
                                          service: routing?.service, ingress: routing?.ingress?["metadata"]?["name"]?.stringValue ?? "",
-                                         canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "")
+                                         canaryRevision: context.canaryRevision ?? "", primaryRevision: context.primaryRevision ?? "",
+                                         podTemplateHash: hash)
+        }, trackedConfigs: { workload in
+            platform.statusDetails(of: workload, canaryWeight: 0).trackedConfigs
         })
     }
 
@@ -178,8 +202,9 @@ final class KubernetesDriver: ReconcilingDriver {
                 // Only this operator's rollouts: the cluster may hold the
                 // states of another `serin run` (another install, a test).
                 let owned = try await sync.appliedCanaries(of: sourceNames)
-                let restored = try await store.restoreFromReplica { owned.contains($0) }
-                if !restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restored.joined(separator: ", "))") }
+                let restore = try await store.restoreFromReplica(keys: owned)
+                if !restore.restored.isEmpty { record("-", "restored", "rollout states read from the cluster: \(restore.restored.joined(separator: ", "))") }
+                for refusal in restore.refused { record("-", "error", refusal) }
                 // What charts see of the cluster (Helm asks discovery the same way).
                 let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
                 learntCapabilities.withLock { $0 = learnt }
@@ -208,6 +233,7 @@ final class KubernetesDriver: ReconcilingDriver {
             group.addTask { await platform.run() }
             group.addTask { await cache.run() }
             group.addTask { await drift.run() }
+            group.addTask { await self.secrets.run() }
             group.addTask {
                 // The informer's first list comes before anything is adopted or judged.
                 try await reconciler.start()
@@ -215,6 +241,7 @@ final class KubernetesDriver: ReconcilingDriver {
                 await reconciler.run()
             }
             group.addTask { await reporter.run(clock: ContinuousClock()) }
+            group.addTask { await self.followChangesOutsideGit() }
             group.addTask { await self.report(entries) }
             if let elector {
                 group.addTask {
@@ -224,6 +251,27 @@ final class KubernetesDriver: ReconcilingDriver {
                     self.logger.critical("the leader lease \(elector.namespace)/\(elector.name) is lost; stopping")
                     throw LeadershipLost(lease: "\(elector.namespace)/\(elector.name)")
                 }
+            }
+        }
+    }
+
+    /// What the desired state depends on outside Git (a target another
+    /// tool made, the ConfigMaps and Secrets a template uses, a Canary
+    /// deleted in the cluster): the sources' revisions applied again when
+    /// the platform sees such a change, and every minute at least.
+    private func followChangesOutsideGit() async {
+        let changes = platform.changesOutsideGit()
+        let reconciler = self.reconciler, logger = self.logger, period = max(resyncInterval ?? .seconds(60), .seconds(15))
+        await adopted.wait()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await change in changes {
+                    logger.info("\(change): applying the sources' revisions again")
+                    await reconciler.reapply()
+                }
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: period)) != nil { await reconciler.reapply() }
             }
         }
     }
@@ -292,6 +340,13 @@ final class KubernetesDriver: ReconcilingDriver {
         } catch {
             logger.warning("the leader elector's Kubernetes client did not shut down cleanly: \(error)")
         }
+        for (source, sourceClient) in sourceClients {
+            do {
+                try await sourceClient.shutdown()
+            } catch {
+                logger.warning("the Kubernetes client of source \(source) did not shut down cleanly: \(error)")
+            }
+        }
         do {
             try await client.shutdown()
         } catch {
@@ -316,6 +371,18 @@ final class KubernetesDriver: ReconcilingDriver {
         log.post(.init(time: Date().timeIntervalSince1970, rollout: rollout, revision: revision, author: nil, decision: decision, reason: reason)) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(reason)"])
         }
+    }
+}
+
+/// The Secrets `secretRef` names, from a watched cache; asked before the
+/// cache has listed, it waits for the list.
+struct ClusterSecretReader: SecretReader {
+    let secrets: Informer<Secret>
+
+    func secret(_ name: String, namespace: String) async throws -> [String: Data]? {
+        try await secrets.waitForSync()
+        guard let secret = secrets.get(name, namespace: namespace) else { return nil }
+        return (secret.data ?? [:]).compactMapValues { Data(base64Encoded: $0) }
     }
 }
 
@@ -358,8 +425,11 @@ struct ClusterTarget: DeliveryTarget {
         }
         let settings = settings[source] ?? SourceSettings()
         drift.setAutoscaled(Self.autoscaled(objects), of: source)
+        let declared = desired
         let report = await sync.sync(source: source, objects: objects,
-                                     options: .init(resync: resync, prune: settings.prune, releasedByPlatform: Self.releasedByPlatform))
+                                     options: .init(resync: resync, prune: settings.prune, releasedByPlatform: { object in
+                                         KubernetesPlatform.releases(object, in: declared)
+                                     }))
         notes += Self.notes(report, desired)
         if !report.refused.isEmpty {
             let more = report.refused.count > 1 ? " (and \(report.refused.count - 1) more)" : ""
@@ -379,13 +449,14 @@ struct ClusterTarget: DeliveryTarget {
         await platform.adoptWrites(desired)
         // Health: what Git declares, but the Canaries and their targets (judged by their rollouts).
         let released = Set(desired.manifests.canaries.compactMap { canary -> String? in
-            guard let target = canary.spec.targetRef, target.kind == "Deployment", let name = target.name else { return nil }
-            return "\(canary.namespace)/\(name)"
+            guard let target = canary.spec.targetRef, let kind = target.kind, kind == "Deployment" || kind == "DaemonSet", let name = target.name else {
+                return nil
+            }
+            return "\(kind) \(canary.namespace)/\(name)"
         })
         let checked = objects.filter { object in
             if object.kind == "Canary" && object.apiVersion.hasPrefix("flagger.app/") { return false }
-            if Self.releasedByPlatform(object) { return !released.contains("\(object.metadata.namespace ?? "default")/\(object.metadata.name ?? "")") }
-            return true
+            return !released.contains("\(object.kind) \(object.metadata.namespace ?? "default")/\(object.metadata.name ?? "")")
         }
         let problems = await sync.unhealthy(checked, expectedRevision: { object in
             Self.releasedByPlatform(object) ? KubernetesRevision.plainID(of: object["spec"].map { ["spec": $0] } ?? .null) : nil

@@ -6,6 +6,7 @@ import SerinAnalysis
 import SerinEngine
 import SerinGit
 import SerinHelm
+import SerinHTTP
 import SerinKubernetes
 import SerinKustomize
 import SerinLocal
@@ -64,12 +65,14 @@ public actor Operator: OperatorControl {
         self.config = config
         self.options = options
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        // Others may pass through to revisions/ (workloads running as their own users), not list or read.
+        chmod(config.stateDirectory, 0o711)
         let store = try StateStore(stateDirectory: config.stateDirectory)
         let log = try EventLog(stateDirectory: config.stateDirectory)
         self.log = log
         let snapshots = RevisionSnapshots(stateDirectory: config.stateDirectory)
         janitor = SnapshotJanitor(snapshots: snapshots, stateDirectory: config.stateDirectory)
-        let resources = CurrentResources(prometheus: config.prometheusAddress)
+        let resources = CurrentResources(prometheus: config.prometheusAddress, policy: config.outboundPolicy)
         self.resources = resources
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
 
@@ -93,7 +96,8 @@ public actor Operator: OperatorControl {
         let kept = keep
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
             var parts = Reconciler<P, ContinuousClock>.Parts(
-                platform: platform, checks: LiveChecks(resources: resources, queries: queries), hooks: WebhookHooks(),
+                platform: platform, checks: LiveChecks(resources: resources, queries: queries),
+                hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
                 notifier: LiveNotifier(resources: resources),
                 store: store, log: log, stateDirectory: config.stateDirectory, sources: configured,
                 pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
@@ -103,10 +107,12 @@ public actor Operator: OperatorControl {
         let driver: any PlatformDriver
         if let settings = config.kubernetes {
             let sourceSettings = Dictionary(config.sources.map { ($0.spec.name, $0.settings) }) { first, _ in first }
-            driver = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), sourceSettings: sourceSettings, store: store, log: log,
-                                          logger: logger) { platform, store in
-                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform)))
+            let kubernetes = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), sourceSettings: sourceSettings,
+                                                  store: store, log: log, logger: logger) { platform, store in
+                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: settings.metricLabels)))
             }
+            resources.secrets = kubernetes.secretReader
+            driver = kubernetes
         } else {
             driver = try Self.localDriver(config: config, options: options, log: log) { platform in
                 Reconciler(parts: parts(platform, store: store, queries: .local))
@@ -130,7 +136,8 @@ public actor Operator: OperatorControl {
                 source: spec.name, trees: trees)
             let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
                                          driver: driver, trees: trees)
-            let validator = Validator(platform: config.platform, defaultPrometheus: config.prometheusAddress != nil)
+            let validator = Validator(platform: config.platform, defaultProvider: config.kubernetes?.provider ?? "kubernetes",
+                                      defaultPrometheus: config.prometheusAddress != nil)
             let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator)
             pipelines[spec.name] = Pipeline(
                 configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
@@ -138,7 +145,7 @@ public actor Operator: OperatorControl {
                 targets: .init(deliver: { target, desired in
                     // The checks of a release read the templates and providers of the revision in force.
                     resources.update(source: desired.source, templates: desired.manifests.metricTemplates,
-                                     providers: desired.manifests.alertProviders)
+                                     providers: desired.manifests.alertProviders, canaries: desired.manifests.canaries)
                     deliveries.deliver(desired, to: target)
                 }, release: { target, desired in
                     await deliveries.release(of: desired, on: target)
@@ -176,6 +183,7 @@ public actor Operator: OperatorControl {
         var platformOptions = LocalPlatform.Options(routerCommand: [options.serinExecutable, "router"])
         platformOptions.routerAdmin = config.routerAdmin
         platformOptions.supervisor = options.supervisor
+        platformOptions.supervisor.allowRootWorkloads = config.allowRootWorkloads
         // Probes and restarts are the supervisor's business: the log, not the audit trail.
         let supervisorLogger = Logger(label: "serin.supervisor")
         platformOptions.supervisor.log = { message in supervisorLogger.info("\(message)") }
@@ -334,8 +342,8 @@ public actor Operator: OperatorControl {
             providers["\(provider.namespace)/\(provider.name)"] = provider.spec
         }
         guard !providers.isEmpty else { return }
-        let logger = options.logger
-        for failure in await alert.send(to: providers) {
+        let logger = options.logger, policy = config.outboundPolicy
+        for failure in await alert.send(to: providers, policy: policy) {
             // `namespace/name: why`; the metric names the provider as the rollouts' alerts do.
             let provider = String(failure.prefix { $0 != ":" }.split(separator: "/").last ?? "")
             Counter(label: AlertSender.failedMetric, dimensions: [("provider", provider)]).increment()

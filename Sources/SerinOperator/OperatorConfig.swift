@@ -1,5 +1,7 @@
 import Foundation
+import SerinAnalysis
 import SerinGit
+import SerinHTTP
 import SerinKubernetes
 import SerinKustomize
 import SerinSpec
@@ -25,6 +27,30 @@ public struct OperatorConfig: Sendable, Decodable {
         /// `none` (default): the dashboard and the API's reads need no token;
         /// `token`: they need it as commands do.
         public var dashboardAuth: String?
+        /// Host names the API answers to besides the loopback ones when it
+        /// listens on loopback (DNS rebinding), or at all when given.
+        public var allowedHosts: [String]?
+    }
+
+    /// Where manifests may make Serin send requests (MetricTemplate
+    /// addresses, webhooks, alert providers).
+    public struct Outbound: Sendable, Decodable {
+        /// Host names, or `*.domain`; without the list, every host.
+        public var allowedHosts: [String]?
+    }
+
+    /// `platform: local`: who workloads run as.
+    public struct Local: Sendable, Decodable {
+        /// Let a Workload without `runAs` run as root when serin runs as root (default false).
+        public var allowRootWorkloads: Bool?
+    }
+
+    /// How much of a commit Serin reads (`sources[].limits`).
+    public struct Limits: Sendable, Decodable {
+        /// The largest file (and tree object): bytes, or with Ki, Mi, Gi (default 8Mi).
+        public var maxFileSize: String?
+        /// The most entries in a commit (default 100000).
+        public var maxEntries: Int?
     }
 
     public struct Reference: Sendable, Decodable {
@@ -52,6 +78,8 @@ public struct OperatorConfig: Sendable, Decodable {
         /// How long the source's objects may take to become healthy after
         /// an apply before it is not Ready (platform kubernetes; default 5m).
         public var healthTimeout: String?
+        /// The largest file and the most entries read from a commit.
+        public var limits: Limits?
         // Flux's Kustomization fields, applied on top of the path's build
         // (SerinKustomize.KustomizeOptions says how).
         public var targetNamespace: String?
@@ -62,6 +90,9 @@ public struct OperatorConfig: Sendable, Decodable {
         public var patches: [Patch]?
         public var components: [String]?
         public var postBuild: PostBuild?
+        /// Kubernetes: the ServiceAccount (in Serin's namespace) this
+        /// source's objects are applied, read and pruned as.
+        public var serviceAccountName: String?
     }
 
     public struct CommonMetadata: Sendable, Decodable {
@@ -125,6 +156,26 @@ public struct OperatorConfig: Sendable, Decodable {
         public var leaderElection: Bool?
         /// The Lease's name, in `namespace` (default `serin-leader`).
         public var leaseName: String?
+        /// The ServiceAccount of every source that names none.
+        public var defaultServiceAccount: String?
+        /// Flagger's `-selector-labels`: the pod labels a target may be
+        /// selected by, the first found suffixed `-primary` (default app,
+        /// name, app.kubernetes.io/name).
+        public var selectorLabels: [String]?
+        /// The labels Prometheus gives the app pods' series, which the
+        /// built-in metrics select by.
+        public var metricLabels: MetricLabels?
+    }
+
+    /// Flagger's own Prometheus names them `kubernetes_namespace` and
+    /// `kubernetes_pod_name` (the default); kube-prometheus `namespace` and
+    /// `pod`. `podTemplateHash`, when the series carry the pod's
+    /// `pod-template-hash` label under that name, narrows the canary to the
+    /// revision being judged.
+    public struct MetricLabels: Sendable, Decodable {
+        public var namespace: String?
+        public var pod: String?
+        public var podTemplateHash: String?
     }
 
     public var stateDir: String?
@@ -133,6 +184,8 @@ public struct OperatorConfig: Sendable, Decodable {
     public var prometheus: Prometheus?
     public var router: Router?
     public var api: API?
+    public var outbound: Outbound?
+    public var local: Local?
     public var sources: [Source]?
     /// How often readiness is polled between analysis ticks (default 250ms).
     public var pollInterval: String?
@@ -156,6 +209,12 @@ public struct OperatorConfig: Sendable, Decodable {
         /// Each source's Flux fields for its renderer, by source name
         /// (empty options when none is set).
         public var kustomize: [String: KustomizeOptions] = [:]
+        /// `api.allowedHosts`.
+        public var apiAllowedHosts: [String] = []
+        /// `outbound.allowedHosts`.
+        public var outboundPolicy = OutboundPolicy()
+        /// `local.allowRootWorkloads`.
+        public var allowRootWorkloads = false
     }
 
     /// Reads and checks a file; every problem comes back with file:line:column.
@@ -205,10 +264,18 @@ public struct OperatorConfig: Sendable, Decodable {
             if let watched = given?.watchNamespace, !Self.isDNSLabel(watched) {
                 problem("kubernetes.watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
             }
+            if let labels = given?.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
+                problem("kubernetes.selectorLabels", "must name at least one label, none empty")
+            }
             kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
                                             namespace: given?.namespace ?? given?.watchNamespace ?? "serin-system", provider: provider,
                                             leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader",
-                                            watchNamespace: given?.watchNamespace)
+                                            watchNamespace: given?.watchNamespace,
+                                            selectorLabels: given?.selectorLabels ?? ["app", "name", "app.kubernetes.io/name"],
+                                            metricLabels: MetricQueries.PodLabels(
+                                                namespace: given?.metricLabels?.namespace ?? MetricQueries.PodLabels.flagger.namespace,
+                                                pod: given?.metricLabels?.pod ?? MetricQueries.PodLabels.flagger.pod,
+                                                podTemplateHash: given?.metricLabels?.podTemplateHash))
         } else if config.kubernetes != nil {
             problem("kubernetes", "is read only with platform: kubernetes")
         }
@@ -264,14 +331,48 @@ public struct OperatorConfig: Sendable, Decodable {
                 problem("\(field).healthTimeout", "is read only with platform: kubernetes (the local platform judges readiness itself)")
             }
             kustomize[name] = kustomizeOptions(of: source, field: field, problem: problem)
+            for (key, file) in [("credentialsFile", source.credentialsFile), ("webhookSecretFile", source.webhookSecretFile)] {
+                if let file, let why = Self.exposure(of: file) { problem("\(field).\(key)", why) }
+            }
+            var limits = GitTreeLimits()
+            if let text = source.limits?.maxFileSize {
+                if let bytes = Self.bytes(text), bytes > 0 { limits.maxFileBytes = bytes } else {
+                    problem("\(field).limits.maxFileSize", "\"\(text)\" is not a size; give bytes, or a number with Ki, Mi or Gi (such as 8Mi)")
+                }
+            }
+            if let entries = source.limits?.maxEntries {
+                if entries > 0 { limits.maxEntries = entries } else { problem("\(field).limits.maxEntries", "must be a positive number, got \(entries)") }
+            }
             sources.append((GitSourceSpec(name: name, url: url, reference: reference, path: source.path ?? "", interval: interval,
                                           timeout: timeout, credentialsFile: source.credentialsFile,
-                                          knownHostsFile: source.knownHostsFile), source.webhookSecretFile,
+                                          knownHostsFile: source.knownHostsFile, limits: limits), source.webhookSecretFile,
                             SourceSettings(suspend: source.suspend ?? false, prune: source.prune ?? true, healthTimeout: healthTimeout)))
         }
         if sources.isEmpty && problems.isEmpty { problem("sources", "needs at least one Git source") }
-        if let file = config.api?.tokenFile, !FileManager.default.isReadableFile(atPath: file) {
-            problem("api.tokenFile", "cannot read \(file)")
+        for (index, source) in (config.sources ?? []).enumerated() {
+            guard let account = source.serviceAccountName ?? config.kubernetes?.defaultServiceAccount, let name = source.name else { continue }
+            let field = source.serviceAccountName != nil ? "sources[\(index)].serviceAccountName" : "kubernetes.defaultServiceAccount"
+            if platform != .kubernetes {
+                if source.serviceAccountName != nil { problem(field, "is read only with platform: kubernetes") }
+            } else if !Self.isDNSSubdomain(account) {
+                problem(field, "\"\(account)\" is not a ServiceAccount name (lower-case letters, digits, - and ., at most 253)")
+            } else {
+                kubernetes?.serviceAccounts[name] = account
+            }
+        }
+        if let file = config.api?.tokenFile {
+            if !FileManager.default.isReadableFile(atPath: file) {
+                problem("api.tokenFile", "cannot read \(file)")
+            } else if let why = Self.exposure(of: file) {
+                problem("api.tokenFile", why)
+            }
+        }
+        if config.local != nil && platform != .local { problem("local", "is read only with platform: local") }
+        for (index, host) in (config.outbound?.allowedHosts ?? []).enumerated() where !Self.isHostPattern(host) {
+            problem("outbound.allowedHosts[\(index)]", "\"\(host)\" is not a host name or *.domain")
+        }
+        for (index, host) in (config.api?.allowedHosts ?? []).enumerated() where !Self.isHostPattern(host) || host.hasPrefix("*") {
+            problem("api.allowedHosts[\(index)]", "\"\(host)\" is not a host name")
         }
         var readsNeedToken = false
         switch config.api?.dashboardAuth ?? "none" {
@@ -283,11 +384,15 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let poll = duration("pollInterval", config.pollInterval, default: .milliseconds(250))
         guard problems.isEmpty else { return .failure(ConfigProblems(diagnostics: problems)) }
-        return .success(Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
-                                 prometheusAddress: address, managedPrometheus: managed,
-                                 prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
-                                 apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                 readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize))
+        var resolved = Resolved(stateDirectory: config.stateDir!, platform: platform ?? .local, kubernetes: kubernetes,
+                                prometheusAddress: address, managedPrometheus: managed,
+                                prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
+                                apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
+                                readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize)
+        resolved.apiAllowedHosts = config.api?.allowedHosts ?? []
+        resolved.outboundPolicy = OutboundPolicy(allowedHosts: config.outbound?.allowedHosts)
+        resolved.allowRootWorkloads = config.local?.allowRootWorkloads ?? false
+        return .success(resolved)
     }
 
     /// A source's Flux fields, checked as kustomize-controller's API would
@@ -389,12 +494,46 @@ public struct KubernetesSettings: Sendable {
     public var leaseName: String?
     /// Set: Serin acts in this namespace only (a namespaced Role suffices).
     public var watchNamespace: String?
+    /// Per source name, the ServiceAccount in `namespace` it acts as
+    /// (`sources[].serviceAccountName`, else `kubernetes.defaultServiceAccount`).
+    public var serviceAccounts: [String: String] = [:]
+    public var selectorLabels: [String] = ["app", "name", "app.kubernetes.io/name"]
+    public var metricLabels: MetricQueries.PodLabels = .flagger
 }
 
 extension OperatorConfig {
+    /// Why a secret file (a token, Git credentials, a webhook secret) must
+    /// not be used: others on the host can read it. Nil when only its owner
+    /// (and group) can.
+    static func exposure(of file: String) -> String? {
+        var info = stat()
+        guard stat(file, &info) == 0, info.st_mode & 0o004 != 0 else { return nil }
+        return "\(file) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 \(file)"
+    }
+
+    /// `8388608`, `512Ki`, `8Mi`, `1Gi` in bytes.
+    static func bytes(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let number = Int(text.dropLast(2)) else { return nil }
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : bytes
+        }
+        return Int(text)
+    }
+
+    static func isHostPattern(_ host: String) -> Bool {
+        let name = host.hasPrefix("*.") ? String(host.dropFirst(2)) : host
+        return !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" }
+    }
+
     /// A Kubernetes namespace name (RFC 1123 label).
     static func isDNSLabel(_ name: String) -> Bool {
         (1...63).contains(name.count) && name.first != "-" && name.last != "-"
             && name.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
+    static func isDNSSubdomain(_ name: String) -> Bool {
+        (1...253).contains(name.count) && name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
     }
 }

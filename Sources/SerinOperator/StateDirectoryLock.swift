@@ -23,7 +23,7 @@ public final class StateDirectoryLock: Sendable {
         } catch {
             throw Refusal(holder: nil, description: "cannot create \(stateDirectory): \(error.localizedDescription)")
         }
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw Refusal(holder: nil, description: "cannot open \(path): \(String(cString: strerror(errno)))")
         }

@@ -54,13 +54,16 @@ public struct QuickstartFiles: Sendable {
         let base = self.root
         tokenFile = apiToken == nil ? nil : base + "/token"
         webhookSecretFile = webhookSecret == nil ? nil : base + "/webhook-secret"
-        if let apiToken, let tokenFile { try apiToken.write(toFile: tokenFile, atomically: true, encoding: .utf8) }
-        if let webhookSecret, let webhookSecretFile { try webhookSecret.write(toFile: webhookSecretFile, atomically: true, encoding: .utf8) }
+        // The owner's alone: serin run refuses secrets others can read.
+        if let apiToken, let tokenFile { try Self.writeSecret(apiToken, to: tokenFile) }
+        if let webhookSecret, let webhookSecretFile { try Self.writeSecret(webhookSecret, to: webhookSecretFile) }
         let tokenLine = tokenFile.map { ", tokenFile: \($0)" } ?? ""
         let secretLine = webhookSecretFile.map { "\n    webhookSecretFile: \($0)" } ?? ""
+        // The sandbox's throwaway workloads run as whoever runs it, root included.
+        let localLine = geteuid() == 0 ? "\nlocal: { allowRootWorkloads: true }" : ""
         try """
         stateDir: \(stateDirectory)
-        platform: local
+        platform: local\(localLine)
         prometheus: \(prometheusLine)
         router: { admin: 127.0.0.1:\(self.routerAdminPort) }
         api: { listen: 127.0.0.1:\(apiPort)\(tokenLine) }
@@ -88,6 +91,13 @@ public struct QuickstartFiles: Sendable {
         let lineEnd = text[range.upperBound...].firstIndex(of: "\n") ?? text.endIndex
         text.replaceSubrange(range.upperBound..<lineEnd, with: "\"\(value)\"")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func writeSecret(_ text: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw SandboxError("cannot write \(path)")
+        }
+        chmod(path, 0o600)
     }
 
     static func replace(in path: String, _ old: String, _ new: String) throws {

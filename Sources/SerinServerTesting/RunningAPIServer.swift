@@ -11,15 +11,18 @@ public func withAPIServer<Result: Sendable>(
     token: String? = "s3cret-token",
     heartbeat: Duration = .seconds(15),
     dashboardAuth: DashboardAuth = .none,
+    configure: (inout APIServer.Configuration) -> Void = { _ in },
     _ body: @Sendable (_ port: Int) async throws -> Result
 ) async throws -> Result {
     let (bound, announce) = AsyncStream<Int>.makeStream()
     var logger = Logger(label: "serin.api.test")
     logger.logLevel = .warning
+    var configuration = APIServer.Configuration(listen: ListenAddress(host: "127.0.0.1", port: 0), token: token, heartbeat: heartbeat,
+                                                dashboardAuth: dashboardAuth)
+    configure(&configuration)
     let server = APIServer(
         control: control,
-        configuration: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), token: token, heartbeat: heartbeat,
-                             dashboardAuth: dashboardAuth),
+        configuration: configuration,
         logger: logger,
         onListening: { address in announce.yield(address.port) }
     )

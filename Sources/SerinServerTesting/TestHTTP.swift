@@ -42,7 +42,10 @@ public enum TestHTTP {
     }
 
     static func head(_ method: String, _ path: String, headers: [String: String]) -> String {
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        // A test may send its own Host (DNS rebinding).
+        var text = "\(method) \(path) HTTP/1.1\r\n"
+        if !headers.keys.contains(where: { $0.lowercased() == "host" }) { text += "Host: 127.0.0.1\r\n" }
+        text += "Connection: close\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
         return text + "\r\n"
     }

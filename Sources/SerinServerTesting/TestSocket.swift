@@ -3,14 +3,14 @@ import SerinTesting
 
 /// A blocking TCP connection to 127.0.0.1 with a read timeout, and a buffer
 /// for what was read past the last answer.
-final class TestSocket: @unchecked Sendable {
+public final class TestSocket: @unchecked Sendable {
     // Safe: each connection is used by one test, one blocking call at a time.
     private let fd: Int32
     private var buffer: [UInt8] = []
 
     /// The timeout is generous: on a loaded two-core machine the whole test
     /// process can stall for a while, and a late answer is not a wrong one.
-    init(port: Int, timeoutSeconds: Int = 60) throws {
+    public init(port: Int, timeoutSeconds: Int = 60) throws {
         do {
             fd = try Loopback.connect(port: port, receiveTimeout: .seconds(timeoutSeconds))
         } catch {
@@ -20,7 +20,7 @@ final class TestSocket: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -30,10 +30,10 @@ final class TestSocket: @unchecked Sendable {
     }
 
     /// Closes the connection now, as a client that goes away does.
-    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 
     /// Up to and including `delimiter`.
-    func read(through delimiter: [UInt8]) throws -> [UInt8] {
+    public func read(through delimiter: [UInt8]) throws -> [UInt8] {
         while true {
             if let range = firstRange(of: delimiter) {
                 let result = Array(buffer[..<range.upperBound])
@@ -44,7 +44,7 @@ final class TestSocket: @unchecked Sendable {
         }
     }
 
-    func read(count: Int) throws -> [UInt8] {
+    public func read(count: Int) throws -> [UInt8] {
         while buffer.count < count {
             guard try fill() else { throw TestHTTPError(description: "connection closed after \(buffer.count) of \(count) bytes") }
         }
@@ -53,7 +53,7 @@ final class TestSocket: @unchecked Sendable {
         return result
     }
 
-    func readToEnd() throws -> [UInt8] {
+    public func readToEnd() throws -> [UInt8] {
         while try fill() {}
         defer { buffer = [] }
         return buffer

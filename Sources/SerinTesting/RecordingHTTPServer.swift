@@ -63,6 +63,21 @@ public final class RecordingHTTPServer: @unchecked Sendable {
                 status = 500 if seen <= int(parts[1]) else 200
             elif parts[0] == "slow":
                 time.sleep(float(parts[1]))
+            elif parts[0] == "redirect":
+                # /redirect/<status>/<path...>: sends the client to that path here.
+                self.send_response(int(parts[1]))
+                self.send_header("Location", "/" + "/".join(parts[2:]))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            elif parts[0] == "secret":
+                # /secret/<status>: an answer whose body holds what a reader must not see.
+                reply = b"internal: db password is hunter2"
+                self.send_response(int(parts[1]))
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+                return
             elif parts[0] == "stall":
                 self.send_response(200)
                 self.send_header("Content-Length", "4")
@@ -77,6 +92,9 @@ public final class RecordingHTTPServer: @unchecked Sendable {
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
+
+        # A redirect followed as a GET is recorded too.
+        do_GET = do_POST
 
         def log_message(self, *args):
             pass

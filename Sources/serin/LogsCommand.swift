@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SerinCLI
 import SerinLocal
 import SerinOperator
 
@@ -54,7 +55,7 @@ struct LogsCommand: AsyncParsableCommand, AsyncRunnable {
 
     private func show(_ lines: [ProcessLogs.Line]) {
         guard !lines.isEmpty else { return }
-        print(lines.map { "[\($0.file)] \($0.text)" }.joined(separator: "\n"))
+        print(lines.map { LogView.line(file: $0.file, text: $0.text) }.joined(separator: "\n"))
         fflush(nil)
     }
 }

@@ -38,7 +38,24 @@ struct ManifestOptions: ParsableArguments {
                 manifests.diagnostics.append(.error(at: failure.position ?? SourcePosition(file: path), failure.message))
             }
         }
-        if !plain.isEmpty { manifests.append(contentsOf: ManifestLoader().load(paths: plain)) }
+        // A folder of plain files that declares a HelmRelease renders too, as
+        // the operator renders it: what is validated and planned is the
+        // chart's objects, not the HelmRelease.
+        var asWritten: [String] = []
+        for path in plain {
+            var isDirectory: ObjCBool = false
+            let folder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            guard folder, ManifestLoader().load(paths: [path]).plain.contains(where: { $0.kind == "HelmRelease" }) else {
+                asWritten.append(path)
+                continue
+            }
+            do {
+                manifests.append(contentsOf: ManifestLoader().load(try await SourceBuild(path).render()))
+            } catch let failure as RenderFailure {
+                manifests.diagnostics.append(.error(at: failure.position ?? SourcePosition(file: path), failure.message))
+            }
+        }
+        if !asWritten.isEmpty { manifests.append(contentsOf: ManifestLoader().load(paths: asWritten)) }
         let (diagnostics, plans) = Validator(platform: platform).validateAndPlan(manifests)
         return (manifests, diagnostics, plans)
     }

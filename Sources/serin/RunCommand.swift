@@ -74,7 +74,8 @@ struct RunCommand: AsyncParsableCommand, AsyncRunnable {
             FileHandle.standardError.write(Data("serin run: \(error)\n".utf8))
             throw ExitCode(ExitStatus.ioOrUsage)
         }
-        let api = APIServer(control: serinOperator, configuration: .init(listen: listen, token: token, dashboardAuth: resolved.readsNeedToken ? .token : .none),
+        let api = APIServer(control: serinOperator, configuration: .init(listen: listen, token: token, dashboardAuth: resolved.readsNeedToken ? .token : .none,
+                                                                                      allowedHosts: resolved.apiAllowedHosts),
                                logger: logger)
         logger.info("serin run", metadata: [
             "stateDir": "\(resolved.stateDirectory)", "sources": "\(resolved.sources.count)", "api": "\(resolved.apiListen)",

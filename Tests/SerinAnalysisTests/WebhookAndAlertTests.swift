@@ -65,7 +65,7 @@ import Testing
     @Test func aNon2xxAnswerFailsWithTheStatus() async {
         let result = await WebhookCaller().call(hook("/status/403"), name: "web", namespace: "shop", phase: .progressing, checksum: "", metadata: [:])
         #expect(!result.passed)
-        #expect(result.message == "rollout webhook hook answered 403: no")
+        #expect(result.message == "rollout webhook hook answered 403")
     }
 
     @Test func retriesServerErrorsThenPasses() async {
@@ -214,7 +214,7 @@ final class AnalysisChecksTests {
         #expect(missing.evaluations.map(\.verdict) == [.noData])
         #expect(missing.evaluations.first?.query == #"up{job="web-nothing"}"#)
         let failing = plan("hundred", webhooks: [PlanWebhook(name: "smoke", type: .rollout, url: hooks.address + "/status/500", timeout: .seconds(2))])
-        #expect(await runner.runChecks(failing, CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 3)).hookFailures == ["rollout webhook smoke answered 500: no"])
+        #expect(await runner.runChecks(failing, CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 3)).hookFailures == ["rollout webhook smoke answered 500"])
         let rollback = plan("hundred", webhooks: [PlanWebhook(name: "big-red-button", type: .rollback, url: hooks.address + "/ok", timeout: .seconds(2))])
         #expect(await runner.runChecks(rollback, CheckContext(rollout: id, target: WorkloadID(name: "web"), time: 4)).hookFailures == ["rollback webhook big-red-button asked for a rollback"])
     }

@@ -114,6 +114,77 @@ import Testing
         #expect(unknown.stderr.hasPrefix("serin.yaml:6:18: sources[0].postBuild.strategy is not a known field"), "\(unknown.stderr)")
     }
 
+    /// Flagger's podinfo chart with a HelmRelease beside it, in `directory`.
+    func chartWithRelease(in directory: TemporaryDirectory, releaseFolder: String, namespace: String? = "apps") throws {
+        let chart = Products.repositoryRoot + "/Tests/SerinHelmTests/Fixtures/flagger-podinfo"
+        try FileManager.default.createDirectory(atPath: directory.path + "/charts", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: chart, toPath: directory.path + "/charts/podinfo")
+        try directory.write(releaseFolder + "/release.yaml", """
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata:
+              name: podinfo\(namespace.map { "\n  namespace: " + $0 } ?? "")
+            spec:
+              chart:
+                spec:
+                  chart: ./charts/podinfo
+                  sourceRef: { kind: GitRepository, name: apps }
+              values:
+                image: { tag: 6.1.1 }
+                canary: { enabled: true }
+
+            """)
+    }
+
+    /// The kinds of a printed stream, in order.
+    func kinds(_ stream: String) -> [String] {
+        stream.components(separatedBy: "\n---\n").compactMap { document in
+            document.split(separator: "\n").first { $0.hasPrefix("kind: ") }.map { String($0.dropFirst(6)) }
+        }
+    }
+
+    @Test func buildPrintsTheChartOfAHelmRelease() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try chartWithRelease(in: directory, releaseFolder: "deploy")
+        let run = try CommandRun.run(serin, ["build", "deploy"], in: directory.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(kinds(run.stdout) == ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Canary"], "\(run.stdout)")
+        #expect(!run.stdout.contains("HelmRelease"))
+        #expect(!run.stdout.contains("jwt"), "the chart's test hook is not applied")
+        #expect(run.stdout.contains("image: \"ghcr.io/stefanprodan/podinfo:6.1.1\""), "\(run.stdout)")
+        #expect(run.stdout.components(separatedBy: "namespace: apps").count - 1 == 4, "every object in the release's namespace: \(run.stdout)")
+        // The same release under an overlay: kustomize first (the namespace), then the chart, as Flux does.
+        let overlay = try TemporaryDirectory()
+        defer { overlay.remove() }
+        try chartWithRelease(in: overlay, releaseFolder: "overlay", namespace: nil)
+        try overlay.write("overlay/kustomization.yaml", "namespace: prod\nresources:\n  - release.yaml\n")
+        let built = try CommandRun.run(serin, ["build", "overlay"], in: overlay.path)
+        #expect(built.status == 0, "\(built.stderr)")
+        #expect(kinds(built.stdout) == ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Canary"], "\(built.stdout)")
+        #expect(built.stdout.components(separatedBy: "namespace: prod").count - 1 == 4, "\(built.stdout)")
+    }
+
+    /// `serin validate` and `serin plan` see what the operator applies: the
+    /// chart's objects, its Canary planned, not the HelmRelease.
+    @Test func validateAndPlanExpandHelmReleases() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try chartWithRelease(in: directory, releaseFolder: "deploy")
+        let validate = try CommandRun.run(serin, ["validate", "--platform", "kubernetes", "deploy"], in: directory.path)
+        #expect(validate.status == 0, "\(validate.stderr)")
+        #expect(validate.stdout.contains("Canary: 1") && validate.stdout.contains("Deployment: 1"), "\(validate.stdout)")
+        let plan = try CommandRun.run(serin, ["plan", "--platform", "kubernetes", "deploy"], in: directory.path)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("Canary apps/podinfo"), "\(plan.stdout)")
+        // A template error is one line, at the template's file:line:column.
+        try directory.write("charts/podinfo/templates/configmap.yaml", "data:\n  owner: {{ required \"set owner\" .Values.owner }}\n")
+        let broken = try CommandRun.run(serin, ["validate", "--platform", "kubernetes", "deploy"], in: directory.path)
+        #expect(broken.status == 1)
+        #expect(broken.stderr.hasPrefix("charts/podinfo/templates/configmap.yaml:2:"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("set owner"), "\(broken.stderr)")
+    }
+
     @Test func versionNamesTheKustomize() throws {
         let run = try CommandRun.run(serin, ["version"])
         #expect(run.status == 0)

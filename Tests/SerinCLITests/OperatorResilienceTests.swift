@@ -79,7 +79,7 @@ extension EndToEndTests {
         let counts = traffic.snapshot()
         #expect(traffic.failures == 0, "\(counts)")
 
-        // The operator's metrics (the README's names, Flagger's meanings) tell the same story.
+        // The operator's metrics (docs/operations.md's names, Flagger's meanings) tell the same story.
         let metrics = try Loopback.request(port: sandbox.apiPort, path: "/metrics").body.split(separator: "\n")
         func sample(_ prefix: String) -> Double? {
             metrics.first { $0.hasPrefix(prefix) }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }

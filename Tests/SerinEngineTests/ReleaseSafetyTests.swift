@@ -38,16 +38,23 @@ import Testing
         driver.tick()
     }
 
-    @Test func aCanaryThatStopsBeingReadyFailsTheStep() {
+    /// Flagger's scheduler: a canary that is not ready (fewer replicas than
+    /// canaryReadyThreshold) halts the analysis, counts no failed check,
+    /// and is rolled back only once the progress deadline passes.
+    @Test func aCanaryThatStopsBeingReadyHaltsUntilTheProgressDeadline() {
         var driver = started(canaryPlan([10, 20], threshold: 2))
         driver.analyse()
         #expect(driver.weight == 20)
         driver.send(.canaryUnready("its replicas do not pass their readiness probes", at: driver.now + 1))
-        #expect(driver.state.failedChecks == 1)
-        #expect(driver.state.message == "check failed (1/2): the canary r2 is not ready: its replicas do not pass their readiness probes")
-        driver.now += 10
+        #expect(driver.state.failedChecks == 0)
+        #expect(driver.state.message == "halted: the canary r2 is not ready: its replicas do not pass their readiness probes")
+        #expect(driver.weight == 20)
+        driver.now += 30
+        #expect(!driver.send(.canaryUnready("crashed", at: driver.now)).contains(.scaleCanaryToZero))
+        driver.now += 40
         #expect(driver.send(.canaryUnready("crashed", at: driver.now)).contains(.scaleCanaryToZero))
         #expect(driver.state.phase == .failed)
+        #expect(driver.state.message.contains("for longer than the progress deadline (1m)"))
         #expect(driver.weight == 0)
     }
 

@@ -35,10 +35,11 @@ func manifests(_ message: String = "hello") -> [String: String] {
 
 /// A mirror of `url` in a fresh temporary folder.
 func mirror(_ url: String, ref: String = "branch:main", path: String = "deploy", credentials: String? = nil,
-            knownHosts: String? = nil, timeout: Duration = .seconds(20)) throws -> (SourceMirror, TemporaryDirectory) {
+            knownHosts: String? = nil, timeout: Duration = .seconds(20),
+            limits: GitTreeLimits = GitTreeLimits()) throws -> (SourceMirror, TemporaryDirectory) {
     let cache = try TemporaryDirectory(prefix: "serin-mirror")
     let spec = GitSourceSpec(name: "app", url: try GitURL(url), reference: try GitReference(parsing: ref), path: path,
-                             timeout: timeout, credentialsFile: credentials, knownHostsFile: knownHosts)
+                             timeout: timeout, credentialsFile: credentials, knownHostsFile: knownHosts, limits: limits)
     return (try SourceMirror(spec: spec, directory: cache.path + "/repo.git"), cache)
 }
 

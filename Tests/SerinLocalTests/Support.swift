@@ -96,6 +96,8 @@ final class Harness: Sendable {
         options.restartBackoff = .milliseconds(100)
         options.restartBackoffLimit = .milliseconds(400)
         options.readinessTimeout = .seconds(20)
+        // The tests run as root on the build machine; LocalTrustTests check the refusal.
+        options.allowRootWorkloads = true
         let changes = changes, messages = messages
         options.onBackendsChanged = { workload in await changes.record(workload) }
         options.log = { line in messages.append(line) }

@@ -267,7 +267,7 @@ final class RecordingReplica: StateReplica {
     private let saved = Mutex<[(key: String, data: Data)]>([])
 
     func save(_ data: Data, as key: String) async throws { saved.withLock { $0.append((key, data)) } }
-    func loadAll() async throws -> [String: Data] { [:] }
+    func load(_ key: String) async throws -> Data? { nil }
 
     /// The plan digest of each state saved for `key`, in order.
     func planDigests(of key: String) -> [String?] {

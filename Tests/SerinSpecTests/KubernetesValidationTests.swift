@@ -2,8 +2,9 @@ import Testing
 @testable import SerinSpec
 
 /// What the Kubernetes platform accepts of Flagger's providers: the routers
-/// Serin drives, Flagger 1.44's Knative Canaries and `externalmetrics`
-/// templates with a warning, any other provider refused with the list.
+/// Serin drives, Flagger 1.44's Knative Canaries with a warning, any other
+/// router refused with the list; metric providers Serin cannot query
+/// (`externalmetrics`, ...) refused with the reason.
 @Suite struct KubernetesValidationTests {
     static let knative = """
         apiVersion: flagger.app/v1beta1
@@ -24,20 +25,25 @@ import Testing
           query: requests-per-second
         """
 
-    @Test func knativeCanariesAndExternalMetricsValidateWithAWarning() {
-        for yaml in [Self.knative, Self.externalMetrics] {
-            let diagnostics = validate(yaml, platform: .kubernetes)
-            #expect(diagnostics.errors.isEmpty, "\(diagnostics.errors)")
-            #expect(diagnostics.warnings.count == 1, "\(diagnostics.warnings)")
-        }
+    @Test func knativeCanariesValidateWithAWarning() {
+        let diagnostics = validate(Self.knative, platform: .kubernetes)
+        #expect(diagnostics.errors.isEmpty, "\(diagnostics.errors)")
+        #expect(diagnostics.warnings.count == 1, "\(diagnostics.warnings)")
+    }
+
+    @Test func aMetricProviderSerinCannotQueryIsRefusedWithTheReason() {
+        let found = validate(Self.externalMetrics, platform: .kubernetes).errors.map(\.description)
+        #expect(found == ["test.yaml:5:21: provider.type is externalmetrics, which Serin cannot query: reads the external metrics API of "
+                          + "the cluster (KEDA, ...), which Serin does not implement; use one of prometheus, datadog, newrelic, graphite, influxdb"],
+                "\(found)")
     }
 
     @Test(arguments: Validator.kubernetesProviders)
     func theRoutersSerinDrivesAreAccepted(provider: String) {
         let yaml = Self.knative.replacingOccurrences(of: "provider: knative", with: "provider: \(provider)")
             .replacingOccurrences(of: "apiVersion: serving.knative.dev/v1, kind: Service", with: "apiVersion: apps/v1, kind: Deployment")
-            + "\n  service: { port: 80 }"
-        #expect(validate(yaml, platform: .kubernetes).errors.isEmpty)
+            + (provider.hasPrefix("gatewayapi") ? "\n  service: { port: 80, gatewayRefs: [{ name: public }] }" : "\n  service: { port: 80 }")
+        #expect(validate(yaml, platform: .kubernetes).errors.isEmpty, "\(validate(yaml, platform: .kubernetes).errors)")
     }
 
     @Test func anotherProviderIsRefusedWithTheList() {

@@ -224,3 +224,37 @@ extension CanaryAnalysis {
         self.maxWeight = maxWeight
     }
 }
+
+/// Canaries written alike share their plans' lists: memory per Canary does
+/// not grow with the length of its analysis.
+@Suite struct PlanSharingTests {
+    func canary(_ name: String, stepWeight: Int) -> String {
+        """
+        apiVersion: flagger.app/v1beta1
+        kind: Canary
+        metadata: { name: \(name), namespace: apps }
+        spec:
+          targetRef: { apiVersion: apps/v1, kind: Deployment, name: \(name) }
+          service: { port: 80 }
+          analysis:
+            interval: 1m
+            threshold: 5
+            stepWeight: \(stepWeight)
+            maxWeight: 50
+            metrics: [{ name: request-success-rate, interval: 1m, thresholdRange: { min: 99 } }]
+        ---
+
+        """
+    }
+
+    @Test func canariesWrittenAlikeShareTheirSteps() {
+        let yaml = canary("a", stepWeight: 10) + canary("b", stepWeight: 10) + canary("c", stepWeight: 5)
+        let (_, plans) = Validator(platform: .kubernetes).validateAndPlan(ManifestLoader().load(text: yaml, file: "apps.yaml"))
+        #expect(plans.map(\.name) == ["a", "b", "c"])
+        func storage<T>(_ array: [T]) -> UnsafeRawPointer? { array.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        #expect(storage(plans[0].steps) == storage(plans[1].steps))
+        #expect(storage(plans[0].metrics) == storage(plans[1].metrics))
+        #expect(storage(plans[0].steps) != storage(plans[2].steps))
+        #expect(plans[0].steps == plans[1].steps && plans[0].name != plans[1].name)
+    }
+}

@@ -18,4 +18,13 @@
 int serin_spawn(const char *file, char *const argv[], char *const envp[],
                 const char *directory, int log_fd, pid_t *pid);
 
+/// The same as `serin_spawn`, with the process's user and group set to
+/// `uid` and `gid` (supplementary groups: `gid` alone) before it runs:
+/// fork, then only async-signal-safe calls in the child, and exec. The
+/// caller must be root. Returns 0, or the errno of the first failure
+/// (setgid, setuid, chdir or exec), reported from the child through a
+/// close-on-exec pipe.
+int serin_spawn_as(const char *file, char *const argv[], char *const envp[],
+                   const char *directory, int log_fd, uid_t uid, gid_t gid, pid_t *pid);
+
 #endif

@@ -34,6 +34,12 @@ public protocol PlatformRevision: Sendable, Codable, Hashable {
     var id: String { get }
     var workload: WorkloadID { get }
     var origin: RevisionOrigin { get }
+    /// The kind of workload it is (`Workload`, `Deployment`, `DaemonSet`), for the API.
+    var targetKind: String { get }
+}
+
+extension PlatformRevision {
+    public var targetKind: String { "Workload" }
 }
 
 /// A readiness change of one revision of a workload, as the platform sees it.
@@ -108,10 +114,15 @@ public struct PlatformSelection<Revision: PlatformRevision>: Sendable {
     public var revisions: [Revision]
     /// Resources of this revision the platform cannot run, with why.
     public var refused: [(resource: ResourceKey, reason: String)]
+    /// What people should know about how a resource is run (a Canary's
+    /// target found in the cluster rather than in Git), one line each.
+    public var notes: [(resource: ResourceKey, note: String)]
 
-    public init(revisions: [Revision], refused: [(resource: ResourceKey, reason: String)] = []) {
+    public init(revisions: [Revision], refused: [(resource: ResourceKey, reason: String)] = [],
+                notes: [(resource: ResourceKey, note: String)] = []) {
         self.revisions = revisions
         self.refused = refused
+        self.notes = notes
     }
 }
 
@@ -163,4 +174,19 @@ public protocol Platform: Sendable {
     func health(of workload: WorkloadID) async -> WorkloadHealth
     /// Readiness changes of every workload, as they happen. One consumer.
     func readinessChanges() -> AsyncStream<ReadinessChange>
+    /// Whether those changes are complete (false by default).
+    var reportsEveryReadinessChange: Bool { get }
+    /// The revision a workload's primary already runs when a rollout with
+    /// no saved state starts (a cluster taken over from another operator),
+    /// to adopt rather than deploy again; nil when there is none to adopt.
+    func adoptablePrimary(of workload: WorkloadID) async -> String?
+}
+
+extension Platform {
+    /// Whether `readinessChanges()` reports every change of what `isReady`
+    /// answers (an informer's watch does): then nothing polls readiness
+    /// between ticks. A platform that may miss one says no, and its
+    /// rollouts also poll every `pollInterval`.
+    public var reportsEveryReadinessChange: Bool { false }
+    public func adoptablePrimary(of workload: WorkloadID) async -> String? { nil }
 }

@@ -25,8 +25,11 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         /// Sources whose workloads are never pruned (`prune: false`): what
         /// leaves their Git, or all of theirs once they leave the configuration, keeps running.
         public var keep: Set<String> = []
-        /// How often a runner looks at readiness between the platform's reports.
-        public var pollInterval: Duration
+        /// How often a runner looks at readiness between the platform's
+        /// reports; nil, or a platform whose reports are complete
+        /// (`Platform.reportsEveryReadinessChange`): only the reports and
+        /// each tick.
+        public var pollInterval: Duration?
         public var clock: C
         /// Seconds since 1970, for the audit trail and statuses: the wall
         /// clock, or a test's, beside `clock`.
@@ -34,7 +37,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         public var logger: Logger
 
         public init(platform: P, checks: any CheckRunner, hooks: any HookRunner, notifier: any Notifier, store: StateStore, log: EventLog,
-                    stateDirectory: String, sources: Set<String>, pollInterval: Duration, clock: C,
+                    stateDirectory: String, sources: Set<String>, pollInterval: Duration?, clock: C,
                     wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                     logger: Logger = Logger(label: "serin.reconciler")) {
             self.wallClock = wallClock
@@ -63,7 +66,14 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private var platform: P { parts.platform }
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let jobQueue: AsyncStream<@Sendable () async -> Void>.Continuation
-    private var runners: [RolloutID: RolloutRunner<P, C>] = [:]
+    private var runners: [RolloutID: RolloutRunner<P, C>] = [:] {
+        didSet { runnersByTarget = nil }
+    }
+    /// The runners of each workload, for readiness reports: built again
+    /// after `runners` changed, so a report costs a lookup, not a scan.
+    private var runnersByTarget: [WorkloadID: [RolloutRunner<P, C>]]?
+    /// Steps every runner from one task.
+    private let scheduler: RolloutScheduler<C>
     private var plainDeploys: [WorkloadID: PlainDeploy] = [:]
     /// The Canaries each source declares now.
     private var canaries: [String: Set<RolloutID>] = [:]
@@ -78,6 +88,12 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private var selections: [String: Selection] = [:]
     /// The conditions last shown per workload, so a transition keeps its time.
     private var workloadConditions: [WorkloadID: [Condition]] = [:]
+    /// Each source's desired state last applied: applied again when the
+    /// platform reports a change outside Git it depends on.
+    private var lastDesired: [String: DesiredState] = [:]
+    /// What was last recorded of each source's refusals and notes, so that
+    /// applying the same state again does not repeat them in the audit trail.
+    private var recordedRemarks: [String: Set<String>] = [:]
 
     private struct Selection {
         var revisions: [P.Revision]
@@ -88,6 +104,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     public init(parts: Parts) {
         self.parts = parts
         (jobs, jobQueue) = AsyncStream.makeStream()
+        scheduler = RolloutScheduler(clock: parts.clock)
         declared = [:]
         do {
             declared = try Self.loadDeclared(Self.declaredPath(parts.stateDirectory))
@@ -118,7 +135,9 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     /// the workloads as they are.
     public func run() async {
         let readiness = platform.readinessChanges()
+        let scheduler = self.scheduler
         await withDiscardingTaskGroup { group in
+            group.addTask { await scheduler.run() }
             group.addTask {
                 for await change in readiness { await self.readinessChanged(change) }
             }
@@ -129,7 +148,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     }
 
     private func readinessChanged(_ change: ReadinessChange) {
-        for runner in runners.values where runner.target == change.workload { runner.readinessChanged() }
+        if runnersByTarget == nil { runnersByTarget = Dictionary(grouping: runners.values, by: \.target) }
+        for runner in runnersByTarget?[change.workload] ?? [] { runner.readinessChanged() }
         plainDeploys[change.workload]?.mailbox.send(())
     }
 
@@ -144,9 +164,23 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             record(rollout: "-", revision: desired.revision, "error", "cannot read the workloads of \(desired.revision): \(error)")
             return
         }
+        lastDesired[desired.source] = desired
+        var remarks: Set<String> = []
         for refusal in selection.refused {
-            record(rollout: refusal.resource.description, revision: desired.revision, "unsupported", refusal.reason)
+            let remark = "unsupported \(refusal.resource) \(refusal.reason)"
+            remarks.insert(remark)
+            if recordedRemarks[desired.source]?.contains(remark) != true {
+                record(rollout: refusal.resource.description, revision: desired.revision, "unsupported", refusal.reason)
+            }
         }
+        for note in selection.notes {
+            let remark = "note \(note.resource) \(note.note)"
+            remarks.insert(remark)
+            if recordedRemarks[desired.source]?.contains(remark) != true {
+                record(rollout: note.resource.description, revision: desired.revision, "note", note.note)
+            }
+        }
+        recordedRemarks[desired.source] = remarks
         canaries[desired.source] = Set(desired.manifests.canaries.map { RolloutID(namespace: $0.namespace, name: $0.name) })
         var targets: [WorkloadID: RolloutID] = [:]
         for revision in selection.revisions {
@@ -170,7 +204,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         for (id, runner) in runners where !declaredCanaries.contains(id) {
             runner.stop()
             runners[id] = nil
-            record(rollout: id.description, revision: nil, "unmanaged", "the Canary left Git; \(runner.target.name) is released without one")
+            record(rollout: id.description, revision: nil, "unmanaged", "the Canary left Git; \(runner.target.name) is released without one: "
+                   + "it takes over from \(runner.target.name)-primary (with revertOnDeletion the Canary's finalizer holds it until then)")
         }
         // Pruned: what this source declared before and no source declares now.
         let elsewhere = declared.filter { $0.key != desired.source }.values.reduce(into: Set<WorkloadID>()) { $0.formUnion($1) }
@@ -187,6 +222,16 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         saveDeclared()
     }
 
+    /// Every source's last desired state, applied again: something outside
+    /// Git it depends on changed (a target another tool owns, a config, a
+    /// Canary deleted in the cluster). Nothing is released that did not change.
+    public func reapply() async {
+        for source in lastDesired.keys.sorted() {
+            guard let desired = lastDesired[source] else { continue }
+            await apply(desired)
+        }
+    }
+
     private func release(_ revision: P.Revision, with plan: Plan, canary id: RolloutID) {
         if let plain = plainDeploys.removeValue(forKey: revision.workload) { plain.mailbox.close() }
         var predecessor: RolloutRunner<P, C>?
@@ -201,8 +246,9 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 let worker = try RolloutWorker(id: id, target: revision.workload, plan: plan, parts: .init(
                     platform: platform, checks: parts.checks, hooks: parts.hooks, notifier: parts.notifier,
                     store: parts.store, log: parts.log, logger: parts.logger))
-                let log = parts.log, logger = parts.logger, now = parts.wallClock
-                let runner = RolloutRunner(worker: worker, plan: plan, pollInterval: parts.pollInterval, clock: parts.clock,
+                let log = parts.log, logger = parts.logger, now = parts.wallClock, scheduler = self.scheduler
+                let poll = platform.reportsEveryReadinessChange ? nil : parts.pollInterval
+                let runner = RolloutRunner(worker: worker, plan: plan, scheduler: scheduler, pollInterval: poll, clock: parts.clock,
                                            wallClock: now, logger: logger) { message in
                     Self.append(log, logger, .init(time: now(), rollout: id.description, revision: nil, author: nil,
                                                    decision: "error", reason: message))
@@ -210,7 +256,6 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 runners[id] = runner
                 let predecessor = predecessor
                 jobQueue.yield {
-                    defer { runner.finished.open() }
                     do {
                         // One owner per rollout: the runner it replaces acts and
                         // saves until its job returns; this one starts from what it saved.
@@ -223,7 +268,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                         Self.append(log, logger, .init(time: now(), rollout: id.description, revision: nil, author: nil,
                                                        decision: "error", reason: "cannot restore what the saved state runs: \(error)"))
                     }
-                    await runner.run()
+                    // From here the scheduler steps it; `finished` opens once it is stopped.
+                    scheduler.start(runner)
                 }
             } catch {
                 record(rollout: id.description, revision: revision.id, "error", "cannot start the rollout: \(error)")
@@ -278,6 +324,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             declared[source] = nil
             canaries[source] = nil
             selections[source] = nil
+            lastDesired[source] = nil
+            recordedRemarks[source] = nil
         }
     }
 
@@ -360,18 +408,31 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         let state = await runner.worker.state
         let evaluations = await runner.worker.evaluations
         let events = eventLimit == 0 ? [] : Array(await parts.log.entries().filter { $0.rollout == runner.id.description }.suffix(eventLimit))
-        return RolloutStatus(name: runner.id.name, namespace: runner.id.namespace, workload: runner.target.name, phase: state.phase,
-                             canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
-                             failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
-                             primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
-                             plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events,
-                             threshold: runner.plan.threshold)
+        var status = RolloutStatus(name: runner.id.name, namespace: runner.id.namespace, workload: runner.target.name, phase: state.phase,
+                                   canaryWeight: state.routes.canaryWeight, mirrorWeight: state.routes.mirrorWeight,
+                                   failedChecks: state.failedChecks, step: state.step, stepCount: runner.plan.steps.count,
+                                   primaryRevision: state.primaryRevision, canaryRevision: state.canaryRevision, message: state.message,
+                                   plan: runner.plan.stepDescriptions, evaluations: evaluations, events: events,
+                                   threshold: runner.plan.threshold)
+        status.iterations = Self.iterations(runner.plan, state)
+        status.suspended = runner.plan.suspended ? true : nil
+        return status
+    }
+
+    /// Flagger's iterations: the analyses passed so far in a blue/green or
+    /// A/B release; a weighted canary counts none.
+    static func iterations(_ plan: Plan, _ state: RolloutState) -> Int {
+        guard plan.strategy != .canary, state.canaryRevision != nil else { return 0 }
+        var passed = 0
+        for (index, step) in plan.steps.enumerated() where index < state.step {
+            if case .analyze(let ticks) = step { passed += ticks }
+        }
+        return passed + state.passedTicks
     }
 
     /// Every workload the sources' revisions in force declare, with how it
     /// stands on the platform, and what the platform refused to run.
     public func workloads() async -> [WorkloadStatusReport] {
-        let kind = platform.targetKinds.sorted().first ?? "Workload"
         let now = parts.wallClock()
         var reports: [WorkloadStatusReport] = []
         for (source, selection) in selections.sorted(by: { $0.key < $1.key }) {
@@ -384,7 +445,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 if running.primary == revision.id && running.canary == nil { conditions.remove(type: "Reconciling") }
                 workloadConditions[workload] = conditions
                 reports.append(WorkloadStatusReport(
-                    name: workload.name, namespace: workload.namespace, kind: kind, source: source, primaryRevision: running.primary,
+                    name: workload.name, namespace: workload.namespace, kind: revision.targetKind, source: source, primaryRevision: running.primary,
                     desiredRevision: revision.id, replicas: health.replicas, readyReplicas: health.readyReplicas,
                     canaryRevision: running.canary, rollout: selection.canaries[workload]?.description, port: health.port,
                     conditions: conditions))

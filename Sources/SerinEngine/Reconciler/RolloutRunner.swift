@@ -4,9 +4,11 @@ import Metrics
 import SerinSpec
 import Synchronization
 
-/// Drives one rollout: a single loop feeds its worker every input (new
-/// revisions, commands, readiness, interval ticks), so the machine sees
-/// events one at a time and in order even though the worker awaits I/O.
+/// Drives one rollout: feeds its worker every input (new revisions,
+/// commands, readiness, interval ticks) one at a time and in order, even
+/// though the worker awaits I/O. It has no task of its own: the
+/// reconciler's `RolloutScheduler` runs its steps when an input arrives or
+/// its next tick is due, so an idle rollout costs memory, not a task.
 /// Time passes on `clock`, so tests step it instead of sleeping.
 public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Duration == Duration {
     public enum Input: Sendable {
@@ -20,18 +22,29 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     public let target: WorkloadID
     public let worker: RolloutWorker<P>
     public let plan: Plan
-    private let mailbox = Mailbox<Input>()
-    /// Opened when the runner is done for good (its job returned): a
-    /// successor for the same rollout waits for it, so two workers never
-    /// act on, or save, one rollout at once.
+    /// Opened when the runner is done for good (stopped, and its last step
+    /// returned): a successor for the same rollout waits for it, so two
+    /// workers never act on, or save, one rollout at once.
     public let finished = Gate()
-    /// Set when a decision was not carried out; the loop reasserts the saved state first.
-    private let unsettledFlag = Mutex(false)
-    private var unsettled: Bool {
-        get { unsettledFlag.withLock { $0 } }
-        set { unsettledFlag.withLock { $0 = newValue } }
+
+    /// What the steps share; one step runs at a time.
+    private struct Loop {
+        var inputs: [Input] = []
+        var stopped = false
+        /// Set when a decision was not carried out; the next step reasserts the saved state first.
+        var unsettled = false
+        /// When the next tick is due (seconds since 1970); nil before the
+        /// first step and after a rest.
+        var nextTick: Double?
+        /// How long the last step asked to sleep, kept when a step fails.
+        var wait: Duration?
     }
-    private let pollInterval: Duration
+
+    private let loop = Mutex(Loop())
+    private let scheduler: RolloutScheduler<C>
+    /// Readiness polled this often while the machine waits for it, besides
+    /// the platform's reports; nil: only the reports (and each tick) count.
+    private let pollInterval: Duration?
     private let clock: C
     /// Wall time at `origin` on `clock`: events carry seconds since 1970.
     private let origin: C.Instant
@@ -42,12 +55,13 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     private let logger: Logger
     private let onError: @Sendable (String) -> Void
 
-    public init(worker: RolloutWorker<P>, plan: Plan, pollInterval: Duration, clock: C, wallClock: @Sendable () -> Double = { Date().timeIntervalSince1970 },
-                logger: Logger, onError: @escaping @Sendable (String) -> Void) {
+    init(worker: RolloutWorker<P>, plan: Plan, scheduler: RolloutScheduler<C>, pollInterval: Duration?, clock: C,
+         wallClock: @Sendable () -> Double = { Date().timeIntervalSince1970 }, logger: Logger, onError: @escaping @Sendable (String) -> Void) {
         id = worker.id
         target = worker.target
         self.worker = worker
         self.plan = plan
+        self.scheduler = scheduler
         self.pollInterval = pollInterval
         self.clock = clock
         origin = clock.now
@@ -59,7 +73,15 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
 
     /// False once the runner is stopped (the input is dropped).
     @discardableResult
-    public func submit(_ input: Input) -> Bool { mailbox.send(input) }
+    public func submit(_ input: Input) -> Bool {
+        let accepted = loop.withLock { loop -> Bool in
+            guard !loop.stopped else { return false }
+            loop.inputs.append(input)
+            return true
+        }
+        if accepted { scheduler.wake(self) }
+        return accepted
+    }
 
     /// After a restart: what the saved state runs is made so again.
     public func reassert() async throws {
@@ -67,73 +89,20 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     }
 
     /// The platform says the workload's readiness changed.
-    public func readinessChanged() { mailbox.send(.readinessChanged) }
+    public func readinessChanged() { submit(.readinessChanged) }
 
-    /// Ends `run()` after the input in hand.
-    public func stop() { mailbox.close() }
+    /// No more inputs; what was submitted is still handled, then `finished` opens.
+    public func stop() {
+        loop.withLock { $0.stopped = true }
+        scheduler.stop(self)
+    }
 
     func now() -> Double {
         let elapsed = origin.duration(to: clock.now).components
         return wallOrigin + Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
-    /// Until stopped or cancelled. Ticks at the plan's interval. Readiness
-    /// is looked at when the platform says it changed, and polled in between
-    /// as a safety net, so a ready canary starts its analysis without
-    /// waiting a tick.
-    public func run() async {
-        let interval = Double(plan.interval.components.seconds) + Double(plan.interval.components.attoseconds) / 1e18
-        // The first tick comes soon: after a restart the interval that was
-        // running is lost, and waiting a whole new one would stall a rollout
-        // whose operator restarts often.
-        var nextTick = now() + min(interval, 1)
-        var wait = pollInterval
-        while let inputs = await mailbox.take(waitingAtMost: wait, on: clock) {
-            for input in inputs { await handle(input) }
-            let now = self.now()
-            do {
-                // A decision the platform did not carry out (the apiserver
-                // out of reach, say) is carried out before anything else is
-                // judged: no step is analysed on traffic it never got.
-                if unsettled {
-                    wait = .seconds(1)
-                    try await worker.reassert(at: now)
-                    unsettled = false
-                    wait = pollInterval
-                }
-                let waiting = await worker.state.waiting
-                // Readiness is also polled; otherwise nothing happens before
-                // the next tick but an input, which wakes the mailbox at
-                // once: a steady rollout sleeps an interval, not a poll period.
-                switch waiting {
-                case .canaryReady, .primaryReady:
-                    wait = pollInterval
-                    // tick() reports readiness first; only a due tick analyses.
-                    if now >= nextTick {
-                        try await analyse(at: now)
-                        nextTick = now + interval
-                    } else if let readiness = await worker.readinessEvent(at: now) {
-                        try await worker.send(readiness)
-                    }
-                default:
-                    // A check due before the next tick (a step that began
-                    // between ticks, a schedule saved before a restart) moves
-                    // the tick to it.
-                    if let due = await worker.state.nextCheckAt, due < nextTick { nextTick = max(due, now) }
-                    if now >= nextTick {
-                        try await analyse(at: now)
-                        nextTick = now + interval
-                        if let due = await worker.state.nextCheckAt, due > now, due < nextTick { nextTick = due }
-                        wait = .milliseconds(Int64(max(0, nextTick - now) * 1000))
-                    } else {
-                        wait = max(.milliseconds(1), .milliseconds(Int64((nextTick - now) * 1000)))
-                    }
-                }
-            } catch {
-                report(error)
-            }
-        }
-    }
+    private var interval: Double { Double(plan.interval.components.seconds) + Double(plan.interval.components.attoseconds) / 1e18 }
 
     private func analyse(at now: Double) async throws {
         let started = DispatchTime.now()
@@ -150,7 +119,7 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
                 let result = try await worker.command(command, by: caller, at: now())
                 reply(result, nil)
             case .readinessChanged:
-                break // the loop looks at readiness next
+                break // the step looks at readiness next
             }
         } catch {
             if case .command(_, _, let reply) = input { reply(nil, "\(error)") }
@@ -161,6 +130,88 @@ public final class RolloutRunner<P: Platform, C: Clock>: Sendable where C.Durati
     private func report(_ error: any Error) {
         logger.error("\(error)", metadata: ["rollout": "\(id)"])
         onError("\(id): \(error)")
-        unsettled = true
+        loop.withLock { $0.unsettled = true }
+    }
+}
+
+extension RolloutRunner: ScheduledWork {
+    var isStopped: Bool { loop.withLock { $0.stopped } }
+
+    func ended() { finished.open() }
+
+    /// The inputs that arrived, in order, then the tick if it is due. A
+    /// ready canary starts its analysis at once (the platform's report
+    /// wakes the runner); readiness is also polled every `pollInterval`
+    /// when there is one. A rollout at rest (nothing released, nothing to
+    /// wait for) asks for no tick at all: only an input wakes it.
+    func step() async -> Duration? {
+        let (inputs, stopped) = loop.withLock { loop -> ([Input], Bool) in
+            defer { loop.inputs.removeAll() }
+            return (loop.inputs, loop.stopped)
+        }
+        for input in inputs { await handle(input) }
+        if stopped { return nil }
+        let now = self.now()
+        let interval = self.interval
+        let (firstTick, lastWait, unsettled) = loop.withLock { loop in
+            // The first tick comes soon: after a restart (or a rest) the
+            // interval that was running is lost, and waiting a whole new
+            // one would stall a rollout whose operator restarts often.
+            (loop.nextTick ?? now + min(interval, 1), loop.wait, loop.unsettled)
+        }
+        var nextTick = firstTick, wait = lastWait
+        var resting = false
+        defer { loop.withLock { $0.nextTick = resting ? nil : nextTick; $0.wait = wait } }
+        do {
+            // A decision the platform did not carry out (the apiserver
+            // out of reach, say) is carried out before anything else is
+            // judged: no step is analysed on traffic it never got.
+            if unsettled {
+                wait = .seconds(1)
+                try await worker.reassert(at: now)
+                loop.withLock { $0.unsettled = false }
+            }
+            let schedule = await worker.schedule
+            switch schedule.waiting {
+            case .canaryReady, .primaryReady:
+                // tick() reports readiness first; only a due tick analyses.
+                if now >= nextTick {
+                    try await analyse(at: now)
+                    nextTick = now + interval
+                } else if let readiness = await worker.readinessEvent(at: now) {
+                    try await worker.send(readiness)
+                }
+                let untilTick = Self.until(nextTick, from: now)
+                wait = pollInterval.map { min($0, untilTick) } ?? untilTick
+            default:
+                // A check due before the next tick (a step that began
+                // between ticks, a schedule saved before a restart) moves
+                // the tick to it.
+                if let due = schedule.nextCheckAt, due < nextTick { nextTick = max(due, now) }
+                var atRest = schedule.atRest
+                if now >= nextTick {
+                    try await analyse(at: now)
+                    nextTick = now + interval
+                    let after = await worker.schedule
+                    atRest = after.atRest
+                    if let due = after.nextCheckAt, due > now, due < nextTick { nextTick = due }
+                }
+                if atRest {
+                    resting = true
+                    wait = nil
+                } else {
+                    wait = Self.until(nextTick, from: now)
+                }
+            }
+        } catch {
+            report(error)
+            if wait == nil { wait = .seconds(1) }
+        }
+        return wait
+    }
+
+    /// At least a millisecond: a tick due now is not run twice in one step.
+    private static func until(_ time: Double, from now: Double) -> Duration {
+        max(.milliseconds(1), .milliseconds(Int64(max(0, time - now) * 1000)))
     }
 }

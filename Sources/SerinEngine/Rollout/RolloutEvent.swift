@@ -17,9 +17,19 @@ public enum RolloutEvent: Sendable, Equatable {
     case gate(GateKind, open: Bool, reason: String, at: Double)
     /// Someone asked through the API or the CLI; `by` names them when they said.
     case command(RolloutCommand, by: String? = nil, at: Double)
-    /// The canary runs but is not ready (it crashed, its probe fails):
-    /// reported at each tick while it holds, and a failed check each time.
+    /// The canary runs but is not ready (it crashed, its probe fails, fewer
+    /// replicas than `canaryReadyThreshold` are): reported at each tick while
+    /// it holds. The analysis halts (as Flagger's scheduler: no check, no
+    /// step) until it is ready again, and rolls back once the progress
+    /// deadline passes without progress.
     case canaryUnready(String, at: Double)
+    /// The primary stopped serving mid-release (`primaryReadyThreshold`):
+    /// the release halts, as Flagger's scheduler does, and rolls back once
+    /// the progress deadline passes.
+    case primaryUnready(String, at: Double)
+    /// The primary already runs this revision (another operator made it, or
+    /// the saved state was lost): it is adopted, not deployed again.
+    case adopted(String, at: Double)
     /// The platform cannot start the canary at all (`RevisionCannotStart`).
     case canaryCannotStart(String, at: Double)
     /// The Canary was edited (a new plan) while its revision was being
@@ -32,7 +42,8 @@ extension RolloutEvent {
     public var time: Double {
         switch self {
         case .newRevision(_, let at), .tick(let at), .canaryReady(let at), .primaryReady(let at), .checks(_, let at),
-             .gate(_, _, _, let at), .command(_, _, let at), .canaryUnready(_, let at), .canaryCannotStart(_, let at), .planChanged(let at):
+             .gate(_, _, _, let at), .command(_, _, let at), .canaryUnready(_, let at), .canaryCannotStart(_, let at), .planChanged(let at),
+             .primaryUnready(_, let at), .adopted(_, let at):
             return at
         }
     }

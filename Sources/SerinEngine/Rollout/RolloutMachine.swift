@@ -33,6 +33,13 @@ public struct RolloutMachine: Sendable, Equatable {
 
     private var interval: Double { GoDuration.seconds(plan.interval) }
 
+    /// Nothing is released and nothing is awaited: no tick can change
+    /// anything, only an event (a new revision, a command) can. Its owner
+    /// need not tick it.
+    public var isAtRest: Bool {
+        state.waiting == .nothing && [.initialized, .succeeded, .failed].contains(state.phase)
+    }
+
     /// Whether a command can be carried out now; a refusal says why (the API
     /// answers 409 with it).
     public enum CommandResult: Sendable, Equatable {
@@ -49,7 +56,9 @@ public struct RolloutMachine: Sendable, Equatable {
         let before = state
         var actions: [RolloutAction] = []
         if case .planChanged = event {} else { state.planDigest = planDigest }
-        if state.phase == .paused {
+        if plan.suspended {
+            suspended(event)
+        } else if state.phase == .paused {
             held(event, &actions)
         } else {
             apply(event, &actions)
@@ -64,6 +73,23 @@ public struct RolloutMachine: Sendable, Equatable {
         // owner re-asserts what it implies, idempotently.
         if state.settled != before.settled { actions.insert(.persist, at: 0) }
         return actions
+    }
+
+    /// `spec.suspend`, as Flagger's scheduler skips a suspended Canary:
+    /// nothing moves, not even a rollback. A new revision is left for when
+    /// the Canary is resumed (Git's next delivery brings it again); a check
+    /// in flight is dropped; commands are refused.
+    private mutating func suspended(_ event: RolloutEvent) {
+        switch event {
+        case .checks where state.waiting == .checkResult:
+            state.waiting = .nextTick
+        case .checks where state.checking:
+            state.checking = false
+        case .command:
+            lastCommandResult = .refused("the Canary is suspended (spec.suspend): clear it in Git first")
+        default:
+            break
+        }
     }
 
     /// While paused nothing moves: ticks do nothing, a check result in
@@ -97,6 +123,8 @@ public struct RolloutMachine: Sendable, Equatable {
         case .canaryUnready(let reason, let now): canaryUnready(reason, now, &actions)
         case .canaryCannotStart(let reason, _): canaryCannotStart(reason, &actions)
         case .planChanged(let now): planChanged(now, &actions)
+        case .primaryUnready(let reason, let now): primaryUnready(reason, now, &actions)
+        case .adopted(let revision, let now): adopted(revision, now)
         }
     }
 
@@ -201,17 +229,45 @@ public struct RolloutMachine: Sendable, Equatable {
         rollback("the canary cannot start: \(reason)", &actions)
     }
 
-    /// The canary stopped being ready while it is being judged: a failed
-    /// check, as Flagger counts it, and no check of its traffic this tick.
+    /// The canary stopped being ready while it is being judged (Flagger's
+    /// `IsCanaryReady` failing): the analysis halts, no check is counted;
+    /// past the progress deadline without progress it is rolled back.
     private mutating func canaryUnready(_ reason: String, _ now: Double, _ actions: inout [RolloutAction]) {
         guard state.canaryRevision != nil, state.phase == .progressing || state.phase == .waitingPromotion else { return }
         switch state.waiting {
         case .canaryReady, .primaryReady, .nothing, .gate(.confirmRollout), .gate(.preRollout): return
         default: break
         }
-        let wait = state.waiting == .checkResult ? RolloutState.Wait.nextTick : state.waiting
-        state.nextCheckAt = now + interval
-        failCheck("the canary \(state.canaryRevision ?? "") is not ready: \(reason)", then: wait, &actions)
+        halt("the canary \(state.canaryRevision ?? "") is not ready: \(reason)", now, &actions)
+    }
+
+    /// The primary stopped serving mid-release (Flagger's `IsPrimaryReady`
+    /// failing in the analysis): halted the same way, rolled back past the
+    /// progress deadline.
+    private mutating func primaryUnready(_ reason: String, _ now: Double, _ actions: inout [RolloutAction]) {
+        guard state.canaryRevision != nil, [.progressing, .waitingPromotion, .waiting].contains(state.phase) else { return }
+        halt("the primary \(state.primaryRevision ?? "") is not ready: \(reason)", now, &actions)
+    }
+
+    private mutating func halt(_ why: String, _ now: Double, _ actions: inout [RolloutAction]) {
+        if now - state.lastProgress > deadline {
+            rollback("\(why), for longer than the progress deadline (\(GoDuration.format(plan.progressDeadline)))", &actions)
+            return
+        }
+        if state.waiting == .checkResult { state.waiting = .nextTick }
+        state.checking = false
+        state.message = "halted: \(why)"
+    }
+
+    /// The primary already runs `revision`: it is the primary's, with
+    /// nothing to deploy (a cluster taken over from Flagger, a lost state).
+    private mutating func adopted(_ revision: String, _ now: Double) {
+        guard state.primaryRevision == nil else { return }
+        state.primaryRevision = revision
+        state.phase = .initialized
+        state.waiting = .nothing
+        state.lastProgress = now
+        state.message = "adopted \(revision): the primary already runs it"
     }
 
     /// The Canary was edited mid-release: start its analysis over.
@@ -285,9 +341,21 @@ public struct RolloutMachine: Sendable, Equatable {
                 failCheck("pre-rollout: \(reason)", then: .gate(.preRollout), &actions)
             } else {
                 state.message = "waiting for \(kind.rawValue): \(reason)"
+                let hooks = plan.webhooks.filter { $0.type.rawValue == kind.rawValue }
+                if !state.waitAlerted && !hooks.isEmpty && !hooks.allSatisfy(\.muteAlert) {
+                    // Flagger's alert on a confirm webhook that holds the release, unless muted.
+                    state.waitAlerted = true
+                    let what = switch kind {
+                    case .confirmPromotion: "Canary promotion is waiting for approval."
+                    case .confirmTrafficIncrease: "Canary traffic increase is waiting for approval."
+                    default: "Canary is waiting for approval."
+                    }
+                    actions.append(.notify(RolloutNotification(severity: .warn, phase: state.phase, message: "\(what) (\(reason))")))
+                }
             }
             return
         }
+        state.waitAlerted = false
         state.waiting = .nothing
         state.lastProgress = now
         state.checking = false

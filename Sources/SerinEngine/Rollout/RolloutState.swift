@@ -53,12 +53,15 @@ public struct RolloutState: Sendable, Equatable, Codable {
     public var promotionConfirmed = false
     /// `Plan.digest` of the plan this state belongs to.
     public var planDigest: String?
+    /// The alert that a confirm webhook keeps the release waiting went out
+    /// (once per wait, as Flagger's, unless the hooks say `muteAlert`).
+    public var waitAlerted = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case phase, primaryRevision, canaryRevision, failedRevision, pendingRevision, step, passedTicks, failedChecks, routes
-        case promotionWeight, waiting, pausedFrom, lastProgress, message, nextCheckAt, checking, promotionConfirmed, planDigest
+        case promotionWeight, waiting, pausedFrom, lastProgress, message, nextCheckAt, checking, promotionConfirmed, planDigest, waitAlerted
     }
 
     /// Fields added later default, so older state files still load.
@@ -82,6 +85,7 @@ public struct RolloutState: Sendable, Equatable, Codable {
         checking = try container.decodeIfPresent(Bool.self, forKey: .checking) ?? false
         promotionConfirmed = try container.decodeIfPresent(Bool.self, forKey: .promotionConfirmed) ?? false
         planDigest = try container.decodeIfPresent(String.self, forKey: .planDigest)
+        waitAlerted = try container.decodeIfPresent(Bool.self, forKey: .waitAlerted) ?? false
     }
 
     /// The state as it should be saved and restored: a check in flight

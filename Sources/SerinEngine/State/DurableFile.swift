@@ -33,7 +33,7 @@ public enum DurableFile {
     public static func isLeftover(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".tmp") }
 
     private static func write(_ data: Data, to path: String) throws(WriteError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw WriteError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         let failure: Int32? = data.withUnsafeBytes { buffer in

@@ -87,7 +87,7 @@ public final class EventLog: Sendable {
         let tail = Array(lines.compactMap { try? decoder.decode(Entry.self, from: Data($0)) }.suffix(tailLimit))
         let previous = tail.last?.sequence ?? Self.read(path + ".1").last?.sequence ?? 0
         memory = Mutex(Memory(nextSequence: previous + 1, tail: tail))
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         var size = Int(lseek(descriptor, 0, SEEK_END))
         // A crash may have cut the last line short: start the next one afresh.
@@ -155,7 +155,7 @@ public final class EventLog: Sendable {
             for index in stride(from: rotationsKept - 1, through: 1, by: -1) { rename("\(path).\(index)", "\(path).\(index + 1)") }
         }
         rename(path, path + ".1")
-        disk.descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        disk.descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard disk.descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         DurableFile.syncDirectory(of: path)
         disk.size = 0

@@ -17,7 +17,9 @@ public struct StateStore: Sendable {
 
     public init(stateDirectory: String) throws {
         directory = stateDirectory + "/rollouts"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The operator's alone: states name what runs and who committed it.
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(directory, 0o700)
     }
 
     /// Rollouts are named `namespace.name`; both are DNS-1123 names, so the
@@ -57,19 +59,30 @@ public struct StateStore: Sendable {
         try await replica?.save(data, as: key)
     }
 
-    /// Copies every state the replica holds and this directory does not
-    /// (an operator started on an empty state directory), of the rollouts
-    /// `include` accepts (this operator's: the replica may hold another's);
-    /// returns the keys copied.
-    public func restoreFromReplica(only include: (String) -> Bool = { _ in true }) async throws -> [String] {
-        guard let replica else { return [] }
-        var restored: [String] = []
-        for (key, data) in try await replica.loadAll().sorted(by: { $0.key < $1.key })
-        where include(key) && !FileManager.default.fileExists(atPath: path(for: key)) {
-            try write(data, as: key)
-            restored.append(key)
+    /// What `restoreFromReplica` copied, and what it would not.
+    public struct Restore: Sendable, Equatable {
+        public var restored: [String] = []
+        /// One line each: which copy, and why it is not trusted.
+        public var refused: [String] = []
+    }
+
+    /// Copies the states of `keys` (this operator's rollouts) that the
+    /// replica holds and this directory does not (an operator started on an
+    /// empty state directory). A copy the replica does not trust is left
+    /// out and said; the rollout then starts from what Git declares.
+    public func restoreFromReplica(keys: Set<String>) async throws -> Restore {
+        guard let replica else { return Restore() }
+        var outcome = Restore()
+        for key in keys.sorted() where !FileManager.default.fileExists(atPath: path(for: key)) {
+            do {
+                guard let data = try await replica.load(key) else { continue }
+                try write(data, as: key)
+                outcome.restored.append(key)
+            } catch let refusal as StateReplicaRefusal {
+                outcome.refused.append(refusal.description)
+            }
         }
-        return restored
+        return outcome
     }
 
     public func load<Value: Decodable>(_ type: Value.Type, key: String) throws -> Value? {
@@ -92,6 +105,16 @@ public struct StateStore: Sendable {
 /// Where a `StateStore` keeps its second copy.
 public protocol StateReplica: Sendable {
     func save(_ data: Data, as key: String) async throws
-    /// Every state saved, by key.
-    func loadAll() async throws -> [String: Data]
+    /// The state saved as `key`; nil when there is none. Throws
+    /// `StateReplicaRefusal` for a copy that cannot be trusted.
+    func load(_ key: String) async throws -> Data?
+}
+
+/// A replica's copy that is not restored, and why.
+public struct StateReplicaRefusal: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }

@@ -26,6 +26,11 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     /// The newest last.
     public var evaluations: [MetricEvaluation]
     public var events: [EventLog.Entry]
+    /// Flagger's `status.iterations`: passed analyses of a blue/green or
+    /// A/B release (0 for a weighted canary); nil in older answers.
+    public var iterations: Int?
+    /// The Canary is suspended (`spec.suspend`): nothing moves.
+    public var suspended: Bool?
 
     public init(name: String, namespace: String, workload: String, phase: RolloutPhase, canaryWeight: Int, mirrorWeight: Int,
                 failedChecks: Int, step: Int, stepCount: Int, primaryRevision: String?, canaryRevision: String?, message: String,

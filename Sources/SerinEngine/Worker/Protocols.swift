@@ -41,6 +41,37 @@ public struct CheckResults: Sendable, Equatable {
 public protocol HookRunner: Sendable {
     func ask(_ gate: GateKind, _ plan: Plan, phase: RolloutPhase) async -> (open: Bool, reason: String)
     func fire(_ type: String, _ plan: Plan, phase: RolloutPhase) async
+    /// As above, with what Flagger's payload says of the rollout (its `checksum`).
+    func ask(_ gate: GateKind, _ plan: Plan, phase: RolloutPhase, subject: HookSubject) async -> (open: Bool, reason: String)
+    func fire(_ type: String, _ plan: Plan, phase: RolloutPhase, subject: HookSubject) async
+    /// One event of the rollout (a decision, a weight change), for the
+    /// Canary's `event` webhooks, as Flagger sends each of its events.
+    func event(_ message: String, warning: Bool, _ plan: Plan, phase: RolloutPhase, subject: HookSubject) async
+}
+
+extension HookRunner {
+    public func ask(_ gate: GateKind, _ plan: Plan, phase: RolloutPhase, subject: HookSubject) async -> (open: Bool, reason: String) {
+        await ask(gate, plan, phase: phase)
+    }
+
+    public func fire(_ type: String, _ plan: Plan, phase: RolloutPhase, subject: HookSubject) async {
+        await fire(type, plan, phase: phase)
+    }
+
+    public func event(_ message: String, warning: Bool, _ plan: Plan, phase: RolloutPhase, subject: HookSubject) async {}
+}
+
+/// What a webhook's payload says of a rollout besides its name and phase:
+/// the inputs of Flagger's `checksum`.
+public struct HookSubject: Sendable, Equatable {
+    public var workload: WorkloadID
+    /// `status.lastAppliedSpec`: the revision being released, else the primary's.
+    public var lastAppliedSpec: String?
+
+    public init(workload: WorkloadID, lastAppliedSpec: String?) {
+        self.workload = workload
+        self.lastAppliedSpec = lastAppliedSpec
+    }
 }
 
 /// Sends notifications to the rollout's alert providers.

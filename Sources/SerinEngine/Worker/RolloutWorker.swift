@@ -22,11 +22,11 @@ public actor RolloutWorker<P: Platform> {
     public private(set) var round: AnalysisRound
     /// The last evaluations, newest last, for the API and the CLI; saved
     /// with the state, so a restart keeps those of every saved decision.
-    public private(set) var evaluations: [MetricEvaluation] = []
+    public private(set) var history = EvaluationHistory()
+    public var evaluations: [MetricEvaluation] { history.evaluations }
     /// What the revisions the state names run: saved with the state, so a
     /// restarted operator can still start, promote or roll back them.
     public private(set) var revisions: [String: P.Revision] = [:]
-    public var historyLimit = 50
     /// The author of the revision being released, for the audit trail.
     public private(set) var author: String?
     /// The notifications of the last decision saved, saved with it until
@@ -68,7 +68,7 @@ public actor RolloutWorker<P: Platform> {
         let stored = try parts.store.load(StoredRollout<P.Revision>.self, key: id.key)
         machine = RolloutMachine(plan: plan, state: stored?.state ?? RolloutState())
         round = stored?.analysis ?? AnalysisRound(errorLimit: parts.queryErrorLimit)
-        evaluations = stored?.evaluations ?? []
+        history = stored?.history ?? EvaluationHistory()
         revisions = stored?.revisions ?? [:]
         outbox = stored?.outbox ?? []
         queryErrorLimit = parts.queryErrorLimit
@@ -90,12 +90,24 @@ public actor RolloutWorker<P: Platform> {
         let stored = try store.load(StoredRollout<P.Revision>.self, key: id.key)
         machine = RolloutMachine(plan: machine.plan, state: stored?.state ?? RolloutState())
         round = stored?.analysis ?? AnalysisRound(errorLimit: queryErrorLimit)
-        evaluations = stored?.evaluations ?? []
+        history = stored?.history ?? EvaluationHistory()
         revisions = stored?.revisions ?? [:]
         outbox = stored?.outbox ?? []
     }
 
     public var state: RolloutState { machine.state }
+
+    /// What the runner needs to know to plan its next step, in one call.
+    public struct Schedule: Sendable {
+        public var waiting: RolloutState.Wait
+        public var nextCheckAt: Double?
+        /// `RolloutMachine.isAtRest`: no tick is needed.
+        public var atRest: Bool
+    }
+
+    public var schedule: Schedule {
+        Schedule(waiting: machine.state.waiting, nextCheckAt: machine.state.nextCheckAt, atRest: machine.isAtRest)
+    }
     public var plan: Plan { machine.plan }
 
     /// Git holds `revision` for the workload: release it.
@@ -103,7 +115,17 @@ public actor RolloutWorker<P: Platform> {
     public func release(_ revision: P.Revision, at time: Double) async throws -> [RolloutAction] {
         revisions[revision.id] = revision
         author = revision.origin.author
-        return try await send(.newRevision(revision.id, at: time))
+        var performed: [RolloutAction] = []
+        if machine.state.primaryRevision == nil, !machine.plan.suspended, let running = await platform.adoptablePrimary(of: target) {
+            // A primary runs already (Flagger made it, or the saved state is
+            // gone): it is adopted, and Git's revision released against it.
+            performed += try await send(.adopted(running, at: time))
+            if running == revision.id {
+                // It runs Git's revision: what goes with it is made so, idempotently (nothing restarts).
+                try await platform.deployPrimary(revision)
+            }
+        }
+        return performed + (try await send(.newRevision(revision.id, at: time)))
     }
 
     /// Handles an event and everything it leads to: answers of checks,
@@ -115,8 +137,10 @@ public actor RolloutWorker<P: Platform> {
         while !queue.isEmpty {
             let next = queue.removeFirst()
             if case .newRevision(let revision, let time) = next, revision != machine.state.canaryRevision,
-               revision != machine.state.primaryRevision, revision != machine.state.failedRevision {
+               revision != machine.state.primaryRevision, revision != machine.state.failedRevision, !machine.plan.suspended {
                 try await record(time, revision: revision, decision: "detected", reason: "new revision in Git")
+                await hooks.event("New revision detected! Scaling up \(target.name).\(target.namespace)", warning: false, machine.plan,
+                                  phase: machine.state.phase, subject: HookSubject(workload: target, lastAppliedSpec: revision))
             }
             let actions = machine.handle(next)
             outbox = actions.compactMap { action in
@@ -138,9 +162,15 @@ public actor RolloutWorker<P: Platform> {
         var performed: [RolloutAction] = []
         if let readiness = await readinessEvent(at: time) {
             performed += try await send(readiness)
-        } else if let canary = machine.state.canaryRevision, isJudging(machine.state),
-                  !(await platform.isReady(canary, as: .canary, of: target)) {
-            performed += try await send(.canaryUnready("its replicas do not pass their readiness probes", at: time))
+        } else if let canary = machine.state.canaryRevision, isJudging(machine.state), !machine.plan.suspended {
+            // As Flagger's scheduler: an unready primary or canary halts the
+            // analysis for this interval (no check, no step).
+            if let primary = machine.state.primaryRevision, !(await platform.isReady(primary, as: .primary, of: target)) {
+                return performed + (try await send(.primaryUnready("fewer of its replicas are ready than primaryReadyThreshold asks", at: time)))
+            }
+            if !(await platform.isReady(canary, as: .canary, of: target)) {
+                return performed + (try await send(.canaryUnready("fewer of its replicas are ready than canaryReadyThreshold asks", at: time)))
+            }
         }
         performed += try await send(.tick(at: time))
         return performed
@@ -244,7 +274,7 @@ public actor RolloutWorker<P: Platform> {
         case .startCanary(let revision):
             // Counters belong to their release.
             round = AnalysisRound(errorLimit: round.errorLimit)
-            evaluations = []
+            history.removeAll()
             do {
                 try await platform.startCanary(try value(revision))
             } catch let failure as RevisionCannotStart {
@@ -254,6 +284,9 @@ public actor RolloutWorker<P: Platform> {
             try await platform.scaleCanaryToZero(target)
         case .setRoutes(let routes):
             try await platform.setRoutes(plan.trafficRoutes(routes), for: target)
+            let what = routes.matchToCanary ? "matching requests to the canary" : "canary weight \(routes.canaryWeight)"
+                + (routes.mirrorWeight > 0 ? ", mirroring \(routes.mirrorWeight)%" : "")
+            await hooks.event("Advance \(id.name).\(id.namespace) \(what)", warning: false, plan, phase: machine.state.phase, subject: subject)
         case .runChecks:
             let context = CheckContext(rollout: id, target: target, primaryRevision: machine.state.primaryRevision,
                                        canaryRevision: machine.state.canaryRevision, time: time)
@@ -261,14 +294,13 @@ public actor RolloutWorker<P: Platform> {
             let policies = Dictionary(plan.metrics.map { ($0.name, $0.onNoData) }, uniquingKeysWith: { first, _ in first })
             var outcome = round.outcome(of: results.evaluations, policies: policies)
             if !results.hookFailures.isEmpty { outcome = .failed(reason: results.hookFailures.joined(separator: "; ")) }
-            evaluations += results.evaluations
-            if evaluations.count > historyLimit { evaluations.removeFirst(evaluations.count - historyLimit) }
+            history.append(results.evaluations)
             return .checks(outcome, at: time)
         case .askGate(let kind):
-            let answer = await hooks.ask(kind, plan, phase: machine.state.phase)
+            let answer = await hooks.ask(kind, plan, phase: machine.state.phase, subject: subject)
             return .gate(kind, open: answer.open, reason: answer.reason, at: time)
         case .callWebhooks(let type):
-            await hooks.fire(type, plan, phase: machine.state.phase)
+            await hooks.fire(type, plan, phase: machine.state.phase, subject: subject)
         case .promote(let revision, let keepingCanary):
             try await platform.promote(try value(revision), keepingCanary: keepingCanary)
         case .notify(let notification):
@@ -277,6 +309,7 @@ public actor RolloutWorker<P: Platform> {
                         metadata: ["revision": "\(revision ?? "-")", "phase": "\(notification.phase.rawValue)", "step": "\(machine.state.step)"])
             try await record(time, revision: revision, decision: notification.phase.rawValue, reason: notification.message)
             await notifier.notify(notification, plan, revision: revision)
+            await hooks.event(notification.message, warning: notification.severity != .info, plan, phase: notification.phase, subject: subject)
             // Delivered: the saved outbox is emptied once the decision's last
             // notification is out, so a restart reads the event log only
             // after a crash in that window (a few per release, phase changes only).
@@ -292,9 +325,14 @@ public actor RolloutWorker<P: Platform> {
         return nil
     }
 
+    /// Flagger's checksum inputs: the revision being released, else the primary's.
+    private var subject: HookSubject {
+        HookSubject(workload: target, lastAppliedSpec: machine.state.canaryRevision ?? machine.state.primaryRevision)
+    }
+
     /// The settled state with what goes with it, and the outbox while it holds anything.
     private func save() async throws {
-        try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, evaluations: evaluations, revisions: revisions,
+        try await store.saveOffPool(StoredRollout(state: machine.state.settled, analysis: round, history: history, revisions: revisions,
                                                   outbox: outbox.isEmpty ? nil : outbox), as: id.key)
     }
 
@@ -331,19 +369,49 @@ public struct StoredRollout<Revision: PlatformRevision>: Sendable, Codable, Equa
     public var state: RolloutState
     public var analysis: AnalysisRound
     /// The last evaluations, newest last; nil in files written before they were kept.
-    public var evaluations: [MetricEvaluation]?
+    public var history: EvaluationHistory?
     /// What the revisions `state` names run; nil in files written before they were kept.
     public var revisions: [String: Revision]?
     /// The notifications of the decision saved, until the event log holds them.
     public var outbox: [PendingNotice]?
 
-    public init(state: RolloutState, analysis: AnalysisRound, evaluations: [MetricEvaluation]?, revisions: [String: Revision]?,
+    public init(state: RolloutState, analysis: AnalysisRound, history: EvaluationHistory?, revisions: [String: Revision]?,
                 outbox: [PendingNotice]? = nil) {
         self.state = state
         self.analysis = analysis
-        self.evaluations = evaluations
+        self.history = history
         self.revisions = revisions
         self.outbox = outbox
+    }
+
+    public var evaluations: [MetricEvaluation]? { history?.evaluations }
+
+    enum CodingKeys: String, CodingKey {
+        case state, analysis, history, revisions, outbox
+        /// Files written before the history was compact hold every evaluation whole.
+        case evaluations
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(RolloutState.self, forKey: .state)
+        analysis = try container.decode(AnalysisRound.self, forKey: .analysis)
+        if let history = try container.decodeIfPresent(EvaluationHistory.self, forKey: .history) {
+            self.history = history
+        } else {
+            history = try container.decodeIfPresent([MetricEvaluation].self, forKey: .evaluations).map { EvaluationHistory($0) }
+        }
+        revisions = try container.decodeIfPresent([String: Revision].self, forKey: .revisions)
+        outbox = try container.decodeIfPresent([PendingNotice].self, forKey: .outbox)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(state, forKey: .state)
+        try container.encode(analysis, forKey: .analysis)
+        try container.encodeIfPresent(history, forKey: .history)
+        try container.encodeIfPresent(revisions, forKey: .revisions)
+        try container.encodeIfPresent(outbox, forKey: .outbox)
     }
 }
 

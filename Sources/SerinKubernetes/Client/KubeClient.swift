@@ -195,6 +195,10 @@ public final class KubeClient: Sendable {
         } else if let basicAuthorization {
             headers.add(name: "Authorization", value: basicAuthorization)
         }
+        if let identity = config.credentials.impersonation {
+            headers.add(name: "Impersonate-User", value: identity.user)
+            for group in identity.groups { headers.add(name: "Impersonate-Group", value: group) }
+        }
     }
 
     static func failure(_ answer: Answer, call: Call) -> KubeError {

@@ -35,6 +35,10 @@ public struct KubeConfig: Sendable, Hashable {
         public var clientKey: [UInt8]?
         public var username: String?
         public var password: String?
+        /// Who the apiserver is asked to act as (`Impersonate-User`,
+        /// `Impersonate-Group`): RBAC then decides with that identity's
+        /// rights, not the operator's, as Flux's `serviceAccountName` does.
+        public var impersonation: Impersonation?
 
         public init(token: String? = nil, tokenFile: String? = nil, clientCertificate: [UInt8]? = nil, clientKey: [UInt8]? = nil,
                     username: String? = nil, password: String? = nil) {
@@ -45,5 +49,30 @@ public struct KubeConfig: Sendable, Hashable {
             self.username = username
             self.password = password
         }
+    }
+
+    /// An identity to act as.
+    public struct Impersonation: Sendable, Hashable {
+        public var user: String
+        public var groups: [String]
+
+        public init(user: String, groups: [String] = []) {
+            self.user = user
+            self.groups = groups
+        }
+
+        /// A service account. No groups are asked for: the apiserver adds a
+        /// service account's own groups itself, so only `impersonate` on
+        /// `serviceaccounts` is needed, not on `groups`.
+        public static func serviceAccount(_ name: String, namespace: String) -> Impersonation {
+            Impersonation(user: "system:serviceaccount:\(namespace):\(name)")
+        }
+    }
+
+    /// The same apiserver and credentials, acting as `identity`.
+    public func impersonating(_ identity: Impersonation) -> KubeConfig {
+        var config = self
+        config.credentials.impersonation = identity
+        return config
     }
 }

@@ -2,229 +2,293 @@ import Foundation
 import SerinEngine
 import SerinSpec
 
-/// The objects Flagger makes for a Canary that targets a Deployment
-/// (fluxcd/flagger `pkg/canary/deployment_controller.go`,
-/// `pkg/router/kubernetes_default.go`, `pkg/router/gateway_api*.go`), built
-/// as server-side apply bodies: `<target>-primary` with its selector and pod
-/// labels suffixed `-primary`; Services `<svc>` (apex, on the primary),
-/// `<svc>-primary` and `<svc>-canary`; an HTTPRoute `<svc>` whose backends
-/// carry the weights.
+/// The objects Flagger makes for a Canary (fluxcd/flagger
+/// `pkg/canary/deployment_controller.go`, `daemonset_controller.go`,
+/// `pkg/router/kubernetes_default.go`), built as server-side apply bodies,
+/// named and labelled as Flagger names and labels them, so that a cluster
+/// Flagger ran is taken over without a change: `<target>-primary` whose
+/// selector is the one label Flagger picks, suffixed `-primary`; Services
+/// `<svc>` (apex, on the primary), `<svc>-primary` and `<svc>-canary`.
+/// Routes are in `FlaggerObjects+Routes.swift`, autoscalers in
+/// `FlaggerObjects+Autoscalers.swift`.
 enum FlaggerObjects {
     static let revisionAnnotation = "serin.dev/revision"
+    /// On a target another tool owns: Serin only scales it, and never deletes it.
+    static let notOwnedAnnotation = "serin.dev/not-owned"
+    /// Flagger's `-selector-labels` default: the first of these the
+    /// target's `matchLabels` holds is the one suffixed `-primary`.
+    static let defaultSelectorLabels = ["app", "name", "app.kubernetes.io/name"]
+    /// Flux's markers: keys holding it are never copied (Flagger's `filterMetadata`).
+    static let toolkitMarker = "toolkit.fluxcd.io"
+    /// What Flagger writes on every Service and route it makes, so that
+    /// Flux (and Serin's own Git sync) leave them to the rollout.
+    static let toolkitAnnotations: [String: JSONValue] = [
+        "kustomize.toolkit.fluxcd.io/reconcile": "disabled", "helm.toolkit.fluxcd.io/driftDetection": "disabled",
+    ]
+    /// Flagger's daemonset controller scales a DaemonSet to zero by giving
+    /// its pods a node selector no node has.
+    static let scaleToZeroSelector = ("flagger.app/scale-to-zero", "true")
+    /// The Canary's finalizer when `revertOnDeletion` is set (Flagger's name).
+    static let finalizer = "finalizer.flagger.app"
 
     static func primaryName(_ name: String) -> String { name + "-primary" }
 
-    /// The target's selector labels, as the canary side selects them.
-    static func selector(_ deployment: JSONValue) -> [String: JSONValue] {
-        deployment["spec"]?["selector"]?["matchLabels"]?.objectValue ?? ["app": .string(deployment["metadata"]?["name"]?.stringValue ?? "")]
-    }
-
-    /// The same labels with every value suffixed `-primary`.
-    static func primarySelector(_ deployment: JSONValue) -> [String: JSONValue] {
-        selector(deployment).mapValues { .string(($0.stringValue ?? "") + "-primary") }
-    }
-
-    static func metadata(_ name: String, _ namespace: String, annotations: [String: JSONValue] = [:]) -> JSONValue {
+    static func metadata(_ name: String, _ namespace: String, labels: [String: JSONValue] = [:], annotations: [String: JSONValue] = [:],
+                         owner: JSONValue? = nil) -> JSONValue {
         var metadata: [String: JSONValue] = ["name": .string(name), "namespace": .string(namespace)]
+        if !labels.isEmpty { metadata["labels"] = .object(labels) }
         if !annotations.isEmpty { metadata["annotations"] = .object(annotations) }
+        if let owner { metadata["ownerReferences"] = [owner] }
         return .object(metadata)
     }
 
-    /// The target Deployment as Git declares it, without its replicas (the
-    /// rollout owns them) and with the revision it runs.
-    static func target(_ revision: KubernetesRevision) -> JSONValue {
-        var deployment = revision.deployment
-        deployment["status"] = nil
-        if case .object(var spec)? = deployment["spec"] {
-            spec["replicas"] = nil
-            deployment["spec"] = .object(spec)
+    /// A controller reference to the Canary, as Flagger's `NewControllerRef`.
+    static func owner(canary: String, uid: String) -> JSONValue {
+        ["apiVersion": "flagger.app/v1beta1", "kind": "Canary", "name": .string(canary), "uid": .string(uid),
+         "controller": true, "blockOwnerDeletion": true]
+    }
+
+    // MARK: - Selector labels
+
+    /// The label Flagger selects the target's pods by, and its value.
+    static func selectorLabel(of target: JSONValue, labels: [String] = defaultSelectorLabels) -> (label: String, value: String)? {
+        let matchLabels = target["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:]
+        for label in labels {
+            if let value = matchLabels[label]?.stringValue { return (label, value) }
         }
-        var metadata = deployment["metadata"]?.objectValue ?? [:]
-        for key in ["resourceVersion", "uid", "generation", "creationTimestamp", "managedFields"] { metadata[key] = nil }
+        return nil
+    }
+
+    /// Flagger's `makePrimaryLabels`: the labels without Flux's markers,
+    /// with the selector label set to `value`.
+    static func primaryLabels(_ labels: [String: JSONValue], _ label: String, _ value: String) -> [String: JSONValue] {
+        var result = labels.filter { !$0.key.contains(toolkitMarker) }
+        result[label] = .string(value)
+        return result
+    }
+
+    /// Metadata copied from the target: not Flux's, not Serin's Git source
+    /// label, not what controllers and kubectl write on the original.
+    static func copied(_ values: [String: JSONValue]?) -> [String: JSONValue] {
+        let skipped: Set<String> = [ClusterSync.sourceLabel, "kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision",
+                                    "deprecated.daemonset.template.generation", revisionAnnotation, notOwnedAnnotation]
+        return (values ?? [:]).filter { !$0.key.contains(toolkitMarker) && !skipped.contains($0.key) }
+    }
+
+    // MARK: - The target
+
+    /// The target as Git declares it, without its replicas (the rollout
+    /// owns them) and with the revision it runs.
+    static func target(_ revision: KubernetesRevision) -> JSONValue {
+        var target = revision.target
+        target["status"] = nil
+        if revision.kind == .deployment, case .object(var spec)? = target["spec"] {
+            spec["replicas"] = nil
+            target["spec"] = .object(spec)
+        }
+        var metadata = target["metadata"]?.objectValue ?? [:]
+        for key in ["resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink"] { metadata[key] = nil }
         var annotations = metadata["annotations"]?.objectValue ?? [:]
         annotations[revisionAnnotation] = .string(revision.id)
         metadata["annotations"] = .object(annotations)
         metadata["namespace"] = .string(revision.workload.namespace)
-        deployment["metadata"] = .object(metadata)
-        return deployment
+        target["metadata"] = .object(metadata)
+        return target
     }
 
-    /// Only the replicas, for the rollout's own field manager.
+    /// Only the revision annotation, for a target Git does not declare: its
+    /// spec stays its owner's.
+    static func targetRevision(_ revision: KubernetesRevision) -> JSONValue {
+        ["apiVersion": "apps/v1", "kind": .string(revision.kind.rawValue),
+         "metadata": metadata(revision.name, revision.workload.namespace,
+                              annotations: [revisionAnnotation: .string(revision.id), notOwnedAnnotation: "true"])]
+    }
+
+    /// Only the replicas of a Deployment, for the rollout's own field manager.
     static func replicas(_ workload: WorkloadID, _ count: Int64) -> JSONValue {
         ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(workload.name, workload.namespace),
          "spec": ["replicas": .int(count)]]
     }
 
-    /// `<target>-primary` running `revision`'s pod template.
-    static func primary(_ revision: KubernetesRevision) -> JSONValue {
-        let labels = primarySelector(revision.deployment)
-        var template = revision.configs.renamed(in: revision.template)
+    /// A DaemonSet "scaled" as Flagger's daemonset controller does: to zero
+    /// with a node selector no node has, up without it. For the rollout's
+    /// own field manager, which owns only that key.
+    static func daemonSetScale(_ workload: WorkloadID, zero: Bool) -> JSONValue {
+        let selector: JSONValue = zero ? [scaleToZeroSelector.0: .string(scaleToZeroSelector.1)] : [:]
+        return ["apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": metadata(workload.name, workload.namespace),
+                "spec": ["template": ["spec": ["nodeSelector": selector]]]]
+    }
+
+    /// The pod template as declared, without the scale-to-zero node selector.
+    static func unscaled(_ template: JSONValue) -> JSONValue {
+        var template = template
+        if case .object(var selector)? = template["spec"]?["nodeSelector"] {
+            selector[scaleToZeroSelector.0] = nil
+            template["spec"]?["nodeSelector"] = selector.isEmpty ? nil : .object(selector)
+        }
+        return template
+    }
+
+    // MARK: - The primary
+
+    /// `<target>-primary` running `revision`'s pod template, with Flagger's
+    /// selector, labels, annotations and spec fields; `replicas` nil for an
+    /// autoscaled primary (the autoscaler's) or a DaemonSet.
+    static func primary(_ revision: KubernetesRevision, _ routing: CanaryRouting, replicas: Int64?, owner: JSONValue?) -> JSONValue {
+        let label = routing.selectorLabel, value = routing.primarySelectorValue
+        let source = revision.target
+        var template = revision.configs.renamed(in: unscaled(revision.template))
         var templateMetadata = template["metadata"]?.objectValue ?? [:]
-        var podLabels = templateMetadata["labels"]?.objectValue ?? [:]
-        for (key, value) in labels { podLabels[key] = value }
-        templateMetadata["labels"] = .object(podLabels)
+        templateMetadata["labels"] = .object(primaryLabels(templateMetadata["labels"]?.objectValue ?? [:], label, value))
+        let podAnnotations = (templateMetadata["annotations"]?.objectValue ?? [:]).filter { !$0.key.contains(toolkitMarker) }
+        templateMetadata["annotations"] = podAnnotations.isEmpty ? nil : .object(podAnnotations)
         template["metadata"] = .object(templateMetadata)
-        var spec = revision.deployment["spec"]?.objectValue ?? [:]
-        spec["selector"] = ["matchLabels": .object(labels)]
-        spec["template"] = template
-        // With an autoscaler the replicas are its own.
-        spec["replicas"] = revision.autoscaler == nil ? .int(revision.replicas) : nil
-        return ["apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": metadata(primaryName(revision.workload.name), revision.workload.namespace,
-                                     annotations: [revisionAnnotation: .string(revision.id)]),
+        template["spec"] = rewriteSelectors(template["spec"] ?? .null, target: revision.name)
+        var spec: [String: JSONValue] = ["selector": ["matchLabels": [label: .string(value)]], "template": template]
+        let fields = revision.kind == .deployment ? ["progressDeadlineSeconds", "minReadySeconds", "revisionHistoryLimit", "strategy"]
+                                                  : ["minReadySeconds", "revisionHistoryLimit", "updateStrategy"]
+        for field in fields { spec[field] = source["spec"]?[field] }
+        if revision.kind == .deployment, let replicas { spec["replicas"] = .int(replicas) }
+        var annotations = copied(source["metadata"]?["annotations"]?.objectValue)
+        annotations[revisionAnnotation] = .string(revision.id)
+        let labels = primaryLabels(copied(source["metadata"]?["labels"]?.objectValue), label, value)
+        return ["apiVersion": "apps/v1", "kind": .string(revision.kind.rawValue),
+                "metadata": metadata(primaryName(revision.name), revision.workload.namespace, labels: labels, annotations: annotations, owner: owner),
+                "spec": .object(spec.filter { $0.value != .null })]
+    }
+
+    /// Flagger's `appendPrimarySuffixToValuesIfNeeded`: pod anti-affinity
+    /// and topology spread selectors naming the target (a selector label
+    /// whose value is the target's name) name its primary instead.
+    static func rewriteSelectors(_ podSpec: JSONValue, target: String, labels: [String] = defaultSelectorLabels) -> JSONValue {
+        func rewrite(_ selector: JSONValue) -> JSONValue {
+            guard case .object(var members) = selector else { return selector }
+            if case .object(var matchLabels)? = members["matchLabels"] {
+                for key in labels where matchLabels[key]?.stringValue == target { matchLabels[key] = .string(primaryName(target)) }
+                members["matchLabels"] = .object(matchLabels)
+            }
+            if case .array(let expressions)? = members["matchExpressions"] {
+                members["matchExpressions"] = .array(expressions.map { expression in
+                    guard let key = expression["key"]?.stringValue, labels.contains(key), case .array(var values)? = expression["values"],
+                          let index = values.firstIndex(of: .string(target)) else { return expression }
+                    values[index] = .string(primaryName(target))
+                    var rewritten = expression
+                    rewritten["values"] = .array(values)
+                    return rewritten
+                })
+            }
+            return .object(members)
+        }
+        var spec = podSpec
+        if case .array(let constraints)? = spec["topologySpreadConstraints"] {
+            spec["topologySpreadConstraints"] = .array(constraints.map { constraint in
+                var constraint = constraint
+                if let selector = constraint["labelSelector"] { constraint["labelSelector"] = rewrite(selector) }
+                return constraint
+            })
+        }
+        if case .object? = spec["affinity"]?["podAntiAffinity"] {
+            var anti = spec["affinity"]!["podAntiAffinity"]!
+            if case .array(let terms)? = anti["preferredDuringSchedulingIgnoredDuringExecution"] {
+                anti["preferredDuringSchedulingIgnoredDuringExecution"] = .array(terms.map { term in
+                    var term = term
+                    if let selector = term["podAffinityTerm"]?["labelSelector"] { term["podAffinityTerm"]?["labelSelector"] = rewrite(selector) }
+                    return term
+                })
+            }
+            if case .array(let terms)? = anti["requiredDuringSchedulingIgnoredDuringExecution"] {
+                anti["requiredDuringSchedulingIgnoredDuringExecution"] = .array(terms.map { term in
+                    var term = term
+                    if let selector = term["labelSelector"] { term["labelSelector"] = rewrite(selector) }
+                    return term
+                })
+            }
+            spec["affinity"]?["podAntiAffinity"] = anti
+        }
+        return spec
+    }
+
+    // MARK: - Services
+
+    /// Flagger's `getPorts`: every container port of the target but the
+    /// service's own (by number or name) and a mesh proxy's, named as in
+    /// the template (`tcp-<container>-<index>` when unnamed).
+    static func discoveredPorts(_ template: JSONValue, service: CanaryService) -> [CanaryRouting.NamedPort] {
+        var ports: [String: Int64] = [:]
+        for container in template["spec"]?["containers"]?.arrayValue ?? [] {
+            let name = container["name"]?.stringValue ?? ""
+            if name == "istio-proxy" || name == "envoy" { continue }
+            for (index, port) in (container["ports"]?.arrayValue ?? []).enumerated() {
+                guard let number = port["containerPort"]?.intValue else { continue }
+                let portName = port["name"]?.stringValue
+                switch service.targetPort {
+                case nil where number == Int64(service.port ?? 0): continue
+                case .int(let target)? where number == Int64(target): continue
+                case .string(let target)? where portName == target: continue
+                default: break
+                }
+                ports[portName ?? "tcp-\(name)-\(index)"] = number
+            }
+        }
+        return ports.map { CanaryRouting.NamedPort(name: $0.key, port: $0.value) }.sorted { $0.name < $1.name }
+    }
+
+    enum ServiceRole { case apex, primary, canary }
+
+    /// A Service as Flagger's kubernetes router writes it: one port (the
+    /// Canary's) and the discovered ones, the pod selector, the custom
+    /// metadata of its role, Flux's markers, and the owner reference.
+    /// `declared`: the apex Service Git declares, whose metadata and other
+    /// fields stay as written (Flagger only sets its selector and ports).
+    static func service(_ role: ServiceRole, _ routing: CanaryRouting, namespace: String, selector: String, owner: JSONValue?,
+                        declared: JSONValue? = nil) -> JSONValue {
+        let name: String, custom: CustomMetadata?
+        switch role {
+        case .apex: (name, custom) = (routing.service, routing.spec.apex)
+        case .primary: (name, custom) = (routing.service + "-primary", routing.spec.primary)
+        case .canary: (name, custom) = (routing.service + "-canary", routing.spec.canary)
+        }
+        var port: [String: JSONValue] = ["name": .string(routing.spec.portName ?? "http"), "protocol": "TCP", "port": .int(routing.port),
+                                         "targetPort": routing.targetPort]
+        if let appProtocol = routing.spec.appProtocol { port["appProtocol"] = .string(appProtocol) }
+        var ports: [JSONValue] = [.object(port)]
+        for extra in routing.discoveredPorts {
+            ports.append(["name": .string(extra.name), "protocol": "TCP", "port": .int(extra.port), "targetPort": .int(extra.port)])
+        }
+        var spec: [String: JSONValue] = ["selector": [routing.selectorLabel: .string(selector)], "ports": .array(ports)]
+        if let declared {
+            var whole = declared
+            whole["status"] = nil
+            whole["spec"]?["selector"] = spec["selector"]
+            whole["spec"]?["ports"] = spec["ports"]
+            // Flagger marks a Service it took over so that Flux leaves it alone.
+            var annotations = whole["metadata"]?["annotations"]?.objectValue ?? [:]
+            annotations.merge(toolkitAnnotations) { _, marker in marker }
+            whole["metadata"]?["annotations"] = .object(annotations)
+            return whole
+        }
+        spec["type"] = "ClusterIP"
+        if routing.spec.headless == true { spec["clusterIP"] = "None" }
+        if let distribution = routing.spec.trafficDistribution { spec["trafficDistribution"] = .string(distribution) }
+        let unmanagedLabels = Set(routing.spec.unmanagedMetadata?.labels ?? [])
+        let unmanagedAnnotations = Set(routing.spec.unmanagedMetadata?.annotations ?? [])
+        var labels = (custom?.labels ?? [:]).mapValues { JSONValue.string($0) }
+        labels[routing.selectorLabel] = .string(name)
+        var annotations = (custom?.annotations ?? [:]).mapValues { JSONValue.string($0) }
+        annotations.merge(toolkitAnnotations) { _, marker in marker }
+        return ["apiVersion": "v1", "kind": "Service",
+                "metadata": metadata(name, namespace, labels: labels.filter { !unmanagedLabels.contains($0.key) },
+                                     annotations: annotations.filter { !unmanagedAnnotations.contains($0.key) }, owner: owner),
                 "spec": .object(spec)]
     }
 
-    /// `<hpa>-primary`: the Canary's autoscaler, scaling `<target>-primary`
-    /// (the target's own autoscaler idles while the target is at zero).
-    static func primaryAutoscaler(_ revision: KubernetesRevision) -> JSONValue? {
-        guard var autoscaler = revision.autoscaler, let name = autoscaler["metadata"]?["name"]?.stringValue else { return nil }
-        autoscaler["status"] = nil
-        autoscaler["metadata"] = metadata(primaryName(name), revision.workload.namespace)
-        autoscaler["spec"]?["scaleTargetRef"]?["name"] = .string(primaryName(revision.workload.name))
-        return autoscaler
-    }
-
     /// The apex, primary and canary Services.
-    static func services(_ revision: KubernetesRevision, _ routing: CanaryRouting, apexOnCanary: Bool = false) -> [JSONValue] {
-        let namespace = revision.workload.namespace
-        let port: JSONValue = ["name": "http", "port": .int(routing.port), "targetPort": routing.targetPort, "protocol": "TCP"]
-        func service(_ name: String, _ selector: [String: JSONValue]) -> JSONValue {
-            ["apiVersion": "v1", "kind": "Service", "metadata": metadata(name, namespace),
-             "spec": ["type": "ClusterIP", "selector": .object(selector), "ports": [port]]]
-        }
-        let primary = primarySelector(revision.deployment), canary = selector(revision.deployment)
-        return [service(routing.service, apexOnCanary ? canary : primary),
-                service(routing.service + "-primary", primary),
-                service(routing.service + "-canary", canary)]
-    }
-
-    /// The HTTPRoute `<svc>`: primary and canary backends with the weights,
-    /// A/B matches as a rule of their own ahead of the weighted one, and
-    /// mirroring as a RequestMirror filter.
-    static func httpRoute(_ workload: WorkloadID, _ routing: CanaryRouting, _ routes: TrafficRoutes, revision: String = "") -> JSONValue {
-        func backend(_ suffix: String, _ weight: Int) -> JSONValue {
-            ["group": "", "kind": "Service", "name": .string(routing.service + suffix), "port": .int(routing.port), "weight": .int(Int64(weight))]
-        }
-        var rules: [JSONValue] = []
-        // Session affinity as Flagger writes it for Gateway API: the canary's
-        // answers set a cookie naming its revision, and requests carrying it
-        // stay on the canary while it has weight.
-        var canaryBackend = backend("-canary", routes.canaryWeight)
-        if let affinity = routes.sessionAffinity, routes.canaryWeight > 0 {
-            let cookie = "\(affinity.cookieName)=\(revision)"
-            rules.append(["matches": [["headers": [["name": "Cookie", "type": "RegularExpression", "value": .string(".*\(cookie).*")]]]],
-                          "backendRefs": [backend("-canary", 100)]])
-            canaryBackend["filters"] = [["type": "ResponseHeaderModifier",
-                                         "responseHeaderModifier": ["add": [["name": "Set-Cookie",
-                                                                             "value": .string("\(cookie); Max-Age=\(affinity.maxAge)")]]]]]
-        }
-        for request in routes.match {
-            var matches: [String: JSONValue] = [:]
-            if let headers = request.headers, !headers.isEmpty {
-                matches["headers"] = .array(headers.keys.sorted().map { valueMatch(name: $0, headers[$0]!) })
-            }
-            if let parameters = request.queryParams, !parameters.isEmpty {
-                matches["queryParams"] = .array(parameters.keys.sorted().map { valueMatch(name: $0, parameters[$0]!) })
-            }
-            if let uri = request.uri {
-                if let exact = uri.exact {
-                    matches["path"] = ["type": "Exact", "value": .string(exact)]
-                } else if let prefix = uri.prefix {
-                    matches["path"] = ["type": "PathPrefix", "value": .string(prefix)]
-                } else if let pattern = regex(uri) {
-                    matches["path"] = ["type": "RegularExpression", "value": .string(pattern)]
-                }
-            }
-            if let method = request.method?.exact { matches["method"] = .string(method) }
-            if !matches.isEmpty { rules.append(["matches": [.object(matches)], "backendRefs": [backend("-canary", 100)]]) }
-        }
-        var weighted: [String: JSONValue] = ["backendRefs": [backend("-primary", 100 - routes.canaryWeight), canaryBackend]]
-        if routes.mirrorWeight > 0 {
-            weighted["filters"] = [["type": "RequestMirror",
-                                    "requestMirror": ["backendRef": ["name": .string(routing.service + "-canary"), "port": .int(routing.port)]]]]
-        }
-        rules.append(.object(weighted))
-        return ["apiVersion": .string("gateway.networking.k8s.io/\(routing.gatewayVersion)"), "kind": "HTTPRoute",
-                "metadata": metadata(routing.service, workload.namespace),
-                "spec": ["parentRefs": .array(routing.gatewayRefs), "rules": .array(rules)]]
-    }
-
-    static let nginxPrefix = "nginx.ingress.kubernetes.io/"
-
-    static func canaryIngressName(_ ingress: String) -> String { ingress + "-canary" }
-
-    /// Flagger's NGINX router: `<ingress>-canary`, the user's Ingress with
-    /// the apex Service's backends sent to `<svc>-canary` and the canary
-    /// annotations (a weight, or for A/B the header and cookie conditions,
-    /// which NGINX tries before the weight). The user's Ingress is not touched.
-    static func canaryIngress(_ ingress: JSONValue, _ routing: CanaryRouting, _ routes: TrafficRoutes, namespace: String) -> JSONValue {
-        let name = ingress["metadata"]?["name"]?.stringValue ?? routing.service
-        var annotations = (ingress["metadata"]?["annotations"]?.objectValue ?? [:]).filter { !$0.key.hasPrefix(nginxPrefix + "canary") }
-        annotations[nginxPrefix + "canary"] = "true"
-        var weight = routes.canaryWeight
-        for request in routes.match {
-            for (header, match) in request.headers ?? [:] {
-                if header.lowercased() == "cookie", let cookie = match.exact {
-                    // As with Flagger: `cookie: { exact: NAME }` sends clients whose cookie NAME is `always`.
-                    annotations[nginxPrefix + "canary-by-cookie"] = .string(cookie)
-                } else {
-                    annotations[nginxPrefix + "canary-by-header"] = .string(header)
-                    if let exact = match.exact { annotations[nginxPrefix + "canary-by-header-value"] = .string(exact) }
-                    if let regex = match.regex { annotations[nginxPrefix + "canary-by-header-pattern"] = .string(regex) }
-                }
-            }
-            weight = 0
-        }
-        annotations[nginxPrefix + "canary-weight"] = .string(String(weight))
-        var spec = ingress["spec"] ?? .null
-        spec = retarget(spec, from: routing.service, to: routing.service + "-canary")
-        return ["apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                "metadata": .object(["name": .string(canaryIngressName(name)),
-                                     "namespace": .string(namespace),
-                                     "annotations": .object(annotations)]),
-                "spec": spec]
-    }
-
-    /// Every `backend.service.name == from` in an Ingress spec becomes `to`.
-    static func retarget(_ value: JSONValue, from: String, to: String) -> JSONValue {
-        switch value {
-        case .object(var members):
-            if case .object(var service)? = members["service"], service["name"]?.stringValue == from {
-                service["name"] = .string(to)
-                members["service"] = .object(service)
-            }
-            return .object(members.mapValues { retarget($0, from: from, to: to) })
-        case .array(let items):
-            return .array(items.map { retarget($0, from: from, to: to) })
-        default:
-            return value
-        }
-    }
-
-    /// A header or query parameter condition in Gateway API's terms, which
-    /// know Exact and RegularExpression: a prefix or suffix is a regex.
-    static func valueMatch(name: String, _ match: StringMatch) -> JSONValue {
-        if let exact = match.exact { return ["name": .string(name), "type": "Exact", "value": .string(exact)] }
-        return ["name": .string(name), "type": "RegularExpression", "value": .string(regex(match) ?? ".*")]
-    }
-
-    /// The regex that matches what a prefix, suffix or regex condition matches.
-    static func regex(_ match: StringMatch) -> String? {
-        if let regex = match.regex { return regex }
-        if let prefix = match.prefix { return "^" + NSRegularExpression.escapedPattern(for: prefix) + ".*" }
-        if let suffix = match.suffix { return ".*" + NSRegularExpression.escapedPattern(for: suffix) + "$" }
-        return nil
-    }
-
-    /// The weights an HTTPRoute gives the canary (reading back what was applied).
-    static func canaryWeight(_ route: JSONValue, service: String) -> Int? {
-        guard let rules = route["spec"]?["rules"]?.arrayValue else { return nil }
-        for rule in rules.reversed() {
-            for backend in rule["backendRefs"]?.arrayValue ?? [] where backend["name"]?.stringValue == service + "-canary" {
-                return backend["weight"]?.intValue.map(Int.init)
-            }
-        }
-        return nil
+    static func services(_ routing: CanaryRouting, namespace: String, apexOnCanary: Bool = false, owner: JSONValue?,
+                         declaredApex: JSONValue? = nil) -> [JSONValue] {
+        let primary = routing.primarySelectorValue, canary = routing.selectorValue
+        return [service(.apex, routing, namespace: namespace, selector: apexOnCanary ? canary : primary,
+                        owner: declaredApex == nil ? owner : nil, declared: declaredApex),
+                service(.primary, routing, namespace: namespace, selector: primary, owner: owner),
+                service(.canary, routing, namespace: namespace, selector: canary, owner: owner)]
     }
 }

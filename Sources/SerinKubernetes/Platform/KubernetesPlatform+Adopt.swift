@@ -9,21 +9,24 @@ extension KubernetesPlatform {
     /// so nothing would be recorded otherwise. Only where the Deployment
     /// runs that very revision (`serin.dev/revision`) and holds every field
     /// as the platform writes it; a release under way records its own writes.
+    /// DaemonSets are not followed for drift.
     public func adoptWrites(_ desired: DesiredState) async {
         guard deployments.hasSynced, let selection = try? await revisions(in: desired) else { return }
-        for revision in selection.revisions {
+        for revision in selection.revisions where revision.kind == .deployment {
             let workload = revision.workload
-            if revision.routing == nil {
+            guard let routing = revision.routing else {
                 var body = FlaggerObjects.target(revision)
                 body["spec"]?["replicas"] = .int(revision.replicas)
                 adopt(body, workload.name, workload.namespace, manager: Self.fieldManager, revision: revision.id)
-            } else {
-                adopt(FlaggerObjects.primary(revision), FlaggerObjects.primaryName(workload.name), workload.namespace,
-                      manager: Self.fieldManager, revision: revision.id)
-                adopt(FlaggerObjects.target(revision), workload.name, workload.namespace, manager: Self.fieldManager, revision: revision.id)
-                // Outside a release the target serves nothing.
-                adopt(FlaggerObjects.replicas(workload, 0), workload.name, workload.namespace, manager: Self.rolloutFieldManager, revision: nil)
+                continue
             }
+            let owner = try? await ownerReference(routing, namespace: workload.namespace)
+            adopt(FlaggerObjects.primary(revision, routing, replicas: primaryReplicas(revision), owner: owner ?? nil),
+                  FlaggerObjects.primaryName(workload.name), workload.namespace, manager: Self.fieldManager, revision: revision.id)
+            adopt(revision.declared ? FlaggerObjects.target(revision) : FlaggerObjects.targetRevision(revision), workload.name, workload.namespace,
+                  manager: Self.fieldManager, revision: revision.id)
+            // Outside a release the target serves nothing.
+            adopt(FlaggerObjects.replicas(workload, 0), workload.name, workload.namespace, manager: Self.rolloutFieldManager, revision: nil)
         }
     }
 

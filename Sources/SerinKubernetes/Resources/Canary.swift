@@ -18,6 +18,10 @@ public struct Canary: KubeResource, Hashable {
         public var lastPromotedSpec: String?
         public var lastTransitionTime: String?
         public var trackedConfigs: [String: String]?
+        /// Flagger's session affinity cookies (`name=value`).
+        public var sessionAffinityCookie: String?
+        public var primarySessionAffinityCookie: String?
+        public var previousSessionAffinityCookie: String?
         public var conditions: [KubeCondition]?
 
         public init(phase: String? = nil, canaryWeight: Int? = nil, failedChecks: Int? = nil, iterations: Int? = nil,

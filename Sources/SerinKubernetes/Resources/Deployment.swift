@@ -42,10 +42,22 @@ public struct Deployment: KubeResource, Hashable {
 
     /// The controller has seen the latest spec and every replica is updated
     /// and available, as `kubectl rollout status` decides.
-    public var isRolledOut: Bool {
+    public var isRolledOut: Bool { isRolledOut(threshold: 100) }
+
+    /// Flagger's `isDeploymentReady` with a ready threshold: every replica
+    /// updated, no old one left, and `threshold` percent of the updated
+    /// ones available.
+    public func isRolledOut(threshold: Int) -> Bool {
         guard let status, let generation = metadata.generation, (status.observedGeneration ?? 0) >= generation else { return false }
         let wanted = spec?.replicas ?? 1
-        return (status.updatedReplicas ?? 0) >= wanted && (status.availableReplicas ?? 0) >= wanted
-            && (status.replicas ?? 0) <= (status.updatedReplicas ?? 0)
+        let updated = status.updatedReplicas ?? 0
+        let available = Int32(Double(updated) * Double(threshold) / 100)
+        return updated >= wanted && (status.availableReplicas ?? 0) >= min(available, wanted)
+            && (status.replicas ?? 0) <= updated
+    }
+
+    /// The progress deadline ran out (`Progressing=False`, ProgressDeadlineExceeded).
+    public var exceededProgressDeadline: Bool {
+        status?.conditions?.contains { $0.type == "Progressing" && $0.reason == "ProgressDeadlineExceeded" } ?? false
     }
 }

@@ -11,9 +11,10 @@ public struct Secret: KubeResource, Hashable {
     public var stringData: [String: String]?
     public var immutable: Bool?
 
-    public init(metadata: ObjectMeta, type: String? = nil, stringData: [String: String]? = nil) {
+    public init(metadata: ObjectMeta, type: String? = nil, data: [String: String]? = nil, stringData: [String: String]? = nil) {
         self.metadata = metadata
         self.type = type
+        self.data = data
         self.stringData = stringData
     }
 

@@ -9,12 +9,15 @@ import SerinEngine
 public actor CanaryStatusWriter {
     public static let fieldManager = "serin"
     private let client: KubeClient
+    /// What the platform adds (tracked configs, session cookies).
+    private let details: @Sendable (RolloutStatus) -> CanaryStatusDetails
     /// The last status written, by `namespace/name`.
     private var written: [String: Canary.Status] = [:]
     private var uids: [String: String] = [:]
 
-    public init(client: KubeClient) {
+    public init(client: KubeClient, details: @escaping @Sendable (RolloutStatus) -> CanaryStatusDetails = { _ in CanaryStatusDetails() }) {
         self.client = client
+        self.details = details
     }
 
     public func write(_ rollout: RolloutStatus, now: Date = Date()) async throws {
@@ -25,7 +28,7 @@ public actor CanaryStatusWriter {
             uids[key] = canary.metadata.uid
             previous = canary.status
         }
-        let status = Self.status(of: rollout, previous: previous, now: now)
+        let status = Self.status(of: rollout, previous: previous, now: now, details: details(rollout))
         guard status != previous else { return }
         let canaries = client.resources(Canary.self)
         _ = try await canaries.applyStatus(Canary(metadata: .init(name: rollout.name, namespace: rollout.namespace), status: status),
@@ -55,26 +58,33 @@ public actor CanaryStatusWriter {
     }
 
     /// Flagger's fields for the rollout; `lastTransitionTime` and the
-    /// condition's times move only when the phase does.
-    static func status(of rollout: RolloutStatus, previous: Canary.Status?, now: Date) -> Canary.Status {
-        let phase = rollout.phase.rawValue
-        let changed = previous?.phase != phase
+    /// condition's times move only when the phase does. Only phases
+    /// Flagger's CRD accepts: a paused rollout is `Waiting`, its condition
+    /// says paused.
+    static func status(of rollout: RolloutStatus, previous: Canary.Status?, now: Date,
+                       details: CanaryStatusDetails = CanaryStatusDetails()) -> Canary.Status {
+        let phase = rollout.phase == .paused ? RolloutPhase.waiting.rawValue : rollout.phase.rawValue
+        let changed = previous?.phase != phase || (previous?.conditions?.first?.reason == "Paused") != (rollout.phase == .paused)
         let time = changed ? timestamp(now) : previous?.lastTransitionTime ?? timestamp(now)
-        let promoted: (status: String, reason: String, message: String) = switch rollout.phase {
+        var promoted: (status: String, reason: String, message: String) = switch rollout.phase {
         case .initializing: ("Unknown", "Initializing", "Deployment initialization in progress.")
         case .initialized: ("True", "Initialized", "Deployment initialization completed.")
         case .succeeded: ("True", "Succeeded", "Canary analysis completed successfully, promotion finished.")
         case .failed: ("False", "Failed", "Canary analysis failed, Deployment scaled to zero.")
         case .waiting: ("Unknown", "Waiting", "Waiting for approval: \(rollout.message)")
         case .waitingPromotion: ("Unknown", "WaitingPromotion", "Waiting for approval to promote: \(rollout.message)")
-        case .promoting, .finalising: ("Unknown", phase, "Canary analysis completed, promotion in progress.")
-        case .paused: ("Unknown", "Paused", rollout.message)
+        case .promoting, .finalising: ("Unknown", rollout.phase.rawValue, "Canary analysis completed, promotion in progress.")
+        case .paused: ("Unknown", "Paused", "Paused by hand (serin pause): \(rollout.message)")
         case .progressing: ("Unknown", "Progressing", "New revision detected, progressing canary analysis.")
         }
+        if rollout.suspended == true { promoted.message = "Suspended (spec.suspend): nothing moves until it is cleared. " + promoted.message }
         var status = Canary.Status(phase: phase, canaryWeight: rollout.canaryWeight, failedChecks: rollout.failedChecks,
-                                   iterations: rollout.step,
+                                   iterations: rollout.iterations ?? 0,
                                    lastAppliedSpec: rollout.canaryRevision ?? rollout.primaryRevision,
                                    lastPromotedSpec: rollout.primaryRevision, lastTransitionTime: time)
+        status.trackedConfigs = details.trackedConfigs
+        status.sessionAffinityCookie = details.sessionAffinityCookie
+        status.previousSessionAffinityCookie = details.previousSessionAffinityCookie ?? previous?.previousSessionAffinityCookie
         status.conditions = [KubeCondition(type: "Promoted", status: promoted.status, reason: promoted.reason, message: promoted.message,
                                            lastTransitionTime: time, lastUpdateTime: time)]
         return status

@@ -12,6 +12,7 @@ extension ClusterSync {
         -> [SourceDiff.Object] {
         var result: [SourceDiff.Object] = []
         var declared: Set<String> = []
+        let writer = writer(for: source)
         for var object in Self.ordered(objects) {
             object.metadata.labels = (object.metadata.labels ?? [:]).merging([Self.sourceLabel: source]) { _, new in new }
             let name = "\(object.kind) \(object.metadata.namespace.map { "\($0)/" } ?? "")\(object.metadata.name ?? "")"
@@ -28,7 +29,7 @@ extension ClusterSync {
             declared.insert("\(object.apiVersion)/\(object.kind)/\(object.metadata.namespace ?? "")/\(object.metadata.name ?? "")")
             let live: KubeObject?
             do {
-                live = try await client.resources(resource).getIfPresent(key.name, namespace: key.namespace)
+                live = try await writer.resources(resource).getIfPresent(key.name, namespace: key.namespace)
             } catch {
                 result.append(.init(object: key.description, action: .refused, diff: "", message: Self.reason(error)))
                 continue
@@ -42,7 +43,7 @@ extension ClusterSync {
             }
             let answer: KubeObject
             do {
-                answer = try await client.resources(resource).dryRunApply(object, fieldManager: Self.fieldManager, force: true)
+                answer = try await writer.resources(resource).dryRunApply(object, fieldManager: Self.fieldManager, force: true)
             } catch {
                 result.append(.init(object: key.description, action: .refused, diff: "", message: Self.reason(error)))
                 continue

@@ -33,10 +33,11 @@ extension ClusterSync {
         }
         // What other sources applied: a Namespace or CRD of theirs is not ours to delete.
         var others: [(source: String, entry: Inventory.Entry)]?
+        let client = writer(for: source)
         for entry in Self.pruneOrder(entries) {
             let resource: ResourceKind
             do {
-                resource = try await client.resourceKind(apiVersion: entry.apiVersion, kind: entry.kind)
+                resource = try await self.client.resourceKind(apiVersion: entry.apiVersion, kind: entry.kind)
             } catch where error.isNotFound {
                 continue // the kind is not served any more: nothing of it is left
             } catch {
@@ -133,13 +134,18 @@ extension ClusterSync {
     /// The inventories in the operator's namespace, by source: every
     /// install's, or only `install`'s.
     func allInventories(install: String? = nil) async throws -> [String: Inventory] {
-        let maps = try await client.resources(ConfigMap.self).list(namespace: inventoryNamespace,
-                                                                   labelSelector: "app.kubernetes.io/managed-by=serin,\(Self.sourceLabel)").items
+        let maps = try await client.resources(InventoryRecord.self).list(namespace: inventoryNamespace,
+                                                                         labelSelector: "app.kubernetes.io/managed-by=serin,\(Self.sourceLabel)").items
         var found: [String: Inventory] = [:]
-        for map in maps where (map.metadata.name ?? "").hasPrefix(Inventory.prefix) {
-            guard let source = map.metadata.labels?[Self.sourceLabel] else { continue }
+        for map in maps {
+            // Trusted only at its own name, as Serin wrote it (issue 21, item 1).
+            guard let source = map.metadata.labels?[Self.sourceLabel], map.metadata.name == Inventory.name(source) else { continue }
             if let install, map.metadata.labels?[Inventory.installLabel] != install { continue }
-            found[source] = try Inventory(map)
+            if let reason = map.distrust(source: source, fieldManager: Self.fieldManager, sourceLabel: Self.sourceLabel) {
+                logger.warning("inventory not trusted", metadata: ["source": "\(source)", "reason": "\(reason)"])
+                continue
+            }
+            found[source] = try Inventory(data: map.data)
             inventories[source] = found[source]
         }
         return found

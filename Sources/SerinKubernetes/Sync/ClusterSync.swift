@@ -90,11 +90,19 @@ public actor ClusterSync {
     let install: String
     /// Objects left to another source (their label), said once.
     var handedOver: Set<String> = []
+    /// Per source, a client acting as the source's ServiceAccount: its
+    /// objects are dry-run, applied, read and pruned with that account's
+    /// rights (RBAC decides); the inventory is still read and written as
+    /// Serin, and the informers' reads stay Serin's (issue 21, item 5).
+    let sourceClients: [String: KubeClient]
+    /// Sources whose inventory read back was not trusted: written anew by their next sync.
+    var distrusted: Set<String> = []
 
     public init(client: KubeClient, inventoryNamespace: String, createsInventoryNamespace: Bool = true, cache: ClusterCache? = nil,
                 written: WrittenObjects = WrittenObjects(), deployments: Informer<Deployment>? = nil, install: String = "serin-leader",
-                logger: Logger = Logger(label: "serin.sync")) {
+                sourceClients: [String: KubeClient] = [:], logger: Logger = Logger(label: "serin.sync")) {
         self.install = install
+        self.sourceClients = sourceClients
         self.client = client
         self.inventoryNamespace = inventoryNamespace
         self.createsInventoryNamespace = createsInventoryNamespace
@@ -102,6 +110,11 @@ public actor ClusterSync {
         self.written = written
         self.deployments = deployments
         self.logger = logger
+    }
+
+    /// Who acts for `source`: its ServiceAccount's client, or Serin's.
+    func writer(for source: String?) -> KubeClient {
+        source.flatMap { sourceClients[$0] } ?? client
     }
 
     /// Installs Flagger's CRDs where the cluster has none and waits until they are served.
@@ -141,12 +154,24 @@ public actor ClusterSync {
     public func sync(source: String, objects: [KubeObject], options: Options = Options()) async -> Report {
         var report = Report()
         var previous: Inventory
+        let distrust: String?
         do {
-            previous = try await inventory(of: source)
+            (previous, distrust) = try await checkedInventory(of: source)
         } catch {
             report.failures.append("the inventory of \(source) cannot be read: \(error)")
             return report
         }
+        report = await staged(source: source, objects: objects, options: options, previous: previous)
+        if let distrust {
+            report.failures.append("the inventory \(inventoryNamespace)/\(Inventory.name(source)) is not trusted: \(distrust); "
+                + "nothing it lists is pruned, and Serin writes it anew")
+        }
+        return report
+    }
+
+    /// The sync proper, from the inventory `previous`.
+    private func staged(source: String, objects: [KubeObject], options: Options, previous: Inventory) async -> Report {
+        var report = Report()
         var items: [Item] = []
         for object in Self.ordered(objects) {
             switch await prepare(object, source: source, revisionObjects: objects, releasedByPlatform: options.releasedByPlatform) {
@@ -269,7 +294,7 @@ public actor ClusterSync {
             for entry in report.written { current.entries[entry.id] = entry }
             current.prune = previous.prune
         }
-        if current != previous {
+        if current != previous || distrusted.contains(source) {
             do {
                 try await save(current, of: source)
             } catch {
@@ -287,7 +312,7 @@ public actor ClusterSync {
         for item in items {
             guard let resource = item.resource else { continue }
             do {
-                let answer = try await client.resources(resource).dryRunApply(item.object, fieldManager: Self.fieldManager, force: true)
+                let answer = try await writer(for: source).resources(resource).dryRunApply(item.object, fieldManager: Self.fieldManager, force: true)
                 let sent = Self.json(item.object)
                 let would = DeclaredFields.projected(Self.json(answer), onto: sent)
                 if !item.releasedByPlatform, let live = await live(resource, item), DeclaredFields.holds(Self.json(live), would) {
@@ -307,7 +332,7 @@ public actor ClusterSync {
     @discardableResult
     func write(_ item: Item, source: String) async throws -> KubeObject {
         guard let resource = item.resource else { throw KubernetesPlatformError(.unsupported, object: item.description, "\(item.description): kind not served") }
-        let client = self.client, written = self.written
+        let client = writer(for: source), written = self.written
         return try await written.serialized(item.key) {
             let answer = try await client.resources(resource).apply(item.object, fieldManager: Self.fieldManager, force: true)
             written.record(item.key, resource: resource, manager: Self.fieldManager, sent: Self.json(item.object), answer: answer, source: source)
@@ -362,6 +387,9 @@ public actor ClusterSync {
         if !namespaced { object.metadata.namespace = nil }
         let entry = Inventory.Entry(apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace,
                                     name: object.metadata.name ?? "", digest: Self.digest(object))
+        if let reason = reservation(of: entry) {
+            return .failure(Refusal(message: "\(entry.description) is refused from Git: \(reason); rename it or leave it out of the source"))
+        }
         let stage = ["Namespace", "CustomResourceDefinition"].contains(object.kind) ? 0 : 1
         return .success(Item(object: object, resource: resource, entry: entry, releasedByPlatform: releasedByPlatform(object), stage: stage))
     }
@@ -394,17 +422,17 @@ public actor ClusterSync {
     /// The cluster's copy of an item: from the platform's Deployment
     /// informer, the kind's informer, or (when that cannot list) the apiserver.
     func live(_ resource: ResourceKind, _ item: Item) async -> KubeObject? {
-        await live(resource, namespace: item.entry.namespace, name: item.entry.name)
+        await live(resource, namespace: item.entry.namespace, name: item.entry.name, source: item.object.metadata.labels?[Self.sourceLabel])
     }
 
-    func live(_ resource: ResourceKind, namespace: String?, name: String) async -> KubeObject? {
+    func live(_ resource: ResourceKind, namespace: String?, name: String, source: String? = nil) async -> KubeObject? {
         if resource == Deployment.resourceKind, let deployments, deployments.hasSynced {
             return deployments.get(name, namespace: namespace).flatMap(Self.object)
         }
         if let informer = await cache.synced(resource) {
             return informer.get(name, namespace: resource.namespaced ? namespace : nil)
         }
-        return try? await client.resources(resource).getIfPresent(name, namespace: namespace)
+        return try? await writer(for: source).resources(resource).getIfPresent(name, namespace: namespace)
     }
 
     /// A typed resource as an untyped object.
@@ -441,12 +469,44 @@ public actor ClusterSync {
 
     static func inventoryName(_ source: String) -> String { Inventory.name(source) }
 
+    /// The inventory; one not trusted is taken as empty (nothing it lists is pruned).
     func inventory(of source: String) async throws -> Inventory {
-        if let known = inventories[source] { return known }
-        let map = try await client.resources(ConfigMap.self).getIfPresent(Inventory.name(source), namespace: inventoryNamespace)
-        let inventory = try Inventory(map)
+        try await checkedInventory(of: source).inventory
+    }
+
+    /// Why Git may not declare this object: Serin trusts its inventories,
+    /// rollout states, their signing key and its leader lease by name and
+    /// place, so a source that wrote them could forge what Serin prunes,
+    /// restores or who leads (issue 21, item 5).
+    func reservation(of entry: Inventory.Entry) -> String? {
+        let core = entry.apiVersion == "v1"
+        if core && entry.kind == "ConfigMap" && (entry.name.hasPrefix(Inventory.prefix) || entry.name.hasPrefix("serin-state-")) {
+            return "ConfigMaps named serin-inventory-* and serin-state-* are Serin's own inventories and rollout states"
+        }
+        if core && entry.kind == "Secret" && entry.name == ClusterStateReplica.keySecret && entry.namespace == inventoryNamespace {
+            return "the Secret \(inventoryNamespace)/\(entry.name) holds the key that signs Serin's rollout states"
+        }
+        if entry.apiVersion.hasPrefix("coordination.k8s.io/") && entry.kind == "Lease" && entry.namespace == inventoryNamespace {
+            return "Leases in \(inventoryNamespace), Serin's own namespace, elect Serin's leader"
+        }
+        return nil
+    }
+
+    /// Read only at its own name in Serin's namespace (as Serin), and
+    /// trusted only with Serin's labels and its entries written by Serin's
+    /// field manager; one not trusted is empty here, with the reason, and
+    /// the next save writes it anew.
+    func checkedInventory(of source: String) async throws -> (inventory: Inventory, distrust: String?) {
+        if let known = inventories[source] { return (known, nil) }
+        let record = try await client.resources(InventoryRecord.self).getIfPresent(Inventory.name(source), namespace: inventoryNamespace)
+        if let record, let reason = record.distrust(source: source, fieldManager: Self.fieldManager, sourceLabel: Self.sourceLabel) {
+            logger.warning("inventory not trusted", metadata: ["source": "\(source)", "reason": "\(reason)"])
+            distrusted.insert(source)
+            return (Inventory(), reason)
+        }
+        let inventory = try Inventory(data: record?.data)
         inventories[source] = inventory
-        return inventory
+        return (inventory, nil)
     }
 
     func save(_ inventory: Inventory, of source: String) async throws {
@@ -457,6 +517,7 @@ public actor ClusterSync {
         _ = try await client.resources(ConfigMap.self).apply(inventory.configMap(source: source, namespace: inventoryNamespace, install: install),
                                                              fieldManager: Self.fieldManager, force: true)
         inventories[source] = inventory
+        distrusted.remove(source)
     }
 
     // MARK: helpers

@@ -39,6 +39,10 @@ public struct DriftEvent: Sendable, Equatable {
 /// (`isHeld`) are left as they are.
 public final class DriftWatch: Sendable {
     private let client: KubeClient
+    /// Per source, the client acting as its ServiceAccount: a source's
+    /// objects are read and put back with its rights (issue 21, item 5);
+    /// the platform's Deployments are Serin's.
+    private let sourceClients: [String: KubeClient]
     private let cache: ClusterCache
     private let deployments: Informer<Deployment>?
     private let written: WrittenObjects
@@ -51,9 +55,10 @@ public final class DriftWatch: Sendable {
     static let ownManagers: Set<String> = [ClusterSync.fieldManager, KubernetesPlatform.rolloutFieldManager, "serin-status"]
 
     public init(client: KubeClient, cache: ClusterCache, deployments: Informer<Deployment>?, written: WrittenObjects,
-                isHeld: @escaping @Sendable (String?) -> Bool = { _ in false }, logger: Logger = Logger(label: "serin.drift"),
-                report: @escaping @Sendable (DriftEvent) async -> Void) {
+                isHeld: @escaping @Sendable (String?) -> Bool = { _ in false }, sourceClients: [String: KubeClient] = [:],
+                logger: Logger = Logger(label: "serin.drift"), report: @escaping @Sendable (DriftEvent) async -> Void) {
         self.client = client
+        self.sourceClients = sourceClients
         self.cache = cache
         self.deployments = deployments
         self.written = written
@@ -148,7 +153,7 @@ public final class DriftWatch: Sendable {
         let source = owner(of: key)
         if isHeld(source) { return }
         if resource != Deployment.resourceKind {
-            let live = try? await client.resources(resource).getIfPresent(key.name, namespace: key.namespace)
+            let live = try? await client(for: source, resource).resources(resource).getIfPresent(key.name, namespace: key.namespace)
             if let live, live.metadata.deletionTimestamp == nil {
                 written.forget(key)
                 await report(DriftEvent(source: source, object: key, kind: .handedOver, fields: [], by: Array(live.metadata.managers.subtracting(Self.ownManagers)).sorted(),
@@ -171,7 +176,7 @@ public final class DriftWatch: Sendable {
     /// Writes `writes` again, each with its own field manager, unless a
     /// newer write of the object came meanwhile (the platform's, say).
     private func put(_ writes: [WrittenObjects.Write], of key: WrittenObjects.Key, liveVersion: String?) async throws {
-        let client = self.client, written = self.written
+        let written = self.written
         try await written.serialized(key) {
             // Under the object's lock: a write since the change was seen has put it in order.
             if let liveVersion, written.isWrittenSince(key, resourceVersion: liveVersion) { return }
@@ -179,10 +184,18 @@ public final class DriftWatch: Sendable {
             for write in written.writes(of: key) where managers.contains(write.manager) {
                 let fields = self.fields(of: write, key)
                 let object = try KubeObject(json: fields)
+                let client = self.client(for: write.source, write.resource)
                 let answer = try await client.resources(write.resource).apply(object, fieldManager: write.manager, force: true)
                 written.record(key, resource: write.resource, manager: write.manager, sent: fields, answer: answer, source: write.source)
             }
         }
+    }
+
+    /// Who writes an object of `source`: its ServiceAccount's client, but
+    /// for the platform's Deployments (Serin's own writes).
+    private func client(for source: String?, _ resource: ResourceKind) -> KubeClient {
+        guard resource != Deployment.resourceKind, let source, let sourceClient = sourceClients[source] else { return client }
+        return sourceClient
     }
 
     /// A write's fields; an autoscaled Deployment's replicas left out.

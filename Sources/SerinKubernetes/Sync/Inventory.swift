@@ -38,10 +38,15 @@ public struct Inventory: Sendable, Equatable {
 
     /// Reads a ConfigMap's inventory.
     init(_ map: ConfigMap?) throws {
-        if let text = map?.data?["entries"] {
+        try self.init(data: map?.data)
+    }
+
+    /// Reads an inventory's `data`.
+    init(data: [String: String]?) throws {
+        if let text = data?["entries"] {
             for entry in try JSONDecoder().decode([Entry].self, from: Data(text.utf8)) { entries[entry.id] = entry }
         }
-        prune = map?.data?["prune"] != "false"
+        prune = data?["prune"] != "false"
     }
 
     init(entries: [String: Entry] = [:], prune: Bool = true) {

@@ -9,6 +9,8 @@ import ServiceLifecycle
 struct EventStreamRoutes: Sendable {
     let control: any OperatorControl
     let heartbeat: Duration
+    /// Streams open at once, at most: each holds a connection and a task.
+    let slots: StreamSlots
     let logger: Logger
 
     private enum Chunk: Sendable {
@@ -16,14 +18,20 @@ struct EventStreamRoutes: Sendable {
         case heartbeat
     }
 
-    func register(on router: Router<some RequestContext>) {
+    func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         router.get("/api/v1/events") { request, _ in
             let lastEventID = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
             let start = try ServerSentEvent.startSequence(lastEventID: lastEventID,
                                                           after: request.uri.queryParameters["after"].map(String.init))
+            guard let slot = slots.take() else {
+                throw APIError.unavailable("\(slots.capacity) event streams are open, as many as the API serves; retry shortly", retryAfter: 5)
+            }
             return Response(status: .ok,
                             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                            body: ResponseBody { writer in try await stream(after: start, to: &writer) })
+                            body: ResponseBody { writer in
+                                defer { slot.release() }
+                                try await stream(after: start, to: &writer)
+                            })
         }
     }
 

@@ -6,7 +6,7 @@ import SerinEngine
 struct ResourceRoutes: Sendable {
     let control: any OperatorControl
 
-    func register(on router: Router<some RequestContext>) {
+    func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         router.get("/api/v1/sources") { _, _ in
             JSONResponse.make(await control.sources())
         }

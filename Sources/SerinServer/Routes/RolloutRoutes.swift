@@ -14,7 +14,7 @@ struct RolloutRoutes: Sendable {
 
     /// A rollout is `/api/v1/namespaces/NS/rollouts/NAME`, or
     /// `/api/v1/rollouts/NAME` where only one rollout has that name.
-    func register(on router: Router<some RequestContext>) {
+    func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         router.get("/api/v1/rollouts") { _, _ in
             JSONResponse.make(await control.rollouts())
         }

@@ -11,7 +11,7 @@ struct SourceRoutes: Sendable {
     let token: BearerToken
     let logger: Logger
 
-    func register(on router: Router<some RequestContext>) {
+    func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         router.get("/api/v1/sources/:name/history") { _, context in
             let name = try context.parameters.require("name")
             guard let history = await control.sourceHistory(of: name) else { throw Self.unknown(name) }

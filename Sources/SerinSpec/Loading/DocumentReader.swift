@@ -66,6 +66,10 @@ struct DocumentReader {
         guard let document = NodeDecoder.decode(Document<Spec>.self, from: root, report: report, displayPath: NodeDecoder.display)
         else { return nil }
         let source = SourceMap(file: file, document: start, positions: report.positions)
+        if document.status != nil {
+            // An exported resource (`kubectl get -o yaml`) brings one; it is the operator's to write.
+            report.warning(at: source.position("status"), "status is written by Serin (Flagger's fields, on the cluster); the one in Git is not used")
+        }
         guard let metadata = document.metadata, let name = metadata.name else {
             report.error(at: root.mark, "metadata.name is required", kind: .missingField("name"))
             return nil

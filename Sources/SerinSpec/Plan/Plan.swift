@@ -17,6 +17,13 @@ public struct Plan: Sendable, Hashable {
     /// Clients that reached the canary keep reaching it (Flagger's
     /// `analysis.sessionAffinity`); routers carry it out.
     public var sessionAffinity: PlanSessionAffinity?
+    /// Flagger's `spec.suspend`: the rollout stands still (no step, no
+    /// promotion, no rollback) until it is cleared. Not part of the plan's
+    /// digest: suspending and resuming does not restart the analysis.
+    public var suspended = false
+    /// Flagger's `spec.metricsServer`: the Prometheus of the built-in
+    /// metrics and inline queries, instead of the operator's.
+    public var metricsServer: String?
 
     public init(name: String, namespace: String = ResourceKey.defaultNamespace, strategy: ReleaseKind = .canary,
                 strategyRef: String? = nil, interval: Duration = .seconds(60), threshold: Int = 1, skipAnalysis: Bool = false,
@@ -149,9 +156,12 @@ public struct PlanWebhook: Sendable, Hashable, Encodable {
     public var retries: Int
     public var metadata: [String: String]
     public var muteAlert: Bool
+    /// The hook's TLS certificate is not verified.
+    public var disableTLS = false
 
     public init(name: String, type: WebhookType, url: String, timeout: Duration = .seconds(10), retries: Int = 0,
-                metadata: [String: String] = [:], muteAlert: Bool = false) {
+                metadata: [String: String] = [:], muteAlert: Bool = false, disableTLS: Bool = false) {
+        self.disableTLS = disableTLS
         self.name = name
         self.type = type
         self.url = url

@@ -13,13 +13,17 @@ public struct PlanCompiler: Sendable {
     static let kubernetesIterations = 10
 
     let catalog: Catalog
+    /// The router of a Canary that names none (on Kubernetes, the operator's).
+    let defaultProvider: String?
 
-    init(catalog: Catalog) {
+    init(catalog: Catalog, defaultProvider: String? = nil) {
         self.catalog = catalog
+        self.defaultProvider = defaultProvider
     }
 
-    public init(manifests: Manifests, builtinStrategies: [Strategy] = BuiltinStrategies.all) {
+    public init(manifests: Manifests, builtinStrategies: [Strategy] = BuiltinStrategies.all, defaultProvider: String? = nil) {
         self.catalog = Catalog(manifests, builtinStrategies: builtinStrategies)
+        self.defaultProvider = defaultProvider
     }
 
     public struct Output: Sendable {
@@ -63,6 +67,8 @@ public struct PlanCompiler: Sendable {
             progressDeadline: .seconds(Int(canary.spec.progressDeadlineSeconds ?? Int32(Self.defaultProgressDeadline))),
             steps: [], metrics: metrics(of: analysis, namespace: canary.namespace), webhooks: webhooks(of: analysis)
         )
+        plan.suspended = canary.spec.suspend ?? false
+        plan.metricsServer = canary.spec.metricsServer
         plan.alerts = (analysis.alerts ?? []).compactMap { alert in
             guard let name = alert.name, let provider = alert.providerRef?.name else { return nil }
             return PlanAlert(name: name, severity: alert.severity.flatMap(AlertSeverity.init(rawValue:)) ?? .info,
@@ -89,8 +95,16 @@ public struct PlanCompiler: Sendable {
             }
         } else {
             var iterations = analysis.iterations ?? 0
-            if canary.spec.provider == "kubernetes" && iterations < 1 {
-                iterations = Self.kubernetesIterations
+            let router = (canary.spec.provider ?? (canary.spec.targetRef?.kind == "Workload" ? nil : defaultProvider)).flatMap(RouterFamily.of)
+            if router == "kubernetes" {
+                // Flagger's scheduler: the apex Service's selector can only
+                // switch, so A/B matches are dropped and weights become
+                // blue/green iterations (warned by the validator).
+                if iterations < 1 { iterations = Self.kubernetesIterations }
+                analysis.match = nil
+            }
+            if router == "kubernetes" || router == "nginx" {
+                analysis.mirror = nil // no mirroring in these routers (warned)
             }
             if let match = analysis.match, !match.isEmpty, iterations > 0 {
                 plan.strategy = .abTesting
@@ -243,7 +257,8 @@ public struct PlanCompiler: Sendable {
             guard let name = hook.name, let url = hook.url else { return nil }
             let type = hook.type.flatMap { $0.isEmpty ? nil : WebhookType(rawValue: $0) } ?? .rollout
             return PlanWebhook(name: name, type: type, url: url, timeout: hook.timeout.flatMap(GoDuration.parse) ?? .seconds(10),
-                               retries: hook.retries ?? 0, metadata: hook.metadata ?? [:], muteAlert: hook.muteAlert ?? false)
+                               retries: hook.retries ?? 0, metadata: hook.metadata ?? [:], muteAlert: hook.muteAlert ?? false,
+                               disableTLS: hook.disableTLS ?? false)
         }
     }
 }

@@ -62,23 +62,25 @@ extension SourceFiles {
     static var maximumEntries: Int { 100_000 }
 }
 
-/// A read-only snapshot of a tree on disk. Every path is resolved one
-/// component at a time below `root`, links included, so no name or link
-/// in the tree reaches a file outside it; only regular files are read.
+/// A read-only snapshot of a tree on disk, read through a
+/// `FencedDirectory`: every path is resolved below `root`, links included
+/// (`openat2` with `RESOLVE_BENEATH` where the kernel has it, an
+/// equivalent walk under folder descriptors otherwise), so no name or link
+/// in the tree reaches a file outside it; only regular files are read, and
+/// nothing else (a FIFO, a device) is ever opened for reading.
 public struct SnapshotFiles: SourceFiles {
     public let directory: String
     public var root: String? { directory }
-    /// How many links one path may go through.
-    static let maximumLinks = 40
+    let fence: FencedDirectory
 
-    public init(root: String) {
-        directory = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    /// `resolution` nil: the kernel's where it can.
+    public init(root: String, resolution: FencedDirectory.Resolution? = nil) {
+        fence = FencedDirectory(root: root, resolution: resolution)
+        directory = fence.root
     }
 
     public func entry(at path: String) throws -> SourceEntry? {
-        guard let resolved = try resolve(path) else { return nil }
-        var info = stat()
-        guard lstat(absolute(resolved), &info) == 0 else { return nil }
+        guard let info = try fence.status(of: path) else { return nil }
         switch info.st_mode & S_IFMT {
         case S_IFDIR: return .directory
         case S_IFREG: return .file(size: Int(info.st_size))
@@ -87,64 +89,11 @@ public struct SnapshotFiles: SourceFiles {
     }
 
     public func list(_ folder: String) throws -> [String] {
-        guard let resolved = try resolve(folder) else { throw SourceFileError(folder, "no such directory") }
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: absolute(resolved)).sorted()
-        } catch {
-            throw SourceFileError(folder, "cannot list the directory")
-        }
+        try fence.list(folder)
     }
 
     public func read(_ file: String, limit: Int) throws -> Data {
-        guard let resolved = try resolve(file) else { throw SourceFileError(file, "no such file") }
-        let descriptor = open(absolute(resolved), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw SourceFileError(file, "cannot open: \(String(cString: strerror(errno)))") }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw SourceFileError(file, "is not a regular file")
-        }
-        guard Int(info.st_size) <= limit else {
-            throw SourceFileError(file, "is \(Int(info.st_size)) bytes, larger than the limit of \(limit)")
-        }
-        let data = try handle.read(upToCount: limit + 1) ?? Data()
-        guard data.count <= limit else { throw SourceFileError(file, "is larger than the limit of \(limit) bytes") }
-        return data
-    }
-
-    /// `path` with every link followed, as components below the root; nil
-    /// when nothing is there. Throws when a link or `..` leaves the tree.
-    func resolve(_ path: String) throws -> [Substring]? {
-        var pending = Array(path.split(separator: "/").reversed())
-        var resolved: [Substring] = []
-        var links = 0
-        while let part = pending.popLast() {
-            if part == "." { continue }
-            if part == ".." {
-                guard resolved.popLast() != nil else { throw SourceFileError(path, "leads outside the repository") }
-                continue
-            }
-            let candidate = absolute(resolved + [part])
-            var info = stat()
-            guard lstat(candidate, &info) == 0 else { return nil }
-            guard info.st_mode & S_IFMT == S_IFLNK else {
-                resolved.append(part)
-                continue
-            }
-            links += 1
-            guard links <= Self.maximumLinks else { throw SourceFileError(path, "goes through more than \(Self.maximumLinks) links") }
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = readlink(candidate, &buffer, Int(PATH_MAX))
-            guard count >= 0 else { return nil }
-            let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            guard !target.hasPrefix("/") else { throw SourceFileError(path, "is a link to an absolute path (\(target)), outside the repository") }
-            pending.append(contentsOf: target.split(separator: "/").reversed())
-        }
-        return resolved
-    }
-
-    private func absolute(_ parts: [Substring]) -> String {
-        parts.isEmpty ? directory : directory + "/" + parts.joined(separator: "/")
+        try fence.read(file, limit: limit)
     }
 }
 

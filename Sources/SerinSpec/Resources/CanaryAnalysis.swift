@@ -48,10 +48,19 @@ public struct CanaryAnalysis: Sendable, Hashable, Decodable {
     }
 }
 
-public struct SessionAffinity: Sendable, Hashable, Decodable {
+public struct SessionAffinity: Sendable, Hashable, Codable {
     public var cookieName: String?
     public var primaryCookieName: String?
     public var maxAge: Int?
+    /// The cookie's attributes, as Flagger writes them in `Set-Cookie`.
+    public var domain: String?
+    public var httpOnly: Bool?
+    public var partitioned: Bool?
+    public var path: String?
+    public var sameSite: String?
+    public var secure: Bool?
+
+    public init() {}
 }
 
 public struct CanaryMetric: Sendable, Hashable, Decodable {
@@ -92,6 +101,8 @@ public struct CanaryWebhook: Sendable, Hashable, Decodable {
     public var timeout: String?
     public var metadata: [String: String]?
     public var retries: Int?
+    /// The webhook's TLS certificate is not verified.
+    public var disableTLS: Bool?
 }
 
 /// Flagger's webhook types, in the order a release meets them.

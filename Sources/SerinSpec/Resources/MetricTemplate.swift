@@ -15,6 +15,8 @@ public struct MetricProviderSpec: Sendable, Hashable, Decodable {
     public var secretRef: NameReference?
     public var region: String?
     public var insecureSkipVerify: Bool?
+    /// Sent with every query (Flagger's `http.Header`: a name takes several values).
+    public var headers: [String: [String]]?
 
     public init(type: String?, address: String?) {
         self.type = type

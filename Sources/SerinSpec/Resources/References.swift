@@ -30,4 +30,8 @@ public struct ScalerReplicas: Sendable, Hashable, Decodable {
 /// A Kubernetes core LocalObjectReference (`secretRef: { name: ... }`).
 public struct NameReference: Sendable, Hashable, Decodable {
     public var name: String?
+
+    public init(name: String? = nil) {
+        self.name = name
+    }
 }

@@ -21,9 +21,13 @@ public struct ProcessTemplate: Sendable, Hashable, Codable {
     public var readinessProbe: Probe?
     public var livenessProbe: Probe?
     public var terminationGracePeriodSeconds: Int?
+    /// The user (and group) the processes run as: the operator drops to
+    /// them when it runs as root. Names or numeric ids.
+    public var runAs: RunAs?
 
     public init(command: [String]? = nil, args: [String]? = nil, workingDir: String? = nil, env: [EnvVar]? = nil,
-                readinessProbe: Probe? = nil, livenessProbe: Probe? = nil, terminationGracePeriodSeconds: Int? = nil) {
+                readinessProbe: Probe? = nil, livenessProbe: Probe? = nil, terminationGracePeriodSeconds: Int? = nil,
+                runAs: RunAs? = nil) {
         self.command = command
         self.args = args
         self.workingDir = workingDir
@@ -31,6 +35,18 @@ public struct ProcessTemplate: Sendable, Hashable, Codable {
         self.readinessProbe = readinessProbe
         self.livenessProbe = livenessProbe
         self.terminationGracePeriodSeconds = terminationGracePeriodSeconds
+        self.runAs = runAs
+    }
+}
+
+public struct RunAs: Sendable, Hashable, Codable {
+    public var user: String?
+    /// Defaults to the user's primary group.
+    public var group: String?
+
+    public init(user: String? = nil, group: String? = nil) {
+        self.user = user
+        self.group = group
     }
 }
 

@@ -40,6 +40,7 @@ extension Validator {
             }
         }
         checkPlatformFields(canary, &findings)
+        if platform == .kubernetes { checkKubernetesFields(canary, &findings) }
     }
 
     private func checkTarget(_ canary: Canary, _ catalog: Catalog, _ findings: inout Findings) {
@@ -109,7 +110,8 @@ extension Validator {
     /// Fields that only the Kubernetes platform acts on.
     private func checkPlatformFields(_ canary: Canary, _ findings: inout Findings) {
         let source = canary.source
-        if platform == .kubernetes, let provider = canary.spec.provider, !Self.kubernetesProviders.contains(provider) {
+        if platform == .kubernetes, canary.spec.targetRef?.kind != "Workload", let provider = canary.spec.provider,
+           !Self.kubernetesProviders.contains(provider) {
             if provider == "knative" {
                 findings.warning(source, "spec.provider", "is knative: Serin validates this Canary but does not release Knative Services")
             } else {

@@ -1,4 +1,11 @@
 extension Validator {
+    /// A POSIX user or group name (letters, digits, `_`, `-`, `.`, not
+    /// starting with `-`), or a numeric id.
+    static func isAccountName(_ name: String) -> Bool {
+        guard let first = name.first, first != "-", name.count <= 32 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
+    }
+
     /// Variables Serin sets in every replica's environment.
     static let reservedEnv: Set<String> = ["PORT", "SERIN_WORKLOAD", "SERIN_REVISION", "SERIN_ROLE"]
 
@@ -54,6 +61,19 @@ extension Validator {
                 findings.warning(source, "spec.template.args[\(index)]", "refers to $(\(reference)), which is not in env; it is passed as written")
             }
         }
+        if let runAs = template.runAs {
+            // Whether the names exist is the host's business, checked when a process starts.
+            if let user = runAs.user {
+                if !Self.isAccountName(user) {
+                    findings.error(source, "spec.template.runAs.user", "\"\(user)\" is not a user name or a numeric id")
+                }
+            } else {
+                findings.error(source, "spec.template.runAs.user", "is required: the user the processes run as")
+            }
+            if let group = runAs.group, !Self.isAccountName(group) {
+                findings.error(source, "spec.template.runAs.group", "\"\(group)\" is not a group name or a numeric id")
+            }
+        }
         checkProbe(template.readinessProbe, at: "spec.template.readinessProbe", source, &findings)
         checkProbe(template.livenessProbe, at: "spec.template.livenessProbe", source, &findings)
         findings.range(template.terminationGracePeriodSeconds, 0...3600, source, "spec.template.terminationGracePeriodSeconds")
@@ -90,11 +110,18 @@ extension Validator {
         if MetricProviderType(rawValue: type) == nil {
             findings.error(source, "spec.provider.type", "must be one of \(types.joined(separator: ", ")), got \"\(type)\""
                            + Suggestion.hint(for: type, among: types))
-        } else if type != MetricProviderType.prometheus.rawValue {
-            findings.warning(source, "spec.provider.type", "is \(type): Serin queries Prometheus only, so checks using this template will fail")
+        } else if let why = FlaggerFields.refusedProviders[type] {
+            findings.error(source, "spec.provider.type", "is \(type), which Serin cannot query: \(why); use one of "
+                           + FlaggerFields.queriedProviders.joined(separator: ", "))
         }
-        if type == MetricProviderType.prometheus.rawValue {
-            findings.url(template.spec.provider?.address, source, "spec.provider.address")
+        findings.url(template.spec.provider?.address, source, "spec.provider.address")
+        if template.spec.provider?.address == nil, type == "prometheus" || type == "graphite" || type == "influxdb" {
+            // Prometheus falls back to the operator's; the others have no default.
+            if type != "prometheus" { findings.error(source, "spec.provider.address", "is required for provider \(type)") }
+        }
+        if platform == .local, template.spec.provider?.secretRef != nil {
+            findings.warning(source, "spec.provider.secretRef", "names a Kubernetes Secret, which the local platform cannot read; "
+                             + "queries go without credentials")
         }
         guard let query = template.spec.query, !query.isEmpty else {
             findings.error(source, "spec.query", "is required")

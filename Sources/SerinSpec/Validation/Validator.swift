@@ -4,14 +4,20 @@
 public struct Validator: Sendable {
     public var platform: PlatformKind
     public var builtinStrategies: [Strategy]
+    /// The router of a Canary that names no `spec.provider` (the
+    /// operator's `kubernetes.provider`): which of its fields are used
+    /// depends on it.
+    public var defaultProvider: String
     /// Whether the operator has a Prometheus of its own (serin.yaml's
     /// `prometheus:`): without one, a metric that would query it is refused
     /// (a Canary without metrics runs, as Flagger runs it).
     public var defaultPrometheus: Bool
 
-    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all, defaultPrometheus: Bool = true) {
+    public init(platform: PlatformKind = .local, builtinStrategies: [Strategy] = BuiltinStrategies.all, defaultProvider: String = "kubernetes",
+                defaultPrometheus: Bool = true) {
         self.platform = platform
         self.builtinStrategies = builtinStrategies
+        self.defaultProvider = defaultProvider
         self.defaultPrometheus = defaultPrometheus
     }
 
@@ -25,12 +31,19 @@ public struct Validator: Sendable {
     /// manifest order); validation compiles them anyway.
     public func validateAndPlan(_ manifests: Manifests) -> (diagnostics: [Diagnostic], plans: [Plan]) {
         var plans: [Plan] = []
+        var interner = PlanInterner()
         let catalog = Catalog(manifests, builtinStrategies: builtinStrategies)
         var findings = Findings()
         checkDuplicates(manifests, &findings)
         for workload in manifests.workloads { checkWorkload(workload, catalog, &findings) }
-        for template in manifests.metricTemplates { checkMetricTemplate(template, &findings) }
-        for provider in manifests.alertProviders { checkAlertProvider(provider, &findings) }
+        for template in manifests.metricTemplates {
+            checkMetricTemplate(template, &findings)
+            if platform == .kubernetes { checkKubernetesFields(template, &findings) }
+        }
+        for provider in manifests.alertProviders {
+            checkAlertProvider(provider, &findings)
+            if platform == .kubernetes { checkKubernetesFields(provider, &findings) }
+        }
         for strategy in manifests.strategies {
             if let analysis = strategy.spec.analysis {
                 checkAnalysis(analysis, at: "spec.analysis", of: strategy.source, namespace: strategy.namespace,
@@ -50,9 +63,9 @@ public struct Validator: Sendable {
                 }
             }
             // Compiling surfaces what only the merged analysis shows.
-            let output = PlanCompiler(catalog: catalog).compile(canary)
+            let output = PlanCompiler(catalog: catalog, defaultProvider: platform == .kubernetes ? defaultProvider : nil).compile(canary)
             findings.diagnostics += output.diagnostics
-            if let plan = output.plan { plans.append(plan) }
+            if let plan = output.plan { plans.append(interner.intern(plan)) }
         }
         if platform == .kubernetes {
             for workload in manifests.workloads {

@@ -36,6 +36,10 @@ final class DecodingReport {
         diagnostics.append(.error(at: position(of: mark), message, kind: kind))
     }
 
+    func warning(at position: SourcePosition, _ message: String) {
+        diagnostics.append(.warning(at: position, message))
+    }
+
     func record(path: String, mark: Mark?) {
         positions[path] = position(of: mark)
     }

@@ -21,7 +21,9 @@ struct KubeBenchmark: AsyncParsableCommand {
         abstract: "Requests per canary per interval, CPU and RSS of `serin run` with N Canaries on the test cluster; commit → first weight change."
     )
 
-    @Option(help: "Canaries (each with its Deployment, primary, three Services and an HTTPRoute).") var canaries = 1000
+    @Option(name: .customLong("canaries"), help: "Canaries (each with its Deployment, primary, three Services and an HTTPRoute); sizes separated by commas run one after the other.",
+            transform: KubeBenchmark.sizes)
+    var sizes: [Int] = [1000]
     @Option(help: "The serin executable (default: the one beside serin-bench).") var serin: String?
     @Option(help: "Analysis interval and Git source interval, in seconds.") var interval = 60
     @Option(help: "Seconds of steady state to measure.") var window = 180.0
@@ -44,12 +46,22 @@ struct KubeBenchmark: AsyncParsableCommand {
         } catch {
             throw ValidationError("no cluster: \(error); start the test cluster with eval \"$(bash scripts/kube/cluster.sh up)\"")
         }
+        var reports: [[String: Any]] = []
         try await KubeClient.withClient(config: config) { client in
-            try await measure(client, serin: serin)
+            for canaries in sizes {
+                reports.append(try await measure(client, serin: serin, canaries: canaries))
+            }
         }
+        if reports.count > 1 { try Usage.printJSON(KubeGrowth.summary(reports)) }
     }
 
-    private func measure(_ client: KubeClient, serin: String) async throws {
+    static func sizes(_ text: String) throws -> [Int] {
+        let sizes = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--canaries takes numbers separated by commas, got \(text)") }
+        return sizes
+    }
+
+    private func measure(_ client: KubeClient, serin: String, canaries: Int) async throws -> [String: Any] {
         let crds = client.resources(CustomResourceDefinition.self)
         guard try await crds.getIfPresent("httproutes.gateway.networking.k8s.io") != nil else {
             throw ValidationError("the cluster has no HTTPRoute CRD; create it with "
@@ -62,12 +74,13 @@ struct KubeBenchmark: AsyncParsableCommand {
         var node: FakeNode?
         var prometheus: FakePrometheus?
         var process: OperatorProcess?
+        var report: [String: Any] = [:]
         do {
             identity = try await BenchIdentity.create(client, namespace: namespace, directory: scratch.path)
             node = try await FakeNode(client: client)
             prometheus = try FakePrometheus(directory: scratch.path)
-            let report = try await benchmark(client, serin: serin, namespace: namespace, identity: identity!, node: node!,
-                                           prometheus: prometheus!, scratch: scratch) { process = $0 }
+            report = try await benchmark(client, serin: serin, canaries: canaries, namespace: namespace, identity: identity!, node: node!,
+                                         prometheus: prometheus!, scratch: scratch) { process = $0 }
             try Usage.printJSON(report)
         } catch {
             FileHandle.standardError.write(Data("serin-bench kube failed: \(error); logs in \(scratch.path)\n".utf8))
@@ -82,9 +95,10 @@ struct KubeBenchmark: AsyncParsableCommand {
             await cleanUp(client, namespace: namespace, identity: identity, node: node, prometheus: prometheus)
             scratch.remove()
         }
+        return report
     }
 
-    private func benchmark(_ client: KubeClient, serin: String, namespace: String, identity: BenchIdentity, node: FakeNode,
+    private func benchmark(_ client: KubeClient, serin: String, canaries: Int, namespace: String, identity: BenchIdentity, node: FakeNode,
                          prometheus: FakePrometheus, scratch: TemporaryDirectory,
                          started: (OperatorProcess) -> Void) async throws -> [String: Any] {
         let image = ProcessInfo.processInfo.environment["SERIN_KUBE_APP_IMAGE"] ?? "serin.local/kube-app:1"
@@ -153,7 +167,9 @@ struct KubeBenchmark: AsyncParsableCommand {
         try await waitUntilInitialized()
         let initializeSeconds = OperatorBenchmark.seconds(ContinuousClock.now - startedAt)
         let initializeCPU = OperatorBenchmark.cpuSeconds(process.pid)
-        let initializeRequests = try serinMetrics(port).sum("serin_kubernetes_requests_total")
+        let initializeMetrics = try serinMetrics(port)
+        let initializeRequests = initializeMetrics.sum("serin_kubernetes_requests_total")
+        let initializeByVerb = initializeMetrics.byLabels("serin_kubernetes_access_total").filter { $0.value > 0 }.mapValues { Int($0) }
         let initializeRestarts = process.restarts
         FileHandle.standardError.write(Data("\(canaries) Canaries Initialized in \(Int(initializeSeconds)) s; steady window of \(Int(window)) s\n".utf8))
 
@@ -280,11 +296,20 @@ struct KubeBenchmark: AsyncParsableCommand {
         let toScaled = Array(scaled.values)
         let scaledToReady = ready.compactMap { name, at in scaled[name].map { at - $0 } }
         let readyToWeight = firstWeight.compactMap { name, at in ready[name].map { at - $0 } }
+        // Serin's part of each Canary's commit → first weight: all but the
+        // controller-manager's and the fake node's (scaled → rolled out).
+        let serinShare = firstWeight.compactMap { name, at -> Double? in
+            guard at > 0, let up = scaled[name], let out = ready[name] else { return nil }
+            return (at - (out - up)) / at
+        }
 
         var report: [String: Any] = [
             "benchmark": "kube", "canaries": canaries, "interval_s": interval, "window_s": OperatorBenchmark.round(measured),
+            "load_average": EngineBenchmark.loadAverage(),
             "initialize": ["seconds": OperatorBenchmark.round(initializeSeconds), "operator_cpu_s": OperatorBenchmark.round(initializeCPU),
-                           "requests": Int(initializeRequests), "serin_restarts": initializeRestarts],
+                           "operator_cpu_ms_per_canary": OperatorBenchmark.round(initializeCPU * 1000 / Double(canaries)),
+                           "requests": Int(initializeRequests), "requests_by_verb_resource": initializeByVerb,
+                           "serin_restarts": initializeRestarts],
             "steady": [
                 "serin_requests": Int(serinRequests), "serin_lease_requests": Int(serinLeases),
                 "serin_requests_per_canary_per_interval": perCanary(serinRequests),
@@ -301,6 +326,8 @@ struct KubeBenchmark: AsyncParsableCommand {
                 "operator_cpu_us_per_canary_tick": OperatorBenchmark.round(cpu * 1_000_000 / intervals / Double(canaries)),
                 "operator_cpu_percent": Self.round3(cpu / measured * 100),
                 "operator_rss_mb_mean": OperatorBenchmark.round(rssMean), "operator_rss_mb_max": OperatorBenchmark.round(samples.max() ?? 0),
+                "operator_cpu_ms_per_canary_per_interval": Self.round3(cpu * 1000 / intervals / Double(canaries)),
+                "operator_rss_kb_per_canary": OperatorBenchmark.round(rssMean * 1024 / Double(canaries)),
                 "metric_queries": queries, "attempts": attempts,
             ],
             "release": [
@@ -311,6 +338,8 @@ struct KubeBenchmark: AsyncParsableCommand {
                 "commit_to_canary_scaled_s": percentiles(toScaled),
                 "canary_scaled_to_ready_s": percentiles(scaledToReady),
                 "canary_ready_to_first_weight_s": percentiles(readyToWeight),
+                "serin_share_of_commit_to_first_weight": ["p50": Self.round3(Usage.percentile(serinShare, 0.5)),
+                                                          "p99": Self.round3(Usage.percentile(serinShare, 0.99))],
                 "seconds": OperatorBenchmark.round(releaseSeconds), "operator_cpu_s": OperatorBenchmark.round(releaseCPU),
             ],
             "drift": drift,

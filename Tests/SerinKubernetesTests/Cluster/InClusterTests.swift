@@ -47,6 +47,7 @@ extension ClusterTests {
                 bases: [\(base)]
                 images: [{ name: serin.local/serin, newTag: "\(tag)" }]
                 patchesStrategicMerge: [config.yaml]
+                secretGenerator: [{ name: serin-api-token, namespace: serin-system, literals: [token=in-cluster-test-token] }]
                 """)
             _ = try directory.write("config.yaml", """
                 apiVersion: v1

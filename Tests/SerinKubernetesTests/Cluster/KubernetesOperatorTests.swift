@@ -86,18 +86,22 @@ extension ClusterTests {
 
             /// `namespace` holds the inventory and the lease; `kubeconfig` defaults to the test cluster's admin.
             /// Without `leaderElection`, no lease: a lost lease ends the process, the test runner here.
+            /// `settings` and `kubernetesFields`: more of serin.yaml's `kubernetes` block (`provider: gatewayapi:v1`), in flow style;
+            /// `sourceFields`: more of the source's fields.
             init(repository: GitFixture, namespace: String, prometheus: String = "http://127.0.0.1:1", kubeconfig: String? = nil,
-                 source: String = "apps", leaseName: String = "serin-leader", leaderElection: Bool = true, watchNamespace: String? = nil) async throws {
+                 source: String = "apps", leaseName: String = "serin-leader", leaderElection: Bool = true, watchNamespace: String? = nil,
+                 serviceAccount: String? = nil, settings: String = "", sourceFields: String = "", kubernetesFields: String = "") async throws {
+                let kubernetesMore = [settings, kubernetesFields].filter { !$0.isEmpty }.joined(separator: ", ")
                 stateDirectory = try TemporaryDirectory(prefix: "serin-kube-state")
                 let kubeconfig = kubeconfig ?? KubeTestCluster.environment["KUBECONFIG"] ?? ""
                 let lease = leaderElection ? "leaseName: \(leaseName)" : "leaderElection: false"
                 let config = try stateDirectory.write("serin.yaml", """
                     stateDir: \(stateDirectory.path)/state
                     platform: kubernetes
-                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), \(lease)\(watchNamespace.map { ", watchNamespace: \($0)" } ?? "") }
+                    kubernetes: { kubeconfig: \(kubeconfig), namespace: \(namespace), \(lease)\(watchNamespace.map { ", watchNamespace: \($0)" } ?? "")\(kubernetesMore.isEmpty ? "" : ", " + kubernetesMore) }
                     prometheus: { address: "\(prometheus)" }
                     sources:
-                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s }
+                      - { name: \(source), url: "file://\(repository.bare)", ref: { branch: main }, interval: 1s\(serviceAccount.map { ", serviceAccountName: \($0)" } ?? "")\(sourceFields.isEmpty ? "" : ", " + sourceFields) }
                     """)
                 let resolved = try OperatorConfig.load(config).get()
                 let serinOperator = try Operator(config: resolved, options: .init(serinExecutable: "/bin/false", registry: PrometheusCollectorRegistry()))

@@ -18,12 +18,15 @@ extension ClusterTests {
         /// apiserver every 500 ms, written as a file_sd target list with
         /// the `namespace` and `pod` labels kubernetes_sd relabelling gives.
         /// It also sends steady requests to the canary's pods (no Gateway
-        /// API data plane runs here).
+        /// API data plane runs here): those labelled `app: <app>`, on `port`.
         final class FakePodDiscovery: Sendable {
             let file: String
             let task: Task<Void, Never>
 
-            init(client: KubeClient, namespace: String, directory: TemporaryDirectory) {
+            /// `isCanary`: the pods the steady requests go to (the target's, not the primary's; by default those labelled `app: <app>`).
+            init(client: KubeClient, namespace: String, directory: TemporaryDirectory, app: String = "web", port: Int = 8080,
+                 isCanary: (@Sendable (Pod) -> Bool)? = nil) {
+                let isCanary = isCanary ?? { $0.metadata.labels?["app"] == app }
                 let file = directory.path + "/pods.json"
                 self.file = file
                 task = Task {
@@ -33,18 +36,21 @@ extension ClusterTests {
                         let pods = (try? await client.resources(Pod.self).list(namespace: namespace).items) ?? []
                         let running = pods.filter { $0.status?.phase == "Running" && $0.status?.podIP != nil }
                         let groups = running.map { pod -> [String: Any] in
-                            ["targets": ["\(pod.status?.podIP ?? ""):8080"],
-                             "labels": ["namespace": namespace, "pod": pod.metadata.name ?? ""]]
+                            // kube-prometheus' labels and Flagger's Prometheus' (kubernetes_sd relabelled).
+                            ["targets": ["\(pod.status?.podIP ?? ""):\(port)"],
+                             "labels": ["namespace": namespace, "pod": pod.metadata.name ?? "", "kubernetes_namespace": namespace,
+                                        "kubernetes_pod_name": pod.metadata.name ?? "",
+                                        "pod_template_hash": pod.metadata.labels?["pod-template-hash"] ?? ""]]
                         }
                         if let data = try? JSONSerialization.data(withJSONObject: groups) {
                             try? data.write(to: URL(fileURLWithPath: file + ".tmp"))
                             _ = rename(file + ".tmp", file)
                         }
                         // The canary: the target's pods, not the primary's.
-                        let canaries = running.filter { $0.metadata.labels?["app"] == "web" && $0.isReady }
+                        let canaries = running.filter { isCanary($0) && $0.isReady }
                         for _ in 0..<10 {
                             for pod in canaries {
-                                _ = try? await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):8080/").get()
+                                _ = try? await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):\(port)/").get()
                             }
                             try? await Task.sleep(for: .milliseconds(50))
                         }

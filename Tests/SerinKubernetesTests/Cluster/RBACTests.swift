@@ -62,6 +62,13 @@ extension ClusterTests {
         /// cluster without them, the nginx router, and deleting the
         /// `sources.serin.dev` object of a source taken out of serin.yaml.
         static let otherPaths: Set<RequestCounter.Access> = [
+            .init(verb: "create", resource: "apps/daemonsets"), .init(verb: "patch", resource: "apps/daemonsets"),
+            .init(verb: "delete", resource: "apps/daemonsets"), .init(verb: "get", resource: "apps/daemonsets"),
+            .init(verb: "list", resource: "apps/replicasets"),
+            .init(verb: "get", resource: "networking.k8s.io/ingresses"), .init(verb: "get", resource: "autoscaling/horizontalpodautoscalers"),
+            .init(verb: "get", resource: "gateway.networking.k8s.io/httproutes"),
+            .init(verb: "get", resource: "keda.sh/scaledobjects"), .init(verb: "create", resource: "keda.sh/scaledobjects"),
+            .init(verb: "patch", resource: "keda.sh/scaledobjects"), .init(verb: "delete", resource: "keda.sh/scaledobjects"),
             .init(verb: "create", resource: "apiextensions.k8s.io/customresourcedefinitions"),
             .init(verb: "patch", resource: "apiextensions.k8s.io/customresourcedefinitions"),
             .init(verb: "delete", resource: "serin.dev/sources"),
@@ -137,7 +144,11 @@ extension ClusterTests {
                     let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
                     let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
                     let route = try await client.resources(HTTPRouteV1Beta1.self).getIfPresent("web", namespace: namespace)
-                    return primary == nil && canary == nil && route == nil
+                    // The garbage collector may remove what the Canary owns before Serin does: wait for Serin's own removal too.
+                    let access = await running.serinOperator.apiserverAccess()
+                    let removed = access.contains(.init(verb: "delete", resource: "/services"))
+                        && access.contains(.init(verb: "delete", resource: "gateway.networking.k8s.io/httproutes"))
+                    return primary == nil && canary == nil && route == nil && removed
                 }
             } catch {
                 for entry in log() where entry.decision == "error" { print("error: \(entry.reason)") }

@@ -4,15 +4,17 @@ import SerinAnalysis
 import SerinEngine
 import SerinSpec
 
-/// Many rollouts ticking at once against an in-process metric source: the
-/// engine's own cost per tick (machine, query rendering, verdicts, analysis
-/// round) and memory per rollout. Rollouts that finish start again with a
-/// new revision, so every tick does work.
-struct EngineBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "engine", abstract: "CPU per tick and memory per rollout of the rollout engine.")
-
-    @Option(help: "Rollouts in progress at once.") var rollouts = 10_000
-    @Option(help: "How long to tick, in seconds.") var seconds = 10.0
+/// The engine benchmark before issue 28: many rollouts ticking at once in
+/// one loop against an in-process metric source, without runners, workers
+/// or saved state: the machine, query rendering, verdicts, the analysis
+/// round and a history of 30 evaluations. Rollouts that finish start again
+/// with a new revision, so every tick does work.
+struct MachineLoop {
+    var rollouts: Int
+    var seconds: Double
+    /// Keep the history as a list of whole evaluations, as before issue 28,
+    /// instead of `EvaluationHistory`: both figures from one binary.
+    var wholeHistory = false
 
     /// Answers every query at once, in the range the quickstart's metrics accept.
     struct InProcessMetrics: MetricProvider {
@@ -22,7 +24,8 @@ struct EngineBenchmark: AsyncParsableCommand {
     struct Rollout {
         var machine: RolloutMachine
         var round: AnalysisRound
-        var history: [MetricEvaluation]
+        var history: EvaluationHistory
+        var whole: [MetricEvaluation] = []
         var revision: Int
     }
 
@@ -46,7 +49,7 @@ struct EngineBenchmark: AsyncParsableCommand {
             var machine = RolloutMachine(plan: plan)
             _ = machine.handle(.newRevision("r0", at: 0))
             _ = machine.handle(.primaryReady(at: 0))
-            all.append(Rollout(machine: machine, round: AnalysisRound(), history: [], revision: 0))
+            all.append(Rollout(machine: machine, round: AnalysisRound(), history: EvaluationHistory(capacity: 30), revision: 0))
         }
         for index in all.indices { start(&all[index], at: 0) }
         let rssAfter = Usage.rssBytes()
@@ -63,9 +66,12 @@ struct EngineBenchmark: AsyncParsableCommand {
                 ticks += 1
                 if actions.contains(.runChecks) {
                     let evaluations = await evaluator.evaluate(plan.metrics, context: context, at: now)
-                    // A bounded history, as the API keeps it.
-                    all[index].history.append(contentsOf: evaluations)
-                    if all[index].history.count > 30 { all[index].history.removeFirst(all[index].history.count - 30) }
+                    if wholeHistory {
+                        all[index].whole.append(contentsOf: evaluations)
+                        if all[index].whole.count > 30 { all[index].whole.removeFirst(all[index].whole.count - 30) }
+                    } else {
+                        all[index].history.append(evaluations)
+                    }
                     let outcome = all[index].round.outcome(of: evaluations, policies: policies)
                     _ = all[index].machine.handle(.checks(outcome, at: now))
                 }
@@ -79,14 +85,14 @@ struct EngineBenchmark: AsyncParsableCommand {
         }
         let cpuUsed = Usage.cpuMicroseconds() - cpuStart
         let rssAfterRun = Usage.rssBytes()
-        let data = try JSONSerialization.data(withJSONObject: [
-            "benchmark": "engine", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
+        try Usage.printJSON([
+            "benchmark": "engine-machine-only", "history": wholeHistory ? "whole evaluations" : "EvaluationHistory", "rollouts": rollouts, "ticks": ticks, "seconds": seconds,
             "cpu_us_per_tick": (cpuUsed / Double(max(ticks, 1)) * 100).rounded() / 100,
             "rss_bytes_per_rollout_at_start": (rssAfter - rssBefore) / rollouts,
             "rss_bytes_per_rollout": (rssAfterRun - rssBefore) / rollouts,
             "metrics_per_check": plan.metrics.count,
-        ] as [String: Any], options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+            "load_average": EngineBenchmark.loadAverage(),
+        ])
     }
 
     private func start(_ rollout: inout Rollout, at now: Double) {
