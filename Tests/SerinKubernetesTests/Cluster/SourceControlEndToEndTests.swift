@@ -28,6 +28,7 @@ extension ClusterTests {
                 let port = try Loopback.freePort()
                 api = "http://127.0.0.1:\(port)"
                 tokenFile = try directory.write("token", "controls-\(UUID().uuidString)")
+                chmod(tokenFile, 0o600)  // serin refuses a token others can read
                 let cluster = platform == "kubernetes"
                     ? "kubernetes: { kubeconfig: \(KubeTestCluster.environment["KUBECONFIG"] ?? ""), namespace: \(namespace), leaderElection: false }"
                     : "router: { admin: 127.0.0.1:\(try Loopback.freePort()) }"
