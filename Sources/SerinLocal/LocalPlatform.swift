@@ -318,14 +318,16 @@ public actor LocalPlatform {
         refusedRoutes[workload].map { "the router cannot listen on \($0); it tries again with backoff" }
     }
 
+    /// A router process starts in well under a second; 30 s is for a
+    /// machine so loaded that its start is scheduled late, not a wait.
     private func waitForRouter() async throws -> RouteTable {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while true {
             do {
                 return try await control.table()
             } catch {
                 if ContinuousClock.now > deadline {
-                    throw SupervisorError("the router did not answer on \(control.socketPath) within 10 s: \(error); see \(router.logPath)")
+                    throw SupervisorError("the router did not answer on \(control.socketPath) within 30 s: \(error); see \(router.logPath)")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }

@@ -59,12 +59,12 @@ import Testing
         try outer.write("repo/app/kustomization.yaml", "resources:\n  - secret.yaml\n")
         let refused = try #require(await failure(files, "app"))
         #expect(refused.position == SourcePosition(file: "app/kustomization.yaml", line: 2, column: 5))
-        #expect(refused.message.contains("leads outside the repository"), "\(refused)")
+        #expect(refused.message.contains("leads outside the checkout"), "\(refused)")
         // The same link found by Flux's generated kustomization is refused too.
         try FileManager.default.removeItem(atPath: outer.path + "/repo/app/kustomization.yaml")
         try outer.write("repo/app/nested/kustomization.yaml", "resources:\n  - ../../base\n")
         let generated = try #require(await failure(files, "app"))
-        #expect(generated.message.contains("outside the repository"), "\(generated)")
+        #expect(generated.message.contains("outside the checkout"), "\(generated)")
     }
 
     @Test func aLinkedFolderLeavingTheRepositoryIsRefused() async throws {
@@ -73,7 +73,7 @@ import Testing
         try outer.link("repo/app/base", to: "../../elsewhere")
         try outer.write("repo/app/kustomization.yaml", "resources:\n  - base\n")
         let refused = try #require(await failure(files, "app"))
-        #expect(refused.message.contains("outside the repository"), "\(refused)")
+        #expect(refused.message.contains("outside the checkout"), "\(refused)")
     }
 
     @Test func aLinkInsideTheRepositoryIsFollowed() async throws {

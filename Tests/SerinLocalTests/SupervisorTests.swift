@@ -27,7 +27,8 @@ struct SupervisorTests {
 
         try await eventually("ready") { await supervisor.isReady(workload: "web", role: .primary, revision: "r1") }
         #expect(ContinuousClock.now - started >= .milliseconds(800))
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // Not waiting out anything: 42 s seen under a full parallel run on two cores.
+        #expect(ContinuousClock.now - started < .seconds(90))
         // The process is restarted on another port when one of the parallel
         // tests took its port in between: compare with the process now.
         let current = try #require(await supervisor.status().first)

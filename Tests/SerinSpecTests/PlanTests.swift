@@ -249,11 +249,13 @@ extension CanaryAnalysis {
 
     @Test func canariesWrittenAlikeShareTheirSteps() {
         let yaml = canary("a", stepWeight: 10) + canary("b", stepWeight: 10) + canary("c", stepWeight: 5)
-        let (_, plans) = Validator(platform: .kubernetes).validateAndPlan(ManifestLoader().load(text: yaml, file: "apps.yaml"))
+        // Weights need a router: Flagger's default provider (kubernetes) is blue/green, whose steps ignore stepWeight.
+        let (_, plans) = Validator(platform: .kubernetes, defaultProvider: "gatewayapi:v1").validateAndPlan(ManifestLoader().load(text: yaml, file: "apps.yaml"))
         #expect(plans.map(\.name) == ["a", "b", "c"])
         func storage<T>(_ array: [T]) -> UnsafeRawPointer? { array.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
         #expect(storage(plans[0].steps) == storage(plans[1].steps))
         #expect(storage(plans[0].metrics) == storage(plans[1].metrics))
+        #expect(plans[0].steps != plans[2].steps, "\(plans[0].steps) \(plans[2].steps)")
         #expect(storage(plans[0].steps) != storage(plans[2].steps))
         #expect(plans[0].steps == plans[1].steps && plans[0].name != plans[1].name)
     }

@@ -1,7 +1,11 @@
 import SerinEngine
 
 extension KubernetesPlatform {
-    /// Readiness comes from the Deployment informer, whose every change is
-    /// reported (`run()`): nothing polls it between ticks.
-    public var reportsEveryReadinessChange: Bool { true }
+    /// Not yet: the Deployment informer reports every change of a
+    /// Deployment Git declares, but a DaemonSet target and a target only the
+    /// cluster declares (Flagger's objects) are not all reported through
+    /// `readinessChanges()`; a rollout that waited on those alone stood
+    /// still (`aTargetOnlyTheClusterDeclaresIsReleased`). Rollouts poll
+    /// readiness every `pollInterval` as well until every target kind is.
+    public var reportsEveryReadinessChange: Bool { false }
 }

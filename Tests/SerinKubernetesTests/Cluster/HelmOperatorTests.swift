@@ -134,7 +134,8 @@ extension ClusterTests {
         /// Canary's `autoscalerRef` say `autoscaling/v2`, which Kubernetes
         /// 1.20 (the test cluster) does not serve; the copy says `v2beta2`.
         /// Its Canary names no provider: the operator's default is set to
-        /// `gatewayapi:v1beta1`.
+        /// `gatewayapi:v1beta1`, and the copy names the Gateways
+        /// (`service.gatewayRefs`), which Flagger requires with Gateway API.
         @Test(.timeLimit(.minutes(8)))
         func flaggersChartWithItsCanaryIsReleasedStepByStepOnAValuesChange() async throws {
             try PodinfoStandIn.importImages(tags: ["6.1.0"])
@@ -158,6 +159,10 @@ extension ClusterTests {
                 for name in ["charts/podinfo/templates/hpa.yaml", "charts/podinfo/templates/canary.yaml"] {
                     files[name] = files[name]?.replacingOccurrences(of: "autoscaling/v2\n", with: "autoscaling/v2beta2\n")
                 }
+                // The chart is written for Istio; with Gateway API, Flagger (and
+                // Serin) need the Gateways the HTTPRoute attaches to.
+                files["charts/podinfo/templates/canary.yaml"] = files["charts/podinfo/templates/canary.yaml"]?
+                    .replacingOccurrences(of: "    trafficPolicy:\n", with: "    gatewayRefs: [{ name: public, namespace: gateways }]\n    trafficPolicy:\n")
                 files["values/canary.yaml"] = """
                     image:
                       repository: \(PodinfoStandIn.repository)
