@@ -2,6 +2,7 @@ import Clocks
 import Foundation
 import SerinEngine
 import SerinSpec
+import SerinTesting
 import Synchronization
 import Testing
 
@@ -37,11 +38,11 @@ final class FakeCommitsFetcher: SourceFetcher {
         ["deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings, namespace: default }\ndata: { greeting: \(greeting) }\n"]
     }
 
-    func make(_ fetcher: FakeCommitsFetcher) -> (SourcePipeline<TestClock<Duration>>, Deliveries) {
+    func make(_ fetcher: FakeCommitsFetcher, clock: TestClock<Duration> = TestClock()) -> (SourcePipeline<TestClock<Duration>>, Deliveries) {
         let delivered = Deliveries()
         let pipeline = SourcePipeline(configuration: .init(name: "apps", path: "deploy", interval: .seconds(60), targets: ["cluster"]),
                                       stages: .init(fetcher: fetcher, renderer: PlainRenderer(), validator: Validator(platform: .kubernetes)),
-                                      clock: TestClock(), now: { 1_000 }, deliver: { delivered.append($0) })
+                                      clock: clock, now: { 1_000 }, deliver: { delivered.append($0) })
         return (pipeline, delivered)
     }
 
@@ -91,17 +92,22 @@ final class FakeCommitsFetcher: SourceFetcher {
     /// Suspended, the source is shown so and fetches nothing until resumed.
     @Test func aSuspendedSourceIsNotSynced() async throws {
         let fetcher = FakeCommitsFetcher()
-        let (pipeline, delivered) = make(fetcher)
+        let clock = TestClock<Duration>()
+        let (pipeline, delivered) = make(fetcher, clock: clock)
         await pipeline.suspend(SourceSuspension(by: "carol", time: 1_000))
         #expect(await pipeline.status.suspension?.by == "carol")
         fetcher.commit("1", Self.settings("one"))
         let run = Task { await pipeline.run() }
-        // The loop is parked on its interval without syncing; resume wakes it.
-        try await Task.sleep(for: .milliseconds(200))
+        // The loop has looked at the source and is parked on its interval
+        // without syncing; its interval passes, it looks again and still
+        // fetches nothing; resume wakes it.
+        try await eventually("the loop reaches its wait") { await pipeline.passes >= 1 }
         #expect(delivered.revisions.isEmpty)
+        await clock.advance(by: .seconds(60))
+        try await eventually("the loop wakes at its interval") { await pipeline.passes >= 2 }
+        #expect(delivered.revisions.isEmpty, "a suspended source fetches nothing at its interval")
         await pipeline.resume(by: "carol")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while delivered.revisions.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await eventually("resume syncs") { !delivered.revisions.isEmpty }
         #expect(delivered.revisions == ["main@sha1:1"])
         #expect(await pipeline.trigger(of: "main@sha1:1") == "resume by carol")
         run.cancel()

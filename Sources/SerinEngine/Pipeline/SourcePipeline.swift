@@ -80,6 +80,9 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     /// Told each time the status changes (events, alerts, metrics).
     private let changed: @Sendable (SourceStatus) async -> Void
     private let wakeup = Mailbox<Void>()
+    /// How many times `run` has come to its wait: a test's sign that the
+    /// loop has looked at the source (and, suspended, left it alone).
+    public private(set) var passes = 0
     public private(set) var status: SourceStatus
     /// The newest revision that passed every stage before delivery (for
     /// the first target; `given` has each target's own).
@@ -151,6 +154,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             if status.suspension == nil { await advanceWaves() }
             var wait = clock.now.duration(to: nextSync)
             if waveInProgress { wait = min(wait, configuration.waveCheck) }
+            passes += 1
             guard let woken = await wakeup.take(waitingAtMost: max(wait, .zero), on: clock) else { break }
             // Asked to sync (a webhook, a command): now.
             if !woken.isEmpty { nextSync = clock.now }

@@ -22,6 +22,7 @@ extension ClusterTests {
             let directory: TemporaryDirectory
             let api: String
             let tokenFile: String
+            let config: String
 
             init(namespace: String, platform: String = "kubernetes", sources: String) throws {
                 directory = try TemporaryDirectory(prefix: "serin-controls")
@@ -32,7 +33,7 @@ extension ClusterTests {
                 let cluster = platform == "kubernetes"
                     ? "kubernetes: { kubeconfig: \(KubeTestCluster.environment["KUBECONFIG"] ?? ""), namespace: \(namespace), leaderElection: false }"
                     : "router: { admin: 127.0.0.1:\(try Loopback.freePort()) }"
-                let config = try directory.write("serin.yaml", """
+                config = try directory.write("serin.yaml", """
                     stateDir: \(directory.path)/state
                     platform: \(platform)
                     \(cluster)
@@ -61,6 +62,9 @@ extension ClusterTests {
 
             func stop() {
                 server.stop()
+                // What serin run started and leaves running by design (the local
+                // platform's router, adopted by the next run) goes with the test.
+                _ = try? CommandRun.run(Products.executable("serin"), ["down", "--force", "--config", config], timeout: .seconds(60))
                 directory.remove()
             }
         }
