@@ -456,6 +456,9 @@ struct ClusterTarget: DeliveryTarget {
         })
         let checked = objects.filter { object in
             if object.kind == "Canary" && object.apiVersion.hasPrefix("flagger.app/") { return false }
+            // A Service a Canary takes over is the rollout's (its selector and
+            // labels are the platform's now, out of the source's informers).
+            if object.apiVersion == "v1" && object.kind == "Service" && KubernetesPlatform.releases(object, in: declared) { return false }
             return !released.contains("\(object.kind) \(object.metadata.namespace ?? "default")/\(object.metadata.name ?? "")")
         }
         let problems = await sync.unhealthy(checked, expectedRevision: { object in
