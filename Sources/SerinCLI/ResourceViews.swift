@@ -24,10 +24,12 @@ public enum ResourceViews {
         guard !sources.isEmpty else { return "no sources\n" }
         // Staged sources (waves of clusters) add where their revision stands, and each cluster's revision.
         let staged = sources.contains { $0.waves != nil }
-        var table = TextTable(["NAME", "REVISION", "AGE", "READY"] + (staged ? ["WAVE"] : []) + ["MESSAGE"])
+        var table = TextTable(["NAME", "REVISION", "AGE", "READY", "SUSPENDED"] + (staged ? ["WAVE"] : []) + ["MESSAGE"])
         for source in sources {
-            table.add([source.name, revision(source.revision), source.commit.map { Formatting.duration(now - $0.time) } ?? "-",
-                       ready(source.conditions)] + (staged ? [wave(source)] : []) + [message(source.conditions)])
+            table.add([source.name, revision(source.revision) + (source.pin != nil ? " (pinned)" : ""),
+                       source.commit.map { Formatting.duration(now - $0.time) } ?? "-",
+                       ready(source.conditions), source.suspension != nil ? "True" : "False"]
+                      + (staged ? [wave(source)] : []) + [message(source.conditions)])
         }
         let clusters = self.clusters(sources)
         return table.render() + (clusters.isEmpty ? "" : "\nCLUSTERS\n" + clusters)
@@ -107,6 +109,14 @@ public enum ResourceViews {
             lines.append("commit:    \(commit.id.prefix(12)) \"\(commit.subject)\" by \(commit.author), \(Formatting.duration(now - commit.time)) ago")
         }
         if let attempted = source.lastAttemptedRevision { lines.append("refused:   \(attempted)") }
+        if let applied = source.lastAppliedRevision, applied != source.revision { lines.append("applied:   \(applied)") }
+        if let pin = source.pin {
+            lines.append("pinned:    \(pin.revision)\(pin.by.map { " by \($0)" } ?? ""), \(Formatting.duration(now - pin.time)) ago (serin rollback \(source.name) --unpin)")
+        }
+        if let suspension = source.suspension {
+            lines.append("suspended: \(suspension.description), \(Formatting.duration(now - suspension.time)) ago (serin resume \(source.name))")
+        }
+        if let inventory = source.inventory { lines.append("inventory: \(inventory) object(s)") }
         if let synced = source.lastSyncTime { lines.append("synced:    \(Formatting.duration(now - synced)) ago") }
         if let waves = source.waves {
             lines.append("waves:     " + waves.waves.enumerated().map { "\($0.offset + 1): \($0.element.joined(separator: ", "))" }.joined(separator: "; "))

@@ -136,7 +136,7 @@ struct RequestHandler: Sendable {
                 let kind = type.contains("apply-patch") ? "apply" : type.contains("json-patch") ? "json" : "merge"
                 return Self.json(try await store.patch(target.resource, namespace: target.namespace, name: name, try await Self.body(request),
                                                        kind: kind, fieldManager: query["fieldManager"].map(String.init),
-                                                       status: target.subresource == "status"))
+                                                       status: target.subresource == "status", dryRun: query["dryRun"] != nil))
             case .delete:
                 guard let name = target.name else { return Self.status(405, "MethodNotAllowed", "collection deletes are not faked") }
                 return Self.json(try await store.delete(target.resource, namespace: target.namespace, name: name))
@@ -253,6 +253,8 @@ enum Discovery {
         "gateway.networking.k8s.io/v1beta1": [Kind(plural: "httproutes", kind: "HTTPRoute", namespaced: true)],
         "networking.k8s.io/v1": [Kind(plural: "ingresses", kind: "Ingress", namespaced: true)],
         "events.k8s.io/v1": [Kind(plural: "events", kind: "Event", namespaced: true)],
+        // Serin's own: each source's status (gitops' sources.serin.dev).
+        "serin.dev/v1alpha1": [Kind(plural: "sources", kind: "Source", namespaced: true)],
         "rbac.authorization.k8s.io/v1": [Kind(plural: "roles", kind: "Role", namespaced: true),
                                          Kind(plural: "rolebindings", kind: "RoleBinding", namespaced: true)],
     ]

@@ -99,15 +99,20 @@ actor FakeObjectStore {
     }
 
     /// A merge patch (merge-patch, strategic-merge, and apply taken as one),
-    /// a JSON patch, or an apply that creates.
+    /// a JSON patch, or an apply that creates. `dryRun` (`dryRun=All`):
+    /// the object as it would be stored, nothing stored.
     func patch(_ resource: String, namespace: String?, name: String, _ patch: JSONValue, kind: String, fieldManager: String?,
-               status: Bool) throws(Failure) -> JSONValue {
+               status: Bool, dryRun: Bool = false) throws(Failure) -> JSONValue {
         guard let existing = objects[resource]?[Self.key(namespace, name)] else {
             guard kind == "apply" else { throw Self.notFound(resource, name) }
             var object = patch
             if object["metadata"] == nil { object["metadata"] = [:] }
             object["metadata"]?["name"] = .string(name)
             object["metadata"]?["managedFields"] = .array([Self.managedField(fieldManager)])
+            if dryRun {
+                if let namespace { object["metadata"]?["namespace"] = .string(namespace) }
+                return simulated(resource, object)
+            }
             return try create(resource, namespace: namespace, object)
         }
         var next: JSONValue
@@ -128,6 +133,7 @@ actor FakeObjectStore {
         next["metadata"]?["uid"] = existing["metadata"]?["uid"]
         next["metadata"]?["creationTimestamp"] = existing["metadata"]?["creationTimestamp"]
         guard next != existing else { return existing }
+        if dryRun { return next }
         return store(resource, namespace: namespace, name: name, bumped(existing, next), type: "MODIFIED")
     }
 

@@ -22,6 +22,9 @@ final class ClusterFleet: PlatformDriver {
     /// was given is delivered to it again then, without waiting out a backoff.
     let comebacks: AsyncStream<String>
     private let comeback: AsyncStream<String>.Continuation
+    /// Every cluster's drift notices, each naming its cluster.
+    let notices: AsyncStream<SourceNotice>
+    private let noticeSink: AsyncStream<SourceNotice>.Continuation
     private let logger: Logger
 
     init(drivers: [KubernetesDriver], logger: Logger) {
@@ -29,6 +32,7 @@ final class ClusterFleet: PlatformDriver {
         self.drivers = drivers
         self.logger = logger
         (comebacks, comeback) = AsyncStream.makeStream()
+        (notices, noticeSink) = AsyncStream.makeStream()
     }
 
     var home: KubernetesDriver { drivers[0] }
@@ -50,10 +54,16 @@ final class ClusterFleet: PlatformDriver {
     }
 
     func run() async throws {
-        let drivers = self.drivers, comeback = self.comeback, logger = self.logger
+        let drivers = self.drivers, comeback = self.comeback, logger = self.logger, noticeSink = self.noticeSink
         defer { comeback.finish() }
         try await withThrowingDiscardingTaskGroup { group in
             for (index, driver) in drivers.enumerated() {
+                group.addTask {
+                    for await var notice in driver.notices {
+                        notice.message = "cluster \(driver.name): " + notice.message
+                        noticeSink.yield(notice)
+                    }
+                }
                 group.addTask { await driver.reachability.run(config: driver.kubeConfig) }
                 group.addTask {
                     for await _ in driver.reachability.returns {
@@ -71,7 +81,65 @@ final class ClusterFleet: PlatformDriver {
     }
 
     func shutdown() async {
+        noticeSink.finish()
         for driver in drivers { await driver.shutdown() }
+    }
+
+    // MARK: sources, in every cluster they go to
+
+    /// Each cluster's `sources.serin.dev` object: the source's conditions,
+    /// with the revision that cluster holds and its own inventory. Written
+    /// side by side, and not to a cluster out of reach (its deliveries'
+    /// results when it answers again change the status, and write it then).
+    func sourceChanged(_ report: SourceStatusReport) async {
+        await withDiscardingTaskGroup { group in
+            for driver in drivers where driver.delivers(report.name) && driver.reachability.unreachable == nil {
+                var own = report
+                if let target = report.targets?[driver.name], target.revision != report.revision {
+                    // The commit described is the source's newest, not what this cluster holds.
+                    own.revision = target.revision
+                    own.commit = nil
+                }
+                group.addTask { await driver.sourceChanged(own) }
+            }
+        }
+    }
+
+    /// `serin suspend`: no cluster corrects or prunes the source's objects.
+    func setSuspended(_ source: String, _ suspended: Bool) {
+        for driver in drivers { driver.setSuspended(source, suspended) }
+    }
+
+    /// The objects the source applied, over every cluster it goes to.
+    func inventorySize(of source: String) async -> Int? {
+        var total: Int?
+        for driver in drivers where driver.delivers(source) {
+            if let size = await driver.inventorySize(of: source) { total = (total ?? 0) + size }
+        }
+        return total
+    }
+
+    /// `serin diff`: each cluster against what it was given (else the
+    /// revision in force), its objects named with their cluster.
+    func diff(given: [String: DesiredState], inForce: DesiredState) async -> SourceDiffOutcome {
+        var objects: [SourceDiff.Object] = []
+        for driver in drivers where driver.delivers(inForce.source) {
+            switch await driver.diff(given[driver.name] ?? inForce) {
+            case .diff(let diff):
+                objects += diff.objects.map { object in
+                    var object = object
+                    object.object = "cluster \(driver.name): " + object.object
+                    return object
+                }
+            case .unknownSource: return .unknownSource
+            case .unavailable(let why): return .unavailable("cluster \(driver.name): " + why)
+            }
+        }
+        return .diff(SourceDiff(source: inForce.source, revision: inForce.revision, objects: objects))
+    }
+
+    func diff(_ desired: DesiredState) async -> SourceDiffOutcome {
+        await diff(given: [:], inForce: desired)
     }
 
     func updateMetrics() {

@@ -34,9 +34,10 @@ extension Operator {
         reconciler: (KubernetesPlatform, StateStore, ClusterParts?, MetricQueries.PodLabels) -> Reconciler<KubernetesPlatform, ContinuousClock>
     ) throws -> ClusterDrivers {
         let specs = config.sources.map(\.spec)
+        let sourceSettings = Dictionary(config.sources.map { ($0.spec.name, $0.settings) }) { first, _ in first }
         if config.clusters.count == 1, let only = config.clusters.first, !only.ownState {
-            let driver = try KubernetesDriver(name: only.name, settings: only.kubernetes, sources: specs, store: store, log: log,
-                                              logger: logger) { platform, store in reconciler(platform, store, nil, only.kubernetes.metricLabels) }
+            let driver = try KubernetesDriver(name: only.name, settings: only.kubernetes, sources: specs, sourceSettings: sourceSettings,
+                                              store: store, log: log, logger: logger) { platform, store in reconciler(platform, store, nil, only.kubernetes.metricLabels) }
             return ClusterDrivers(driver: driver, waveStore: driver.waveStore, secretReader: driver.secretReader)
         }
         var drivers: [KubernetesDriver] = []
@@ -46,7 +47,7 @@ extension Operator {
             let parts = ClusterParts(log: log.scoped(to: cluster.name), directory: directory, sources: Set(sources.map(\.name)))
             var clusterLogger = logger
             clusterLogger[metadataKey: "cluster"] = "\(cluster.name)"
-            let driver = try KubernetesDriver(name: cluster.name, settings: cluster.kubernetes, sources: sources,
+            let driver = try KubernetesDriver(name: cluster.name, settings: cluster.kubernetes, sources: sources, sourceSettings: sourceSettings,
                                               store: try StateStore(stateDirectory: directory), log: parts.log, logger: clusterLogger,
                                               patient: true) { platform, store in reconciler(platform, store, parts, cluster.kubernetes.metricLabels) }
             drivers.append(driver)

@@ -41,11 +41,11 @@ public actor Operator: OperatorControl {
 
     typealias Pipeline = SourcePipeline<ContinuousClock>
 
-    private let config: OperatorConfig.Resolved
-    private let options: Options
-    private let log: EventLog
-    private let driver: any PlatformDriver
-    private let pipelines: [String: Pipeline]
+    let config: OperatorConfig.Resolved
+    let options: Options
+    let log: EventLog
+    let driver: any PlatformDriver
+    let pipelines: [String: Pipeline]
     private let deliveries: DeliveryQueues<ContinuousClock>
     /// Each pipeline's status, as it changes.
     private let statusChanges: AsyncStream<SourceStatus>
@@ -59,6 +59,8 @@ public actor Operator: OperatorControl {
     private var syncFailures: [String: Int] = [:]
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
     private let resources: CurrentResources
+    /// What each source keeps across restarts: suspension, pin, history.
+    var records: [String: SourceRecord] = [:]
     private let janitor: SnapshotJanitor
 
     public init(config: OperatorConfig.Resolved, options: Options) throws {
@@ -77,13 +79,33 @@ public actor Operator: OperatorControl {
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
 
         let logger = options.logger
+        // Each source's record; a source gone from serin.yaml keeps its
+        // workloads when it last said prune: false.
+        let configured = Set(config.sources.map(\.spec.name))
+        var keep = Set(config.sources.filter { !$0.settings.prune }.map(\.spec.name))
+        for source in SourceRecord.sources(stateDirectory: config.stateDirectory) where !configured.contains(source) {
+            let record = try SourceRecord.load(stateDirectory: config.stateDirectory, source: source)
+            if record.prune == false { keep.insert(source) } else { SourceRecord.remove(stateDirectory: config.stateDirectory, source: source) }
+        }
+        for source in config.sources {
+            var record = try SourceRecord.load(stateDirectory: config.stateDirectory, source: source.spec.name)
+            if record.prune != source.settings.prune {
+                record.prune = source.settings.prune
+                try record.save(stateDirectory: config.stateDirectory, source: source.spec.name)
+            }
+            records[source.spec.name] = record
+        }
+        let kept = keep
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries, cluster: ClusterParts? = nil) -> Reconciler<P, ContinuousClock>.Parts {
-            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries),
-                  hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
-                  notifier: LiveNotifier(resources: resources),
-                  store: store, log: cluster?.log ?? log, stateDirectory: cluster?.directory ?? config.stateDirectory,
-                  sources: cluster?.sources ?? Set(config.sources.map(\.spec.name)),
-                  pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
+            var parts = Reconciler<P, ContinuousClock>.Parts(
+                platform: platform, checks: LiveChecks(resources: resources, queries: queries),
+                hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
+                notifier: LiveNotifier(resources: resources),
+                store: store, log: cluster?.log ?? log, stateDirectory: cluster?.directory ?? config.stateDirectory,
+                sources: cluster?.sources ?? configured,
+                pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
+            parts.keep = kept
+            return parts
         }
         let driver: any PlatformDriver
         var waveStore: any WaveStore = NoWaveStore()
@@ -209,6 +231,18 @@ public actor Operator: OperatorControl {
             throw error
         }
         started = true
+        // What serin.yaml and the records say of each source before the first sync.
+        for source in config.sources {
+            guard let pipeline = pipelines[source.spec.name] else { continue }
+            let record = records[source.spec.name] ?? SourceRecord()
+            let suspension = source.settings.suspend ? SourceSuspension(by: nil, time: Date().timeIntervalSince1970, fromConfiguration: true)
+                : record.suspension
+            if let suspension {
+                await pipeline.suspend(suspension)
+                driver.setSuspended(source.spec.name, true)
+            }
+            if let pin = record.pin { await pipeline.pin(pin) }
+        }
         let pipelines = self.pipelines, driver = self.driver, deliveries = self.deliveries, changes = statusChanges
         let resyncInterval = driver.resyncInterval.map { min($0, config.sources.map(\.spec.interval).min() ?? $0) }
         do {
@@ -218,10 +252,19 @@ public actor Operator: OperatorControl {
                 group.addTask {
                     await deliveries.run { target, desired, result in
                         await pipelines[desired.source]?.delivered(to: target, revision: desired.revision, result)
+                        await self.delivered(desired, to: target, result)
                     }
                 }
                 group.addTask {
                     for await status in changes { await self.sourceChanged(status) }
+                }
+                group.addTask {
+                    // Drift found between deliveries, to the source's alert providers.
+                    for await notice in driver.notices {
+                        var alert = SourceAlert(source: notice.source, revision: nil, failing: notice.failing, message: notice.message)
+                        alert.drift = true
+                        await self.alert(alert)
+                    }
                 }
                 for pipeline in pipelines.values {
                     group.addTask { await pipeline.run() }
@@ -239,6 +282,8 @@ public actor Operator: OperatorControl {
                     group.addTask {
                         for await cluster in fleet.comebacks {
                             for pipeline in pipelines.values {
+                                // A suspended source is left as it is there too, until resumed.
+                                guard await pipeline.status.suspension == nil else { continue }
                                 if let desired = await pipeline.given[cluster] { deliveries.deliver(desired, to: cluster) }
                             }
                         }
@@ -251,6 +296,8 @@ public actor Operator: OperatorControl {
                         while true {
                             try await Task.sleep(for: resyncInterval)
                             for pipeline in pipelines.values {
+                                // A suspended source is left as it is.
+                                guard await pipeline.status.suspension == nil else { continue }
                                 for (target, desired) in await pipeline.given { deliveries.deliver(desired, to: target, resync: true) }
                             }
                         }
@@ -292,6 +339,7 @@ public actor Operator: OperatorControl {
     /// to the AlertProviders the revision in force declares.
     private func sourceChanged(_ status: SourceStatus) async {
         let name = status.name
+        if let report = await sources().first(where: { $0.name == name }) { await driver.sourceChanged(report) }
         if status.ready { syncedSources.insert(name) }
         let failures = syncFailures[name] ?? 0
         // Made on the first word of a source, so the series exists (at 0) before any failure.
@@ -330,7 +378,7 @@ public actor Operator: OperatorControl {
         }
     }
 
-    private func alert(_ alert: SourceAlert) async {
+    func alert(_ alert: SourceAlert) async {
         var providers: [String: AlertProviderSpec] = [:]
         for provider in await pipelines[alert.source]?.inForce?.manifests.alertProviders ?? [] {
             providers["\(provider.namespace)/\(provider.name)"] = provider.spec
@@ -345,7 +393,7 @@ public actor Operator: OperatorControl {
         }
     }
 
-    private func append(_ entry: EventLog.Entry) {
+    func append(_ entry: EventLog.Entry) {
         let logger = options.logger
         log.post(entry) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
@@ -396,7 +444,9 @@ public actor Operator: OperatorControl {
         var reports: [SourceStatusReport] = []
         for source in config.sources {
             guard let pipeline = pipelines[source.spec.name] else { continue }
-            reports.append(await pipeline.report(url: source.spec.url.redacted, ref: source.spec.reference.description))
+            var report = await pipeline.report(url: source.spec.url.redacted, ref: source.spec.reference.description)
+            report.inventory = await driver.inventorySize(of: source.spec.name)
+            reports.append(report)
         }
         return reports
     }
@@ -440,7 +490,9 @@ public actor Operator: OperatorControl {
     public func isReady() async -> Bool {
         guard started else { return false }
         for (name, pipeline) in pipelines where !syncedSources.contains(name) {
-            guard await pipeline.status.ready else { return false }
+            // A suspended source is as ready as it will be until resumed.
+            let status = await pipeline.status
+            guard status.ready || status.suspension != nil else { return false }
             syncedSources.insert(name)
         }
         return true

@@ -152,10 +152,25 @@ public protocol OperatorControl: Sendable {
     /// `serin promote SOURCE`: opens the gate before the source's next wave
     /// (`pause: true`); `caller` as for `command`.
     func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome
+    /// Suspends, resumes, reconciles, pins (`rollback`, with `revision`) or
+    /// unpins a source; `caller` as for `command`.
+    func sourceCommand(_ command: SourceCommand, source name: String, revision: String?, by caller: String?) async -> SourceCommandOutcome
+    /// The revisions a source's targets were given, oldest first; nil for an unknown source.
+    func sourceHistory(of name: String) async -> [SourceHistoryEntry]?
+    /// What applying the source's revision in force would change.
+    func diff(source name: String) async -> SourceDiffOutcome
 }
 
 extension OperatorControl {
     public func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome { .unknownSource }
+
+    public func sourceCommand(_ command: SourceCommand, source name: String, revision: String?, by caller: String?) async -> SourceCommandOutcome {
+        .unsupported("this operator has no source commands")
+    }
+
+    public func sourceHistory(of name: String) async -> [SourceHistoryEntry]? { nil }
+
+    public func diff(source name: String) async -> SourceDiffOutcome { .unavailable("this operator cannot diff sources") }
 }
 
 /// The outcome of `serin promote SOURCE`.
