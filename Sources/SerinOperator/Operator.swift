@@ -508,6 +508,10 @@ public actor Operator: OperatorControl {
     public func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome {
         guard let pipeline = pipelines[name] else { return .unknownSource }
         guard pipeline.configuration.waves.isStaged else { return .conflict("source \(name) has one wave: nothing waits for a promotion") }
+        // A held source delivers nothing, the next wave included.
+        if let suspension = await pipeline.status.suspension {
+            return .conflict("source \(name) is \(suspension.description): serin resume \(name) first")
+        }
         guard let record = await pipeline.record, record.hold == .pause else {
             let record = await pipeline.record
             let position = record.map { "\($0.revision) is in wave \(min($0.wave + 1, pipeline.configuration.waves.waves.count))" } ?? "no revision yet"
