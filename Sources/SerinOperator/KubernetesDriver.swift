@@ -448,6 +448,17 @@ struct ClusterTarget: DeliveryTarget {
     let platform: KubernetesPlatform
 
     func deliver(_ desired: DesiredState, resync: Bool) async -> DeliveryResult {
+        let result = await applyAndJudge(desired, resync: resync)
+        // Failed while the cluster went out of reach (an apply cut off, a
+        // health check that could not look): that is the reason, and its
+        // wave waits for it to answer rather than halting on the revision.
+        if let failure = result.failure, failure.reason != StageFailure.unreachable, let unreachable = reachability.unreachable {
+            return DeliveryResult(failure: StageFailure(.apply, reason: StageFailure.unreachable, unreachable), notes: result.notes)
+        }
+        return result
+    }
+
+    private func applyAndJudge(_ desired: DesiredState, resync: Bool) async -> DeliveryResult {
         // A cluster out of reach fails the delivery at once, saying so: its
         // wave waits, and it is delivered again when it answers.
         if let unreachable = await adoptedOrUnreachable() ?? reachability.unreachable {
