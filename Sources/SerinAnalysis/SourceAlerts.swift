@@ -12,6 +12,8 @@ public struct SourceAlert: Sendable, Equatable {
     /// True for a failure, false for a recovery.
     public var failing: Bool
     public var message: String
+    /// `drift`: something changed by hand in the cluster was put back (or could not be).
+    public var drift = false
 
     public init(source: String, revision: String?, failing: Bool, message: String) {
         self.source = source
@@ -46,14 +48,14 @@ public struct SourceAlert: Sendable, Equatable {
 
     func payload(for provider: AlertProviderSpec) -> Data {
         let title = "source \(source)"
-        let state = failing ? "sync failed" : "sync recovered"
+        let state = drift ? (failing ? "drift not corrected" : "drift corrected") : failing ? "sync failed" : "sync recovered"
         let text = "\(state): \(message)"
         let object: [String: Any]
         switch provider.type ?? "generic" {
         case "slack", "discord", "rocket":
             object = [
                 "channel": provider.channel ?? "general", "username": provider.username ?? "serin", "text": title,
-                "attachments": [["color": failing ? "danger" : "good", "title": title, "text": text, "fields": [
+                "attachments": [["color": failing ? "danger" : drift ? "warning" : "good", "title": title, "text": text, "fields": [
                     ["title": "Revision", "value": revision ?? "-", "short": true],
                 ]]],
             ]
@@ -65,7 +67,8 @@ public struct SourceAlert: Sendable, Equatable {
         case "gchat":
             object = ["text": "*\(title)*\n\(text)"]
         default:
-            object = ["source": source, "severity": failing ? "error" : "info", "event": failing ? "SyncFailed" : "SyncRecovered",
+            object = ["source": source, "severity": failing ? "error" : drift ? "warning" : "info",
+                      "event": drift ? "Drift" : failing ? "SyncFailed" : "SyncRecovered",
                       "message": message, "revision": revision ?? ""]
         }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()

@@ -54,7 +54,12 @@ public struct APIClient: Sendable {
     /// POSTs a command, saying who asks when `caller` is known; returns
     /// the API's `accepted` message.
     public func post(_ path: String, by caller: String? = nil) async throws(Failure) -> String {
-        let body = caller.flatMap { try? JSONEncoder().encode(["by": $0]) }
+        try await post(path, fields: caller.map { ["by": $0] } ?? [:])
+    }
+
+    /// POSTs a command whose JSON body has `fields` (`by`, `revision`).
+    public func post(_ path: String, fields: [String: String]) async throws(Failure) -> String {
+        let body = fields.isEmpty ? nil : try? JSONEncoder().encode(fields)
         let data = try await send("POST", path, body: body)
         return Self.field("accepted", in: data) ?? String(decoding: data, as: UTF8.self)
     }

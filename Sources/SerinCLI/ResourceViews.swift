@@ -22,10 +22,11 @@ public enum ResourceViews {
 
     public static func sources(_ sources: [SourceStatusReport], now: Double) -> String {
         guard !sources.isEmpty else { return "no sources\n" }
-        var table = TextTable(["NAME", "REVISION", "AGE", "READY", "MESSAGE"])
+        var table = TextTable(["NAME", "REVISION", "AGE", "READY", "SUSPENDED", "MESSAGE"])
         for source in sources {
-            table.add([source.name, revision(source.revision), source.commit.map { Formatting.duration(now - $0.time) } ?? "-",
-                       ready(source.conditions), message(source.conditions)])
+            table.add([source.name, revision(source.revision) + (source.pin != nil ? " (pinned)" : ""),
+                       source.commit.map { Formatting.duration(now - $0.time) } ?? "-",
+                       ready(source.conditions), source.suspension != nil ? "True" : "False", message(source.conditions)])
         }
         return table.render()
     }
@@ -68,6 +69,14 @@ public enum ResourceViews {
             lines.append("commit:    \(commit.id.prefix(12)) \"\(commit.subject)\" by \(commit.author), \(Formatting.duration(now - commit.time)) ago")
         }
         if let attempted = source.lastAttemptedRevision { lines.append("refused:   \(attempted)") }
+        if let applied = source.lastAppliedRevision, applied != source.revision { lines.append("applied:   \(applied)") }
+        if let pin = source.pin {
+            lines.append("pinned:    \(pin.revision)\(pin.by.map { " by \($0)" } ?? ""), \(Formatting.duration(now - pin.time)) ago (serin rollback \(source.name) --unpin)")
+        }
+        if let suspension = source.suspension {
+            lines.append("suspended: \(suspension.description), \(Formatting.duration(now - suspension.time)) ago (serin resume \(source.name))")
+        }
+        if let inventory = source.inventory { lines.append("inventory: \(inventory) object(s)") }
         if let synced = source.lastSyncTime { lines.append("synced:    \(Formatting.duration(now - synced)) ago") }
         lines.append("conditions:")
         lines += conditionLines(source.conditions, now: now)

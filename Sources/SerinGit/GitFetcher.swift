@@ -35,14 +35,12 @@ extension GitFetcher {
         let name = parts.count == 2 ? parts[0] : nil
         let hash = (parts.last ?? "").replacingOccurrences(of: "sha1:", with: "")
         guard let id = ObjectID(hex: hash) else { throw GitError(.refNotFound, "\(revision) is not a revision Serin wrote") }
-        let mirror = self.mirror, snapshots = self.snapshots, spec = self.spec
+        let mirror = self.mirror, snapshots = self.snapshots
         return try await thread.run {
-            guard mirror.value.hasCommit(id) else {
-                throw GitError(.refNotFound, "\(spec.url.redacted): commit \(id.hex) is not in the local clone")
-            }
+            // From the local clone, or fetched with the ref's branches when the clone lacks it (a rollback after a fresh clone).
+            let found = try mirror.value.fetch(commit: id.hex, name: name)
             let root = try mirror.value.snapshot(id, into: snapshots)
-            let commit = try mirror.value.commit(id)
-            return FetchedRevision(revision: SyncResult.revision(name, id), commit: commit.summary, files: SnapshotFiles(root: root))
+            return FetchedRevision(revision: SyncResult.revision(name, id), commit: found.commit.summary, files: SnapshotFiles(root: root))
         }
     }
 }

@@ -20,7 +20,9 @@ public struct RevisionSnapshots: Sendable {
         // Traversable, not listable: a workload running as its own user
         // reaches its checkout by its commit id, and lists no other.
         chmod(root, 0o711)
-        let temporary = "\(root)/.partial-\(commit.hex)-\(getpid())"
+        // One folder per export: two sources of one repository export the
+        // same commit at once, and must not fill (or remove) each other's.
+        let temporary = "\(root)/.partial-\(commit.hex)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? Self.remove(temporary)
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         do {

@@ -74,6 +74,27 @@ public final class SourceMirror {
         return Fetched(commit: try repository.commit(resolution.commit), name: resolution.name, fetched: fetched)
     }
 
+    /// A commit the source had (for a rollback), from the local clone, or
+    /// fetched with the ref's branches when the clone lacks it. `name`: the
+    /// ref's name the revision carries.
+    public func fetch(commit hex: String, name: String?) throws -> Fetched {
+        guard let id = ObjectID(hex: hex.lowercased()) else {
+            throw GitError(.refNotFound, "\(spec.url.redacted): \"\(hex)\" is not a commit id (40 hex digits)")
+        }
+        var fetched = false
+        if !repository.hasCommit(id) {
+            let auth = try spec.auth()
+            let heads = try GitRepository.listRemote(spec.url, auth: auth)
+            let resolution = try spec.reference.resolve(in: heads, remote: spec.url.redacted)
+            try repository.fetch(spec.url, refspecs: resolution.refspecs, auth: auth)
+            fetched = true
+            guard repository.hasCommit(id) else {
+                throw GitError(.refNotFound, "\(spec.url.redacted): commit \(hex) is neither in the local clone nor on the ref's branch")
+            }
+        }
+        return Fetched(commit: try repository.commit(id), name: name, fetched: fetched)
+    }
+
     /// Reads and validates the manifests under the source's path at `commit`.
     func read(_ commit: ObjectID, name: String?, fetched: Bool, loader: ManifestLoader, validator: Validator) throws -> SyncResult {
         let info = try repository.commit(commit)

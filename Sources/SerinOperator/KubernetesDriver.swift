@@ -33,6 +33,15 @@ final class KubernetesDriver: ReconcilingDriver {
     /// renewals never queue behind the operator's requests.
     private let elector: LeaderElector?
     private let sync: ClusterSync
+    /// The cluster's copies of what Git declares, kind by kind.
+    private let cache: ClusterCache
+    private let drift: DriftWatch
+    private let sourceObjects: SourceObjectWriter
+    /// Sources held by `serin suspend`: their objects are not corrected.
+    private let suspended = HeldSources()
+    private let sourceSettings: [String: SourceSettings]
+    let notices: AsyncStream<SourceNotice>
+    private let noticeSink: AsyncStream<SourceNotice>.Continuation
     private let statuses: CanaryStatusWriter
     private let reporter: CanaryStatusReporter
     private let store: StateStore
@@ -56,8 +65,8 @@ final class KubernetesDriver: ReconcilingDriver {
     /// The cluster's version and API versions, learnt at start.
     private let learntCapabilities = Mutex<HelmCapabilities?>(nil)
 
-    init(settings: KubernetesSettings, sources: [GitSourceSpec], store: StateStore, log: EventLog, logger: Logger,
-         reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
+    init(settings: KubernetesSettings, sources: [GitSourceSpec], sourceSettings: [String: SourceSettings] = [:], store: StateStore, log: EventLog,
+         logger: Logger, reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
         let config: KubeConfig
         if settings.kubeconfig != nil || ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] == nil {
             config = try KubeConfig.load(path: settings.kubeconfig, context: settings.context)
@@ -67,9 +76,10 @@ final class KubernetesDriver: ReconcilingDriver {
         let client = try KubeClient(config: config, logger: logger)
         self.client = client
         scope = settings.watchNamespace.map(NamespaceScope.init)
+        let written = WrittenObjects()
         secrets = Informer(client.resources(Secret.self), namespace: settings.watchNamespace, logger: logger)
         platform = KubernetesPlatform(client: client, namespace: settings.watchNamespace, defaultProvider: settings.provider,
-                                      selectorLabels: settings.selectorLabels, logger: logger)
+                                      selectorLabels: settings.selectorLabels, written: written, logger: logger)
         var store = store
         store.replica = ClusterStateReplica(client: client, keyNamespace: settings.namespace)
         self.store = store
@@ -82,8 +92,25 @@ final class KubernetesDriver: ReconcilingDriver {
                                                    logger: logger)
         }
         self.sourceClients = sourceClients
+        let cache = ClusterCache(client: client, namespace: settings.watchNamespace, logger: logger)
+        self.cache = cache
         sync = ClusterSync(client: client, inventoryNamespace: settings.namespace, createsInventoryNamespace: settings.watchNamespace == nil,
-                           sourceClients: sourceClients, logger: logger)
+                           cache: cache, written: written, deployments: platform.deploymentCache,
+                           install: settings.leaseName ?? "unelected", sourceClients: sourceClients, logger: logger)
+        sourceObjects = SourceObjectWriter(client: client, namespace: settings.namespace, logger: logger)
+        self.sourceSettings = sourceSettings
+        (notices, noticeSink) = AsyncStream<SourceNotice>.makeStream()
+        let suspended = self.suspended, sink = noticeSink
+        drift = DriftWatch(client: client, cache: cache, deployments: platform.deploymentCache, written: written,
+                           isHeld: { source in suspended.contains(source) }, sourceClients: sourceClients,
+                           logger: logger) { event in
+            Self.record(log, logger, event)
+            switch event.kind {
+            case .changed, .deleted: sink.yield(SourceNotice(source: event.source ?? "-", message: event.message, failing: false))
+            case .failed: sink.yield(SourceNotice(source: event.source ?? "-", message: event.message, failing: true))
+            case .handedOver: break
+            }
+        }
         elector = try settings.leaseName.map { name in
             try LeaderElector(config: config, name: name, namespace: settings.namespace,
                               identity: "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.prefix(8).lowercased())", logger: logger)
@@ -110,7 +137,21 @@ final class KubernetesDriver: ReconcilingDriver {
     var capabilities: HelmCapabilities { learntCapabilities.withLock { $0 } ?? .helmDefault }
 
     var targets: [any DeliveryTarget] {
-        [ClusterTarget(name: "kubernetes", scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted)]
+        [ClusterTarget(name: "kubernetes", scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted,
+                       drift: drift, settings: sourceSettings, platform: platform)]
+    }
+
+    /// A drift found by the watch, in the audit trail.
+    private static func record(_ log: EventLog, _ logger: Logger, _ event: DriftEvent) {
+        let decision = switch event.kind {
+        case .changed, .deleted: "drift"
+        case .failed: "drift-failed"
+        case .handedOver: "handed-over"
+        }
+        log.post(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: nil, author: nil, decision: decision,
+                       reason: event.message, source: event.source)) { error in
+            logger.error("audit trail not written: \(error)", metadata: ["decision": "\(decision)", "reason": "\(event.message)"])
+        }
     }
 
     /// Built-in metrics from the app's pods (NGINX's series for nginx),
@@ -145,7 +186,19 @@ final class KubernetesDriver: ReconcilingDriver {
                 if scope == nil { try await elector?.ensureNamespace() }
                 try await elector?.acquire()
                 // A namespaced Role cannot install CRDs: an admin does (deploy/kubernetes/namespaced).
-                if scope == nil { try await sync.ensureFlaggerCRDs() }
+                if scope == nil {
+                    try await sync.ensureFlaggerCRDs()
+                    try await sync.ensureCRDs(try SourceCRD.definitions(), names: [SourceCRD.name])
+                }
+                // A source taken out of serin.yaml: what it applied goes (or stays, with prune: false).
+                for removed in try await sync.pruneRemovedSources(configured: Set(sourceNames)) {
+                    var reason = "source \(removed.source) left the configuration"
+                    if !removed.pruned.isEmpty { reason += "; pruned " + removed.pruned.joined(separator: ", ") }
+                    if !removed.kept.isEmpty { reason += "; kept " + removed.kept.joined(separator: ", ") }
+                    if !removed.failures.isEmpty { reason += "; not pruned: " + removed.failures.joined(separator: ", ") }
+                    record("-", "pruned", reason)
+                }
+                await sourceObjects.removeOthers(than: Set(sourceNames))
                 // Only this operator's rollouts: the cluster may hold the
                 // states of another `serin run` (another install, a test).
                 let owned = try await sync.appliedCanaries(of: sourceNames)
@@ -174,8 +227,12 @@ final class KubernetesDriver: ReconcilingDriver {
     func run() async throws {
         let entries = log.subscribe(after: log.lastSequence)
         let platform = self.platform, reconciler = self.reconciler, reporter = self.reporter, adopted = self.adopted
+        let cache = self.cache, drift = self.drift
+        defer { cache.finish() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await platform.run() }
+            group.addTask { await cache.run() }
+            group.addTask { await drift.run() }
             group.addTask { await self.secrets.run() }
             group.addTask {
                 // The informer's first list comes before anything is adopted or judged.
@@ -247,7 +304,36 @@ final class KubernetesDriver: ReconcilingDriver {
         }
     }
 
+    // MARK: sources
+
+    func diff(_ desired: DesiredState) async -> SourceDiffOutcome {
+        var desired = desired
+        if let scope { desired.manifests = scope.restrict(desired.manifests) }
+        do {
+            let objects = try ClusterTarget.labelled(desired).manifests.clusterObjects()
+            let changes = await sync.diff(source: desired.source, objects: objects, releasedByPlatform: ClusterTarget.releasedByPlatform)
+            return .diff(SourceDiff(source: desired.source, revision: desired.revision, objects: changes))
+        } catch {
+            return .unavailable("\(desired.revision) cannot be read as objects: \(error)")
+        }
+    }
+
+    func sourceChanged(_ report: SourceStatusReport) async {
+        var report = report
+        report.inventory = await sync.inventorySize(of: report.name)
+        await sourceObjects.write(report)
+    }
+
+    func setSuspended(_ source: String, _ held: Bool) {
+        suspended.set(source, held: held)
+    }
+
+    func inventorySize(of source: String) async -> Int? {
+        await sync.inventorySize(of: source)
+    }
+
     func shutdown() async {
+        noticeSink.finish()
         await elector?.release()
         do {
             try await elector?.shutdown()
@@ -300,9 +386,9 @@ struct ClusterSecretReader: SecretReader {
     }
 }
 
-/// A cluster as a delivery target: the revision's objects applied (its
-/// inventory kept, what left Git pruned, drift put back), then its
-/// Deployments released.
+/// A cluster as a delivery target: the revision's objects applied all or
+/// nothing (its inventory kept, what left Git pruned, drift put back), then
+/// its Deployments released, then its objects' health awaited.
 struct ClusterTarget: DeliveryTarget {
     let name: String
     let scope: NamespaceScope?
@@ -310,44 +396,122 @@ struct ClusterTarget: DeliveryTarget {
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     let reporter: CanaryStatusReporter
     let adopted: Gate
+    let drift: DriftWatch
+    let settings: [String: SourceSettings]
+    let platform: KubernetesPlatform
 
     func deliver(_ desired: DesiredState, resync: Bool) async -> DeliveryResult {
         await adopted.wait()
         guard !Task.isCancelled else { return DeliveryResult(failure: StageFailure(.apply, reason: "Cancelled", "the operator is stopping")) }
         var desired = desired
         var notes: [DeliveryNote] = []
+        let source = desired.source
         if let scope {
             let elsewhere = desired.manifests.objects.filter { !$0.isSerinOwn && !scope.contains(kind: $0.kind, namespace: $0.namespace) }
             if !elsewhere.isEmpty {
                 let names = elsewhere.map { "\($0.kind) \($0.namespace.map { "\($0)/" } ?? "")\($0.name)" }
-                notes.append(DeliveryNote("skipped", "\(desired.source): \(names.count) object(s) outside namespace \(scope.namespace) left to their "
+                notes.append(DeliveryNote("skipped", "\(source): \(names.count) object(s) outside namespace \(scope.namespace) left to their "
                     + "namespace's operator: " + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")))
             }
             desired.manifests = scope.restrict(desired.manifests)
             desired.plans = desired.plans.filter { scope.contains(kind: "Canary", namespace: $0.namespace) }
         }
+        desired = Self.labelled(desired)
         let objects: [KubeObject]
         do {
             objects = try desired.manifests.clusterObjects()
         } catch {
             return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", "\(error)"), notes: notes)
         }
+        let settings = settings[source] ?? SourceSettings()
+        drift.setAutoscaled(Self.autoscaled(objects), of: source)
         let declared = desired
-        let report = await sync.sync(source: desired.source, objects: objects) { object in
-            KubernetesPlatform.releases(object, in: declared)
+        let report = await sync.sync(source: source, objects: objects,
+                                     options: .init(resync: resync, prune: settings.prune, releasedByPlatform: { object in
+                                         KubernetesPlatform.releases(object, in: declared)
+                                     }))
+        notes += Self.notes(report, desired)
+        if !report.refused.isEmpty {
+            let more = report.refused.count > 1 ? " (and \(report.refused.count - 1) more)" : ""
+            let kept = report.partial ? "only the Namespaces and CRDs it needed first were applied" : "nothing of it was applied"
+            return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", "refused by the apiserver: \(report.refused[0])\(more); \(kept)",
+                                                        details: report.refused + report.failures), notes: notes)
         }
-        if !report.applied.isEmpty { notes.append(DeliveryNote("applied", "\(desired.source): " + report.applied.joined(separator: ", "))) }
-        for object in report.drifted {
-            notes.append(DeliveryNote("drift", "\(object) was changed in the cluster; put back as \(desired.revision) declares it"))
+        if let first = report.failures.first {
+            let more = report.failures.count > 1 ? " (and \(report.failures.count - 1) more)" : ""
+            return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", first + more, details: report.failures), notes: notes)
         }
-        if !report.pruned.isEmpty { notes.append(DeliveryNote("pruned", "\(desired.source): " + report.pruned.joined(separator: ", "))) }
-        for failure in report.failures { notes.append(DeliveryNote("error", failure)) }
         if !resync {
             await reconciler.apply(desired)
             reporter.mark(await reconciler.rolloutIDs)
         }
-        guard let first = report.failures.first else { return DeliveryResult(notes: notes) }
-        let more = report.failures.count > 1 ? " (and \(report.failures.count - 1) more)" : ""
-        return DeliveryResult(failure: StageFailure(.apply, reason: "ApplyFailed", first + more, details: report.failures), notes: notes)
+        // What runs already as the platform would write it is followed for drift too (after a restart).
+        await platform.adoptWrites(desired)
+        // Health: what Git declares, but the Canaries and their targets (judged by their rollouts).
+        let released = Set(desired.manifests.canaries.compactMap { canary -> String? in
+            guard let target = canary.spec.targetRef, let kind = target.kind, kind == "Deployment" || kind == "DaemonSet", let name = target.name else {
+                return nil
+            }
+            return "\(kind) \(canary.namespace)/\(name)"
+        })
+        let checked = objects.filter { object in
+            if object.kind == "Canary" && object.apiVersion.hasPrefix("flagger.app/") { return false }
+            // A Service a Canary takes over is the rollout's (its selector and
+            // labels are the platform's now, out of the source's informers).
+            if object.apiVersion == "v1" && object.kind == "Service" && KubernetesPlatform.releases(object, in: declared) { return false }
+            return !released.contains("\(object.kind) \(object.metadata.namespace ?? "default")/\(object.metadata.name ?? "")")
+        }
+        let problems = await sync.unhealthy(checked, expectedRevision: { object in
+            Self.releasedByPlatform(object) ? KubernetesRevision.plainID(of: object["spec"].map { ["spec": $0] } ?? .null) : nil
+        }, timeout: resync ? .zero : settings.healthTimeout)
+        guard let first = problems.first else { return DeliveryResult(notes: notes) }
+        let more = problems.count > 1 ? " (and \(problems.count - 1) more)" : ""
+        let waited = resync ? "" : " after \(settings.healthTimeout)"
+        return DeliveryResult(failure: StageFailure(.health, reason: "HealthCheckFailed", "not healthy\(waited): \(first)\(more)", details: problems),
+                              notes: notes)
+    }
+
+    /// What the sync did, for the audit trail.
+    static func notes(_ report: ClusterSync.Report, _ desired: DesiredState) -> [DeliveryNote] {
+        var notes: [DeliveryNote] = []
+        let source = desired.source
+        if !report.applied.isEmpty { notes.append(DeliveryNote("applied", "\(source): " + report.applied.joined(separator: ", "))) }
+        for object in report.drifted {
+            notes.append(DeliveryNote("drift", "\(object); put back as \(desired.revision) declares it"))
+        }
+        if !report.pruned.isEmpty { notes.append(DeliveryNote("pruned", "\(source): " + report.pruned.joined(separator: ", "))) }
+        for kept in report.kept { notes.append(DeliveryNote("kept", "\(source): not pruned: \(kept)")) }
+        for object in report.handedOver { notes.append(DeliveryNote("handed-over", "\(source): \(object)")) }
+        for refusal in report.refused { notes.append(DeliveryNote("refused", "\(desired.revision): \(refusal)")) }
+        for failure in report.failures { notes.append(DeliveryNote("error", failure)) }
+        return notes
+    }
+
+    /// The Deployments: the platform writes them (a release, or a plain deploy).
+    @Sendable static func releasedByPlatform(_ object: KubeObject) -> Bool {
+        object.apiVersion == "apps/v1" && object.kind == "Deployment"
+    }
+
+    /// The Deployments carry the source's label, as everything Serin applies for
+    /// it does: the platform writes them from these documents.
+    static func labelled(_ desired: DesiredState) -> DesiredState {
+        var desired = desired
+        for index in desired.manifests.plain.indices where desired.manifests.plain[index].kind == "Deployment" {
+            var labels = desired.manifests.plain[index].spec["metadata"]?["labels"]?.objectValue ?? [:]
+            labels[ClusterSync.sourceLabel] = .string(desired.source)
+            desired.manifests.plain[index].spec["metadata"]?["labels"] = .object(labels)
+        }
+        return desired
+    }
+
+    /// The Deployments an autoscaler of the revision scales: their replicas are its.
+    static func autoscaled(_ objects: [KubeObject]) -> Set<WrittenObjects.Key> {
+        var keys: Set<WrittenObjects.Key> = []
+        for object in objects where object.kind == "HorizontalPodAutoscaler" {
+            guard let target = object["spec"]?["scaleTargetRef"], target["kind"]?.stringValue == "Deployment",
+                  let name = target["name"]?.stringValue else { continue }
+            keys.insert(WrittenObjects.Key(Deployment.resourceKind, namespace: object.metadata.namespace ?? "default", name: name))
+        }
+        return keys
     }
 }

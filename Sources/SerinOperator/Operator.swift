@@ -41,11 +41,11 @@ public actor Operator: OperatorControl {
 
     typealias Pipeline = SourcePipeline<ContinuousClock>
 
-    private let config: OperatorConfig.Resolved
-    private let options: Options
-    private let log: EventLog
-    private let driver: any PlatformDriver
-    private let pipelines: [String: Pipeline]
+    let config: OperatorConfig.Resolved
+    let options: Options
+    let log: EventLog
+    let driver: any PlatformDriver
+    let pipelines: [String: Pipeline]
     private let deliveries: DeliveryQueues<ContinuousClock>
     /// Each pipeline's status, as it changes.
     private let statusChanges: AsyncStream<SourceStatus>
@@ -57,6 +57,8 @@ public actor Operator: OperatorControl {
     private var syncFailures: [String: Int] = [:]
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
     private let resources: CurrentResources
+    /// What each source keeps across restarts: suspension, pin, history.
+    var records: [String: SourceRecord] = [:]
     private let janitor: SnapshotJanitor
 
     public init(config: OperatorConfig.Resolved, options: Options) throws {
@@ -75,16 +77,38 @@ public actor Operator: OperatorControl {
         for source in config.sources { webhookSecrets[source.spec.name] = source.webhookSecretFile }
 
         let logger = options.logger
+        // Each source's record; a source gone from serin.yaml keeps its
+        // workloads when it last said prune: false.
+        let configured = Set(config.sources.map(\.spec.name))
+        var keep = Set(config.sources.filter { !$0.settings.prune }.map(\.spec.name))
+        for source in SourceRecord.sources(stateDirectory: config.stateDirectory) where !configured.contains(source) {
+            let record = try SourceRecord.load(stateDirectory: config.stateDirectory, source: source)
+            if record.prune == false { keep.insert(source) } else { SourceRecord.remove(stateDirectory: config.stateDirectory, source: source) }
+        }
+        for source in config.sources {
+            var record = try SourceRecord.load(stateDirectory: config.stateDirectory, source: source.spec.name)
+            if record.prune != source.settings.prune {
+                record.prune = source.settings.prune
+                try record.save(stateDirectory: config.stateDirectory, source: source.spec.name)
+            }
+            records[source.spec.name] = record
+        }
+        let kept = keep
         func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
-            .init(platform: platform, checks: LiveChecks(resources: resources, queries: queries),
-                  hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
-                  notifier: LiveNotifier(resources: resources),
-                  store: store, log: log, stateDirectory: config.stateDirectory, sources: Set(config.sources.map(\.spec.name)),
-                  pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
+            var parts = Reconciler<P, ContinuousClock>.Parts(
+                platform: platform, checks: LiveChecks(resources: resources, queries: queries),
+                hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
+                notifier: LiveNotifier(resources: resources),
+                store: store, log: log, stateDirectory: config.stateDirectory, sources: configured,
+                pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
+            parts.keep = kept
+            return parts
         }
         let driver: any PlatformDriver
         if let settings = config.kubernetes {
-            let kubernetes = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), store: store, log: log, logger: logger) { platform, store in
+            let sourceSettings = Dictionary(config.sources.map { ($0.spec.name, $0.settings) }) { first, _ in first }
+            let kubernetes = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), sourceSettings: sourceSettings,
+                                                  store: store, log: log, logger: logger) { platform, store in
                 Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: settings.metricLabels)))
             }
             resources.secrets = kubernetes.secretReader
@@ -186,6 +210,18 @@ public actor Operator: OperatorControl {
             throw error
         }
         started = true
+        // What serin.yaml and the records say of each source before the first sync.
+        for source in config.sources {
+            guard let pipeline = pipelines[source.spec.name] else { continue }
+            let record = records[source.spec.name] ?? SourceRecord()
+            let suspension = source.settings.suspend ? SourceSuspension(by: nil, time: Date().timeIntervalSince1970, fromConfiguration: true)
+                : record.suspension
+            if let suspension {
+                await pipeline.suspend(suspension)
+                driver.setSuspended(source.spec.name, true)
+            }
+            if let pin = record.pin { await pipeline.pin(pin) }
+        }
         let pipelines = self.pipelines, driver = self.driver, deliveries = self.deliveries, changes = statusChanges
         let resyncInterval = driver.resyncInterval.map { min($0, config.sources.map(\.spec.interval).min() ?? $0) }
         do {
@@ -195,10 +231,19 @@ public actor Operator: OperatorControl {
                 group.addTask {
                     await deliveries.run { target, desired, result in
                         await pipelines[desired.source]?.delivered(to: target, revision: desired.revision, result)
+                        await self.delivered(desired, result)
                     }
                 }
                 group.addTask {
                     for await status in changes { await self.sourceChanged(status) }
+                }
+                group.addTask {
+                    // Drift found between deliveries, to the source's alert providers.
+                    for await notice in driver.notices {
+                        var alert = SourceAlert(source: notice.source, revision: nil, failing: notice.failing, message: notice.message)
+                        alert.drift = true
+                        await self.alert(alert)
+                    }
                 }
                 for pipeline in pipelines.values {
                     group.addTask { await pipeline.run() }
@@ -217,6 +262,8 @@ public actor Operator: OperatorControl {
                         while true {
                             try await Task.sleep(for: resyncInterval)
                             for pipeline in pipelines.values {
+                                // A suspended source is left as it is.
+                                guard await pipeline.status.suspension == nil else { continue }
                                 for (target, desired) in await pipeline.given { deliveries.deliver(desired, to: target, resync: true) }
                             }
                         }
@@ -258,6 +305,7 @@ public actor Operator: OperatorControl {
     /// to the AlertProviders the revision in force declares.
     private func sourceChanged(_ status: SourceStatus) async {
         let name = status.name
+        if let report = await sources().first(where: { $0.name == name }) { await driver.sourceChanged(report) }
         if status.ready { syncedSources.insert(name) }
         let failures = syncFailures[name] ?? 0
         // Made on the first word of a source, so the series exists (at 0) before any failure.
@@ -288,7 +336,7 @@ public actor Operator: OperatorControl {
         }
     }
 
-    private func alert(_ alert: SourceAlert) async {
+    func alert(_ alert: SourceAlert) async {
         var providers: [String: AlertProviderSpec] = [:]
         for provider in await pipelines[alert.source]?.inForce?.manifests.alertProviders ?? [] {
             providers["\(provider.namespace)/\(provider.name)"] = provider.spec
@@ -303,7 +351,7 @@ public actor Operator: OperatorControl {
         }
     }
 
-    private func append(_ entry: EventLog.Entry) {
+    func append(_ entry: EventLog.Entry) {
         let logger = options.logger
         log.post(entry) { error in
             logger.error("audit trail not written: \(error)", metadata: ["decision": "\(entry.decision)", "reason": "\(entry.reason)"])
@@ -354,7 +402,9 @@ public actor Operator: OperatorControl {
         var reports: [SourceStatusReport] = []
         for source in config.sources {
             guard let pipeline = pipelines[source.spec.name] else { continue }
-            reports.append(await pipeline.report(url: source.spec.url.redacted, ref: source.spec.reference.description))
+            var report = await pipeline.report(url: source.spec.url.redacted, ref: source.spec.reference.description)
+            report.inventory = await driver.inventorySize(of: source.spec.name)
+            reports.append(report)
         }
         return reports
     }
@@ -398,7 +448,9 @@ public actor Operator: OperatorControl {
     public func isReady() async -> Bool {
         guard started else { return false }
         for (name, pipeline) in pipelines where !syncedSources.contains(name) {
-            guard await pipeline.status.ready else { return false }
+            // A suspended source is as ready as it will be until resumed.
+            let status = await pipeline.status
+            guard status.ready || status.suspension != nil else { return false }
             syncedSources.insert(name)
         }
         return true

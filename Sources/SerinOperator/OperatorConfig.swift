@@ -70,6 +70,14 @@ public struct OperatorConfig: Sendable, Decodable {
         public var credentialsFile: String?
         public var knownHostsFile: String?
         public var webhookSecretFile: String?
+        /// Nothing is fetched, applied or corrected until `serin resume`.
+        public var suspend: Bool?
+        /// False: nothing the source applied is deleted, neither what
+        /// leaves Git nor, once the source leaves this file, the rest.
+        public var prune: Bool?
+        /// How long the source's objects may take to become healthy after
+        /// an apply before it is not Ready (platform kubernetes; default 5m).
+        public var healthTimeout: String?
         /// The largest file and the most entries read from a commit.
         public var limits: Limits?
         // Flux's Kustomization fields, applied on top of the path's build
@@ -196,7 +204,7 @@ public struct OperatorConfig: Sendable, Decodable {
         public var tokenFile: String?
         /// `api.dashboardAuth: token`: reads need the token too.
         public var readsNeedToken: Bool
-        public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?)]
+        public var sources: [(spec: GitSourceSpec, webhookSecretFile: String?, settings: SourceSettings)]
         public var pollInterval: Duration
         /// Each source's Flux fields for its renderer, by source name
         /// (empty options when none is set).
@@ -289,7 +297,7 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
         if managed { address = URL(string: "http://\(prometheusListen)") }
-        var sources: [(GitSourceSpec, String?)] = []
+        var sources: [(GitSourceSpec, String?, SourceSettings)] = []
         var kustomize: [String: KustomizeOptions] = [:]
         var names: Set<String> = []
         for (index, source) in (config.sources ?? []).enumerated() {
@@ -318,6 +326,10 @@ public struct OperatorConfig: Sendable, Decodable {
                                 ("webhookSecretFile", source.webhookSecretFile)] {
                 if let file, !FileManager.default.isReadableFile(atPath: file) { problem("\(field).\(key)", "cannot read \(file)") }
             }
+            let healthTimeout = duration("\(field).healthTimeout", source.healthTimeout, default: .seconds(300))
+            if source.healthTimeout != nil, platform != .kubernetes {
+                problem("\(field).healthTimeout", "is read only with platform: kubernetes (the local platform judges readiness itself)")
+            }
             kustomize[name] = kustomizeOptions(of: source, field: field, problem: problem)
             for (key, file) in [("credentialsFile", source.credentialsFile), ("webhookSecretFile", source.webhookSecretFile)] {
                 if let file, let why = Self.exposure(of: file) { problem("\(field).\(key)", why) }
@@ -333,7 +345,8 @@ public struct OperatorConfig: Sendable, Decodable {
             }
             sources.append((GitSourceSpec(name: name, url: url, reference: reference, path: source.path ?? "", interval: interval,
                                           timeout: timeout, credentialsFile: source.credentialsFile,
-                                          knownHostsFile: source.knownHostsFile, limits: limits), source.webhookSecretFile))
+                                          knownHostsFile: source.knownHostsFile, limits: limits), source.webhookSecretFile,
+                            SourceSettings(suspend: source.suspend ?? false, prune: source.prune ?? true, healthTimeout: healthTimeout)))
         }
         if sources.isEmpty && problems.isEmpty { problem("sources", "needs at least one Git source") }
         for (index, source) in (config.sources ?? []).enumerated() {
@@ -455,6 +468,20 @@ public struct OperatorConfig: Sendable, Decodable {
 public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// What serin.yaml says of a source besides where its Git is.
+public struct SourceSettings: Sendable, Equatable {
+    /// Suspended from the start (`serin resume` lifts it until the next start).
+    public var suspend: Bool
+    public var prune: Bool
+    public var healthTimeout: Duration
+
+    public init(suspend: Bool = false, prune: Bool = true, healthTimeout: Duration = .seconds(300)) {
+        self.suspend = suspend
+        self.prune = prune
+        self.healthTimeout = healthTimeout
+    }
 }
 
 /// The cluster `platform: kubernetes` runs on.

@@ -34,6 +34,38 @@ protocol PlatformDriver: Sendable {
     func history(of name: String) async -> [RevisionHistoryEntry]?
     func workloads() async -> [WorkloadStatusReport]
     func command(_ command: RolloutCommand, rollout name: String, by caller: String?) async -> CommandOutcome
+
+    // Sources: what only a cluster has (objects to diff, drift, an object per source).
+
+    /// What applying `desired` would change.
+    func diff(_ desired: DesiredState) async -> SourceDiffOutcome
+    /// A source's status changed (the cluster's `sources.serin.dev` object).
+    func sourceChanged(_ report: SourceStatusReport) async
+    /// Held sources are neither corrected nor pruned.
+    func setSuspended(_ source: String, _ suspended: Bool)
+    /// Objects the source applied; nil where nothing is applied but workloads.
+    func inventorySize(of source: String) async -> Int?
+    /// Drift found between deliveries, to the source's alert providers.
+    var notices: AsyncStream<SourceNotice> { get }
+}
+
+/// Something a driver found of a source on its own (drift), for its alerts.
+struct SourceNotice: Sendable {
+    var source: String
+    var message: String
+    /// Could not be put right.
+    var failing: Bool
+}
+
+extension PlatformDriver {
+    func diff(_ desired: DesiredState) async -> SourceDiffOutcome {
+        .unavailable("serin diff compares a source with a cluster: the local platform has nothing to compare")
+    }
+
+    func sourceChanged(_ report: SourceStatusReport) async {}
+    func setSuspended(_ source: String, _ suspended: Bool) {}
+    func inventorySize(of source: String) async -> Int? { nil }
+    var notices: AsyncStream<SourceNotice> { AsyncStream { $0.finish() } }
 }
 
 /// The reconciler's side of a driver, the same on every platform.

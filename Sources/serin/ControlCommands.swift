@@ -50,10 +50,40 @@ struct PauseCommand: ControlCommand {
 }
 
 struct ResumeCommand: ControlCommand {
-    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Continue a paused rollout where it stood.")
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Continue a paused rollout where it stood, or a suspended Git source.",
+        discussion: "NAME is a rollout or a source; where both have the name, say rollout/NAME or source/NAME.")
     static let command = RolloutCommand.resume
     @OptionGroup var options: APIOptions
-    @Argument(help: "The rollout (its Canary's name).") var name: String
+    @Argument(help: "The rollout (its Canary's name) or the source.") var name: String
+
+    func run() async throws {
+        do throws(APIClient.Failure) {
+            let client = try options.client(needsToken: true)
+            var target = name
+            var isSource = false
+            if name.hasPrefix("source/") {
+                target = String(name.dropFirst("source/".count))
+                isSource = true
+            } else if name.hasPrefix("rollout/") {
+                target = String(name.dropFirst("rollout/".count))
+            } else {
+                let sources = try await client.get([SourceStatusReport].self, "/api/v1/sources")
+                if sources.contains(where: { $0.name == name }) {
+                    let rollouts = try await client.get([RolloutStatus].self, "/api/v1/rollouts")
+                    if rollouts.contains(where: { $0.name == name || "\($0.namespace)/\($0.name)" == name }) {
+                        throw APIClient.Failure(description: "both a source and a rollout are named \(name): say source/\(name) or rollout/\(name)",
+                                                exitStatus: 2)
+                    }
+                    isSource = true
+                }
+            }
+            let path = isSource ? sourcePath(target) + "/resume" : rolloutPath(target) + "/resume"
+            print(try await client.post(path, by: Self.caller))
+        } catch {
+            throw failed(error, command: "resume")
+        }
+    }
 }
 
 struct RetryCommand: ControlCommand {

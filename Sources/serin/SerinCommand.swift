@@ -8,6 +8,7 @@ struct SerinCommand: ParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, BuildCommand.self, SourceCommand.self, RunCommand.self, StatusCommand.self, GetCommand.self,
             PromoteCommand.self, AbortCommand.self, PauseCommand.self, ResumeCommand.self, RetryCommand.self, HistoryCommand.self,
+            SuspendCommand.self, ReconcileCommand.self, DiffCommand.self, RollbackCommand.self,
             DemoCommand.self, LoadCommand.self, LogsCommand.self, DownCommand.self, RouterCommand.self, VersionCommand.self,
         ]
     )

@@ -23,7 +23,10 @@ import Testing
             #expect(run.stderr.isEmpty)
             #expect(run.stdout.hasSuffix("ROLLOUTS\n" + (try Golden.text("status"))), "\(run.stdout)")
             #expect(run.stdout.hasPrefix("SOURCES\nNAME      REVISION           AGE"), "\(run.stdout)")
-            #expect(run.stdout.contains("False  search/canary.yaml:12:19: error: analysis.stepWeight must be between 1 and 100, got 150"))
+            let platform = run.stdout.split(separator: "\n").first { $0.hasPrefix("platform ") }.map { $0.split(separator: " ").map(String.init) }
+            // Not ready, not suspended, and why.
+            #expect(platform?.dropFirst(3).prefix(2) == ["False", "False"], "\(run.stdout)")
+            #expect(run.stdout.contains("False      search/canary.yaml:12:19: error: analysis.stepWeight must be between 1 and 100, got 150"), "\(run.stdout)")
             let worker = run.stdout.split(separator: "\n").first { $0.hasPrefix("worker ") }.map { $0.split(separator: " ").map(String.init) }
             #expect(worker?.prefix(4) == ["worker", "Workload", "77aa88bb99cc", "0/1"], "\(run.stdout)")
         }

@@ -80,6 +80,9 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     /// Told each time the status changes (events, alerts, metrics).
     private let changed: @Sendable (SourceStatus) async -> Void
     private let wakeup = Mailbox<Void>()
+    /// How many times `run` has come to its wait: a test's sign that the
+    /// loop has looked at the source (and, suspended, left it alone).
+    public private(set) var passes = 0
     public private(set) var status: SourceStatus
     /// The newest revision that passed every stage before delivery (for
     /// the first target; `given` has each target's own).
@@ -96,6 +99,12 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     /// Why the newest revision fetched did not pass render or validation,
     /// until a newer one does.
     private var revisionFailure: StageFailure?
+    /// Who asked for each revision to be delivered (`git`, `reconcile by
+    /// alice`, `rollback by alice`), for the history.
+    private var triggers: [String: String] = [:]
+    /// Set by `reconcile`: the next sync delivers the revision in force
+    /// again even when the ref has not moved.
+    private var forced: String?
     /// The newest valid revision, per target.
     private var newest: [String: DesiredState] = [:]
     private var restored = false
@@ -134,20 +143,70 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
 
     /// Until cancelled: a sync at the interval, at once when asked, and
     /// after a failure with capped exponential backoff; a wave in progress
-    /// is looked at every `waveCheck`.
+    /// is looked at every `waveCheck`; nothing while suspended.
     public func run() async {
         var nextSync = clock.now
         while !Task.isCancelled {
             if clock.now >= nextSync {
-                nextSync = clock.now.advanced(by: await syncOnce())
+                // Suspended: nothing is fetched or delivered, the loop only waits for resume.
+                nextSync = clock.now.advanced(by: status.suspension == nil ? await syncOnce() : configuration.interval)
             }
-            await advanceWaves()
+            if status.suspension == nil { await advanceWaves() }
             var wait = clock.now.duration(to: nextSync)
             if waveInProgress { wait = min(wait, configuration.waveCheck) }
+            passes += 1
             guard let woken = await wakeup.take(waitingAtMost: max(wait, .zero), on: clock) else { break }
             // Asked to sync (a webhook, a command): now.
             if !woken.isEmpty { nextSync = clock.now }
         }
+    }
+
+    // MARK: controls
+
+    /// Holds the source: nothing is fetched or delivered until `resume`.
+    public func suspend(_ suspension: SourceSuspension) async {
+        status.suspension = suspension
+        await publish(announced: true)
+    }
+
+    /// Lets the source go on, with a sync now.
+    public func resume(by caller: String?) async {
+        status.suspension = nil
+        forced = "resume" + (caller.map { " by \($0)" } ?? "")
+        await publish(announced: true)
+        requestSync()
+    }
+
+    /// Fetches now and delivers the revision in force again even when the
+    /// ref has not moved (Flux's `reconcile --with-source`).
+    public func reconcile(by caller: String?) {
+        forced = "reconcile" + (caller.map { " by \($0)" } ?? "")
+        requestSync()
+    }
+
+    /// Delivers `pin`'s commit instead of the ref's until `unpin`.
+    public func pin(_ pin: SourcePin) async {
+        status.pin = pin
+        settled = nil
+        revisionFailure = nil
+        forced = "rollback" + (pin.by.map { " by \($0)" } ?? "")
+        await publish(announced: true)
+        requestSync()
+    }
+
+    /// Follows the ref again.
+    public func unpin(by caller: String?) async {
+        status.pin = nil
+        settled = nil
+        revisionFailure = nil
+        forced = "unpin" + (caller.map { " by \($0)" } ?? "")
+        await publish(announced: true)
+        requestSync()
+    }
+
+    /// Who asked for `revision` to be delivered: `git` unless a person did.
+    public func trigger(of revision: String) -> String {
+        triggers[revision] ?? "git"
     }
 
     /// One pass through fetch, render and validate; a new valid revision is
@@ -158,7 +217,11 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         let started = DispatchTime.now()
         let fetched: FetchedRevision?
         do {
-            fetched = try await stages.fetcher.fetch(unless: settled)
+            if let pin = status.pin {
+                fetched = settled == pin.revision ? nil : try await stages.fetcher.fetch(revision: pin.revision)
+            } else {
+                fetched = try await stages.fetcher.fetch(unless: settled)
+            }
         } catch {
             fetchFailure = StageFailure(.fetch, reason: "FetchFailed", "\(error)")
             return await fail(fetchFailure!, revision: status.lastAttemptedRevision)
@@ -170,6 +233,18 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             status.consecutiveFailures = 0
             status.errors = []
             status.lastSyncTime = now()
+            if let trigger = forced, !given.isEmpty {
+                // Asked for: each target's revision in force, delivered again.
+                forced = nil
+                let time = now()
+                for (target, desired) in given {
+                    triggers[desired.revision] = trigger
+                    status.targets[target] = TargetStatus(revision: desired.revision, settled: false, time: time)
+                }
+                await publish()
+                for (target, desired) in given { await targets.deliver(target, desired) }
+                return configuration.interval
+            }
             await publish()
             return configuration.interval
         }
@@ -186,6 +261,8 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         }
         settled = fetched.revision
         revisionFailure = nil
+        triggers[fetched.revision] = forced ?? "git"
+        forced = nil
         newest = desired
         let first = configuration.targets.first.flatMap { desired[$0] } ?? desired.values.first
         inForce = first
@@ -269,6 +346,14 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         guard revision == given[target]?.revision ?? inForce?.revision else { return }
         let previous = status.targets[target]
         let next = TargetStatus(revision: revision, failure: result.failure, settled: true, time: now())
+        let everywhere = configuration.targets.allSatisfy { name in
+            let other = name == target ? next : status.targets[name]
+            return other.map { $0.settled && $0.revision == revision && ($0.failure == nil || $0.failure?.stage == .health) } ?? false
+        }
+        if everywhere, status.lastAppliedRevision != revision {
+            status.lastAppliedRevision = revision
+            if previous.map({ $0.failure == next.failure && $0.settled }) ?? false { await publish() }
+        }
         guard previous.map({ $0.failure != next.failure || !$0.settled }) ?? true else { return }
         status.targets[target] = next
         await publish()
@@ -434,7 +519,9 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     }
 
     /// The conditions from the stages' state, then the listeners.
-    private func publish() async {
+    /// Tells `changed` when the status differs from before the call, or
+    /// always when `announced` (a control set a field before publishing).
+    private func publish(announced: Bool = false) async {
         let failure = fetchFailure ?? revisionFailure
         let time = now()
         let before = status
@@ -498,7 +585,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             }
         }
         status.conditions = conditions
-        if status != before { await changed(status) }
+        if status != before || announced { await changed(status) }
     }
 
     private func progressMessage(_ revision: String, pending: [String]) -> String {
@@ -532,7 +619,8 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         var report = SourceStatusReport(name: configuration.name, url: url, ref: ref, path: configuration.path, revision: status.lastGoodRevision,
                                         commit: status.lastGoodCommit, lastAttemptedRevision: status.lastAttemptedRevision,
                                         lastSyncTime: status.lastSyncTime, conditions: status.conditions, errors: status.errors,
-                                        warnings: status.warnings)
+                                        warnings: status.warnings, lastAppliedRevision: status.lastAppliedRevision, suspension: status.suspension,
+                                        pin: status.pin)
         report.waves = status.waves
         if configuration.targets.count > 1 {
             report.targets = status.targets.mapValues { TargetReport(revision: $0.revision, applied: $0.settled && $0.failure == nil,

@@ -27,6 +27,12 @@ public struct SourceStatus: Sendable, Equatable {
     public var conditions: [Condition] = []
     /// Per target: the revision last given to it and what came of it.
     public var targets: [String: TargetStatus] = [:]
+    /// The last revision every target applied (healthy or not).
+    public var lastAppliedRevision: String?
+    /// Held by `serin suspend` or `suspend: true`.
+    public var suspension: SourceSuspension?
+    /// Held at an earlier revision by `serin rollback`.
+    public var pin: SourcePin?
     /// Where the newest revision stands in the source's waves (staged sources only).
     public var waves: WaveStatus?
 

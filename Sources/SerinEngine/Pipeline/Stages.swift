@@ -7,7 +7,8 @@ public protocol SourceFetcher: Sendable {
     /// remote cannot be read or the commit not checked out.
     func fetch(unless known: String?) async throws -> FetchedRevision?
     /// A revision fetched before (`branch@sha1:<40 hex>`), read again: what
-    /// a target keeps while a newer revision travels through earlier waves.
+    /// a target keeps while a newer revision travels through earlier waves,
+    /// and what `serin rollback` pins a source to.
     func fetch(revision: String) async throws -> FetchedRevision
 }
 

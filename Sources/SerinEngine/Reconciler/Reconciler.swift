@@ -22,6 +22,9 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         /// The sources configured now: what only a dropped source declared is
         /// pruned once every configured one has been applied.
         public var sources: Set<String>
+        /// Sources whose workloads are never pruned (`prune: false`): what
+        /// leaves their Git, or all of theirs once they leave the configuration, keeps running.
+        public var keep: Set<String> = []
         /// How often a runner looks at readiness between the platform's
         /// reports; nil, or a platform whose reports are complete
         /// (`Platform.reportsEveryReadinessChange`): only the reports and
@@ -207,6 +210,10 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         // Pruned: what this source declared before and no source declares now.
         let elsewhere = declared.filter { $0.key != desired.source }.values.reduce(into: Set<WorkloadID>()) { $0.formUnion($1) }
         for removed in (declared[desired.source] ?? []).subtracting(wanted).subtracting(elsewhere).sorted() {
+            if parts.keep.contains(desired.source) {
+                record(rollout: removed.description, revision: desired.revision, "kept", "\(removed) left Git; \(desired.source) says prune: false")
+                continue
+            }
             await prune(removed)
         }
         declared[desired.source] = wanted
@@ -307,7 +314,13 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
         guard parts.sources.isSubset(of: applied) else { return }
         let kept = declared.filter { parts.sources.contains($0.key) }.values.reduce(into: Set<WorkloadID>()) { $0.formUnion($1) }
         for (source, workloads) in declared where !parts.sources.contains(source) {
-            for workload in workloads.subtracting(kept).sorted() { await prune(workload) }
+            for workload in workloads.subtracting(kept).sorted() {
+                if parts.keep.contains(source) {
+                    record(rollout: workload.description, revision: nil, "kept", "source \(source) left the configuration with prune: false")
+                } else {
+                    await prune(workload)
+                }
+            }
             declared[source] = nil
             canaries[source] = nil
             selections[source] = nil

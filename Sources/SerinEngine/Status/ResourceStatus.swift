@@ -123,13 +123,26 @@ public struct SourceStatusReport: Sendable, Codable, Equatable {
     public var errors: [String]
     /// Warnings of the revision in force.
     public var warnings: [String]
+    /// The last revision every target applied; nil in answers of operators older than it.
+    public var lastAppliedRevision: String?
+    /// Set while the source is suspended.
+    public var suspension: SourceSuspension?
+    /// Set while the source is pinned to an earlier revision.
+    public var pin: SourcePin?
+    /// Objects the source applied to the cluster (its inventory); nil on the local platform.
+    public var inventory: Int?
     /// A staged source's waves: where its newest revision stands.
     public var waves: WaveStatus?
     /// With several targets (clusters): the revision each holds and how.
     public var targets: [String: TargetReport]?
 
     public init(name: String, url: String, ref: String, path: String, revision: String?, commit: CommitSummary?,
-                lastAttemptedRevision: String?, lastSyncTime: Double?, conditions: [Condition], errors: [String], warnings: [String]) {
+                lastAttemptedRevision: String?, lastSyncTime: Double?, conditions: [Condition], errors: [String], warnings: [String],
+                lastAppliedRevision: String? = nil, suspension: SourceSuspension? = nil, pin: SourcePin? = nil, inventory: Int? = nil) {
+        self.lastAppliedRevision = lastAppliedRevision
+        self.suspension = suspension
+        self.pin = pin
+        self.inventory = inventory
         self.name = name
         self.url = url
         self.ref = ref

@@ -141,4 +141,21 @@ public protocol OperatorControl: Sendable {
     func isReady() async -> Bool
     /// Prometheus text exposition of the operator's metrics.
     func metricsText() async -> String
+    /// Suspends, resumes, reconciles, pins (`rollback`, with `revision`) or
+    /// unpins a source; `caller` as for `command`.
+    func sourceCommand(_ command: SourceCommand, source name: String, revision: String?, by caller: String?) async -> SourceCommandOutcome
+    /// The revisions a source's targets were given, oldest first; nil for an unknown source.
+    func sourceHistory(of name: String) async -> [SourceHistoryEntry]?
+    /// What applying the source's revision in force would change.
+    func diff(source name: String) async -> SourceDiffOutcome
+}
+
+extension OperatorControl {
+    public func sourceCommand(_ command: SourceCommand, source name: String, revision: String?, by caller: String?) async -> SourceCommandOutcome {
+        .unsupported("this operator has no source commands")
+    }
+
+    public func sourceHistory(of name: String) async -> [SourceHistoryEntry]? { nil }
+
+    public func diff(source name: String) async -> SourceDiffOutcome { .unavailable("this operator cannot diff sources") }
 }

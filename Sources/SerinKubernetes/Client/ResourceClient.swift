@@ -120,6 +120,13 @@ public struct ResourceClient<Object: KubeAPIObject>: Sendable {
         try await apply(object, fieldManager: fieldManager, force: force, subresource: nil)
     }
 
+    /// Server-side apply as a dry run (`dryRun=All`): the apiserver checks
+    /// the object (schema, admission, conflicts) and answers what it would
+    /// store; nothing is written.
+    public func dryRunApply(_ object: Object, fieldManager: String, force: Bool = false) async throws(KubeError) -> Object {
+        try await apply(object, fieldManager: fieldManager, force: force, subresource: nil, dryRun: true)
+    }
+
     // MARK: - The status subresource
 
     public func getStatus(_ name: String, namespace: String? = nil) async throws(KubeError) -> Object {
@@ -139,9 +146,11 @@ public struct ResourceClient<Object: KubeAPIObject>: Sendable {
 
     // MARK: -
 
-    private func apply(_ object: Object, fieldManager: String, force: Bool, subresource: String?) async throws(KubeError) -> Object {
+    private func apply(_ object: Object, fieldManager: String, force: Bool, subresource: String?,
+                       dryRun: Bool = false) async throws(KubeError) -> Object {
         var query = [("fieldManager", fieldManager)]
         if force { query.append(("force", "true")) }
+        if dryRun { query.append(("dryRun", "All")) }
         // The apply content type says YAML; JSON is YAML.
         return try await self.object(.PATCH, path: path(for: object, subresource), query: query, body: encode(object),
                                      contentType: "application/apply-patch+yaml", verb: "apply", idempotent: true)

@@ -56,6 +56,8 @@ extension KubernetesPlatform {
             }
             try await removeGenerated(revision, routing, keepApex: true)
         }
+        // Gone: no longer followed for drift.
+        written.forget(WrittenObjects.Key(Deployment.resourceKind, namespace: namespace, name: primaryName))
         let resources = kind == .daemonSet ? client.resources(DaemonSet.resourceKind) : client.resources(Deployment.resourceKind)
         _ = try await resources.deleteIfPresent(primaryName, namespace: namespace)
         forget(workload)

@@ -58,10 +58,17 @@ public final class KubernetesPlatform: Platform, Sendable {
     public let routeAcceptance: Duration
     /// How long a hand-over (a Canary removed) waits for the target to serve.
     public let handOverTimeout: Duration
+    /// The Deployments written, as written: `DriftWatch` puts them back.
+    public let written: WrittenObjects
+
+    /// The Deployments the platform reads (every one in its namespace, or the cluster's).
+    public var deploymentCache: Informer<Deployment> { deployments }
 
     public init(client: KubeClient, namespace: String? = nil, defaultProvider: String = "kubernetes",
                 selectorLabels: [String] = KubernetesPlatform.defaultSelectorLabels, routeAcceptance: Duration = .seconds(30),
-                handOverTimeout: Duration = .seconds(600), logger: Logger = Logger(label: "serin.kubernetes")) {
+                handOverTimeout: Duration = .seconds(600), written: WrittenObjects = WrittenObjects(),
+                logger: Logger = Logger(label: "serin.kubernetes")) {
+        self.written = written
         self.client = client
         self.defaultProvider = defaultProvider
         self.selectorLabels = selectorLabels
@@ -198,8 +205,11 @@ public final class KubernetesPlatform: Platform, Sendable {
         let previous = state.withLock { $0.released[workload] }
         let annotations = kind == .daemonSet ? daemonSets.get(workload.name, namespace: workload.namespace)?.metadata.annotations
                                              : deployments.get(workload.name, namespace: workload.namespace)?.metadata.annotations
+        // No longer Serin's to put back: gone, or handed back to its owner.
+        forgetWrites(of: workload)
         if annotations?[FlaggerObjects.notOwnedAnnotation] != nil || previous?.declared == false {
             try await handOver(workload, kind: kind, replicas: nil, previous: previous)
+            forgetWrites(of: workload)
             return
         }
         let resources = kind == .daemonSet ? client.resources(DaemonSet.resourceKind) : client.resources(Deployment.resourceKind)

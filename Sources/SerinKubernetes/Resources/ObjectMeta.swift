@@ -13,6 +13,9 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
     public var finalizers: [String]?
     public var creationTimestamp: String?
     public var deletionTimestamp: String?
+    /// Who wrote the object, as read: never written back (an update that
+    /// carries managedFields replaces the apiserver's record of them).
+    public var managedFields: [ManagedFieldsEntry]?
 
     public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
                 annotations: [String: String]? = nil, ownerReferences: [OwnerReference]? = nil) {
@@ -21,5 +24,57 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         self.labels = labels
         self.annotations = annotations
         self.ownerReferences = ownerReferences
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, generateName, namespace, uid, resourceVersion, generation, labels, annotations, ownerReferences, finalizers
+        case creationTimestamp, deletionTimestamp, managedFields
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encodeIfPresent(generateName, forKey: .generateName)
+        try container.encodeIfPresent(namespace, forKey: .namespace)
+        try container.encodeIfPresent(uid, forKey: .uid)
+        try container.encodeIfPresent(resourceVersion, forKey: .resourceVersion)
+        try container.encodeIfPresent(generation, forKey: .generation)
+        try container.encodeIfPresent(labels, forKey: .labels)
+        try container.encodeIfPresent(annotations, forKey: .annotations)
+        try container.encodeIfPresent(ownerReferences, forKey: .ownerReferences)
+        try container.encodeIfPresent(finalizers, forKey: .finalizers)
+        try container.encodeIfPresent(creationTimestamp, forKey: .creationTimestamp)
+        try container.encodeIfPresent(deletionTimestamp, forKey: .deletionTimestamp)
+    }
+
+    /// The field managers that wrote the object.
+    public var managers: Set<String> { Set(managedFields?.map(\.manager) ?? []) }
+}
+
+/// One entry of `metadata.managedFields`, without the fields themselves
+/// (`fieldsV1`, the bulk of it): who wrote, how and when.
+public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
+    public var manager: String
+    /// `Apply` or `Update`.
+    public var operation: String?
+    public var time: String?
+    /// `status` or `scale` (Kubernetes 1.22 on); nil for the main resource.
+    public var subresource: String?
+
+    public init(manager: String, operation: String? = nil, time: String? = nil, subresource: String? = nil) {
+        self.manager = manager
+        self.operation = operation
+        self.time = time
+        self.subresource = subresource
+    }
+
+    private enum CodingKeys: String, CodingKey { case manager, operation, time, subresource }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        manager = try container.decodeIfPresent(String.self, forKey: .manager) ?? ""
+        operation = try container.decodeIfPresent(String.self, forKey: .operation)
+        time = try container.decodeIfPresent(String.self, forKey: .time)
+        subresource = try container.decodeIfPresent(String.self, forKey: .subresource)
     }
 }

@@ -229,7 +229,11 @@ struct KubeBenchmark: AsyncParsableCommand {
         let rssMean = samples.isEmpty ? 0 : samples.reduce(0, +) / Double(samples.count)
         peakRSS = max(peakRSS, samples.max() ?? 0)
 
-        // 3. One commit changes every Deployment: commit → first weight change of each Canary.
+        // 3. Drift: `kubectl set image` on up to 100 `-primary` Deployments, one after another;
+        // each is put back by the drift watch (the source polls once an interval).
+        let drift = try await measureDrift(client, namespace: namespace, names: names, cache: deploymentCache, process: process, port: port)
+
+        // 4. One commit changes every Deployment: commit → first weight change of each Canary.
         let changes = routeCache.changes(), deploymentChanges = deploymentCache.changes()
         let releaseCPUBefore = OperatorBenchmark.cpuSeconds(pid), restartsBeforeRelease = process.restarts
         try repository.commit(files(names, namespace: namespace, node: node.name, image: image, version: "v2"), message: "v2 of \(canaries) Deployments")
@@ -338,6 +342,7 @@ struct KubeBenchmark: AsyncParsableCommand {
                                                           "p99": Self.round3(Usage.percentile(serinShare, 0.99))],
                 "seconds": OperatorBenchmark.round(releaseSeconds), "operator_cpu_s": OperatorBenchmark.round(releaseCPU),
             ],
+            "drift": drift,
             "operator_rss_mb_peak": OperatorBenchmark.round(peakRSS),
             "fake_node": ["pods_made_ready": node.podsMarkedReady, "requests": node.requestsSent],
         ]
@@ -346,6 +351,55 @@ struct KubeBenchmark: AsyncParsableCommand {
             FileHandle.standardError.write(Data("only \(latencies.count) of \(canaries) Canaries changed weight within \(Int(timeout)) s\n".utf8))
         }
         return report
+    }
+
+    /// Edits the image of up to 100 `-primary` Deployments (a JSON patch,
+    /// as `kubectl set image` sends) and times each until Serin's drift
+    /// watch has put it back, as the Deployment cache sees it; with Serin's
+    /// CPU and requests meanwhile.
+    private func measureDrift(_ client: KubeClient, namespace: String, names: [String], cache: Informer<Deployment>,
+                              process: OperatorProcess, port: Int) async throws -> [String: Any] {
+        let edited = Array(names.prefix(100)).map { $0 + "-primary" }
+        let original = Dictionary(uniqueKeysWithValues: edited.map { name in
+            (name, cache.get(name, namespace: namespace)?.spec?.template?["spec"]?["containers"]?.arrayValue?.first?["image"]?.stringValue ?? "")
+        })
+        let changes = cache.changes()
+        let cpuBefore = OperatorBenchmark.cpuSeconds(process.pid)
+        let requestsBefore = try serinMetrics(port).sum("serin_kubernetes_requests_total")
+        var editedAt: [String: ContinuousClock.Instant] = [:]
+        let watcher = Task {
+            var back: [String: ContinuousClock.Instant] = [:]
+            var seenEdit: Set<String> = []
+            for await change in changes {
+                guard let name = change.object.metadata.name, original[name] != nil else { continue }
+                let image = change.object.spec?.template?["spec"]?["containers"]?.arrayValue?.first?["image"]?.stringValue
+                if image != original[name] { seenEdit.insert(name) } else if seenEdit.contains(name), back[name] == nil { back[name] = .now }
+                if back.count == edited.count { break }
+            }
+            return back
+        }
+        for name in edited {
+            editedAt[name] = .now
+            _ = try await client.resources(Deployment.self).jsonPatch(name, namespace: namespace, operations: [
+                .replace("/spec/template/spec/containers/0/image", "serin.local/kube-app:drift"),
+            ])
+        }
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(120))
+            watcher.cancel()
+        }
+        let back = await watcher.value
+        deadline.cancel()
+        let seconds = back.compactMap { name, at in editedAt[name].map { OperatorBenchmark.seconds(at - $0) } }
+        let cpu = OperatorBenchmark.cpuSeconds(process.pid) - cpuBefore
+        let requests = try serinMetrics(port).sum("serin_kubernetes_requests_total") - requestsBefore
+        if back.count < edited.count {
+            FileHandle.standardError.write(Data("drift: only \(back.count) of \(edited.count) edits were put back within 120 s\n".utf8))
+        }
+        return ["edited": edited.count, "put_back": back.count,
+                "edit_to_put_back_s": ["p50": Self.round3(Usage.percentile(seconds, 0.5)), "p99": Self.round3(Usage.percentile(seconds, 0.99)),
+                                       "max": Self.round3(Usage.percentile(seconds, 1.0))],
+                "operator_cpu_s": OperatorBenchmark.round(cpu), "serin_requests": Int(requests)]
     }
 
     /// One file per Canary: its Deployment (pods bound to the fake node) and its Canary.

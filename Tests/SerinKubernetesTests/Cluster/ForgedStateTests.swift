@@ -124,7 +124,8 @@ extension ClusterTests {
 
         /// Git may not declare what Serin trusts by name: an inventory, a
         /// rollout state, the state's key, a Lease in Serin's namespace. Each
-        /// is refused with the reason and nothing is written.
+        /// is refused with the reason and nothing of the revision is written
+        /// (all or nothing); without them the rest applies.
         @Test(.timeLimit(.minutes(2)))
         func gitCannotDeclareSerinsOwnObjects() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
@@ -137,11 +138,14 @@ extension ClusterTests {
                 let ordinary = KubeObject(apiVersion: "v1", kind: "ConfigMap", metadata: ObjectMeta(name: "settings", namespace: namespace),
                                           content: ["data": ["a": "b"]])
                 let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false)
-                let report = await sync.sync(source: "apps", objects: forged + [ordinary]) { _ in false }
-                #expect(report.applied == ["ConfigMap \(namespace)/settings"], "\(report)")
+                let report = await sync.sync(source: "apps", objects: forged + [ordinary])
+                #expect(report.applied.isEmpty, "\(report)")
+                #expect(try await client.resources(ConfigMap.self).getIfPresent("settings", namespace: namespace) == nil)
+                let alone = await sync.sync(source: "apps", objects: [ordinary])
+                #expect(alone.applied == ["ConfigMap \(namespace)/settings"], "\(alone)")
                 for object in forged {
                     let name = object.metadata.name ?? ""
-                    #expect(report.failures.contains { $0.contains("\(object.kind) \(namespace)/\(name) is refused from Git") }, "\(report.failures)")
+                    #expect(report.refused.contains { $0.contains("\(object.kind) \(namespace)/\(name) is refused from Git") }, "\(report.refused)")
                     let kind = try await client.resourceKind(of: object)
                     #expect(try await client.resources(kind).getIfPresent(name, namespace: namespace) == nil, "\(object.kind) \(name) was written")
                 }
@@ -163,14 +167,14 @@ extension ClusterTests {
                                                    data: ["entries": entries]),
                                          fieldManager: "kubectl-client-side-apply")
                 let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false)
-                let report = await sync.sync(source: "apps", objects: []) { _ in false }
+                let report = await sync.sync(source: "apps", objects: [])
                 let victim = try await maps.getIfPresent("victim", namespace: namespace)
                 #expect(victim != nil, "a forged inventory pruned \(namespace)/victim: \(report)")
                 #expect(report.pruned.isEmpty)
                 #expect(report.failures.contains { $0.contains("not trusted") && $0.contains("kubectl-client-side-apply") }, "\(report.failures)")
                 // Written again by Serin, it is trusted from then on.
                 let again = await ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false)
-                    .sync(source: "apps", objects: []) { _ in false }
+                    .sync(source: "apps", objects: [])
                 #expect(again.failures.isEmpty, "\(again.failures)")
             }
         }

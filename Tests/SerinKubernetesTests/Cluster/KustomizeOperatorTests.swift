@@ -411,8 +411,10 @@ extension ClusterTests {
                     ])
                     let raw = try await Operator.greeting(client, namespace, "raw")
                     #expect(raw == "${greeting}", "the opt-out annotation keeps the text as written")
-                    let ready = await running.serinOperator.sources().first?.conditions.isReady
-                    #expect(ready == true)
+                    // Ready once the applied objects are judged healthy, just after they are written.
+                    try await eventually("the source is Ready", timeout: .seconds(60)) {
+                        await running.serinOperator.sources().first?.conditions.isReady == true
+                    }
                 } catch {
                     await running.stop()
                     throw error

@@ -17,12 +17,13 @@ extension ClusterTests {
 
         @Test func theCRDsAnAdminAppliesAreTheOnesSerinInstalls() throws {
             let path = RBACTests.deploy + "/namespaced/crds.yaml"
-            let header = "# Flagger's CRDs as Serin installs them: what an admin applies once before namespaced operators run.\n"
+            let header = "# Flagger's CRDs and sources.serin.dev as Serin installs them: what an admin applies once before namespaced operators run.\n"
+            let expected = header + FlaggerCRDs.yaml + "\n---\n" + SourceCRD.yaml + "\n"
             if ProcessInfo.processInfo.environment["SERIN_UPDATE_GOLDEN"] == "1" {
-                try (header + FlaggerCRDs.yaml + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                try expected.write(toFile: path, atomically: true, encoding: .utf8)
             }
-            #expect(try String(contentsOfFile: path, encoding: .utf8) == header + FlaggerCRDs.yaml + "\n",
-                    "deploy/kubernetes/namespaced/crds.yaml differs from FlaggerCRDs.yaml: run this test with SERIN_UPDATE_GOLDEN=1")
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == expected,
+                    "deploy/kubernetes/namespaced/crds.yaml differs from FlaggerCRDs.yaml and SourceCRD.yaml: run this test with SERIN_UPDATE_GOLDEN=1")
         }
 
         @Test func theNamespaceComesFromTheCommandOrTheFileAndIsChecked() throws {
@@ -109,7 +110,8 @@ extension ClusterTests {
                 #expect(try await client.resources(Namespace.self).getIfPresent(elsewhere) == nil)
                 let allowed = try RBACTests.rules(file: Self.roleFile, kind: "Role", name: "serin")
                 let forbidden = used.subtracting(allowed).sorted()
-                // Not on this path: the nginx router, DaemonSets, KEDA, reads of what Git does not hold.
+                // Not on this path: the nginx router, DaemonSets, KEDA, reads of what Git does not hold,
+                // deleting the object of a source taken out of serin.yaml.
                 let otherPaths: Set<RequestCounter.Access> = RBACTests.otherPaths.filter { !$0.resource.hasPrefix("apiextensions.k8s.io/") }
                 let unused = allowed.subtracting(used).subtracting(otherPaths).sorted()
                 #expect(forbidden.isEmpty, "calls the namespaced Role does not allow: \(forbidden)")

@@ -59,16 +59,19 @@ extension ClusterTests {
         }
 
         /// Rules this test's path does not use: installing Flagger's CRDs on a
-        /// cluster without them, and the nginx router.
+        /// cluster without them, the nginx router, and deleting the
+        /// `sources.serin.dev` object of a source taken out of serin.yaml.
         static let otherPaths: Set<RequestCounter.Access> = [
             .init(verb: "create", resource: "apps/daemonsets"), .init(verb: "patch", resource: "apps/daemonsets"),
-            .init(verb: "delete", resource: "apps/daemonsets"), .init(verb: "list", resource: "apps/replicasets"),
+            .init(verb: "delete", resource: "apps/daemonsets"), .init(verb: "get", resource: "apps/daemonsets"),
+            .init(verb: "list", resource: "apps/replicasets"),
             .init(verb: "get", resource: "networking.k8s.io/ingresses"), .init(verb: "get", resource: "autoscaling/horizontalpodautoscalers"),
             .init(verb: "get", resource: "gateway.networking.k8s.io/httproutes"),
             .init(verb: "get", resource: "keda.sh/scaledobjects"), .init(verb: "create", resource: "keda.sh/scaledobjects"),
             .init(verb: "patch", resource: "keda.sh/scaledobjects"), .init(verb: "delete", resource: "keda.sh/scaledobjects"),
             .init(verb: "create", resource: "apiextensions.k8s.io/customresourcedefinitions"),
             .init(verb: "patch", resource: "apiextensions.k8s.io/customresourcedefinitions"),
+            .init(verb: "delete", resource: "serin.dev/sources"),
             .init(verb: "create", resource: "networking.k8s.io/ingresses"),
             .init(verb: "patch", resource: "networking.k8s.io/ingresses"),
             .init(verb: "delete", resource: "networking.k8s.io/ingresses"),
@@ -110,10 +113,18 @@ extension ClusterTests {
                     .replacingOccurrences(of: "envFrom: [{ configMapRef: { name: settings } }]",
                                           with: "envFrom: [{ configMapRef: { name: settings } }, { secretRef: { name: credentials } }]")
             }
+            // A Service of Git's own, beside the Canary's: applied, watched for drift, pruned.
+            let service = """
+                apiVersion: v1
+                kind: Service
+                metadata: { name: extra, namespace: \(namespace) }
+                spec: { ports: [{ port: 80, protocol: TCP }], selector: { app: none } }
+                """
             try repository.commit(["deploy/web.yaml": deployment("v1"),
                                    "deploy/canary.yaml": Operator.canary(namespace, autoscaler: true),
                                    "deploy/hpa.yaml": Operator.autoscaler(namespace),
                                    "deploy/settings.yaml": Operator.configMap(namespace, "hello"),
+                                   "deploy/service.yaml": service,
                                    "deploy/secret.yaml": secret].merging(extra) { first, _ in first }, message: "v1")
             let running = try await Operator.RunningOperator(repository: repository, namespace: operatorNamespace, kubeconfig: kubeconfig,
                                                              source: source, leaseName: leaseName, watchNamespace: watchNamespace)
@@ -128,7 +139,7 @@ extension ClusterTests {
                 }
                 // Out of Git: the sync prunes what it applied, the platform what it made.
                 try repository.commit([:], message: "web goes", remove: ["deploy/web.yaml", "deploy/canary.yaml", "deploy/hpa.yaml",
-                                                                         "deploy/settings.yaml", "deploy/secret.yaml"])
+                                                                         "deploy/settings.yaml", "deploy/secret.yaml", "deploy/service.yaml"])
                 try await eventually("everything is pruned", timeout: .seconds(60)) {
                     let primary: Deployment? = try await client.resources(Deployment.self).getIfPresent("web-primary", namespace: namespace)
                     let canary = try await client.resources(SerinKubernetes.Canary.self).getIfPresent("web", namespace: namespace)
