@@ -100,7 +100,8 @@ K
     local end=$(( $(date +%s) + secs ))
     while [ "$(date +%s)" -lt "$end" ]; do
       "$@" >/dev/null 2>&1 && { log "second $n ready after $(since "$s") s"; return 0; }
-      alive2 "$n" || { tail -25 "$LOGS2/$n.log" >&2; die "second $n died (log: $LOGS2/$n.log)"; }
+      # Looked at twice: a process caught between fork and exec shows no command line yet.
+      alive2 "$n" || { sleep 0.5; alive2 "$n"; } || { tail -25 "$LOGS2/$n.log" >&2; die "second $n died (log: $LOGS2/$n.log)"; }
       sleep 0.2
     done
     tail -25 "$LOGS2/$n.log" >&2; die "second $n not ready after $secs s (log: $LOGS2/$n.log)"
