@@ -57,15 +57,16 @@ release: deps kustomize
 # The Kubernetes tests run against the real test cluster (scripts/kube):
 # built once into /var/cache/serin-kube (about 10 minutes on 2 cores), then
 # started in about half a minute; it keeps running after the tests
-# (`make kube-down` stops it). Among the tests, the quickstarts' commands run
-# as scripts with their outputs compared (ReadmeWalkthroughTests for
-# docs/quickstart-local.md and the README's tour, KubernetesQuickstartTests
-# for docs/quickstart-kubernetes.md).
+# (`make kube-down` stops it). A second control plane (no real node; a few
+# seconds to start) beside it runs the multi-cluster tests (waves). Among the
+# tests, the quickstarts' commands run as scripts with their outputs compared
+# (ReadmeWalkthroughTests for docs/quickstart-local.md and the README's tour,
+# KubernetesQuickstartTests for docs/quickstart-kubernetes.md).
 test: deps py-deps kustomize
 	bash scripts/kube/cluster.sh build
 	$(SWIFT) build --build-tests 2>&1 | tee .build-test.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^/.*/(Sources|Tests)/.*warning:" .build-test.log | grep -v "/.build/"; then echo "warnings in Serin's own code are not allowed"; exit 1; fi
-	kube_env=$$(bash scripts/kube/cluster.sh up) && eval "$$kube_env" && $(SWIFT) test --skip-build
+	kube_env=$$(bash scripts/kube/cluster.sh up) && kube2_env=$$(bash scripts/kube/cluster.sh second up) && eval "$$kube_env" && eval "$$kube2_env" && $(SWIFT) test --skip-build
 
 # The Kubernetes and end-to-end suites (SerinKubernetesTests, SerinCLITests)
 # with both cores kept busy by stress-ng (Debian's; one worker per core,
@@ -142,8 +143,10 @@ dashboard-screenshots: py-deps
 # (KUBECONFIG, SERIN_KUBE_*) the tests need; in a shell: eval "$(scripts/kube/cluster.sh up)"
 kube-up:
 	@bash scripts/kube/cluster.sh up
+	@bash scripts/kube/cluster.sh second up
 
 kube-down:
+	@bash scripts/kube/cluster.sh second down
 	@bash scripts/kube/cluster.sh down
 
 clean:

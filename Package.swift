@@ -146,6 +146,16 @@ let package = Package(
         ),
         .target(name: "SerinTesting", dependencies: ["SerinSandbox"]),
         .target(name: "SerinEngineTesting", dependencies: ["SerinEngine", "SerinSpec"]),
+        // Stand-ins for what a cluster has and this machine cannot run many of:
+        // a node without a kubelet (FakeNode), an apiserver (FakeApiserver).
+        .target(
+            name: "SerinKubernetesTesting",
+            dependencies: [
+                "SerinKubernetes", "SerinSpec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SerinServerTesting",
             dependencies: [
@@ -243,6 +253,7 @@ let package = Package(
                 "SerinGit",
                 "SerinLocal",
                 "SerinKubernetes",
+                "SerinKubernetesTesting",
                 "SerinKustomize",
                 "SerinTesting",
                 "SerinHelm",
@@ -305,7 +316,7 @@ let package = Package(
         .testTarget(
             name: "SerinKubernetesTests",
             dependencies: [
-                "SerinKubernetes", "SerinEngine", "SerinSpec", "SerinOperator", "SerinTesting", "CSerinProcess",
+                "SerinKubernetes", "SerinKubernetesTesting", "SerinEngine", "SerinSpec", "SerinOperator", "SerinTesting", "CSerinProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

@@ -70,7 +70,8 @@
   // Conditions carry RFC 3339 times, as Kubernetes writes them; the rest seconds since 1970.
   function epoch(time) { return typeof time === 'string' ? Date.parse(time) / 1000 : time; }
   function clock(seconds) { return new Date(seconds * 1000).toISOString().slice(11, 19); }
-  function key(r) { return r.namespace + '/' + r.name; }
+  // With several clusters the same Canary runs in each: cluster/namespace/name.
+  function key(r) { return (r.cluster ? r.cluster + '/' : '') + r.namespace + '/' + r.name; }
   function phaseBadge(phase) { return el('span', { class: 'phase phase-' + phase, 'data-phase': phase }, phase); }
   function conditionBadge(condition) {
     if (!condition) return el('span', { class: 'phase status-Unknown' }, 'Unknown');
@@ -90,6 +91,22 @@
         svg('rect', { class: 'track', x: 0, y: 0, width: 100, height: 10, rx: 2 }),
         svg('rect', { class: 'fill', x: 0, y: 0, width: w, height: 10, rx: 2 })),
       el('span', { class: 'weight-value' }, w + '%'));
+  }
+  // A staged source's waves, left to right: released (green), the one its
+  // revision is in (blue; red when halted, amber when paused or baking),
+  // and those still to come (grey), each naming its clusters.
+  function waveBar(s) {
+    const w = s.waves;
+    if (!w) return '—';
+    const current = w.wave || 0;
+    const held = w.hold ? (/^waiting for serin promote|^baking/.test(w.hold) ? 'paused' : 'halted') : null;
+    return el('span', { class: 'waves', 'data-wave': String(current), 'data-hold': held || '', title: w.hold || '' },
+      w.waves.map((clusters, i) => {
+        const n = i + 1;
+        const stateName = n < current ? 'released' : n === current ? (held || 'current') : 'pending';
+        return el('span', { class: 'wave wave-' + stateName, 'data-state': stateName },
+          clusters.map((c) => el('span', { class: 'wave-cluster', title: c + ': ' + short((w.revisions || {})[c]) }, c)));
+      }));
   }
   function rolloutFailing(r) { return r.phase === 'Failed'; }
   // A check failed but the release goes on: below the threshold.
@@ -116,7 +133,8 @@
     return body;
   }
   function rolloutPath(r) {
-    return '/api/v1/namespaces/' + encodeURIComponent(r.namespace) + '/rollouts/' + encodeURIComponent(r.name);
+    return (r.cluster ? '/api/v1/clusters/' + encodeURIComponent(r.cluster) : '/api/v1') +
+      '/namespaces/' + encodeURIComponent(r.namespace) + '/rollouts/' + encodeURIComponent(r.name);
   }
 
   let refreshing = null, again = false, lastRefresh = 0;
@@ -133,7 +151,7 @@
         for (const r of rollouts) { sampleEvents(r); sample(key(r), now, r.canaryWeight); }
         const route = parseRoute();
         if (route.view === 'rollout') {
-          const r = findRollout(route.namespace, route.name);
+          const r = findRollout(route);
           if (r) state.histories[key(r)] = await get(rolloutPath(r) + '/history').catch(() => state.histories[key(r)] || []);
         }
       } catch (error) {
@@ -251,12 +269,15 @@
 
   function parseRoute() {
     const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-    if (parts[0] === 'rollouts' && parts.length === 3) return { view: 'rollout', namespace: parts[1], name: parts[2] };
+    if (parts[0] === 'rollouts' && parts.length === 3) return { view: 'rollout', cluster: null, namespace: parts[1], name: parts[2] };
+    if (parts[0] === 'rollouts' && parts.length === 4) return { view: 'rollout', cluster: parts[1], namespace: parts[2], name: parts[3] };
     if (parts[0] === 'sources' && parts.length === 2) return { view: 'source', name: parts[1] };
     return { view: 'overview' };
   }
-  function findRollout(namespace, name) { return state.rollouts.find((r) => r.namespace === namespace && r.name === name); }
-  function rolloutLink(r) { return '#/rollouts/' + encodeURIComponent(r.namespace) + '/' + encodeURIComponent(r.name); }
+  function findRollout(route) {
+    return state.rollouts.find((r) => (r.cluster || null) === route.cluster && r.namespace === route.namespace && r.name === route.name);
+  }
+  function rolloutLink(r) { return '#/rollouts/' + key(r).split('/').map(encodeURIComponent).join('/'); }
 
   let shownView = null, firstData = false;
   function render() {
@@ -292,11 +313,11 @@
         el('div', { id: 'overview-body' }));
     }
     const rollouts = state.rollouts.filter((r) => (!state.onlyProblems || rowClass(r)) &&
-      matches(r.namespace, r.name, r.phase, r.message, r.primaryRevision, r.canaryRevision));
+      matches(r.cluster, r.namespace, r.name, r.phase, r.message, r.primaryRevision, r.canaryRevision));
     const sources = state.sources.filter((s) => (!state.onlyProblems || sourceFailing(s)) &&
       matches(s.name, s.url, s.revision, s.commit && s.commit.subject, s.commit && s.commit.author, (ready(s.conditions) || {}).message));
     const workloads = state.workloads.filter((w) => (!state.onlyProblems || (ready(w.conditions) || {}).status !== 'True') &&
-      matches(w.namespace, w.name, w.kind, w.source, (ready(w.conditions) || {}).message));
+      matches(w.cluster, w.namespace, w.name, w.kind, w.source, (ready(w.conditions) || {}).message));
 
     const rolloutRows = rollouts.map((r) => {
       const evaluations = r.evaluations || [];
@@ -314,6 +335,7 @@
           el('div', { class: 'muted' }, age(newest))] : '—'),
         el('td', { class: 'message' }, r.message));
     });
+    const staged = state.sources.some((s) => s.waves);
     const sourceRows = sources.map((s) => {
       const c = ready(s.conditions);
       return el('tr', { class: sourceFailing(s) ? 'bad' : null, 'data-source': s.name },
@@ -323,12 +345,14 @@
         el('td', {}, s.commit ? s.commit.author : '—'),
         el('td', { class: 'nowrap', title: s.commit ? when(s.commit.time) : '' }, s.commit ? age(s.commit.time) : '—'),
         el('td', {}, conditionBadge(c)),
+        staged ? el('td', {}, waveBar(s)) : null,
         el('td', { class: 'message' }, c ? c.message : ''));
     });
     const workloadRows = workloads.map((w) => {
       const c = ready(w.conditions);
-      return el('tr', { class: c && c.status === 'True' ? null : 'bad', 'data-workload': w.namespace + '/' + w.name },
-        el('td', {}, w.namespace + '/' + w.name), el('td', {}, w.kind), el('td', {}, w.source),
+      const name = (w.cluster ? w.cluster + '/' : '') + w.namespace + '/' + w.name;
+      return el('tr', { class: c && c.status === 'True' ? null : 'bad', 'data-workload': name },
+        el('td', {}, name), el('td', {}, w.kind), el('td', {}, w.source),
         el('td', {}, w.readyReplicas + '/' + w.replicas),
         el('td', { class: 'rev' }, short(w.primaryRevision)), el('td', { class: 'rev' }, short(w.canaryRevision)),
         el('td', {}, conditionBadge(c)), el('td', { class: 'message' }, c ? c.message : ''));
@@ -337,7 +361,7 @@
       el('h2', {}, 'Rollouts'),
       table(['Rollout', 'Phase', 'Primary', 'Canary', 'Weight', 'Step', 'Last check', 'Message'], rolloutRows, 'rollouts'),
       el('h2', {}, 'Sources'),
-      table(['Source', 'Revision', 'Commit', 'Author', 'Age', 'Ready', 'Message'], sourceRows, 'sources'),
+      table(['Source', 'Revision', 'Commit', 'Author', 'Age', 'Ready'].concat(staged ? ['Waves'] : [], ['Message']), sourceRows, 'sources'),
       el('h2', {}, 'Workloads'),
       table(['Workload', 'Kind', 'Source', 'Ready replicas', 'Primary', 'Canary', 'Ready', 'Message'], workloadRows, 'workloads'));
   }
@@ -350,9 +374,10 @@
   // ---- rollout detail ----------------------------------------------------
 
   function renderRollout(view, route) {
-    const r = findRollout(route.namespace, route.name);
+    const r = findRollout(route);
     if (!r) {
-      view.replaceChildren(el('p', { class: 'muted' }, 'No rollout ' + route.namespace + '/' + route.name + ' (yet).'));
+      view.replaceChildren(el('p', { class: 'muted' }, 'No rollout ' + (route.cluster ? route.cluster + '/' : '') + route.namespace + '/' +
+        route.name + ' (yet).'));
       return;
     }
     const k = key(r);
@@ -360,7 +385,7 @@
       const buttons = COMMANDS.map((name) => {
         const button = el('button', { type: 'button', 'data-command': name }, name);
         button.addEventListener('click', () => {
-          const current = findRollout(route.namespace, route.name);
+          const current = findRollout(route);
           if (current) command(current, name);
         });
         return button;
@@ -418,7 +443,8 @@
   }
   function rolloutEvents(r) {
     const k = key(r), seen = new Set(), list = [];
-    for (const e of (r.events || []).concat(state.events.filter((e) => e.rollout === k || e.rollout === r.name))) {
+    const own = (e) => (e.rollout === r.namespace + '/' + r.name || e.rollout === r.name) && (e.cluster || null) === (r.cluster || null);
+    for (const e of (r.events || []).concat(state.events.filter(own))) {
       if (seen.has(e.sequence)) continue;
       seen.add(e.sequence); list.push(e);
     }
@@ -546,9 +572,45 @@
           el('td', {}, c.type), el('td', {}, c.status), el('td', {}, c.reason), el('td', { class: 'message' }, c.message),
           el('td', { class: 'nowrap', title: when(epoch(c.lastTransitionTime)) }, age(epoch(c.lastTransitionTime))),
           el('td', { class: 'rev' }, short(c.observedRevision)))), 'conditions'),
+      s.waves ? [el('h2', {}, 'Waves'), el('div', { class: 'actions' }, waveBar(s), waveAction(s),
+        el('span', { id: 'wave-result', class: 'result' + (state.results['source:' + s.name] ? (state.results['source:' + s.name].ok ? ' ok' : ' error') : ''),
+          role: 'status' }, state.results['source:' + s.name] ? state.results['source:' + s.name].text : '')),
+        el('p', { id: 'wave-hold', class: s.waves.hold ? 'result warn' : 'muted' }, s.waves.hold || 'not held')] : null,
+      s.targets ? [el('h2', {}, 'Clusters'), table(['Cluster', 'Wave', 'Revision', 'State'],
+        (s.waves ? s.waves.waves.flat() : Object.keys(s.targets).sort()).map((name) => {
+          const t = s.targets[name], held = s.waves && s.waves.revisions[name] ? s.waves.revisions[name] : t && t.revision;
+          const wave = s.waves ? s.waves.waves.findIndex((list) => list.includes(name)) + 1 : null;
+          const failed = t && t.revision === held && t.failure;
+          return el('tr', { class: failed ? 'bad' : null, 'data-cluster': name }, el('td', {}, name), el('td', {}, wave ? String(wave) : '—'),
+            el('td', { class: 'rev' }, short(held)),
+            el('td', { class: 'message' }, !t ? '—' : failed ? 'failed: ' + t.failure : t.revision !== held ? 'applied' : t.applied ? 'applied' : 'applying'));
+        }), 'clusters')] : null,
       errors.length ? [el('h2', {}, 'Why the newest commit was refused'), el('ul', { class: 'errors', id: 'errors' }, errors)] : null,
       (s.warnings || []).length ? [el('h2', {}, 'Warnings'), el('ul', {}, s.warnings.map((w) => el('li', {}, w)))] : null,
     ].flat().filter(Boolean));
+  }
+
+  // `serin promote SOURCE`, from the page: only while the next wave waits for it.
+  function waveAction(s) {
+    if (!s.waves || !s.waves.hold || !/^waiting for serin promote/.test(s.waves.hold)) return null;
+    const button = el('button', { type: 'button', id: 'promote-wave' }, 'promote to the next wave');
+    button.addEventListener('click', async () => {
+      const k = 'source:' + s.name;
+      try {
+        const response = await fetch('/api/v1/sources/' + encodeURIComponent(s.name) + '/promote', {
+          method: 'POST', cache: 'no-store', credentials: 'omit',
+          headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify({ by: 'dashboard' }),
+        });
+        const body = await response.json().catch(() => ({}));
+        state.results[k] = response.ok ? { ok: true, text: body.accepted || 'promoted' }
+          : { ok: false, text: 'promote refused (' + response.status + '): ' + (body.error || response.statusText) };
+      } catch (error) {
+        state.results[k] = { ok: false, text: 'promote failed: ' + error.message };
+      }
+      render();
+      refresh();
+    });
+    return button;
   }
 
   // ---- start -------------------------------------------------------------

@@ -13,6 +13,8 @@ cores=$(nproc)
 swift=${SWIFT:-swift}
 
 eval "$(bash scripts/kube/cluster.sh up)"
+# The multi-cluster tests' second control plane (WaveTests).
+eval "$(bash scripts/kube/cluster.sh second up)"
 
 # A safety net of its own: the hog ends after 3 hours even if this script is killed.
 stress-ng --cpu "$cores" --cpu-method matrixprod --timeout 3h --quiet &

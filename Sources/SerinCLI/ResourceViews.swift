@@ -22,13 +22,53 @@ public enum ResourceViews {
 
     public static func sources(_ sources: [SourceStatusReport], now: Double) -> String {
         guard !sources.isEmpty else { return "no sources\n" }
-        var table = TextTable(["NAME", "REVISION", "AGE", "READY", "SUSPENDED", "MESSAGE"])
+        // Staged sources (waves of clusters) add where their revision stands, and each cluster's revision.
+        let staged = sources.contains { $0.waves != nil }
+        var table = TextTable(["NAME", "REVISION", "AGE", "READY", "SUSPENDED"] + (staged ? ["WAVE"] : []) + ["MESSAGE"])
         for source in sources {
             table.add([source.name, revision(source.revision) + (source.pin != nil ? " (pinned)" : ""),
                        source.commit.map { Formatting.duration(now - $0.time) } ?? "-",
-                       ready(source.conditions), source.suspension != nil ? "True" : "False", message(source.conditions)])
+                       ready(source.conditions), source.suspension != nil ? "True" : "False"]
+                      + (staged ? [wave(source)] : []) + [message(source.conditions)])
         }
-        return table.render()
+        let clusters = self.clusters(sources)
+        return table.render() + (clusters.isEmpty ? "" : "\nCLUSTERS\n" + clusters)
+    }
+
+    /// `2/3`, `2/3 halted`, `2/3 paused`, `done` (every wave released it), or `-`.
+    static func wave(_ source: SourceStatusReport) -> String {
+        guard let waves = source.waves, let wave = waves.wave else { return "-" }
+        guard wave <= waves.waves.count else { return "done" }
+        let position = "\(wave)/\(waves.waves.count)"
+        guard let hold = waves.hold else { return position }
+        if hold.hasPrefix("waiting for serin promote") { return position + " paused" }
+        if hold.hasPrefix("baking") { return position + " baking" }
+        return position + " halted"
+    }
+
+    /// One line per source and cluster: the wave, the revision it holds, how it stands.
+    static func clusters(_ sources: [SourceStatusReport]) -> String {
+        var table = TextTable(["SOURCE", "CLUSTER", "WAVE", "REVISION", "STATE"])
+        for source in sources {
+            guard let targets = source.targets else { continue }
+            let waves = source.waves
+            let names = waves?.waves.flatMap { $0 } ?? targets.keys.sorted()
+            for name in names {
+                let target = targets[name]
+                let index = waves?.waves.firstIndex { $0.contains(name) }
+                let held = waves?.revisions[name] ?? target?.revision
+                var state = "-"
+                if let target, target.revision == held {
+                    state = target.failure.map { "failed: \($0)" } ?? (target.applied ? "applied" : "applying")
+                }
+                // A later wave keeps its revision until the travelling one reaches it.
+                if let waves, let current = waves.wave, let index, index + 1 > current, let travelling = waves.revision, travelling != held {
+                    state += "; \(revision(travelling)) comes at wave \(index + 1)"
+                }
+                table.add([source.name, name, index.map { "\($0 + 1)" } ?? "-", revision(held), state])
+            }
+        }
+        return table.rows.isEmpty ? "" : table.render()
     }
 
     static func name(_ namespace: String, _ name: String) -> String {
@@ -39,7 +79,7 @@ public enum ResourceViews {
         guard !workloads.isEmpty else { return "no workloads\n" }
         var table = TextTable(["NAME", "KIND", "PRIMARY", "REPLICAS", "CANARY", "READY", "MESSAGE"])
         for workload in workloads {
-            table.add([name(workload.namespace, workload.name), workload.kind, Formatting.short(workload.primaryRevision),
+            table.add([(workload.cluster.map { "\($0)/" } ?? "") + name(workload.namespace, workload.name), workload.kind, Formatting.short(workload.primaryRevision),
                        "\(workload.readyReplicas)/\(workload.replicas)", Formatting.short(workload.canaryRevision),
                        ready(workload.conditions), message(workload.conditions)])
         }
@@ -78,6 +118,14 @@ public enum ResourceViews {
         }
         if let inventory = source.inventory { lines.append("inventory: \(inventory) object(s)") }
         if let synced = source.lastSyncTime { lines.append("synced:    \(Formatting.duration(now - synced)) ago") }
+        if let waves = source.waves {
+            lines.append("waves:     " + waves.waves.enumerated().map { "\($0.offset + 1): \($0.element.joined(separator: ", "))" }.joined(separator: "; "))
+            lines.append("wave:      " + waves.summary)
+        }
+        if source.targets != nil {
+            lines.append("clusters:")
+            lines += clusters([source]).split(separator: "\n").map { "  " + $0 }
+        }
         lines.append("conditions:")
         lines += conditionLines(source.conditions, now: now)
         if !source.errors.isEmpty {

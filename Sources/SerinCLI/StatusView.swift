@@ -7,7 +7,8 @@ public enum StatusView {
         var table = TextTable(["NAME", "PHASE", "PRIMARY", "CANARY", "WEIGHT", "STEP", "LAST CHECK"])
         for rollout in rollouts {
             table.add([
-                rollout.name, rollout.phase.rawValue, Formatting.short(rollout.primaryRevision), Formatting.short(rollout.canaryRevision),
+                // With several clusters the same Canary runs in each: cluster/namespace/name tells them apart.
+                rollout.cluster == nil ? rollout.name : rollout.qualifiedName, rollout.phase.rawValue, Formatting.short(rollout.primaryRevision), Formatting.short(rollout.canaryRevision),
                 "\(rollout.canaryWeight)%", "\(rollout.step)/\(rollout.stepCount)", lastCheck(rollout),
             ])
         }

@@ -23,7 +23,14 @@ public struct LeadershipLost: Error, CustomStringConvertible {
 }
 
 final class KubernetesDriver: ReconcilingDriver {
+    /// The cluster's name: its delivery target's.
+    let name: String
     let client: KubeClient
+    /// Whether its apiserver answers, for the waves (probed by `ClusterFleet`).
+    let reachability: ClusterReachability
+    /// One of several clusters: it waits for its apiserver rather than fail the operator.
+    private let patient: Bool
+    let kubeConfig: KubeConfig
     /// Clients acting as sources' ServiceAccounts, by source name.
     private let sourceClients: [String: KubeClient]
     let platform: KubernetesPlatform
@@ -62,17 +69,26 @@ final class KubernetesDriver: ReconcilingDriver {
     private let secrets: Informer<Secret>
     var secretReader: any SecretReader { ClusterSecretReader(secrets: secrets) }
     let configNamespace: String
+    /// Serin's namespace in the cluster: inventories, the Lease, records of waves.
+    private let inventoryNamespace: String
     /// The cluster's version and API versions, learnt at start.
     private let learntCapabilities = Mutex<HelmCapabilities?>(nil)
 
-    init(settings: KubernetesSettings, sources: [GitSourceSpec], sourceSettings: [String: SourceSettings] = [:], store: StateStore, log: EventLog,
-         logger: Logger, reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
+    /// `name`: the cluster's (its delivery target's); `store` and `log` are
+    /// the cluster's own (with several clusters, a folder and a view of the log each).
+    init(name: String = ClusterSettings.singleName, settings: KubernetesSettings, sources: [GitSourceSpec],
+         sourceSettings: [String: SourceSettings] = [:], store: StateStore, log: EventLog, logger: Logger, patient: Bool = false,
+         reconciler: (KubernetesPlatform, StateStore) -> Reconciler<KubernetesPlatform, ContinuousClock>) throws {
+        self.name = name
+        self.patient = patient
+        reachability = ClusterReachability(cluster: name)
         let config: KubeConfig
         if settings.kubeconfig != nil || ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] == nil {
             config = try KubeConfig.load(path: settings.kubeconfig, context: settings.context)
         } else {
             config = try KubeConfig.inCluster()
         }
+        kubeConfig = config
         let client = try KubeClient(config: config, logger: logger)
         self.client = client
         scope = settings.watchNamespace.map(NamespaceScope.init)
@@ -124,6 +140,7 @@ final class KubernetesDriver: ReconcilingDriver {
                                         failed: { id, error in logger.warning("the status of Canary \(id) is not written: \(error)") })
         self.log = log
         self.logger = logger
+        inventoryNamespace = settings.namespace
         resyncInterval = sources.map(\.interval).min() ?? .seconds(60)
         sourceNames = sources.map(\.name)
         configNamespace = settings.watchNamespace ?? settings.namespace
@@ -137,8 +154,13 @@ final class KubernetesDriver: ReconcilingDriver {
     var capabilities: HelmCapabilities { learntCapabilities.withLock { $0 } ?? .helmDefault }
 
     var targets: [any DeliveryTarget] {
-        [ClusterTarget(name: "kubernetes", scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted,
-                       drift: drift, settings: sourceSettings, platform: platform)]
+        [ClusterTarget(name: name, scope: scope, sync: sync, reconciler: reconciler, reporter: reporter, adopted: adopted,
+                       reachability: reachability, drift: drift, settings: sourceSettings, platform: platform)]
+    }
+
+    /// Where the records of waves are kept when this is the home cluster: Serin's namespace in it.
+    var waveStore: ClusterWaveStore {
+        ClusterWaveStore(client: client, namespace: inventoryNamespace, createsNamespace: scope == nil)
     }
 
     /// A drift found by the watch, in the audit trail.
@@ -208,14 +230,16 @@ final class KubernetesDriver: ReconcilingDriver {
                 // What charts see of the cluster (Helm asks discovery the same way).
                 let learnt = HelmCapabilities(kubeVersion: try await client.serverVersion(), apiVersions: try await client.servedVersions())
                 learntCapabilities.withLock { $0 = learnt }
+                reachability.answered()
                 return
             } catch let error as LeaseNamespaceMissing {
                 // Retrying cannot help: the message is the command that does.
                 throw error
             } catch {
                 if Task.isCancelled { throw CancellationError() }
+                reachability.failed("not ready for Serin: " + ClusterReachability.oneLine("\(error)"))
                 attempt += 1
-                logger.warning("the cluster is not ready for Serin yet: \(error)", metadata: ["attempt": "\(attempt)"])
+                logger.warning("the cluster is not ready for Serin yet: \(error)", metadata: ["attempt": "\(attempt)", "cluster": "\(name)"])
                 try await Task.sleep(for: .seconds(min(30, attempt)))
             }
         }
@@ -236,7 +260,7 @@ final class KubernetesDriver: ReconcilingDriver {
             group.addTask { await self.secrets.run() }
             group.addTask {
                 // The informer's first list comes before anything is adopted or judged.
-                try await reconciler.start()
+                try await self.adopt()
                 adopted.open()
                 await reconciler.run()
             }
@@ -251,6 +275,25 @@ final class KubernetesDriver: ReconcilingDriver {
                     self.logger.critical("the leader lease \(elector.namespace)/\(elector.name) is lost; stopping")
                     throw LeadershipLost(lease: "\(elector.namespace)/\(elector.name)")
                 }
+            }
+        }
+    }
+
+    /// The reconciler adopts what runs. One cluster among several waits
+    /// for its apiserver as long as it takes (the others go on); the only
+    /// cluster fails the operator, as it always did.
+    private func adopt() async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await reconciler.start()
+                return
+            } catch {
+                guard patient, !Task.isCancelled else { throw error }
+                reachability.failed("cannot adopt what runs: " + ClusterReachability.oneLine("\(error)"))
+                attempt += 1
+                logger.warning("cluster \(name): cannot adopt what runs yet: \(error)", metadata: ["attempt": "\(attempt)"])
+                try await Task.sleep(for: .seconds(min(30, attempt)))
             }
         }
     }
@@ -324,6 +367,9 @@ final class KubernetesDriver: ReconcilingDriver {
         await sourceObjects.write(report)
     }
 
+    /// Whether `source` is delivered to this cluster.
+    func delivers(_ source: String) -> Bool { sourceNames.contains(source) }
+
     func setSuspended(_ source: String, _ held: Bool) {
         suspended.set(source, held: held)
     }
@@ -396,12 +442,28 @@ struct ClusterTarget: DeliveryTarget {
     let reconciler: Reconciler<KubernetesPlatform, ContinuousClock>
     let reporter: CanaryStatusReporter
     let adopted: Gate
+    let reachability: ClusterReachability
     let drift: DriftWatch
     let settings: [String: SourceSettings]
     let platform: KubernetesPlatform
 
     func deliver(_ desired: DesiredState, resync: Bool) async -> DeliveryResult {
-        await adopted.wait()
+        let result = await applyAndJudge(desired, resync: resync)
+        // Failed while the cluster went out of reach (an apply cut off, a
+        // health check that could not look): that is the reason, and its
+        // wave waits for it to answer rather than halting on the revision.
+        if let failure = result.failure, failure.reason != StageFailure.unreachable, let unreachable = reachability.unreachable {
+            return DeliveryResult(failure: StageFailure(.apply, reason: StageFailure.unreachable, unreachable), notes: result.notes)
+        }
+        return result
+    }
+
+    private func applyAndJudge(_ desired: DesiredState, resync: Bool) async -> DeliveryResult {
+        // A cluster out of reach fails the delivery at once, saying so: its
+        // wave waits, and it is delivered again when it answers.
+        if let unreachable = await adoptedOrUnreachable() ?? reachability.unreachable {
+            return DeliveryResult(failure: StageFailure(.apply, reason: StageFailure.unreachable, unreachable))
+        }
         guard !Task.isCancelled else { return DeliveryResult(failure: StageFailure(.apply, reason: "Cancelled", "the operator is stopping")) }
         var desired = desired
         var notes: [DeliveryNote] = []
@@ -513,5 +575,26 @@ struct ClusterTarget: DeliveryTarget {
             keys.insert(WrittenObjects.Key(Deployment.resourceKind, namespace: object.metadata.namespace ?? "default", name: name))
         }
         return keys
+    }
+
+    /// Until the driver adopted what runs (the informer listed, saved
+    /// states re-asserted), so nothing is judged against an empty cache;
+    /// why the cluster cannot be reached, if it cannot meanwhile.
+    private func adoptedOrUnreachable() async -> String? {
+        // Polled: adoption takes well under a second once the apiserver answers.
+        while !adopted.isOpen && !Task.isCancelled {
+            if let unreachable = reachability.unreachable { return unreachable }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    /// Released once every Canary of `desired` promoted its revision here
+    /// (the reconciler's word); failed once one rolled it back; out of
+    /// reach while the apiserver does not answer.
+    func release(of desired: DesiredState) async -> ReleaseState {
+        if let unreachable = reachability.unreachable { return .unreachable(unreachable) }
+        guard adopted.isOpen else { return .releasing("cluster \(name) is starting") }
+        return await reconciler.release(of: desired)
     }
 }

@@ -73,15 +73,19 @@ extension Operator {
     public func diff(source name: String) async -> SourceDiffOutcome {
         guard let pipeline = pipelines[name] else { return .unknownSource }
         guard let desired = await pipeline.inForce else { return .unavailable("source \(name) has no valid revision yet") }
+        // With several clusters, each against what it was given (its own path, its revision in its wave).
+        if let fleet = driver as? ClusterFleet { return await fleet.diff(given: await pipeline.given, inForce: desired) }
         return await driver.diff(desired)
     }
 
-    /// A target's word on a revision, in the source's history.
-    func delivered(_ desired: DesiredState, _ result: DeliveryResult) async {
+    /// A target's word on a revision, in the source's history; with several
+    /// clusters, a failure names the cluster it happened in.
+    func delivered(_ desired: DesiredState, to target: String, _ result: DeliveryResult) async {
         guard let pipeline = pipelines[desired.source] else { return }
+        let place = driver.targets.count > 1 ? "cluster \(target): " : ""
         let entry = SourceHistoryEntry(revision: desired.revision, commit: desired.commit, subject: desired.commitSummary?.subject,
                                        author: desired.author, time: Date().timeIntervalSince1970,
-                                       result: result.failure.map { "\($0.reason): \($0.message)" } ?? "applied",
+                                       result: result.failure.map { "\($0.reason): \(place)\($0.message)" } ?? "applied",
                                        trigger: await pipeline.trigger(of: desired.revision))
         var record = records[desired.source] ?? SourceRecord()
         guard record.append(entry) else { return }

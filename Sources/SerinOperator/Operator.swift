@@ -54,6 +54,8 @@ public actor Operator: OperatorControl {
     private var syncedSources: Set<String> = []
     /// What the event log last said of each source.
     private var reported: [String: ReportedSync] = [:]
+    /// Where each staged source's revision stood when the event log last said.
+    private var reportedWaves: [String: WaveStatus] = [:]
     private var syncFailures: [String: Int] = [:]
     private let info = Gauge(label: "serin_info", dimensions: [("version", "0.1.0-dev")])
     private let resources: CurrentResources
@@ -94,25 +96,27 @@ public actor Operator: OperatorControl {
             records[source.spec.name] = record
         }
         let kept = keep
-        func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries) -> Reconciler<P, ContinuousClock>.Parts {
+        func parts<P: Platform>(_ platform: P, store: StateStore, queries: LiveChecks.Queries, cluster: ClusterParts? = nil) -> Reconciler<P, ContinuousClock>.Parts {
             var parts = Reconciler<P, ContinuousClock>.Parts(
                 platform: platform, checks: LiveChecks(resources: resources, queries: queries),
                 hooks: WebhookHooks(caller: WebhookCaller(policy: config.outboundPolicy), trackedConfigs: queries.trackedConfigs),
                 notifier: LiveNotifier(resources: resources),
-                store: store, log: log, stateDirectory: config.stateDirectory, sources: configured,
+                store: store, log: cluster?.log ?? log, stateDirectory: cluster?.directory ?? config.stateDirectory,
+                sources: cluster?.sources ?? configured,
                 pollInterval: config.pollInterval, clock: ContinuousClock(), logger: logger)
             parts.keep = kept
             return parts
         }
         let driver: any PlatformDriver
-        if let settings = config.kubernetes {
-            let sourceSettings = Dictionary(config.sources.map { ($0.spec.name, $0.settings) }) { first, _ in first }
-            let kubernetes = try KubernetesDriver(settings: settings, sources: config.sources.map(\.spec), sourceSettings: sourceSettings,
-                                                  store: store, log: log, logger: logger) { platform, store in
-                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: settings.metricLabels)))
+        var waveStore: any WaveStore = NoWaveStore()
+        if !config.clusters.isEmpty {
+            let kubernetes = try Self.clusterDriver(config: config, store: store, log: log, logger: logger) { platform, store, cluster, labels in
+                Reconciler(parts: parts(platform, store: store, queries: KubernetesDriver.queries(platform, labels: labels), cluster: cluster))
             }
+            // Templates' and providers' Secrets: the home cluster's (a cluster's own are not read yet).
             resources.secrets = kubernetes.secretReader
-            driver = kubernetes
+            driver = kubernetes.driver
+            waveStore = kubernetes.waveStore
         } else {
             driver = try Self.localDriver(config: config, options: options, log: log) { platform in
                 Reconciler(parts: parts(platform, store: store, queries: .local))
@@ -134,13 +138,29 @@ public actor Operator: OperatorControl {
             let fetcher = TreeRecordingFetcher(
                 base: try GitFetcher(spec: spec, cacheDirectory: config.stateDirectory + "/sources/" + spec.name, snapshots: snapshots),
                 source: spec.name, trees: trees)
-            let renderer = Self.renderer(for: spec.name, options: config.kustomize[spec.name] ?? KustomizeOptions(), builder: builder,
-                                         driver: driver, trees: trees)
+            let options = config.kustomize[spec.name] ?? KustomizeOptions()
+            let renderer = Self.renderer(for: spec.name, options: options, builder: builder, driver: driver, trees: trees)
+            // With clusters: its waves, each cluster's path, and a renderer of
+            // its own for a cluster with variables or a source that reads the cluster.
+            let delivery = config.clusters.isEmpty ? nil : config.delivery[spec.name]
+            var targetRenderers: [String: any Renderer] = [:]
+            if let fleet = driver as? ClusterFleet, let delivery {
+                for cluster in config.clusters where delivery.waves.targets.contains(cluster.name) {
+                    guard let clusterDriver = fleet.driver(named: cluster.name),
+                          !cluster.substitute.isEmpty || !(options.postBuild?.substituteFrom.isEmpty ?? true) else { continue }
+                    var own = options
+                    var postBuild = own.postBuild ?? KustomizeOptions.PostBuild()
+                    postBuild.substitute.merge(cluster.substitute) { _, cluster in cluster }
+                    own.postBuild = postBuild
+                    targetRenderers[cluster.name] = Self.renderer(for: spec.name, options: own, builder: builder, driver: clusterDriver, trees: trees)
+                }
+            }
             let validator = Validator(platform: config.platform, defaultProvider: config.kubernetes?.provider ?? "kubernetes",
                                       defaultPrometheus: config.prometheusAddress != nil)
-            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator)
+            let stages = Pipeline.Stages(fetcher: fetcher, renderer: renderer, validator: validator, targetRenderers: targetRenderers)
+            let waves = delivery?.waves ?? .allAtOnce(targetNames)
             pipelines[spec.name] = Pipeline(
-                configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, targets: targetNames),
+                configuration: .init(name: spec.name, path: spec.path, interval: spec.interval, waves: waves, paths: delivery?.paths ?? [:]),
                 stages: stages, clock: ContinuousClock(),
                 targets: .init(deliver: { target, desired in
                     // The checks of a release read the templates and providers of the revision in force.
@@ -150,6 +170,7 @@ public actor Operator: OperatorControl {
                 }, release: { target, desired in
                     await deliveries.release(of: desired, on: target)
                 }),
+                waveStore: waves.isStaged ? waveStore : NoWaveStore(),
                 changed: { status in changed.yield(status) })
         }
         self.pipelines = pipelines
@@ -231,7 +252,7 @@ public actor Operator: OperatorControl {
                 group.addTask {
                     await deliveries.run { target, desired, result in
                         await pipelines[desired.source]?.delivered(to: target, revision: desired.revision, result)
-                        await self.delivered(desired, result)
+                        await self.delivered(desired, to: target, result)
                     }
                 }
                 group.addTask {
@@ -253,6 +274,19 @@ public actor Operator: OperatorControl {
                     while true {
                         try await Task.sleep(for: .seconds(600))
                         await self.pruneSnapshots()
+                    }
+                }
+                if let fleet = driver as? ClusterFleet {
+                    // A cluster that answers again gets what it was given at
+                    // once, not after its deliveries' backoff.
+                    group.addTask {
+                        for await cluster in fleet.comebacks {
+                            for pipeline in pipelines.values {
+                                // A suspended source is left as it is there too, until resumed.
+                                guard await pipeline.status.suspension == nil else { continue }
+                                if let desired = await pipeline.given[cluster] { deliveries.deliver(desired, to: cluster) }
+                            }
+                        }
                     }
                 }
                 if let resyncInterval {
@@ -312,6 +346,14 @@ public actor Operator: OperatorControl {
         let errors = Counter(label: "serin_git_sync_errors_total", dimensions: [("source", name)])
         if status.consecutiveFailures > failures { errors.increment(by: status.consecutiveFailures - failures) }
         syncFailures[name] = status.consecutiveFailures
+        if let waves = status.waves, waves != reportedWaves[name] {
+            let before = reportedWaves[name]
+            reportedWaves[name] = waves
+            if before?.revision != waves.revision || before?.wave != waves.wave || before?.hold != waves.hold {
+                append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: waves.revision, author: nil, decision: "wave",
+                             reason: "source \(name): " + waves.summary, source: name))
+            }
+        }
         guard status.reason != "Progressing" else { return }
         let last = reported[name]
         let now = ReportedSync(ready: status.ready, reason: status.reason,
@@ -362,8 +404,8 @@ public actor Operator: OperatorControl {
 
     public func rollouts() async -> [RolloutStatus] {
         var list: [RolloutStatus] = []
-        for id in await driver.rolloutIDs() {
-            if let status = await status(id.description, eventLimit: 0) { list.append(status) }
+        for name in await driver.rolloutNames() {
+            if let status = await status(name, eventLimit: 0) { list.append(status) }
         }
         return list
     }
@@ -375,7 +417,7 @@ public actor Operator: OperatorControl {
     /// The status, with the gauges /metrics shows of it.
     private func status(_ name: String, eventLimit: Int) async -> RolloutStatus? {
         guard let status = await driver.status(of: name, eventLimit: eventLimit) else { return nil }
-        let labels = [("name", status.name), ("namespace", status.namespace)]
+        let labels = [("name", status.name), ("namespace", status.namespace)] + (status.cluster.map { [("cluster", $0)] } ?? [])
         Gauge(label: "serin_canary_weight", dimensions: labels).record(status.canaryWeight)
         // Flagger's codes: 0 in progress, 1 succeeded (or steady), 2 failed.
         let code: Int
@@ -459,15 +501,36 @@ public actor Operator: OperatorControl {
     /// Every kind of request sent to the apiserver so far, in RBAC's terms
     /// (empty on the local platform): what Serin's ClusterRole must allow.
     public func apiserverAccess() -> Set<RequestCounter.Access> {
-        guard let kubernetes = driver as? KubernetesDriver else { return [] }
-        return RequestCounter.rbac(kubernetes.requests.byAccess.keys)
+        let drivers = (driver as? ClusterFleet)?.drivers ?? (driver as? KubernetesDriver).map { [$0] } ?? []
+        return drivers.reduce(into: Set<RequestCounter.Access>()) { $0.formUnion(RequestCounter.rbac($1.requests.byAccess.keys)) }
+    }
+
+    public func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome {
+        guard let pipeline = pipelines[name] else { return .unknownSource }
+        guard pipeline.configuration.waves.isStaged else { return .conflict("source \(name) has one wave: nothing waits for a promotion") }
+        // A held source delivers nothing, the next wave included.
+        if let suspension = await pipeline.status.suspension {
+            return .conflict("source \(name) is \(suspension.description): serin resume \(name) first")
+        }
+        guard let record = await pipeline.record, record.hold == .pause else {
+            let record = await pipeline.record
+            let position = record.map { "\($0.revision) is in wave \(min($0.wave + 1, pipeline.configuration.waves.waves.count))" } ?? "no revision yet"
+            return .conflict("no wave of \(name) waits for a promotion (\(position))")
+        }
+        guard await pipeline.promote() else { return .conflict("no wave of \(name) waits for a promotion") }
+        let next = record.wave + 1
+        let clusters = next < pipeline.configuration.waves.waves.count ? pipeline.configuration.waves.waves[next].joined(separator: ", ") : "-"
+        let reason = "\(record.revision) promoted to wave \(next + 1) (\(clusters))" + (caller.map { " by \($0)" } ?? "")
+        append(.init(time: Date().timeIntervalSince1970, rollout: "-", revision: record.revision, author: caller, decision: "wave-promoted",
+                     reason: "source \(name): \(reason)", source: name))
+        return .accepted(reason)
     }
 
     public func metricsText() async -> String {
-        let ids = await driver.rolloutIDs()
+        let names = await driver.rolloutNames()
         driver.updateMetrics()
-        Gauge(label: "serin_canary_total").record(ids.count)
-        for id in ids { _ = await status(id.description, eventLimit: 0) }
+        Gauge(label: "serin_canary_total").record(names.count)
+        for name in names { _ = await status(name, eventLimit: 0) }
         return options.registry.emitToString()
     }
 }

@@ -90,6 +90,17 @@ public struct OperatorConfig: Sendable, Decodable {
         public var patches: [Patch]?
         public var components: [String]?
         public var postBuild: PostBuild?
+        // Where the source goes, with several clusters (OperatorConfig+Clusters.swift).
+        /// Its clusters in waves: `[[staging], [eu, us]]`.
+        public var waves: [[String]]?
+        /// Its clusters, all at once (every cluster by default).
+        public var clusters: [String]?
+        /// A cluster's own path (an overlay), instead of `path`.
+        public var paths: [String: String]?
+        /// Each wave after the first waits for `serin promote SOURCE`.
+        public var pause: Bool?
+        /// How long a wave's release must hold before the next wave gets it.
+        public var bake: String?
         /// Kubernetes: the ServiceAccount (in Serin's namespace) this
         /// source's objects are applied, read and pruned as.
         public var serviceAccountName: String?
@@ -139,7 +150,7 @@ public struct OperatorConfig: Sendable, Decodable {
     }
 
     /// `platform: kubernetes`: which cluster, and Serin's defaults there.
-    public struct Kubernetes: Sendable, Decodable {
+    public struct Kubernetes: Sendable, Decodable, KubernetesFields {
         public init() {}
 
         /// A kubeconfig file; without one, `$KUBECONFIG`, then the pod's service account (in-cluster).
@@ -181,6 +192,8 @@ public struct OperatorConfig: Sendable, Decodable {
     public var stateDir: String?
     public var platform: String?
     public var kubernetes: Kubernetes?
+    /// Several clusters, instead of `kubernetes` (OperatorConfig+Clusters.swift).
+    public var clusters: [Cluster]?
     public var prometheus: Prometheus?
     public var router: Router?
     public var api: API?
@@ -209,6 +222,11 @@ public struct OperatorConfig: Sendable, Decodable {
         /// Each source's Flux fields for its renderer, by source name
         /// (empty options when none is set).
         public var kustomize: [String: KustomizeOptions] = [:]
+        /// The clusters of `platform: kubernetes`, the home cluster first
+        /// (`kubernetes:` alone is one, named `kubernetes`); empty on the local platform.
+        public var clusters: [ClusterSettings] = []
+        /// Where each source goes (its clusters in waves, their paths), by source name.
+        public var delivery: [String: SourceDelivery] = [:]
         /// `api.allowedHosts`.
         public var apiAllowedHosts: [String] = []
         /// `outbound.allowedHosts`.
@@ -252,30 +270,11 @@ public struct OperatorConfig: Sendable, Decodable {
             problem("platform", "\"\(config.platform ?? "")\" is not a platform; use local or kubernetes")
         }
         var kubernetes: KubernetesSettings?
-        if platform == .kubernetes {
-            let given = config.kubernetes
-            if let file = given?.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
-                problem("kubernetes.kubeconfig", "cannot read \(file)")
-            }
-            let provider = given?.provider ?? "kubernetes"
-            if !CanaryRouting.providers.contains(provider) {
-                problem("kubernetes.provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
-            }
-            if let watched = given?.watchNamespace, !Self.isDNSLabel(watched) {
-                problem("kubernetes.watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
-            }
-            if let labels = given?.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
-                problem("kubernetes.selectorLabels", "must name at least one label, none empty")
-            }
-            kubernetes = KubernetesSettings(kubeconfig: given?.kubeconfig, context: given?.context,
-                                            namespace: given?.namespace ?? given?.watchNamespace ?? "serin-system", provider: provider,
-                                            leaseName: given?.leaderElection == false ? nil : given?.leaseName ?? "serin-leader",
-                                            watchNamespace: given?.watchNamespace,
-                                            selectorLabels: given?.selectorLabels ?? ["app", "name", "app.kubernetes.io/name"],
-                                            metricLabels: MetricQueries.PodLabels(
-                                                namespace: given?.metricLabels?.namespace ?? MetricQueries.PodLabels.flagger.namespace,
-                                                pod: given?.metricLabels?.pod ?? MetricQueries.PodLabels.flagger.pod,
-                                                podTemplateHash: given?.metricLabels?.podTemplateHash))
+        if config.clusters != nil {
+            if platform != .kubernetes { problem("clusters", "is read only with platform: kubernetes") }
+            if config.kubernetes != nil { problem("clusters", "give either kubernetes (one cluster) or clusters, not both") }
+        } else if platform == .kubernetes {
+            kubernetes = Self.settings(of: config.kubernetes ?? Kubernetes(), field: "kubernetes", elects: true, problem: problem)
         } else if config.kubernetes != nil {
             problem("kubernetes", "is read only with platform: kubernetes")
         }
@@ -297,8 +296,13 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         let prometheusListen = prometheus?.listen ?? "127.0.0.1:9090"
         if managed { address = URL(string: "http://\(prometheusListen)") }
+        var clusters = config.clusters.map { resolveClusters($0, source: decoded.source, problem: problem) }
+            ?? kubernetes.map { [ClusterSettings(name: ClusterSettings.singleName, kubernetes: $0, isHome: true, ownState: false,
+                                                 defaultServiceAccount: (config.kubernetes?.defaultServiceAccount, "kubernetes.defaultServiceAccount"))] }
+            ?? []
         var sources: [(GitSourceSpec, String?, SourceSettings)] = []
         var kustomize: [String: KustomizeOptions] = [:]
+        var delivery: [String: SourceDelivery] = [:]
         var names: Set<String> = []
         for (index, source) in (config.sources ?? []).enumerated() {
             let field = "sources[\(index)]"
@@ -331,6 +335,8 @@ public struct OperatorConfig: Sendable, Decodable {
                 problem("\(field).healthTimeout", "is read only with platform: kubernetes (the local platform judges readiness itself)")
             }
             kustomize[name] = kustomizeOptions(of: source, field: field, problem: problem)
+            delivery[name] = resolveDelivery(of: source, field: field, clusters: clusters, named: config.clusters != nil,
+                                             duration: duration, problem: problem)
             for (key, file) in [("credentialsFile", source.credentialsFile), ("webhookSecretFile", source.webhookSecretFile)] {
                 if let file, let why = Self.exposure(of: file) { problem("\(field).\(key)", why) }
             }
@@ -349,17 +355,29 @@ public struct OperatorConfig: Sendable, Decodable {
                             SourceSettings(suspend: source.suspend ?? false, prune: source.prune ?? true, healthTimeout: healthTimeout)))
         }
         if sources.isEmpty && problems.isEmpty { problem("sources", "needs at least one Git source") }
+        // Each cluster a source goes to gets its ServiceAccount (the source's,
+        // else the cluster's default): the source acts as it in every cluster.
+        var refusedAccounts: Set<String> = []
         for (index, source) in (config.sources ?? []).enumerated() {
-            guard let account = source.serviceAccountName ?? config.kubernetes?.defaultServiceAccount, let name = source.name else { continue }
-            let field = source.serviceAccountName != nil ? "sources[\(index)].serviceAccountName" : "kubernetes.defaultServiceAccount"
-            if platform != .kubernetes {
-                if source.serviceAccountName != nil { problem(field, "is read only with platform: kubernetes") }
-            } else if !Self.isDNSSubdomain(account) {
-                problem(field, "\"\(account)\" is not a ServiceAccount name (lower-case letters, digits, - and ., at most 253)")
-            } else {
-                kubernetes?.serviceAccounts[name] = account
+            guard let name = source.name else { continue }
+            guard platform == .kubernetes else {
+                if source.serviceAccountName != nil { problem("sources[\(index)].serviceAccountName", "is read only with platform: kubernetes") }
+                continue
+            }
+            for position in clusters.indices where delivery[name]?.waves.targets.contains(clusters[position].name) ?? true {
+                let fallback = clusters[position].defaultServiceAccount
+                guard let account = source.serviceAccountName ?? fallback.name else { continue }
+                let field = source.serviceAccountName != nil ? "sources[\(index)].serviceAccountName" : fallback.field
+                guard Self.isDNSSubdomain(account) else {
+                    if refusedAccounts.insert(field).inserted {
+                        problem(field, "\"\(account)\" is not a ServiceAccount name (lower-case letters, digits, - and ., at most 253)")
+                    }
+                    continue
+                }
+                clusters[position].kubernetes.serviceAccounts[name] = account
             }
         }
+        if let home = clusters.first { kubernetes = home.kubernetes }
         if let file = config.api?.tokenFile {
             if !FileManager.default.isReadableFile(atPath: file) {
                 problem("api.tokenFile", "cannot read \(file)")
@@ -388,7 +406,8 @@ public struct OperatorConfig: Sendable, Decodable {
                                 prometheusAddress: address, managedPrometheus: managed,
                                 prometheusListen: prometheusListen, routerAdmin: config.router?.admin ?? "127.0.0.1:9901",
                                 apiListen: config.api?.listen ?? "127.0.0.1:9797", tokenFile: config.api?.tokenFile,
-                                readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize)
+                                readsNeedToken: readsNeedToken, sources: sources, pollInterval: poll, kustomize: kustomize,
+                                clusters: clusters, delivery: delivery)
         resolved.apiAllowedHosts = config.api?.allowedHosts ?? []
         resolved.outboundPolicy = OutboundPolicy(allowedHosts: config.outbound?.allowedHosts)
         resolved.allowRootWorkloads = config.local?.allowRootWorkloads ?? false
@@ -497,7 +516,8 @@ public struct KubernetesSettings: Sendable {
     /// Per source name, the ServiceAccount in `namespace` it acts as
     /// (`sources[].serviceAccountName`, else `kubernetes.defaultServiceAccount`).
     public var serviceAccounts: [String: String] = [:]
-    public var selectorLabels: [String] = ["app", "name", "app.kubernetes.io/name"]
+    public var selectorLabels: [String] = defaultSelectorLabels
+    public static let defaultSelectorLabels = ["app", "name", "app.kubernetes.io/name"]
     public var metricLabels: MetricQueries.PodLabels = .flagger
 }
 
@@ -509,6 +529,33 @@ extension OperatorConfig {
         var info = stat()
         guard stat(file, &info) == 0, info.st_mode & 0o004 != 0 else { return nil }
         return "\(file) is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 \(file)"
+    }
+
+    /// The fields `kubernetes:` and each of `clusters:` share, checked
+    /// (`field`: where they were written); `elects`: the Lease is kept in
+    /// this cluster (the only one, or the home cluster).
+    static func settings(of given: some KubernetesFields, field: String, elects: Bool, problem: (String, String) -> Void) -> KubernetesSettings {
+        if let file = given.kubeconfig, !FileManager.default.isReadableFile(atPath: file) {
+            problem("\(field).kubeconfig", "cannot read \(file)")
+        }
+        let provider = given.provider ?? "kubernetes"
+        if !CanaryRouting.providers.contains(provider) {
+            problem("\(field).provider", "\"\(provider)\" is not supported; use one of \(CanaryRouting.providers.joined(separator: ", "))")
+        }
+        if let watched = given.watchNamespace, !isDNSLabel(watched) {
+            problem("\(field).watchNamespace", "\"\(watched)\" is not a namespace name (lower-case letters, digits and -, at most 63)")
+        }
+        if let labels = given.selectorLabels, labels.isEmpty || labels.contains(where: \.isEmpty) {
+            problem("\(field).selectorLabels", "must name at least one label, none empty")
+        }
+        let labels = given.metricLabels
+        return KubernetesSettings(kubeconfig: given.kubeconfig, context: given.context,
+                                  namespace: given.namespace ?? given.watchNamespace ?? "serin-system", provider: provider,
+                                  leaseName: !elects || given.leaderElection == false ? nil : given.leaseName ?? "serin-leader",
+                                  watchNamespace: given.watchNamespace, selectorLabels: given.selectorLabels ?? KubernetesSettings.defaultSelectorLabels,
+                                  metricLabels: MetricQueries.PodLabels(namespace: labels?.namespace ?? MetricQueries.PodLabels.flagger.namespace,
+                                                                        pod: labels?.pod ?? MetricQueries.PodLabels.flagger.pod,
+                                                                        podTemplateHash: labels?.podTemplateHash))
     }
 
     /// `8388608`, `512Ki`, `8Mi`, `1Gi` in bytes.

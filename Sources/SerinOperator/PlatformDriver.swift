@@ -29,7 +29,9 @@ protocol PlatformDriver: Sendable {
     func shutdown() async
     /// Brings the platform's own figures up to date before /metrics is read.
     func updateMetrics()
-    func rolloutIDs() async -> [RolloutID]
+    /// Every rollout, by the name `status(of:)` takes (`namespace/name`;
+    /// `cluster/namespace/name` with several clusters).
+    func rolloutNames() async -> [String]
     func status(of name: String, eventLimit: Int) async -> RolloutStatus?
     func history(of name: String) async -> [RevisionHistoryEntry]?
     func workloads() async -> [WorkloadStatusReport]
@@ -75,7 +77,7 @@ protocol ReconcilingDriver: PlatformDriver {
 }
 
 extension ReconcilingDriver {
-    func rolloutIDs() async -> [RolloutID] { await reconciler.rolloutIDs }
+    func rolloutNames() async -> [String] { await reconciler.rolloutIDs.map(\.description) }
     func status(of name: String, eventLimit: Int) async -> RolloutStatus? { await reconciler.status(of: name, eventLimit: eventLimit) }
     func history(of name: String) async -> [RevisionHistoryEntry]? { await reconciler.history(of: name) }
     func workloads() async -> [WorkloadStatusReport] { await reconciler.workloads() }

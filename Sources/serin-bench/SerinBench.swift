@@ -8,7 +8,7 @@ struct SerinBench: AsyncParsableCommand {
         subcommands: [
             EngineBenchmark.self, EnginePrometheusBenchmark.self, ValidateBenchmark.self, GitWebhookBenchmark.self,
             GitPollBenchmark.self, GitLargeBenchmark.self, RollbackBenchmark.self, OperatorBenchmark.self,
-            SafetyBenchmark.self, KubeBenchmark.self, BuildBenchmark.self, HelmBenchmark.self,
+            SafetyBenchmark.self, KubeBenchmark.self, ClustersBenchmark.self, BuildBenchmark.self, HelmBenchmark.self,
         ]
     )
 }

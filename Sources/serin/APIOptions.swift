@@ -35,10 +35,13 @@ func failed(_ failure: APIClient.Failure, command: String) -> ExitCode {
 }
 
 /// Percent-encodes a rollout name for a path segment.
-/// The API path of a rollout named `namespace/name`, or `name` alone
-/// where only one rollout has it.
+/// The API path of a rollout named `cluster/namespace/name` (several
+/// clusters), `namespace/name`, or `name` alone where only one rollout has it.
 func rolloutPath(_ name: String) -> String {
-    let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+    let parts = name.split(separator: "/", maxSplits: 2).map(String.init)
+    if parts.count == 3 {
+        return "/api/v1/clusters/\(pathSegment(parts[0]))/namespaces/\(pathSegment(parts[1]))/rollouts/\(pathSegment(parts[2]))"
+    }
     if parts.count == 2 { return "/api/v1/namespaces/\(pathSegment(parts[0]))/rollouts/\(pathSegment(parts[1]))" }
     return "/api/v1/rollouts/\(pathSegment(name))"
 }

@@ -29,10 +29,29 @@ extension ControlCommand {
 }
 
 struct PromoteCommand: ControlCommand {
-    static let configuration = CommandConfiguration(commandName: "promote", abstract: "Skip the remaining steps and promote the canary; at a manual gate, open it.")
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Skip the remaining steps and promote the canary; at a manual gate, open it. Given a source, open its paused next wave.",
+        discussion: "serin promote SOURCE lets a source's revision on to its next wave of clusters (a source with pause: true waits for it); "
+            + "any other name is a rollout's."
+    )
     static let command = RolloutCommand.promote
     @OptionGroup var options: APIOptions
-    @Argument(help: "The rollout (its Canary's name).") var name: String
+    @Argument(help: "The rollout (its Canary's name, namespace/name, or cluster/namespace/name), or a source's name.") var name: String
+
+    func run() async throws {
+        do {
+            let client = try options.client(needsToken: true)
+            // A bare name that is a source's opens its wave; a rollout's otherwise.
+            if !name.contains("/"), (try? await client.get(SourceStatusReport.self, "/api/v1/sources/\(pathSegment(name))")) != nil {
+                print(try await client.post("/api/v1/sources/\(pathSegment(name))/promote", by: Self.caller))
+                return
+            }
+            print(try await client.post(rolloutPath(name) + "/promote", by: Self.caller))
+        } catch {
+            throw failed(error, command: "promote")
+        }
+    }
 }
 
 struct AbortCommand: ControlCommand {

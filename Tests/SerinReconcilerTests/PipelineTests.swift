@@ -408,6 +408,54 @@ final class FakeTargets: Sendable {
         #expect(await pipeline.status.reason == "Progressing")
     }
 
+    /// A cluster whose delivery failed gitops' apply stage (refused by the
+    /// dry run, or not healthy after it) holds its wave even where its
+    /// Canaries would say released; the source says why, naming the
+    /// cluster; once a delivery there applies and is healthy, the revision goes on.
+    @Test(arguments: [StageFailure(.apply, reason: "ApplyFailed", "refused by the apiserver: ConfigMap default/settings: invalid"),
+                      StageFailure(.health, reason: "HealthCheckFailed", "not healthy after 5m: Deployment default/web: 0/1 replicas ready")])
+    func aDeliveryThatFailedApplyOrHealthHoldsItsWave(failure: StageFailure) async throws {
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let pipeline = make(fetcher, targets, store: store)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await pipeline.syncOnce()
+        targets.set("staging", .released)
+        await pipeline.delivered(to: "staging", revision: "main@sha1:1", DeliveryResult(failure: failure))
+        await pipeline.advanceWaves()
+        #expect(targets.given == ["staging main@sha1:1"], "eu and us never get a revision staging failed to apply")
+        let status = await pipeline.status
+        #expect(status.reason == failure.reason)
+        #expect(status.message.contains("staging: \(failure.message)"), "\(status.message)")
+        #expect(store.saved?.wave == 0)
+
+        await pipeline.delivered(to: "staging", revision: "main@sha1:1", .delivered)
+        await pipeline.advanceWaves()
+        #expect(targets.given == ["staging main@sha1:1", "eu main@sha1:1", "us main@sha1:1"])
+    }
+
+    /// `serin rollback` on a staged source: the pinned revision travels the
+    /// waves like any other, from the first; later waves keep theirs until it reaches them.
+    @Test func aPinnedRevisionTravelsTheWavesFromTheFirst() async throws {
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let pipeline = make(fetcher, targets, store: store)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await pipeline.syncOnce()
+        await release(pipeline, targets, ["staging"], "main@sha1:1")
+        await release(pipeline, targets, ["eu", "us"], "main@sha1:1")
+        fetcher.commit("main@sha1:2", ["deploy/settings.yaml": configMap.replacingOccurrences(of: "hello", with: "two")])
+        await pipeline.syncOnce()
+        await release(pipeline, targets, ["staging"], "main@sha1:2")
+        await release(pipeline, targets, ["eu", "us"], "main@sha1:2")
+
+        await pipeline.pin(SourcePin(revision: "main@sha1:1", commit: "1", by: "alice", time: 1_000))
+        await pipeline.syncOnce()
+        #expect(targets.given.last == "staging main@sha1:1")
+        #expect(await pipeline.given["eu"]?.revision == "main@sha1:2", "eu keeps its revision until the pinned one reaches it")
+        await release(pipeline, targets, ["staging"], "main@sha1:1")
+        #expect(await pipeline.given["eu"]?.revision == "main@sha1:1")
+        #expect(await pipeline.trigger(of: "main@sha1:1") == "rollback by alice")
+    }
+
     /// Killed mid-wave, a new operator (on an empty state directory, the
     /// record in the store) resumes at the same wave; the targets beyond it
     /// keep their older revision, read again from Git for their resyncs.
@@ -427,9 +475,12 @@ final class FakeTargets: Sendable {
         await second.syncOnce()
         #expect(await second.record?.wave == 0)
         #expect(await second.given["eu"]?.revision == "main@sha1:1")
-        #expect(restarted.given == ["staging main@sha1:2"], "the revision starts again where it was, not everywhere")
+        // The revision goes on where it was, not everywhere; the later waves
+        // are handed what they kept (read again from Git), so their clusters
+        // take up their rollouts as they were.
+        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:1", "us main@sha1:1"])
         await release(second, restarted, ["staging"], "main@sha1:2")
-        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
+        #expect(restarted.given == ["staging main@sha1:2", "eu main@sha1:1", "us main@sha1:1", "eu main@sha1:2", "us main@sha1:2"])
 
         // Killed again in the second wave: the next one resumes there, not at the first.
         let third = FakeTargets()
@@ -439,6 +490,32 @@ final class FakeTargets: Sendable {
         #expect(Set(third.given) == ["staging main@sha1:2", "eu main@sha1:2", "us main@sha1:2"])
         await release(resumed, third, ["eu", "us"], "main@sha1:2")
         #expect(await resumed.record?.isDone(in: WaveTests.plan) == true)
+    }
+
+    /// Killed while a later wave waits (here for serin promote), a new
+    /// operator on the same record waits at that wave: it does not start
+    /// the revision over from the first wave.
+    @Test func aRestartBeyondTheFirstWaveStaysThere() async throws {
+        let plan = WavePlan(waves: [["staging"], ["eu"], ["us"]], pause: true)
+        let fetcher = FakeFetcher(), targets = FakeTargets(), store = MemoryWaveStore()
+        let first = make(fetcher, targets, store: store, plan: plan)
+        fetcher.commit("main@sha1:1", ["deploy/settings.yaml": configMap])
+        await first.syncOnce()
+        await release(first, targets, ["staging"], "main@sha1:1")
+        #expect(await first.promote())
+        await release(first, targets, ["eu"], "main@sha1:1")
+        #expect(store.saved?.wave == 1 && store.saved?.hold == .pause)
+
+        let restarted = FakeTargets()
+        let second = make(fetcher, restarted, store: store, plan: plan)
+        await second.syncOnce()
+        #expect(await second.record?.wave == 1)
+        #expect(await second.record?.hold == .pause)
+        #expect(restarted.given == ["staging main@sha1:1", "eu main@sha1:1"], "us waits for the promotion, as before the restart")
+        let message = await second.status.message
+        #expect(message.contains("waits for serin promote apps"), "\(message)")
+        #expect(await second.promote())
+        #expect(restarted.given.last == "us main@sha1:1")
     }
 
     /// A pause between waves waits for serin promote; a bake time waits on the clock.

@@ -8,6 +8,9 @@
 #   cluster.sh status         say what runs
 #   cluster.sh check          end-to-end checks of the running cluster (app pods, in-cluster auth, 410)
 #   cluster.sh down [--wipe]  stop everything and clean up; --wipe also deletes etcd data and credentials
+#   cluster.sh second up|down [--wipe]|env|status
+#                             a second control plane (own ports, CA and tokens; no real node) for the
+#                             multi-cluster tests; `env` prints its SERIN_KUBE2_* lines too while it runs
 #
 #   eval "$(scripts/kube/cluster.sh up)" && kubectl get nodes
 set -euo pipefail
@@ -38,6 +41,8 @@ SERIN_KUBE_CACHE=$CACHE
 E
   # kubectl on PATH (only kubectl: $RUN/bin holds a link to it), added once
   printf 'case ":$PATH:" in *:%q:*) ;; *) export PATH=%q:"$PATH" ;; esac\n' "$RUN/bin" "$RUN/bin"
+  # The second control plane's, when it runs.
+  if "$HERE/second.sh" status >/dev/null 2>&1; then "$HERE/second.sh" env; fi
 }
 
 status() {
@@ -75,5 +80,6 @@ case $cmd in
   env)    env_lines ;;
   status) status ;;
   check)  exec "$HERE/check.sh" "$@" ;;
+  second) exec "$HERE/second.sh" "$@" ;;
   *) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0" >&2; exit 2 ;;
 esac

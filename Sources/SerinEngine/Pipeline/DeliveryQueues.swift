@@ -62,6 +62,8 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
     /// Until cancelled; each target's word on each delivery goes to `report`.
     public func run(report: @escaping @Sendable (_ target: String, DesiredState, DeliveryResult) async -> Void) async {
         let log = self.log, logger = self.logger, now = wallClock
+        // With several targets, what each did names it.
+        let several = queues.count > 1
         await withDiscardingTaskGroup { group in
             for (target, queue) in queues {
                 group.addTask {
@@ -70,7 +72,7 @@ public final class DeliveryQueues<C: Clock>: Sendable where C.Duration == Durati
                         for note in result.notes {
                             await Self.append(log, logger, .init(time: now(), rollout: "-", revision: delivery.desired.revision,
                                                            author: nil, decision: note.decision, reason: note.reason,
-                                                           source: delivery.desired.source))
+                                                           source: delivery.desired.source, cluster: several ? target.name : nil))
                         }
                         await report(target.name, delivery.desired, result)
                         return result.failure == nil ? .done : .retry

@@ -48,12 +48,17 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         public var renderer: any Renderer
         public var loader: ManifestLoader
         public var validator: Validator
+        /// A target's own renderer, instead of `renderer` (a cluster's own
+        /// post-build variables, or its own objects to substitute from).
+        public var targetRenderers: [String: any Renderer]
 
-        public init(fetcher: any SourceFetcher, renderer: any Renderer, loader: ManifestLoader = ManifestLoader(), validator: Validator) {
+        public init(fetcher: any SourceFetcher, renderer: any Renderer, loader: ManifestLoader = ManifestLoader(), validator: Validator,
+                    targetRenderers: [String: any Renderer] = [:]) {
             self.fetcher = fetcher
             self.renderer = renderer
             self.loader = loader
             self.validator = validator
+            self.targetRenderers = targetRenderers
         }
     }
 
@@ -108,6 +113,8 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
     /// The newest valid revision, per target.
     private var newest: [String: DesiredState] = [:]
     private var restored = false
+    /// The targets beyond the revision's wave were handed what they kept (once, after a restart).
+    private var handedOverKept = false
 
     public init(configuration: Configuration, stages: Stages, clock: C, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                 targets: Targets, waveStore: any WaveStore = NoWaveStore(), changed: @escaping @Sendable (SourceStatus) async -> Void = { _ in }) {
@@ -278,9 +285,8 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             await publish()
             await targets.deliver("", first)
         } else if configuration.waves.isStaged {
-            if let record, record.revision == fetched.revision {
-                // A restart mid-wave: the revision goes on where it was.
-                await give(configuration.targets.filter { record.assigned[$0] == record.revision }, desired)
+            if let record, record.revision == fetched.revision, !handedOverKept {
+                await resumeWaves(record, desired)
             } else {
                 await startWaves(fetched.revision, desired)
             }
@@ -292,38 +298,46 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         return configuration.interval
     }
 
-    /// Render and validate, once per distinct path of the targets; the
-    /// revision is refused whole when any of them is.
+    /// Render and validate, once per distinct path (and renderer) of the
+    /// targets; the revision is refused whole when any of them is.
     private func read(_ fetched: FetchedRevision) async throws -> [String: DesiredState] {
         var byPath: [String: DesiredState] = [:]
         var result: [String: DesiredState] = [:]
         let names = configuration.targets.isEmpty ? [""] : configuration.targets
         for target in names {
             let path = configuration.path(of: target)
-            if let known = byPath[path] {
+            let renderer = stages.targetRenderers[target]
+            let key = renderer == nil ? path : path + "\u{0}" + target
+            if let known = byPath[key] {
                 result[target] = known
                 continue
             }
             let rendered: RenderedSource
             do {
-                rendered = try await stages.renderer.render(RenderRequest(source: configuration.name, files: fetched.files, path: path))
+                rendered = try await (renderer ?? stages.renderer).render(RenderRequest(source: configuration.name, files: fetched.files, path: path))
             } catch let failure as RenderFailure {
-                throw StageFailure(.render, reason: failure.reason, "\(fetched.revision) not rendered: \(failure.description)")
+                throw StageFailure(.render, reason: failure.reason, "\(fetched.revision) not rendered\(self.forTarget(target)): \(failure.description)")
             }
             let manifests = stages.loader.load(rendered)
             let (diagnostics, plans) = stages.validator.validateAndPlan(manifests)
             let errors = diagnostics.errors.map(\.description)
             guard errors.isEmpty else {
-                throw StageFailure(.validate, reason: "ValidationFailed", "\(fetched.revision) refused: " + Self.summary(errors), details: errors)
+                throw StageFailure(.validate, reason: "ValidationFailed", "\(fetched.revision) refused\(forTarget(target)): " + Self.summary(errors),
+                                   details: errors)
             }
             let desired = DesiredState(source: configuration.name, revision: fetched.revision, commit: fetched.commit.id,
                                        author: fetched.commit.author, manifests: manifests, plans: plans, checkout: fetched.files.root,
                                        warnings: diagnostics.warnings.map(\.description), renderer: rendered.renderer,
                                        commitSummary: fetched.commit)
-            byPath[path] = desired
+            byPath[key] = desired
             result[target] = desired
         }
         return result
+    }
+
+    /// ` for TARGET` where a target renders on its own (its path or renderer); empty otherwise.
+    private func forTarget(_ target: String) -> String {
+        configuration.paths[target] != nil || stages.targetRenderers[target] != nil ? " for \(target)" : ""
     }
 
     /// Hands `desired` to `names`, each its own document set.
@@ -375,6 +389,28 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         record = WaveRecord(revision: revision, assigned: assigned, time: now())
         await saveRecord()
         await give(firstWave, desired)
+        await handOverKept(except: Set(firstWave))
+    }
+
+    /// The revision the record holds, after a restart: it goes on from its
+    /// wave (with its pause or bake), not from the first. Every target up
+    /// to that wave is handed it again (nothing changes where it was
+    /// applied; the target's reconciler takes up its rollouts).
+    private func resumeWaves(_ record: WaveRecord, _ desired: [String: DesiredState]) async {
+        let reached = Array(configuration.waves.waves.prefix(record.wave + 1).joined())
+        await give(reached, desired)
+        await handOverKept(except: Set(reached))
+    }
+
+    /// After a restart, the targets beyond the revision's wave are handed
+    /// what they kept (read again from Git), once: their reconcilers take
+    /// up their rollouts as they were.
+    private func handOverKept(except names: Set<String>) async {
+        guard !handedOverKept else { return }
+        handedOverKept = true
+        let kept = given.filter { !names.contains($0.key) }
+        guard !kept.isEmpty else { return }
+        await give(kept.keys.sorted(), kept)
     }
 
     /// Looks at the wave in progress: its targets' releases move the
@@ -392,27 +428,35 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
             record.hold = nil
             await next(&record)
             return
-        case .failed?, nil:
+        case .failed?, .unreachable?, nil:
             break
         }
         var released: [String] = []
         var failed: (String, String)?
+        var unreachable: (String, String)?
         for target in plan.waves[record.wave] {
             guard let desired = newest[target] else { continue }
             // Applied (and healthy) first; then its Canaries.
             guard let applied = status.targets[target], applied.revision == record.revision, applied.settled, applied.failure == nil else {
                 if let failure = status.targets[target]?.failure, status.targets[target]?.revision == record.revision {
-                    failed = failed ?? (target, failure.message)
+                    if failure.reason == StageFailure.unreachable {
+                        unreachable = unreachable ?? (target, failure.message)
+                    } else {
+                        failed = failed ?? (target, failure.message)
+                    }
                 }
                 continue
             }
             switch await targets.release(target, desired) {
             case .released: released.append(target)
             case .failed(let reason): failed = failed ?? (target, reason)
-            case .releasing, .unreachable: continue
+            case .unreachable(let reason): unreachable = unreachable ?? (target, reason)
+            case .releasing: continue
             }
         }
+        // A failure holds the revision for good; a target out of reach only until it answers.
         let hold: WaveRecord.Hold? = failed.map { .failed(target: $0.0, reason: $0.1) }
+            ?? unreachable.map { .unreachable(target: $0.0, reason: $0.1) }
         if released != record.released || hold != record.hold {
             record.released = released
             record.hold = hold
@@ -560,7 +604,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
                                          observedRevision: first.revision))
                 conditions.set(Condition(type: "Reconciling", status: .true, reason: "RetryingAfterFailure",
                                          message: "\(failing.map(\.0).joined(separator: ", ")) will be tried again", lastTransitionTime: time))
-            } else if case .failed(let target, let reason)? = record?.hold, record?.revision == revision {
+            } else if let (target, reason) = record?.halt, record?.revision == revision {
                 status.ready = false
                 status.reason = "WaveHalted"
                 status.message = "\(revision) halted at wave \((record?.wave ?? 0) + 1) (\(target)): \(reason); later waves keep what they have"
@@ -605,7 +649,7 @@ public actor SourcePipeline<C: Clock> where C.Duration == Duration {
         guard configuration.waves.isStaged else { return nil }
         var hold: String?
         switch record?.hold {
-        case .failed(let target, let reason)?: hold = "\(target): \(reason)"
+        case .failed(let target, let reason)?, .unreachable(let target, let reason)?: hold = "\(target): \(reason)"
         case .pause?: hold = "waiting for serin promote \(configuration.name)"
         case .bake(let until)?: hold = "baking until \(Int(until))"
         case nil: hold = nil
@@ -648,6 +692,14 @@ public struct WaveStatus: Sendable, Equatable, Codable {
         self.wave = wave
         self.hold = hold
         self.revisions = revisions
+    }
+
+    /// One line: `main@sha1:… in wave 2 of 3 (eu, us)`, `… released by every wave`, with the hold.
+    public var summary: String {
+        guard let revision, let wave else { return "no revision yet" }
+        let position = wave > waves.count ? "released by every wave"
+            : "in wave \(wave) of \(waves.count) (\(waves[wave - 1].joined(separator: ", ")))"
+        return "\(revision) \(position)" + (hold.map { "; held: \($0)" } ?? "")
     }
 }
 

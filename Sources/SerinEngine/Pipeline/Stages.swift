@@ -52,6 +52,10 @@ public struct StageFailure: Sendable, Equatable, Codable, Error, CustomStringCon
 
     public var description: String { "\(reason): \(message)" }
 
+    /// The reason of a delivery to a target that cannot be reached (a
+    /// cluster's apiserver): its wave waits for it rather than failing.
+    public static let unreachable = "ClusterUnreachable"
+
     /// Only a new commit can mend it: retrying the same one is pointless.
     public var needsNewCommit: Bool { stage == .validate }
 }

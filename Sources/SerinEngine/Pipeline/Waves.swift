@@ -43,6 +43,9 @@ public struct WaveRecord: Sendable, Equatable, Codable {
     public enum Hold: Sendable, Equatable, Codable {
         /// A target of the wave failed the release: later waves keep what they had.
         case failed(target: String, reason: String)
+        /// A target of the wave cannot be reached: the wave waits for it
+        /// (it is never skipped) and goes on once it answers again.
+        case unreachable(target: String, reason: String)
         /// Waiting for `serin promote SOURCE` before the next wave.
         case pause
         /// The wave released it; the next wave gets it at this time (seconds since 1970).
@@ -69,6 +72,14 @@ public struct WaveRecord: Sendable, Equatable, Codable {
         self.hold = hold
         self.assigned = assigned
         self.time = time
+    }
+
+    /// The target that holds the revision where it is, and why: a failure, or a target out of reach.
+    public var halt: (target: String, reason: String)? {
+        switch hold {
+        case .failed(let target, let reason)?, .unreachable(let target, let reason)?: (target, reason)
+        default: nil
+        }
     }
 
     /// Every wave released it.

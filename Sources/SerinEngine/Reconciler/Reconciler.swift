@@ -96,6 +96,8 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
     private var recordedRemarks: [String: Set<String>] = [:]
 
     private struct Selection {
+        /// The source's revision it was taken from.
+        var source: String
         var revisions: [P.Revision]
         var refused: [(resource: ResourceKey, reason: String)]
         var canaries: [WorkloadID: RolloutID]
@@ -188,7 +190,7 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
                 targets[revision.workload] = RolloutID(namespace: canary.namespace, name: canary.name)
             }
         }
-        selections[desired.source] = Selection(revisions: selection.revisions, refused: selection.refused, canaries: targets)
+        selections[desired.source] = Selection(source: desired.revision, revisions: selection.revisions, refused: selection.refused, canaries: targets)
         var wanted: Set<WorkloadID> = []
         for revision in selection.revisions {
             wanted.insert(revision.workload)
@@ -390,6 +392,40 @@ public actor Reconciler<P: Platform, C: Clock> where C.Duration == Duration {
             ])
         }
         logger.info("\(entry.decision): \(entry.reason)", metadata: ["rollout": "\(entry.rollout)", "revision": "\(entry.revision ?? "-")"])
+    }
+
+    // MARK: how a revision's release stands
+
+    /// How the release of `desired` stands here: released once every
+    /// Canary of it promoted its revision and every workload without one
+    /// runs it; failed once a Canary rolled its revision back; releasing
+    /// otherwise (with what it waits for). What a source's waves ask
+    /// before the next wave gets the revision.
+    public func release(of desired: DesiredState) async -> ReleaseState {
+        guard let selection = selections[desired.source], selection.source == desired.revision else {
+            return .releasing("\(desired.revision) is not applied yet")
+        }
+        var waiting: [String] = []
+        for revision in selection.revisions {
+            if let id = selection.canaries[revision.workload] {
+                guard let runner = runners[id] else {
+                    waiting.append("Canary \(id) has not started")
+                    continue
+                }
+                let state = await runner.worker.state
+                if state.phase == .failed, state.failedRevision == revision.id {
+                    return .failed("Canary \(id) rolled \(revision.id) back: \(state.message)")
+                }
+                let settled: Set<RolloutPhase> = [.initialized, .succeeded]
+                if state.primaryRevision != revision.id || state.canaryRevision != nil || !settled.contains(state.phase) {
+                    waiting.append("Canary \(id) is \(state.phase.rawValue) at \(state.routes.canaryWeight)%")
+                }
+            } else if await platform.running(revision.workload).primary != revision.id {
+                waiting.append("\(revision.workload) does not run it yet")
+            }
+        }
+        guard let first = waiting.first else { return .released }
+        return .releasing(first + (waiting.count > 1 ? " (and \(waiting.count - 1) more)" : ""))
     }
 
     // MARK: what the API shows

@@ -13,6 +13,11 @@ import Synchronization
 /// of the log's own (`IOThread`), never on Swift's cooperative threads (two on this
 /// kind of machine: an fsync there stalls every task) and never under a lock
 /// that a task waits on: callers `await` the thread's answer.
+///
+/// With several clusters, each cluster's reconciler writes through a view
+/// of the one log (`scoped(to:)`): its entries name the cluster, and it
+/// reads back only its own and those of no cluster, so the same Canary in
+/// two clusters has two histories in one audit trail.
 public final class EventLog: Sendable {
     public struct Entry: Sendable, Codable, Equatable {
         public var sequence: Int
@@ -28,10 +33,13 @@ public final class EventLog: Sendable {
         public var reason: String
         /// The Git source an entry is about (`synced`, `sync-failed`); nil for rollouts.
         public var source: String?
+        /// The cluster an entry is about, when the operator has several; nil otherwise.
+        public var cluster: String?
 
         public init(sequence: Int = 0, time: Double, rollout: String, revision: String?, author: String?, commit: String? = nil,
-                    decision: String, reason: String, source: String? = nil) {
+                    decision: String, reason: String, source: String? = nil, cluster: String? = nil) {
             self.source = source
+            self.cluster = cluster
             self.sequence = sequence
             self.time = time
             self.rollout = rollout
@@ -61,24 +69,52 @@ public final class EventLog: Sendable {
         var tail: [Entry]
     }
 
-    public let path: String
-    public let rotateBytes: Int
-    public let rotationsKept: Int
+    /// The file and what goes with it, shared by the log and its views
+    /// (closed when the last of them goes).
+    private final class Shared: Sendable {
+        let path: String
+        let rotateBytes: Int
+        let rotationsKept: Int
+        let tailLimit: Int
+        let io: IOThread
+        let disk: Disk
+        let memory: Mutex<Memory>
+        let feed: EventFeed
+
+        init(path: String, rotateBytes: Int, rotationsKept: Int, tailLimit: Int, io: IOThread, disk: Disk, memory: Memory, feed: EventFeed) {
+            self.path = path
+            self.rotateBytes = rotateBytes
+            self.rotationsKept = rotationsKept
+            self.tailLimit = tailLimit
+            self.io = io
+            self.disk = disk
+            self.memory = Mutex(memory)
+            self.feed = feed
+        }
+
+        deinit {
+            close(disk.descriptor)
+            io.stop()
+            feed.finish()
+        }
+    }
+
+    private let shared: Shared
+    /// Set on a cluster's view: the cluster its entries name, and the only one it reads back.
+    public let cluster: String?
+
+    public var path: String { shared.path }
+    public var rotateBytes: Int { shared.rotateBytes }
+    public var rotationsKept: Int { shared.rotationsKept }
     /// Entries kept in memory for subscribers that start behind; also how
     /// many unread entries a subscriber may hold before it is told of a gap.
-    public let tailLimit: Int
-    private let io: IOThread
-    private let disk: Disk
-    private let memory: Mutex<Memory>
-    private let feed: EventFeed
+    public var tailLimit: Int { shared.tailLimit }
+    private var io: IOThread { shared.io }
+    private var disk: Disk { shared.disk }
+    private var feed: EventFeed { shared.feed }
 
     public init(stateDirectory: String, rotateBytes: Int = 16 << 20, rotationsKept: Int = 3, tailLimit: Int = 1000) throws {
-        path = stateDirectory + "/events.log"
-        self.rotateBytes = rotateBytes
-        self.rotationsKept = rotationsKept
-        self.tailLimit = tailLimit
-        io = IOThread(name: "serin events.log")
-        feed = EventFeed(limit: tailLimit)
+        let path = stateDirectory + "/events.log"
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         // The log only grows: its tail is enough to continue it.
         let bytes = Self.tail(path, bytes: 256 * 1024)
@@ -86,29 +122,54 @@ public final class EventLog: Sendable {
         let lines = bytes.split(separator: 0x0A)
         let tail = Array(lines.compactMap { try? decoder.decode(Entry.self, from: Data($0)) }.suffix(tailLimit))
         let previous = tail.last?.sequence ?? Self.read(path + ".1").last?.sequence ?? 0
-        memory = Mutex(Memory(nextSequence: previous + 1, tail: tail))
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw StateStore.StoreError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         var size = Int(lseek(descriptor, 0, SEEK_END))
         // A crash may have cut the last line short: start the next one afresh.
         if let last = bytes.last, last != 0x0A {
             _ = "\n".withCString { write(descriptor, $0, 1) }
             size += 1
         }
-        disk = Disk(descriptor: descriptor, size: size)
+        let io = IOThread(name: "serin events.log")
+        let feed = EventFeed(limit: tailLimit)
+        shared = Shared(path: path, rotateBytes: rotateBytes, rotationsKept: rotationsKept, tailLimit: tailLimit, io: io,
+                        disk: Disk(descriptor: descriptor, size: size), memory: Memory(nextSequence: previous + 1, tail: tail), feed: feed)
+        cluster = nil
     }
 
-    deinit {
-        close(disk.descriptor)
-        io.stop()
-        feed.finish()
+    private init(shared: Shared, cluster: String) {
+        self.shared = shared
+        self.cluster = cluster
+    }
+
+    /// The same log, for one cluster's rollouts: what it appends names
+    /// `cluster`; what it reads back (`entries`, `subscribe`) is that
+    /// cluster's and what names none. `deliveries` stays the whole log's.
+    public func scoped(to cluster: String) -> EventLog {
+        EventLog(shared: shared, cluster: cluster)
+    }
+
+    /// Whether this log (or view) reads `entry` back.
+    func includes(_ entry: Entry) -> Bool {
+        cluster == nil || entry.cluster == nil || entry.cluster == cluster
+    }
+
+    /// The entry as this view writes it: naming its cluster.
+    private func named(_ entry: Entry) -> Entry {
+        guard let cluster, entry.cluster == nil else { return entry }
+        var entry = entry
+        entry.cluster = cluster
+        return entry
     }
 
     /// Appends an entry with the next sequence number and returns it, once
     /// it is on disk (fsynced).
     @discardableResult
     public func append(_ entry: Entry) async throws -> Entry {
-        try await withCheckedThrowingContinuation { continuation in
+        let entry = named(entry)
+        return try await withCheckedThrowingContinuation { continuation in
             io.submit { continuation.resume(with: Result { try self.persist(entry) }) }
         }
     }
@@ -117,6 +178,7 @@ public final class EventLog: Sendable {
     /// callback): in order with every other append; `failed` hears of an
     /// entry that could not be written.
     public func post(_ entry: Entry, failed: @escaping @Sendable (any Error) -> Void) {
+        let entry = named(entry)
         io.submit {
             do { _ = try self.persist(entry) } catch { failed(error) }
         }
@@ -125,7 +187,7 @@ public final class EventLog: Sendable {
     /// On the log's thread.
     private func persist(_ entry: Entry) throws -> Entry {
         var entry = entry
-        entry.sequence = memory.withLock { $0.nextSequence }
+        entry.sequence = shared.memory.withLock { $0.nextSequence }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(entry)
@@ -138,7 +200,7 @@ public final class EventLog: Sendable {
         disk.size += line.count
         // Subscribers hear of it in order (one thread, one job at a time), under the
         // lock `subscribe` takes for its backlog: nothing missed or sent twice.
-        memory.withLock { memory in
+        shared.memory.withLock { memory in
             memory.nextSequence += 1
             memory.tail.append(entry)
             if memory.tail.count > tailLimit { memory.tail.removeFirst(memory.tail.count - tailLimit) }
@@ -163,7 +225,8 @@ public final class EventLog: Sendable {
 
     /// Every complete entry still kept (rotated files included), in order.
     public func entries() async -> [Entry] {
-        await onIOThread { Self.entries(path: self.path, rotationsKept: self.rotationsKept) }
+        let all = await onIOThread { Self.entries(path: self.path, rotationsKept: self.rotationsKept) }
+        return cluster == nil ? all : all.filter(includes)
     }
 
     /// The entries kept with sequence numbers `first...last`, in order:
@@ -171,8 +234,8 @@ public final class EventLog: Sendable {
     /// rotated away.
     public func entries(from first: Int, through last: Int) async -> [Entry] {
         guard first <= last else { return [] }
-        let inMemory = memory.withLock { memory in memory.tail.first.map { $0.sequence <= first } == true ? memory.tail : nil }
-        if let inMemory { return inMemory.filter { (first...last).contains($0.sequence) } }
+        let inMemory = shared.memory.withLock { memory in memory.tail.first.map { $0.sequence <= first } == true ? memory.tail : nil }
+        if let inMemory { return inMemory.filter { (first...last).contains($0.sequence) && includes($0) } }
         return await entries().filter { (first...last).contains($0.sequence) }
     }
 
@@ -201,14 +264,14 @@ public final class EventLog: Sendable {
     }
 
     /// The sequence of the last entry written (0 before the first).
-    public var lastSequence: Int { memory.withLock { $0.nextSequence - 1 } }
+    public var lastSequence: Int { shared.memory.withLock { $0.nextSequence - 1 } }
 
     /// Entries after `sequence`, then each new one as it is written, until
     /// the consumer goes away: those still in memory first (with a gap
     /// marker first when older ones were asked for), and a gap marker
     /// wherever the consumer fell more than `tailLimit` entries behind.
     public func deliveries(after sequence: Int) -> Subscription {
-        memory.withLock { memory in
+        shared.memory.withLock { memory in
             let last = memory.nextSequence - 1
             let oldest = memory.tail.first?.sequence ?? last + 1
             let missing = sequence + 1 < oldest && sequence < last ? Gap(first: sequence + 1, last: oldest - 1) : nil
@@ -259,8 +322,15 @@ private final class GapFillingReader: @unchecked Sendable {
             if !refilled.isEmpty { return take(refilled.removeFirst()) }
             switch await iterator.next() {
             case .entry(let entry)?:
-                // A refill may have read entries that were also buffered.
-                if entry.sequence > delivered { return take(entry) }
+                // A refill may have read entries that were also buffered;
+                // a cluster's view skips the other clusters' entries.
+                if entry.sequence > delivered {
+                    guard log.includes(entry) else {
+                        delivered = entry.sequence
+                        continue
+                    }
+                    return take(entry)
+                }
             case .gap(let gap)?:
                 refilled = await log.entries(from: max(gap.first, delivered + 1), through: gap.last)
             case nil:

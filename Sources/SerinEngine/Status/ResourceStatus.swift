@@ -179,6 +179,8 @@ public struct WorkloadStatusReport: Sendable, Codable, Equatable {
     /// For the local platform: the port its listener serves.
     public var port: Int?
     public var conditions: [Condition]
+    /// The cluster it runs in, when the operator has several; nil otherwise.
+    public var cluster: String?
 
     public init(name: String, namespace: String, kind: String, source: String, primaryRevision: String?, desiredRevision: String?,
                 replicas: Int, readyReplicas: Int, canaryRevision: String?, rollout: String?, port: Int?, conditions: [Condition]) {

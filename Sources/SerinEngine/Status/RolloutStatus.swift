@@ -5,6 +5,8 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     /// The Canary's name (the API's key) and namespace.
     public var name: String
     public var namespace: String
+    /// The cluster it runs in, when the operator has several; nil otherwise.
+    public var cluster: String?
     /// The workload it releases.
     public var workload: String
     public var phase: RolloutPhase
@@ -34,8 +36,9 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
 
     public init(name: String, namespace: String, workload: String, phase: RolloutPhase, canaryWeight: Int, mirrorWeight: Int,
                 failedChecks: Int, step: Int, stepCount: Int, primaryRevision: String?, canaryRevision: String?, message: String,
-                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry], threshold: Int? = nil) {
+                plan: [String], evaluations: [MetricEvaluation], events: [EventLog.Entry], threshold: Int? = nil, cluster: String? = nil) {
         self.name = name
+        self.cluster = cluster
         self.namespace = namespace
         self.workload = workload
         self.phase = phase
@@ -51,6 +54,11 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
         self.plan = plan
         self.evaluations = evaluations
         self.events = events
+    }
+
+    /// `cluster/namespace/name` with several clusters, `namespace/name` otherwise: what names it uniquely.
+    public var qualifiedName: String {
+        cluster.map { "\($0)/\(namespace)/\(name)" } ?? "\(namespace)/\(name)"
     }
 }
 
@@ -141,6 +149,9 @@ public protocol OperatorControl: Sendable {
     func isReady() async -> Bool
     /// Prometheus text exposition of the operator's metrics.
     func metricsText() async -> String
+    /// `serin promote SOURCE`: opens the gate before the source's next wave
+    /// (`pause: true`); `caller` as for `command`.
+    func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome
     /// Suspends, resumes, reconciles, pins (`rollback`, with `revision`) or
     /// unpins a source; `caller` as for `command`.
     func sourceCommand(_ command: SourceCommand, source name: String, revision: String?, by caller: String?) async -> SourceCommandOutcome
@@ -151,6 +162,8 @@ public protocol OperatorControl: Sendable {
 }
 
 extension OperatorControl {
+    public func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome { .unknownSource }
+
     public func sourceCommand(_ command: SourceCommand, source name: String, revision: String?, by caller: String?) async -> SourceCommandOutcome {
         .unsupported("this operator has no source commands")
     }
@@ -158,4 +171,12 @@ extension OperatorControl {
     public func sourceHistory(of name: String) async -> [SourceHistoryEntry]? { nil }
 
     public func diff(source name: String) async -> SourceDiffOutcome { .unavailable("this operator cannot diff sources") }
+}
+
+/// The outcome of `serin promote SOURCE`.
+public enum WaveCommandOutcome: Sendable, Equatable {
+    case accepted(String)
+    case unknownSource
+    /// No wave of the source waits for a promotion.
+    case conflict(String)
 }

@@ -475,13 +475,17 @@ public actor ClusterSync {
     }
 
     /// Why Git may not declare this object: Serin trusts its inventories,
-    /// rollout states, their signing key and its leader lease by name and
-    /// place, so a source that wrote them could forge what Serin prunes,
-    /// restores or who leads (issue 21, item 5).
+    /// rollout states, their signing key, its records of waves and its
+    /// leader lease by name and place, so a source that wrote them could
+    /// forge what Serin prunes, restores, which clusters a revision reaches
+    /// or who leads (issue 21, item 5; issue 26).
     func reservation(of entry: Inventory.Entry) -> String? {
         let core = entry.apiVersion == "v1"
         if core && entry.kind == "ConfigMap" && (entry.name.hasPrefix(Inventory.prefix) || entry.name.hasPrefix("serin-state-")) {
             return "ConfigMaps named serin-inventory-* and serin-state-* are Serin's own inventories and rollout states"
+        }
+        if core && entry.kind == "ConfigMap" && entry.name.hasPrefix(ClusterWaveStore.namePrefix) {
+            return "ConfigMaps named \(ClusterWaveStore.namePrefix)* are Serin's records of where each source's revision stands in its waves"
         }
         if core && entry.kind == "Secret" && entry.name == ClusterStateReplica.keySecret && entry.namespace == inventoryNamespace {
             return "the Secret \(inventoryNamespace)/\(entry.name) holds the key that signs Serin's rollout states"

@@ -13,12 +13,14 @@ struct RolloutRoutes: Sendable {
     static let commandBodyLimit = 64 * 1024
 
     /// A rollout is `/api/v1/namespaces/NS/rollouts/NAME`, or
-    /// `/api/v1/rollouts/NAME` where only one rollout has that name.
+    /// `/api/v1/rollouts/NAME` where only one rollout has that name; with
+    /// several clusters, `/api/v1/clusters/CLUSTER/namespaces/NS/rollouts/NAME`.
     func register<Context: RequestContext>(on router: some RouterMethods<Context>) {
         router.get("/api/v1/rollouts") { _, _ in
             JSONResponse.make(await control.rollouts())
         }
-        for prefix in ["/api/v1/rollouts/:name", "/api/v1/namespaces/:namespace/rollouts/:name"] {
+        for prefix in ["/api/v1/rollouts/:name", "/api/v1/namespaces/:namespace/rollouts/:name",
+                       "/api/v1/clusters/:cluster/namespaces/:namespace/rollouts/:name"] {
             router.get(RouterPath(prefix)) { _, context in
                 let name = try Self.name(context)
                 guard let status = await control.rollout(named: name) else { throw Self.unknown(name) }
@@ -38,7 +40,8 @@ struct RolloutRoutes: Sendable {
     static func name(_ context: some RequestContext) throws -> String {
         let name = try context.parameters.require("name")
         guard let namespace = context.parameters.get("namespace") else { return name }
-        return "\(namespace)/\(name)"
+        guard let cluster = context.parameters.get("cluster") else { return "\(namespace)/\(name)" }
+        return "\(cluster)/\(namespace)/\(name)"
     }
 
     /// Checks in this order: who asks (before anything is revealed), what is

@@ -78,6 +78,7 @@ public struct APIServer: Service {
         DashboardRoutes().register(on: router)
         RolloutRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: api)
         ResourceRoutes(control: control).register(on: api)
+        WaveRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: api)
         SourceRoutes(control: control, token: BearerToken(configuration.token), logger: logger).register(on: api)
         EventStreamRoutes(control: control, heartbeat: configuration.heartbeat, slots: StreamSlots(capacity: configuration.maxEventStreams),
                           logger: logger).register(on: api)

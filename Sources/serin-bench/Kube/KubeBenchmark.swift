@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SerinGit
 import SerinKubernetes
+import SerinKubernetesTesting
 import SerinTesting
 
 /// `serin run` (platform: kubernetes) with N Canaries on the real test

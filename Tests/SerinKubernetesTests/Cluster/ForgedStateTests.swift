@@ -131,6 +131,7 @@ extension ClusterTests {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let forged = [
                     ("v1", "ConfigMap", "serin-state-web"), ("v1", "ConfigMap", "serin-inventory-other"),
+                    ("v1", "ConfigMap", ClusterWaveStore.name(of: "apps")),
                     ("v1", "Secret", ClusterStateReplica.keySecret), ("coordination.k8s.io/v1", "Lease", "serin-leader"),
                 ].map { apiVersion, kind, name in
                     KubeObject(apiVersion: apiVersion, kind: kind, metadata: ObjectMeta(name: name, namespace: namespace))

@@ -12,10 +12,10 @@ import SerinSpec
 /// containers stopped). The bench's Deployments name it in `nodeName`, so
 /// the controller-manager's ReplicaSets and pods are real, and the
 /// Deployments' rollout status is what the apiserver computes.
-final class FakeNode: Sendable {
-    static let taint = "serin.dev/fake-node"
+public final class FakeNode: Sendable {
+    public static let taint = "serin.dev/fake-node"
 
-    let name: String
+    public let name: String
     private let client: KubeClient
     private let pods: Informer<Pod>
     private let work: Task<Void, Never>
@@ -25,7 +25,9 @@ final class FakeNode: Sendable {
     private static let nodeKind = ResourceKind(group: "", version: "v1", kind: "Node", plural: "nodes", namespaced: false)
 
     /// Creates the Node and its Lease (taking over leftovers of an earlier run) and starts the kubelet stand-in.
-    init(client: KubeClient, name: String = "serin-bench-fake-node") async throws {
+    /// `tainted`: only pods that tolerate `taint` go to it (beside a real node); untainted, the
+    /// scheduler puts every pod on it (a cluster whose only node it is).
+    public init(client: KubeClient, name: String = "serin-bench-fake-node", tainted: Bool = true) async throws {
         self.name = name
         self.client = client
         let nodes = client.resources(Self.nodeKind)
@@ -35,8 +37,8 @@ final class FakeNode: Sendable {
         let node = try await nodes.create(KubeObject(
             apiVersion: "v1", kind: "Node",
             metadata: ObjectMeta(name: name, labels: ["kubernetes.io/hostname": name, Self.taint: "true", "type": "kwok"],
-                                 annotations: ["serin.dev/fake": "a node without a kubelet, kept by serin-bench kube"]),
-            content: ["spec": ["taints": [["key": .string(Self.taint), "value": "true", "effect": "NoSchedule"]]]]))
+                                 annotations: ["serin.dev/fake": "a node without a kubelet (FakeNode)"]),
+            content: tainted ? ["spec": ["taints": [["key": .string(Self.taint), "value": "true", "effect": "NoSchedule"]]]] : [:]))
         _ = try await nodes.mergePatch(name, patch: Self.nodeStatus(), subresource: "status")
         let leases = client.resources(Lease.self)
         _ = try await leases.deleteIfPresent(name, namespace: "kube-node-lease")
@@ -84,11 +86,11 @@ final class FakeNode: Sendable {
         }
     }
 
-    var podsMarkedReady: Int { counts.ready }
-    var requestsSent: Int { counts.requests }
+    public var podsMarkedReady: Int { counts.ready }
+    public var requestsSent: Int { counts.requests }
 
     /// Stops the kubelet stand-in, then removes the Node (its Lease goes with it).
-    func remove() async {
+    public func remove() async {
         work.cancel()
         await work.value
         _ = try? await client.resources(Self.nodeKind).deleteIfPresent(name)
