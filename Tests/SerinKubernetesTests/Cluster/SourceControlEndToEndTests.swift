@@ -86,7 +86,11 @@ extension ClusterTests {
                 let repository = try GitFixture()
                 try repository.commit(["deploy/settings.yaml": GitOps.configMap(namespace, "settings", "v1")], message: "v1")
                 let v1 = try repository.head()
-                let run = try SerinRun(namespace: namespace, sources: GitOps.source("apps", repository))
+                // A second source, never suspended: its hand edit put back is the
+                // sign that the operator has seen the edits made before it.
+                let control = try GitFixture()
+                try control.commit(["deploy/control.yaml": GitOps.configMap(namespace, "control", "c1")], message: "c1")
+                let run = try SerinRun(namespace: namespace, sources: GitOps.source("apps", repository) + "\n" + GitOps.source("control", control))
                 do {
                     try await eventually("v1 is applied", timeout: .seconds(60)) {
                         try run.source()?.conditions.isReady == true
@@ -111,8 +115,14 @@ extension ClusterTests {
                     }
                     try repository.commit(["deploy/settings.yaml": GitOps.configMap(namespace, "settings", "v2")], message: "v2")
                     let v2 = try repository.head()
+                    try await eventually("the control source is applied", timeout: .seconds(60)) {
+                        try await GitOps.greeting(client, namespace, "control") == "c1"
+                    }
                     _ = try GitOps.kubectl(["-n", namespace, "patch", "configmap/settings", "--type=merge", "-p", #"{"data":{"greeting":"edited"}}"#])
-                    try await Task.sleep(for: .seconds(3))
+                    _ = try GitOps.kubectl(["-n", namespace, "patch", "configmap/control", "--type=merge", "-p", #"{"data":{"greeting":"edited"}}"#])
+                    try await eventually("the edit of the source not suspended, made after, is put back", timeout: .seconds(60)) {
+                        try await GitOps.greeting(client, namespace, "control") == "c1"
+                    }
                     #expect(try await GitOps.greeting(client, namespace, "settings") == "edited", "a suspended source corrects nothing")
                     #expect(try run.source()?.revision == "main@sha1:\(v1)", "a suspended source fetches nothing")
                     let refused = try run.serin(["reconcile", "apps"])
