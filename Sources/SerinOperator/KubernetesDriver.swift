@@ -117,7 +117,8 @@ final class KubernetesDriver: ReconcilingDriver {
         self.sourceSettings = sourceSettings
         (notices, noticeSink) = AsyncStream<SourceNotice>.makeStream()
         let suspended = self.suspended, sink = noticeSink
-        drift = DriftWatch(client: client, cache: cache, deployments: platform.deploymentCache, written: written,
+        drift = DriftWatch(client: client, cache: cache, deployments: platform.deploymentCache, daemonSets: platform.daemonSetCache,
+                           written: written,
                            isHeld: { source in suspended.contains(source) }, sourceClients: sourceClients,
                            logger: logger) { event in
             Self.record(log, logger, event)

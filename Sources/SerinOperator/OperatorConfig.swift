@@ -245,7 +245,14 @@ public struct OperatorConfig: Sendable, Decodable {
         }
         var problems: [Diagnostic] = []
         if let watchNamespace {
-            if config.platform == PlatformKind.kubernetes.rawValue {
+            if config.platform == PlatformKind.kubernetes.rawValue, let clusters = config.clusters {
+                // Every cluster of the fleet watches that namespace alone.
+                config.clusters = clusters.map { cluster in
+                    var cluster = cluster
+                    cluster.watchNamespace = watchNamespace
+                    return cluster
+                }
+            } else if config.platform == PlatformKind.kubernetes.rawValue {
                 var kubernetes = config.kubernetes ?? Kubernetes()
                 kubernetes.watchNamespace = watchNamespace
                 config.kubernetes = kubernetes

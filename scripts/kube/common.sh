@@ -76,3 +76,43 @@ ensure_apt() {
   log "apt: installing$missing"
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || die "apt-get install$missing failed"
 }
+
+# ---- PKI, shared by up.sh and second.sh; each runs in its cluster's PKI directory and skips what exists.
+pki_ca() { # common-name
+  [ -f ca.crt ] || openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=$1" 2>/dev/null
+}
+pki_cert() { # name subject ext
+  [ -f "$1.crt" ] && return 0
+  openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+  printf "%b" "$3" >"$1.ext"
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext" 2>/dev/null
+  rm -f "$1.csr" "$1.ext"
+}
+pki_service_account_key() {
+  [ -f sa.key ] || { openssl genrsa -out sa.key 2048 2>/dev/null; openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null; }
+}
+pki_tokens() { # more users, each "name,uid[,groups]": tokens for admin, the controller-manager, the scheduler and them
+  [ -f tokens.csv ] && return 0
+  local user
+  for user in 'admin,admin-uid,"system:masters"' system:kube-controller-manager,cm-uid system:kube-scheduler,sched-uid "$@"; do
+    echo "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'),$user"
+  done >tokens.csv.tmp
+  mv tokens.csv.tmp tokens.csv
+}
+pki_kubeconfig() { # file user cluster-name server-port
+  local tok; tok=$(awk -F, -v u="$2" '$2==u{print $1}' tokens.csv)
+  cat >"$1.kubeconfig" <<K
+apiVersion: v1
+kind: Config
+clusters:
+- name: $3
+  cluster: {server: "https://127.0.0.1:$4", certificate-authority: "$PWD/ca.crt"}
+users:
+- name: "$2"
+  user: {token: "$tok"}
+contexts:
+- name: $3
+  context: {cluster: $3, user: "$2"}
+current-context: $3
+K
+}

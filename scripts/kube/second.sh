@@ -51,41 +51,13 @@ up2() {
   # PKI of its own: another CA, so a credential of one cluster is never accepted by the other.
   mkdir -p "$PKI2"; (
     cd "$PKI2"
-    [ -f ca.crt ] || openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=serin-kube-2-ca" 2>/dev/null
-    cert() { # name subject ext
-      [ -f "$1.crt" ] && return 0
-      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-      printf "%b" "$3" >"$1.ext"
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext" 2>/dev/null
-      rm -f "$1.csr" "$1.ext"
-    }
-    cert apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
-    [ -f sa.key ] || { openssl genrsa -out sa.key 2048 2>/dev/null; openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null; }
-    if [ ! -f tokens.csv ]; then
-      t() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-      { echo "$(t),admin,admin-uid,\"system:masters\""
-        echo "$(t),system:kube-controller-manager,cm-uid"
-        echo "$(t),system:kube-scheduler,sched-uid"; } >tokens.csv.tmp
-      mv tokens.csv.tmp tokens.csv
-    fi
-    kubeconfig() { # file user
-      local tok; tok=$(awk -F, -v u="$2" '$2==u{print $1}' tokens.csv)
-      cat >"$1.kubeconfig" <<K
-apiVersion: v1
-kind: Config
-clusters:
-- name: serin-kube-2
-  cluster: {server: "https://127.0.0.1:$API2_PORT", certificate-authority: "$PKI2/ca.crt"}
-users:
-- name: "$2"
-  user: {token: "$tok"}
-contexts:
-- name: serin-kube-2
-  context: {cluster: serin-kube-2, user: "$2"}
-current-context: serin-kube-2
-K
-    }
-    kubeconfig admin admin; kubeconfig controller-manager system:kube-controller-manager; kubeconfig scheduler system:kube-scheduler
+    pki_ca serin-kube-2-ca
+    pki_cert apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+    pki_service_account_key
+    pki_tokens
+    pki_kubeconfig admin admin serin-kube-2 "$API2_PORT"
+    pki_kubeconfig controller-manager system:kube-controller-manager serin-kube-2 "$API2_PORT"
+    pki_kubeconfig scheduler system:kube-scheduler serin-kube-2 "$API2_PORT"
     chmod 600 ./*.key tokens.csv ./*.kubeconfig
   )
 

@@ -34,45 +34,16 @@ check_port kubelet "$KUBELET_HEALTHZ_PORT"; check_port containerd "$CRI_STREAM_P
 # ---- PKI: a CA, the apiserver's serving cert, client credentials, the service-account key pair
 pki() {
   mkdir -p "$PKI"; cd "$PKI"
-  [ -f ca.crt ] || openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=serin-kube-ca" 2>/dev/null
-  cert() { # name subject ext
-    [ -f "$1.crt" ] && return 0
-    openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-    printf "%b" "$3" >"$1.ext"
-    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 3650 -extfile "$1.ext" 2>/dev/null
-    rm -f "$1.csr" "$1.ext"
-  }
-  cert apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,IP:$BRIDGE_IP,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n"
-  cert kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth\n"
-  cert admin "/O=system:masters/CN=admin" "extendedKeyUsage=clientAuth\n"
-  [ -f sa.key ] || { openssl genrsa -out sa.key 2048 2>/dev/null; openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null; }
-  if [ ! -f tokens.csv ]; then
-    t() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-    { echo "$(t),admin,admin-uid,\"system:masters\""
-      echo "$(t),system:kube-controller-manager,cm-uid"
-      echo "$(t),system:kube-scheduler,sched-uid"
-      echo "$(t),system:node:$NODE_NAME,node-uid,\"system:nodes\""; } >tokens.csv.tmp
-    mv tokens.csv.tmp tokens.csv
-  fi
-  kubeconfig() { # file user
-    local tok; tok=$(awk -F, -v u="$2" '$2==u{print $1}' tokens.csv)
-    cat >"$1.kubeconfig" <<K
-apiVersion: v1
-kind: Config
-clusters:
-- name: serin-kube
-  cluster: {server: "https://127.0.0.1:$API_PORT", certificate-authority: "$PKI/ca.crt"}
-users:
-- name: "$2"
-  user: {token: "$tok"}
-contexts:
-- name: serin-kube
-  context: {cluster: serin-kube, user: "$2"}
-current-context: serin-kube
-K
-  }
-  kubeconfig admin admin; kubeconfig controller-manager system:kube-controller-manager
-  kubeconfig scheduler system:kube-scheduler; kubeconfig kubelet "system:node:$NODE_NAME"
+  pki_ca serin-kube-ca
+  pki_cert apiserver "/CN=kube-apiserver" "subjectAltName=IP:127.0.0.1,IP:$BRIDGE_IP,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n"
+  pki_cert kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "extendedKeyUsage=clientAuth\n"
+  pki_cert admin "/O=system:masters/CN=admin" "extendedKeyUsage=clientAuth\n"
+  pki_service_account_key
+  pki_tokens "system:node:$NODE_NAME,node-uid,\"system:nodes\""
+  local k
+  for k in admin:admin controller-manager:system:kube-controller-manager scheduler:system:kube-scheduler kubelet:system:node:$NODE_NAME; do
+    pki_kubeconfig "${k%%:*}" "${k#*:}" serin-kube "$API_PORT"
+  done
   chmod 600 ./*.key tokens.csv ./*.kubeconfig
   cd - >/dev/null
 }

@@ -57,8 +57,9 @@ extension KubernetesPlatform {
             try await removeGenerated(revision, routing, keepApex: true)
         }
         // Gone: no longer followed for drift.
-        written.forget(WrittenObjects.Key(Deployment.resourceKind, namespace: namespace, name: primaryName))
-        let resources = kind == .daemonSet ? client.resources(DaemonSet.resourceKind) : client.resources(Deployment.resourceKind)
+        let resource = kind == .daemonSet ? DaemonSet.resourceKind : Deployment.resourceKind
+        written.forget(WrittenObjects.Key(resource, namespace: namespace, name: primaryName))
+        let resources = client.resources(resource)
         _ = try await resources.deleteIfPresent(primaryName, namespace: namespace)
         forget(workload)
         logger.info("\(workload.name) serves alone: \(primaryName) and the Canary's objects are removed")

@@ -4,13 +4,13 @@ import SerinSpec
 
 extension KubernetesPlatform {
     /// Server-side apply of any object, its resource found by discovery.
-    /// Deployments are followed for drift (`DriftWatch`): what was written
-    /// is kept, one write at a time.
+    /// Deployments and DaemonSets are followed for drift (`DriftWatch`):
+    /// what was written is kept, one write at a time.
     @discardableResult
     func apply(_ object: JSONValue, manager: String = KubernetesPlatform.fieldManager) async throws -> KubeObject {
         let manifest = try KubeObject(json: object)
         let kind = try await client.resourceKind(of: manifest)
-        guard kind == Deployment.resourceKind else { return try await client.resources(kind).apply(manifest, fieldManager: manager, force: true) }
+        guard kind == Deployment.resourceKind || kind == DaemonSet.resourceKind else { return try await client.resources(kind).apply(manifest, fieldManager: manager, force: true) }
         let key = WrittenObjects.Key(kind, namespace: manifest.metadata.namespace, name: manifest.metadata.name ?? "")
         let client = self.client, written = self.written
         return try await written.serialized(key) {
@@ -20,10 +20,12 @@ extension KubernetesPlatform {
         }
     }
 
-    /// The workload's Deployments are no longer followed for drift (removed, or handed back).
+    /// The workload's Deployments or DaemonSets are no longer followed for drift (removed, or handed back).
     func forgetWrites(of workload: WorkloadID) {
         for name in [FlaggerObjects.primaryName(workload.name), workload.name] {
-            written.forget(WrittenObjects.Key(Deployment.resourceKind, namespace: workload.namespace, name: name))
+            for resource in [Deployment.resourceKind, DaemonSet.resourceKind] {
+                written.forget(WrittenObjects.Key(resource, namespace: workload.namespace, name: name))
+            }
         }
     }
 

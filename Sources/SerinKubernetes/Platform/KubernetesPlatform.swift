@@ -63,6 +63,8 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     /// The Deployments the platform reads (every one in its namespace, or the cluster's).
     public var deploymentCache: Informer<Deployment> { deployments }
+    /// The DaemonSets, likewise.
+    public var daemonSetCache: Informer<DaemonSet> { daemonSets }
 
     public init(client: KubeClient, namespace: String? = nil, defaultProvider: String = "kubernetes",
                 selectorLabels: [String] = KubernetesPlatform.defaultSelectorLabels, routeAcceptance: Duration = .seconds(30),

@@ -30,8 +30,9 @@ public struct DriftEvent: Sendable, Equatable {
 
 /// Drift found from the caches, not by comparing everything at every
 /// interval: each change of an object Serin wrote (the Git sync's objects,
-/// through `ClusterCache`; the platform's Deployments, through its
-/// informer) is looked at when it comes. A change of generation, labels or
+/// through `ClusterCache`; the platform's Deployments and the DaemonSets
+/// the caches cannot see, a `-primary` among them, through its informers)
+/// is looked at when it comes. A change of generation, labels or
 /// annotations (or, for kinds without a generation, any change), compared
 /// with what each of Serin's field managers wrote (`WrittenObjects`), is
 /// put back with the same manager; a deleted object is made again. The
@@ -45,6 +46,7 @@ public final class DriftWatch: Sendable {
     private let sourceClients: [String: KubeClient]
     private let cache: ClusterCache
     private let deployments: Informer<Deployment>?
+    private let daemonSets: Informer<DaemonSet>?
     private let written: WrittenObjects
     private let isHeld: @Sendable (String?) -> Bool
     private let report: @Sendable (DriftEvent) async -> Void
@@ -54,13 +56,15 @@ public final class DriftWatch: Sendable {
     /// Serin's own field managers: their writes are never drift.
     static let ownManagers: Set<String> = [ClusterSync.fieldManager, KubernetesPlatform.rolloutFieldManager, "serin-status"]
 
-    public init(client: KubeClient, cache: ClusterCache, deployments: Informer<Deployment>?, written: WrittenObjects,
+    public init(client: KubeClient, cache: ClusterCache, deployments: Informer<Deployment>?, daemonSets: Informer<DaemonSet>? = nil,
+                written: WrittenObjects,
                 isHeld: @escaping @Sendable (String?) -> Bool = { _ in false }, sourceClients: [String: KubeClient] = [:],
                 logger: Logger = Logger(label: "serin.drift"), report: @escaping @Sendable (DriftEvent) async -> Void) {
         self.client = client
         self.sourceClients = sourceClients
         self.cache = cache
         self.deployments = deployments
+        self.daemonSets = daemonSets
         self.written = written
         self.isHeld = isHeld
         self.logger = logger
@@ -75,6 +79,7 @@ public final class DriftWatch: Sendable {
     /// Until cancelled.
     public func run() async {
         let deploymentChanges = deployments?.changes()
+        let daemonSetChanges = daemonSets?.changes()
         let cacheChanges = cache.changes
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -89,6 +94,22 @@ public final class DriftWatch: Sendable {
                         case .deleted(let old): ClusterSync.object(old).map { .deleted($0) }
                         }
                         if let converted { await self.examine(Deployment.resourceKind, converted) }
+                    }
+                }
+            }
+            if let daemonSetChanges {
+                group.addTask {
+                    for await change in daemonSetChanges {
+                        // A DaemonSet with Serin's source label is the caches' (Git's), seen there; the rest
+                        // (the platform's `-primary`) only here.
+                        let converted: InformerChange<KubeObject>? = switch change {
+                        case .added: nil
+                        case .updated(let old, let new):
+                            Self.labelled(old) || Self.labelled(new) ? nil
+                                : ClusterSync.object(old).flatMap { old in ClusterSync.object(new).map { .updated(old: old, new: $0) } }
+                        case .deleted(let old): Self.labelled(old) ? nil : ClusterSync.object(old).map { .deleted($0) }
+                        }
+                        if let converted { await self.examine(DaemonSet.resourceKind, converted) }
                     }
                 }
             }
@@ -192,9 +213,11 @@ public final class DriftWatch: Sendable {
     }
 
     /// Who writes an object of `source`: its ServiceAccount's client, but
-    /// for the platform's Deployments (Serin's own writes).
+    /// for the platform's Deployments and DaemonSets (Serin's own writes).
     private func client(for source: String?, _ resource: ResourceKind) -> KubeClient {
-        guard resource != Deployment.resourceKind, let source, let sourceClient = sourceClients[source] else { return client }
+        guard resource != Deployment.resourceKind, resource != DaemonSet.resourceKind, let source, let sourceClient = sourceClients[source] else {
+            return client
+        }
         return sourceClient
     }
 
@@ -209,12 +232,16 @@ public final class DriftWatch: Sendable {
         return fields
     }
 
-    /// The source of the object, or of the Deployment a `-primary` copies.
+    /// The source of the object, or of the Deployment or DaemonSet a `-primary` copies.
     private func owner(of key: WrittenObjects.Key) -> String? {
         if let source = written.source(of: key) { return source }
-        guard key.kind == "Deployment", key.name.hasSuffix("-primary") else { return nil }
+        guard key.kind == "Deployment" || key.kind == "DaemonSet", key.name.hasSuffix("-primary") else { return nil }
         return written.source(of: WrittenObjects.Key(group: key.group, kind: key.kind, namespace: key.namespace,
                                                      name: String(key.name.dropLast("-primary".count))))
+    }
+
+    static func labelled<R: KubeResource>(_ object: R) -> Bool {
+        object.metadata.labels?[ClusterSync.sourceLabel] != nil
     }
 
     /// The field managers whose entries are new or newer in `new`: who changed it.

@@ -297,6 +297,15 @@ extension ClusterTests {
                     try await run.waitFor("podinfo-ds", phase: "Initialized")
                     let target: DaemonSet = try await client.resources(DaemonSet.self).get("podinfo-ds", namespace: namespace)
                     #expect(target.spec?.template?["spec"]?["nodeSelector"]?["flagger.app/scale-to-zero"] == "true")
+                    // The primary edited by hand is drift (the caches, label-selected, never see it: the platform's informer does).
+                    let edit = try InClusterTests.kubectl(["-n", namespace, "set", "env", "daemonset/podinfo-ds-primary", "APP_VERSION=edited"],
+                                                          timeout: .seconds(60))
+                    #expect(edit.status == 0, "\(edit.stderr)")
+                    try await eventually("the primary's edit is undone", timeout: .seconds(60)) {
+                        let primary: DaemonSet = try await client.resources(DaemonSet.self).get("podinfo-ds-primary", namespace: namespace)
+                        return Self.version(primary.spec?.template) == "6.0.0"
+                            && Operator.decisions(running, "drift").contains { $0.contains("DaemonSet \(namespace)/podinfo-ds-primary") }
+                    }
                     try run.repository.commit(["deploy/ds.yaml": Self.daemonSet(namespace, version: "6.0.1")], message: "podinfo-ds 6.0.1")
                     try await eventually("podinfo-ds-primary runs 6.0.1", timeout: .seconds(300)) {
                         let primary: DaemonSet = try await client.resources(DaemonSet.self).get("podinfo-ds-primary", namespace: namespace)

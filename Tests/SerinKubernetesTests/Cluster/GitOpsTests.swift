@@ -376,6 +376,45 @@ extension ClusterTests {
             }
         }
 
+        /// An object whose source label another owner took away (as the
+        /// platform does to a Service a Canary takes over) is out of the
+        /// label-selected informers, not out of the cluster: health reads it
+        /// with a GET and judges it, and only an object that is really gone
+        /// is "not in the cluster".
+        @Test(.timeLimit(.minutes(3)))
+        func anObjectWithoutTheSourceLabelIsJudgedNotMissing() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let cache = ClusterCache(client: client, namespace: namespace)
+                let running = Task { await cache.run() }
+                defer {
+                    cache.finish()
+                    running.cancel()
+                }
+                let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false, cache: cache)
+                var objects = try KubeObject.manifests(yaml: ["kept", "gone"].map { Self.configMap(namespace, $0) }.joined(separator: "\n---\n"))
+                for index in objects.indices {
+                    objects[index].metadata.labels = [ClusterSync.sourceLabel: "relabel"]
+                }
+                let first = await sync.sync(source: "relabel", objects: objects)
+                #expect(first.problems.isEmpty && first.applied.count == 2, "\(first)")
+                try await eventually("the cache holds both", timeout: .seconds(30)) {
+                    let maps = cache.informer(for: ConfigMap.resourceKind)
+                    return maps.hasSynced && maps.get("kept", namespace: namespace) != nil && maps.get("gone", namespace: namespace) != nil
+                }
+                #expect(await sync.unhealthy(objects, timeout: .zero) == [])
+
+                let label = try Self.kubectl(["-n", namespace, "label", "configmap/kept", "serin.dev/source-"])
+                #expect(label.status == 0, "\(label.stderr)")
+                let deleted = try Self.kubectl(["-n", namespace, "delete", "configmap/gone"])
+                #expect(deleted.status == 0, "\(deleted.stderr)")
+                try await eventually("neither is in the source's cache any more", timeout: .seconds(30)) {
+                    let maps = cache.informer(for: ConfigMap.resourceKind)
+                    return maps.get("kept", namespace: namespace) == nil && maps.get("gone", namespace: namespace) == nil
+                }
+                #expect(await sync.unhealthy(objects, timeout: .zero) == ["ConfigMap \(namespace)/gone: not in the cluster"])
+            }
+        }
+
         // MARK: 4. safe prune
 
         /// What leaves Git is deleted only while it is still the source's:
@@ -438,6 +477,39 @@ extension ClusterTests {
                 }
                 await running.stop()
                 _ = try? await client.resources(Namespace.self).deleteIfPresent(shared)
+            }
+        }
+
+        /// `suspend: true` in serin.yaml: the source applies nothing and says
+        /// why, while a source beside it delivers two commits (the positive
+        /// sign that passes went by; the check after it can fail).
+        @Test(.timeLimit(.minutes(5)))
+        func aSourceSuspendedInTheConfigurationAppliesNothing() async throws {
+            try await KubeTestCluster.withNamespace { client, namespace in
+                let repository = try GitFixture()
+                try repository.commit(["apps/app.yaml": Self.configMap(namespace, "app"), "held/held.yaml": Self.configMap(namespace, "held")],
+                                      message: "two sources")
+                let running = try await SourcesOperator(namespace: namespace, sources: Self.source("apps", repository, path: "apps") + "\n"
+                    + Self.source("held", repository, path: "held", extra: ", suspend: true"))
+                do {
+                    try await eventually("apps is applied, held says it is suspended", timeout: .seconds(90)) {
+                        let apps = await running.source("apps"), held = await running.source("held")
+                        return apps?.conditions.isReady == true && held?.suspension?.fromConfiguration == true
+                    }
+                    try repository.commit(["apps/app.yaml": Self.configMap(namespace, "app", "second"),
+                                           "held/held.yaml": Self.configMap(namespace, "held", "second")], message: "both change")
+                    try await eventually("apps delivers the second commit", timeout: .seconds(60)) {
+                        try await Self.greeting(client, namespace, "app") == "second"
+                    }
+                    #expect(try await client.resources(ConfigMap.self).getIfPresent("held", namespace: namespace) == nil,
+                            "a source suspended by serin.yaml applied its objects")
+                    let held = try #require(await running.source("held"))
+                    #expect(held.lastAppliedRevision == nil && held.suspension?.description == "suspended by serin.yaml (suspend: true)", "\(held)")
+                } catch {
+                    await running.stop()
+                    throw error
+                }
+                await running.stop()
             }
         }
 

@@ -152,7 +152,11 @@ extension ClusterTests {
         }
 
         static func version(_ client: KubeClient, _ namespace: String, _ name: String) async throws -> String? {
-            let deployment: Deployment = try await client.resources(Deployment.self).get(name, namespace: namespace)
+            version(of: try await client.resources(Deployment.self).get(name, namespace: namespace))
+        }
+
+        /// The value of the first environment variable of the first container.
+        static func version(of deployment: Deployment) -> String? {
             let template: JSONValue = deployment.spec?.template ?? .null
             let containers: [JSONValue] = template["spec"]?["containers"]?.arrayValue ?? []
             let env: [JSONValue] = containers.first?["env"]?.arrayValue ?? []

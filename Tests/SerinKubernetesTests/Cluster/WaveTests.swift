@@ -165,43 +165,97 @@ extension ClusterTests {
             }
         }
 
-        /// What the test saw of each cluster, polled: when staging
-        /// promoted v2, and when production first ran (or took a canary of) v2.
+        /// What the test saw of each cluster, from watches (every change the
+        /// apiservers made, however brief, not samples of it): when staging
+        /// promoted `version`, and when production first ran (or took a
+        /// canary of) it, with every version and greeting production had.
         final class Watch: Sendable {
             struct Seen: Sendable {
                 var stagingPromoted: ContinuousClock.Instant?
                 var productionCanary: ContinuousClock.Instant?
                 var productionVersions: Set<String> = []
                 var productionGreetings: Set<String> = []
+                var stagingPrimary: String?
+                var stagingPhase: String?
+                /// Watches that listed the state they start from.
+                var listed: Set<String> = []
             }
 
             let seen = SendableBox(Seen())
-            private let task: Task<Void, Never>
+            private let tasks: [Task<Void, Never>]
 
             init(_ clusters: Clusters, version: String) {
                 let seen = self.seen
-                task = Task {
-                    while !Task.isCancelled {
-                        let now = ContinuousClock.now
-                        let stagingPrimary = try? await Operator.version(clusters.staging, clusters.namespace, "web-primary")
-                        let stagingPhase = try? await Operator.phase(clusters.staging, clusters.namespace)
-                        let target = try? await Operator.version(clusters.production, clusters.namespace, "web")
-                        let primary = try? await Operator.version(clusters.production, clusters.namespace, "web-primary")
-                        let greeting = try? await Operator.greeting(clusters.production, clusters.namespace)
-                        seen.update { seen in
-                            if stagingPrimary == version, stagingPhase == "Succeeded", seen.stagingPromoted == nil { seen.stagingPromoted = now }
-                            if target == version || primary == version, seen.productionCanary == nil { seen.productionCanary = now }
-                            for value in [target, primary].compactMap({ $0 }) { seen.productionVersions.insert(value) }
-                            if let greeting { seen.productionGreetings.insert(greeting) }
+                let namespace = clusters.namespace
+                let record: @Sendable (ContinuousClock.Instant, (inout Seen) -> Void) -> Void = { now, change in
+                    seen.update { seen in
+                        change(&seen)
+                        if seen.stagingPrimary == version, seen.stagingPhase == "Succeeded", seen.stagingPromoted == nil {
+                            seen.stagingPromoted = now
                         }
-                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                tasks = [
+                    Self.follow(Deployment.self, clusters.staging, namespace, "staging deployments", into: seen) { deployment, now in
+                        guard deployment.metadata.name == "web-primary" else { return }
+                        record(now) { $0.stagingPrimary = Operator.version(of: deployment) }
+                    },
+                    Self.follow(SerinKubernetes.Canary.self, clusters.staging, namespace, "staging canaries", into: seen) { canary, now in
+                        guard canary.metadata.name == "web" else { return }
+                        record(now) { $0.stagingPhase = canary.status?.phase }
+                    },
+                    Self.follow(Deployment.self, clusters.production, namespace, "production deployments", into: seen) { deployment, now in
+                        guard ["web", "web-primary"].contains(deployment.metadata.name ?? ""), let running = Operator.version(of: deployment) else { return }
+                        record(now) { seen in
+                            seen.productionVersions.insert(running)
+                            if running == version, seen.productionCanary == nil { seen.productionCanary = now }
+                        }
+                    },
+                    Self.follow(ConfigMap.self, clusters.production, namespace, "production configmaps", into: seen) { map, now in
+                        guard map.metadata.name == "settings", let greeting = map.data?["greeting"] else { return }
+                        record(now) { _ = $0.productionGreetings.insert(greeting) }
+                    },
+                ]
+            }
+
+            /// Every object of `R` in the namespace as listed, then every
+            /// addition and change as the watch brings it (resumed where it
+            /// ended; a 410 lists again). `name` joins `listed` once listed.
+            static func follow<R: KubeResource>(_ type: R.Type, _ client: KubeClient, _ namespace: String, _ name: String,
+                                                into seen: SendableBox<Seen>,
+                                                _ handle: @escaping @Sendable (R, ContinuousClock.Instant) -> Void) -> Task<Void, Never> {
+                Task {
+                    var from: String?
+                    while !Task.isCancelled {
+                        do {
+                            if from == nil {
+                                let list = try await client.resources(R.self).list(namespace: namespace)
+                                for object in list.items { handle(object, .now) }
+                                from = list.resourceVersion
+                                seen.update { _ = $0.listed.insert(name) }
+                            }
+                            for try await event in client.resources(R.self).watch(namespace: namespace, resourceVersion: from, timeoutSeconds: 60) {
+                                switch event {
+                                case .added(let object), .modified(let object): handle(object, .now)
+                                case .error: from = nil
+                                case .deleted, .bookmark: break
+                                }
+                                if let version = event.resourceVersion { from = version }
+                            }
+                        } catch {
+                            // Retried after a pause (a backoff, not a wait for a state).
+                            try? await Task.sleep(for: .milliseconds(200))
+                        }
                     }
                 }
             }
 
+            /// Every watch has listed what it starts from.
+            var listening: Bool { seen.value.listed.count == tasks.count }
+
             func stop() async {
-                task.cancel()
-                await task.value
+                for task in tasks { task.cancel() }
+                for task in tasks { await task.value }
             }
         }
 
@@ -221,6 +275,7 @@ extension ClusterTests {
                     #expect(record?.data?["record.json"]?.contains("\"wave\":2") == true, "\(String(describing: record))")
 
                     let watch = Watch(clusters, version: "v2")
+                    try await eventually("the watches listed both clusters", timeout: .seconds(30)) { watch.listening }
                     try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "hello"), message: "v2")
                     try await eventually("staging's canary takes 25%", timeout: .seconds(120)) {
                         try await Operator.canaryWeight(clusters.staging, clusters.namespace) == 25
@@ -263,6 +318,7 @@ extension ClusterTests {
             try await Self.withClusters { clusters in
                 try await Self.withSettledFleet(clusters) { repository, fleet in
                     let watch = Watch(clusters, version: "v2")
+                    try await eventually("the watches listed both clusters", timeout: .seconds(30)) { watch.listening }
                     try repository.commit(Self.files(clusters.namespace, version: "v2", greeting: "bad", failing: true), message: "bad v2")
                     try await eventually("staging takes the bad ConfigMap", timeout: .seconds(120)) {
                         try await Operator.greeting(clusters.staging, clusters.namespace) == "bad"

@@ -9,13 +9,13 @@ import Testing
 /// `bake` in serin.yaml: every field honoured or refused with
 /// file:line:column and the reason.
 @Suite struct ClusterConfigTests {
-    static func load(_ text: String) throws -> (Result<OperatorConfig.Resolved, ConfigProblems>, String) {
+    static func load(_ text: String, watchNamespace: String? = nil) throws -> (Result<OperatorConfig.Resolved, ConfigProblems>, String) {
         let directory = try TemporaryDirectory(prefix: "serin-clusters-config")
         let kubeconfig = try directory.write("k.kubeconfig", "apiVersion: v1\nkind: Config\n")
         let other = try directory.write("other.kubeconfig", "apiVersion: v1\nkind: Config\n")
         let file = try directory.write("serin.yaml", text.replacingOccurrences(of: "$K1", with: kubeconfig)
             .replacingOccurrences(of: "$K2", with: other))
-        return (OperatorConfig.load(file), file)
+        return (OperatorConfig.load(file, watchNamespace: watchNamespace), file)
     }
 
     static let header = """
@@ -69,6 +69,22 @@ import Testing
         #expect(config.clusters.first?.ownState == false)
         #expect(config.clusters.first?.kubernetes.leaseName == "serin-leader")
         #expect(config.delivery["apps"]?.waves == WavePlan(waves: [["kubernetes"]]))
+    }
+
+    /// `serin run --namespace` with `clusters:`: every cluster of the fleet
+    /// watches that namespace alone (it was refused as "kubernetes and
+    /// clusters both given", a field the user never wrote).
+    @Test func runNamespaceAppliesToEveryCluster() throws {
+        let (result, _) = try Self.load(Self.header + """
+            clusters:
+              - { name: staging, kubeconfig: $K1 }
+              - { name: production, kubeconfig: $K2, watchNamespace: other }
+            sources:
+              - { name: apps, url: "https://example.com/apps.git" }
+            """, watchNamespace: "team-a")
+        let config = try result.get()
+        #expect(config.clusters.map(\.kubernetes.watchNamespace) == ["team-a", "team-a"])
+        #expect(config.clusters.map(\.kubernetes.namespace) == ["team-a", "team-a"])
     }
 
     /// A source acts as its ServiceAccount in every cluster it goes to
