@@ -165,8 +165,13 @@ extension ClusterTests {
                         try await GitOps.greeting(client, namespace, "settings") == "v3"
                     }
 
-                    let history = try run.serin(["history", "source", "apps", "-o", "json"])
-                    let entries = try JSONDecoder().decode([SourceHistoryEntry].self, from: Data(history.stdout.utf8))
+                    // The history entry is written once the delivery is judged (after its health), a moment after the ConfigMap changed.
+                    var entries: [SourceHistoryEntry] = []
+                    try await eventually("the unpin's delivery is in the history", timeout: .seconds(60), every: .milliseconds(500)) {
+                        let history = try run.serin(["history", "source", "apps", "-o", "json"])
+                        entries = try JSONDecoder().decode([SourceHistoryEntry].self, from: Data(history.stdout.utf8))
+                        return entries.contains { $0.commit == v3 }
+                    }
                     let rows = entries.map { "\($0.revision.suffix(40).prefix(7)) \($0.trigger) \($0.result)" }
                     #expect(entries.first?.trigger == "git" && entries.first?.commit == v1, "\(rows)")
                     #expect(entries.contains { $0.commit == v2 && $0.trigger == "resume by alice" }, "\(rows)")
