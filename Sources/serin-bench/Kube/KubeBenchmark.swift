@@ -107,6 +107,8 @@ struct KubeBenchmark: AsyncParsableCommand {
         let names = (1...canaries).map { "app-\($0)" }
         try repository.commit(files(names, namespace: namespace, node: node.name, image: image, version: "v1"), message: "\(canaries) canaries")
         let secretFile = try scratch.write("webhook-secret", Self.secret)
+        // Secrets only their owner reads: `serin run` refuses a secret file other users could read.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretFile)
         let port = try Loopback.freePort()
         let configFile = try scratch.write("serin.yaml", """
             stateDir: \(scratch.path)/state
