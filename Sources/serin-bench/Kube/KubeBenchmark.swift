@@ -140,6 +140,9 @@ struct KubeBenchmark: AsyncParsableCommand {
             }
         }
         defer { caches.cancel() }
+        // The Canaries name Gateways (Flagger requires it with Gateway API): a fake accepts their routes.
+        let gateway = FakeGateway(routes: routeCache, client: client)
+        defer { gateway.stop() }
 
         // 1. From nothing to every Canary Initialized.
         let log = scratch.path + "/serin.log"
@@ -431,7 +434,7 @@ struct KubeBenchmark: AsyncParsableCommand {
             spec:
               provider: gatewayapi:v1beta1
               targetRef: { apiVersion: apps/v1, kind: Deployment, name: \(name) }
-              service: { port: 80, targetPort: 8080 }
+              service: { port: 80, targetPort: 8080, gatewayRefs: [{ name: public, namespace: gateways }] }
               analysis:
                 interval: \(interval)s
                 threshold: 2
