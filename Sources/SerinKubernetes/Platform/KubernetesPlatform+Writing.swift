@@ -10,7 +10,9 @@ extension KubernetesPlatform {
     func apply(_ object: JSONValue, manager: String = KubernetesPlatform.fieldManager) async throws -> KubeObject {
         let manifest = try KubeObject(json: object)
         let kind = try await client.resourceKind(of: manifest)
-        guard kind == Deployment.resourceKind || kind == DaemonSet.resourceKind else { return try await client.resources(kind).apply(manifest, fieldManager: manager, force: true) }
+        guard kind == Deployment.resourceKind || kind == DaemonSet.resourceKind else {
+            return try await client.resources(kind).apply(manifest, fieldManager: manager, force: true)
+        }
         let key = WrittenObjects.Key(kind, namespace: manifest.metadata.namespace, name: manifest.metadata.name ?? "")
         let client = self.client, written = self.written
         return try await written.serialized(key) {

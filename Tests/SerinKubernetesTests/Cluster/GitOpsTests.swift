@@ -87,6 +87,22 @@ extension ClusterTests {
             try await Operator.greeting(client, namespace, name)
         }
 
+        /// A namespace of the test cluster, the label-selected caches of it
+        /// running, and a sync that reads them.
+        static func withCachedSync(_ test: String = #function,
+                                   _ body: (KubeClient, String, ClusterCache, ClusterSync) async throws -> Void) async throws {
+            try await KubeTestCluster.withNamespace(test) { client, namespace in
+                let cache = ClusterCache(client: client, namespace: namespace)
+                let running = Task { await cache.run() }
+                defer {
+                    cache.finish()
+                    running.cancel()
+                }
+                try await body(client, namespace, cache, ClusterSync(client: client, inventoryNamespace: namespace,
+                                                                     createsInventoryNamespace: false, cache: cache))
+            }
+        }
+
         // MARK: 1. all or nothing
 
         /// One object the apiserver refuses: nothing of the commit is
@@ -329,14 +345,7 @@ extension ClusterTests {
         /// object per interval is zero); a hand edit costs one write.
         @Test(.timeLimit(.minutes(3)))
         func aResyncOfASteadySourceSendsNoRequest() async throws {
-            try await KubeTestCluster.withNamespace { client, namespace in
-                let cache = ClusterCache(client: client, namespace: namespace)
-                let running = Task { await cache.run() }
-                defer {
-                    cache.finish()
-                    running.cancel()
-                }
-                let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false, cache: cache)
+            try await Self.withCachedSync { client, namespace, cache, sync in
                 let names = (1...5).map { "steady-\($0)" }
                 let service = """
                     apiVersion: v1
@@ -383,14 +392,7 @@ extension ClusterTests {
         /// is "not in the cluster".
         @Test(.timeLimit(.minutes(3)))
         func anObjectWithoutTheSourceLabelIsJudgedNotMissing() async throws {
-            try await KubeTestCluster.withNamespace { client, namespace in
-                let cache = ClusterCache(client: client, namespace: namespace)
-                let running = Task { await cache.run() }
-                defer {
-                    cache.finish()
-                    running.cancel()
-                }
-                let sync = ClusterSync(client: client, inventoryNamespace: namespace, createsInventoryNamespace: false, cache: cache)
+            try await Self.withCachedSync { client, namespace, cache, sync in
                 var objects = try KubeObject.manifests(yaml: ["kept", "gone"].map { Self.configMap(namespace, $0) }.joined(separator: "\n---\n"))
                 for index in objects.indices {
                     objects[index].metadata.labels = [ClusterSync.sourceLabel: "relabel"]
