@@ -34,15 +34,14 @@ import Testing
         // answer to that is its next pass, so the test takes a few, each
         // reporting why it was refused.
         taken.close()
-        let deadline = ContinuousClock.now + .seconds(20)
-        var passes = 0
-        repeat {
-            passes += 1
+        var refusals: [[String: String]] = []
+        try? await eventually("the freed port is bound", timeout: .seconds(20), every: .milliseconds(200)) {
             await router.retryRefused(at: .now + .seconds(60))
-            if await router.refused.isEmpty { break }
-            try await Task.sleep(for: .milliseconds(200))
-        } while ContinuousClock.now < deadline
-        #expect(await router.refused == [:], "after \(passes) passes")
+            let refused = await router.refused
+            if !refused.isEmpty { refusals.append(refused) }
+            return refused.isEmpty
+        }
+        #expect(await router.refused == [:], "refused at each pass: \(refusals)")
         #expect(try await TestConnection(port: taken.port).get("/").text == "app\n")
         #expect(try await TestConnection(port: web).get("/").text == "app\n")
         #expect(try await router.apply(RouteTable(version: 2, routes: table.routes.map {
