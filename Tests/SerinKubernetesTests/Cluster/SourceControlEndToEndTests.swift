@@ -194,8 +194,13 @@ extension ClusterTests {
                         try await GitOps.greeting(client, namespace, "settings") == "v2"
                     }
                     #expect(try await Self.call(run, .POST, "/api/v1/sources/apps/unpin", body: #"{"by":"bob"}"#).0 == 202)
-                    let (status, body) = try await Self.call(run, .GET, "/api/v1/sources/apps/history")
-                    #expect(status == 200 && body.contains("rollback by bob"), "\(body)")
+                    // As above: the entry is written once the pinned delivery is judged, after the ConfigMap changed.
+                    var answer = (status: 0, body: "")
+                    try? await eventually("the API's rollback is in the history", timeout: .seconds(60), every: .milliseconds(500)) {
+                        answer = try await Self.call(run, .GET, "/api/v1/sources/apps/history")
+                        return answer.body.contains("rollback by bob")
+                    }
+                    #expect(answer.status == 200 && answer.body.contains("rollback by bob"), "\(answer.body)")
                     #expect(try await Self.call(run, .GET, "/api/v1/sources/apps/diff").0 == 200)
                     #expect(try await Self.call(run, .POST, "/api/v1/sources/nowhere/suspend").0 == 404)
                     var unauthorized = HTTPClientRequest(url: run.api + "/api/v1/sources/apps/suspend")
