@@ -218,33 +218,30 @@ extension ClusterTests {
                 ]
             }
 
-            /// Every object of `R` in the namespace as listed, then every
-            /// addition and change as the watch brings it (resumed where it
-            /// ended; a 410 lists again). `name` joins `listed` once listed.
+            /// Every object of `R` in the namespace, through the project's
+            /// `Informer` (its list, then every addition and change its watch
+            /// brings, reconnecting as it does); `name` joins `listed` once
+            /// the informer has listed and its objects were handled.
             static func follow<R: KubeResource>(_ type: R.Type, _ client: KubeClient, _ namespace: String, _ name: String,
                                                 into seen: SendableBox<Seen>,
                                                 _ handle: @escaping @Sendable (R, ContinuousClock.Instant) -> Void) -> Task<Void, Never> {
-                Task {
-                    var from: String?
-                    while !Task.isCancelled {
-                        do {
-                            if from == nil {
-                                let list = try await client.resources(R.self).list(namespace: namespace)
-                                for object in list.items { handle(object, .now) }
-                                from = list.resourceVersion
-                                seen.update { _ = $0.listed.insert(name) }
-                            }
-                            for try await event in client.resources(R.self).watch(namespace: namespace, resourceVersion: from, timeoutSeconds: 60) {
-                                switch event {
-                                case .added(let object), .modified(let object): handle(object, .now)
-                                case .error: from = nil
-                                case .deleted, .bookmark: break
+                let informer = Informer(client.resources(R.self), namespace: namespace)
+                let changes = informer.changes()
+                return Task {
+                    await withDiscardingTaskGroup { group in
+                        group.addTask { await informer.run() }
+                        group.addTask {
+                            for await change in changes {
+                                switch change {
+                                case .added(let object), .updated(_, let object): handle(object, .now)
+                                case .deleted: break
                                 }
-                                if let version = event.resourceVersion { from = version }
                             }
-                        } catch {
-                            // Retried after a pause (a backoff, not a wait for a state).
-                            try? await Task.sleep(for: .milliseconds(200))
+                        }
+                        group.addTask {
+                            try? await informer.waitForSync()
+                            for object in informer.list() { handle(object, .now) }
+                            seen.update { _ = $0.listed.insert(name) }
                         }
                     }
                 }
