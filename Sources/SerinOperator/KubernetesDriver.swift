@@ -488,10 +488,10 @@ struct ClusterTarget: DeliveryTarget {
         }
         let settings = settings[source] ?? SourceSettings()
         drift.setAutoscaled(Self.autoscaled(objects), of: source)
-        let declared = desired
+        let takenOver = KubernetesPlatform.ReleasedServices(desired)
         let report = await sync.sync(source: source, objects: objects,
                                      options: .init(resync: resync, prune: settings.prune, releasedByPlatform: { object in
-                                         KubernetesPlatform.releases(object, in: declared)
+                                         takenOver.releases(object)
                                      }))
         notes += Self.notes(report, desired)
         if !report.refused.isEmpty {
@@ -521,7 +521,7 @@ struct ClusterTarget: DeliveryTarget {
             if object.kind == "Canary" && object.apiVersion.hasPrefix("flagger.app/") { return false }
             // A Service a Canary takes over is the rollout's (its selector and
             // labels are the platform's now, out of the source's informers).
-            if object.apiVersion == "v1" && object.kind == "Service" && KubernetesPlatform.releases(object, in: declared) { return false }
+            if object.apiVersion == "v1" && object.kind == "Service" && takenOver.releases(object) { return false }
             return !released.contains("\(object.kind) \(object.metadata.namespace ?? "default")/\(object.metadata.name ?? "")")
         }
         let problems = await sync.unhealthy(checked, expectedRevision: { object in
@@ -558,12 +558,17 @@ struct ClusterTarget: DeliveryTarget {
     /// The Deployments carry the source's label, as everything Serin applies for
     /// it does: the platform writes them from these documents.
     static func labelled(_ desired: DesiredState) -> DesiredState {
-        var desired = desired
-        for index in desired.manifests.plain.indices where desired.manifests.plain[index].kind == "Deployment" {
-            var labels = desired.manifests.plain[index].spec["metadata"]?["labels"]?.objectValue ?? [:]
+        // One assignment: every change of `manifests` re-indexes the
+        // revision's Canaries (linear), so a change per Deployment was
+        // quadratic in the Canaries at every resync.
+        var plain = desired.manifests.plain
+        for index in plain.indices where plain[index].kind == "Deployment" {
+            var labels = plain[index].spec["metadata"]?["labels"]?.objectValue ?? [:]
             labels[ClusterSync.sourceLabel] = .string(desired.source)
-            desired.manifests.plain[index].spec["metadata"]?["labels"] = .object(labels)
+            plain[index].spec["metadata"]?["labels"] = .object(labels)
         }
+        var desired = desired
+        desired.manifests.plain = plain
         return desired
     }
 

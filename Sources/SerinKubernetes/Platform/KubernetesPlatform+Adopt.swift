@@ -14,6 +14,12 @@ extension KubernetesPlatform {
         guard deployments.hasSynced, daemonSets.hasSynced, let selection = try? await revisions(in: desired) else { return }
         for revision in selection.revisions {
             let workload = revision.workload, kind = revision.kind
+            if adopted(kind, workload.name, workload.namespace, manager: Self.fieldManager)
+                && (revision.routing == nil
+                    || adopted(kind, FlaggerObjects.primaryName(workload.name), workload.namespace, manager: Self.fieldManager)
+                    && adopted(kind, workload.name, workload.namespace, manager: Self.rolloutFieldManager)) {
+                continue
+            }
             guard let routing = revision.routing else {
                 var body = FlaggerObjects.target(revision)
                 if kind == .deployment { body["spec"]?["replicas"] = .int(revision.replicas) }
@@ -35,14 +41,24 @@ extension KubernetesPlatform {
                        revision: String?) {
         let resource = kind == .deployment ? Deployment.resourceKind : DaemonSet.resourceKind
         let key = WrittenObjects.Key(resource, namespace: namespace, name: name)
+        // Adopted once: every resync asks again, and the conversion below is
+        // the costly part (an encode and a decode of the whole object).
+        guard !adopted(kind, name, namespace, manager: manager) else { return }
         let live: (object: KubeObject, meta: ObjectMeta)? = switch kind {
         case .deployment: deployments.get(name, namespace: namespace).flatMap { found in ClusterSync.object(found).map { ($0, found.metadata) } }
         case .daemonSet: daemonSets.get(name, namespace: namespace).flatMap { found in ClusterSync.object(found).map { ($0, found.metadata) } }
         }
-        guard !written.writes(of: key).contains(where: { $0.manager == manager }), let live,
+        guard let live,
               revision == nil || live.meta.annotations?[FlaggerObjects.revisionAnnotation] == revision,
               DeclaredFields.holds(ClusterSync.json(live.object), body) else { return }
         written.record(key, resource: resource, manager: manager, sent: body, answer: live.object,
                        source: live.meta.labels?[ClusterSync.sourceLabel])
+    }
+
+    /// Whether `manager`'s write of the object is recorded already (by the
+    /// platform's own write or an earlier adoption).
+    private func adopted(_ kind: KubernetesRevision.TargetKind, _ name: String, _ namespace: String, manager: String) -> Bool {
+        let resource = kind == .deployment ? Deployment.resourceKind : DaemonSet.resourceKind
+        return written.writes(of: WrittenObjects.Key(resource, namespace: namespace, name: name)).contains { $0.manager == manager }
     }
 }

@@ -162,12 +162,28 @@ extension KubernetesPlatform {
     /// every apps/v1 Deployment and DaemonSet, and a Service a Canary takes
     /// over as its apex (Flagger changes its selector and ports).
     public static func releases(_ object: KubeObject, in desired: DesiredState) -> Bool {
-        if object.apiVersion == "apps/v1" && (object.kind == "Deployment" || object.kind == "DaemonSet") { return true }
-        guard object.apiVersion == "v1", object.kind == "Service", let name = object.metadata.name else { return false }
-        let namespace = object.metadata.namespace ?? ResourceKey.defaultNamespace
-        return desired.manifests.canaries.contains { canary in
-            canary.namespace == namespace && canary.spec.targetRef?.kind != "Workload"
-                && (canary.spec.service?.name ?? canary.spec.targetRef?.name) == name
+        ReleasedServices(desired).releases(object)
+    }
+
+    /// `releases(_:in:)` for many objects of one revision: the apex
+    /// Services its Canaries take over, looked up rather than scanned for
+    /// (a scan per Service was quadratic in the Canaries at every resync).
+    public struct ReleasedServices: Sendable {
+        private let apexes: Set<String>
+
+        public init(_ desired: DesiredState) {
+            var apexes: Set<String> = []
+            for canary in desired.manifests.canaries where canary.spec.targetRef?.kind != "Workload" {
+                guard let name = canary.spec.service?.name ?? canary.spec.targetRef?.name else { continue }
+                apexes.insert("\(canary.namespace)/\(name)")
+            }
+            self.apexes = apexes
+        }
+
+        public func releases(_ object: KubeObject) -> Bool {
+            if object.apiVersion == "apps/v1" && (object.kind == "Deployment" || object.kind == "DaemonSet") { return true }
+            guard object.apiVersion == "v1", object.kind == "Service", let name = object.metadata.name else { return false }
+            return apexes.contains("\(object.metadata.namespace ?? ResourceKey.defaultNamespace)/\(name)")
         }
     }
 }

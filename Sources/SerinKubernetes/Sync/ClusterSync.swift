@@ -97,6 +97,10 @@ public actor ClusterSync {
     let sourceClients: [String: KubeClient]
     /// Sources whose inventory read back was not trusted: written anew by their next sync.
     var distrusted: Set<String> = []
+    /// The Deployments of the platform's informer as untyped objects, by
+    /// `namespace/name`, with the resourceVersion converted: a resync reads
+    /// every Deployment, and converting one costs an encode and a decode.
+    var convertedDeployments: [String: (version: String, object: KubeObject)] = [:]
 
     public init(client: KubeClient, inventoryNamespace: String, createsInventoryNamespace: Bool = true, cache: ClusterCache? = nil,
                 written: WrittenObjects = WrittenObjects(), deployments: Informer<Deployment>? = nil, install: String = "serin-leader",
@@ -427,7 +431,16 @@ public actor ClusterSync {
 
     func live(_ resource: ResourceKind, namespace: String?, name: String, source: String? = nil) async -> KubeObject? {
         if resource == Deployment.resourceKind, let deployments, deployments.hasSynced {
-            return deployments.get(name, namespace: namespace).flatMap(Self.object)
+            let key = "\(namespace ?? "")/\(name)"
+            guard let found = deployments.get(name, namespace: namespace) else {
+                convertedDeployments[key] = nil
+                return nil
+            }
+            let version = found.metadata.resourceVersion ?? ""
+            if !version.isEmpty, let converted = convertedDeployments[key], converted.version == version { return converted.object }
+            let object = Self.object(found)
+            convertedDeployments[key] = object.flatMap { version.isEmpty ? nil : (version, $0) }
+            return object
         }
         if let informer = await cache.synced(resource) {
             return informer.get(name, namespace: resource.namespaced ? namespace : nil)
