@@ -186,4 +186,29 @@ import Testing
         }
         return index + 1
     }
+
+    /// The validator's answers are remembered by path without list
+    /// indices: each is the answer of matching the path as written against
+    /// the whole table, for indices, map keys with dots and brackets, and
+    /// subtree entries alike.
+    @Test func aRememberedAnswerIsTheTablesAnswerForThePathAsWritten() {
+        #expect(FlaggerFields.withoutIndices("spec.analysis.metrics[12].thresholdRange.min") == "spec.analysis.metrics[].thresholdRange.min")
+        #expect(FlaggerFields.withoutIndices("spec.service.headers.request.add.x[y]") == "spec.service.headers.request.add.x[y]")
+        #expect(FlaggerFields.withoutIndices("spec.a[1") == "spec.a[1")
+        let paths: [(String, String)] = Self.schema.map { field in
+            (field.kind, field.path.replacingOccurrences(of: "[]", with: "[3]").replacingOccurrences(of: "*", with: "some.key[7]"))
+        } + [
+            ("Canary", "spec.analysis.match[0].headers.x-canary.exact"), ("Canary", "spec.analysis.match[10].headers.x.y.z.regex"),
+            ("Canary", "spec.service.apex.labels.app.kubernetes.io/name"), ("Canary", "spec.analysis.webhooks[2].metadata.cmd"),
+            ("Canary", "spec.notAField"), ("MetricTemplate", "spec.provider.secretRef.name"), ("AlertProvider", "spec.nothing[0]"),
+        ]
+        for (kind, path) in paths {
+            let direct = FlaggerFields.all.filter { $0.kind == kind && $0.matches(path) }.max { $0.path.count < $1.path.count }
+            for _ in 0..<2 {  // computed, then remembered
+                let found = FlaggerFields.lookUp(kind: kind, path: path)
+                #expect(found?.field == direct, "\(kind) \(path)")
+                #expect(found?.isItsField == direct.map { FlaggerField(kind, $0.path, $0.use).matches(path) }, "\(kind) \(path)")
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Every field of Flagger 1.44's `Canary`, `MetricTemplate` and
 /// `AlertProvider` (`artifacts/flagger/crd.yaml`), and what Serin does with
 /// it on the Kubernetes platform. The validator acts on it (a refused field
@@ -7,11 +9,64 @@
 public enum FlaggerFields {
     public static let flaggerVersion = "1.44.0"
 
-    public static var all: [FlaggerField] { canary + metricTemplate + alertProvider }
+    public static let all: [FlaggerField] = canary + metricTemplate + alertProvider
 
     /// The entry for a concrete field path of a kind: the most specific one.
     public static func rule(kind: String, path: String) -> FlaggerField? {
-        all.filter { $0.kind == kind && $0.matches(path) }.max { $0.path.count < $1.path.count }
+        lookUp(kind: kind, path: path)?.field
+    }
+
+    /// The entry a path falls under, and whether the path is the entry's
+    /// own field (not a field under a subtree entry).
+    struct Found: Sendable {
+        var field: FlaggerField
+        var isItsField: Bool
+    }
+
+    private static let byKind: [String: [FlaggerField]] = Dictionary(grouping: all, by: \.kind)
+    /// Answers so far, by kind and path with its list indices taken out
+    /// (`spec.analysis.metrics[].name`): every Canary of a repository asks
+    /// for the same few dozen paths, and matching a path against the
+    /// whole table was most of validating a Canary. Emptied when it holds
+    /// too many (map keys are the user's: labels, headers).
+    private static let answers = Mutex<[String: Found?]>([:])
+
+    static func lookUp(kind: String, path: String) -> Found? {
+        let canonical = withoutIndices(path)
+        let key = kind + " " + canonical
+        if let known = answers.withLock({ $0[key] }) { return known }
+        // Matching is the same without the indices: a pattern's `[]` takes
+        // any index, and no pattern holds a digit between brackets.
+        let found = (byKind[kind] ?? []).filter { $0.matches(canonical) }.max { $0.path.count < $1.path.count }
+            .map { Found(field: $0, isItsField: FlaggerField(kind, $0.path, $0.use).matches(canonical)) }
+        answers.withLock { answers in
+            if answers.count >= 20_000 { answers.removeAll(keepingCapacity: true) }
+            answers[key] = .some(found)
+        }
+        return found
+    }
+
+    /// `a[0].b[12]` → `a[].b[]`.
+    static func withoutIndices(_ path: String) -> String {
+        guard path.contains("[") else { return path }
+        var result = ""
+        result.reserveCapacity(path.utf8.count)
+        var inIndex = false
+        for character in path {
+            if inIndex {
+                if character == "]" {
+                    result.append("]")
+                    inIndex = false
+                } else if !character.isNumber {
+                    // Not an index after all (a map key with a bracket): kept as written.
+                    return path
+                }
+            } else {
+                result.append(character)
+                if character == "[" { inIndex = true }
+            }
+        }
+        return inIndex ? path : result
     }
 
     // MARK: - Canary

@@ -136,15 +136,14 @@ extension Validator {
     /// Every written field whose table entry refuses or warns, reported once
     /// (at the top of a subtree).
     static func checkTable(kind: String, _ source: SourceMap, names: [String], _ findings: inout Findings) {
-        let rules = FlaggerFields.all.filter { $0.kind == kind }
         var reported: [String] = []
         for path in source.positions.keys.sorted(by: { ($0.count, $0) < ($1.count, $1) }) {
             let normalized = path.hasPrefix("spec.canaryAnalysis") ? "spec.analysis" + path.dropFirst("spec.canaryAnalysis".count) : path
             guard !reported.contains(where: { path.hasPrefix($0) && (path.dropFirst($0.count).first == "." || path.dropFirst($0.count).first == "[") })
             else { continue }
-            guard let rule = rules.filter({ $0.matches(normalized) }).max(by: { $0.path.count < $1.path.count }) else { continue }
             // A subtree is reported where it starts, not at each field under it.
-            guard FlaggerField(kind, rule.path, rule.use).matches(normalized) else { continue }
+            guard let found = FlaggerFields.lookUp(kind: kind, path: normalized), found.isItsField else { continue }
+            let rule = found.field
             let use = names.lazy.map { rule.use(for: $0) }.first { $0 != rule.use } ?? rule.use
             switch use {
             case .honoured: continue

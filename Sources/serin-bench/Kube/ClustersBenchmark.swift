@@ -112,7 +112,12 @@ struct ClustersBenchmark: AsyncParsableCommand {
         let log = scratch.path + "/serin.log"
         let startedAt = ContinuousClock.now
         let process = try OperatorProcess(executable: serin, arguments: ["run", "--config", configFile], log: log)
-        defer { process.stop() }
+        // Interrupted, the bench stops it too (the fake apiservers end with the bench's process).
+        let undo = Interrupted.shared.register("serin run") { process.stop() }
+        defer {
+            Interrupted.shared.unregister(undo)
+            process.stop()
+        }
         var peakRSS = 0.0
         let total = clusters * canaries
         var lastReport = ContinuousClock.now

@@ -31,7 +31,7 @@ struct KubeBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds to wait after every Canary is Initialized, before measuring.") var settle = 20.0
     @Option(help: "Seconds of a window without Serin first (the cluster's own traffic; 0: none).") var baseline = 0.0
     @Option(help: "Seconds to wait for every Canary to be Initialized, and again for every first weight change.") var timeout = 1800.0
-    @Option(help: "kubectl, for the apiserver's /metrics.") var kubectl = ProcessInfo.processInfo.environment["SERIN_KUBE_KUBECTL"] ?? "kubectl"
+    @Option(help: "kubectl, for the apiserver's /metrics (and to delete what the bench made when it is interrupted).") var kubectl = ProcessInfo.processInfo.environment["SERIN_KUBE_KUBECTL"] ?? "kubectl"
     @Flag(help: "Keep the namespace, the fake node and the scratch folder (logs, state) instead of removing them.") var keep = false
 
     static let secret = "serin-bench-kube-webhook"
@@ -71,6 +71,19 @@ struct KubeBenchmark: AsyncParsableCommand {
         let namespace = "bench-kube-\(canaries)-\(Int(Date().timeIntervalSince1970) % 1_000_000)"
         let scratch = try TemporaryDirectory(prefix: "serin-bench-kube")
         _ = try await client.resources(Namespace.self).create(Namespace(name: namespace))
+        // Interrupted (SIGINT, SIGTERM), the bench leaves nothing running and
+        // deletes what it made, as its clean-up below does (unless --keep).
+        var undos: [Int] = []
+        defer { undos.forEach(Interrupted.shared.unregister) }
+        let kubectl = self.kubectl, keep = self.keep
+        undos.append(Interrupted.shared.register("namespace \(namespace)") {
+            guard !keep else { return }
+            // BenchIdentity's cluster-wide objects are named after the namespace.
+            for object in ["namespace/\(namespace)", "clusterrolebinding/\(namespace)", "flowschema.flowcontrol.apiserver.k8s.io/\(namespace)",
+                           "flowschema.flowcontrol.apiserver.k8s.io/\(namespace)-leases"] {
+                Interrupted.kubectl(kubectl, ["delete", "--ignore-not-found", "--wait=false", object])
+            }
+        })
         var identity: BenchIdentity?
         var node: FakeNode?
         var prometheus: FakePrometheus?
@@ -79,9 +92,18 @@ struct KubeBenchmark: AsyncParsableCommand {
         do {
             identity = try await BenchIdentity.create(client, namespace: namespace, directory: scratch.path)
             node = try await FakeNode(client: client)
+            let nodeName = node?.name ?? ""
+            undos.append(Interrupted.shared.register("node \(nodeName)") {
+                if !keep { Interrupted.kubectl(kubectl, ["delete", "--ignore-not-found", "--wait=false", "node/\(nodeName)"]) }
+            })
             prometheus = try FakePrometheus(directory: scratch.path)
+            nonisolated(unsafe) let started = prometheus
+            undos.append(Interrupted.shared.register("the fake Prometheus") { started?.stop() })
             report = try await benchmark(client, serin: serin, canaries: canaries, namespace: namespace, identity: identity!, node: node!,
-                                         prometheus: prometheus!, scratch: scratch) { process = $0 }
+                                         prometheus: prometheus!, scratch: scratch) { started in
+                process = started
+                undos.append(Interrupted.shared.register("serin run") { started.stop() })
+            }
             try Usage.printJSON(report)
         } catch {
             FileHandle.standardError.write(Data("serin-bench kube failed: \(error); logs in \(scratch.path)\n".utf8))
