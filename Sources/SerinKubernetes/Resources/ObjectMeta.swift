@@ -1,3 +1,5 @@
+import SerinSpec
+
 /// `metadata` of every object. Timestamps stay RFC 3339 strings, as the
 /// apiserver writes them, so an object read and written back is unchanged.
 public struct ObjectMeta: Codable, Sendable, Hashable {
@@ -45,6 +47,25 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         try container.encodeIfPresent(finalizers, forKey: .finalizers)
         try container.encodeIfPresent(creationTimestamp, forKey: .creationTimestamp)
         try container.encodeIfPresent(deletionTimestamp, forKey: .deletionTimestamp)
+    }
+
+    /// The value `encode(to:)` writes, built directly (a resync builds it
+    /// for every object it compares).
+    public var json: JSONValue {
+        var members: [String: JSONValue] = [:]
+        if let name { members["name"] = .string(name) }
+        if let generateName { members["generateName"] = .string(generateName) }
+        if let namespace { members["namespace"] = .string(namespace) }
+        if let uid { members["uid"] = .string(uid) }
+        if let resourceVersion { members["resourceVersion"] = .string(resourceVersion) }
+        if let generation { members["generation"] = .int(generation) }
+        if let labels { members["labels"] = .object(labels.mapValues { .string($0) }) }
+        if let annotations { members["annotations"] = .object(annotations.mapValues { .string($0) }) }
+        if let ownerReferences { members["ownerReferences"] = (try? JSONValue(encoding: ownerReferences)) ?? .array([]) }
+        if let finalizers { members["finalizers"] = .array(finalizers.map { .string($0) }) }
+        if let creationTimestamp { members["creationTimestamp"] = .string(creationTimestamp) }
+        if let deletionTimestamp { members["deletionTimestamp"] = .string(deletionTimestamp) }
+        return .object(members)
     }
 
     /// The field managers that wrote the object.

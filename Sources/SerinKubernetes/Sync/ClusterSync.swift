@@ -562,7 +562,7 @@ public actor ClusterSync {
     }
 
     static func json(_ object: KubeObject) -> JSONValue {
-        (try? JSONValue(encoding: object)) ?? .null
+        object.json
     }
 
     static func digest(_ object: KubeObject) -> String {

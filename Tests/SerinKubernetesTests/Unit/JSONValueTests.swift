@@ -91,4 +91,28 @@ import SerinSpec
         encoder.outputFormatting = .sortedKeys
         #expect(String(decoding: try encoder.encode(spec), as: UTF8.self) == text)
     }
+
+    /// `KubeObject.json` (what a resync compares, without a trip through
+    /// JSON text) is the value the object encodes to.
+    @Test func anObjectsJSONIsWhatItEncodesTo() throws {
+        let text = #"""
+            {"apiVersion":"apps/v1","kind":"Deployment",
+             "metadata":{"name":"web","namespace":"shop","labels":{"app":"web"},"resourceVersion":"42","generation":7,"uid":"u",
+                         "annotations":{"a":"b"},"finalizers":["f"],"creationTimestamp":"2026-12-07T00:00:00Z",
+                         "ownerReferences":[{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"web","uid":"c","controller":true}],
+                         "managedFields":[{"manager":"serin","operation":"Apply","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:replicas":{}}}}]},
+             "spec":{"replicas":3,"template":{"spec":{"containers":[{"name":"app","image":"web:1","resources":{"limits":{"cpu":0.5}}}]}}},
+             "status":{"readyReplicas":3,"conditions":[{"type":"Available","status":"True"}]}}
+            """#
+        let object = try JSONDecoder().decode(KubeObject.self, from: Data(text.utf8))
+        let json = object.json
+        #expect(json == (try JSONValue(encoding: object)))
+        #expect(json["metadata"]?["managedFields"] == nil, "never written back, so never encoded")
+        #expect(json["metadata"]?["labels"] == ["app": "web"])
+        #expect(json["spec"]?["replicas"] == .int(3))
+        // Empty apiVersion and kind are left out, as encoding leaves them out.
+        let bare = KubeObject(apiVersion: "", kind: "", metadata: ObjectMeta(name: "x"), content: ["data": ["k": "v"]])
+        #expect(bare.json == (try JSONValue(encoding: bare)))
+        #expect(bare.json["apiVersion"] == nil)
+    }
 }
