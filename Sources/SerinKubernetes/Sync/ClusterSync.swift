@@ -97,10 +97,6 @@ public actor ClusterSync {
     let sourceClients: [String: KubeClient]
     /// Sources whose inventory read back was not trusted: written anew by their next sync.
     var distrusted: Set<String> = []
-    /// The Deployments of the platform's informer as untyped objects, by
-    /// `namespace/name`, with the resourceVersion converted: a resync reads
-    /// every Deployment, and converting one costs an encode and a decode.
-    var convertedDeployments: [String: (version: String, object: KubeObject)] = [:]
 
     public init(client: KubeClient, inventoryNamespace: String, createsInventoryNamespace: Bool = true, cache: ClusterCache? = nil,
                 written: WrittenObjects = WrittenObjects(), deployments: Informer<Deployment>? = nil, install: String = "serin-leader",
@@ -196,10 +192,15 @@ public actor ClusterSync {
                 deferred.append(item)
                 continue
             }
-            let live = await live(resource, item)
-            item.wasLive = live != nil
-            if item.object.kind == "Namespace", live == nil { creatingNamespaces.insert(item.entry.name) }
-            if options.resync, let live, let owner = live.metadata.labels?[Self.sourceLabel], owner != source {
+            // What the platform writes is only looked at, not compared: its
+            // metadata is enough (a Deployment is typed in the platform's
+            // informer, and converting each at every resync was most of
+            // the operator's CPU at rest).
+            let live = item.releasedByPlatform ? nil : await live(resource, item)
+            let liveMetadata = item.releasedByPlatform ? await metadata(resource, item) : live?.metadata
+            item.wasLive = liveMetadata != nil
+            if item.object.kind == "Namespace", liveMetadata == nil { creatingNamespaces.insert(item.entry.name) }
+            if options.resync, let owner = liveMetadata?.labels?[Self.sourceLabel], owner != source {
                 if handedOver.insert(item.entry.id).inserted {
                     report.handedOver.append("\(item.description) now carries \(Self.sourceLabel)=\(owner): left to it")
                 }
@@ -431,21 +432,21 @@ public actor ClusterSync {
 
     func live(_ resource: ResourceKind, namespace: String?, name: String, source: String? = nil) async -> KubeObject? {
         if resource == Deployment.resourceKind, let deployments, deployments.hasSynced {
-            let key = "\(namespace ?? "")/\(name)"
-            guard let found = deployments.get(name, namespace: namespace) else {
-                convertedDeployments[key] = nil
-                return nil
-            }
-            let version = found.metadata.resourceVersion ?? ""
-            if !version.isEmpty, let converted = convertedDeployments[key], converted.version == version { return converted.object }
-            let object = Self.object(found)
-            convertedDeployments[key] = object.flatMap { version.isEmpty ? nil : (version, $0) }
-            return object
+            return deployments.get(name, namespace: namespace).flatMap(Self.object)
         }
         if let informer = await cache.synced(resource) {
             return informer.get(name, namespace: resource.namespaced ? namespace : nil)
         }
         return try? await writer(for: source).resources(resource).getIfPresent(name, namespace: namespace)
+    }
+
+    /// The live object's metadata: from the platform's Deployment informer
+    /// as it is, without making an untyped object of it.
+    func metadata(_ resource: ResourceKind, _ item: Item) async -> ObjectMeta? {
+        if resource == Deployment.resourceKind, let deployments, deployments.hasSynced {
+            return deployments.get(item.entry.name, namespace: item.entry.namespace)?.metadata
+        }
+        return await live(resource, item)?.metadata
     }
 
     /// A typed resource as an untyped object.
