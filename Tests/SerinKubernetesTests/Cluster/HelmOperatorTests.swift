@@ -127,10 +127,16 @@ extension ClusterTests {
                     let pod = try #require(pods.first { ($0.metadata.name ?? "").hasPrefix("podinfo-") && $0.isReady }, "\(pods.map(\.metadata.name))")
                     let answer = try await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):9898/").get()
                     #expect(answer.body.map { String(buffer: $0) } == "from the ConfigMap\n")
+                    // Ready once the operator's own health check saw the rollout, which
+                    // can be a moment after the test saw the ready replica.
+                    var source = await running.serinOperator.sources().first
+                    try await eventually("the source is Ready (\(source.map { "\($0.conditions)" } ?? "no source"))", timeout: .seconds(60)) {
+                        source = await running.serinOperator.sources().first
+                        return source?.conditions.isReady == true
+                    }
                     // HelmRelease fields Serin does not use are said so, not dropped.
-                    let source = try #require(await running.serinOperator.sources().first)
-                    #expect(source.conditions.isReady, "\(source)")
-                    #expect(source.warnings.contains { $0.contains("spec.interval is not used") }, "\(source.warnings)")
+                    let warnings = source?.warnings ?? []
+                    #expect(warnings.contains { $0.contains("spec.interval is not used") }, "\(warnings)")
                 } catch {
                     await running.stop()
                     throw error
