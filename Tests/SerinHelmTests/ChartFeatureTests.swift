@@ -161,6 +161,35 @@ struct ChartFeatureTests {
         }
     }
 
+    /// Helm's install refuses a chart whose `kubeVersion` the cluster does
+    /// not meet before any template runs (helm/helm pkg/action/action.go,
+    /// renderResources); a constraint that does not parse is refused the
+    /// same way (IsCompatibleRange is false), not skipped. podinfo's own
+    /// constraint is the first row: the reason it cannot run unchanged on
+    /// the 1.20 test cluster.
+    @Test(arguments: [
+        (">=1.23.0-0", "v1.20.2", false), (">=1.20.0-0", "v1.20.2", true), (">=99.0.0", "v1.20.0", false),
+        (">=1.19.0-0 <1.21.0-0", "v1.20.2", true), ("~1.21", "v1.20.2", false), ("not a range", "v1.20.2", false),
+    ])
+    func kubeVersionIsCheckedAgainstTheCluster(constraint: String, kubernetes: String, compatible: Bool) throws {
+        let files = InMemoryFiles([
+            "charts/k/Chart.yaml": "apiVersion: v2\nname: k\nversion: 1.0.0\nkubeVersion: \"\(constraint)\"\n",
+            "charts/k/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: k\n",
+        ])
+        let chart = try ChartLoader(files: files).load("charts/k")
+        let capabilities = HelmCapabilities(kubeVersion: kubernetes, apiVersions: HelmCapabilities.helmDefault.apiVersions)
+        let render = { try ChartRenderer().render(chart, values: ValueMap(), release: HelmReleaseInfo(name: "k", namespace: "d"), capabilities: capabilities) }
+        if compatible {
+            #expect(try render().manifests.map(\.template) == ["k/templates/cm.yaml"])
+        } else {
+            #expect {
+                try render()
+            } throws: { error in
+                "\(error)" == "chart requires kubeVersion: \(constraint) which is incompatible with Kubernetes \(kubernetes)"
+            }
+        }
+    }
+
     @Test func packagedSubchartsAreRefused() async throws {
         await #expect {
             try await Self.expand(Self.release(), extra: ["charts/shop/charts/extra-1.0.0.tgz": "not a directory"])

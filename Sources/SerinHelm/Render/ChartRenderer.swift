@@ -55,10 +55,14 @@ public struct ChartRenderer: Sendable {
         if chart.isLibrary {
             throw ChartValuesError(message: "library charts are not installable")
         }
-        if !chart.kubeVersion.isEmpty, let constraint = try? SemverConstraint(chart.kubeVersion),
-           let version = try? SemanticVersion(String(capabilities.kubeVersion.split(separator: "-").first ?? "")),
-           !constraint.check(version) {
-            throw ChartValuesError(message: "chart requires kubeVersion: \(chart.kubeVersion) which is incompatible with Kubernetes \(capabilities.kubeVersion)")
+        if !chart.kubeVersion.isEmpty {
+            // Helm's IsCompatibleRange: a constraint or version that does not
+            // parse is incompatible too, never a check skipped.
+            guard let constraint = try? SemverConstraint(chart.kubeVersion),
+                  let version = try? SemanticVersion(String(capabilities.kubeVersion.split(separator: "-").first ?? "")),
+                  constraint.check(version) else {
+                throw ChartValuesError(message: "chart requires kubeVersion: \(chart.kubeVersion) which is incompatible with Kubernetes \(capabilities.kubeVersion)")
+            }
         }
         let (prepared, coalesced) = try ChartValues.prepare(chart, values: values)
         if let schema = prepared.schema {
