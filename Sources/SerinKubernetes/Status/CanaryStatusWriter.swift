@@ -41,7 +41,10 @@ public actor CanaryStatusWriter {
         let id = RolloutID(parsing: entry.rollout)
         let key = id.description
         if uids[key] == nil {
-            uids[key] = try await client.resources(Canary.self).get(id.name, namespace: id.namespace).metadata.uid
+            // A plain workload's rollout (no Canary releases it) has no object to carry its Events:
+            // its decisions are in the audit trail (`serin events`) only.
+            guard let canary = try await client.resources(Canary.self).getIfPresent(id.name, namespace: id.namespace) else { return }
+            uids[key] = canary.metadata.uid
         }
         let warning = ["Failed", "rolledBack", "error", "canaryUnready", "unsupported"].contains(entry.decision)
         let time = Self.timestamp(Date(timeIntervalSince1970: entry.time))
