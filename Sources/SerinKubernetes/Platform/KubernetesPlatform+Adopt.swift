@@ -11,7 +11,8 @@ extension KubernetesPlatform {
     /// (`serin.dev/revision`) and holds every field as the platform writes
     /// it; a release under way records its own writes.
     public func adoptWrites(_ desired: DesiredState) async {
-        guard deployments.hasSynced, daemonSets.hasSynced, let selection = try? await revisions(in: desired) else { return }
+        guard deployments.hasSynced, daemonSets.hasSynced, !everyWriteAdopted(desired),
+              let selection = try? await revisions(in: desired) else { return }
         for revision in selection.revisions {
             let workload = revision.workload, kind = revision.kind
             if adopted(kind, workload.name, workload.namespace, manager: Self.fieldManager)
@@ -53,6 +54,32 @@ extension KubernetesPlatform {
               DeclaredFields.holds(ClusterSync.json(live.object), body) else { return }
         written.record(key, resource: resource, manager: manager, sent: body, answer: live.object,
                        source: live.meta.labels?[ClusterSync.sourceLabel])
+    }
+
+    /// Whether every workload of `desired` has its writes recorded (the
+    /// steady case: after the first resync, at every resync): then the
+    /// revisions need not be worked out again. A key named differently
+    /// than the revisions name it only means they are worked out.
+    private func everyWriteAdopted(_ desired: DesiredState) -> Bool {
+        let declared = Set(desired.manifests.plain.filter { $0.apiVersion == "apps/v1" }.map { "\($0.kind)/\($0.namespace)/\($0.name)" })
+        var released: Set<String> = []
+        for canary in desired.manifests.canaries {
+            guard let reference = canary.spec.targetRef, let name = reference.name,
+                  let kind = reference.kind.flatMap(KubernetesRevision.TargetKind.init(rawValue:)) else { continue }
+            let key = "\(kind.rawValue)/\(canary.namespace)/\(name)"
+            // A target only the cluster holds is read again at every resync (its template is another tool's).
+            guard declared.contains(key) else { return false }
+            released.insert(key)
+            guard adopted(kind, name, canary.namespace, manager: Self.fieldManager),
+                  adopted(kind, FlaggerObjects.primaryName(name), canary.namespace, manager: Self.fieldManager),
+                  adopted(kind, name, canary.namespace, manager: Self.rolloutFieldManager) else { return false }
+        }
+        for manifest in desired.manifests.plain where manifest.apiVersion == "apps/v1" {
+            guard let kind = KubernetesRevision.TargetKind(rawValue: manifest.kind),
+                  !released.contains("\(kind.rawValue)/\(manifest.namespace)/\(manifest.name)") else { continue }
+            guard adopted(kind, manifest.name, manifest.namespace, manager: Self.fieldManager) else { return false }
+        }
+        return true
     }
 
     /// Whether `manager`'s write of the object is recorded already (by the

@@ -16,13 +16,17 @@ extension KubernetesPlatform {
         var selection = PlatformSelection<KubernetesRevision>(revisions: [])
         var targeted: Set<String> = []
         var external: [WorkloadID: String] = [:]
+        // Looked up, not scanned for: every Canary asks for its plan, target and apex Service.
+        let index = ManifestIndex(desired.manifests.plain)
+        var plans: [String: Plan] = [:]
+        for plan in desired.plans where plans["\(plan.namespace)/\(plan.name)"] == nil { plans["\(plan.namespace)/\(plan.name)"] = plan }
         for canary in desired.manifests.canaries {
             guard let ref = canary.spec.targetRef, let kind = ref.kind.flatMap(KubernetesRevision.TargetKind.init(rawValue:)), let name = ref.name,
-                  let plan = desired.plans.first(where: { $0.name == canary.name && $0.namespace == canary.namespace }) else { continue }
+                  let plan = plans["\(canary.namespace)/\(canary.name)"] else { continue }
             let workload = WorkloadID(namespace: canary.namespace, name: name)
             targeted.insert("\(kind.rawValue)/\(workload)")
             do {
-                let revision = try await revision(for: canary, plan: plan, kind: kind, workload: workload, desired: desired)
+                let revision = try await revision(for: canary, plan: plan, kind: kind, workload: workload, desired: desired, index: index)
                 if !revision.declared {
                     external[workload] = revision.id
                     selection.notes.append((canary.key, "releases \(kind.rawValue) \(workload), which Git does not declare: it is read from "
@@ -51,7 +55,7 @@ extension KubernetesPlatform {
     }
 
     private func revision(for canary: SerinSpec.Canary, plan: Plan, kind: KubernetesRevision.TargetKind, workload: WorkloadID,
-                          desired: DesiredState) async throws -> KubernetesRevision {
+                          desired: DesiredState, index: ManifestIndex) async throws -> KubernetesRevision {
         let namespace = workload.namespace
         let provider = canary.spec.provider ?? defaultProvider
         guard CanaryRouting.providers.contains(provider) else {
@@ -59,9 +63,7 @@ extension KubernetesPlatform {
         }
         var target: JSONValue
         var declared = true
-        if let manifest = desired.manifests.plain.first(where: {
-            $0.apiVersion == "apps/v1" && $0.kind == kind.rawValue && $0.namespace == namespace && $0.name == workload.name
-        }) {
+        if let manifest = index.first(kind.rawValue, namespace, workload.name, where: { $0.apiVersion == "apps/v1" }) {
             target = manifest.spec
         } else {
             let live: JSONValue? = switch kind {
@@ -85,11 +87,11 @@ extension KubernetesPlatform {
         }
         let service = canary.spec.service ?? CanaryService()
         let apexName = service.name ?? workload.name
-        let apex = desired.manifests.plain.first { $0.apiVersion == "v1" && $0.kind == "Service" && $0.namespace == namespace && $0.name == apexName }
+        let apex = index.first("Service", namespace, apexName, where: { $0.apiVersion == "v1" })
         var ingress: JSONValue?
         if provider == "nginx" {
             let name = canary.spec.ingressRef?.name ?? ""
-            if let found = desired.manifests.plain.first(where: { $0.kind == "Ingress" && $0.namespace == namespace && $0.name == name }) {
+            if let found = index.first("Ingress", namespace, name) {
                 ingress = found.spec
             } else if let live = try await client.resources(Ingress.self).getIfPresent(name, namespace: namespace) {
                 ingress = try JSONValue(encoding: live)
@@ -111,10 +113,9 @@ extension KubernetesPlatform {
         var autoscaler: AutoscalerReferenceValue?
         if let reference = canary.spec.autoscalerRef, let name = reference.name {
             let kindName = reference.kind ?? "HorizontalPodAutoscaler"
-            let object = desired.manifests.plain.first { manifest in
-                manifest.kind == kindName && manifest.namespace == namespace && manifest.name == name
-                    && (kindName == "ScaledObject" ? manifest.apiVersion.hasPrefix("keda.sh/") : manifest.apiVersion.hasPrefix("autoscaling/"))
-            }?.spec
+            let object = index.first(kindName, namespace, name, where: { manifest in
+                kindName == "ScaledObject" ? manifest.apiVersion.hasPrefix("keda.sh/") : manifest.apiVersion.hasPrefix("autoscaling/")
+            })?.spec
             autoscaler = AutoscalerReferenceValue(apiVersion: reference.apiVersion ?? "autoscaling/v2", kind: kindName, name: name, object: object,
                                                   primaryMinReplicas: reference.primaryScalerReplicas?.minReplicas,
                                                   primaryMaxReplicas: reference.primaryScalerReplicas?.maxReplicas,
@@ -185,5 +186,26 @@ extension KubernetesPlatform {
             guard object.apiVersion == "v1", object.kind == "Service", let name = object.metadata.name else { return false }
             return apexes.contains("\(object.metadata.namespace ?? ResourceKey.defaultNamespace)/\(name)")
         }
+    }
+}
+
+/// A revision's plain manifests by kind, namespace and name, in Git's
+/// order: what a Canary's release looks up (its target, apex Service,
+/// Ingress, autoscaler) is found without scanning every manifest, which
+/// was quadratic in the Canaries at every resync.
+struct ManifestIndex {
+    private let byKey: [String: [PlainManifest]]
+
+    init(_ plain: [PlainManifest]) {
+        byKey = Dictionary(grouping: plain) { Self.key($0.kind, $0.namespace, $0.name) }
+    }
+
+    private static func key(_ kind: String, _ namespace: String, _ name: String) -> String {
+        "\(kind)/\(namespace)/\(name)"
+    }
+
+    /// The first manifest of that kind, namespace and name that meets `condition`.
+    func first(_ kind: String, _ namespace: String, _ name: String, where condition: (PlainManifest) -> Bool = { _ in true }) -> PlainManifest? {
+        byKey[Self.key(kind, namespace, name)]?.first(where: condition)
     }
 }
