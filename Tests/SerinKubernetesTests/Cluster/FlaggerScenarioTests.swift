@@ -241,8 +241,7 @@ extension ClusterTests {
         /// release, another tool): Serin initializes its Canary from the
         /// cluster, and a change of its template in the cluster is
         /// released as Flagger releases it.
-        @Test(.timeLimit(.minutes(10)),
-              .disabled("passes on the flagger branch; on main, with scale's scheduler, the primary never runs the target's new version: not understood yet"))
+        @Test(.timeLimit(.minutes(10)))
         func aTargetOnlyTheClusterDeclaresIsReleased() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let run = try Self.scenario(client, namespace, canaryPods: Self.pods(of: "podinfo"))
