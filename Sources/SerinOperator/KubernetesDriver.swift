@@ -404,7 +404,8 @@ final class KubernetesDriver: ReconcilingDriver {
     /// Each decision of a rollout: its Canary's status, and an Event.
     private func report(_ entries: AsyncStream<EventLog.Entry>) async {
         for await entry in entries where entry.rollout != "-" {
-            reporter.mark(RolloutID(parsing: entry.rollout))
+            guard let id = CanaryStatusWriter.canary(of: entry.rollout) else { continue }
+            reporter.mark(id)
             do {
                 try await statuses.record(entry)
             } catch {

@@ -15,7 +15,6 @@ extension KubernetesPlatform {
     public func revisions(in desired: DesiredState) async throws -> PlatformSelection<KubernetesRevision> {
         var selection = PlatformSelection<KubernetesRevision>(revisions: [])
         var targeted: Set<String> = []
-        var external: [WorkloadID: String] = [:]
         // Looked up, not scanned for: every Canary asks for its plan, target and apex Service.
         let index = ManifestIndex(desired.manifests.plain)
         var plans: [String: Plan] = [:]
@@ -28,7 +27,6 @@ extension KubernetesPlatform {
             do {
                 let revision = try await revision(for: canary, plan: plan, kind: kind, workload: workload, desired: desired, index: index)
                 if !revision.declared {
-                    external[workload] = revision.id
                     selection.notes.append((canary.key, "releases \(kind.rawValue) \(workload), which Git does not declare: it is read from "
                                             + "the cluster (another tool made it); Serin scales it and copies it to \(name)-primary, never changes its spec"))
                 }
@@ -43,15 +41,27 @@ extension KubernetesPlatform {
             let workload = WorkloadID(namespace: manifest.namespace, name: manifest.name)
             selection.revisions.append(KubernetesRevision(workload: workload, origin: desired.origin, kind: kind, target: manifest.spec, routing: nil))
         }
-        state.withLock { state in
-            for canary in desired.manifests.canaries {
-                guard let name = canary.spec.targetRef?.name else { continue }
-                state.external[WorkloadID(namespace: canary.namespace, name: name)] = nil
-            }
-            state.external.merge(external) { _, new in new }
+        let canaryTargets = desired.manifests.canaries.compactMap { canary in
+            canary.spec.targetRef?.name.map { WorkloadID(namespace: canary.namespace, name: $0) }
         }
+        followExternalTargets(selection.revisions, of: canaryTargets)
         for revision in selection.revisions where revision.routing != nil { remember(revision) }
         return selection
+    }
+
+    /// The Canaries' targets only the cluster declares are followed by
+    /// their pod template (`observed` reports another tool's change of it
+    /// as a change outside Git); every other target of `canaryTargets` is not.
+    /// By the template, not the revision's id: the id holds the tracked
+    /// configs' checksums too, so every report of such a target (its status,
+    /// its replicas) differed from it and had the sources applied again.
+    func followExternalTargets(_ revisions: [KubernetesRevision], of canaryTargets: [WorkloadID]) {
+        state.withLock { state in
+            for workload in canaryTargets { state.external[workload] = nil }
+            for revision in revisions where !revision.declared && revision.routing != nil {
+                state.external[revision.workload] = revision.templateIdentity
+            }
+        }
     }
 
     private func revision(for canary: SerinSpec.Canary, plan: Plan, kind: KubernetesRevision.TargetKind, workload: WorkloadID,

@@ -46,7 +46,8 @@ public final class KubernetesPlatform: Platform, Sendable {
         /// The canary cookie value last written per workload: after the
         /// release it is the "previous" cookie, expired on the route.
         var cookies: [WorkloadID: String] = [:]
-        /// Targets read from the cluster (not in Git), by the revision id they had.
+        /// Targets read from the cluster (not in Git), by the identity of
+        /// the pod template they had (`KubernetesRevision.templateIdentity`).
         var external: [WorkloadID: String] = [:]
         /// Canaries being finalized (their hand-over in flight).
         var finalizing: Set<String> = []
@@ -120,7 +121,10 @@ public final class KubernetesPlatform: Platform, Sendable {
 
     /// A Deployment or DaemonSet changed: its readiness as an event, and
     /// for a target another tool owns, a template change as a new revision.
-    private func observed(_ metadata: ObjectMeta, kind: KubernetesRevision.TargetKind, template: JSONValue?, deleted: Bool, serves: Bool) {
+    /// Only a change of the template counts: its status, its replicas and
+    /// Serin's scale-to-zero node selector change at every step of a
+    /// release, and each would have the sources' revisions applied again.
+    func observed(_ metadata: ObjectMeta, kind: KubernetesRevision.TargetKind, template: JSONValue?, deleted: Bool, serves: Bool) {
         guard let name = metadata.name else { return }
         let namespace = metadata.namespace ?? ResourceKey.defaultNamespace
         let primary = name.hasSuffix("-primary")
@@ -129,7 +133,7 @@ public final class KubernetesPlatform: Platform, Sendable {
                                : metadata.annotations?[FlaggerObjects.revisionAnnotation]
         readiness.continuation.yield(ReadinessChange(workload: workload, role: primary ? .primary : .canary, revision: revision, ready: serves))
         if !primary, let known = state.withLock({ $0.external[workload] }), let template,
-           KubernetesRevision.identify(FlaggerObjects.unscaled(template)) != known {
+           KubernetesRevision.templateIdentity(template) != known {
             outsideChanges.continuation.yield("\(kind.rawValue) \(workload) changed in the cluster")
         }
     }

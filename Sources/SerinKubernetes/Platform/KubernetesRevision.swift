@@ -59,6 +59,17 @@ public struct KubernetesRevision: PlatformRevision {
     /// The target's own name (the workload's).
     public var name: String { workload.name }
 
+    /// The pod template's own identity, without the tracked configs'
+    /// checksums the id holds: what a target another tool owns is compared
+    /// by when the cluster reports it changed (`KubernetesPlatform.observed`).
+    var templateIdentity: String { Self.templateIdentity(template) }
+
+    /// A pod template's identity as the cluster holds it: Serin's
+    /// scale-to-zero node selector (a DaemonSet outside a release) left out.
+    static func templateIdentity(_ template: JSONValue) -> String {
+        identify(FlaggerObjects.unscaled(template))
+    }
+
     static func identify(_ template: JSONValue) -> String {
         // A JSON value always encodes.
         String(((try? template.canonicalData()).map(ContentDigest.hex) ?? ContentDigest.hex([])).prefix(12))

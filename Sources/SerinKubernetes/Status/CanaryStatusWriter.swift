@@ -36,9 +36,19 @@ public actor CanaryStatusWriter {
         written[key] = status
     }
 
-    /// One decision of the event log as an Event on the Canary.
+    /// The Canary an entry of the event log is about: a rollout's
+    /// `namespace/name`, or the `Canary namespace/name` of a remark on one
+    /// (a refusal, a note: a target only the cluster declares); nil for a
+    /// remark on another kind of object, which has no Canary to show it on.
+    public static func canary(of rollout: String) -> RolloutID? {
+        guard let space = rollout.firstIndex(of: " ") else { return RolloutID(parsing: rollout) }
+        guard rollout[..<space] == "Canary" else { return nil }
+        return RolloutID(parsing: String(rollout[rollout.index(after: space)...]))
+    }
+
+    /// One decision of the event log as an Event on its Canary (none for a remark on another kind).
     public func record(_ entry: EventLog.Entry, now: Date = Date()) async throws {
-        let id = RolloutID(parsing: entry.rollout)
+        guard let id = Self.canary(of: entry.rollout) else { return }
         let key = id.description
         if uids[key] == nil {
             // A plain workload's rollout (no Canary releases it) has no object to carry its Events:

@@ -241,8 +241,7 @@ extension ClusterTests {
         /// release, another tool): Serin initializes its Canary from the
         /// cluster, and a change of its template in the cluster is
         /// released as Flagger releases it.
-        @Test(.timeLimit(.minutes(10)),
-              .disabled("passes on the flagger branch; on main, with scale's scheduler, the primary never runs the target's new version: not understood yet"))
+        @Test(.timeLimit(.minutes(10)))
         func aTargetOnlyTheClusterDeclaresIsReleased() async throws {
             try await KubeTestCluster.withNamespace { client, namespace in
                 let run = try Self.scenario(client, namespace, canaryPods: Self.pods(of: "podinfo"))
@@ -262,6 +261,13 @@ extension ClusterTests {
                     try await run.waitFor("podinfo", phase: "Initialized")
                     let primary: Deployment = try await client.resources(Deployment.self).get("podinfo-primary", namespace: namespace)
                     #expect(Self.version(primary.spec?.template) == "6.0.0")
+                    // Reported where users look: an Event on the Canary says the target is read from the cluster.
+                    try await eventually("the Canary's Event says Git does not declare its target", timeout: .seconds(60)) {
+                        try await client.resources(Event.self).list(namespace: namespace).items.contains { event in
+                            event.involvedObject.kind == "Canary" && event.involvedObject.name == "podinfo" && event.reason == "note"
+                                && event.message?.contains("which Git does not declare") == true
+                        }
+                    }
                     // kubectl set image, by the other tool: a release, not a fight over the template.
                     try await applyByAnotherTool("6.0.1")
                     try await eventually("podinfo-primary runs 6.0.1", timeout: .seconds(300)) {

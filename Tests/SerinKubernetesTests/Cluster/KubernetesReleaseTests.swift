@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
 import SerinEngine
 import SerinTesting
 import Testing
@@ -19,6 +21,13 @@ extension ClusterTests {
         /// the `namespace` and `pod` labels kubernetes_sd relabelling gives.
         /// It also sends steady requests to the canary's pods (no Gateway
         /// API data plane runs here): those labelled `app: <app>`, on `port`.
+        ///
+        /// The listing and the load run apart, and each request has a
+        /// deadline: a pod deleted while a request to it is in flight (the
+        /// target scaled to zero when its Canary is initialized) answers
+        /// nothing, and with the shared client's 90 s timeouts one loop
+        /// stood still for minutes, so Prometheus never heard of the next
+        /// canary pod and its release failed for want of data.
         final class FakePodDiscovery: Sendable {
             let file: String
             let task: Task<Void, Never>
@@ -29,30 +38,37 @@ extension ClusterTests {
                 let isCanary = isCanary ?? { $0.metadata.labels?["app"] == app }
                 let file = directory.path + "/pods.json"
                 self.file = file
+                // The canary pods' addresses, as last listed.
+                let canaries = NIOLockedValueBox<[String]>([])
                 task = Task {
-                    var round = 0
-                    while !Task.isCancelled {
-                        round += 1
-                        let pods = (try? await client.resources(Pod.self).list(namespace: namespace).items) ?? []
-                        let running = pods.filter { $0.status?.phase == "Running" && $0.status?.podIP != nil }
-                        let groups = running.map { pod -> [String: Any] in
-                            // kube-prometheus' labels and Flagger's Prometheus' (kubernetes_sd relabelled).
-                            ["targets": ["\(pod.status?.podIP ?? ""):\(port)"],
-                             "labels": ["namespace": namespace, "pod": pod.metadata.name ?? "", "kubernetes_namespace": namespace,
-                                        "kubernetes_pod_name": pod.metadata.name ?? "",
-                                        "pod_template_hash": pod.metadata.labels?["pod-template-hash"] ?? ""]]
-                        }
-                        if let data = try? JSONSerialization.data(withJSONObject: groups) {
-                            try? data.write(to: URL(fileURLWithPath: file + ".tmp"))
-                            _ = rename(file + ".tmp", file)
-                        }
-                        // The canary: the target's pods, not the primary's.
-                        let canaries = running.filter { isCanary($0) && $0.isReady }
-                        for _ in 0..<10 {
-                            for pod in canaries {
-                                _ = try? await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):\(port)/").get()
+                    await withDiscardingTaskGroup { group in
+                        group.addTask {
+                            while !Task.isCancelled {
+                                let pods = (try? await client.resources(Pod.self).list(namespace: namespace).items) ?? []
+                                let running = pods.filter { $0.status?.phase == "Running" && $0.status?.podIP != nil }
+                                let groups = running.map { pod -> [String: Any] in
+                                    // kube-prometheus' labels and Flagger's Prometheus' (kubernetes_sd relabelled).
+                                    ["targets": ["\(pod.status?.podIP ?? ""):\(port)"],
+                                     "labels": ["namespace": namespace, "pod": pod.metadata.name ?? "", "kubernetes_namespace": namespace,
+                                                "kubernetes_pod_name": pod.metadata.name ?? "",
+                                                "pod_template_hash": pod.metadata.labels?["pod-template-hash"] ?? ""]]
+                                }
+                                if let data = try? JSONSerialization.data(withJSONObject: groups) {
+                                    try? data.write(to: URL(fileURLWithPath: file + ".tmp"))
+                                    _ = rename(file + ".tmp", file)
+                                }
+                                // The canary: the target's pods, not the primary's.
+                                canaries.withLockedValue { $0 = running.filter { isCanary($0) && $0.isReady }.compactMap { $0.status?.podIP } }
+                                try? await Task.sleep(for: .milliseconds(500))
                             }
-                            try? await Task.sleep(for: .milliseconds(50))
+                        }
+                        group.addTask {
+                            while !Task.isCancelled {
+                                for address in canaries.withLockedValue({ $0 }) {
+                                    _ = try? await HTTPClient.shared.get(url: "http://\(address):\(port)/", deadline: .now() + .seconds(2)).get()
+                                }
+                                try? await Task.sleep(for: .milliseconds(50))
+                            }
                         }
                     }
                 }

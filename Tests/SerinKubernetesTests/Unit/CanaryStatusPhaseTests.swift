@@ -49,4 +49,13 @@ import Testing
         #expect(resumed.phase == "Waiting" && resumed.conditions?.first?.reason == "Waiting")
         #expect(resumed.lastTransitionTime != status.lastTransitionTime)
     }
+
+    /// A remark on a Canary (the note on a target only the cluster
+    /// declares, a refusal) is logged as `Canary namespace/name`: its Event
+    /// goes to that Canary, not to one named in namespace "Canary namespace".
+    @Test func aRemarkOnACanaryIsShownOnIt() {
+        #expect(CanaryStatusWriter.canary(of: "apps/web") == RolloutID(namespace: "apps", name: "web"))
+        #expect(CanaryStatusWriter.canary(of: "Canary apps/web") == RolloutID(namespace: "apps", name: "web"))
+        #expect(CanaryStatusWriter.canary(of: "Deployment apps/web") == nil, "no Canary to show it on")
+    }
 }
