@@ -18,6 +18,8 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     private var receivedCommands: [(command: RolloutCommand, rollout: String, caller: String?)] = []
     private var receivedDeliveries: [Delivery] = []
     private var commandReaction: (@Sendable (RolloutCommand, String) -> Void)?
+    private var waveReaction: (@Sendable (String, String?) -> WaveCommandOutcome)?
+    private var receivedWavePromotions: [(source: String, caller: String?)] = []
     private var sourceReadCount = 0
     /// Source name → the shared secret a delivery must carry in `x-serin-secret`.
     private let sources: [String: String]
@@ -57,6 +59,24 @@ public final class FakeOperator: OperatorControl, @unchecked Sendable {
     /// Called with each accepted command and the rollout's name as asked,
     /// outside the lock (so it may `update` and `publish`): what the real
     /// operator would then do, played by the test.
+    /// What `serin promote SOURCE` (the API's `POST .../promote`) does:
+    /// without a reaction every source is unknown, as for an operator
+    /// without waves.
+    public func onPromoteWave(_ reaction: @escaping @Sendable (_ source: String, _ caller: String?) -> WaveCommandOutcome) {
+        lock.withLock { waveReaction = reaction }
+    }
+
+    /// The wave promotions asked for, in order.
+    public var wavePromotions: [(source: String, caller: String?)] { lock.withLock { receivedWavePromotions } }
+
+    public func promoteWave(source name: String, by caller: String?) async -> WaveCommandOutcome {
+        let reaction = lock.withLock {
+            receivedWavePromotions.append((name, caller))
+            return waveReaction
+        }
+        return reaction?(name, caller) ?? .unknownSource
+    }
+
     public func onCommand(_ reaction: @escaping @Sendable (RolloutCommand, String) -> Void) {
         lock.withLock { commandReaction = reaction }
     }

@@ -64,6 +64,45 @@ import Testing
         #expect(output.status == 0, "the browser script failed:\n\(output.lines.joined(separator: "\n"))")
     }
 
+    /// A source delivered to three clusters in two waves, its revision
+    /// waiting in wave 2 for `serin promote`: the overview's wave bar and the
+    /// source's page show each wave's state and clusters, and the page's
+    /// button promotes it (with the token), after which every wave shows
+    /// it released.
+    @Test(.timeLimit(.minutes(6)))
+    func aStagedSourceShowsItsWavesAndIsPromotedFromThePage() async throws {
+        try BrowserScript.checkInstalled()
+        let old = "main@sha1:" + String(repeating: "1", count: 40), new = "main@sha1:" + String(repeating: "2", count: 40)
+        var staged = SampleResources.deploy
+        staged.name = "apps"
+        staged.revision = new
+        staged.waves = WaveStatus(waves: [["staging"], ["eu", "us"]], revision: new, wave: 2,
+                                  hold: "waiting for serin promote apps (pause: true)", revisions: ["staging": new, "eu": old, "us": old])
+        staged.targets = ["staging": TargetReport(revision: new, applied: true, failure: nil),
+                          "eu": TargetReport(revision: old, applied: true, failure: nil),
+                          "us": TargetReport(revision: old, applied: true, failure: nil)]
+        let fake = FakeOperator(sourceReports: [staged, SampleResources.platform])
+        fake.onPromoteWave { source, _ in
+            guard source == "apps" else { return .unknownSource }
+            fake.updateSource("apps") { report in
+                report.waves?.wave = 3
+                report.waves?.hold = nil
+                report.waves?.revisions = ["staging": new, "eu": new, "us": new]
+                for cluster in ["eu", "us"] { report.targets?[cluster] = TargetReport(revision: new, applied: true, failure: nil) }
+            }
+            return .accepted("apps: wave 2 (eu, us) released")
+        }
+        let output = try await withAPIServer(fake, token: Self.token) { port in
+            try await BrowserScript.run([BrowserScript.directory + "/dashboard_waves.py", "--url", "http://127.0.0.1:\(port)", "--token", Self.token]) {
+                Issue.record("unexpected request from the browser script: \($0)")
+            }
+        }
+        #expect(output.status == 0, "the browser script failed:\n\(output.lines.joined(separator: "\n"))")
+        // Refused without the token (no promotion reached the operator), then one with it, from the dashboard.
+        #expect(fake.wavePromotions.map(\.source) == ["apps"])
+        #expect(fake.wavePromotions.first?.caller == "dashboard")
+    }
+
     /// A canary at 40% with a failed check behind it, a hostile commit
     /// message and metric name, on the sample sources and workloads.
     static func releaseInProgress() -> FakeOperator {
