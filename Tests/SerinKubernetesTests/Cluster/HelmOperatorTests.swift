@@ -125,7 +125,7 @@ extension ClusterTests {
                     // The pod answers with the message it was given.
                     let pods = try await client.resources(Pod.self).list(namespace: namespace).items
                     let pod = try #require(pods.first { ($0.metadata.name ?? "").hasPrefix("podinfo-") && $0.isReady }, "\(pods.map(\.metadata.name))")
-                    let answer = try await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):9898/").get()
+                    let answer = try await HTTPClient.shared.get(url: "http://\(pod.status?.podIP ?? ""):9898/", deadline: .now() + .seconds(30)).get()
                     #expect(answer.body.map { String(buffer: $0) } == "from the ConfigMap\n")
                     // Ready once the operator's own health check saw the rollout, which
                     // can be a moment after the test saw the ready replica.
