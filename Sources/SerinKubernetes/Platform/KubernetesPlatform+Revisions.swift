@@ -172,13 +172,9 @@ extension KubernetesPlatform {
     /// What the platform releases itself rather than Git sync applying it:
     /// every apps/v1 Deployment and DaemonSet, and a Service a Canary takes
     /// over as its apex (Flagger changes its selector and ports).
-    public static func releases(_ object: KubeObject, in desired: DesiredState) -> Bool {
-        ReleasedServices(desired).releases(object)
-    }
-
-    /// `releases(_:in:)` for many objects of one revision: the apex
-    /// Services its Canaries take over, looked up rather than scanned for
-    /// (a scan per Service was quadratic in the Canaries at every resync).
+    /// Built once per revision: the apex Services its Canaries take over are
+    /// looked up, not scanned for (a scan per Service was quadratic in the
+    /// Canaries at every resync).
     public struct ReleasedServices: Sendable {
         private let apexes: Set<String>
 

@@ -62,9 +62,6 @@ import Testing
         // Every apps/v1 Deployment and DaemonSet, declared by a Canary or not.
         #expect(released.releases(try Self.object("apps/v1", "Deployment", "shop", "anything")))
         #expect(released.releases(try Self.object("apps/v1", "DaemonSet", "shop", "anything")))
-        // The one-object form answers the same.
-        #expect(KubernetesPlatform.releases(try Self.object("v1", "Service", "shop", "web-apex"), in: desired))
-        #expect(!KubernetesPlatform.releases(try Self.object("v1", "Service", "shop", "web"), in: desired))
     }
 
     @Test func everyDeploymentOfTheRevisionIsLabelledWithItsSourceAndTheCanariesStayIndexed() throws {

@@ -1,18 +1,14 @@
 """With `api.dashboardAuth: token`: the page shows nothing of the API and
 says why until the token is entered, then reads and follows as usual."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard_browser import attr, attrs, click, start_driver, step, text_of, wait  # noqa: E402
+from dashboard_browser import attr, attrs, click, page_arguments, start_driver, step, text_of, wait  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--url', required=True)
-    parser.add_argument('--token', required=True)
-    args = parser.parse_args()
+    args = page_arguments().parse_args()
     driver = start_driver()
     try:
         step('without the token the page reads nothing and says why')

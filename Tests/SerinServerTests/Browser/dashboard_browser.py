@@ -29,14 +29,20 @@ def ask(request):
         raise AssertionError(f'the test answered {answer!r} to {request!r}')
 
 
+def page_arguments():
+    """--url and --token, which every script of the dashboard's tests takes."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--url', required=True)
+    parser.add_argument('--token', required=True)
+    return parser
+
+
 def step(text):
     print('step: ' + text, flush=True)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--url', required=True)
-    parser.add_argument('--token', required=True)
+    parser = page_arguments()
     parser.add_argument('--screenshots', default='')
     parser.add_argument('--chromium', default='/usr/bin/chromium')
     parser.add_argument('--chromedriver', default='/usr/bin/chromedriver')

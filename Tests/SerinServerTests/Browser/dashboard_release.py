@@ -5,7 +5,6 @@ Same protocol as dashboard_browser.py: `@serin release` asks the Swift test
 to commit a release, `@serin restart` to kill the operator and start it
 again; the last line is `@serin report <json>`.
 """
-import argparse
 import json
 import os
 import sys
@@ -13,15 +12,13 @@ import sys
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard_browser import ask, attr, click, exists, shoot, start_driver, step, text_of, wait  # noqa: E402
+from dashboard_browser import ask, attr, click, exists, page_arguments, shoot, start_driver, step, text_of, wait  # noqa: E402
 
 HOSTILE = 'Release <script>window.__pwned = 1</script>'
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--url', required=True)
-    parser.add_argument('--token', required=True)
+    parser = page_arguments()
     parser.add_argument('--screenshots', default='')
     args = parser.parse_args()
     driver = start_driver()

@@ -2,12 +2,11 @@
 show each wave's state and clusters; `promote to the next wave` is refused
 without the token with the reason, then promotes with it, and every wave
 shows the revision released."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dashboard_browser import attr, attrs, click, start_driver, step, text_of, texts, wait  # noqa: E402
+from dashboard_browser import attr, attrs, click, page_arguments, start_driver, step, text_of, texts, wait  # noqa: E402
 
 
 def wave_states(driver, scope):
@@ -15,10 +14,7 @@ def wave_states(driver, scope):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--url', required=True)
-    parser.add_argument('--token', required=True)
-    args = parser.parse_args()
+    args = page_arguments().parse_args()
     driver = start_driver()
     try:
         step('the overview: a wave bar for the staged source, wave 2 of 2 paused')
